@@ -1,0 +1,81 @@
+/*
+ * Node configuration (SPEC §0, §7): an INI file read with inih, then environment overrides
+ * CREDANCHOR_<SECTION>_<KEY>, then validation. Each key is declared once in node/config.c with
+ * its type, default and range (after Redis's config.c); config/credanchor.conf.example
+ * documents every key. A bad value is one error line naming the key and the problem.
+ * Conventions: common.h.
+ */
+#ifndef CREDANCHOR_CONFIG_H
+#define CREDANCHOR_CONFIG_H
+
+#include "credanchor/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CA_CONFIG_STR_MAX 1024
+
+typedef struct ca_config {
+    /* [node] */
+    char node_listen[CA_CONFIG_STR_MAX];      /* HOST:PORT, default 127.0.0.1:8080 */
+    char node_data_dir[CA_CONFIG_STR_MAX];    /* default ./var */
+    char node_public_url[CA_CONFIG_STR_MAX];  /* default http://localhost:8080 */
+    char node_key_passphrase_file[CA_CONFIG_STR_MAX]; /* default <data_dir>/passphrase */
+    uint64_t node_max_body;                   /* bytes, default 10485760 */
+    uint64_t node_max_header;                 /* bytes of request headers, default 16384 */
+    uint64_t node_max_connections;            /* default 1024 */
+    uint64_t node_connection_timeout;         /* seconds idle before a connection closes, 30 */
+    uint64_t node_threads;                    /* HTTP worker threads, 0 = one per core */
+    uint64_t node_rate_limit_per_ip;          /* public requests/s per address, 0 = off */
+    char node_tls_cert_file[CA_CONFIG_STR_MAX]; /* empty = plain HTTP */
+    char node_tls_key_file[CA_CONFIG_STR_MAX];
+    /* [store] */
+    uint64_t store_max_map_size;              /* bytes, default 64 GiB */
+    uint64_t store_index_batch;               /* digests per digest-index batch, 65536 */
+    /* [log] */
+    char log_origin[CA_CONFIG_STR_MAX];       /* used by init only; empty = from public_url */
+    /* [anchor] */
+    char anchor_rpc_url[CA_CONFIG_STR_MAX];   /* empty disables anchoring */
+    uint64_t anchor_chain_id;                 /* required with rpc_url */
+    uint64_t anchor_interval;                 /* seconds, 0 = only on request; default 600 */
+    uint64_t anchor_confirmations;            /* default 12 */
+    char anchor_address[CA_CONFIG_STR_MAX];   /* 0x..; empty = the node's own address */
+    uint64_t anchor_max_fee_gwei;             /* cap on maxFeePerGas, default 500 */
+    uint64_t anchor_bump_after;               /* seconds before a stuck tx is re-priced, 180 */
+    /* [did] */
+    char did_web_allow_hosts[CA_CONFIG_STR_MAX]; /* comma-separated host[:port] */
+    char did_web_ca_file[CA_CONFIG_STR_MAX];
+    uint64_t did_web_timeout;                 /* seconds, total per fetch, default 10 */
+    uint64_t did_cache_ttl;                   /* seconds, default 3600 */
+    /* [credentials] */
+    bool credentials_suspension;              /* default false */
+    char credentials_issue_prefix[CA_CONFIG_STR_MAX]; /* default CRED */
+    uint64_t credentials_status_ttl;          /* seconds a status list may be cached, 300 */
+} ca_config;
+
+/* Fills every key with its default. */
+void ca_config_defaults(ca_config *cfg);
+
+/* Defaults, then the file at path (NULL: none), then CREDANCHOR_* environment overrides, then
+ * validation. Unknown sections or keys in the file are errors (a typo must not silently fall
+ * back to a default). On error eb holds one line such as
+ * "config: node.max_body: \"10x\" is not a whole number of bytes". */
+ca_err ca_config_load(ca_config *cfg, const char *path, ca_errbuf *eb);
+
+/* Sets one key from text with the same parsing and range checks (used for --data-dir and the
+ * like). CA_ERR_CONFIG for an unknown key or a bad value. */
+ca_err ca_config_set(ca_config *cfg, const char *section, const char *key, const char *value,
+                     ca_errbuf *eb);
+
+/* Cross-key checks run after every override (e.g. anchor.chain_id required with rpc_url). */
+ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb);
+
+/* Writes "section.key = value" lines for every key to f (for `serve` start-up and benchmarks,
+ * which print the config they ran with). */
+void ca_config_print(const ca_config *cfg, void *file);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
