@@ -1,3 +1,8 @@
-/* Placeholder entry point until node/cli.c lands (replaced in the next commit). */
-#include <stdio.h>
-int main(void) { fputs("credanchor: not built yet\n", stderr); return 2; }
+/* credanchor: the node daemon and its command line (SPEC §6). Everything is in the library;
+ * this file only hands over to the verb dispatcher in node/cli.c. */
+#include "node/cli.h"
+
+int main(int argc, char **argv)
+{
+    return ca_cli_main(argc, argv);
+}

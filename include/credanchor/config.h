@@ -71,6 +71,12 @@ ca_err ca_config_set(ca_config *cfg, const char *section, const char *key, const
 /* Cross-key checks run after every override (e.g. anchor.chain_id required with rpc_url). */
 ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb);
 
+/* The passphrase file: node.key_passphrase_file, or "<node.data_dir>/passphrase" when that is
+ * empty. Computed on demand, so a data dir set with ca_config_set after loading is followed.
+ * Writes the path into buf and returns buf, or NULL (buf = "") when it does not fit in cap
+ * bytes; cap >= CA_CONFIG_STR_MAX + 16 always suffices. */
+const char *ca_config_passphrase_path(const ca_config *cfg, char *buf, size_t cap);
+
 /* Writes "section.key = value" lines for every key to f (for `serve` start-up and benchmarks,
  * which print the config they ran with). */
 void ca_config_print(const ca_config *cfg, void *file);

@@ -1,0 +1,87 @@
+/*
+ * API tokens with roles, and the append-only audit log (SPEC §3).
+ *
+ * A token is shown once at creation: "ca_<16 hex id>_<43 base64url secret chars>". The store
+ * keeps only the id, SHA-256 of the whole token, the role, a name, and the creation, expiry
+ * and revocation times; checking compares hashes in constant time. Each token has exactly one
+ * role; a route names the role it needs.
+ *
+ * The audit log is a hash chain: entry i holds the hash of entry i-1, so removing or editing
+ * any entry breaks every later link. Conventions: common.h.
+ */
+#ifndef CREDANCHOR_AUTH_H
+#define CREDANCHOR_AUTH_H
+
+#include "credanchor/common.h"
+#include "credanchor/store.h"
+
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ca_role {
+    CA_ROLE_ADMIN = 1,
+    CA_ROLE_ISSUER = 2,
+    CA_ROLE_REVOKER = 3,
+    CA_ROLE_AUDITOR = 4,
+} ca_role;
+
+#define CA_TOKEN_MAX 96     /* longest token text, NUL included */
+#define CA_TOKEN_ID_MAX 17  /* 16 hex chars + NUL */
+#define CA_TOKEN_NAME_MAX 128
+
+const char *ca_role_name(ca_role role); /* "admin", "issuer", ... */
+/* CA_ERR_INVALID for anything but the four role names. */
+ca_err ca_role_parse(ca_role *role, const char *name);
+
+typedef struct ca_token_info {
+    char id[CA_TOKEN_ID_MAX];
+    ca_role role;
+    char name[CA_TOKEN_NAME_MAX];
+    int64_t created_at;  /* unix seconds */
+    int64_t expires_at;  /* 0 = never */
+    int64_t revoked_at;  /* 0 = not revoked */
+} ca_token_info;
+
+/* Creates a token; token_out (CA_TOKEN_MAX bytes) gets the text to show once. expires_at 0 =
+ * never. name may be NULL. */
+ca_err ca_token_create(ca_store *store, char *token_out, ca_token_info *info, ca_role role,
+                       int64_t expires_at, const char *name, ca_errbuf *eb);
+
+/* Every token (revoked and expired included), oldest first; *list is malloc'd. */
+ca_err ca_token_list(ca_store *store, ca_token_info **list, size_t *count, ca_errbuf *eb);
+
+/* Marks a token revoked (it stays listed). CA_ERR_NOT_FOUND for an unknown id. */
+ca_err ca_token_revoke(ca_store *store, const char *id, ca_errbuf *eb);
+
+/* Checks a bearer token at time now. CA_OK with info filled when it exists, matches, is not
+ * revoked and not expired; CA_ERR_PERMISSION otherwise (the caller answers 401; the reason is
+ * in eb but must not be told to the client beyond "invalid token"). The caller compares
+ * info->role with the route's role (403 on mismatch). */
+ca_err ca_token_check(ca_store *store, ca_token_info *info, const char *token, size_t len,
+                      int64_t now, ca_errbuf *eb);
+
+/* Parses a duration such as "90d", "12h", "30m", "3600s" or "3600" into seconds. */
+ca_err ca_duration_parse(int64_t *seconds, const char *text);
+
+/* Appends one audit entry {time, tokenId, role, method, route, status, detail} chained to the
+ * previous one, durably, in its own write transaction. */
+typedef struct ca_audit_event {
+    const ca_token_info *token; /* who (NULL for a CLI action: recorded as "cli") */
+    const char *method;         /* "POST" or the CLI verb */
+    const char *route;          /* the route pattern or path; never a token or key */
+    int status;                 /* HTTP status, or CLI exit code */
+    const char *detail;         /* short outcome text; may be NULL */
+} ca_audit_event;
+ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb);
+
+/* Walks the chain; CA_OK with *entries counted when intact, CA_ERR_VERIFY naming the first
+ * broken entry otherwise. */
+ca_err ca_audit_verify(ca_store *store, uint64_t *entries, ca_errbuf *eb);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

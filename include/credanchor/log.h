@@ -1,0 +1,105 @@
+/*
+ * The node's append-only Merkle log of credential digests (SPEC §1).
+ *
+ * Appends are thread-safe and group-committed: concurrent callers are gathered into one LMDB
+ * write transaction with a single sync, and each returns only once its digests are durable.
+ * Every commit also signs and stores a checkpoint for the new size, so the latest checkpoint
+ * always covers every acknowledged digest. Leaves and subtree hashes are written in the commit;
+ * the digest -> index lookup table is written in sorted batches (store.index_batch) and the
+ * not-yet-indexed tail is held in memory, rebuilt from the leaves at open after a crash.
+ * Conventions: common.h.
+ */
+#ifndef CREDANCHOR_LOG_H
+#define CREDANCHOR_LOG_H
+
+#include "credanchor/checkpoint.h"
+#include "credanchor/common.h"
+#include "credanchor/crypto.h"
+#include "credanchor/merkle.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ca_log ca_log; /* opaque */
+
+typedef struct ca_store ca_store;
+
+typedef struct ca_log_options {
+    ca_store *store;               /* borrowed; outlives the log */
+    uint64_t index_batch;          /* store.index_batch: digests per digest-index batch */
+    const ca_ed25519_key *log_key; /* borrowed; signs checkpoints. NULL: read-only log */
+    const char *create_origin;     /* non-NULL: create a new log with this origin (init) */
+} ca_log_options;
+
+/* Opens (or with create_origin, creates) the log. A log that is inconsistent with the
+ * largest checkpoint it ever signed opens, serves reads, and refuses appends with
+ * CA_ERR_INCONSISTENT (SPEC §1); ca_log_append_blocked says why. */
+ca_err ca_log_open(ca_log **log, const ca_log_options *opts, ca_errbuf *eb);
+/* Writes the in-memory digest-index tail (so a clean restart has nothing to rebuild) and
+ * closes; the store stays open. Callers must have stopped appending. */
+void ca_log_close(ca_log *log);
+
+typedef struct ca_log_entry {
+    ca_hash digest;  /* in */
+    uint64_t index;  /* out: the leaf index (the existing one for a digest already logged) */
+} ca_log_entry;
+
+/* Appends n digests and returns once they are durable. Duplicates (of logged digests or
+ * within the call) get their existing index. *tree_size (may be NULL) gets the size after the
+ * commit. CA_ERR_FULL when the store is full (nothing acknowledged is lost),
+ * CA_ERR_INCONSISTENT when appends are refused. */
+ca_err ca_log_append(ca_log *log, ca_log_entry *entries, size_t n, uint64_t *tree_size,
+                     ca_errbuf *eb);
+
+/* Writes the in-memory digest-index tail to the store now. */
+ca_err ca_log_flush_index(ca_log *log, ca_errbuf *eb);
+
+/* NULL when appends are allowed, otherwise the reason they are refused. */
+const char *ca_log_append_blocked(const ca_log *log);
+
+/* The number of durable leaves. */
+uint64_t ca_log_size(const ca_log *log);
+/* The origin fixed at init (SPEC §1), e.g. "issuer.example.org/credanchor". */
+const char *ca_log_origin(const ca_log *log);
+
+/* The leaf index of a logged digest; CA_ERR_NOT_FOUND if it is not in the log. */
+ca_err ca_log_find(ca_log *log, uint64_t *index, const ca_hash *digest, ca_errbuf *eb);
+/* The digest at a leaf index; CA_ERR_RANGE past the end. */
+ca_err ca_log_digest_at(ca_log *log, ca_hash *digest, uint64_t index, ca_errbuf *eb);
+
+/* The root of the first `size` leaves; CA_ERR_RANGE when size > ca_log_size. */
+ca_err ca_log_root(ca_log *log, ca_hash *root, uint64_t size, ca_errbuf *eb);
+
+/* The inclusion proof of leaf `index` in the tree of `size` leaves, and that tree's root.
+ * path holds CA_MERKLE_MAX_PROOF hashes. CA_ERR_RANGE unless index < size <= ca_log_size. */
+ca_err ca_log_inclusion(ca_log *log, ca_hash *path, size_t *path_len, ca_hash *root,
+                        uint64_t index, uint64_t size, ca_errbuf *eb);
+
+/* The consistency proof from size m to size n (0 < m <= n <= ca_log_size). */
+ca_err ca_log_consistency(ca_log *log, ca_hash *path, size_t *path_len, uint64_t m, uint64_t n,
+                          ca_errbuf *eb);
+
+/* The latest signed checkpoint note (it covers every acknowledged append).
+ * note holds CA_NOTE_MAX bytes; the text is NUL-terminated. */
+ca_err ca_log_checkpoint(ca_log *log, char *note, size_t *note_len, ca_errbuf *eb);
+/* A signed checkpoint for exactly `size` leaves: the stored one when it exists, otherwise
+ * signed now (a historical root is fixed, so signing it is safe; SPEC §3). Needs the key. */
+ca_err ca_log_checkpoint_at(ca_log *log, char *note, size_t *note_len, uint64_t size,
+                            ca_errbuf *eb);
+
+/* The log's current verifier key "<origin>+<hex id>+<base64>" (SPEC §3 /v1/log/key). */
+ca_err ca_log_verifier_key(ca_log *log, char out[CA_VERIFIER_KEY_MAX], ca_errbuf *eb);
+
+typedef struct ca_log_stats {
+    uint64_t tree_size;
+    uint64_t indexed;       /* digests [0, indexed) are in the stored digest index */
+    uint64_t commits;       /* write transactions since open */
+    uint64_t appended;      /* new leaves since open */
+} ca_log_stats;
+void ca_log_get_stats(ca_log *log, ca_log_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,73 @@
+/*
+ * The node's state on disk (SPEC §0, §6): one data dir holding
+ *   db/          the LMDB environment (node/store.c documents its tables)
+ *   keys/        log.key (Ed25519, signs checkpoints), anchor.key (secp256k1, signs anchor
+ *                transactions), issuer.key (Ed25519, signs credentials); each encrypted at
+ *                rest under node.key_passphrase_file (include/credanchor/keystore.h)
+ *   passphrase   the default node.key_passphrase_file, created by init when missing
+ * ca_node bundles what a verb or the server opens: config, store, log and the keys it asked
+ * for. Conventions: common.h.
+ */
+#ifndef CREDANCHOR_NODE_H
+#define CREDANCHOR_NODE_H
+
+#include "credanchor/checkpoint.h"
+#include "credanchor/config.h"
+#include "credanchor/crypto.h"
+#include "credanchor/log.h"
+#include "credanchor/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CA_DID_MAX 512
+
+typedef struct ca_node {
+    ca_config cfg;
+    ca_store *store;
+    ca_log *log;
+    ca_ed25519_key *log_key;    /* loaded with CA_NODE_WRITE */
+    ca_ed25519_key *issuer_key; /* loaded with CA_NODE_ISSUER_KEY */
+    uint8_t anchor_address[CA_ETH_ADDRESS_SIZE];
+    bool have_anchor_address;   /* loaded with CA_NODE_ANCHOR_ADDRESS */
+    char did[CA_DID_MAX];       /* the issuer DID (did:web of node.public_url) */
+} ca_node;
+
+enum ca_node_flags {
+    CA_NODE_READ_ONLY = 0,          /* no writer lock, no secrets: reads only */
+    CA_NODE_WRITE = 1 << 0,         /* the writer lock and the log key: appends */
+    CA_NODE_ISSUER_KEY = 1 << 1,    /* decrypt the issuer key */
+    CA_NODE_ANCHOR_ADDRESS = 1 << 2 /* decrypt the anchor key for its address, then wipe it */
+};
+
+/* Opens the node in cfg->node_data_dir. CA_ERR_NOT_FOUND when it was never initialised,
+ * CA_ERR_LOCKED when another process writes to it, CA_ERR_PERMISSION for key files or a
+ * data dir that others can read. */
+ca_err ca_node_open(ca_node **node, const ca_config *cfg, unsigned flags, ca_errbuf *eb);
+void ca_node_close(ca_node *node);
+
+typedef struct ca_init_report {
+    bool created;                        /* false: the data dir existed; keys reported */
+    char did[CA_DID_MAX];
+    char anchor_address[43];             /* 0x + 40 hex */
+    char log_key[CA_VERIFIER_KEY_MAX];   /* the verifier key */
+    char passphrase_file[CA_CONFIG_STR_MAX];
+} ca_init_report;
+
+/* `credanchor init`: creates the data dir (0700), the passphrase file when missing (0600),
+ * the three keys and the log with its origin (log.origin, or the host of node.public_url plus
+ * "/credanchor"), then reports them. On an initialised data dir it only reports. */
+ca_err ca_node_init(ca_init_report *report, const ca_config *cfg, ca_errbuf *eb);
+
+/* Reads and decrypts the anchor key into secret; the caller wipes it. */
+ca_err ca_node_anchor_secret(const ca_node *node, uint8_t secret[CA_SECP256K1_SECRET_SIZE],
+                             ca_errbuf *eb);
+
+/* The default origin for a public URL: host[:port] + "/credanchor" (SPEC §1). */
+ca_err ca_node_default_origin(char *out, size_t cap, const char *public_url, ca_errbuf *eb);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,645 @@
+/*
+ * node/cli.c — `credanchor <verb>` (SPEC §6): argument parsing shared by every verb, the verb
+ * table, and the verbs that work on a local data dir: init, digest, merkle-root, append,
+ * checkpoint and prove. verify-proof is in node/cli_proof.c.
+ */
+#include "node/cli.h"
+
+#include "credanchor/crypto.h"
+#include "credanchor/encoding.h"
+#include "credanchor/jcs.h"
+#include "credanchor/merkle.h"
+#include "credanchor/node.h"
+#include "credanchor/proof.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLI_NODE_OPTS {"config", true, NULL, false}, {"data-dir", true, NULL, false}
+#define DIGEST_INPUT_MAX (256u << 20) /* documents and digest lists read by the CLI */
+#define APPEND_BATCH 10000
+
+int ca_cli_usage_error(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "credanchor %s: ", verb);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CA_EXIT_USAGE;
+}
+
+int ca_cli_error(const char *verb, ca_err err, const ca_errbuf *eb)
+{
+    fprintf(stderr, "credanchor %s: %s\n", verb, ca_errmsg(eb, err));
+    return err == CA_ERR_VERIFY ? CA_EXIT_CHECK_FAILED : CA_EXIT_USAGE;
+}
+
+int ca_cli_parse(int argc, char **argv, ca_cli_opt *opts, const char **pos, int max_pos,
+                 int *npos)
+{
+    const char *verb = argv[0];
+    *npos = 0;
+    bool options_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (options_done || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (*npos >= max_pos)
+                return ca_cli_usage_error(verb, "unexpected argument \"%s\" (see --help)", a);
+            pos[(*npos)++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(ca_cli_find(verb)->usage, stdout);
+            return CA_CLI_HELP;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            return ca_cli_usage_error(verb, "unknown option \"%s\" (see --help)", a);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        ca_cli_opt *o = opts;
+        while (o->name && !(strlen(o->name) == name_len && !strncmp(o->name, name, name_len)))
+            o++;
+        if (!o->name)
+            return ca_cli_usage_error(verb, "unknown option \"%s\" (see --help)", a);
+        if (o->has_value) {
+            if (eq)
+                o->value = eq + 1;
+            else if (i + 1 < argc)
+                o->value = argv[++i];
+            else
+                return ca_cli_usage_error(verb, "option --%s needs a value", o->name);
+        } else if (eq) {
+            return ca_cli_usage_error(verb, "option --%s takes no value", o->name);
+        }
+        o->seen = true;
+    }
+    return CA_EXIT_OK;
+}
+
+static const ca_cli_opt *find_opt(const ca_cli_opt *opts, const char *name)
+{
+    for (; opts->name; opts++)
+        if (strcmp(opts->name, name) == 0)
+            return opts;
+    return NULL;
+}
+
+const char *ca_cli_value(const ca_cli_opt *opts, const char *name)
+{
+    const ca_cli_opt *o = find_opt(opts, name);
+    return o && o->seen ? o->value : NULL;
+}
+
+bool ca_cli_flag(const ca_cli_opt *opts, const char *name)
+{
+    const ca_cli_opt *o = find_opt(opts, name);
+    return o && o->seen;
+}
+
+int ca_cli_load_config(ca_config *cfg, const char *verb, const ca_cli_opt *opts)
+{
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_config_load(cfg, ca_cli_value(opts, "config"), &eb);
+    const char *dir = ca_cli_value(opts, "data-dir");
+    if (!err && dir)
+        err = ca_config_set(cfg, "node", "data_dir", dir, &eb);
+    return err ? ca_cli_error(verb, err, &eb) : CA_EXIT_OK;
+}
+
+ca_err ca_cli_read_input(char **data, size_t *len, const char *path, size_t max, ca_errbuf *eb)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return ca_fail(eb, errno == ENOENT ? CA_ERR_NOT_FOUND : CA_ERR_IO, "cannot read %s: %s",
+                       path, strerror(errno));
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    ca_err err = CA_OK;
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n > max) {
+            err = ca_fail(eb, CA_ERR_TOO_LARGE, "%s is larger than %zu bytes", path, max);
+            break;
+        }
+        if (got == 0) {
+            if (ferror(f))
+                err = ca_fail(eb, CA_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+            break;
+        }
+        if (n == cap) {
+            char *bigger = realloc(buf, cap * 2 + 1);
+            if (!bigger) {
+                err = ca_fail(eb, CA_ERR_NOMEM, "out of memory reading %s", path);
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (!buf)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory reading %s", path);
+    if (err) {
+        free(buf);
+        return err;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return CA_OK;
+}
+
+/* Opens the node for a verb; prints the error line on failure. */
+static int open_node(ca_node **node, ca_config *cfg, const char *verb, const ca_cli_opt *opts,
+                     unsigned flags)
+{
+    int rc = ca_cli_load_config(cfg, verb, opts);
+    if (rc)
+        return rc;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_node_open(node, cfg, flags, &eb);
+    return err ? ca_cli_error(verb, err, &eb) : CA_EXIT_OK;
+}
+
+/* ---- init ------------------------------------------------------------------------------------ */
+
+static int cmd_init(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false}, {NULL, false, NULL, false}};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    ca_config cfg;
+    if ((rc = ca_cli_load_config(&cfg, "init", opts)))
+        return rc;
+    ca_init_report r;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_node_init(&r, &cfg, &eb);
+    if (err)
+        return ca_cli_error("init", err, &eb);
+    if (ca_cli_flag(opts, "json")) {
+        json_t *o = json_pack("{s:s, s:s, s:s}", "did", r.did, "anchorAddress", r.anchor_address,
+                              "logKey", r.log_key);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("%s %s\n", r.created ? "created" : "existing", cfg.node_data_dir);
+        printf("did:            %s\n", r.did);
+        printf("anchor address: %s (fund it to anchor on chain)\n", r.anchor_address);
+        printf("log key:        %s\n", r.log_key);
+        printf("passphrase:     %s (keep it secret and back it up apart from the data)\n",
+               r.passphrase_file);
+    }
+    return CA_EXIT_OK;
+}
+
+/* ---- digest ---------------------------------------------------------------------------------- */
+
+/* A compact JWS is three base64url segments joined by dots (RFC 7515 §7.1). */
+static bool is_compact_jws(const char *s, size_t len)
+{
+    int dots = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '.')
+            dots++;
+        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                   c == '-' || c == '_'))
+            return false;
+    }
+    return dots == 2 && len > 4;
+}
+
+static int cmd_digest(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {{"raw", false, NULL, false}, {"json", false, NULL, false},
+                         {NULL, false, NULL, false}};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    if (npos != 1)
+        return ca_cli_usage_error("digest", "give one FILE (or - for stdin); see --help");
+    char *data;
+    size_t len;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_cli_read_input(&data, &len, pos[0], DIGEST_INPUT_MAX, &eb);
+    if (err)
+        return ca_cli_error("digest", err, &eb);
+    /* SPEC §1: a VC-JWT is hashed as its compact JWS string (surrounding whitespace dropped);
+     * a JSON credential as its JCS form; anything else (or --raw) as its bytes. */
+    const char *kind = "raw";
+    ca_hash h;
+    size_t start = 0, end = len;
+    while (start < end && strchr(" \t\r\n", data[start]))
+        start++;
+    while (end > start && strchr(" \t\r\n", data[end - 1]))
+        end--;
+    if (ca_cli_flag(opts, "raw")) {
+        ca_sha256(&h, data, len);
+    } else if (is_compact_jws(data + start, end - start)) {
+        kind = "vc+jwt";
+        ca_sha256(&h, data + start, end - start);
+    } else if (start < end && (data[start] == '{' || data[start] == '[')) {
+        kind = "jcs";
+        err = ca_jcs_digest(&h, data, len, &eb);
+    } else {
+        ca_sha256(&h, data, len);
+    }
+    free(data);
+    if (err)
+        return ca_cli_error("digest", err, &eb);
+    char hex[2 * CA_HASH_SIZE + 1];
+    ca_hash_to_hex(hex, &h);
+    if (ca_cli_flag(opts, "json"))
+        printf("{\"digest\":\"%s\",\"hashed\":\"%s\"}\n", hex, kind);
+    else
+        puts(hex);
+    return CA_EXIT_OK;
+}
+
+/* ---- merkle-root ----------------------------------------------------------------------------- */
+
+/* Parses one hex digest per line (blank lines and surrounding spaces ignored). */
+typedef ca_err (*digest_sink)(void *ctx, const ca_hash *digest);
+
+static ca_err parse_digest_lines(const char *data, size_t len, digest_sink sink, void *ctx,
+                                 ca_errbuf *eb)
+{
+    size_t line_no = 0;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && data[j] != '\n')
+            j++;
+        line_no++;
+        size_t a = i, b = j;
+        while (a < b && strchr(" \t\r", data[a]))
+            a++;
+        while (b > a && strchr(" \t\r", data[b - 1]))
+            b--;
+        if (b > a) {
+            ca_hash d;
+            if (ca_hash_from_hex(&d, data + a, b - a))
+                return ca_fail(eb, CA_ERR_INVALID,
+                               "line %zu: not a digest (want 64 hex characters, got %zu)",
+                               line_no, b - a);
+            ca_err err = sink(ctx, &d);
+            if (err)
+                return err;
+        }
+        i = j + 1;
+    }
+    return CA_OK;
+}
+
+static ca_err add_to_builder(void *ctx, const ca_hash *digest)
+{
+    ca_hash leaf;
+    ca_merkle_leaf_hash(&leaf, digest->b);
+    ca_merkle_builder_add(ctx, &leaf);
+    return CA_OK;
+}
+
+static int cmd_merkle_root(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {{"binary", false, NULL, false}, {"json", false, NULL, false},
+                         {NULL, false, NULL, false}};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    if (npos != 1)
+        return ca_cli_usage_error("merkle-root", "give one FILE (or - for stdin); see --help");
+    char *data;
+    size_t len;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_cli_read_input(&data, &len, pos[0], SIZE_MAX / 2, &eb);
+    if (err)
+        return ca_cli_error("merkle-root", err, &eb);
+    ca_merkle_builder b;
+    ca_merkle_builder_init(&b);
+    if (ca_cli_flag(opts, "binary")) {
+        if (len % CA_HASH_SIZE)
+            err = ca_fail(&eb, CA_ERR_INVALID,
+                          "--binary input is %zu bytes, not a multiple of 32", len);
+        for (size_t i = 0; !err && i < len; i += CA_HASH_SIZE) {
+            ca_hash leaf;
+            ca_merkle_leaf_hash(&leaf, (const uint8_t *)data + i);
+            ca_merkle_builder_add(&b, &leaf);
+        }
+    } else {
+        err = parse_digest_lines(data, len, add_to_builder, &b, &eb);
+    }
+    free(data);
+    if (err)
+        return ca_cli_error("merkle-root", err, &eb);
+    ca_hash root;
+    char hex[2 * CA_HASH_SIZE + 1];
+    ca_merkle_builder_root(&b, &root);
+    ca_hash_to_hex(hex, &root);
+    if (ca_cli_flag(opts, "json"))
+        printf("{\"treeSize\":%llu,\"rootHash\":\"%s\"}\n", (unsigned long long)b.count, hex);
+    else
+        puts(hex);
+    return CA_EXIT_OK;
+}
+
+/* ---- append ---------------------------------------------------------------------------------- */
+
+typedef struct entry_list {
+    ca_log_entry *v;
+    size_t n, cap;
+} entry_list;
+
+static ca_err add_entry(void *ctx, const ca_hash *digest)
+{
+    entry_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        ca_log_entry *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return CA_ERR_NOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++].digest = *digest;
+    return CA_OK;
+}
+
+static int cmd_append(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false}, {NULL, false, NULL, false}};
+    const char *pos[64];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 64, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    if (npos == 0)
+        return ca_cli_usage_error("append", "give digests as arguments, or - to read one per "
+                                            "line from stdin; see --help");
+    /* Parse everything before opening the node: bad input must not touch the log. */
+    entry_list list = {0};
+    ca_errbuf eb = {{0}};
+    ca_err err = CA_OK;
+    for (int i = 0; i < npos && !err; i++) {
+        if (strcmp(pos[i], "-") == 0) {
+            char *data;
+            size_t len;
+            if ((err = ca_cli_read_input(&data, &len, "-", DIGEST_INPUT_MAX, &eb)))
+                break;
+            err = parse_digest_lines(data, len, add_entry, &list, &eb);
+            free(data);
+        } else {
+            ca_hash d;
+            if (ca_hash_from_hex(&d, pos[i], strlen(pos[i])))
+                err = ca_fail(&eb, CA_ERR_INVALID,
+                              "\"%s\" is not a digest (want 64 hex characters)", pos[i]);
+            else
+                err = add_entry(&list, &d);
+        }
+    }
+    if (err) {
+        free(list.v);
+        return ca_cli_error("append", err, &eb);
+    }
+    ca_config cfg;
+    ca_node *node;
+    if ((rc = open_node(&node, &cfg, "append", opts, CA_NODE_WRITE))) {
+        free(list.v);
+        return rc;
+    }
+    /* Each batch is printed as soon as it is durable, so a caller that is killed mid-way (or
+     * kills us) knows exactly which digests were acknowledged. */
+    uint64_t size = 0;
+    bool json = ca_cli_flag(opts, "json");
+    if (json)
+        fputs("{\"entries\":[", stdout);
+    for (size_t i = 0; i < list.n && !err; i += APPEND_BATCH) {
+        size_t n = list.n - i < APPEND_BATCH ? list.n - i : APPEND_BATCH;
+        if ((err = ca_log_append(node->log, list.v + i, n, &size, &eb)))
+            break;
+        for (size_t k = i; k < i + n; k++) {
+            char hex[2 * CA_HASH_SIZE + 1];
+            ca_hash_to_hex(hex, &list.v[k].digest);
+            if (json)
+                printf("%s{\"digest\":\"%s\",\"leafIndex\":%llu}", k ? "," : "", hex,
+                       (unsigned long long)list.v[k].index);
+            else
+                printf("%llu %s\n", (unsigned long long)list.v[k].index, hex);
+        }
+        fflush(stdout);
+    }
+    if (json && !err)
+        printf("],\"treeSize\":%llu}\n", (unsigned long long)size);
+    free(list.v);
+    ca_node_close(node);
+    return err ? ca_cli_error("append", err, &eb) : CA_EXIT_OK;
+}
+
+/* ---- checkpoint / prove ---------------------------------------------------------------------- */
+
+static int cmd_checkpoint(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"key", false, NULL, false}, {NULL, false, NULL, false}};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    ca_config cfg;
+    ca_node *node;
+    if ((rc = open_node(&node, &cfg, "checkpoint", opts, CA_NODE_READ_ONLY)))
+        return rc;
+    ca_errbuf eb = {{0}};
+    char text[CA_NOTE_MAX > CA_VERIFIER_KEY_MAX ? CA_NOTE_MAX : CA_VERIFIER_KEY_MAX];
+    size_t len;
+    ca_err err;
+    if (ca_cli_flag(opts, "key")) {
+        err = ca_log_verifier_key(node->log, text, &eb);
+        if (!err)
+            puts(text);
+    } else {
+        err = ca_log_checkpoint(node->log, text, &len, &eb);
+        if (!err)
+            fwrite(text, 1, len, stdout);
+    }
+    ca_node_close(node);
+    return err ? ca_cli_error("checkpoint", err, &eb) : CA_EXIT_OK;
+}
+
+static int cmd_prove(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"tree-size", true, NULL, false},
+                         {NULL, false, NULL, false}};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    if (npos != 1)
+        return ca_cli_usage_error("prove", "give one DIGEST; see --help");
+    ca_hash digest;
+    if (ca_hash_from_hex(&digest, pos[0], strlen(pos[0])))
+        return ca_cli_usage_error("prove", "\"%s\" is not a digest (want 64 hex characters)",
+                                  pos[0]);
+    uint64_t size = 0;
+    const char *s = ca_cli_value(opts, "tree-size");
+    if (s) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (!*s || *end || errno || v == 0 || s[0] == '-')
+            return ca_cli_usage_error("prove", "--tree-size \"%s\" is not a positive integer", s);
+        size = v;
+    }
+    ca_config cfg;
+    ca_node *node;
+    /* Proofs at a historical size may need a checkpoint signed now: load the log key. */
+    if ((rc = open_node(&node, &cfg, "prove", opts, s ? CA_NODE_WRITE : CA_NODE_READ_ONLY)))
+        return rc;
+    ca_errbuf eb = {{0}};
+    char *json;
+    ca_err err = ca_proof_build(&json, node->log, &digest, size, &eb);
+    if (!err) {
+        puts(json);
+        free(json);
+    }
+    ca_node_close(node);
+    return err ? ca_cli_error("prove", err, &eb) : CA_EXIT_OK;
+}
+
+/* ---- the table and main ---------------------------------------------------------------------- */
+
+static const ca_cli_verb verbs[] = {
+    {"init", "create the data dir, passphrase file and keys (or report them)",
+     "usage: credanchor init [--config FILE] [--data-dir DIR] [--json]\n"
+     "Creates DIR (mode 0700), the passphrase file node.key_passphrase_file when missing,\n"
+     "the encrypted log, anchor and issuer keys, and the log. On an existing data dir it\n"
+     "reports what is there. --json prints {\"did\",\"anchorAddress\",\"logKey\"}.\n",
+     cmd_init},
+    {"digest", "print a credential's log digest",
+     "usage: credanchor digest [--raw] [--json] FILE|-\n"
+     "Prints the SHA-256 digest the log records for a credential (SPEC §1): over the compact\n"
+     "JWS string for a VC-JWT, over the RFC 8785 (JCS) form for a JSON credential, over the\n"
+     "bytes for anything else or with --raw.\n",
+     cmd_digest},
+    {"merkle-root", "print the RFC 9162 root of a list of digests",
+     "usage: credanchor merkle-root [--binary] [--json] FILE|-\n"
+     "Reads one hex digest a line (or raw 32-byte digests with --binary) and prints the\n"
+     "RFC 9162 Merkle tree root in lowercase hex. An empty list gives SHA-256(\"\").\n",
+     cmd_merkle_root},
+    {"append", "append digests to the local log",
+     "usage: credanchor append [--config FILE] [--data-dir DIR] [--json] DIGEST...|-\n"
+     "Appends 64-hex digests (or one a line from stdin with -) to the log in the data dir and\n"
+     "prints each digest's leaf index once it is durable. A digest already in the log keeps\n"
+     "its index. Fails if a node is serving the data dir (use POST /v1/log/entries).\n",
+     cmd_append},
+    {"checkpoint", "print the latest signed checkpoint",
+     "usage: credanchor checkpoint [--config FILE] [--data-dir DIR] [--key]\n"
+     "Prints the latest C2SP signed checkpoint of the log, or with --key the log's verifier\n"
+     "key (<name>+<hex key id>+<base64 key>).\n",
+     cmd_checkpoint},
+    {"prove", "print the inclusion proof of a digest",
+     "usage: credanchor prove [--config FILE] [--data-dir DIR] [--tree-size N] DIGEST\n"
+     "Prints the SPEC §3 inclusion proof JSON of DIGEST against the latest checkpoint, or\n"
+     "against tree size N. The output is what verify-proof checks.\n",
+     cmd_prove},
+    {"verify-proof", "check an inclusion proof offline",
+     "usage: credanchor verify-proof [--key VKEY | --node URL] [--config FILE]\n"
+     "                               [--data-dir DIR] [--json] FILE|-\n"
+     "Checks a proof (SPEC §3 JSON) offline: the inclusion path leads to rootHash, and the\n"
+     "checkpoint is signed by the log key and names the same size and root. The key is VKEY,\n"
+     "or fetched from URL/v1/log/key, or read from the local data dir.\n"
+     "Exit 0: valid. 1: a check failed. 2: bad usage or a malformed proof.\n",
+     ca_cli_verify_proof},
+    {"token", "create, list or revoke API tokens",
+     "usage: credanchor token create --role ROLE [--expires DURATION] [--name TEXT]\n"
+     "                              [--config FILE] [--data-dir DIR]\n"
+     "       credanchor token list [--json] [--config FILE] [--data-dir DIR]\n"
+     "       credanchor token revoke [--config FILE] [--data-dir DIR] ID\n"
+     "API tokens for the authenticated HTTP routes (SPEC §3); each has one role: admin,\n"
+     "issuer, revoker or auditor. Only a token's SHA-256 is stored.\n"
+     "  create  makes a token and prints it once on stdout, nothing else (its id, role and\n"
+     "          expiry go to stderr). A lost token cannot be shown again: make a new one.\n"
+     "          --role ROLE         admin, issuer, revoker or auditor (required)\n"
+     "          --expires DURATION  lifetime: 90d, 12h, 30m, 45s or plain seconds\n"
+     "                              (default: never expires)\n"
+     "          --name TEXT         a label shown by list (at most 127 bytes)\n"
+     "  list    shows every token: id, role, status (active, expired, revoked), created,\n"
+     "          expires, name; never a secret. --json prints {\"tokens\":[...]}.\n"
+     "  revoke  marks token ID revoked at once; it stays listed.\n"
+     "create and revoke are recorded in the audit log. They take the data dir's writer lock,\n"
+     "so run them before `serve` or with the node stopped (while it serves they fail with\n"
+     "\"in use\"). list works while the node serves.\n",
+     ca_cli_token},
+    {"audit", "verify the hash-chained audit log",
+     "usage: credanchor audit verify [--json] [--config FILE] [--data-dir DIR]\n"
+     "The audit log records every authenticated write and every token change; each entry\n"
+     "holds the SHA-256 of the one before it.\n"
+     "  verify  walks the whole chain. Exit 0: intact (prints the number of entries);\n"
+     "          1: broken (names the first broken entry); 2: bad usage or unreadable data.\n"
+     "          --json prints {\"intact\":true,\"entries\":N} or\n"
+     "          {\"intact\":false,\"error\":\"...\"}.\n"
+     "Works while the node serves.\n",
+     ca_cli_audit},
+    {"serve", "serve the HTTP API until SIGTERM or SIGINT",
+     "usage: credanchor serve [--config FILE] [--data-dir DIR]\n"
+     "Opens the data dir for writing (one writer at a time) and serves the HTTP API of\n"
+     "SPEC §3 on node.listen (TLS when node.tls_cert_file and node.tls_key_file are set).\n"
+     "Prints the config it runs with and \"listening on URL\" on stderr, then one JSON line\n"
+     "per request. Limits: node.max_body, node.max_header, node.max_connections,\n"
+     "node.connection_timeout, node.threads (0 = one per core), node.rate_limit_per_ip.\n"
+     "SIGTERM or SIGINT stops it gracefully: no new connections, requests in progress\n"
+     "finish, the log is flushed, exit 0. Exit 2 when it cannot start (bad config, address\n"
+     "in use, data dir locked or not initialised).\n",
+     ca_cli_serve},
+};
+
+const ca_cli_verb *ca_cli_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(verbs[i].name, name) == 0)
+            return &verbs[i];
+    return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+    fputs("usage: credanchor <verb> [options]   (credanchor <verb> --help for each)\n\nverbs:\n",
+          f);
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].summary);
+}
+
+int ca_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return CA_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return CA_EXIT_OK;
+    }
+    const ca_cli_verb *v = ca_cli_find(argv[1]);
+    if (!v) {
+        fprintf(stderr, "credanchor: unknown verb \"%s\" (credanchor --help lists them)\n",
+                argv[1]);
+        return CA_EXIT_USAGE;
+    }
+    return v->run(argc - 1, argv + 1);
+}

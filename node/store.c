@@ -1,0 +1,438 @@
+/*
+ * node/store.c — the only file that includes lmdb.h (STYLE: one storage module).
+ *
+ * One LMDB environment in <data_dir>/db (SPEC §0). Tables and key schema:
+ *
+ *   meta          key: ASCII name             value: see node/log.c (tree size, index
+ *                                              watermark, origin, latest checkpoint, the largest
+ *                                              signed checkpoint, schema version)
+ *   leaves        key: u64 BE leaf index      value: the 32-byte digest (appended in order)
+ *   hashes        key: u64 BE stored index    value: 32-byte hash of complete subtree
+ *                 (ca_merkle_stored_index(level, n), levels >= 1; leaf hashes are derived from
+ *                 `leaves`). Keys only increase as the log grows, so writes use MDB_APPEND.
+ *   digest_index  key: 32-byte digest         value: u64 BE leaf index. Written in sorted
+ *                                              batches; see node/log.c for the watermark.
+ *   checkpoints   key: u64 BE tree size       value: signed checkpoint note text
+ *   tokens        key: 16-char hex token id   value: binary token record (SHA-256 of the
+ *                                              token, role, times, name), see node/auth.c
+ *   audit         key: u64 BE sequence (1..)  value: audit entry JSON, hash-chained; plus the
+ *                 chain head under the 1-byte key 0x00 (sorts first): u64 BE last sequence
+ *                 || SHA-256 of the last entry. See node/auth.c
+ *
+ * Durability: LMDB's default sync on every commit; no MDB_NOSYNC/NOMETASYNC, and never
+ * MDB_WRITEMAP, with which a full disk turns into SIGBUS instead of an error.
+ *
+ * Map growth: a write that hits MDB_MAP_FULL is aborted, the map doubled (capped at
+ * store.max_map_size) and the write re-run. mdb_env_set_mapsize needs no transaction open in
+ * this process, so every transaction holds `resize_lock` shared and growth takes it
+ * exclusively. A writer process holds an exclusive flock on writer.lock so two processes never
+ * append to one log (the digest index keeps an in-memory tail, see node/log.c).
+ */
+#include "credanchor/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define STORE_INITIAL_MAP (256ull << 20)
+#define STORE_MAX_READERS 1024
+
+static const char *const table_names[CA_TABLE__COUNT] = {
+    [CA_TABLE_META] = "meta",
+    [CA_TABLE_LEAVES] = "leaves",
+    [CA_TABLE_HASHES] = "hashes",
+    [CA_TABLE_DIGEST_INDEX] = "digest_index",
+    [CA_TABLE_CHECKPOINTS] = "checkpoints",
+    [CA_TABLE_TOKENS] = "tokens",
+    [CA_TABLE_AUDIT] = "audit",
+};
+
+struct ca_store {
+    MDB_env *env;
+    MDB_dbi dbi[CA_TABLE__COUNT];
+    pthread_rwlock_t resize_lock;
+    uint64_t map_size;
+    uint64_t max_map_size;
+    bool read_only;
+    int lock_fd;
+    char dir[4096];
+};
+
+struct ca_store_txn {
+    ca_store *store;
+    MDB_txn *txn;
+    bool write;
+};
+
+/* Maps an LMDB or errno code to ours, with the detail in eb. */
+static ca_err store_fail(ca_errbuf *eb, int rc, const char *what)
+{
+    ca_err code;
+    switch (rc) {
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT:
+        code = CA_ERR_FULL;
+        break;
+    case MDB_NOTFOUND:
+        code = CA_ERR_NOT_FOUND;
+        break;
+    case EACCES:
+    case EPERM:
+        code = CA_ERR_PERMISSION;
+        break;
+    case EAGAIN: /* == EWOULDBLOCK on Linux */
+        code = CA_ERR_LOCKED;
+        break;
+    default:
+        code = CA_ERR_STORE;
+        break;
+    }
+    return ca_fail(eb, code, "store: %s: %s", what, mdb_strerror(rc));
+}
+
+static void store_free(ca_store *s)
+{
+    if (s->env)
+        mdb_env_close(s->env);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    pthread_rwlock_destroy(&s->resize_lock);
+    free(s);
+}
+
+/* Takes the single-writer lock on dir/writer.lock, so a second `serve` or a CLI `append`
+ * against a running node fails at once instead of forking the log. */
+static ca_err take_writer_lock(ca_store *s, const char *dir, ca_errbuf *eb)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/writer.lock", dir);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0)
+        return ca_fail(eb, errno == EACCES ? CA_ERR_PERMISSION : CA_ERR_IO,
+                       "store: cannot open %s: %s", path, strerror(errno));
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return ca_fail(eb, CA_ERR_LOCKED,
+                           "store: %s is in use by another credanchor process "
+                           "(stop the node, or use the HTTP API)", dir);
+        return ca_fail(eb, CA_ERR_IO, "store: cannot lock %s: %s", path, strerror(errno));
+    }
+    return CA_OK;
+}
+
+ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb)
+{
+    CA_ASSERT(out && opts && opts->dir);
+    *out = NULL;
+    ca_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
+    s->lock_fd = -1;
+    s->read_only = opts->read_only;
+    snprintf(s->dir, sizeof s->dir, "%s", opts->dir);
+    s->max_map_size = opts->max_map_size;
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    /* Prefer the writer so a steady stream of readers cannot starve a map resize. */
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->resize_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+
+    ca_err err = CA_OK;
+    int rc;
+    struct stat st;
+    if (stat(opts->dir, &st) != 0) {
+        if (errno != ENOENT || opts->read_only) {
+            err = ca_fail(eb, CA_ERR_NOT_FOUND, "store: %s: %s", opts->dir, strerror(errno));
+            goto out;
+        }
+        if (mkdir(opts->dir, 0700) != 0) {
+            err = ca_fail(eb, errno == ENOSPC ? CA_ERR_FULL : CA_ERR_IO,
+                          "store: cannot create %s: %s", opts->dir, strerror(errno));
+            goto out;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        err = ca_fail(eb, CA_ERR_INVALID, "store: %s is not a directory", opts->dir);
+        goto out;
+    }
+    if (!opts->read_only && (err = take_writer_lock(s, opts->dir, eb)) != CA_OK)
+        goto out;
+
+    if ((rc = mdb_env_create(&s->env)) != 0) {
+        err = store_fail(eb, rc, "mdb_env_create");
+        goto out;
+    }
+    s->map_size = STORE_INITIAL_MAP < s->max_map_size ? STORE_INITIAL_MAP : s->max_map_size;
+    mdb_env_set_mapsize(s->env, s->map_size);
+    mdb_env_set_maxdbs(s->env, CA_TABLE__COUNT + 4);
+    mdb_env_set_maxreaders(s->env, STORE_MAX_READERS);
+    /* MDB_NOTLS: HTTP worker threads share read transactions' reader slots freely.
+     * MDB_NORDAHEAD: proofs read scattered pages; read-ahead only evicts useful ones. */
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (opts->read_only ? MDB_RDONLY : 0);
+    if ((rc = mdb_env_open(s->env, opts->dir, flags, 0600)) != 0) {
+        err = store_fail(eb, rc, opts->dir);
+        goto out;
+    }
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    s->map_size = info.me_mapsize; /* an existing environment may already be larger */
+
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(s->env, NULL, opts->read_only ? MDB_RDONLY : 0, &txn)) != 0) {
+        err = store_fail(eb, rc, "open tables");
+        goto out;
+    }
+    for (int t = 0; t < CA_TABLE__COUNT; t++) {
+        rc = mdb_dbi_open(txn, table_names[t], opts->read_only ? 0 : MDB_CREATE, &s->dbi[t]);
+        if (rc == MDB_NOTFOUND && opts->read_only) {
+            mdb_txn_abort(txn);
+            err = ca_fail(eb, CA_ERR_NOT_FOUND, "store: %s holds no credanchor data (run init)",
+                          opts->dir);
+            goto out;
+        }
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            err = store_fail(eb, rc, table_names[t]);
+            goto out;
+        }
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        err = store_fail(eb, rc, "open tables");
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    if (s)
+        store_free(s);
+    return err;
+}
+
+void ca_store_close(ca_store *s)
+{
+    if (s)
+        store_free(s);
+}
+
+ca_err ca_store_begin(ca_store *s, ca_store_txn **out, bool write, ca_errbuf *eb)
+{
+    CA_ASSERT(s && out);
+    CA_ASSERT(!(write && s->read_only));
+    ca_store_txn *t = malloc(sizeof *t);
+    if (!t)
+        return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
+    pthread_rwlock_rdlock(&s->resize_lock);
+    int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* Another process grew the map: adopt its size (LMDB reads it from the file). */
+        pthread_rwlock_unlock(&s->resize_lock);
+        pthread_rwlock_wrlock(&s->resize_lock);
+        mdb_env_set_mapsize(s->env, 0);
+        pthread_rwlock_unlock(&s->resize_lock);
+        pthread_rwlock_rdlock(&s->resize_lock);
+        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    }
+    if (rc != 0) {
+        pthread_rwlock_unlock(&s->resize_lock);
+        free(t);
+        return store_fail(eb, rc, "begin transaction");
+    }
+    t->store = s;
+    t->write = write;
+    *out = t;
+    return CA_OK;
+}
+
+/* LMDB reports a short write as EIO ("TODO: Use which error code?" in mdb_page_flush), and a
+ * filling disk gives short writes, so an EIO with almost no space left is a full disk. */
+static bool disk_nearly_full(const char *dir)
+{
+    struct statvfs vfs;
+    return statvfs(dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < (4u << 20);
+}
+
+ca_err ca_store_commit(ca_store_txn *t, ca_errbuf *eb)
+{
+    CA_ASSERT(t);
+    ca_store *s = t->store;
+    int rc = mdb_txn_commit(t->txn);
+    pthread_rwlock_unlock(&s->resize_lock);
+    free(t);
+    if (rc == EIO && disk_nearly_full(s->dir))
+        return ca_fail(eb, CA_ERR_FULL, "store: the disk holding %s is full; nothing "
+                                        "acknowledged was lost", s->dir);
+    return rc ? store_fail(eb, rc, "commit") : CA_OK;
+}
+
+void ca_store_abort(ca_store_txn *t)
+{
+    if (!t)
+        return;
+    ca_store *s = t->store;
+    mdb_txn_abort(t->txn);
+    pthread_rwlock_unlock(&s->resize_lock);
+    free(t);
+}
+
+/* Doubles the map, capped at max_map_size. Runs with no transaction of ours open. */
+static bool store_grow(ca_store *s)
+{
+    pthread_rwlock_wrlock(&s->resize_lock);
+    bool grown = false;
+    if (s->map_size < s->max_map_size) {
+        uint64_t next = s->map_size * 2;
+        if (next > s->max_map_size || next < s->map_size)
+            next = s->max_map_size;
+        if (mdb_env_set_mapsize(s->env, next) == 0) {
+            MDB_envinfo info;
+            mdb_env_info(s->env, &info);
+            s->map_size = info.me_mapsize;
+            grown = true;
+        }
+    }
+    pthread_rwlock_unlock(&s->resize_lock);
+    return grown;
+}
+
+ca_err ca_store_write(ca_store *s, ca_store_write_fn fn, void *arg, ca_errbuf *eb)
+{
+    for (;;) {
+        ca_store_txn *t;
+        ca_err err = ca_store_begin(s, &t, true, eb);
+        if (err)
+            return err;
+        err = fn(t, arg, eb);
+        if (err) {
+            ca_store_abort(t);
+        } else {
+            err = ca_store_commit(t, eb);
+        }
+        if (err != CA_ERR_FULL || disk_nearly_full(s->dir))
+            return err;
+        /* Full: grow and run the whole transaction again, or give up at the cap. */
+        uint64_t before = s->map_size;
+        if (!store_grow(s))
+            return ca_fail(eb, CA_ERR_FULL,
+                           "store: full at %llu bytes (store.max_map_size is %llu); "
+                           "nothing acknowledged was lost",
+                           (unsigned long long)before, (unsigned long long)s->max_map_size);
+    }
+}
+
+/* Maps an LMDB result inside a transaction; the caller adds the detail it knows. */
+static ca_err txn_result(int rc)
+{
+    if (rc == 0)
+        return CA_OK;
+    if (rc == MDB_NOTFOUND)
+        return CA_ERR_NOT_FOUND;
+    if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == ENOSPC)
+        return CA_ERR_FULL;
+    if (rc == MDB_KEYEXIST)
+        return CA_ERR_INVALID;
+    return CA_ERR_STORE;
+}
+
+ca_err ca_store_get(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
+                    ca_store_val *val)
+{
+    MDB_val k = {key_len, (void *)key}, v;
+    int rc = mdb_get(t->txn, t->store->dbi[table], &k, &v);
+    if (rc == 0) {
+        val->data = v.mv_data;
+        val->len = v.mv_size;
+    }
+    return txn_result(rc);
+}
+
+ca_err ca_store_put(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
+                    const void *val, size_t val_len)
+{
+    MDB_val k = {key_len, (void *)key}, v = {val_len, (void *)val};
+    return txn_result(mdb_put(t->txn, t->store->dbi[table], &k, &v, 0));
+}
+
+ca_err ca_store_append(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
+                       const void *val, size_t val_len)
+{
+    MDB_val k = {key_len, (void *)key}, v = {val_len, (void *)val};
+    return txn_result(mdb_put(t->txn, t->store->dbi[table], &k, &v, MDB_APPEND));
+}
+
+ca_err ca_store_del(ca_store_txn *t, ca_table table, const void *key, size_t key_len)
+{
+    MDB_val k = {key_len, (void *)key};
+    return txn_result(mdb_del(t->txn, t->store->dbi[table], &k, NULL));
+}
+
+ca_err ca_store_scan(ca_store_txn *t, ca_table table, const void *start, size_t start_len,
+                     ca_store_iter_fn fn, void *arg)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
+    if (rc)
+        return txn_result(rc);
+    MDB_val k = {start_len, (void *)start}, v;
+    rc = mdb_cursor_get(c, &k, &v, start ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == 0) {
+        ca_store_val key = {k.mv_data, k.mv_size}, val = {v.mv_data, v.mv_size};
+        if (!fn(arg, &key, &val))
+            break;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return rc == 0 || rc == MDB_NOTFOUND ? CA_OK : txn_result(rc);
+}
+
+ca_err ca_store_last(ca_store_txn *t, ca_table table, ca_store_val *key, ca_store_val *val)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
+    if (rc)
+        return txn_result(rc);
+    MDB_val k, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    if (rc == 0) {
+        if (key) {
+            key->data = k.mv_data;
+            key->len = k.mv_size;
+        }
+        if (val) {
+            val->data = v.mv_data;
+            val->len = v.mv_size;
+        }
+    }
+    mdb_cursor_close(c);
+    return txn_result(rc);
+}
+
+ca_err ca_store_copy(ca_store *s, const char *dir, ca_errbuf *eb)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return ca_fail(eb, CA_ERR_IO, "store: cannot create %s: %s", dir, strerror(errno));
+    pthread_rwlock_rdlock(&s->resize_lock);
+    int rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+    pthread_rwlock_unlock(&s->resize_lock);
+    return rc ? store_fail(eb, rc, "copy") : CA_OK;
+}
+
+ca_err ca_store_get_stats(ca_store *s, ca_store_stats *st)
+{
+    MDB_envinfo info;
+    MDB_stat mst;
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &mst);
+    st->map_size = info.me_mapsize;
+    st->page_size = mst.ms_psize;
+    st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * mst.ms_psize;
+    return CA_OK;
+}

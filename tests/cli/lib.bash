@@ -1,0 +1,50 @@
+# Shared helpers for the shell tests in tests/cli (sourced, not run by ctest itself).
+# Every test prints a closing "N passed, M failed" line and exits non-zero on any failure.
+set -uo pipefail
+: "${CREDANCHOR_BIN:?set by ctest}"
+BIN=$CREDANCHOR_BIN
+passed=0
+failed=0
+WORK=$(mktemp -d /tmp/ca-cli-XXXXXX)
+cleanup_hooks=()
+on_exit() {
+  for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done
+  rm -rf "$WORK"
+}
+trap on_exit EXIT
+
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+
+# expect_exit CODE NAME -- CMD...: runs CMD, checks its exit code, and for a non-zero code
+# checks stderr is exactly one line starting "credanchor".
+expect_exit() {
+  local want=$1 name=$2
+  shift 3
+  local out err rc
+  out=$("$@" 2>"$WORK/stderr") && rc=0 || rc=$?
+  err=$(cat "$WORK/stderr")
+  if [ "$rc" != "$want" ]; then
+    fail "$name: exit $rc, want $want (stderr: $err)"
+    return
+  fi
+  if [ "$want" != 0 ]; then
+    if [ "$(printf '%s\n' "$err" | grep -c .)" != 1 ] || [[ "$err" != credanchor* ]]; then
+      fail "$name: stderr is not one 'credanchor ...' line: $err"
+      return
+    fi
+  fi
+  ok
+}
+
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" = 0 ]
+}
+
+# Digest i as hex: SHA-256 of the decimal text of i (deterministic, so a log can be rebuilt).
+gen_digests() { # FROM COUNT
+  python3 -c "import hashlib,sys
+a,n=int(sys.argv[1]),int(sys.argv[2])
+sys.stdout.write(''.join(hashlib.sha256(str(i).encode()).hexdigest()+'\n' for i in range(a,a+n)))" "$1" "$2"
+}

@@ -1,0 +1,427 @@
+/* Unit tests for node/log.c and node/store.c: appends, idempotency, proofs against every size,
+ * the lagging digest index, reopening, concurrent group commit, refusal after a rollback and
+ * a full map (SPEC §1, issue #2). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "credanchor/crypto.h"
+#include "credanchor/log.h"
+#include "credanchor/proof.h"
+#include "credanchor/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct fixture {
+    char dir[64];
+    ca_ed25519_key *key;
+    ca_store *store;
+    ca_log *log;
+    uint64_t index_batch;
+    uint64_t max_map;
+} fixture;
+
+static void digest_of(ca_hash *d, uint64_t i)
+{
+    uint8_t b[8];
+    ca_store_u64_key(b, i);
+    ca_sha256(d, b, sizeof b);
+}
+
+static void open_log(fixture *f, bool create)
+{
+    ca_errbuf eb = {{0}};
+    ca_store_options so = {.dir = f->dir, .max_map_size = f->max_map};
+    assert_int_equal(ca_store_open(&f->store, &so, &eb), CA_OK);
+    ca_log_options lo = {.store = f->store, .index_batch = f->index_batch, .log_key = f->key,
+                         .create_origin = create ? "test.example/credanchor" : NULL};
+    ca_err err = ca_log_open(&f->log, &lo, &eb);
+    if (err)
+        fprintf(stderr, "open: %s\n", ca_errmsg(&eb, err));
+    assert_int_equal(err, CA_OK);
+}
+
+static void close_log(fixture *f)
+{
+    ca_log_close(f->log);
+    ca_store_close(f->store);
+    f->log = NULL;
+    f->store = NULL;
+}
+
+static int setup_with(void **state, uint64_t index_batch, uint64_t max_map)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/ca-test-log-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    uint8_t seed[32];
+    assert_int_equal(ca_ed25519_generate_seed(seed), CA_OK);
+    assert_int_equal(ca_ed25519_key_from_seed(&f->key, seed), CA_OK);
+    f->index_batch = index_batch;
+    f->max_map = max_map;
+    open_log(f, true);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state) { return setup_with(state, 7, 1ull << 30); }
+static int setup_small_map(void **state) { return setup_with(state, 64, 1ull << 20); }
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f->log)
+        close_log(f);
+    ca_ed25519_key_free(f->key);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* Appends digests [from, to) in one call and checks the indices handed back. */
+static void append_range(ca_log *log, uint64_t from, uint64_t to)
+{
+    size_t n = (size_t)(to - from);
+    ca_log_entry *e = calloc(n ? n : 1, sizeof *e);
+    for (size_t i = 0; i < n; i++)
+        digest_of(&e[i].digest, from + i);
+    uint64_t size;
+    ca_errbuf eb = {{0}};
+    assert_int_equal(ca_log_append(log, e, n, &size, &eb), CA_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(e[i].index, from + i);
+    assert_int_equal(size, to);
+    free(e);
+}
+
+/* The root of digests [0, n) computed independently with the streaming builder. */
+static void reference_root(ca_hash *root, uint64_t n)
+{
+    ca_merkle_builder b;
+    ca_merkle_builder_init(&b);
+    for (uint64_t i = 0; i < n; i++) {
+        ca_hash d, leaf;
+        digest_of(&d, i);
+        ca_merkle_leaf_hash(&leaf, d.b);
+        ca_merkle_builder_add(&b, &leaf);
+    }
+    ca_merkle_builder_root(&b, root);
+}
+
+static void test_append_and_prove_every_size(void **state)
+{
+    fixture *f = *state;
+    /* Batch shapes that cross the index batch (7) in different ways. */
+    const uint64_t cuts[] = {1, 2, 3, 7, 8, 15, 16, 17, 40, 64, 65, 100};
+    uint64_t at = 0;
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        append_range(f->log, at, cuts[c]);
+        at = cuts[c];
+    }
+    assert_int_equal(ca_log_size(f->log), 100);
+    for (uint64_t n = 1; n <= 100; n++) {
+        ca_hash want, got;
+        reference_root(&want, n);
+        assert_int_equal(ca_log_root(f->log, &got, n, NULL), CA_OK);
+        assert_memory_equal(want.b, got.b, 32);
+        for (uint64_t i = 0; i < n; i++) {
+            ca_hash path[CA_MERKLE_MAX_PROOF], root, d, leaf;
+            size_t len;
+            assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, i, n, NULL), CA_OK);
+            digest_of(&d, i);
+            ca_merkle_leaf_hash(&leaf, d.b);
+            assert_int_equal(ca_merkle_inclusion_verify(&leaf, i, n, path, len, &want), CA_OK);
+        }
+        for (uint64_t m = 1; m <= n; m++) {
+            ca_hash path[CA_MERKLE_MAX_PROOF], old_root;
+            size_t len;
+            reference_root(&old_root, m);
+            assert_int_equal(ca_log_consistency(f->log, path, &len, m, n, NULL), CA_OK);
+            assert_int_equal(ca_merkle_consistency_verify(m, n, &old_root, &want, path, len),
+                             CA_OK);
+        }
+    }
+    ca_hash path[CA_MERKLE_MAX_PROOF], root;
+    size_t len;
+    assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, 5, 101, NULL), CA_ERR_RANGE);
+    assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, 100, 100, NULL), CA_ERR_RANGE);
+    assert_int_equal(ca_log_consistency(f->log, path, &len, 0, 5, NULL), CA_ERR_RANGE);
+    assert_int_equal(ca_log_consistency(f->log, path, &len, 6, 5, NULL), CA_ERR_RANGE);
+    assert_int_equal(ca_log_consistency(f->log, path, &len, 5, 101, NULL), CA_ERR_RANGE);
+}
+
+static void test_duplicates_are_idempotent(void **state)
+{
+    fixture *f = *state;
+    append_range(f->log, 0, 20);
+    /* Old digests (some indexed, some in the tail), and repeats inside one call. */
+    ca_log_entry e[6];
+    digest_of(&e[0].digest, 3);
+    digest_of(&e[1].digest, 19);
+    digest_of(&e[2].digest, 20); /* new */
+    digest_of(&e[3].digest, 20); /* same again */
+    digest_of(&e[4].digest, 0);
+    digest_of(&e[5].digest, 21); /* new */
+    uint64_t size;
+    assert_int_equal(ca_log_append(f->log, e, 6, &size, NULL), CA_OK);
+    assert_int_equal(e[0].index, 3);
+    assert_int_equal(e[1].index, 19);
+    assert_int_equal(e[2].index, 20);
+    assert_int_equal(e[3].index, 20);
+    assert_int_equal(e[4].index, 0);
+    assert_int_equal(e[5].index, 21);
+    assert_int_equal(size, 22);
+    /* Only duplicates: nothing new is written and the size stays. */
+    assert_int_equal(ca_log_append(f->log, e, 2, &size, NULL), CA_OK);
+    assert_int_equal(size, 22);
+    for (uint64_t i = 0; i < 22; i++) {
+        ca_hash d;
+        uint64_t idx;
+        digest_of(&d, i);
+        assert_int_equal(ca_log_find(f->log, &idx, &d, NULL), CA_OK);
+        assert_int_equal(idx, i);
+    }
+    ca_hash missing;
+    uint64_t idx;
+    digest_of(&missing, 1000);
+    assert_int_equal(ca_log_find(f->log, &idx, &missing, NULL), CA_ERR_NOT_FOUND);
+}
+
+static void test_reopen_keeps_everything(void **state)
+{
+    fixture *f = *state;
+    append_range(f->log, 0, 33);
+    ca_hash before;
+    assert_int_equal(ca_log_root(f->log, &before, 33, NULL), CA_OK);
+    close_log(f);
+    open_log(f, false);
+    assert_null(ca_log_append_blocked(f->log));
+    assert_int_equal(ca_log_size(f->log), 33);
+    ca_hash after;
+    assert_int_equal(ca_log_root(f->log, &after, 33, NULL), CA_OK);
+    assert_memory_equal(before.b, after.b, 32);
+    append_range(f->log, 33, 50);
+    for (uint64_t i = 0; i < 50; i++) {
+        ca_hash d;
+        uint64_t idx;
+        digest_of(&d, i);
+        assert_int_equal(ca_log_find(f->log, &idx, &d, NULL), CA_OK);
+        assert_int_equal(idx, i);
+    }
+    /* Creating a log over an existing one is refused. */
+    ca_log *other;
+    ca_log_options lo = {.store = f->store, .log_key = f->key, .create_origin = "x/credanchor"};
+    assert_int_equal(ca_log_open(&other, &lo, NULL), CA_ERR_EXISTS);
+}
+
+static void test_second_writer_is_locked_out(void **state)
+{
+    fixture *f = *state;
+    ca_store *second;
+    ca_errbuf eb = {{0}};
+    ca_store_options so = {.dir = f->dir, .max_map_size = f->max_map};
+    assert_int_equal(ca_store_open(&second, &so, &eb), CA_ERR_LOCKED);
+    assert_non_null(strstr(eb.msg, "in use"));
+    /* A reader is fine. */
+    so.read_only = true;
+    assert_int_equal(ca_store_open(&second, &so, &eb), CA_OK);
+    ca_store_close(second);
+}
+
+static void test_checkpoints(void **state)
+{
+    fixture *f = *state;
+    append_range(f->log, 0, 12);
+    char note[CA_NOTE_MAX], vkey_text[CA_VERIFIER_KEY_MAX];
+    size_t len;
+    ca_note_verifier v;
+    ca_checkpoint cp;
+    assert_int_equal(ca_log_verifier_key(f->log, vkey_text, NULL), CA_OK);
+    assert_int_equal(ca_verifier_key_parse(&v, vkey_text, strlen(vkey_text), NULL), CA_OK);
+    /* The latest covers every acknowledged append. */
+    assert_int_equal(ca_log_checkpoint(f->log, note, &len, NULL), CA_OK);
+    assert_int_equal(ca_checkpoint_open(&cp, note, len, &v, NULL), CA_OK);
+    assert_int_equal(cp.size, 12);
+    assert_string_equal(cp.origin, "test.example/credanchor");
+    ca_hash root;
+    reference_root(&root, 12);
+    assert_memory_equal(cp.root.b, root.b, 32);
+    /* Historical sizes are signed on demand. */
+    for (uint64_t n = 0; n <= 12; n++) {
+        assert_int_equal(ca_log_checkpoint_at(f->log, note, &len, n, NULL), CA_OK);
+        assert_int_equal(ca_checkpoint_open(&cp, note, len, &v, NULL), CA_OK);
+        assert_int_equal(cp.size, n);
+        reference_root(&root, n);
+        assert_memory_equal(cp.root.b, root.b, 32);
+    }
+    assert_int_equal(ca_log_checkpoint_at(f->log, note, &len, 13, NULL), CA_ERR_RANGE);
+
+    /* A proof built by the node checks offline, and a tampered one does not. */
+    ca_hash d;
+    digest_of(&d, 4);
+    char *json;
+    assert_int_equal(ca_proof_build(&json, f->log, &d, 0, NULL), CA_OK);
+    ca_proof_report r;
+    assert_int_equal(ca_proof_check(&r, json, strlen(json), &v, NULL), CA_OK);
+    assert_int_equal(r.leaf_index, 4);
+    assert_int_equal(r.tree_size, 12);
+    char *p = strstr(json, "\"rootHash\":\"") + 12;
+    *p = *p == '0' ? '1' : '0';
+    assert_int_equal(ca_proof_check(&r, json, strlen(json), &v, NULL), CA_ERR_VERIFY);
+    free(json);
+    assert_int_equal(ca_proof_build(&json, f->log, &d, 4, NULL), CA_ERR_RANGE);
+    assert_int_equal(ca_proof_build(&json, f->log, &d, 13, NULL), CA_ERR_RANGE);
+    assert_int_equal(ca_proof_build(&json, f->log, &d, 7, NULL), CA_OK);
+    assert_int_equal(ca_proof_check(&r, json, strlen(json), &v, NULL), CA_OK);
+    assert_int_equal(r.tree_size, 7);
+    free(json);
+}
+
+/* Rolls the store back behind the largest signed checkpoint: appends must be refused. */
+typedef struct rollback_args {
+    uint64_t size;
+} rollback_args;
+
+static ca_err raise_signed_max(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    (void)eb;
+    uint8_t v[40] = {0};
+    ca_store_u64_key(v, ((rollback_args *)arg)->size);
+    return ca_store_put(t, CA_TABLE_META, "signed_max", 10, v, sizeof v);
+}
+
+static void test_rollback_refuses_appends(void **state)
+{
+    fixture *f = *state;
+    append_range(f->log, 0, 10);
+    close_log(f);
+    ca_store_options so = {.dir = f->dir, .max_map_size = f->max_map};
+    ca_store *s;
+    assert_int_equal(ca_store_open(&s, &so, NULL), CA_OK);
+    rollback_args a = {25}; /* as if a checkpoint for 25 leaves had been signed */
+    assert_int_equal(ca_store_write(s, raise_signed_max, &a, NULL), CA_OK);
+    ca_store_close(s);
+    open_log(f, false);
+    assert_non_null(ca_log_append_blocked(f->log));
+    ca_log_entry e;
+    digest_of(&e.digest, 99);
+    ca_errbuf eb = {{0}};
+    assert_int_equal(ca_log_append(f->log, &e, 1, NULL, &eb), CA_ERR_INCONSISTENT);
+    assert_non_null(strstr(eb.msg, "rolled back"));
+    /* Reads still work. */
+    uint64_t idx;
+    digest_of(&e.digest, 3);
+    assert_int_equal(ca_log_find(f->log, &idx, &e.digest, NULL), CA_OK);
+}
+
+#define THREADS 8
+#define PER_THREAD 500
+
+typedef struct worker {
+    ca_log *log;
+    int id;
+    ca_err err;
+} worker;
+
+static void *append_worker(void *arg)
+{
+    worker *w = arg;
+    for (int round = 0; round < PER_THREAD / 50 && !w->err; round++) {
+        ca_log_entry e[50];
+        for (int i = 0; i < 50; i++)
+            digest_of(&e[i].digest, (uint64_t)w->id * 1000000 + (uint64_t)round * 50 + i);
+        w->err = ca_log_append(w->log, e, 50, NULL, NULL);
+    }
+    return NULL;
+}
+
+static void test_concurrent_group_commit(void **state)
+{
+    fixture *f = *state;
+    pthread_t th[THREADS];
+    worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){f->log, i, CA_OK};
+        pthread_create(&th[i], NULL, append_worker, &w[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].err, CA_OK);
+    }
+    assert_int_equal(ca_log_size(f->log), THREADS * PER_THREAD);
+    ca_log_stats st;
+    ca_log_get_stats(f->log, &st);
+    assert_true(st.commits <= THREADS * PER_THREAD / 50);
+    /* Every digest has a distinct index that holds that digest. */
+    uint8_t *seen = calloc(THREADS * PER_THREAD, 1);
+    for (int t = 0; t < THREADS; t++)
+        for (int i = 0; i < PER_THREAD; i++) {
+            ca_hash d, back;
+            uint64_t idx;
+            digest_of(&d, (uint64_t)t * 1000000 + (uint64_t)i);
+            assert_int_equal(ca_log_find(f->log, &idx, &d, NULL), CA_OK);
+            assert_true(idx < THREADS * PER_THREAD);
+            assert_false(seen[idx]);
+            seen[idx] = 1;
+            assert_int_equal(ca_log_digest_at(f->log, &back, idx, NULL), CA_OK);
+            assert_memory_equal(back.b, d.b, 32);
+        }
+    free(seen);
+}
+
+static void test_full_map_loses_nothing(void **state)
+{
+    fixture *f = *state;
+    ca_err err = CA_OK;
+    uint64_t acked = 0;
+    ca_errbuf eb = {{0}};
+    while (acked < 1000000) {
+        ca_log_entry e[500];
+        for (int i = 0; i < 500; i++)
+            digest_of(&e[i].digest, acked + (uint64_t)i);
+        err = ca_log_append(f->log, e, 500, NULL, &eb);
+        if (err)
+            break;
+        acked += 500;
+    }
+    assert_int_equal(err, CA_ERR_FULL);
+    assert_non_null(strstr(eb.msg, "max_map_size"));
+    assert_true(acked > 0);
+    assert_int_equal(ca_log_size(f->log), acked);
+    close_log(f);
+    open_log(f, false);
+    assert_int_equal(ca_log_size(f->log), acked);
+    ca_hash want, got;
+    reference_root(&want, acked);
+    assert_int_equal(ca_log_root(f->log, &got, acked, NULL), CA_OK);
+    assert_memory_equal(want.b, got.b, 32);
+    for (uint64_t i = 0; i < acked; i += 97) {
+        ca_hash d;
+        uint64_t idx;
+        digest_of(&d, i);
+        assert_int_equal(ca_log_find(f->log, &idx, &d, NULL), CA_OK);
+        assert_int_equal(idx, i);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_append_and_prove_every_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_are_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_writer_is_locked_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_refuses_appends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_map_loses_nothing, setup_small_map, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
