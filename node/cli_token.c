@@ -1,0 +1,318 @@
+/*
+ * node/cli_token.c — `credanchor token create|list|revoke` and `credanchor audit verify`
+ * (SPEC §3, §6). The help texts are in the verb table in node/cli.c.
+ *
+ * create and revoke open the node for writing, which takes the data dir's single-writer lock
+ * (node/store.c): while `serve` runs they fail with "in use", so tokens are made before the
+ * node starts or while it is stopped. list and audit verify open the store read-only (no
+ * lock; LMDB readers run beside a writer) and work while the node serves.
+ */
+#include "node/cli.h"
+
+#include "credanchor/auth.h"
+#include "credanchor/node.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CLI_NODE_OPTS {"config", true, NULL, false}, {"data-dir", true, NULL, false}
+#define OPTS_END {NULL, false, NULL, false}
+
+static void fmt_time(char out[32], int64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "%lld", (long long)t);
+}
+
+/* The first positional argument of argv[1..] (the subcommand), skipping the values of the
+ * options any subcommand takes, so `token --data-dir D list` works too. */
+static const char *find_subcommand(int argc, char **argv)
+{
+    static const char *const valued[] = {"--config", "--data-dir", "--role", "--expires",
+                                         "--name"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return i + 1 < argc ? argv[i + 1] : NULL;
+        if (a[0] != '-' || strcmp(a, "-") == 0)
+            return a;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            if (strcmp(a, valued[k]) == 0) {
+                i++;
+                break;
+            }
+    }
+    return NULL;
+}
+
+/* Handles a missing or unknown subcommand (and `--help` without one). */
+static int no_subcommand(int argc, char **argv, const char *sub, const char *choices)
+{
+    const char *verb = argv[0];
+    if (sub)
+        return ca_cli_usage_error(verb, "unknown subcommand \"%s\" (%s; see --help)", sub,
+                                  choices);
+    ca_cli_opt opts[] = {OPTS_END};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    return ca_cli_usage_error(verb, "give a subcommand (%s); see --help", choices);
+}
+
+static int open_node(ca_node **node, const char *verb, const ca_cli_opt *opts, unsigned flags)
+{
+    ca_config cfg;
+    int rc = ca_cli_load_config(&cfg, verb, opts);
+    if (rc)
+        return rc;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_node_open(node, &cfg, flags, &eb);
+    return err ? ca_cli_error(verb, err, &eb) : CA_EXIT_OK;
+}
+
+/* ---- token create ---------------------------------------------------------------------------- */
+
+static int token_create(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS,
+                         {"role", true, NULL, false},
+                         {"expires", true, NULL, false},
+                         {"name", true, NULL, false},
+                         OPTS_END};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+
+    /* Check every input before the data dir is touched. */
+    const char *role_s = ca_cli_value(opts, "role");
+    ca_role role;
+    if (!role_s)
+        return ca_cli_usage_error("token", "create needs --role (admin, issuer, revoker or "
+                                           "auditor)");
+    if (ca_role_parse(&role, role_s))
+        return ca_cli_usage_error("token", "unknown role \"%s\" (admin, issuer, revoker or "
+                                           "auditor)", role_s);
+    int64_t now = (int64_t)time(NULL), expires_at = 0;
+    const char *exp_s = ca_cli_value(opts, "expires");
+    if (exp_s) {
+        int64_t secs;
+        if (ca_duration_parse(&secs, exp_s) || secs > INT64_MAX - now)
+            return ca_cli_usage_error("token", "--expires \"%s\" is not a positive duration "
+                                               "(e.g. 90d, 12h, 30m, 45s or seconds)", exp_s);
+        expires_at = now + secs;
+    }
+    const char *name = ca_cli_value(opts, "name");
+    if (name && strlen(name) >= CA_TOKEN_NAME_MAX)
+        return ca_cli_usage_error("token", "--name is longer than %d bytes",
+                                  CA_TOKEN_NAME_MAX - 1);
+
+    ca_node *node;
+    if ((rc = open_node(&node, "token", opts, CA_NODE_WRITE)))
+        return rc;
+    ca_errbuf eb = {{0}};
+    char token[CA_TOKEN_MAX];
+    ca_token_info info;
+    ca_err err = ca_token_create(node->store, token, &info, role, expires_at, name, &eb);
+    char expires[32] = "never";
+    if (!err) {
+        if (info.expires_at)
+            fmt_time(expires, info.expires_at);
+        char route[64], detail[64 + CA_TOKEN_NAME_MAX];
+        snprintf(route, sizeof route, "tokens/%s", info.id);
+        snprintf(detail, sizeof detail, "created: role %s, expires %s%s%s",
+                 ca_role_name(info.role), expires, info.name[0] ? ", name " : "", info.name);
+        ca_audit_event ev = {NULL, "token create", route, CA_EXIT_OK, detail};
+        err = ca_audit_append(node->store, &ev, &eb);
+        if (err) {
+            /* Every token change is audited: a token whose creation is not on record is
+             * withdrawn before anyone sees it. */
+            ca_errbuf ignored;
+            ca_token_revoke(node->store, info.id, &ignored);
+        }
+    }
+    ca_node_close(node);
+    if (err) {
+        ca_wipe(token, sizeof token);
+        return ca_cli_error("token", err, &eb);
+    }
+    /* SPEC §6: the token and nothing else on stdout; the rest goes to stderr. */
+    int out_ok = puts(token) >= 0 && fflush(stdout) == 0;
+    ca_wipe(token, sizeof token);
+    if (!out_ok)
+        return ca_cli_usage_error("token", "cannot write the token to stdout (token %s is "
+                                           "unusable: revoke it)", info.id);
+    fprintf(stderr, "credanchor token: created %s (role %s, expires %s); it is shown only "
+                    "once\n", info.id, ca_role_name(info.role), expires);
+    return CA_EXIT_OK;
+}
+
+/* ---- token list ------------------------------------------------------------------------------ */
+
+static const char *token_status(const ca_token_info *t, int64_t now)
+{
+    if (t->revoked_at)
+        return "revoked";
+    if (t->expires_at && now >= t->expires_at)
+        return "expired";
+    return "active";
+}
+
+static json_t *json_time_or_null(int64_t t)
+{
+    if (!t)
+        return json_null();
+    char s[32];
+    fmt_time(s, t);
+    return json_string(s);
+}
+
+static int token_list(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false}, OPTS_END};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    ca_node *node;
+    if ((rc = open_node(&node, "token", opts, CA_NODE_READ_ONLY)))
+        return rc;
+    ca_errbuf eb = {{0}};
+    ca_token_info *list;
+    size_t n;
+    ca_err err = ca_token_list(node->store, &list, &n, &eb);
+    ca_node_close(node);
+    if (err)
+        return ca_cli_error("token", err, &eb);
+    int64_t now = (int64_t)time(NULL);
+    if (ca_cli_flag(opts, "json")) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            const ca_token_info *t = &list[i];
+            json_t *name = json_string(t->name);
+            json_array_append_new(
+                arr, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "id", t->id, "role",
+                               ca_role_name(t->role), "name", name ? name : json_null(),
+                               "createdAt", json_time_or_null(t->created_at), "expiresAt",
+                               json_time_or_null(t->expires_at), "revokedAt",
+                               json_time_or_null(t->revoked_at), "status",
+                               token_status(t, now)));
+        }
+        json_t *o = json_pack("{s:o}", "tokens", arr);
+        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(o);
+        if (!s) {
+            free(list);
+            return ca_cli_usage_error("token", "out of memory");
+        }
+        puts(s);
+        free(s);
+    } else if (n == 0) {
+        puts("no tokens");
+    } else {
+        printf("%-16s  %-7s  %-7s  %-20s  %-20s  %s\n", "ID", "ROLE", "STATUS", "CREATED",
+               "EXPIRES", "NAME");
+        for (size_t i = 0; i < n; i++) {
+            const ca_token_info *t = &list[i];
+            char created[32], expires[32] = "never";
+            fmt_time(created, t->created_at);
+            if (t->expires_at)
+                fmt_time(expires, t->expires_at);
+            printf("%-16s  %-7s  %-7s  %-20s  %-20s  %s\n", t->id, ca_role_name(t->role),
+                   token_status(t, now), created, expires, t->name);
+        }
+    }
+    free(list);
+    return CA_EXIT_OK;
+}
+
+/* ---- token revoke ---------------------------------------------------------------------------- */
+
+static int token_revoke(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, OPTS_END};
+    const char *pos[2];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 2, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    if (npos != 2)
+        return ca_cli_usage_error("token", "revoke needs one token ID; see --help");
+    const char *id = pos[1];
+    ca_node *node;
+    if ((rc = open_node(&node, "token", opts, CA_NODE_WRITE)))
+        return rc;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_token_revoke(node->store, id, &eb);
+    if (!err) {
+        char route[64];
+        snprintf(route, sizeof route, "tokens/%s", id);
+        ca_audit_event ev = {NULL, "token revoke", route, CA_EXIT_OK, "revoked"};
+        err = ca_audit_append(node->store, &ev, &eb);
+    }
+    ca_node_close(node);
+    if (err)
+        return ca_cli_error("token", err, &eb);
+    printf("revoked %s\n", id);
+    return CA_EXIT_OK;
+}
+
+int ca_cli_token(int argc, char **argv)
+{
+    const char *sub = find_subcommand(argc, argv);
+    if (sub && strcmp(sub, "create") == 0)
+        return token_create(argc, argv);
+    if (sub && strcmp(sub, "list") == 0)
+        return token_list(argc, argv);
+    if (sub && strcmp(sub, "revoke") == 0)
+        return token_revoke(argc, argv);
+    return no_subcommand(argc, argv, sub, "create, list or revoke");
+}
+
+/* ---- audit verify ---------------------------------------------------------------------------- */
+
+static int audit_verify(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false}, OPTS_END};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    ca_node *node;
+    if ((rc = open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
+        return rc;
+    ca_errbuf eb = {{0}};
+    uint64_t entries = 0;
+    ca_err err = ca_audit_verify(node->store, &entries, &eb);
+    ca_node_close(node);
+    bool json = ca_cli_flag(opts, "json");
+    if (err == CA_OK) {
+        if (json)
+            printf("{\"intact\":true,\"entries\":%llu}\n", (unsigned long long)entries);
+        else
+            printf("audit log intact: %llu entries\n", (unsigned long long)entries);
+        return CA_EXIT_OK;
+    }
+    if (err == CA_ERR_VERIFY && json) {
+        json_t *o = json_pack("{s:b, s:s}", "intact", 0, "error", ca_errmsg(&eb, err));
+        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(o);
+    }
+    return ca_cli_error("audit", err, &eb); /* CA_ERR_VERIFY: exit 1 */
+}
+
+int ca_cli_audit(int argc, char **argv)
+{
+    const char *sub = find_subcommand(argc, argv);
+    if (sub && strcmp(sub, "verify") == 0)
+        return audit_verify(argc, argv);
+    return no_subcommand(argc, argv, sub, "verify");
+}
