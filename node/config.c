@@ -97,6 +97,8 @@ static const cfg_entry entries[] = {
       "the LMDB map grows up to this many bytes; beyond it appends get 507"),
     U("store", "index_batch", CFG_UINT, store_index_batch, "65536", 1, 16777216,
       "digests per digest-index batch"),
+    U("store", "index_flush_pages", CFG_UINT, store_index_flush_pages, "8192", 1, 1048576,
+      "pages one digest-index write transaction may dirty (4 KiB each, held in memory)"),
     /* [log] */
     S("log", "origin", log_origin, "",
       "checkpoint origin fixed by init; empty = <public_url host[:port]>/credanchor"),

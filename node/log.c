@@ -19,6 +19,12 @@
  * right frontier ("peaks": the complete subtrees of the current size) stays in memory, so an
  * append computes its hashes without reading the store.
  *
+ * Upper levels in memory: every complete subtree at level >= CACHE_LEVEL (n / 2^7 hashes:
+ * 2.5 MiB at 10 M leaves) is also kept in `upper`, so a proof reads at most CACHE_LEVEL hashes
+ * from the store instead of one per level. Each level's array is address space reserved once
+ * (MAP_NORESERVE: pages are only backed when written), so it never moves and readers need no
+ * lock: a hash is written before the size that makes it readable is published.
+ *
  * Why the digest index lags: a B-tree keyed by random 32-byte digests dirties about one page
  * per insert (issue #2 measured 58 k/s when indexed per commit); inserting 64 k sorted keys at
  * once shares pages. Until a batch is written, the tail [indexed, size) lives in `tail`, an
@@ -30,11 +36,13 @@
 #include "credanchor/encoding.h"
 #include "credanchor/store.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define META_SCHEMA "schema"
 #define META_ORIGIN "origin"
@@ -43,6 +51,8 @@
 #define META_SIGNED_MAX "signed_max"
 #define META_INDEXED "indexed"
 #define LOG_SCHEMA_VERSION "1"
+#define CACHE_LEVEL 8      /* levels >= this are kept in memory */
+#define CACHE_MAX_LEAVES_LOG2 40 /* address space reserved for up to 2^40 leaves */
 
 /* ---- digest set: open addressing over (digest -> index) ---------------------------------
  * Digests are SHA-256 outputs, but an issuer chooses them, so the slot comes from a keyed mix
@@ -168,10 +178,18 @@ struct ca_log {
     char origin[CA_ORIGIN_MAX + 1];
     char verifier_key[CA_VERIFIER_KEY_MAX];
     uint64_t index_batch;
+    uint64_t index_flush_pages;
     bool read_only;
     char blocked[1024]; /* non-empty: why appends are refused */
 
     _Atomic uint64_t size; /* durable leaves; published after each commit */
+    ca_hash *upper[64];    /* upper[L][k] = subtree (L, k) for L >= CACHE_LEVEL */
+
+    /* The root of the latest size, so a proof against the latest checkpoint does not recompute
+     * it. Written by the leader after each commit. */
+    pthread_mutex_t latest_lock;
+    uint64_t latest_size;
+    ca_hash latest_root;
 
     /* Writer state: touched only by the commit leader (or open/close). */
     ca_hash peaks[CA_MERKLE_MAX_PROOF]; /* peaks[L] valid iff bit L of size is set */
@@ -249,6 +267,55 @@ static ca_err store_reader(void *ctx, unsigned level, uint64_t index, ca_hash *o
     if (val.len != CA_HASH_SIZE)
         return CA_ERR_STORE;
     memcpy(out->b, val.data, CA_HASH_SIZE);
+    return CA_OK;
+}
+
+/* The reader proofs use: upper levels from memory, the rest from the store. */
+typedef struct log_read {
+    const ca_log *log;
+    ca_store_txn *txn;
+} log_read;
+
+static ca_err cached_reader(void *ctx, unsigned level, uint64_t index, ca_hash *out)
+{
+    const log_read *r = ctx;
+    if (level >= CACHE_LEVEL && level < 64 && r->log->upper[level]) {
+        *out = r->log->upper[level][index];
+        return CA_OK;
+    }
+    return store_reader(r->txn, level, index, out);
+}
+
+static ca_err upper_reserve(ca_log *log)
+{
+    for (unsigned level = CACHE_LEVEL; level < CACHE_MAX_LEAVES_LOG2; level++) {
+        size_t bytes = ((size_t)1 << (CACHE_MAX_LEAVES_LOG2 - level)) * sizeof(ca_hash);
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return CA_ERR_NOMEM;
+        log->upper[level] = p;
+    }
+    return CA_OK;
+}
+
+static void upper_release(ca_log *log)
+{
+    for (unsigned level = CACHE_LEVEL; level < CACHE_MAX_LEAVES_LOG2; level++)
+        if (log->upper[level])
+            munmap(log->upper[level],
+                   ((size_t)1 << (CACHE_MAX_LEAVES_LOG2 - level)) * sizeof(ca_hash));
+}
+
+/* Fills the upper levels from the store for a log of `size` leaves. */
+static ca_err upper_load(ca_log *log, ca_store_txn *t, uint64_t size)
+{
+    for (unsigned level = CACHE_LEVEL; level < CACHE_MAX_LEAVES_LOG2; level++)
+        for (uint64_t k = 0; k < size >> level; k++) {
+            ca_err err = store_reader(t, level, k, &log->upper[level][k]);
+            if (err)
+                return err;
+        }
     return CA_OK;
 }
 
@@ -410,8 +477,10 @@ static ca_err check_signed_max(ca_log *log, ca_store_txn *t, uint64_t size, ca_e
 
 static void log_free(ca_log *log)
 {
+    upper_release(log);
     digest_set_free(&log->tail);
     pthread_rwlock_destroy(&log->tail_lock);
+    pthread_mutex_destroy(&log->latest_lock);
     pthread_mutex_destroy(&log->queue_lock);
     pthread_cond_destroy(&log->queue_cond);
     free(log);
@@ -428,13 +497,15 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
     log->key = o->log_key;
     log->read_only = !o->log_key;
     log->index_batch = o->index_batch ? o->index_batch : 65536;
+    log->index_flush_pages = o->index_flush_pages ? o->index_flush_pages : 8192;
     log->queue_tail = &log->queue_head;
     pthread_rwlock_init(&log->tail_lock, NULL);
+    pthread_mutex_init(&log->latest_lock, NULL);
     pthread_mutex_init(&log->queue_lock, NULL);
     pthread_cond_init(&log->queue_cond, NULL);
-    ca_err err = digest_set_init(&log->tail, log->index_batch + 16384);
-    if (err) {
-        free(log);
+    ca_err err = digest_set_init(&log->tail, log->index_batch);
+    if (err || (err = upper_reserve(log)) != CA_OK) {
+        log_free(log);
         return ca_fail(eb, err, "log: out of memory");
     }
 
@@ -482,6 +553,16 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
         err = ca_fail(eb, err, "log: subtree hashes are damaged");
         goto fail;
     }
+    if (size >> CACHE_MAX_LEAVES_LOG2) {
+        ca_store_abort(t);
+        err = ca_fail(eb, CA_ERR_RANGE, "log: more than 2^%d leaves", CACHE_MAX_LEAVES_LOG2);
+        goto fail;
+    }
+    if ((err = upper_load(log, t, size)) != CA_OK) {
+        ca_store_abort(t);
+        err = ca_fail(eb, err, "log: subtree hashes are damaged");
+        goto fail;
+    }
     if ((err = check_signed_max(log, t, size, eb)) != CA_OK) {
         ca_store_abort(t);
         goto fail;
@@ -508,6 +589,12 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
                       "log: cannot rebuild the digest index tail");
         goto fail;
     }
+    peaks_view pv = {log->peaks, size};
+    if ((err = ca_merkle_root(&log->latest_root, peaks_reader, &pv, size)) != CA_OK) {
+        err = ca_fail(eb, err, "log: cannot compute the root");
+        goto fail;
+    }
+    log->latest_size = size;
     atomic_store(&log->size, size);
     *out = log;
     return CA_OK;
@@ -528,7 +615,7 @@ typedef struct commit_batch {
     digest_set fresh;         /* digests new in this batch -> index */
     uint64_t new_size;
     ca_hash new_peaks[CA_MERKLE_MAX_PROOF];
-    bool flushed_index;
+    ca_hash new_root;
 } commit_batch;
 
 /* Looks a digest up among the logged ones: the in-memory tail, then the stored index. The
@@ -554,33 +641,6 @@ static int compare_slots(const void *a, const void *b)
 {
     return memcmp(((const digest_slot *)a)->digest.b, ((const digest_slot *)b)->digest.b,
                   CA_HASH_SIZE);
-}
-
-/* Writes the tail and this batch's new digests into `digest_index`, in key order so inserts
- * that land on one page share it. */
-static ca_err write_index_batch(commit_batch *b, ca_store_txn *t)
-{
-    ca_log *log = b->log;
-    size_t n = log->tail.count + b->fresh.count, k = 0;
-    digest_slot *all = malloc((n ? n : 1) * sizeof *all);
-    if (!all)
-        return CA_ERR_NOMEM;
-    const digest_set *sets[2] = {&log->tail, &b->fresh};
-    for (int s = 0; s < 2; s++)
-        for (size_t i = 0; i < sets[s]->cap; i++)
-            if (sets[s]->slots[i].index != UINT64_MAX)
-                all[k++] = sets[s]->slots[i];
-    qsort(all, k, sizeof *all, compare_slots);
-    ca_err err = CA_OK;
-    for (size_t i = 0; i < k && !err; i++) {
-        uint8_t v[8];
-        ca_store_u64_key(v, all[i].index);
-        err = ca_store_put(t, CA_TABLE_DIGEST_INDEX, all[i].digest.b, CA_HASH_SIZE, v, 8);
-    }
-    free(all);
-    if (!err)
-        err = meta_put_u64(t, META_INDEXED, b->new_size);
-    return err;
 }
 
 static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
@@ -616,7 +676,13 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
                                                &leaf)))
                 return ca_fail(eb, err, "log: hashing failed at leaf %llu",
                                (unsigned long long)size);
+            if ((size + 1) >> CACHE_MAX_LEAVES_LOG2)
+                return ca_fail(eb, CA_ERR_FULL, "log: the log holds the most leaves it can");
             for (size_t l = 0; l < made_count; l++) {
+                /* Readers see this only once the size is published; a re-run of the
+                 * transaction writes the same value. */
+                if (l + 1 >= CACHE_LEVEL)
+                    log->upper[l + 1][size >> (l + 1)] = made[l];
                 ca_store_u64_key(key, ca_merkle_stored_index((unsigned)l + 1, size >> (l + 1)));
                 if ((err = ca_store_append(t, CA_TABLE_HASHES, key, 8, made[l].b,
                                            CA_HASH_SIZE)))
@@ -633,16 +699,10 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
     if (b->new_size == atomic_load(&log->size))
         return CA_OK; /* only duplicates: nothing to write, the transaction stays empty */
 
-    ca_hash root;
     peaks_view view = {b->new_peaks, b->new_size};
-    if ((err = ca_merkle_root(&root, peaks_reader, &view, b->new_size)))
+    if ((err = ca_merkle_root(&b->new_root, peaks_reader, &view, b->new_size)))
         return ca_fail(eb, err, "log: root computation failed");
-    if ((err = put_checkpoint(log, t, b->new_size, &root, eb)))
-        return err;
-    b->flushed_index = log->tail.count + b->fresh.count >= log->index_batch;
-    if (b->flushed_index && (err = write_index_batch(b, t)))
-        return ca_fail(eb, err, "log: cannot write the digest index: %s", ca_strerror(err));
-    return CA_OK;
+    return put_checkpoint(log, t, b->new_size, &b->new_root, eb);
 }
 
 /* Publishes a committed batch: peaks, tail, then the size readers look at. */
@@ -652,10 +712,7 @@ static void publish_batch(commit_batch *b)
     uint64_t old_size = atomic_load(&log->size);
     memcpy(log->peaks, b->new_peaks, sizeof log->peaks);
     pthread_rwlock_wrlock(&log->tail_lock);
-    if (b->flushed_index) {
-        digest_set_clear(&log->tail);
-        log->indexed = b->new_size;
-    } else if (digest_set_reserve(&log->tail, b->fresh.count) == CA_OK) {
+    if (digest_set_reserve(&log->tail, b->fresh.count) == CA_OK) {
         for (size_t i = 0; i < b->fresh.cap; i++)
             if (b->fresh.slots[i].index != UINT64_MAX)
                 digest_set_put(&log->tail, &b->fresh.slots[i].digest, b->fresh.slots[i].index);
@@ -667,8 +724,16 @@ static void publish_batch(commit_batch *b)
     pthread_rwlock_unlock(&log->tail_lock);
     log->commits++;
     log->appended += b->new_size - old_size;
+    if (b->new_size != old_size) {
+        pthread_mutex_lock(&log->latest_lock);
+        log->latest_size = b->new_size;
+        log->latest_root = b->new_root;
+        pthread_mutex_unlock(&log->latest_lock);
+    }
     atomic_store(&log->size, b->new_size);
 }
+
+static ca_err flush_tail(ca_log *log, ca_errbuf *eb);
 
 /* Commits every request in the list as one transaction and fills in each request's result. */
 static void commit_requests(ca_log *log, append_request *requests)
@@ -687,6 +752,11 @@ static void commit_requests(ca_log *log, append_request *requests)
         if (!err)
             publish_batch(&b);
         digest_set_free(&b.fresh);
+        /* The digests are durable and answered from the tail either way; a failed flush
+         * (say, a full disk) is retried at the next commit. */
+        ca_errbuf flush_eb = {{0}};
+        if (!err && log->tail.count >= log->index_batch && flush_tail(log, &flush_eb))
+            fprintf(stderr, "credanchor: %s (will retry)\n", flush_eb.msg);
     }
     for (append_request *r = requests; r; r = r->next) {
         r->err = err;
@@ -735,12 +805,76 @@ ca_err ca_log_append(ca_log *log, ca_log_entry *entries, size_t n, uint64_t *tre
     return req.err;
 }
 
-static ca_err flush_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+/* Writing the tail into `digest_index`: sorted, in transactions that dirty at most about
+ * store.index_flush_pages pages. LMDB keeps every page a write transaction dirties in process memory
+ * until the commit; k random keys spread over an index of P leaf pages dirty about
+ * P * (1 - e^(-k/P)) of them. While the index is small one transaction takes the whole tail
+ * (fewest page writes); once it is large the tail goes in chunks of the k that keeps that
+ * under the cap, so a flush never holds more than ~32 MiB whatever the log's size.
+ * Only the last chunk moves the watermark: after a crash in between, open reloads the whole
+ * tail and the next flush rewrites the same (digest, index) pairs, which is harmless. */
+#define INDEX_ENTRIES_PER_PAGE 60.0 /* 48-byte entries in 4 KiB pages, ~75% full */
+
+static size_t index_chunk_size(uint64_t indexed, size_t tail, uint64_t dirty_pages)
 {
-    commit_batch *b = arg;
-    ca_err err = write_index_batch(b, t);
+    double pages = (double)indexed / INDEX_ENTRIES_PER_PAGE + 1.0, budget = (double)dirty_pages;
+    if (pages <= budget)
+        return tail;
+    double k = -pages * log(1.0 - budget / pages); /* >= budget, so never 0 */
+    return k >= (double)tail ? tail : (size_t)k;
+}
+
+typedef struct index_chunk {
+    const digest_slot *slots;
+    size_t count;
+    uint64_t watermark; /* UINT64_MAX: not the last chunk */
+} index_chunk;
+
+static ca_err write_index_chunk(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    const index_chunk *c = arg;
+    ca_err err = CA_OK;
+    for (size_t i = 0; i < c->count && !err; i++) {
+        uint8_t v[8];
+        ca_store_u64_key(v, c->slots[i].index);
+        err = ca_store_put(t, CA_TABLE_DIGEST_INDEX, c->slots[i].digest.b, CA_HASH_SIZE, v, 8);
+    }
+    if (!err && c->watermark != UINT64_MAX)
+        err = meta_put_u64(t, META_INDEXED, c->watermark);
     return err ? ca_fail(eb, err, "log: cannot write the digest index: %s", ca_strerror(err))
                : CA_OK;
+}
+
+/* Writes the whole tail into the stored index, then empties it. Only the commit leader (or a
+ * caller holding the commit role) runs this. */
+static ca_err flush_tail(ca_log *log, ca_errbuf *eb)
+{
+    size_t n = log->tail.count, k = 0;
+    if (n == 0)
+        return CA_OK;
+    digest_slot *all = malloc(n * sizeof *all);
+    if (!all)
+        return ca_fail(eb, CA_ERR_NOMEM, "log: out of memory for the digest index");
+    for (size_t i = 0; i < log->tail.cap; i++)
+        if (log->tail.slots[i].index != UINT64_MAX)
+            all[k++] = log->tail.slots[i];
+    qsort(all, k, sizeof *all, compare_slots);
+    uint64_t watermark = atomic_load(&log->size);
+    size_t chunk = index_chunk_size(log->indexed, k, log->index_flush_pages);
+    ca_err err = CA_OK;
+    for (size_t at = 0; at < k && !err; at += chunk) {
+        index_chunk c = {all + at, k - at < chunk ? k - at : chunk,
+                         at + chunk >= k ? watermark : UINT64_MAX};
+        err = ca_store_write(log->store, write_index_chunk, &c, eb);
+    }
+    free(all);
+    if (err)
+        return err;
+    pthread_rwlock_wrlock(&log->tail_lock);
+    digest_set_clear(&log->tail);
+    log->indexed = watermark;
+    pthread_rwlock_unlock(&log->tail_lock);
+    return CA_OK;
 }
 
 ca_err ca_log_flush_index(ca_log *log, ca_errbuf *eb)
@@ -754,18 +888,7 @@ ca_err ca_log_flush_index(ca_log *log, ca_errbuf *eb)
     log->committing = true;
     pthread_mutex_unlock(&log->queue_lock);
 
-    ca_err err = CA_OK;
-    if (log->tail.count > 0) {
-        commit_batch b = {.log = log, .new_size = atomic_load(&log->size),
-                          .flushed_index = true};
-        memcpy(b.new_peaks, log->peaks, sizeof b.new_peaks);
-        if ((err = digest_set_init(&b.fresh, 1)) == CA_OK) {
-            err = ca_store_write(log->store, flush_txn, &b, eb);
-            if (!err)
-                publish_batch(&b);
-            digest_set_free(&b.fresh);
-        }
-    }
+    ca_err err = flush_tail(log, eb);
 
     pthread_mutex_lock(&log->queue_lock);
     log->committing = false;
@@ -883,9 +1006,17 @@ ca_err ca_log_inclusion(ca_log *log, ca_hash *path, size_t *path_len, ca_hash *r
     ca_err err = begin_read_upto(log, &t, size, eb);
     if (err)
         return err;
-    err = ca_merkle_inclusion_prove(path, path_len, store_reader, t, index, size);
-    if (!err && root)
-        err = ca_merkle_root(root, store_reader, t, size);
+    log_read rd = {log, t};
+    err = ca_merkle_inclusion_prove(path, path_len, cached_reader, &rd, index, size);
+    if (!err && root) {
+        pthread_mutex_lock(&log->latest_lock);
+        bool latest = log->latest_size == size;
+        if (latest)
+            *root = log->latest_root;
+        pthread_mutex_unlock(&log->latest_lock);
+        if (!latest)
+            err = ca_merkle_root(root, cached_reader, &rd, size);
+    }
     ca_store_abort(t);
     return err ? ca_fail(eb, err, "log: cannot build the proof: %s", ca_strerror(err)) : CA_OK;
 }
@@ -900,7 +1031,8 @@ ca_err ca_log_consistency(ca_log *log, ca_hash *path, size_t *path_len, uint64_t
     ca_err err = begin_read_upto(log, &t, n, eb);
     if (err)
         return err;
-    err = ca_merkle_consistency_prove(path, path_len, store_reader, t, m, n);
+    log_read rd = {log, t};
+    err = ca_merkle_consistency_prove(path, path_len, cached_reader, &rd, m, n);
     ca_store_abort(t);
     return err ? ca_fail(eb, err, "log: cannot build the proof: %s", ca_strerror(err)) : CA_OK;
 }

@@ -161,6 +161,7 @@ ca_err ca_node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_errb
     if ((err = open_store(&node->store, cfg, !(flags & CA_NODE_WRITE), eb)))
         goto fail;
     ca_log_options lo = {.store = node->store, .index_batch = cfg->store_index_batch,
+                         .index_flush_pages = cfg->store_index_flush_pages,
                          .log_key = node->log_key};
     if ((err = ca_log_open(&node->log, &lo, eb)))
         goto fail;

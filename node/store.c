@@ -25,7 +25,12 @@
  * Map growth: a write that hits MDB_MAP_FULL is aborted, the map doubled (capped at
  * store.max_map_size) and the write re-run. mdb_env_set_mapsize needs no transaction open in
  * this process, so every transaction holds `resize_lock` shared and growth takes it
- * exclusively. A writer process holds an exclusive flock on writer.lock so two processes never
+ * exclusively.
+ *
+ * Read transactions are cached per thread (reset, then renewed on the next begin): a fresh
+ * MDB_NOTLS read transaction takes the reader-table mutex and a malloc, which dominated the
+ * cost of an inclusion proof. Each cached transaction is registered with its store so that
+ * closing the store aborts them; a thread notices a closed store by its id. A writer process holds an exclusive flock on writer.lock so two processes never
  * append to one log (the digest index keeps an in-memory tail, see node/log.c).
  */
 #include "credanchor/store.h"
@@ -34,6 +39,7 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +61,10 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_AUDIT] = "audit",
 };
 
+#define STORE_MAX_CACHED_READERS 256
+
 struct ca_store {
+    uint64_t id; /* unique per open store in this process */
     MDB_env *env;
     MDB_dbi dbi[CA_TABLE__COUNT];
     pthread_rwlock_t resize_lock;
@@ -64,13 +73,27 @@ struct ca_store {
     bool read_only;
     int lock_fd;
     char dir[4096];
+    pthread_mutex_t cache_lock;
+    MDB_txn *cached[STORE_MAX_CACHED_READERS]; /* every thread's cached read transaction */
+    size_t cached_count;
 };
 
 struct ca_store_txn {
     ca_store *store;
     MDB_txn *txn;
     bool write;
+    bool cached; /* the calling thread's cached read transaction: reset, not freed, at end */
 };
+
+/* This thread's cached read transaction, valid while store_id names an open store. */
+typedef struct read_cache {
+    uint64_t store_id;
+    bool in_use;
+    ca_store_txn txn;
+} read_cache;
+
+static _Thread_local read_cache thread_reader;
+static atomic_uint_fast64_t next_store_id = 1;
 
 /* Maps an LMDB or errno code to ours, with the detail in eb. */
 static ca_err store_fail(ca_errbuf *eb, int rc, const char *what)
@@ -101,6 +124,10 @@ static ca_err store_fail(ca_errbuf *eb, int rc, const char *what)
 
 static void store_free(ca_store *s)
 {
+    /* Cached read transactions are reset (no thread is inside one when the store closes). */
+    for (size_t i = 0; i < s->cached_count; i++)
+        mdb_txn_abort(s->cached[i]);
+    pthread_mutex_destroy(&s->cache_lock);
     if (s->env)
         mdb_env_close(s->env);
     if (s->lock_fd >= 0)
@@ -137,6 +164,8 @@ ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb
     if (!s)
         return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
     s->lock_fd = -1;
+    s->id = atomic_fetch_add(&next_store_id, 1);
+    pthread_mutex_init(&s->cache_lock, NULL);
     s->read_only = opts->read_only;
     snprintf(s->dir, sizeof s->dir, "%s", opts->dir);
     s->max_map_size = opts->max_map_size;
@@ -223,14 +252,50 @@ void ca_store_close(ca_store *s)
         store_free(s);
 }
 
+/* Renews this thread's cached read transaction, creating and registering it on first use.
+ * Returns false when the cache cannot serve (in use by an outer transaction, or full). Called
+ * with resize_lock held shared. */
+static bool begin_cached_read(ca_store *s, ca_store_txn **out)
+{
+    read_cache *c = &thread_reader;
+    if (c->in_use)
+        return false;
+    if (c->store_id == s->id) {
+        if (mdb_txn_renew(c->txn.txn) != 0) {
+            c->store_id = 0; /* leave it to store_free; use an uncached transaction */
+            return false;
+        }
+    } else {
+        MDB_txn *txn;
+        pthread_mutex_lock(&s->cache_lock);
+        bool room = s->cached_count < STORE_MAX_CACHED_READERS;
+        if (room && mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0)
+            s->cached[s->cached_count++] = txn;
+        else
+            room = false;
+        pthread_mutex_unlock(&s->cache_lock);
+        if (!room)
+            return false;
+        c->store_id = s->id;
+        c->txn = (ca_store_txn){.store = s, .txn = txn, .write = false, .cached = true};
+    }
+    c->in_use = true;
+    *out = &c->txn;
+    return true;
+}
+
 ca_err ca_store_begin(ca_store *s, ca_store_txn **out, bool write, ca_errbuf *eb)
 {
     CA_ASSERT(s && out);
     CA_ASSERT(!(write && s->read_only));
-    ca_store_txn *t = malloc(sizeof *t);
-    if (!t)
-        return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
     pthread_rwlock_rdlock(&s->resize_lock);
+    if (!write && begin_cached_read(s, out))
+        return CA_OK;
+    ca_store_txn *t = malloc(sizeof *t);
+    if (!t) {
+        pthread_rwlock_unlock(&s->resize_lock);
+        return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
+    }
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     if (rc == MDB_MAP_RESIZED) {
         /* Another process grew the map: adopt its size (LMDB reads it from the file). */
@@ -248,6 +313,7 @@ ca_err ca_store_begin(ca_store *s, ca_store_txn **out, bool write, ca_errbuf *eb
     }
     t->store = s;
     t->write = write;
+    t->cached = false;
     *out = t;
     return CA_OK;
 }
@@ -264,6 +330,10 @@ ca_err ca_store_commit(ca_store_txn *t, ca_errbuf *eb)
 {
     CA_ASSERT(t);
     ca_store *s = t->store;
+    if (t->cached) { /* a read transaction has nothing to commit */
+        ca_store_abort(t);
+        return CA_OK;
+    }
     int rc = mdb_txn_commit(t->txn);
     pthread_rwlock_unlock(&s->resize_lock);
     free(t);
@@ -278,9 +348,14 @@ void ca_store_abort(ca_store_txn *t)
     if (!t)
         return;
     ca_store *s = t->store;
-    mdb_txn_abort(t->txn);
+    if (t->cached) {
+        mdb_txn_reset(t->txn);
+        thread_reader.in_use = false;
+    } else {
+        mdb_txn_abort(t->txn);
+        free(t);
+    }
     pthread_rwlock_unlock(&s->resize_lock);
-    free(t);
 }
 
 /* Doubles the map, capped at max_map_size. Runs with no transaction of ours open. */
@@ -306,7 +381,7 @@ static bool store_grow(ca_store *s)
 ca_err ca_store_write(ca_store *s, ca_store_write_fn fn, void *arg, ca_errbuf *eb)
 {
     for (;;) {
-        ca_store_txn *t;
+        ca_store_txn *t = NULL;
         ca_err err = ca_store_begin(s, &t, true, eb);
         if (err)
             return err;

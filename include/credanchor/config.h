@@ -33,6 +33,7 @@ typedef struct ca_config {
     /* [store] */
     uint64_t store_max_map_size;              /* bytes, default 64 GiB */
     uint64_t store_index_batch;               /* digests per digest-index batch, 65536 */
+    uint64_t store_index_flush_pages;         /* dirty-page budget of one index write, 8192 */
     /* [log] */
     char log_origin[CA_CONFIG_STR_MAX];       /* used by init only; empty = from public_url */
     /* [anchor] */

@@ -28,6 +28,7 @@ typedef struct ca_store ca_store;
 typedef struct ca_log_options {
     ca_store *store;               /* borrowed; outlives the log */
     uint64_t index_batch;          /* store.index_batch: digests per digest-index batch */
+    uint64_t index_flush_pages;    /* store.index_flush_pages; 0 = 8192 */
     const ca_ed25519_key *log_key; /* borrowed; signs checkpoints. NULL: read-only log */
     const char *create_origin;     /* non-NULL: create a new log with this origin (init) */
 } ca_log_options;

@@ -23,6 +23,7 @@ typedef struct fixture {
     ca_store *store;
     ca_log *log;
     uint64_t index_batch;
+    uint64_t flush_pages;
     uint64_t max_map;
 } fixture;
 
@@ -38,7 +39,8 @@ static void open_log(fixture *f, bool create)
     ca_errbuf eb = {{0}};
     ca_store_options so = {.dir = f->dir, .max_map_size = f->max_map};
     assert_int_equal(ca_store_open(&f->store, &so, &eb), CA_OK);
-    ca_log_options lo = {.store = f->store, .index_batch = f->index_batch, .log_key = f->key,
+    ca_log_options lo = {.store = f->store, .index_batch = f->index_batch,
+                         .index_flush_pages = f->flush_pages, .log_key = f->key,
                          .create_origin = create ? "test.example/credanchor" : NULL};
     ca_err err = ca_log_open(&f->log, &lo, &eb);
     if (err)
@@ -54,7 +56,8 @@ static void close_log(fixture *f)
     f->store = NULL;
 }
 
-static int setup_with(void **state, uint64_t index_batch, uint64_t max_map)
+static int setup_with(void **state, uint64_t index_batch, uint64_t flush_pages,
+                      uint64_t max_map)
 {
     fixture *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/ca-test-log-XXXXXX");
@@ -63,14 +66,17 @@ static int setup_with(void **state, uint64_t index_batch, uint64_t max_map)
     assert_int_equal(ca_ed25519_generate_seed(seed), CA_OK);
     assert_int_equal(ca_ed25519_key_from_seed(&f->key, seed), CA_OK);
     f->index_batch = index_batch;
+    f->flush_pages = flush_pages;
     f->max_map = max_map;
     open_log(f, true);
     *state = f;
     return 0;
 }
 
-static int setup(void **state) { return setup_with(state, 7, 1ull << 30); }
-static int setup_small_map(void **state) { return setup_with(state, 64, 1ull << 20); }
+static int setup(void **state) { return setup_with(state, 7, 0, 1ull << 30); }
+/* A one-page flush budget forces every digest-index flush into many small transactions. */
+static int setup_chunked(void **state) { return setup_with(state, 50, 1, 1ull << 30); }
+static int setup_small_map(void **state) { return setup_with(state, 64, 0, 1ull << 20); }
 
 static int teardown(void **state)
 {
@@ -416,6 +422,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_and_prove_every_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicates_are_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_and_prove_every_size, setup_chunked,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup_chunked, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup_chunked, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_writer_is_locked_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
