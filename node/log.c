@@ -25,6 +25,11 @@
  * (MAP_NORESERVE: pages are only backed when written), so it never moves and readers need no
  * lock: a hash is written before the size that makes it readable is published.
  *
+ * Tiles: the path of leaf i through levels 0..7 stays inside its aligned 256-leaf block, so
+ * once a block is complete its 510 hashes are written as one `tiles` value (a read copy, as in
+ * sumdb/tlog). A proof then reads the digest index, one tile and the in-memory upper levels.
+ * The leader fills `tile` as leaves arrive and writes it in the commit that completes it.
+ *
  * Why the digest index lags: a B-tree keyed by random 32-byte digests dirties about one page
  * per insert (issue #2 measured 58 k/s when indexed per commit); inserting 64 k sorted keys at
  * once shares pages. Until a batch is written, the tail [indexed, size) lives in `tail`, an
@@ -52,6 +57,9 @@
 #define META_INDEXED "indexed"
 #define LOG_SCHEMA_VERSION "1"
 #define CACHE_LEVEL 8      /* levels >= this are kept in memory */
+#define TILE_LEVELS 8      /* a tile holds levels 0..7 of a 256-leaf block */
+#define TILE_LEAVES (1u << TILE_LEVELS)
+#define TILE_HASHES (2 * TILE_LEAVES - 2)
 #define CACHE_MAX_LEAVES_LOG2 40 /* address space reserved for up to 2^40 leaves */
 
 /* ---- digest set: open addressing over (digest -> index) ---------------------------------
@@ -184,6 +192,7 @@ struct ca_log {
 
     _Atomic uint64_t size; /* durable leaves; published after each commit */
     ca_hash *upper[64];    /* upper[L][k] = subtree (L, k) for L >= CACHE_LEVEL */
+    ca_hash tile[TILE_HASHES]; /* leader only: the block being filled */
 
     /* The root of the latest size, so a proof against the latest checkpoint does not recompute
      * it. Written by the leader after each commit. */
@@ -270,20 +279,59 @@ static ca_err store_reader(void *ctx, unsigned level, uint64_t index, ca_hash *o
     return CA_OK;
 }
 
+/* Position of subtree (level, index), level < TILE_LEVELS, inside its block's tile: level L
+ * starts after the 256 + 128 + ... hashes of the levels below it. */
+static size_t tile_slot(unsigned level, uint64_t index)
+{
+    size_t start = 2 * TILE_LEAVES - (2 * TILE_LEAVES >> level);
+    return start + (size_t)(index & ((TILE_LEAVES >> level) - 1));
+}
+
 /* The reader proofs use: upper levels from memory, the rest from the store. */
 typedef struct log_read {
     const ca_log *log;
     ca_store_txn *txn;
+    uint64_t size;         /* the tree size being read: complete blocks below it are tiled */
+    uint64_t block;        /* the tile loaded in `tile`, if tile != NULL */
+    const uint8_t *tile;   /* valid for the transaction's life */
 } log_read;
 
 static ca_err cached_reader(void *ctx, unsigned level, uint64_t index, ca_hash *out)
 {
-    const log_read *r = ctx;
+    log_read *r = ctx;
     if (level >= CACHE_LEVEL && level < 64 && r->log->upper[level]) {
         *out = r->log->upper[level][index];
         return CA_OK;
     }
+    uint64_t block = index >> (TILE_LEVELS - level);
+    if (level < TILE_LEVELS && (block + 1) * TILE_LEAVES <= r->size) {
+        if (!r->tile || r->block != block) {
+            uint8_t key[8];
+            ca_store_val val;
+            ca_store_u64_key(key, block);
+            ca_err err = ca_store_get(r->txn, CA_TABLE_TILES, key, 8, &val);
+            if (err || val.len != TILE_HASHES * CA_HASH_SIZE)
+                return err && err != CA_ERR_NOT_FOUND ? err : CA_ERR_STORE;
+            r->tile = val.data;
+            r->block = block;
+        }
+        memcpy(out->b, r->tile + tile_slot(level, index) * CA_HASH_SIZE, CA_HASH_SIZE);
+        return CA_OK;
+    }
     return store_reader(r->txn, level, index, out);
+}
+
+/* Refills the leader's tile with the complete subtrees of the block `size` is in (open). */
+static ca_err tile_load(ca_log *log, ca_store_txn *t, uint64_t size)
+{
+    uint64_t first = size & ~(uint64_t)(TILE_LEAVES - 1);
+    for (unsigned level = 0; level < TILE_LEVELS; level++)
+        for (uint64_t k = first >> level; (k + 1) << level <= size; k++) {
+            ca_err err = store_reader(t, level, k, &log->tile[tile_slot(level, k)]);
+            if (err)
+                return err;
+        }
+    return CA_OK;
 }
 
 static ca_err upper_reserve(ca_log *log)
@@ -558,7 +606,7 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
         err = ca_fail(eb, CA_ERR_RANGE, "log: more than 2^%d leaves", CACHE_MAX_LEAVES_LOG2);
         goto fail;
     }
-    if ((err = upper_load(log, t, size)) != CA_OK) {
+    if ((err = upper_load(log, t, size)) != CA_OK || (err = tile_load(log, t, size)) != CA_OK) {
         ca_store_abort(t);
         err = ca_fail(eb, err, "log: subtree hashes are damaged");
         goto fail;
@@ -678,9 +726,12 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
                                (unsigned long long)size);
             if ((size + 1) >> CACHE_MAX_LEAVES_LOG2)
                 return ca_fail(eb, CA_ERR_FULL, "log: the log holds the most leaves it can");
+            log->tile[tile_slot(0, size)] = leaf;
             for (size_t l = 0; l < made_count; l++) {
                 /* Readers see this only once the size is published; a re-run of the
                  * transaction writes the same value. */
+                if (l + 1 < TILE_LEVELS)
+                    log->tile[tile_slot((unsigned)l + 1, size >> (l + 1))] = made[l];
                 if (l + 1 >= CACHE_LEVEL)
                     log->upper[l + 1][size >> (l + 1)] = made[l];
                 ca_store_u64_key(key, ca_merkle_stored_index((unsigned)l + 1, size >> (l + 1)));
@@ -688,6 +739,12 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
                                            CA_HASH_SIZE)))
                     return ca_fail(eb, err, "log: cannot write subtree hash: %s",
                                    ca_strerror(err));
+            }
+            if ((size + 1) % TILE_LEAVES == 0) {
+                ca_store_u64_key(key, size / TILE_LEAVES);
+                if ((err = ca_store_append(t, CA_TABLE_TILES, key, 8, log->tile,
+                                           sizeof log->tile)))
+                    return ca_fail(eb, err, "log: cannot write tile: %s", ca_strerror(err));
             }
             /* Leaf `size` turns the peaks at levels 0..made_count-1 into one at made_count. */
             b->new_peaks[made_count] = made_count ? made[made_count - 1] : leaf;
@@ -1006,7 +1063,7 @@ ca_err ca_log_inclusion(ca_log *log, ca_hash *path, size_t *path_len, ca_hash *r
     ca_err err = begin_read_upto(log, &t, size, eb);
     if (err)
         return err;
-    log_read rd = {log, t};
+    log_read rd = {.log = log, .txn = t, .size = size};
     err = ca_merkle_inclusion_prove(path, path_len, cached_reader, &rd, index, size);
     if (!err && root) {
         pthread_mutex_lock(&log->latest_lock);
@@ -1031,7 +1088,7 @@ ca_err ca_log_consistency(ca_log *log, ca_hash *path, size_t *path_len, uint64_t
     ca_err err = begin_read_upto(log, &t, n, eb);
     if (err)
         return err;
-    log_read rd = {log, t};
+    log_read rd = {.log = log, .txn = t, .size = n};
     err = ca_merkle_consistency_prove(path, path_len, cached_reader, &rd, m, n);
     ca_store_abort(t);
     return err ? ca_fail(eb, err, "log: cannot build the proof: %s", ca_strerror(err)) : CA_OK;

@@ -13,6 +13,11 @@
  *   digest_index  key: 32-byte digest         value: u64 BE leaf index. Written in sorted
  *                                              batches; see node/log.c for the watermark.
  *   checkpoints   key: u64 BE tree size       value: signed checkpoint note text
+ *   tiles         key: u64 BE block number t  value: 510 hashes: the complete subtrees at
+ *                 levels 0..7 inside leaves [256t, 256t + 256), level by level (256 leaf
+ *                 hashes, 128 level-1 hashes, ... 2 level-7 hashes). Written once, with
+ *                 MDB_APPEND, when the block's last leaf is appended: a read copy of what
+ *                 `leaves` and `hashes` hold, so a proof reads one value, not eight.
  *   tokens        key: 16-char hex token id   value: binary token record (SHA-256 of the
  *                                              token, role, times, name), see node/auth.c
  *   audit         key: u64 BE sequence (1..)  value: audit entry JSON, hash-chained; plus the
@@ -59,6 +64,7 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_CHECKPOINTS] = "checkpoints",
     [CA_TABLE_TOKENS] = "tokens",
     [CA_TABLE_AUDIT] = "audit",
+    [CA_TABLE_TILES] = "tiles",
 };
 
 #define STORE_MAX_CACHED_READERS 256

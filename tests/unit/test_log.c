@@ -121,46 +121,65 @@ static void reference_root(ca_hash *root, uint64_t n)
     ca_merkle_builder_root(&b, root);
 }
 
+#define EVERY_SIZE_MAX 700 /* past two full 256-leaf tiles and into a third */
+
 static void test_append_and_prove_every_size(void **state)
 {
     fixture *f = *state;
-    /* Batch shapes that cross the index batch (7) in different ways. */
-    const uint64_t cuts[] = {1, 2, 3, 7, 8, 15, 16, 17, 40, 64, 65, 100};
+    /* Batch shapes that cross the index batch and the 256-leaf tile edges in different ways. */
+    const uint64_t cuts[] = {1, 2, 3, 7, 8, 15, 16, 17, 40, 64, 65, 100, 255, 256, 257,
+                             300, 511, 512, 513, 600, EVERY_SIZE_MAX};
     uint64_t at = 0;
     for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
         append_range(f->log, at, cuts[c]);
         at = cuts[c];
     }
-    assert_int_equal(ca_log_size(f->log), 100);
-    for (uint64_t n = 1; n <= 100; n++) {
-        ca_hash want, got;
-        reference_root(&want, n);
+    assert_int_equal(ca_log_size(f->log), EVERY_SIZE_MAX);
+    static ca_hash roots[EVERY_SIZE_MAX + 1];
+    for (uint64_t n = 0; n <= EVERY_SIZE_MAX; n++)
+        reference_root(&roots[n], n);
+    for (uint64_t n = 1; n <= EVERY_SIZE_MAX; n++) {
+        ca_hash got;
         assert_int_equal(ca_log_root(f->log, &got, n, NULL), CA_OK);
-        assert_memory_equal(want.b, got.b, 32);
+        assert_memory_equal(roots[n].b, got.b, 32);
         for (uint64_t i = 0; i < n; i++) {
             ca_hash path[CA_MERKLE_MAX_PROOF], root, d, leaf;
             size_t len;
             assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, i, n, NULL), CA_OK);
+            assert_memory_equal(root.b, roots[n].b, 32);
             digest_of(&d, i);
             ca_merkle_leaf_hash(&leaf, d.b);
-            assert_int_equal(ca_merkle_inclusion_verify(&leaf, i, n, path, len, &want), CA_OK);
+            assert_int_equal(ca_merkle_inclusion_verify(&leaf, i, n, path, len, &roots[n]),
+                             CA_OK);
         }
-        for (uint64_t m = 1; m <= n; m++) {
-            ca_hash path[CA_MERKLE_MAX_PROOF], old_root;
+        for (uint64_t m = 1; m <= n; m += (n > 300 ? 7 : 1)) {
+            ca_hash path[CA_MERKLE_MAX_PROOF];
             size_t len;
-            reference_root(&old_root, m);
             assert_int_equal(ca_log_consistency(f->log, path, &len, m, n, NULL), CA_OK);
-            assert_int_equal(ca_merkle_consistency_verify(m, n, &old_root, &want, path, len),
+            assert_int_equal(ca_merkle_consistency_verify(m, n, &roots[m], &roots[n], path, len),
                              CA_OK);
         }
     }
     ca_hash path[CA_MERKLE_MAX_PROOF], root;
     size_t len;
-    assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, 5, 101, NULL), CA_ERR_RANGE);
-    assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, 100, 100, NULL), CA_ERR_RANGE);
+    uint64_t end = EVERY_SIZE_MAX;
+    assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, 5, end + 1, NULL), CA_ERR_RANGE);
+    assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, end, end, NULL), CA_ERR_RANGE);
     assert_int_equal(ca_log_consistency(f->log, path, &len, 0, 5, NULL), CA_ERR_RANGE);
     assert_int_equal(ca_log_consistency(f->log, path, &len, 6, 5, NULL), CA_ERR_RANGE);
-    assert_int_equal(ca_log_consistency(f->log, path, &len, 5, 101, NULL), CA_ERR_RANGE);
+    assert_int_equal(ca_log_consistency(f->log, path, &len, 5, end + 1, NULL), CA_ERR_RANGE);
+    /* After a reopen the partial tile is rebuilt from the store: keep appending and proving. */
+    close_log(f);
+    open_log(f, false);
+    append_range(f->log, end, 1030);
+    for (uint64_t i = 0; i < 1030; i += 3) {
+        ca_hash d, leaf, want;
+        digest_of(&d, i);
+        ca_merkle_leaf_hash(&leaf, d.b);
+        reference_root(&want, 1030);
+        assert_int_equal(ca_log_inclusion(f->log, path, &len, &root, i, 1030, NULL), CA_OK);
+        assert_int_equal(ca_merkle_inclusion_verify(&leaf, i, 1030, path, len, &want), CA_OK);
+    }
 }
 
 static void test_duplicates_are_idempotent(void **state)
