@@ -384,7 +384,8 @@ static ca_err add_entry(void *ctx, const ca_hash *digest)
 
 static int cmd_append(int argc, char **argv)
 {
-    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false}, {NULL, false, NULL, false}};
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false}, {"batch", true, NULL, false},
+                         {NULL, false, NULL, false}};
     const char *pos[64];
     int npos, rc = ca_cli_parse(argc, argv, opts, pos, 64, &npos);
     if (rc)
@@ -392,6 +393,16 @@ static int cmd_append(int argc, char **argv)
     if (npos == 0)
         return ca_cli_usage_error("append", "give digests as arguments, or - to read one per "
                                             "line from stdin; see --help");
+    size_t batch = APPEND_BATCH;
+    const char *batch_text = ca_cli_value(opts, "batch");
+    if (batch_text) {
+        char *end;
+        unsigned long v = strtoul(batch_text, &end, 10);
+        if (!*batch_text || *end || batch_text[0] == '-' || v == 0 || v > 1000000)
+            return ca_cli_usage_error("append", "--batch \"%s\" is not a number from 1 to "
+                                                "1000000", batch_text);
+        batch = v;
+    }
     /* Parse everything before opening the node: bad input must not touch the log. */
     entry_list list = {0};
     ca_errbuf eb = {{0}};
@@ -429,8 +440,8 @@ static int cmd_append(int argc, char **argv)
     bool json = ca_cli_flag(opts, "json");
     if (json)
         fputs("{\"entries\":[", stdout);
-    for (size_t i = 0; i < list.n && !err; i += APPEND_BATCH) {
-        size_t n = list.n - i < APPEND_BATCH ? list.n - i : APPEND_BATCH;
+    for (size_t i = 0; i < list.n && !err; i += batch) {
+        size_t n = list.n - i < batch ? list.n - i : batch;
         if ((err = ca_log_append(node->log, list.v + i, n, &size, &eb)))
             break;
         for (size_t k = i; k < i + n; k++) {
@@ -542,10 +553,12 @@ static const ca_cli_verb verbs[] = {
      "RFC 9162 Merkle tree root in lowercase hex. An empty list gives SHA-256(\"\").\n",
      cmd_merkle_root},
     {"append", "append digests to the local log",
-     "usage: credanchor append [--config FILE] [--data-dir DIR] [--json] DIGEST...|-\n"
-     "Appends 64-hex digests (or one a line from stdin with -) to the log in the data dir and\n"
-     "prints each digest's leaf index once it is durable. A digest already in the log keeps\n"
-     "its index. Fails if a node is serving the data dir (use POST /v1/log/entries).\n",
+     "usage: credanchor append [--config FILE] [--data-dir DIR] [--json] [--batch N]\n"
+     "                         DIGEST...|-\n"
+     "Appends 64-hex digests (or one a line from stdin with -) to the log in the data dir,\n"
+     "N digests a commit (default 10000), and prints each digest's leaf index as soon as its\n"
+     "commit is durable. A digest already in the log keeps its index. Fails if a node is\n"
+     "serving the data dir (use POST /v1/log/entries).\n",
      cmd_append},
     {"checkpoint", "print the latest signed checkpoint",
      "usage: credanchor checkpoint [--config FILE] [--data-dir DIR] [--key]\n"
