@@ -37,6 +37,19 @@ expect_exit 0 "verify-proof --key" -- "$BIN" verify-proof --key "$vkey" "$WORK/p
 expect_exit 0 "verify-proof at 100" -- "$BIN" verify-proof --key "$vkey" "$WORK/p100.json"
 grep -q '"treeSize":100,' "$WORK/p100.json" && ok || fail "historical size"
 
+# digest (SPEC §1): a VC-JWT is hashed as its compact JWS string, a JSON credential as its
+# JCS form (key order and spacing do not matter), anything else as bytes.
+jws="eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJkaWQ6ZXhhbXBsZToxIn0.c2lnbmF0dXJl"
+printf '%s\n' "$jws" > "$WORK/cred.jwt"
+[ "$("$BIN" digest "$WORK/cred.jwt")" = "$(printf '%s' "$jws" | sha256sum | cut -d' ' -f1)" ] && ok || fail "digest of a JWS"
+printf '{ "b": [1, 2.50, "é"], "a": {"y": true, "x": null} }' > "$WORK/cred.json"
+jcs='{"a":{"x":null,"y":true},"b":[1,2.5,"é"]}'
+[ "$("$BIN" digest "$WORK/cred.json")" = "$(printf '%s' "$jcs" | sha256sum | cut -d' ' -f1)" ] && ok || fail "digest of JSON (JCS)"
+[ "$("$BIN" digest --raw "$WORK/cred.json")" = "$(sha256sum < "$WORK/cred.json" | cut -d' ' -f1)" ] && ok || fail "digest --raw"
+printf '{"a":1,"a":2}' > "$WORK/dup.json"
+expect_exit 2 "digest: duplicate JSON keys" -- "$BIN" digest "$WORK/dup.json"
+expect_exit 2 "digest: missing file" -- "$BIN" digest "$WORK/none.json"
+
 # Bad input: each is one line on stderr and exit 2 (1 for a failed check).
 expect_exit 2 "append: wrong hex" -- "$BIN" append --data-dir "$D" "zz$(printf '%062d' 0)"
 expect_exit 2 "append: odd length" -- "$BIN" append --data-dir "$D" "$(printf '%063d' 0)"
