@@ -93,6 +93,16 @@ expect_exit 1 "verify-proof: another log's key" -- "$BIN" verify-proof --data-di
 expect_exit 2 "verify-proof: malformed key" -- "$BIN" verify-proof --key "nonsense" "$WORK/proof.json"
 expect_exit 2 "verify-proof: unreachable node" -- "$BIN" verify-proof --node http://127.0.0.1:1 "$WORK/proof.json"
 
+# A bad config value stops a verb with one line naming the key (file and environment).
+printf '[node]\nmax_body = 10x\n' > "$WORK/bad.conf"
+expect_exit 2 "config: bad value in file" -- "$BIN" checkpoint --config "$WORK/bad.conf" --data-dir "$D"
+grep -q "node.max_body" "$WORK/stderr" && ok || fail "config error names the key: $(cat "$WORK/stderr")"
+printf '[node]\nmax_bodyy = 10\n' > "$WORK/typo.conf"
+expect_exit 2 "config: unknown key" -- "$BIN" checkpoint --config "$WORK/typo.conf" --data-dir "$D"
+expect_exit 2 "config: bad environment value" -- env CREDANCHOR_STORE_MAX_MAP_SIZE=lots "$BIN" checkpoint --data-dir "$D"
+grep -q "CREDANCHOR_STORE_MAX_MAP_SIZE" "$WORK/stderr" && ok || fail "env error names the variable"
+expect_exit 2 "config: missing file" -- "$BIN" checkpoint --config "$WORK/none.conf" --data-dir "$D"
+
 # A data dir open to others is refused; a locked one (another writer) too.
 chmod 755 "$D"
 expect_exit 2 "world-readable data dir" -- "$BIN" append --data-dir "$D" "$d"
