@@ -321,6 +321,71 @@ static ca_err cached_reader(void *ctx, unsigned level, uint64_t index, ca_hash *
     return store_reader(r->txn, level, index, out);
 }
 
+/* Whether leaf `index` holds digest d: from the tile when its block is complete (a proof is
+ * about to read that tile anyway), otherwise from `leaves`. */
+static ca_err leaf_matches(log_read *r, uint64_t index, const ca_hash *d, bool *match)
+{
+    ca_hash want, got;
+    if (((index >> TILE_LEVELS) + 1) * TILE_LEAVES <= r->size) {
+        ca_merkle_leaf_hash(&want, d->b);
+        ca_err err = cached_reader(r, 0, index, &got);
+        if (err)
+            return err;
+        *match = memcmp(want.b, got.b, CA_HASH_SIZE) == 0;
+        return CA_OK;
+    }
+    uint8_t key[8];
+    ca_store_val val;
+    ca_store_u64_key(key, index);
+    ca_err err = ca_store_get(r->txn, CA_TABLE_LEAVES, key, 8, &val);
+    if (err || val.len != CA_HASH_SIZE)
+        return err && err != CA_ERR_NOT_FOUND ? err : CA_ERR_STORE;
+    *match = memcmp(val.data, d->b, CA_HASH_SIZE) == 0;
+    return CA_OK;
+}
+
+typedef struct candidates {
+    uint64_t index[8];
+    size_t count;
+} candidates;
+
+static bool collect_candidate(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    (void)key;
+    candidates *c = arg;
+    if (val->len == 8 && c->count < sizeof c->index / sizeof c->index[0])
+        c->index[c->count++] = ca_store_u64_from(val->data);
+    return c->count < sizeof c->index / sizeof c->index[0];
+}
+
+/* Looks a digest up in the stored index: every leaf whose digest starts with the same 8 bytes
+ * is a candidate, confirmed against the leaf itself. (Eight candidates would need eight
+ * digests sharing 64 bits, which SHA-256 does not produce.) */
+static ca_err lookup_stored(log_read *r, const ca_hash *d, uint64_t *index, bool *found)
+{
+    *found = false;
+    /* The first value settles almost every lookup without opening a cursor: absent (a new
+     * digest), or the one leaf with this prefix. */
+    ca_store_val first;
+    ca_err err = ca_store_get(r->txn, CA_TABLE_DIGEST_INDEX, d->b, 8, &first);
+    if (err == CA_ERR_NOT_FOUND)
+        return CA_OK;
+    if (err || first.len != 8)
+        return err ? err : CA_ERR_STORE;
+    uint64_t candidate = ca_store_u64_from(first.data);
+    if ((err = leaf_matches(r, candidate, d, found)) || *found) {
+        *index = candidate;
+        return err;
+    }
+    candidates c = {.count = 0};
+    err = ca_store_get_all(r->txn, CA_TABLE_DIGEST_INDEX, d->b, 8, collect_candidate, &c);
+    for (size_t i = 1; !err && i < c.count && !*found; i++) {
+        if ((err = leaf_matches(r, c.index[i], d, found)) == CA_OK && *found)
+            *index = c.index[i];
+    }
+    return err == CA_ERR_NOT_FOUND ? CA_OK : err;
+}
+
 /* Refills the leader's tile with the complete subtrees of the block `size` is in (open). */
 static ca_err tile_load(ca_log *log, ca_store_txn *t, uint64_t size)
 {
@@ -674,15 +739,8 @@ static ca_err find_logged(ca_log *log, ca_store_txn *t, const ca_hash *d, uint64
     *found = digest_set_get(&log->tail, d, index);
     if (*found)
         return CA_OK;
-    ca_store_val val;
-    ca_err err = ca_store_get(t, CA_TABLE_DIGEST_INDEX, d->b, CA_HASH_SIZE, &val);
-    if (err == CA_ERR_NOT_FOUND)
-        return CA_OK;
-    if (err || val.len != 8)
-        return err ? err : CA_ERR_STORE;
-    *index = ca_store_u64_from(val.data);
-    *found = true;
-    return CA_OK;
+    log_read rd = {.log = log, .txn = t, .size = log->indexed};
+    return lookup_stored(&rd, d, index, found);
 }
 
 static int compare_slots(const void *a, const void *b)
@@ -894,7 +952,7 @@ static ca_err write_index_chunk(ca_store_txn *t, void *arg, ca_errbuf *eb)
     for (size_t i = 0; i < c->count && !err; i++) {
         uint8_t v[8];
         ca_store_u64_key(v, c->slots[i].index);
-        err = ca_store_put(t, CA_TABLE_DIGEST_INDEX, c->slots[i].digest.b, CA_HASH_SIZE, v, 8);
+        err = ca_store_put(t, CA_TABLE_DIGEST_INDEX, c->slots[i].digest.b, 8, v, 8);
     }
     if (!err && c->watermark != UINT64_MAX)
         err = meta_put_u64(t, META_INDEXED, c->watermark);
@@ -979,31 +1037,74 @@ const char *ca_log_origin(const ca_log *log)
     return log->origin;
 }
 
+/* Starts a read transaction in which `digest` is looked up: the transaction starts under the
+ * tail lock, so if the leader flushes the tail into the stored index meanwhile, either the tail
+ * still holds the digest or the snapshot already holds the flush. */
+static ca_err begin_lookup(ca_log *log, ca_store_txn **t, const ca_hash *digest, uint64_t *index,
+                           bool *in_tail, ca_errbuf *eb)
+{
+    ca_err err = CA_OK;
+    *t = NULL;
+    pthread_rwlock_rdlock(&log->tail_lock);
+    *in_tail = digest_set_get(&log->tail, digest, index);
+    err = ca_store_begin(log->store, t, false, eb);
+    pthread_rwlock_unlock(&log->tail_lock);
+    return err;
+}
+
 ca_err ca_log_find(ca_log *log, uint64_t *index, const ca_hash *digest, ca_errbuf *eb)
 {
-    /* The read transaction starts under the tail lock: if the leader flushes the tail into the
-     * stored index, either we still see the tail or our snapshot already holds the flush. */
-    ca_store_txn *t = NULL;
-    ca_err err = CA_OK;
-    pthread_rwlock_rdlock(&log->tail_lock);
-    bool found = digest_set_get(&log->tail, digest, index);
-    if (!found)
-        err = ca_store_begin(log->store, &t, false, eb);
-    pthread_rwlock_unlock(&log->tail_lock);
-    if (found)
-        return CA_OK;
+    ca_store_txn *t;
+    bool found;
+    ca_err err = begin_lookup(log, &t, digest, index, &found, eb);
     if (err)
         return err;
-    ca_store_val val;
-    err = ca_store_get(t, CA_TABLE_DIGEST_INDEX, digest->b, CA_HASH_SIZE, &val);
-    if (!err && val.len == 8)
-        *index = ca_store_u64_from(val.data);
-    else if (!err)
-        err = CA_ERR_STORE;
+    if (!found) {
+        log_read rd = {.log = log, .txn = t, .size = ca_log_size(log)};
+        err = lookup_stored(&rd, digest, index, &found);
+    }
     ca_store_abort(t);
-    if (err == CA_ERR_NOT_FOUND)
-        return ca_fail(eb, err, "log: digest not in the log");
-    return err ? ca_fail(eb, err, "log: lookup failed: %s", ca_strerror(err)) : CA_OK;
+    if (err)
+        return ca_fail(eb, err, "log: lookup failed: %s", ca_strerror(err));
+    return found ? CA_OK : ca_fail(eb, CA_ERR_NOT_FOUND, "log: digest not in the log");
+}
+
+ca_err ca_log_prove(ca_log *log, uint64_t *index, ca_hash *path, size_t *path_len,
+                    ca_hash *root, uint64_t *size, const ca_hash *digest, ca_errbuf *eb)
+{
+    ca_store_txn *t;
+    bool found;
+    ca_err err = begin_lookup(log, &t, digest, index, &found, eb);
+    if (err)
+        return err;
+    uint64_t have = ca_log_size(log); /* read after begin: the snapshot holds at least this */
+    if (*size == 0)
+        *size = have;
+    log_read rd = {.log = log, .txn = t, .size = *size <= have ? *size : 0};
+    if (!found)
+        err = lookup_stored(&rd, digest, index, &found);
+    if (err) {
+        err = ca_fail(eb, err, "log: lookup failed: %s", ca_strerror(err));
+    } else if (!found) {
+        err = ca_fail(eb, CA_ERR_NOT_FOUND, "log: digest not in the log");
+    } else if (*size > have || *index >= *size) {
+        err = ca_fail(eb, CA_ERR_RANGE, "tree size %llu does not contain leaf %llu (log size %llu)",
+                      (unsigned long long)*size, (unsigned long long)*index,
+                      (unsigned long long)have);
+    } else if ((err = ca_merkle_inclusion_prove(path, path_len, cached_reader, &rd, *index,
+                                                *size))) {
+        err = ca_fail(eb, err, "log: cannot build the proof: %s", ca_strerror(err));
+    } else {
+        pthread_mutex_lock(&log->latest_lock);
+        bool latest = log->latest_size == *size;
+        if (latest)
+            *root = log->latest_root;
+        pthread_mutex_unlock(&log->latest_lock);
+        if (!latest && (err = ca_merkle_root(root, cached_reader, &rd, *size)))
+            err = ca_fail(eb, err, "log: cannot compute the root: %s", ca_strerror(err));
+    }
+    ca_store_abort(t);
+    return err;
 }
 
 /* Starts a read transaction and checks size against the durable tree size. */

@@ -19,19 +19,12 @@ ca_err ca_proof_build(char **out, ca_log *log, const ca_hash *digest, uint64_t t
 {
     *out = NULL;
     uint64_t index;
-    ca_err err = ca_log_find(log, &index, digest, eb);
-    if (err)
-        return err;
-    if (tree_size == 0)
-        tree_size = ca_log_size(log);
-    if (tree_size <= index)
-        return ca_fail(eb, CA_ERR_RANGE, "treeSize %llu does not contain leaf %llu",
-                       (unsigned long long)tree_size, (unsigned long long)index);
     ca_hash path[CA_MERKLE_MAX_PROOF], root;
     size_t path_len;
     char note[CA_NOTE_MAX];
     size_t note_len;
-    if ((err = ca_log_inclusion(log, path, &path_len, &root, index, tree_size, eb)) ||
+    ca_err err;
+    if ((err = ca_log_prove(log, &index, path, &path_len, &root, &tree_size, digest, eb)) ||
         (err = ca_log_checkpoint_at(log, note, &note_len, tree_size, eb)))
         return err;
 

@@ -10,8 +10,10 @@
  *   hashes        key: u64 BE stored index    value: 32-byte hash of complete subtree
  *                 (ca_merkle_stored_index(level, n), levels >= 1; leaf hashes are derived from
  *                 `leaves`). Keys only increase as the log grows, so writes use MDB_APPEND.
- *   digest_index  key: 32-byte digest         value: u64 BE leaf index. Written in sorted
- *                                              batches; see node/log.c for the watermark.
+ *   digest_index  key: first 8 bytes of a digest  values (MDB_DUPSORT | MDB_DUPFIXED): u64 BE
+ *                 leaf indices of the digests with that prefix (almost always one). 16-byte
+ *                 entries instead of 40 keep the random-keyed tree small; a lookup confirms
+ *                 each candidate against the leaf. Written in sorted batches (node/log.c).
  *   checkpoints   key: u64 BE tree size       value: signed checkpoint note text
  *   tiles         key: u64 BE block number t  value: 510 hashes: the complete subtrees at
  *                 levels 0..7 inside leaves [256t, 256t + 256), level by level (256 leaf
@@ -55,6 +57,11 @@
 
 #define STORE_INITIAL_MAP (256ull << 20)
 #define STORE_MAX_READERS 1024
+
+/* Tables holding several sorted fixed-size values per key. */
+static const unsigned table_flags[CA_TABLE__COUNT] = {
+    [CA_TABLE_DIGEST_INDEX] = MDB_DUPSORT | MDB_DUPFIXED,
+};
 
 static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_META] = "meta",
@@ -227,7 +234,8 @@ ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb
         goto out;
     }
     for (int t = 0; t < CA_TABLE__COUNT; t++) {
-        rc = mdb_dbi_open(txn, table_names[t], opts->read_only ? 0 : MDB_CREATE, &s->dbi[t]);
+        rc = mdb_dbi_open(txn, table_names[t],
+                          table_flags[t] | (opts->read_only ? 0 : MDB_CREATE), &s->dbi[t]);
         if (rc == MDB_NOTFOUND && opts->read_only) {
             mdb_txn_abort(txn);
             err = ca_fail(eb, CA_ERR_NOT_FOUND, "store: %s holds no credanchor data (run init)",
@@ -472,6 +480,28 @@ ca_err ca_store_scan(ca_store_txn *t, ca_table table, const void *start, size_t 
     }
     mdb_cursor_close(c);
     return rc == 0 || rc == MDB_NOTFOUND ? CA_OK : txn_result(rc);
+}
+
+ca_err ca_store_get_all(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
+                        ca_store_iter_fn fn, void *arg)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
+    if (rc)
+        return txn_result(rc);
+    MDB_val k = {key_len, (void *)key}, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+    bool found = rc == 0;
+    while (rc == 0) {
+        ca_store_val kv = {k.mv_data, k.mv_size}, vv = {v.mv_data, v.mv_size};
+        if (!fn(arg, &kv, &vv))
+            break;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+    }
+    mdb_cursor_close(c);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return txn_result(rc);
+    return found ? CA_OK : CA_ERR_NOT_FOUND;
 }
 
 ca_err ca_store_last(ca_store_txn *t, ca_table table, ca_store_val *key, ca_store_val *val)

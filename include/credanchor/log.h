@@ -66,6 +66,13 @@ const char *ca_log_origin(const ca_log *log);
 
 /* The leaf index of a logged digest; CA_ERR_NOT_FOUND if it is not in the log. */
 ca_err ca_log_find(ca_log *log, uint64_t *index, const ca_hash *digest, ca_errbuf *eb);
+/* Finds a digest and proves it in one read: *index gets its leaf index, path/root the
+ * inclusion proof in the tree of *size leaves (in: 0 for the latest size, which is then
+ * written back). CA_ERR_NOT_FOUND when the digest is not logged, CA_ERR_RANGE when *size is
+ * past the log or does not contain the leaf. path holds CA_MERKLE_MAX_PROOF hashes. */
+ca_err ca_log_prove(ca_log *log, uint64_t *index, ca_hash *path, size_t *path_len,
+                    ca_hash *root, uint64_t *size, const ca_hash *digest, ca_errbuf *eb);
+
 /* The digest at a leaf index; CA_ERR_RANGE past the end. */
 ca_err ca_log_digest_at(ca_log *log, ca_hash *digest, uint64_t index, ca_errbuf *eb);
 

@@ -24,7 +24,7 @@ typedef enum ca_table {
     CA_TABLE_META = 0,         /* named settings and counters */
     CA_TABLE_LEAVES,           /* leaf index -> 32-byte digest */
     CA_TABLE_HASHES,           /* stored-hash index -> 32-byte subtree hash (levels >= 1) */
-    CA_TABLE_DIGEST_INDEX,     /* 32-byte digest -> leaf index */
+    CA_TABLE_DIGEST_INDEX,     /* 8-byte digest prefix -> leaf indices (several values) */
     CA_TABLE_CHECKPOINTS,      /* tree size -> signed checkpoint note */
     CA_TABLE_TOKENS,           /* API token id -> token record (hash, role, expiry) */
     CA_TABLE_AUDIT,            /* sequence number -> hash-chained audit entry */
@@ -78,6 +78,11 @@ ca_err ca_store_del(ca_store_txn *txn, ca_table table, const void *key, size_t k
 typedef bool (*ca_store_iter_fn)(void *arg, const ca_store_val *key, const ca_store_val *val);
 ca_err ca_store_scan(ca_store_txn *txn, ca_table table, const void *start, size_t start_len,
                      ca_store_iter_fn fn, void *arg);
+
+/* Calls fn for every value stored under key in a table with several values per key
+ * (CA_TABLE_DIGEST_INDEX), in order, until fn returns false. CA_ERR_NOT_FOUND when none. */
+ca_err ca_store_get_all(ca_store_txn *txn, ca_table table, const void *key, size_t key_len,
+                        ca_store_iter_fn fn, void *arg);
 
 /* The last key/value of a table (CA_ERR_NOT_FOUND when empty). */
 ca_err ca_store_last(ca_store_txn *txn, ca_table table, ca_store_val *key, ca_store_val *val);

@@ -219,6 +219,56 @@ static void test_duplicates_are_idempotent(void **state)
     assert_int_equal(ca_log_find(f->log, &idx, &missing, NULL), CA_ERR_NOT_FOUND);
 }
 
+/* The stored index is keyed by the first 8 bytes of a digest: digests sharing them must each
+ * be found at their own index, and a third with the same prefix must not be found. */
+static void test_prefix_collisions(void **state)
+{
+    fixture *f = *state;
+    append_range(f->log, 0, 300);
+    ca_log_entry e[4];
+    for (int i = 0; i < 4; i++) {
+        memset(e[i].digest.b, 0xab, 8);
+        digest_of((ca_hash *)&e[i].digest, 5000 + (uint64_t)i);
+        memset(e[i].digest.b, 0xab, 8); /* same prefix, different rest */
+    }
+    assert_int_equal(ca_log_append(f->log, e, 3, NULL, NULL), CA_OK);
+    append_range(f->log, 303, 620); /* pushes the three through an index flush and a tile */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 3; i++) {
+            uint64_t idx;
+            assert_int_equal(ca_log_find(f->log, &idx, &e[i].digest, NULL), CA_OK);
+            assert_int_equal(idx, 300 + (uint64_t)i);
+            ca_hash path[CA_MERKLE_MAX_PROOF], root;
+            size_t len;
+            uint64_t size = 0;
+            assert_int_equal(ca_log_prove(f->log, &idx, path, &len, &root, &size, &e[i].digest,
+                                          NULL), CA_OK);
+            assert_int_equal(idx, 300 + (uint64_t)i);
+            ca_hash leaf;
+            ca_merkle_leaf_hash(&leaf, e[i].digest.b);
+            assert_int_equal(ca_merkle_inclusion_verify(&leaf, idx, size, path, len, &root),
+                             CA_OK);
+        }
+        uint64_t idx;
+        assert_int_equal(ca_log_find(f->log, &idx, &e[3].digest, NULL), CA_ERR_NOT_FOUND);
+        /* Appending them again is idempotent, the absent one gets a new index. */
+        ca_log_entry again[4];
+        memcpy(again, e, sizeof again);
+        uint64_t size;
+        assert_int_equal(ca_log_append(f->log, again, round ? 3 : 4, &size, NULL), CA_OK);
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(again[i].index, 300 + (uint64_t)i);
+        if (!round) {
+            assert_int_equal(again[3].index, 620);
+            assert_int_equal(ca_log_find(f->log, &idx, &e[3].digest, NULL), CA_OK);
+            memset(e[3].digest.b + 8, 0x11, 24); /* a fresh absent one for round 2 */
+        }
+        assert_int_equal(ca_log_flush_index(f->log, NULL), CA_OK);
+        close_log(f);
+        open_log(f, false);
+    }
+}
+
 static void test_reopen_keeps_everything(void **state)
 {
     fixture *f = *state;
@@ -446,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup_chunked, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup_chunked, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_collisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_writer_is_locked_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_refuses_appends, setup, teardown),
