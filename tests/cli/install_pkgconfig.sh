@@ -22,6 +22,6 @@ int main(void)
 C
 export PKG_CONFIG_PATH=$DEST/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$DEST
 # shellcheck disable=SC2046
-cc -std=c17 -o "$WORK/use" "$WORK/use.c" $(pkg-config --cflags --libs credanchor) && ok || fail "compile against pkg-config credanchor"
+cc -std=c17 ${CA_CONSUMER_CFLAGS:-} -o "$WORK/use" "$WORK/use.c" $(pkg-config --cflags --libs credanchor) && ok || fail "compile against pkg-config credanchor"
 [ "$("$WORK/use")" = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ] && ok || fail "program output"
 finish
