@@ -1,0 +1,1453 @@
+/*
+ * node/http.c — the HTTP API (SPEC §3) on libmicrohttpd 0.9.75.
+ *
+ * Threading: MHD runs epoll in a pool of node.threads workers (0 = one per core); each
+ * connection lives on one worker, and handlers run on it and may block (an append waits for
+ * its group commit). Everything shared between workers is either read-only after start
+ * (routes, config), atomic (metrics, the in-flight count) or behind striped locks (the rate
+ * limiter).
+ *
+ * Request life in the access handler (MHD calls it several times per request):
+ *  1. first call, headers read: allocate the per-request state, note the start time; a
+ *     Content-Length over node.max_body gets 413 at once (the only early answer: queueing a
+ *     response before the body is consumed makes MHD close the connection, so everything
+ *     else waits for step 3 and keep-alive survives);
+ *  2. calls with *upload_data_size > 0: append to the body (capped: 413 past node.max_body);
+ *  3. the call with *upload_data_size == 0: route, rate limit, auth, Content-Type, handler,
+ *     audit, then queue the response, log one line and count it in the metrics.
+ * The request state is freed in the completion callback.
+ *
+ * Paths: MHD_OPTION_UNESCAPE_CALLBACK is a no-op, so the url MHD hands over is the raw path
+ * (SPEC §4: /1.0/identifiers/{did} keeps a did:web's %3A). MHD still turns '+' into ' ' in
+ * query arguments before that callback; ca_http_query percent-decodes the values itself.
+ *
+ * Errors: RFC 9457 problem+json with type "about:blank" (so title is the reason phrase) and a
+ * detail sentence. Only MHD's own protocol errors (bad request line, headers over the memory
+ * limit: 431, broken chunked encoding) are answered by MHD itself with its short bodies.
+ */
+#include "credanchor/http.h"
+
+#include "credanchor/encoding.h"
+#include "credanchor/log.h"
+#include "credanchor/proof.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_DIGESTS_PER_APPEND 10000
+#define TLS_FILE_MAX (1u << 20)
+#define METRICS_STATUS_MIN 100
+#define METRICS_STATUS_N 500              /* statuses 100..599 */
+#define UNMATCHED_ROUTE CA_HTTP_MAX_ROUTES /* metrics slot for 404s on no route */
+#define RL_SLOTS 8192                      /* rate-limit buckets (power of two) */
+#define RL_LOCKS 64
+
+/* Histogram upper bounds in seconds (Prometheus "le"), +Inf implied. */
+static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                        0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                        1,      2.5,     5,      10};
+#define NBOUNDS (sizeof latency_bounds / sizeof latency_bounds[0])
+
+typedef struct route_metrics {
+    _Atomic uint64_t by_status[METRICS_STATUS_N];
+    _Atomic uint64_t bucket[NBOUNDS + 1]; /* non-cumulative; the last is +Inf */
+    _Atomic uint64_t sum_ns;
+    _Atomic uint64_t count;
+} route_metrics;
+
+typedef struct rl_slot {
+    uint8_t addr[16];
+    uint8_t used;
+    double tokens;
+    int64_t last_ns;
+} rl_slot;
+
+typedef struct registered_route {
+    const ca_http_route *r;
+    void *ctx;
+    char *segs[16]; /* the pattern split at '/', "{...}" kept as is */
+    size_t nsegs;
+} registered_route;
+
+struct ca_http_server {
+    ca_node *node;
+    const ca_config *cfg;
+    registered_route routes[CA_HTTP_MAX_ROUTES];
+    size_t nroutes;
+    route_metrics *metrics; /* CA_HTTP_MAX_ROUTES + 1 entries (the last: unmatched) */
+    void (*metrics_hook)(void *ctx, FILE *f);
+    void *metrics_hook_ctx;
+
+    rl_slot *rl;
+    pthread_mutex_t rl_lock[RL_LOCKS];
+    double rl_rate;
+
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    char *tls_cert, *tls_key;
+    size_t tls_key_len;
+    _Atomic int inflight;
+    _Atomic bool stopping;
+};
+
+/* Per-request state (MHD's *con_cls). */
+typedef struct conn_req {
+    int64_t start_ns;
+    char *body;
+    size_t len, cap;
+    bool answered;
+    bool counted; /* in srv->inflight: being handled or answered, not yet completed */
+} conn_req;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- responses ------------------------------------------------------------------------------ */
+
+const char *ca_http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 507: return "Insufficient Storage";
+    default: return "Unknown";
+    }
+}
+
+static void set_body(ca_http_response *resp, int status, const char *ctype, char *body,
+                     size_t len)
+{
+    free(resp->body);
+    resp->status = status;
+    resp->content_type = ctype;
+    resp->body = body;
+    resp->body_len = len;
+}
+
+void ca_http_reply_owned(ca_http_response *resp, int status, const char *ctype, char *body,
+                         size_t len)
+{
+    set_body(resp, status, ctype, body, len);
+}
+
+void ca_http_reply_text(ca_http_response *resp, int status, const char *ctype, const char *text,
+                        size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    set_body(resp, status, ctype, copy, len);
+}
+
+void ca_http_reply_json(ca_http_response *resp, int status, json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!s) {
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    set_body(resp, status, "application/json", s, strlen(s));
+}
+
+void ca_http_problem(ca_http_response *resp, int status, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    size_t dl = strlen(detail);
+    if (dl >= sizeof resp->detail)
+        dl = sizeof resp->detail - 1;
+    memcpy(resp->detail, detail, dl);
+    resp->detail[dl] = '\0';
+    json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
+                          ca_http_reason(status), "status", status, "detail", detail);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!s) { /* a problem must always go out: fall back to a fixed text */
+        static const char fixed[] = "{\"type\":\"about:blank\",\"title\":\"Internal Server "
+                                    "Error\",\"status\":500,\"detail\":\"out of memory\"}";
+        s = strdup(fixed);
+        status = 500;
+    }
+    set_body(resp, status, "application/problem+json", s, s ? strlen(s) : 0);
+}
+
+void ca_http_problem_err(ca_http_response *resp, ca_err err, const ca_errbuf *eb)
+{
+    const char *msg = ca_errmsg(eb, err);
+    switch (err) {
+    case CA_ERR_INVALID:
+    case CA_ERR_RANGE: ca_http_problem(resp, 400, "%s", msg); break;
+    case CA_ERR_NOT_FOUND: ca_http_problem(resp, 404, "%s", msg); break;
+    case CA_ERR_TOO_LARGE: ca_http_problem(resp, 413, "%s", msg); break;
+    case CA_ERR_FULL: ca_http_problem(resp, 507, "the log store is full: %s", msg); break;
+    case CA_ERR_INCONSISTENT:
+        ca_http_problem(resp, 503, "appends are refused: %s", msg);
+        break;
+    default:
+        /* Internal detail stays in the server log. */
+        fprintf(stderr, "{\"level\":\"error\",\"error\":\"%s\"}\n", ca_strerror(err));
+        ca_http_problem(resp, 500, "internal error (%s)", ca_strerror(err));
+    }
+}
+
+/* ---- request helpers ------------------------------------------------------------------------ */
+
+const char *ca_http_header(const ca_http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+ca_err ca_http_percent_decode(char *out, size_t cap, size_t *out_len, const char *in,
+                              size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        if (c == '%') {
+            int h, l;
+            if (i + 2 >= len || (h = hexval(in[i + 1])) < 0 || (l = hexval(in[i + 2])) < 0)
+                return CA_ERR_INVALID;
+            c = (char)(h * 16 + l);
+            if (c == '\0')
+                return CA_ERR_INVALID;
+            i += 2;
+        } else if (c == '\0') {
+            return CA_ERR_INVALID;
+        }
+        if (n + 1 >= cap)
+            return CA_ERR_TOO_LARGE;
+        out[n++] = c;
+    }
+    if (cap == 0)
+        return CA_ERR_TOO_LARGE;
+    out[n] = '\0';
+    if (out_len)
+        *out_len = n;
+    return CA_OK;
+}
+
+ca_err ca_http_query(const ca_http_request *req, const char *name, char *out, size_t cap,
+                     size_t *len)
+{
+    const char *raw = MHD_lookup_connection_value(req->conn_, MHD_GET_ARGUMENT_KIND, name);
+    if (!raw)
+        return CA_ERR_NOT_FOUND;
+    return ca_http_percent_decode(out, cap, len, raw, strlen(raw));
+}
+
+ca_err ca_http_query_u64(const ca_http_request *req, const char *name, uint64_t *value,
+                         ca_errbuf *eb)
+{
+    char buf[32];
+    size_t len;
+    ca_err err = ca_http_query(req, name, buf, sizeof buf, &len);
+    if (err == CA_ERR_NOT_FOUND)
+        return err;
+    if (err || len == 0 || len > 20)
+        return ca_fail(eb, CA_ERR_INVALID, "%s must be a non-negative decimal integer", name);
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] < '0' || buf[i] > '9')
+            return ca_fail(eb, CA_ERR_INVALID, "%s must be a non-negative decimal integer",
+                           name);
+        unsigned d = (unsigned)(buf[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return ca_fail(eb, CA_ERR_INVALID, "%s is too large", name);
+        v = v * 10 + d;
+    }
+    *value = v;
+    return CA_OK;
+}
+
+/* Rejects bodies nested deeper than CA_HTTP_JSON_DEPTH before jansson sees them. */
+static bool json_depth_ok(const char *s, size_t len)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > CA_HTTP_JSON_DEPTH)
+                return false;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return true;
+}
+
+json_t *ca_http_body_json(const ca_http_request *req, ca_http_response *resp)
+{
+    if (req->body_len == 0) {
+        ca_http_problem(resp, 400, "the request body is empty; a JSON object is expected");
+        return NULL;
+    }
+    if (!json_depth_ok(req->body, req->body_len)) {
+        ca_http_problem(resp, 400, "the JSON body is nested deeper than %d levels",
+                        CA_HTTP_JSON_DEPTH);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *o = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!o) {
+        /* jerr.text never quotes more than a few characters of the input. */
+        ca_http_problem(resp, 400, "malformed JSON at line %d column %d: %.120s", jerr.line,
+                        jerr.column, jerr.text);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- routes --------------------------------------------------------------------------------- */
+
+static void route_free(registered_route *rr)
+{
+    for (size_t i = 0; i < rr->nsegs; i++)
+        free(rr->segs[i]);
+    rr->nsegs = 0;
+}
+
+static ca_err split_pattern(registered_route *rr, const char *pattern, ca_errbuf *eb)
+{
+    if (pattern[0] != '/')
+        return ca_fail(eb, CA_ERR_INVALID, "route %s: a pattern starts with /", pattern);
+    size_t nparams = 0;
+    const char *p = pattern + 1;
+    for (;;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0 || rr->nsegs == sizeof rr->segs / sizeof rr->segs[0])
+            return ca_fail(eb, CA_ERR_INVALID, "route %s: empty segment or too many segments",
+                           pattern);
+        if (p[0] == '{') {
+            if (p[n - 1] != '}' || n < 3 || ++nparams > CA_HTTP_MAX_PARAMS)
+                return ca_fail(eb, CA_ERR_INVALID, "route %s: bad {param} segment", pattern);
+        }
+        char *seg = strndup(p, n);
+        if (!seg)
+            return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        rr->segs[rr->nsegs++] = seg;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return CA_OK;
+}
+
+ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size_t n, void *ctx,
+                          ca_errbuf *eb)
+{
+    CA_ASSERT(srv->daemon == NULL);
+    for (size_t i = 0; i < n; i++) {
+        const ca_http_route *r = &routes[i];
+        CA_ASSERT(r->method && r->pattern && r->handler);
+        if (srv->nroutes == CA_HTTP_MAX_ROUTES)
+            return ca_fail(eb, CA_ERR_TOO_LARGE, "more than %d HTTP routes",
+                           CA_HTTP_MAX_ROUTES);
+        for (size_t j = 0; j < srv->nroutes; j++)
+            if (!strcmp(srv->routes[j].r->method, r->method) &&
+                !strcmp(srv->routes[j].r->pattern, r->pattern))
+                return ca_fail(eb, CA_ERR_EXISTS, "route %s %s registered twice", r->method,
+                               r->pattern);
+        registered_route *rr = &srv->routes[srv->nroutes];
+        memset(rr, 0, sizeof *rr);
+        ca_err err = split_pattern(rr, r->pattern, eb);
+        if (err) {
+            route_free(rr);
+            return err;
+        }
+        rr->r = r;
+        rr->ctx = ctx;
+        srv->nroutes++;
+    }
+    return CA_OK;
+}
+
+/* Matches the raw path against a route; fills params (pointing into segbuf). */
+static bool route_match(const registered_route *rr, char **segs, size_t nsegs,
+                        ca_http_request *req)
+{
+    if (nsegs != rr->nsegs)
+        return false;
+    size_t np = 0;
+    for (size_t i = 0; i < nsegs; i++) {
+        if (rr->segs[i][0] == '{') {
+            if (segs[i][0] == '\0')
+                return false;
+            if (req)
+                req->params[np] = segs[i];
+            np++;
+        } else if (strcmp(rr->segs[i], segs[i]) != 0) {
+            return false;
+        }
+    }
+    if (req)
+        req->nparams = np;
+    return true;
+}
+
+/* ---- rate limiting -------------------------------------------------------------------------- */
+
+/* The client address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and as text. */
+static void client_address(struct MHD_Connection *c, uint8_t key[16], char *text, size_t cap)
+{
+    memset(key, 0, 16);
+    snprintf(text, cap, "-");
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        key[10] = key[11] = 0xff;
+        memcpy(key + 12, &in->sin_addr, 4);
+        inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)cap);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(key, &in6->sin6_addr, 16);
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)cap);
+    }
+}
+
+/* Token bucket per address in a fixed table: burst = one second's worth. A slot holding
+ * another address is taken over (memory stays bounded whatever the number of clients).
+ * Returns 0 when allowed, otherwise the seconds to wait. */
+static unsigned rate_limit(ca_http_server *srv, const uint8_t key[16])
+{
+    if (srv->rl_rate <= 0)
+        return 0;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (int i = 0; i < 16; i++)
+        h = (h ^ key[i]) * 1099511628211ull;
+    size_t slot = (size_t)(h & (RL_SLOTS - 1));
+    pthread_mutex_t *lk = &srv->rl_lock[slot % RL_LOCKS];
+    int64_t now = now_ns();
+    unsigned wait = 0;
+    pthread_mutex_lock(lk);
+    rl_slot *s = &srv->rl[slot];
+    if (!s->used || memcmp(s->addr, key, 16) != 0) {
+        memcpy(s->addr, key, 16);
+        s->used = 1;
+        s->tokens = srv->rl_rate;
+        s->last_ns = now;
+    } else {
+        s->tokens += (double)(now - s->last_ns) / 1e9 * srv->rl_rate;
+        if (s->tokens > srv->rl_rate)
+            s->tokens = srv->rl_rate;
+        s->last_ns = now;
+    }
+    if (s->tokens >= 1.0) {
+        s->tokens -= 1.0;
+    } else {
+        double secs = (1.0 - s->tokens) / srv->rl_rate;
+        wait = (unsigned)secs + 1;
+    }
+    pthread_mutex_unlock(lk);
+    return wait;
+}
+
+/* ---- authentication ------------------------------------------------------------------------- */
+
+/* 401 for a missing or bad token, 403 for the wrong role. Never echoes the token. */
+static bool authenticate(ca_http_server *srv, ca_http_request *req, ca_http_response *resp,
+                         ca_token_info *info, int role)
+{
+    const char *h = ca_http_header(req, "Authorization");
+    if (!h) {
+        resp->www_authenticate = "Bearer realm=\"credanchor\"";
+        ca_http_problem(resp, 401, "this route needs an Authorization: Bearer token");
+        return false;
+    }
+    while (*h == ' ' || *h == '\t')
+        h++;
+    bool bearer = strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t');
+    const char *tok = h + 6;
+    while (bearer && (*tok == ' ' || *tok == '\t'))
+        tok++;
+    size_t len = bearer ? strlen(tok) : 0;
+    while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+        len--;
+    ca_errbuf eb = {{0}};
+    if (!bearer || len == 0 || len >= CA_TOKEN_MAX ||
+        ca_token_check(srv->node->store, info, tok, len, (int64_t)time(NULL), &eb) != CA_OK) {
+        resp->www_authenticate = "Bearer realm=\"credanchor\", error=\"invalid_token\"";
+        ca_http_problem(resp, 401, "the bearer token is invalid, expired or revoked");
+        return false;
+    }
+    if ((int)info->role != role) {
+        ca_http_problem(resp, 403, "this route needs a token with role %s",
+                        ca_role_name((ca_role)role));
+        return false;
+    }
+    return true;
+}
+
+/* The media type of a Content-Type value matches one of the comma-separated types. */
+static bool content_type_ok(const char *ctype, const char *accepted)
+{
+    if (!ctype)
+        return false;
+    while (*ctype == ' ')
+        ctype++;
+    size_t n = strcspn(ctype, "; \t");
+    for (const char *a = accepted; *a;) {
+        size_t m = strcspn(a, ",");
+        if (m == n && strncasecmp(a, ctype, n) == 0)
+            return true;
+        a += m;
+        if (*a == ',')
+            a++;
+    }
+    return false;
+}
+
+/* ---- metrics and the request log ------------------------------------------------------------ */
+
+static void count_request(ca_http_server *srv, int route, int status, int64_t dur_ns)
+{
+    route_metrics *m = &srv->metrics[route];
+    if (status >= METRICS_STATUS_MIN && status < METRICS_STATUS_MIN + METRICS_STATUS_N)
+        atomic_fetch_add_explicit(&m->by_status[status - METRICS_STATUS_MIN], 1,
+                                  memory_order_relaxed);
+    double secs = (double)dur_ns / 1e9;
+    size_t b = 0;
+    while (b < NBOUNDS && secs > latency_bounds[b])
+        b++;
+    atomic_fetch_add_explicit(&m->bucket[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_ns, (uint64_t)(dur_ns > 0 ? dur_ns : 0),
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
+}
+
+/* A method name safe to print inside a JSON string: HTTP token characters only. */
+static const char *loggable_method(const char *m)
+{
+    static const char *known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
+                                  "TRACE", "CONNECT"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(m, known[i]) == 0)
+            return known[i];
+    return "OTHER";
+}
+
+static void log_request(const char *method, const char *route, int status, int64_t dur_ns,
+                        size_t bytes, const char *client)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    /* One fprintf: stdio's stream lock keeps concurrent lines whole. */
+    fprintf(stderr,
+            "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"method\":\"%s\","
+            "\"route\":\"%s\",\"status\":%d,\"durationMs\":%.3f,\"bytes\":%zu,"
+            "\"client\":\"%s\"}\n",
+            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+            ts.tv_nsec / 1000000, loggable_method(method), route, status, (double)dur_ns / 1e6,
+            bytes, client);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------- */
+
+#define MAX_PATH_SEGS 16
+
+/* Routes the request and runs its handler; returns the route index for metrics (or
+ * UNMATCHED_ROUTE). */
+static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *url,
+                    const char *method, conn_req *cr, ca_http_response *resp,
+                    const uint8_t client_key[16])
+{
+    ca_http_request req = {.node = srv->node, .method = method, .path = url,
+                           .body = cr->body ? cr->body : "", .body_len = cr->len, .conn_ = c};
+    /* Split a copy of the raw path into segments. */
+    char pathbuf[2048];
+    char *segs[MAX_PATH_SEGS];
+    size_t nsegs = 0;
+    size_t ulen = strlen(url);
+    bool path_ok = url[0] == '/' && ulen < sizeof pathbuf;
+    if (path_ok) {
+        memcpy(pathbuf, url + 1, ulen);
+        char *p = pathbuf;
+        for (;;) {
+            if (nsegs == MAX_PATH_SEGS) {
+                path_ok = false;
+                break;
+            }
+            segs[nsegs++] = p;
+            char *e = strchr(p, '/');
+            if (!e)
+                break;
+            *e = '\0';
+            p = e + 1;
+        }
+    }
+    const registered_route *found = NULL;
+    int found_idx = UNMATCHED_ROUTE, path_idx = -1;
+    bool is_head = strcmp(method, "HEAD") == 0;
+    resp->allow[0] = '\0';
+    for (size_t i = 0; path_ok && i < srv->nroutes; i++) {
+        const registered_route *rr = &srv->routes[i];
+        if (!route_match(rr, segs, nsegs, NULL))
+            continue;
+        if (path_idx < 0)
+            path_idx = (int)i;
+        if (!found && (strcmp(rr->r->method, method) == 0 ||
+                       (is_head && strcmp(rr->r->method, "GET") == 0))) {
+            found = rr;
+            found_idx = (int)i;
+        }
+        size_t al = strlen(resp->allow);
+        snprintf(resp->allow + al, sizeof resp->allow - al, "%s%s%s", al ? ", " : "",
+                 rr->r->method, strcmp(rr->r->method, "GET") == 0 ? ", HEAD" : "");
+    }
+    int metric_idx = found ? found_idx : path_idx >= 0 ? path_idx : UNMATCHED_ROUTE;
+    bool public_route = !found || found->r->role == 0;
+
+    if (public_route) {
+        unsigned wait = rate_limit(srv, client_key);
+        if (wait) {
+            resp->allow[0] = '\0';
+            resp->retry_after = wait;
+            ca_http_problem(resp, 429, "more than %llu requests per second from this address",
+                            (unsigned long long)srv->cfg->node_rate_limit_per_ip);
+            return metric_idx;
+        }
+    }
+    if (!found) {
+        if (path_idx >= 0) {
+            ca_http_problem(resp, 405, "%s is not allowed here; allowed: %s",
+                            loggable_method(method), resp->allow);
+        } else {
+            resp->allow[0] = '\0';
+            ca_http_problem(resp, 404, "no such route");
+        }
+        return metric_idx;
+    }
+    resp->allow[0] = '\0';
+    route_match(found, segs, nsegs, &req);
+    req.route = found->r->pattern;
+    req.ctx = found->ctx;
+
+    ca_token_info info;
+    if (found->r->role) {
+        if (!authenticate(srv, &req, resp, &info, found->r->role)) {
+            if (resp->status == 403 && strcmp(method, "GET") && !is_head) {
+                ca_errbuf eb = {{0}};
+                ca_audit_event ev = {&info, method, req.route, resp->status, resp->detail};
+                if (ca_audit_append(srv->node->store, &ev, &eb))
+                    fprintf(stderr, "{\"level\":\"error\",\"audit\":\"%s\"}\n",
+                            ca_strerror(CA_ERR_STORE));
+            }
+            return metric_idx;
+        }
+        req.token = &info;
+    }
+    if (found->r->body_types &&
+        !content_type_ok(ca_http_header(&req, "Content-Type"), found->r->body_types)) {
+        ca_http_problem(resp, 415, "Content-Type must be %s", found->r->body_types);
+    } else {
+        found->r->handler(&req, resp);
+        if (resp->status == 0)
+            ca_http_problem(resp, 500, "the handler gave no answer");
+    }
+    if (found->r->role && strcmp(method, "GET") && !is_head) {
+        ca_errbuf eb = {{0}};
+        ca_audit_event ev = {&info, method, req.route, resp->status,
+                             resp->detail[0] ? resp->detail : NULL};
+        ca_err err = ca_audit_append(srv->node->store, &ev, &eb);
+        if (err)
+            fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
+                    ca_strerror(err));
+    }
+    return metric_idx;
+}
+
+static enum MHD_Result queue(ca_http_server *srv, struct MHD_Connection *c, conn_req *cr,
+                             ca_http_response *resp, int route_idx, const char *method,
+                             const char *client, bool role_route)
+{
+    cr->answered = true;
+    if (!cr->counted) {
+        cr->counted = true;
+        atomic_fetch_add(&srv->inflight, 1);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        resp->body_len, resp->body ? resp->body : (char *)"", resp->body
+                                                              ? MHD_RESPMEM_MUST_FREE
+                                                              : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(resp->body);
+        return MHD_NO;
+    }
+    bool ok = resp->status < 400;
+    const char *cc = resp->cache_control
+                         ? resp->cache_control
+                         : (role_route || !ok) ? "no-store" : "no-cache";
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type ? resp->content_type : "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'");
+    if (resp->allow[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    if (resp->www_authenticate)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
+    if (resp->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", resp->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (atomic_load(&srv->stopping))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    int64_t dur = now_ns() - cr->start_ns;
+    count_request(srv, route_idx, resp->status, dur);
+    const char *route = route_idx == UNMATCHED_ROUTE ? "unmatched"
+                                                     : srv->routes[route_idx].r->pattern;
+    log_request(method, route, resp->status, dur, resp->body_len, client);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    ca_http_server *srv = cls;
+    conn_req *cr = *con_cls;
+    uint64_t max_body = srv->cfg->node_max_body;
+    if (!cr) {
+        cr = calloc(1, sizeof *cr);
+        if (!cr)
+            return MHD_NO;
+        cr->start_ns = now_ns();
+        *con_cls = cr;
+        /* Step 1: an announced body over the cap gets 413 now (MHD then closes). */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            errno = 0;
+            char *end;
+            unsigned long long v = strtoull(cl, &end, 10);
+            if (errno || end == cl || v > max_body) {
+                ca_http_response resp = {0};
+                char client[INET6_ADDRSTRLEN];
+                uint8_t key[16];
+                client_address(c, key, client, sizeof client);
+                ca_http_problem(&resp, 413, "the request body is over %llu bytes",
+                                (unsigned long long)max_body);
+                return queue(srv, c, cr, &resp, UNMATCHED_ROUTE, method, client, false);
+            }
+            if (v > 0) {
+                cr->body = malloc(v + 1);
+                if (!cr->body)
+                    return MHD_NO;
+                cr->cap = v;
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* Step 2: collect the body. */
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (cr->answered)
+            return MHD_YES;
+        if (cr->len + n > max_body) {
+            free(cr->body);
+            cr->body = NULL;
+            cr->len = cr->cap = 0;
+            ca_http_response resp = {0};
+            char client[INET6_ADDRSTRLEN];
+            uint8_t key[16];
+            client_address(c, key, client, sizeof client);
+            ca_http_problem(&resp, 413, "the request body is over %llu bytes",
+                            (unsigned long long)max_body);
+            return queue(srv, c, cr, &resp, UNMATCHED_ROUTE, method, client, false);
+        }
+        if (cr->len + n > cr->cap) {
+            size_t cap = cr->cap ? cr->cap : 4096;
+            while (cap < cr->len + n)
+                cap *= 2;
+            if (cap > max_body)
+                cap = (size_t)max_body;
+            char *b = realloc(cr->body, cap + 1);
+            if (!b)
+                return MHD_NO;
+            cr->body = b;
+            cr->cap = cap;
+        }
+        memcpy(cr->body + cr->len, upload_data, n);
+        cr->len += n;
+        return MHD_YES;
+    }
+    if (cr->answered)
+        return MHD_YES;
+    /* Step 3: the whole request is here. From now until the completion callback it counts
+     * as in flight, so a graceful stop lets it finish (uploads still arriving do not). */
+    cr->counted = true;
+    atomic_fetch_add(&srv->inflight, 1);
+    if (cr->body)
+        cr->body[cr->len] = '\0';
+    char client[INET6_ADDRSTRLEN];
+    uint8_t key[16];
+    client_address(c, key, client, sizeof client);
+    ca_http_response resp = {0};
+    int idx = dispatch(srv, c, url, method, cr, &resp, key);
+    bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
+    return queue(srv, c, cr, &resp, idx, method, client, role_route);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    ca_http_server *srv = cls;
+    conn_req *cr = *con_cls;
+    if (!cr)
+        return;
+    if (cr->counted)
+        atomic_fetch_sub(&srv->inflight, 1);
+    free(cr->body);
+    free(cr);
+    *con_cls = NULL;
+}
+
+/* Leaves every escape in place: the router and the handlers decode what they need. */
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    json_t *s = json_string(msg);
+    char *q = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+    fprintf(stderr, "{\"level\":\"warn\",\"http\":%s}\n", q ? q : "\"?\"");
+    free(q);
+    json_decref(s);
+}
+
+/* ---- built-in log routes (SPEC §3) ---------------------------------------------------------- */
+
+static void h_health(ca_http_request *req, ca_http_response *resp)
+{
+    char buf[128];
+    int n = snprintf(buf, sizeof buf, "{\"status\":\"ok\",\"treeSize\":%llu,\"latestAnchor\":null}",
+                     (unsigned long long)ca_log_size(req->node->log));
+    ca_http_reply_text(resp, 200, "application/json", buf, (size_t)n);
+}
+
+static void h_checkpoint(ca_http_request *req, ca_http_response *resp)
+{
+    char note[CA_NOTE_MAX];
+    size_t len;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_log_checkpoint(req->node->log, note, &len, &eb);
+    if (err)
+        ca_http_problem_err(resp, err, &eb);
+    else
+        ca_http_reply_text(resp, 200, "text/plain; charset=utf-8", note, len);
+}
+
+static void h_log_key(ca_http_request *req, ca_http_response *resp)
+{
+    char key[CA_VERIFIER_KEY_MAX + 1];
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_log_verifier_key(req->node->log, key, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    size_t n = strlen(key);
+    key[n++] = '\n';
+    ca_http_reply_text(resp, 200, "text/plain; charset=utf-8", key, n);
+}
+
+static void h_log_keys(ca_http_request *req, ca_http_response *resp)
+{
+    char key[CA_VERIFIER_KEY_MAX];
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_log_verifier_key(req->node->log, key, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    /* One key so far; key rotation (keys rotate) adds the earlier ones with their sizes. */
+    ca_http_reply_json(resp, 200,
+                       json_pack("{s:[{s:s, s:i, s:n}]}", "keys", "key", key, "fromSize", 0,
+                                 "toSize"));
+}
+
+static void h_proof(ca_http_request *req, ca_http_response *resp)
+{
+    char hex[80];
+    size_t len;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_http_query(req, "digest", hex, sizeof hex, &len);
+    if (err == CA_ERR_NOT_FOUND) {
+        ca_http_problem(resp, 400, "the digest query parameter is required");
+        return;
+    }
+    ca_hash digest;
+    if (err || ca_hash_from_hex(&digest, hex, len)) {
+        ca_http_problem(resp, 400, "digest must be 64 hex characters");
+        return;
+    }
+    uint64_t size = 0, current = ca_log_size(req->node->log);
+    err = ca_http_query_u64(req, "treeSize", &size, &eb);
+    if (err == CA_OK) {
+        if (size == 0 || size > current) {
+            ca_http_problem(resp, 400, "treeSize %llu is outside 1..%llu",
+                            (unsigned long long)size, (unsigned long long)current);
+            return;
+        }
+    } else if (err != CA_ERR_NOT_FOUND) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    } else {
+        size = 0;
+    }
+    char *json;
+    err = ca_proof_build(&json, req->node->log, &digest, size, &eb);
+    if (err == CA_ERR_NOT_FOUND)
+        ca_http_problem(resp, 404, "the digest is not in the log");
+    else if (err)
+        ca_http_problem_err(resp, err, &eb);
+    else
+        ca_http_reply_owned(resp, 200, "application/json", json, strlen(json));
+}
+
+static void h_consistency(ca_http_request *req, ca_http_response *resp)
+{
+    ca_errbuf eb = {{0}};
+    uint64_t from, to, current = ca_log_size(req->node->log);
+    ca_err err = ca_http_query_u64(req, "from", &from, &eb);
+    if (!err)
+        err = ca_http_query_u64(req, "to", &to, &eb);
+    if (err == CA_ERR_NOT_FOUND) {
+        ca_http_problem(resp, 400, "the from and to query parameters are required");
+        return;
+    }
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    if (from == 0 || from > to || to > current) {
+        ca_http_problem(resp, 400, "need 0 < from <= to <= %llu (the tree size); got from=%llu "
+                        "to=%llu", (unsigned long long)current, (unsigned long long)from,
+                        (unsigned long long)to);
+        return;
+    }
+    ca_hash path[CA_MERKLE_MAX_PROOF];
+    size_t n;
+    if ((err = ca_log_consistency(req->node->log, path, &n, from, to, &eb))) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    size_t cap = 96 + n * 67;
+    char *buf = malloc(cap);
+    if (!buf) {
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    size_t off = (size_t)snprintf(buf, cap, "{\"from\":%llu,\"to\":%llu,\"proof\":[",
+                                  (unsigned long long)from, (unsigned long long)to);
+    for (size_t i = 0; i < n; i++) {
+        buf[off++] = i ? ',' : '"';
+        if (i)
+            buf[off++] = '"';
+        ca_hash_to_hex(buf + off, &path[i]);
+        off += 64;
+        buf[off++] = '"';
+    }
+    memcpy(buf + off, "]}", 3);
+    off += 2;
+    ca_http_reply_owned(resp, 200, "application/json", buf, off);
+}
+
+static void h_append(ca_http_request *req, ca_http_response *resp)
+{
+    json_t *o = ca_http_body_json(req, resp);
+    if (!o)
+        return;
+    ca_log_entry *entries = NULL;
+    json_t *digests = json_is_object(o) ? json_object_get(o, "digests") : NULL;
+    size_t n = json_array_size(digests);
+    if (!json_is_object(o)) {
+        ca_http_problem(resp, 400, "the body must be a JSON object {\"digests\":[HEX,...]}");
+    } else if (!digests) {
+        ca_http_problem(resp, 400, "the digests field is missing");
+    } else if (!json_is_array(digests)) {
+        ca_http_problem(resp, 400, "digests must be an array of 64-hex-character strings");
+    } else if (n == 0) {
+        ca_http_problem(resp, 400, "digests is empty");
+    } else if (n > MAX_DIGESTS_PER_APPEND) {
+        ca_http_problem(resp, 413, "at most %d digests per request (got %zu)",
+                        MAX_DIGESTS_PER_APPEND, n);
+    } else if (!(entries = malloc(n * sizeof *entries))) {
+        ca_http_problem(resp, 500, "out of memory");
+    } else {
+        size_t i;
+        for (i = 0; i < n; i++) {
+            json_t *d = json_array_get(digests, i);
+            if (!json_is_string(d) ||
+                ca_hash_from_hex(&entries[i].digest, json_string_value(d),
+                                 json_string_length(d))) {
+                ca_http_problem(resp, 400, "digests[%zu] is not a string of 64 hex characters",
+                                i);
+                break;
+            }
+        }
+        if (i == n) {
+            json_decref(o);
+            o = NULL;
+            uint64_t size = 0;
+            ca_errbuf eb = {{0}};
+            ca_err err = ca_log_append(req->node->log, entries, n, &size, &eb);
+            if (err) {
+                ca_http_problem_err(resp, err, &eb);
+            } else {
+                /* {"entries":[{"digest":"<64>","leafIndex":N},...],"treeSize":N} */
+                size_t cap = 64 + n * 110;
+                char *buf = malloc(cap);
+                if (!buf) {
+                    ca_http_problem(resp, 500, "out of memory (the digests were appended)");
+                } else {
+                    size_t off = (size_t)snprintf(buf, cap, "{\"entries\":[");
+                    for (size_t k = 0; k < n; k++) {
+                        memcpy(buf + off, k ? ",{\"digest\":\"" : "{\"digest\":\"",
+                               k ? 12 : 11);
+                        off += k ? 12 : 11;
+                        ca_hash_to_hex(buf + off, &entries[k].digest);
+                        off += 64;
+                        off += (size_t)snprintf(buf + off, cap - off, "\",\"leafIndex\":%llu}",
+                                                (unsigned long long)entries[k].index);
+                    }
+                    off += (size_t)snprintf(buf + off, cap - off, "],\"treeSize\":%llu}",
+                                            (unsigned long long)size);
+                    ca_http_reply_owned(resp, 200, "application/json", buf, off);
+                    snprintf(resp->detail, sizeof resp->detail,
+                             "appended %zu digests; tree size %llu", n,
+                             (unsigned long long)size);
+                }
+            }
+        }
+    }
+    free(entries);
+    json_decref(o);
+}
+
+/* Prometheus text format 0.0.4. */
+static void h_metrics(ca_http_request *req, ca_http_response *resp)
+{
+    ca_http_server *srv = req->ctx;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    fputs("# HELP credanchor_http_requests_total HTTP requests answered, by route and status.\n"
+          "# TYPE credanchor_http_requests_total counter\n", f);
+    for (size_t i = 0; i <= CA_HTTP_MAX_ROUTES; i++) {
+        if (i >= srv->nroutes && i != UNMATCHED_ROUTE)
+            continue;
+        const char *route = i == UNMATCHED_ROUTE ? "unmatched" : srv->routes[i].r->pattern;
+        for (int s = 0; s < METRICS_STATUS_N; s++) {
+            uint64_t v = atomic_load_explicit(&srv->metrics[i].by_status[s],
+                                              memory_order_relaxed);
+            if (v)
+                fprintf(f, "credanchor_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                        route, s + METRICS_STATUS_MIN, (unsigned long long)v);
+        }
+    }
+    fputs("# HELP credanchor_http_request_duration_seconds Time from request headers to the "
+          "queued response.\n"
+          "# TYPE credanchor_http_request_duration_seconds histogram\n", f);
+    for (size_t i = 0; i <= CA_HTTP_MAX_ROUTES; i++) {
+        if (i >= srv->nroutes && i != UNMATCHED_ROUTE)
+            continue;
+        const route_metrics *m = &srv->metrics[i];
+        uint64_t count = atomic_load_explicit(&m->count, memory_order_relaxed);
+        if (!count)
+            continue;
+        const char *route = i == UNMATCHED_ROUTE ? "unmatched" : srv->routes[i].r->pattern;
+        uint64_t cum = 0;
+        for (size_t b = 0; b <= NBOUNDS; b++) {
+            cum += atomic_load_explicit(&m->bucket[b], memory_order_relaxed);
+            if (b < NBOUNDS)
+                fprintf(f, "credanchor_http_request_duration_seconds_bucket{route=\"%s\","
+                           "le=\"%g\"} %llu\n", route, latency_bounds[b],
+                        (unsigned long long)cum);
+            else
+                fprintf(f, "credanchor_http_request_duration_seconds_bucket{route=\"%s\","
+                           "le=\"+Inf\"} %llu\n", route, (unsigned long long)cum);
+        }
+        fprintf(f, "credanchor_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route,
+                (double)atomic_load_explicit(&m->sum_ns, memory_order_relaxed) / 1e9);
+        fprintf(f, "credanchor_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route,
+                (unsigned long long)cum);
+    }
+    ca_log_stats st;
+    ca_log_get_stats(req->node->log, &st);
+    fprintf(f,
+            "# HELP credanchor_log_tree_size Leaves in the log.\n"
+            "# TYPE credanchor_log_tree_size gauge\n"
+            "credanchor_log_tree_size %llu\n"
+            "# HELP credanchor_log_appends_total New leaves appended since start.\n"
+            "# TYPE credanchor_log_appends_total counter\n"
+            "credanchor_log_appends_total %llu\n"
+            "# HELP credanchor_log_commits_total Log write transactions since start.\n"
+            "# TYPE credanchor_log_commits_total counter\n"
+            "credanchor_log_commits_total %llu\n"
+            "# HELP credanchor_log_appends_blocked 1 while appends are refused.\n"
+            "# TYPE credanchor_log_appends_blocked gauge\n"
+            "credanchor_log_appends_blocked %d\n"
+            "# HELP credanchor_http_requests_in_flight Requests being handled.\n"
+            "# TYPE credanchor_http_requests_in_flight gauge\n"
+            "credanchor_http_requests_in_flight %d\n",
+            (unsigned long long)st.tree_size, (unsigned long long)st.appended,
+            (unsigned long long)st.commits, ca_log_append_blocked(req->node->log) ? 1 : 0,
+            atomic_load(&srv->inflight));
+    if (srv->metrics_hook)
+        srv->metrics_hook(srv->metrics_hook_ctx, f);
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    resp->cache_control = "no-store";
+    ca_http_reply_owned(resp, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+}
+
+static const ca_http_route log_routes[] = {
+    {"GET", "/v1/health", 0, NULL, h_health},
+    {"GET", "/v1/checkpoint", 0, NULL, h_checkpoint},
+    {"GET", "/v1/log/key", 0, NULL, h_log_key},
+    {"GET", "/v1/log/keys", 0, NULL, h_log_keys},
+    {"GET", "/v1/log/proof", 0, NULL, h_proof},
+    {"GET", "/v1/log/consistency", 0, NULL, h_consistency},
+    {"POST", "/v1/log/entries", CA_ROLE_ISSUER, "application/json", h_append},
+};
+static const ca_http_route metrics_route[] = {
+    {"GET", "/metrics", 0, NULL, h_metrics},
+};
+
+/* ---- life cycle ----------------------------------------------------------------------------- */
+
+ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
+{
+    *out = NULL;
+    ca_http_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    srv->node = node;
+    srv->cfg = &node->cfg;
+    srv->listen_fd = -1;
+    srv->metrics = calloc(CA_HTTP_MAX_ROUTES + 1, sizeof *srv->metrics);
+    srv->rl = calloc(RL_SLOTS, sizeof *srv->rl);
+    if (!srv->metrics || !srv->rl) {
+        free(srv->metrics);
+        free(srv->rl);
+        free(srv);
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < RL_LOCKS; i++)
+        pthread_mutex_init(&srv->rl_lock[i], NULL);
+    srv->rl_rate = (double)node->cfg.node_rate_limit_per_ip;
+    ca_err err = ca_http_add_routes(srv, log_routes, sizeof log_routes / sizeof log_routes[0],
+                                    NULL, eb);
+    if (!err)
+        err = ca_http_add_routes(srv, metrics_route, 1, srv, eb);
+    if (err) {
+        ca_http_destroy(srv);
+        return err;
+    }
+    *out = srv;
+    return CA_OK;
+}
+
+void ca_http_set_metrics_hook(ca_http_server *srv, void (*fn)(void *ctx, FILE *f), void *ctx)
+{
+    srv->metrics_hook = fn;
+    srv->metrics_hook_ctx = ctx;
+}
+
+static ca_err read_small_file(char **out, size_t *len, const char *path, const char *what,
+                              ca_errbuf *eb)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ca_fail(eb, CA_ERR_CONFIG, "%s %s: %s", what, path, strerror(errno));
+    char *buf = malloc(TLS_FILE_MAX + 1);
+    size_t n = 0;
+    ssize_t got = 0;
+    while (buf && n < TLS_FILE_MAX && (got = read(fd, buf + n, TLS_FILE_MAX - n)) > 0)
+        n += (size_t)got;
+    close(fd);
+    if (!buf)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (got < 0 || n == 0 || n >= TLS_FILE_MAX) {
+        free(buf);
+        return ca_fail(eb, CA_ERR_CONFIG, "%s %s: %s", what, path,
+                       got < 0 ? strerror(errno) : n ? "larger than 1 MiB" : "empty");
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return CA_OK;
+}
+
+/* Splits "HOST:PORT" / "[V6]:PORT" and opens a listening socket on it. */
+static ca_err open_listener(int *fd_out, char *shown, size_t shown_cap, const char *listen_addr,
+                            ca_errbuf *eb)
+{
+    char host[256];
+    const char *port;
+    if (listen_addr[0] == '[') {
+        const char *close_b = strchr(listen_addr, ']');
+        if (!close_b || close_b[1] != ':' || (size_t)(close_b - listen_addr - 1) >= sizeof host)
+            return ca_fail(eb, CA_ERR_CONFIG, "node.listen \"%s\" is not [IPV6]:PORT",
+                           listen_addr);
+        memcpy(host, listen_addr + 1, (size_t)(close_b - listen_addr - 1));
+        host[close_b - listen_addr - 1] = '\0';
+        port = close_b + 2;
+    } else {
+        const char *colon = strrchr(listen_addr, ':');
+        if (!colon || (size_t)(colon - listen_addr) >= sizeof host || strchr(colon + 1, ']'))
+            return ca_fail(eb, CA_ERR_CONFIG, "node.listen \"%s\" is not HOST:PORT",
+                           listen_addr);
+        memcpy(host, listen_addr, (size_t)(colon - listen_addr));
+        host[colon - listen_addr] = '\0';
+        port = colon + 1;
+    }
+    if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+        atoi(port) > 65535)
+        return ca_fail(eb, CA_ERR_CONFIG, "node.listen \"%s\": bad port", listen_addr);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai = NULL;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (gai)
+        return ca_fail(eb, CA_ERR_CONFIG, "node.listen \"%s\": %s", listen_addr,
+                       gai_strerror(gai));
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(ai);
+        return ca_fail(eb, CA_ERR_IO, "node.listen %s: socket: %s", listen_addr,
+                       strerror(errno));
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        int e = errno;
+        close(fd);
+        freeaddrinfo(ai);
+        return ca_fail(eb, CA_ERR_IO, "cannot listen on %s: %s", listen_addr, strerror(e));
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char num[INET6_ADDRSTRLEN] = "?";
+    unsigned p = 0;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &in->sin_addr, num, sizeof num);
+            p = ntohs(in->sin_port);
+            snprintf(shown, shown_cap, "%s:%u", num, p);
+        } else {
+            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &in6->sin6_addr, num, sizeof num);
+            p = ntohs(in6->sin6_port);
+            snprintf(shown, shown_cap, "[%s]:%u", num, p);
+        }
+    }
+    *fd_out = fd;
+    return CA_OK;
+}
+
+ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *eb)
+{
+    CA_ASSERT(srv->daemon == NULL);
+    const ca_config *cfg = srv->cfg;
+    bool tls = cfg->node_tls_cert_file[0] || cfg->node_tls_key_file[0];
+    ca_err err;
+    if (tls) {
+        if (!cfg->node_tls_cert_file[0] || !cfg->node_tls_key_file[0])
+            return ca_fail(eb, CA_ERR_CONFIG,
+                           "TLS needs both node.tls_cert_file and node.tls_key_file");
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            return ca_fail(eb, CA_ERR_CONFIG, "node.tls_cert_file is set but this "
+                                              "libmicrohttpd has no TLS support (GnuTLS)");
+        size_t clen;
+        if ((err = read_small_file(&srv->tls_cert, &clen, cfg->node_tls_cert_file,
+                                   "node.tls_cert_file", eb)) ||
+            (err = read_small_file(&srv->tls_key, &srv->tls_key_len, cfg->node_tls_key_file,
+                                   "node.tls_key_file", eb)))
+            return err;
+    }
+    char shown[300] = "?";
+    if ((err = open_listener(&srv->listen_fd, shown, sizeof shown, cfg->node_listen, eb)))
+        return err;
+    unsigned threads = (unsigned)cfg->node_threads;
+    if (threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    /* Headers live in MHD's per-connection memory pool next to the read buffer: headers over
+     * the pool get 431 from MHD itself. */
+    size_t mem = (size_t)cfg->node_max_header + 16384;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (tls)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem opts[16];
+    size_t k = 0;
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                        (intptr_t)cfg->node_max_connections, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                        (intptr_t)cfg->node_connection_timeout, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed,
+                                        srv};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none,
+                                        NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    /* Strict HTTP/1.1 parsing: a request without Host, or with whitespace before a header's
+     * colon, gets 400 (RFC 9112 §3.2, §5.1). */
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
+    if (tls) {
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+    }
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY,
+                                   opts, MHD_OPTION_END);
+    if (!srv->daemon) {
+        close(srv->listen_fd);
+        srv->listen_fd = -1;
+        return ca_fail(eb, CA_ERR_IO, "cannot start the HTTP server on %s%s", shown,
+                       tls ? " (check the TLS certificate and key)" : "");
+    }
+    snprintf(url, url_cap, "%s://%s", tls ? "https" : "http", shown);
+    return CA_OK;
+}
+
+void ca_http_stop(ca_http_server *srv, unsigned grace_ms)
+{
+    if (!srv || !srv->daemon)
+        return;
+    atomic_store(&srv->stopping, true);
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    srv->listen_fd = -1;
+    /* Requests already being handled finish and are answered (with Connection: close). */
+    for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0;
+         waited += 10) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+}
+
+void ca_http_destroy(ca_http_server *srv)
+{
+    if (!srv)
+        return;
+    ca_http_stop(srv, 0);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    for (size_t i = 0; i < srv->nroutes; i++)
+        route_free(&srv->routes[i]);
+    for (int i = 0; i < RL_LOCKS; i++)
+        pthread_mutex_destroy(&srv->rl_lock[i]);
+    if (srv->tls_key) {
+        ca_wipe(srv->tls_key, srv->tls_key_len);
+        free(srv->tls_key);
+    }
+    free(srv->tls_cert);
+    free(srv->metrics);
+    free(srv->rl);
+    free(srv);
+}

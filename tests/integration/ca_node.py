@@ -1,0 +1,321 @@
+"""Shared helpers for the HTTP integration tests (Python 3 standard library only).
+
+Node starts the real binary ($CREDANCHOR_BIN): `init` in a temp data dir, tokens created with
+the CLI before `serve` (the data dir is single-writer-locked while serving), `serve` on a free
+loopback port with CREDANCHOR_* environment overrides, and waits for /v1/health. Use it as a
+context manager so the process is always killed. Checks collects pass/fail lines and ends with
+"N passed, M failed".
+"""
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ.get("CREDANCHOR_BIN", "credanchor")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Checks:
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def ok(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {self.name}: {what}", flush=True)
+        return cond
+
+    def eq(self, got, want, what):
+        return self.ok(got == want, f"{what}: got {got!r}, want {want!r}")
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        sys.exit(1 if self.failed or not self.passed else 0)
+
+
+def run_cli(*args, data_dir=None, env=None, check=True, stdin=None):
+    cmd = [BIN] + list(args)
+    if data_dir:
+        cmd += ["--data-dir", data_dir]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, input=stdin, timeout=120)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
+    return p
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # dict, lower-case names
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def ctype(self):
+        return self.headers.get("content-type", "")
+
+    def is_problem(self, status=None):
+        """An RFC 9457 problem with the expected members (and status when given)."""
+        if not self.ctype.startswith("application/problem+json"):
+            return False
+        try:
+            p = self.json()
+        except ValueError:
+            return False
+        keys_ok = all(k in p for k in ("type", "title", "status", "detail"))
+        return keys_ok and p["status"] == self.status and (status is None or
+                                                           self.status == status)
+
+
+class Node:
+    def __init__(self, roles=(), env=None, keep_dir=None):
+        self.tmp = keep_dir or tempfile.mkdtemp(prefix="ca-http-")
+        self.owns_dir = keep_dir is None
+        self.data_dir = os.path.join(self.tmp, "data")
+        self.port = None
+        self.proc = None
+        self.log_path = os.path.join(self.tmp, "serve.log")
+        self.env = dict(os.environ)
+        self.env.update({
+            "CREDANCHOR_ANCHOR_RPC_URL": "",
+            "CREDANCHOR_NODE_PUBLIC_URL": "http://localhost:8080",
+            "CREDANCHOR_NODE_RATE_LIMIT_PER_IP": "0",
+        })
+        self.env.update(env or {})
+        self.tokens = {}
+        if not os.path.exists(self.data_dir):
+            out = run_cli("init", "--json", data_dir=self.data_dir, env=self.env).stdout
+            self.init = json.loads(out)
+        for r in roles:
+            self.tokens[r] = self.create_token(r)
+
+    def create_token(self, role, *extra):
+        return run_cli("token", "create", "--role", role, *extra, data_dir=self.data_dir,
+                       env=self.env).stdout.strip()
+
+    def start(self, wait=True):
+        self.port = free_port()
+        self.env["CREDANCHOR_NODE_LISTEN"] = f"127.0.0.1:{self.port}"
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([BIN, "serve", "--data-dir", self.data_dir],
+                                     env=self.env, stdout=self.log, stderr=self.log)
+        if wait:
+            self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited {self.proc.returncode}:\n{self.log_text()}")
+            try:
+                if self.get("/v1/health").status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("serve did not become healthy:\n" + self.log_text())
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def conn(self, timeout=30):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, conn=None, token=None):
+        own = conn is None
+        c = conn or self.conn()
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read()
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+        finally:
+            if own:
+                c.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def append(self, digests, token=None, conn=None):
+        return self.request("POST", "/v1/log/entries", body={"digests": digests},
+                            token=token or self.tokens.get("issuer"), conn=conn)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if not self.proc:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode
+        self.proc = None
+        self.log.close()
+        return rc
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        if self.owns_dir and not os.environ.get("KEEP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
+
+
+# ---- RFC 9162 maths (§2.1) ------------------------------------------------------------------
+
+def leaf_hash(digest_hex):
+    return hashlib.sha256(b"\x00" + bytes.fromhex(digest_hex)).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def root_from_inclusion(index, size, leaf, path):
+    """RFC 9162 §2.1.3.2: the root an inclusion path leads to, or None when it is malformed."""
+    if index >= size:
+        return None
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn != 0 and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None
+
+
+def verify_consistency(m, n, root_m, root_n, proof):
+    """RFC 9162 §2.1.4.2."""
+    if m == n:
+        return not proof and root_m == root_n
+    if m == 0 or m > n or not proof:
+        return False
+    if m & (m - 1) == 0:  # a power of two: the first node is root_m itself
+        proof = [root_m] + proof
+    fn, sn = m - 1, n - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn != 0 and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == root_m and sr == root_n and sn == 0
+
+
+def merkle_root(digests_hex):
+    """The RFC 9162 root of a list of digests (recursive definition)."""
+    leaves = [leaf_hash(d) for d in digests_hex]
+
+    def mth(v):
+        if not v:
+            return hashlib.sha256(b"").digest()
+        if len(v) == 1:
+            return v[0]
+        k = 1
+        while k * 2 < len(v):
+            k *= 2
+        return node_hash(mth(v[:k]), mth(v[k:]))
+    return mth(leaves)
+
+
+def parse_checkpoint(text):
+    """C2SP tlog-checkpoint: returns (origin, size, root bytes, [(name, sigbytes)]) or raises."""
+    body, sep, sigs = text.partition("\n\n")
+    if not sep:
+        raise ValueError("no blank line")
+    lines = body.split("\n")
+    if len(lines) != 3:
+        raise ValueError(f"want origin, size, root; got {len(lines)} lines")
+    origin, size, root_b64 = lines
+    if not size.isdigit() or (size != "0" and size.startswith("0")):
+        raise ValueError("bad size line")
+    root = base64.b64decode(root_b64, validate=True)
+    if len(root) != 32:
+        raise ValueError("root is not 32 bytes")
+    if not sigs.endswith("\n"):
+        raise ValueError("signature lines must end in a newline")
+    out = []
+    for line in sigs[:-1].split("\n"):
+        if not line.startswith("\u2014 "):
+            raise ValueError(f"bad signature line {line!r}")
+        name, _, sig = line[2:].rpartition(" ")
+        out.append((name, base64.b64decode(sig, validate=True)))
+    return origin, int(size), root, out
+
+
+def parse_verifier_key(vkey):
+    name, key_id, b64 = vkey.split("+", 2)
+    raw = base64.b64decode(b64, validate=True)
+    return name, bytes.fromhex(key_id), raw
+
+
+def key_id(name, raw_key):
+    """C2SP signed-note key id: SHA-256(name || 0x0A || 0x01 || pubkey)[:4]; raw_key includes
+    the 0x01 type byte."""
+    return hashlib.sha256(name.encode() + b"\n" + raw_key).digest()[:4]
+
+
+def random_digests(n):
+    return [os.urandom(32).hex() for _ in range(n)]
