@@ -194,11 +194,14 @@ struct ca_log {
     ca_hash *upper[64];    /* upper[L][k] = subtree (L, k) for L >= CACHE_LEVEL */
     ca_hash tile[TILE_HASHES]; /* leader only: the block being filled */
 
-    /* The root of the latest size, so a proof against the latest checkpoint does not recompute
-     * it. Written by the leader after each commit. */
+    /* The latest size, its root and its signed checkpoint, so proofs against the latest
+     * checkpoint neither recompute the root nor read the note. Written by the leader after
+     * each commit, under latest_lock. */
     pthread_mutex_t latest_lock;
     uint64_t latest_size;
     ca_hash latest_root;
+    char latest_note[CA_NOTE_MAX];
+    size_t latest_note_len; /* 0: not known (the note is read from the store) */
 
     /* Writer state: touched only by the commit leader (or open/close). */
     ca_hash peaks[CA_MERKLE_MAX_PROOF]; /* peaks[L] valid iff bit L of size is set */
@@ -488,13 +491,14 @@ static ca_err sign_checkpoint(const ca_log *log, char *note, size_t *note_len, u
     return ca_checkpoint_sign(note, note_len, &cp, log->key, eb);
 }
 
-/* Signs and stores the checkpoint for (size, root) as the latest and largest one. */
+/* Signs and stores the checkpoint for (size, root) as the latest and largest one; the note is
+ * left in `note` (CA_NOTE_MAX bytes). */
 static ca_err put_checkpoint(ca_log *log, ca_store_txn *t, uint64_t size, const ca_hash *root,
-                             ca_errbuf *eb)
+                             char *note, size_t *note_len_out, ca_errbuf *eb)
 {
-    char note[CA_NOTE_MAX];
     size_t note_len;
     ca_err err = sign_checkpoint(log, note, &note_len, size, root, eb);
+    *note_len_out = note_len;
     if (err)
         return err;
     uint8_t max[8 + CA_HASH_SIZE];
@@ -524,8 +528,10 @@ static ca_err create_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
         (err = meta_put_u64(t, META_INDEXED, 0)))
         return ca_fail(eb, err, "log: cannot initialise: %s", ca_strerror(err));
     ca_hash empty;
+    char note[CA_NOTE_MAX];
+    size_t note_len;
     ca_merkle_empty_root(&empty);
-    return put_checkpoint(log, t, 0, &empty, eb);
+    return put_checkpoint(log, t, 0, &empty, note, &note_len, eb);
 }
 
 /* Loads the digest-index tail [indexed, size) from `leaves` into memory (crash recovery). */
@@ -708,6 +714,14 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
         goto fail;
     }
     log->latest_size = size;
+    if ((err = ca_store_begin(log->store, &t, false, eb)) != CA_OK)
+        goto fail;
+    char prefix[CA_ORIGIN_MAX + 32];
+    int plen = snprintf(prefix, sizeof prefix, "%s\n%llu\n", log->origin, (unsigned long long)size);
+    if (meta_get_str(t, META_CHECKPOINT, log->latest_note, sizeof log->latest_note) == CA_OK &&
+        strncmp(log->latest_note, prefix, (size_t)plen) == 0)
+        log->latest_note_len = strlen(log->latest_note);
+    ca_store_abort(t);
     atomic_store(&log->size, size);
     *out = log;
     return CA_OK;
@@ -729,6 +743,8 @@ typedef struct commit_batch {
     uint64_t new_size;
     ca_hash new_peaks[CA_MERKLE_MAX_PROOF];
     ca_hash new_root;
+    char note[CA_NOTE_MAX]; /* the checkpoint signed for new_size */
+    size_t note_len;
 } commit_batch;
 
 /* Looks a digest up among the logged ones: the in-memory tail, then the stored index. The
@@ -817,7 +833,7 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
     peaks_view view = {b->new_peaks, b->new_size};
     if ((err = ca_merkle_root(&b->new_root, peaks_reader, &view, b->new_size)))
         return ca_fail(eb, err, "log: root computation failed");
-    return put_checkpoint(log, t, b->new_size, &b->new_root, eb);
+    return put_checkpoint(log, t, b->new_size, &b->new_root, b->note, &b->note_len, eb);
 }
 
 /* Publishes a committed batch: peaks, tail, then the size readers look at. */
@@ -843,6 +859,8 @@ static void publish_batch(commit_batch *b)
         pthread_mutex_lock(&log->latest_lock);
         log->latest_size = b->new_size;
         log->latest_root = b->new_root;
+        memcpy(log->latest_note, b->note, b->note_len + 1);
+        log->latest_note_len = b->note_len;
         pthread_mutex_unlock(&log->latest_lock);
     }
     atomic_store(&log->size, b->new_size);
@@ -1195,8 +1213,23 @@ ca_err ca_log_consistency(ca_log *log, ca_hash *path, size_t *path_len, uint64_t
     return err ? ca_fail(eb, err, "log: cannot build the proof: %s", ca_strerror(err)) : CA_OK;
 }
 
+/* Copies the latest note when it is for `size`; false otherwise. */
+static bool latest_note_for(ca_log *log, char *note, size_t *note_len, uint64_t size)
+{
+    pthread_mutex_lock(&log->latest_lock);
+    bool have = log->latest_note_len && log->latest_size == size;
+    if (have) {
+        memcpy(note, log->latest_note, log->latest_note_len + 1);
+        *note_len = log->latest_note_len;
+    }
+    pthread_mutex_unlock(&log->latest_lock);
+    return have;
+}
+
 ca_err ca_log_checkpoint(ca_log *log, char *note, size_t *note_len, ca_errbuf *eb)
 {
+    if (latest_note_for(log, note, note_len, ca_log_size(log)))
+        return CA_OK;
     ca_store_txn *t;
     ca_err err = ca_store_begin(log->store, &t, false, eb);
     if (err)
@@ -1212,12 +1245,13 @@ ca_err ca_log_checkpoint(ca_log *log, char *note, size_t *note_len, ca_errbuf *e
 ca_err ca_log_checkpoint_at(ca_log *log, char *note, size_t *note_len, uint64_t size,
                             ca_errbuf *eb)
 {
+    if (latest_note_for(log, note, note_len, size))
+        return CA_OK;
     ca_store_txn *t;
     ca_err err = begin_read_upto(log, &t, size, eb);
     if (err)
         return err;
-    /* The latest checkpoint, or an anchored one, is stored as signed. */
-    char latest[CA_NOTE_MAX];
+    /* An anchored checkpoint is stored as signed. */
     uint8_t key[8];
     ca_store_val val;
     ca_store_u64_key(key, size);
@@ -1228,19 +1262,10 @@ ca_err ca_log_checkpoint_at(ca_log *log, char *note, size_t *note_len, uint64_t 
         ca_store_abort(t);
         return CA_OK;
     }
-    if (meta_get_str(t, META_CHECKPOINT, latest, sizeof latest) == CA_OK) {
-        char prefix[CA_ORIGIN_MAX + 32];
-        int plen = snprintf(prefix, sizeof prefix, "%s\n%llu\n", log->origin,
-                            (unsigned long long)size);
-        if (strncmp(latest, prefix, (size_t)plen) == 0) {
-            ca_store_abort(t);
-            *note_len = strlen(latest);
-            memcpy(note, latest, *note_len + 1);
-            return CA_OK;
-        }
-    }
+    /* Any other historical size: its root is fixed, so signing it now is safe (SPEC §3). */
     ca_hash root;
-    err = ca_merkle_root(&root, store_reader, t, size);
+    log_read rd = {.log = log, .txn = t, .size = size};
+    err = ca_merkle_root(&root, cached_reader, &rd, size);
     ca_store_abort(t);
     if (err)
         return ca_fail(eb, err, "log: cannot compute the root: %s", ca_strerror(err));
