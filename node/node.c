@@ -194,9 +194,26 @@ static ca_err create_key(const char *keys_dir, const char *name, ca_key_kind kin
     return err;
 }
 
+/* Fills the report from an opened node. */
+static void report_node(ca_init_report *r, ca_node *node, ca_errbuf *eb)
+{
+    snprintf(r->did, sizeof r->did, "%s", node->did);
+    ca_eth_address_hex(r->anchor_address, node->anchor_address);
+    ca_log_verifier_key(node->log, r->log_key, eb);
+}
+
 ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
 {
     memset(r, 0, sizeof *r);
+    ca_config_passphrase_path(cfg, r->passphrase_file, sizeof r->passphrase_file);
+    /* Already initialised: report through a read-only open, which also works while the node
+     * serves (it holds the single-writer lock). */
+    ca_node *existing = NULL;
+    if (ca_node_open(&existing, cfg, CA_NODE_READ_ONLY | CA_NODE_ANCHOR_ADDRESS, NULL) == CA_OK) {
+        report_node(r, existing, eb);
+        ca_node_close(existing);
+        return CA_OK;
+    }
     const char *dir = cfg->node_data_dir;
     char keys_dir[CA_CONFIG_STR_MAX + 8], pass[CA_PASSPHRASE_MAX];
     size_t pass_len = 0;
@@ -210,7 +227,6 @@ ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
         (err = join_path(keys_dir, sizeof keys_dir, dir, "keys", eb)) ||
         (err = make_dir(keys_dir, eb)))
         return err;
-    ca_config_passphrase_path(cfg, r->passphrase_file, sizeof r->passphrase_file);
     err = ca_passphrase_create(r->passphrase_file, eb);
     if (err && err != CA_ERR_EXISTS)
         return err;
@@ -252,9 +268,7 @@ ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
     /* Report through the normal open path, which also proves the files read back. */
     if ((err = ca_node_open(&node, cfg, CA_NODE_READ_ONLY | CA_NODE_ANCHOR_ADDRESS, eb)))
         goto out;
-    snprintf(r->did, sizeof r->did, "%s", node->did);
-    ca_eth_address_hex(r->anchor_address, node->anchor_address);
-    ca_log_verifier_key(node->log, r->log_key, eb);
+    report_node(r, node, eb);
 out:
     ca_node_close(node);
     ca_log_close(log);

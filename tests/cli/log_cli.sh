@@ -112,6 +112,7 @@ expect_exit 2 "world-readable key file" -- "$BIN" append --data-dir "$D" "$d"
 chmod 600 "$D/keys/log.key"
 exec 9>>"$D/db/writer.lock"; flock -n 9
 expect_exit 2 "locked data dir" -- "$BIN" append --data-dir "$D" "$d"
+[ "$("$BIN" init --data-dir "$D" --json)" = "$json" ] && ok || fail "init reports while another process writes"
 flock -u 9; exec 9>&-
 # Nothing acknowledged was lost through all of that.
 [ "$("$BIN" checkpoint --data-dir "$D" | sed -n 2p)" = 1000 ] && ok || fail "size after bad input"
