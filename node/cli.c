@@ -594,9 +594,8 @@ static const ca_cli_verb verbs[] = {
      "  list    shows every token: id, role, status (active, expired, revoked), created,\n"
      "          expires, name; never a secret. --json prints {\"tokens\":[...]}.\n"
      "  revoke  marks token ID revoked at once; it stays listed.\n"
-     "create and revoke are recorded in the audit log. They take the data dir's writer lock,\n"
-     "so run them before `serve` or with the node stopped (while it serves they fail with\n"
-     "\"in use\"). list works while the node serves.\n",
+     "create and revoke are recorded in the audit log. All of them work while the node\n"
+     "serves, which sees a new or revoked token on its next request.\n",
      ca_cli_token},
     {"audit", "verify the hash-chained audit log",
      "usage: credanchor audit verify [--json] [--config FILE] [--data-dir DIR]\n"

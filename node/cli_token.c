@@ -2,10 +2,10 @@
  * node/cli_token.c — `credanchor token create|list|revoke` and `credanchor audit verify`
  * (SPEC §3, §6). The help texts are in the verb table in node/cli.c.
  *
- * create and revoke open the node for writing, which takes the data dir's single-writer lock
- * (node/store.c): while `serve` runs they fail with "in use", so tokens are made before the
- * node starts or while it is stopped. list and audit verify open the store read-only (no
- * lock; LMDB readers run beside a writer) and work while the node serves.
+ * create and revoke open the store as a shared writer (CA_NODE_ADMIN_WRITE): they write only
+ * the token and audit tables, so they skip the log's single-writer lock and work while the
+ * node serves; LMDB serialises their transactions with the node's. A token revoked here is
+ * refused by the running node on its next request. list and audit verify only read.
  */
 #include "node/cli.h"
 
@@ -114,7 +114,7 @@ static int token_create(int argc, char **argv)
                                   CA_TOKEN_NAME_MAX - 1);
 
     ca_node *node;
-    if ((rc = open_node(&node, "token", opts, CA_NODE_WRITE)))
+    if ((rc = open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
         return rc;
     ca_errbuf eb = {{0}};
     char token[CA_TOKEN_MAX];
@@ -245,7 +245,7 @@ static int token_revoke(int argc, char **argv)
         return ca_cli_usage_error("token", "revoke needs one token ID; see --help");
     const char *id = pos[1];
     ca_node *node;
-    if ((rc = open_node(&node, "token", opts, CA_NODE_WRITE)))
+    if ((rc = open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
         return rc;
     ca_errbuf eb = {{0}};
     ca_err err = ca_token_revoke(node->store, id, &eb);

@@ -118,14 +118,15 @@ void ca_node_close(ca_node *node)
     free(node);
 }
 
-static ca_err open_store(ca_store **store, const ca_config *cfg, bool read_only, ca_errbuf *eb)
+static ca_err open_store(ca_store **store, const ca_config *cfg, bool read_only,
+                         bool shared_writer, ca_errbuf *eb)
 {
     char db[CA_CONFIG_STR_MAX + 8];
     ca_err err = join_path(db, sizeof db, cfg->node_data_dir, "db", eb);
     if (err)
         return err;
     ca_store_options so = {.dir = db, .max_map_size = cfg->store_max_map_size,
-                           .read_only = read_only};
+                           .read_only = read_only, .shared_writer = shared_writer};
     return ca_store_open(store, &so, eb);
 }
 
@@ -158,7 +159,8 @@ ca_err ca_node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_errb
         }
         node->have_anchor_address = true;
     }
-    if ((err = open_store(&node->store, cfg, !(flags & CA_NODE_WRITE), eb)))
+    if ((err = open_store(&node->store, cfg, !(flags & (CA_NODE_WRITE | CA_NODE_ADMIN_WRITE)),
+                          !(flags & CA_NODE_WRITE), eb)))
         goto fail;
     ca_log_options lo = {.store = node->store, .index_batch = cfg->store_index_batch,
                          .index_flush_pages = cfg->store_index_flush_pages,
@@ -238,7 +240,7 @@ ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
 
     /* Create the log unless the store already holds one. */
     if ((err = load_ed25519(&log_key, cfg, KEY_LOG, eb)) ||
-        (err = open_store(&store, cfg, false, eb)))
+        (err = open_store(&store, cfg, false, false, eb)))
         goto out;
     ca_log_options lo = {.store = store, .index_batch = cfg->store_index_batch,
                          .log_key = log_key};

@@ -206,7 +206,8 @@ ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb
         err = ca_fail(eb, CA_ERR_INVALID, "store: %s is not a directory", opts->dir);
         goto out;
     }
-    if (!opts->read_only && (err = take_writer_lock(s, opts->dir, eb)) != CA_OK)
+    if (!opts->read_only && !opts->shared_writer &&
+        (err = take_writer_lock(s, opts->dir, eb)) != CA_OK)
         goto out;
 
     if ((rc = mdb_env_create(&s->env)) != 0) {

@@ -38,7 +38,9 @@ enum ca_node_flags {
     CA_NODE_READ_ONLY = 0,          /* no writer lock, no secrets: reads only */
     CA_NODE_WRITE = 1 << 0,         /* the writer lock and the log key: appends */
     CA_NODE_ISSUER_KEY = 1 << 1,    /* decrypt the issuer key */
-    CA_NODE_ANCHOR_ADDRESS = 1 << 2 /* decrypt the anchor key for its address, then wipe it */
+    CA_NODE_ANCHOR_ADDRESS = 1 << 2, /* decrypt the anchor key for its address, then wipe it */
+    CA_NODE_ADMIN_WRITE = 1 << 3     /* write tokens and audit entries beside a serving node;
+                                        the log stays read-only */
 };
 
 /* Opens the node in cfg->node_data_dir. CA_ERR_NOT_FOUND when it was never initialised,

@@ -42,6 +42,10 @@ typedef struct ca_store_options {
     const char *dir;          /* the environment's directory; created 0700 if missing */
     uint64_t max_map_size;    /* bytes; the map never grows past this */
     bool read_only;
+    /* Write without taking the single-writer lock: for writers that never touch the log's
+     * tables (tokens, audit) and so may run beside a serving node. LMDB serialises the write
+     * transactions of all processes itself. */
+    bool shared_writer;
 } ca_store_options;
 
 ca_err ca_store_open(ca_store **store, const ca_store_options *opts, ca_errbuf *eb);
