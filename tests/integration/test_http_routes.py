@@ -217,7 +217,7 @@ with ca.Node(roles=["issuer"]) as node:
         except ValueError:
             pass
     t.eq(parsed, len(lines), "every request line is JSON with the documented keys")
-    t.ok(tok not in full and tok.split("_")[-1] not in full, "the token never reaches the log")
+    t.ok(tok not in full and tok[20:] not in full, "the token never reaches the log")
     t.ok("digest=" not in full, "query strings are not logged")
 
 t.finish()
