@@ -1380,6 +1380,8 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
         flags |= MHD_USE_TLS;
     struct MHD_OptionItem opts[16];
     size_t k = 0;
+    /* The logger first: MHD reports through the default logger until it is set. */
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
@@ -1391,7 +1393,6 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
                                         srv};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none,
                                         NULL};
-    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
     /* Strict HTTP/1.1 parsing: a request without Host, or with whitespace before a header's
      * colon, gets 400 (RFC 9112 §3.2, §5.1). */
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};

@@ -145,6 +145,9 @@ class Node:
             return ""
 
     def conn(self, timeout=30):
+        if getattr(self, "tls", None):  # an ssl.SSLContext: speak HTTPS to "localhost"
+            return http.client.HTTPSConnection("localhost", self.port, timeout=timeout,
+                                               context=self.tls)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, conn=None, token=None):
