@@ -226,22 +226,34 @@ static bool is_compact_jws(const char *s, size_t len)
     return dots == 2 && len > 4;
 }
 
+/* Parses a verb that takes one FILE|- argument and reads it (at most max bytes). Returns
+ * CA_EXIT_OK with *data set (caller frees), or the exit code to return (after --help, or an
+ * error line). */
+static int parse_one_input(int argc, char **argv, ca_cli_opt *opts, size_t max, char **data,
+                           size_t *len)
+{
+    const char *pos[1], *verb = argv[0];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_CLI_HELP : rc;
+    if (npos != 1)
+        return ca_cli_usage_error(verb, "give one FILE (or - for stdin); see --help");
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_cli_read_input(data, len, pos[0], max, &eb);
+    return err ? ca_cli_error(verb, err, &eb) : CA_EXIT_OK;
+}
+
 static int cmd_digest(int argc, char **argv)
 {
     ca_cli_opt opts[] = {{"raw", false, NULL, false}, {"json", false, NULL, false},
                          {NULL, false, NULL, false}};
-    const char *pos[1];
-    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
-    if (rc)
-        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
-    if (npos != 1)
-        return ca_cli_usage_error("digest", "give one FILE (or - for stdin); see --help");
     char *data;
     size_t len;
+    int rc = parse_one_input(argc, argv, opts, DIGEST_INPUT_MAX, &data, &len);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
     ca_errbuf eb = {{0}};
-    ca_err err = ca_cli_read_input(&data, &len, pos[0], DIGEST_INPUT_MAX, &eb);
-    if (err)
-        return ca_cli_error("digest", err, &eb);
+    ca_err err = CA_OK;
     /* SPEC §1: a VC-JWT is hashed as its compact JWS string (surrounding whitespace dropped);
      * a JSON credential as its JCS form; anything else (or --raw) as its bytes. */
     const char *kind = "raw";
@@ -320,18 +332,13 @@ static int cmd_merkle_root(int argc, char **argv)
 {
     ca_cli_opt opts[] = {{"binary", false, NULL, false}, {"json", false, NULL, false},
                          {NULL, false, NULL, false}};
-    const char *pos[1];
-    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
-    if (rc)
-        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
-    if (npos != 1)
-        return ca_cli_usage_error("merkle-root", "give one FILE (or - for stdin); see --help");
     char *data;
     size_t len;
+    int rc = parse_one_input(argc, argv, opts, SIZE_MAX / 2, &data, &len);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
     ca_errbuf eb = {{0}};
-    ca_err err = ca_cli_read_input(&data, &len, pos[0], SIZE_MAX / 2, &eb);
-    if (err)
-        return ca_cli_error("merkle-root", err, &eb);
+    ca_err err = CA_OK;
     ca_merkle_builder b;
     ca_merkle_builder_init(&b);
     if (ca_cli_flag(opts, "binary")) {
