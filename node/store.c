@@ -20,6 +20,9 @@
  *                 hashes, 128 level-1 hashes, ... 2 level-7 hashes). Written once, with
  *                 MDB_APPEND, when the block's last leaf is appended: a read copy of what
  *                 `leaves` and `hashes` hold, so a proof reads one value, not eight.
+ *   did_cache     key: a did:web DID (text)   value: u64 BE expiry (unix seconds) || the
+ *                 document JSON. Written by the resolver (node/resolver.c); stale entries are
+ *                 replaced on the next fetch.
  *   tokens        key: 16-char hex token id   value: binary token record (SHA-256 of the
  *                                              token, role, times, name), see node/auth.c
  *   audit         key: u64 BE sequence (1..)  value: audit entry JSON, hash-chained; plus the
@@ -72,6 +75,7 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_TOKENS] = "tokens",
     [CA_TABLE_AUDIT] = "audit",
     [CA_TABLE_TILES] = "tiles",
+    [CA_TABLE_DID_CACHE] = "did_cache",
 };
 
 #define STORE_MAX_CACHED_READERS 256
