@@ -1,0 +1,573 @@
+/*
+ * The libcurl transport for did:web (SPEC §4; did:web method spec §2.6 "Security and privacy
+ * considerations"). Guards, all always on:
+ *  1. HTTPS only: CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR are "https", and the
+ *     URL's scheme is checked before anything is sent. No proxy (CURLOPT_PROXY ""), so the
+ *     environment cannot route the request, and the address checked is the server's.
+ *  2. Certificate and host-name verification always on: VERIFYPEER/VERIFYHOST are never set,
+ *     so libcurl's defaults (on) hold; TLS 1.2 or newer. ca_file ADDS its certificates to the
+ *     system trust store (CURLOPT_SSL_CTX_FUNCTION puts them in the X509_STORE libcurl already
+ *     filled; the CA cache is off so that store is this handle's own). Nothing turns it off.
+ *  3. No IP literals in the URL's host (nor hosts whose last label starts with a digit,
+ *     which URL parsers and inet_aton read as IPv4: "127.1", "0x7f.1", "2130706433").
+ *  4. Redirects are followed by hand: at most 3, only to https on the same host and port;
+ *     a URL seen before is a loop and an error.
+ *  5. A body cap (max_body, default 1 MiB) in the write callback and CURLOPT_MAXFILESIZE.
+ *  6. CURLOPT_CONNECTTIMEOUT and a total deadline over all hops (timeout_seconds, default
+ *     10); CURLOPT_NOSIGNAL.
+ *  7. Address guard on the address actually connected to (CURLOPT_OPENSOCKETFUNCTION gets the
+ *     resolved sockaddr before connect(), so DNS rebinding cannot slip past a name check),
+ *     re-checked in CURLOPT_PREREQFUNCTION on the connection's primary IP. Refused unless the
+ *     URL's host or host:port is in allow_hosts: IPv4 0/8, 10/8, 100.64/10 (CGNAT), 127/8,
+ *     169.254/16, 172.16/12, 192.0.0/24, 192.168/16, 198.18/15, 224/4 (multicast), 240/4
+ *     (reserved, broadcast); IPv6 ::, ::1, fc00::/7, fe80::/10, fec0::/10, ff00::/8, and the
+ *     IPv4 address inside ::ffff:0:0/96 (mapped), ::/96 (compatible), 64:ff9b::/96 (NAT64)
+ *     and 2002::/16 (6to4) checked by the IPv4 rules.
+ *  8. Nothing else of libcurl's: no cookies, netrc, auth, compression or alt-svc.
+ * Cache-Control max-age comes from the last response's headers; no-cache or no-store give 0.
+ */
+#include "credanchor/did_resolve.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define DID_WEB_MAX_REDIRECTS 3
+#define DID_WEB_DEFAULT_TIMEOUT 10
+#define DID_WEB_DEFAULT_MAX_BODY (1024 * 1024)
+
+typedef struct fetch_state {
+    const ca_did_web_curl *cfg;
+    char host[256];
+    long port;
+    bool allowed; /* host[:port] is in allow_hosts */
+    /* body */
+    char *buf;
+    size_t len, cap, max;
+    bool too_large;
+    /* headers */
+    long max_age;
+    bool no_cache;
+    /* address guard */
+    bool guard_refused;
+    char guard_msg[512];
+    STACK_OF(X509) *extra_cas;
+} fetch_state;
+
+/* ---- address guard ---- */
+
+static const char *v4_forbidden(uint32_t a /* host order */)
+{
+    if ((a >> 24) == 0)
+        return "an unspecified (0.0.0.0/8) address";
+    if ((a >> 24) == 127)
+        return "a loopback address";
+    if ((a >> 24) == 10 || (a >> 20) == 0xac1 || (a >> 16) == 0xc0a8)
+        return "a private address";
+    if ((a >> 22) == (100u << 2 | 1)) /* 100.64.0.0/10 */
+        return "a shared (CGNAT) address";
+    if ((a >> 16) == 0xa9fe)
+        return "a link-local address";
+    if ((a >> 8) == 0xc00000 || (a >> 17) == (0xc612u >> 1))
+        return "a reserved address";
+    if ((a >> 28) == 0xe)
+        return "a multicast address";
+    if ((a >> 28) == 0xf)
+        return "a reserved or broadcast address";
+    return NULL;
+}
+
+static const char *v6_forbidden(const uint8_t b[16])
+{
+    static const uint8_t zero[16] = {0};
+    if (memcmp(b, zero, 16) == 0)
+        return "the unspecified address";
+    if (memcmp(b, zero, 15) == 0 && b[15] == 1)
+        return "a loopback address";
+    if ((b[0] & 0xfe) == 0xfc)
+        return "a unique-local (private) address";
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+        return "a link-local address";
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
+        return "a site-local address";
+    if (b[0] == 0xff)
+        return "a multicast address";
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (memcmp(b, mapped, 12) == 0 || memcmp(b, zero, 12) == 0 || memcmp(b, nat64, 12) == 0) {
+        uint32_t a = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+        return v4_forbidden(a);
+    }
+    if (b[0] == 0x20 && b[1] == 0x02) {
+        uint32_t a = (uint32_t)b[2] << 24 | (uint32_t)b[3] << 16 | (uint32_t)b[4] << 8 | b[5];
+        return v4_forbidden(a);
+    }
+    return NULL;
+}
+
+/* Why the address may not be connected to, or NULL. text gets its printable form. */
+static const char *sockaddr_forbidden(const struct sockaddr *sa, char *text, size_t cap)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)cap);
+        return v4_forbidden(ntohl(in->sin_addr.s_addr));
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)cap);
+        return v6_forbidden(in6->sin6_addr.s6_addr);
+    }
+    snprintf(text, cap, "(address family %d)", sa->sa_family);
+    return "not an internet address";
+}
+
+static void guard_refuse(fetch_state *st, const char *addr, const char *why)
+{
+    if (!st->guard_refused)
+        snprintf(st->guard_msg, sizeof st->guard_msg,
+                 "connection to %.64s refused: %.48s (%.255s:%ld is not in did.web_allow_hosts)", addr,
+                 why, st->host, st->port);
+    st->guard_refused = true;
+}
+
+static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *address)
+{
+    fetch_state *st = clientp;
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    if (!st->allowed) {
+        char text[INET6_ADDRSTRLEN + 32];
+        const char *why = sockaddr_forbidden(&address->addr, text, sizeof text);
+        if (why) {
+            guard_refuse(st, text, why);
+            return CURL_SOCKET_BAD;
+        }
+    }
+    return socket(address->family, address->socktype, address->protocol);
+}
+
+static int prereq_cb(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    fetch_state *st = clientp;
+    if (st->allowed)
+        return CURL_PREREQFUNC_OK;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } u;
+    memset(&u, 0, sizeof u);
+    if (inet_pton(AF_INET, primary_ip, &u.in.sin_addr) == 1)
+        u.in.sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, primary_ip, &u.in6.sin6_addr) == 1)
+        u.in6.sin6_family = AF_INET6;
+    else
+        u.sa.sa_family = AF_UNSPEC;
+    char text[INET6_ADDRSTRLEN + 32];
+    const char *why = sockaddr_forbidden(&u.sa, text, sizeof text);
+    if (why) {
+        guard_refuse(st, primary_ip, why);
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
+/* ---- allow list, URL checks ---- */
+
+static bool host_allowed(const char *allow, const char *host, long port)
+{
+    const char *p = allow;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        const char *e = p + len;
+        while (p < e && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *end = e;
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        size_t hlen = colon ? (size_t)(colon - p) : (size_t)(end - p);
+        if (hlen > 0 && hlen == strlen(host) && strncasecmp(p, host, hlen) == 0) {
+            if (!colon)
+                return true;
+            char *stop;
+            long v = strtol(colon + 1, &stop, 10);
+            if (stop == end && v == port)
+                return true;
+        }
+        p = *e ? e + 1 : e;
+    }
+    return false;
+}
+
+static bool host_is_ip_like(const char *host)
+{
+    if (host[0] == '[' || strchr(host, ':'))
+        return true;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return true;
+    const char *last = strrchr(host, '.');
+    last = last ? last + 1 : host;
+    if (*last == '\0') { /* trailing dot: look at the label before it */
+        size_t n = strlen(host);
+        const char *q = host + n - 1;
+        while (q > host && q[-1] != '.')
+            q--;
+        last = q;
+    }
+    return *last >= '0' && *last <= '9';
+}
+
+/* Splits url into lower-level parts; checks scheme https and a non-IP host. */
+static ca_err url_parts(const char *url, char *host, size_t host_cap, long *port,
+                        ca_errbuf *eb)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
+    ca_err err = CA_OK;
+    char *scheme = NULL, *h = NULL, *p = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        err = ca_fail(eb, CA_ERR_INVALID, "did:web fetch of %s: not a valid URL", url);
+        goto out;
+    }
+    if (strcasecmp(scheme, "https") != 0) {
+        err = ca_fail(eb, CA_ERR_INVALID, "did:web fetch of %s refused: not https", url);
+        goto out;
+    }
+    if (host_is_ip_like(h)) {
+        err = ca_fail(eb, CA_ERR_INVALID, "did:web fetch of %s refused: the host is an IP address",
+                      url);
+        goto out;
+    }
+    if (strlen(h) >= host_cap) {
+        err = ca_fail(eb, CA_ERR_INVALID, "did:web fetch of %s: host too long", url);
+        goto out;
+    }
+    snprintf(host, host_cap, "%s", h);
+    *port = strtol(p, NULL, 10);
+out:
+    curl_free(scheme);
+    curl_free(h);
+    curl_free(p);
+    curl_url_cleanup(u);
+    return err;
+}
+
+/* ---- callbacks ---- */
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+    fetch_state *st = userp;
+    size_t n = size * nmemb;
+    if (n > st->max - st->len) {
+        st->too_large = true;
+        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    if (st->len + n + 1 > st->cap) {
+        size_t cap = st->cap ? st->cap : 16384;
+        while (cap < st->len + n + 1)
+            cap *= 2;
+        if (cap > st->max + 1)
+            cap = st->max + 1;
+        char *nb = realloc(st->buf, cap);
+        if (!nb)
+            return 0;
+        st->buf = nb;
+        st->cap = cap;
+    }
+    memcpy(st->buf + st->len, data, n);
+    st->len += n;
+    st->buf[st->len] = '\0';
+    return n;
+}
+
+/* Cache-Control: max-age=N / no-cache / no-store (RFC 9111 §5.2.2). */
+static void parse_cache_control(fetch_state *st, const char *v, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && v[i] != ',')
+            i++;
+        size_t tl = i - start;
+        const char *tok = v + start;
+        while (tl > 0 && (tok[tl - 1] == ' ' || tok[tl - 1] == '\t' || tok[tl - 1] == '\r' ||
+                          tok[tl - 1] == '\n'))
+            tl--;
+        if ((tl == 8 && strncasecmp(tok, "no-cache", 8) == 0) ||
+            (tl == 8 && strncasecmp(tok, "no-store", 8) == 0)) {
+            st->no_cache = true;
+        } else if (tl > 8 && strncasecmp(tok, "max-age=", 8) == 0) {
+            const char *d = tok + 8, *e = tok + tl;
+            if (d < e && *d == '"')
+                d++;
+            long val = 0;
+            bool any = false;
+            for (; d < e && *d >= '0' && *d <= '9'; d++) {
+                any = true;
+                if (val < 1000000000L)
+                    val = val * 10 + (*d - '0');
+            }
+            if (any)
+                st->max_age = val > 1000000000L ? 1000000000L : val;
+        }
+    }
+}
+
+static size_t header_cb(char *data, size_t size, size_t nitems, void *userp)
+{
+    fetch_state *st = userp;
+    size_t n = size * nitems;
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response: forget the last one */
+        st->max_age = -1;
+        st->no_cache = false;
+    } else if (n > 14 && strncasecmp(data, "cache-control:", 14) == 0) {
+        parse_cache_control(st, data + 14, n - 14);
+    }
+    return n;
+}
+
+static CURLcode ssl_ctx_cb(CURL *curl, void *sslctx, void *parm)
+{
+    (void)curl;
+    fetch_state *st = parm;
+    X509_STORE *store = SSL_CTX_get_cert_store((SSL_CTX *)sslctx);
+    if (!store)
+        return CURLE_SSL_CERTPROBLEM;
+    for (int i = 0; i < sk_X509_num(st->extra_cas); i++)
+        X509_STORE_add_cert(store, sk_X509_value(st->extra_cas, i)); /* duplicates are fine */
+    ERR_clear_error();
+    return CURLE_OK;
+}
+
+static ca_err load_ca_file(fetch_state *st, const char *file, ca_errbuf *eb)
+{
+    BIO *bio = BIO_new_file(file, "r");
+    if (!bio)
+        return ca_fail(eb, CA_ERR_IO, "did.web_ca_file %s cannot be read", file);
+    st->extra_cas = sk_X509_new_null();
+    X509 *x;
+    while (st->extra_cas && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (!sk_X509_push(st->extra_cas, x)) {
+            X509_free(x);
+            break;
+        }
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (!st->extra_cas || sk_X509_num(st->extra_cas) == 0)
+        return ca_fail(eb, CA_ERR_CONFIG, "did.web_ca_file %s holds no PEM certificate", file);
+    return CA_OK;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r')
+            *s = ' ';
+}
+
+/* ---- the transport ---- */
+
+ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *body_len,
+                             long *status, long *max_age, ca_errbuf *eb)
+{
+    CA_ASSERT(ctx != NULL && url != NULL && body != NULL && body_len != NULL &&
+              status != NULL && max_age != NULL);
+    const ca_did_web_curl *cfg = ctx;
+    *body = NULL;
+    *body_len = 0;
+    *status = 0;
+    *max_age = -1;
+
+    fetch_state st;
+    memset(&st, 0, sizeof st);
+    st.cfg = cfg;
+    st.max = cfg->max_body ? cfg->max_body : DID_WEB_DEFAULT_MAX_BODY;
+    long timeout = cfg->timeout_seconds > 0 ? cfg->timeout_seconds : DID_WEB_DEFAULT_TIMEOUT;
+    double deadline = now_seconds() + (double)timeout;
+
+    ca_err err = url_parts(url, st.host, sizeof st.host, &st.port, eb);
+    if (err)
+        return err;
+    st.allowed = host_allowed(cfg->allow_hosts, st.host, st.port);
+    if (cfg->ca_file[0]) {
+        err = load_ca_file(&st, cfg->ca_file, eb);
+        if (err)
+            goto out;
+    }
+
+    CURL *c = curl_easy_init();
+    if (!c) {
+        err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: curl_easy_init failed", url);
+        goto out;
+    }
+    char cerr[CURL_ERROR_SIZE];
+    struct curl_slist *hdrs = curl_slist_append(
+        NULL, "Accept: application/did+json, application/did+ld+json, application/json");
+    CURLcode rc = CURLE_OK;
+#define SET(opt, val) \
+    do { if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val); } while (0)
+    SET(CURLOPT_PROTOCOLS_STR, "https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_PROXY, "");
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    SET(CURLOPT_CONNECTTIMEOUT, timeout);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st.max);
+    SET(CURLOPT_WRITEFUNCTION, write_cb);
+    SET(CURLOPT_WRITEDATA, &st);
+    SET(CURLOPT_HEADERFUNCTION, header_cb);
+    SET(CURLOPT_HEADERDATA, &st);
+    SET(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+    SET(CURLOPT_OPENSOCKETDATA, &st);
+    SET(CURLOPT_PREREQFUNCTION, prereq_cb);
+    SET(CURLOPT_PREREQDATA, &st);
+    SET(CURLOPT_ERRORBUFFER, cerr);
+    SET(CURLOPT_USERAGENT, "credanchor did:web resolver");
+    SET(CURLOPT_HTTPHEADER, hdrs);
+    if (st.extra_cas) {
+        SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
+        SET(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+        SET(CURLOPT_SSL_CTX_DATA, &st);
+    }
+#undef SET
+    if (rc != CURLE_OK) {
+        err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s: libcurl cannot apply a guard: %s",
+                      url, curl_easy_strerror(rc));
+        goto cleanup;
+    }
+
+    char *visited[DID_WEB_MAX_REDIRECTS + 1] = {0};
+    size_t nvisited = 0;
+    char *cur = strdup(url);
+    if (!cur) {
+        err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
+        goto cleanup;
+    }
+    for (;;) {
+        visited[nvisited++] = cur;
+        double left = deadline - now_seconds();
+        if (left <= 0) {
+            err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: timed out after %ld s",
+                          url, timeout);
+            break;
+        }
+        st.len = 0;
+        st.too_large = false;
+        st.max_age = -1;
+        st.no_cache = false;
+        cerr[0] = '\0';
+        curl_easy_setopt(c, CURLOPT_URL, cur);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left * 1000) + 1);
+        rc = curl_easy_perform(c);
+        if (rc != CURLE_OK) {
+            if (st.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+                err = ca_fail(eb, CA_ERR_TOO_LARGE,
+                              "did:web fetch of %s failed: the response is larger than %zu bytes",
+                              cur, st.max);
+            else if (st.guard_refused &&
+                     (rc == CURLE_COULDNT_CONNECT || rc == CURLE_ABORTED_BY_CALLBACK))
+                err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s", cur,
+                              st.guard_msg);
+            else {
+                one_line(cerr);
+                err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s%s%s%s", cur,
+                              curl_easy_strerror(rc), cerr[0] ? " (" : "", cerr,
+                              cerr[0] ? ")" : "");
+            }
+            break;
+        }
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        char *loc = NULL;
+        if (code >= 300 && code < 400)
+            curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
+        if (!loc) { /* a final answer */
+            *status = code;
+            *max_age = st.no_cache ? 0 : st.max_age;
+            if (st.len) {
+                *body = st.buf;
+                *body_len = st.len;
+                st.buf = NULL;
+                st.cap = 0;
+            } else {
+                *body = calloc(1, 1);
+                if (!*body)
+                    err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
+            }
+            break;
+        }
+        char rhost[256];
+        long rport = 0;
+        ca_errbuf reb;
+        if (url_parts(loc, rhost, sizeof rhost, &rport, &reb) != CA_OK ||
+            strcasecmp(rhost, st.host) != 0 || rport != st.port) {
+            err = ca_fail(eb, CA_ERR_NETWORK,
+                          "did:web fetch of %s refused: it redirects to %.200s (only https on "
+                          "the same host %s:%ld is followed)",
+                          cur, loc, st.host, st.port);
+            break;
+        }
+        bool loop = false;
+        for (size_t i = 0; i < nvisited; i++)
+            loop = loop || strcmp(visited[i], loc) == 0;
+        if (loop) {
+            err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: redirect loop at %.200s",
+                          url, loc);
+            break;
+        }
+        if (nvisited > DID_WEB_MAX_REDIRECTS) {
+            err = ca_fail(eb, CA_ERR_NETWORK,
+                          "did:web fetch of %s failed: more than %d redirects", url,
+                          DID_WEB_MAX_REDIRECTS);
+            break;
+        }
+        cur = strdup(loc);
+        if (!cur) {
+            err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
+            break;
+        }
+    }
+    for (size_t i = 0; i < nvisited; i++)
+        free(visited[i]);
+cleanup:
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+out:
+    free(st.buf);
+    if (st.extra_cas)
+        sk_X509_pop_free(st.extra_cas, X509_free);
+    return err;
+}

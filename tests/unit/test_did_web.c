@@ -1,0 +1,480 @@
+/* did:web: the DID -> URL mapping (did:web method spec §3.2.2 examples and negatives) and
+ * ca_did_web_resolve over an injected fake transport and in-memory cache (no network). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "credanchor/did_resolve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- URL mapping ---- */
+
+static void test_url_mapping(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *did, *url;
+    } ok[] = {
+        /* the spec's examples */
+        {"did:web:w3c-ccg.github.io", "https://w3c-ccg.github.io/.well-known/did.json"},
+        {"did:web:w3c-ccg.github.io:user:alice", "https://w3c-ccg.github.io/user/alice/did.json"},
+        {"did:web:example.com%3A3000:user:alice", "https://example.com:3000/user/alice/did.json"},
+        /* more */
+        {"did:web:example.com", "https://example.com/.well-known/did.json"},
+        {"did:web:example.com%3a8443", "https://example.com:8443/.well-known/did.json"},
+        {"did:web:localhost%3A1", "https://localhost:1/.well-known/did.json"},
+        {"did:web:localhost%3A65535:a", "https://localhost:65535/a/did.json"},
+        {"did:web:Example.COM:A_b-c.d", "https://Example.COM/A_b-c.d/did.json"},
+        {"did:web:a.b.c.example:x:y:z", "https://a.b.c.example/x/y/z/did.json"},
+        {"did:web:example.com:%7Euser", "https://example.com/~user/did.json"},
+        {"did:web:example.com:a%20b", "https://example.com/a%20b/did.json"},
+        {"did:web:example.com:%c3%a9", "https://example.com/%C3%A9/did.json"},
+        {"did:web:example.com:...", "https://example.com/.../did.json"},
+        {"did:web:xn--bcher-kva.example", "https://xn--bcher-kva.example/.well-known/did.json"},
+        {"did:web:1.example.com", "https://1.example.com/.well-known/did.json"},
+        {"did:web:localhost", "https://localhost/.well-known/did.json"},
+        {"did:web:example.com:a%3A80", "https://example.com/a%3A80/did.json"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char url[CA_DID_TEXT_MAX + 64];
+        ca_errbuf eb = {{0}};
+        ca_err err = ca_did_web_url(url, sizeof url, ok[i].did, &eb);
+        if (err)
+            fail_msg("%s: %s", ok[i].did, eb.msg);
+        assert_string_equal(url, ok[i].url);
+    }
+}
+
+static void test_url_invalid(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "did:web:",                         /* empty host */
+        "did:web:%3A443",                   /* empty host with port */
+        "did:key:z6Mkexample",              /* not did:web */
+        "DID:WEB:example.com",              /* scheme and method are lower case */
+        "did:web",                          /* no method-specific id */
+        "did:web:127.0.0.1",                /* IPv4 */
+        "did:web:127.0.0.1%3A8443",
+        "did:web:127.1",                    /* short IPv4 forms */
+        "did:web:0x7f.1",
+        "did:web:0x7f000001",
+        "did:web:2130706433",               /* decimal IPv4 */
+        "did:web:017.0.0.1",                /* octal */
+        "did:web:10.0.0.1:user",
+        "did:web:[::1]",                    /* IPv6 in any form */
+        "did:web:%5B%3A%3A1%5D",
+        "did:web:::1",
+        "did:web:fe80::1",
+        "did:web:exa_mple.com",             /* bad host characters */
+        "did:web:exa%2Emple.com",
+        "did:web:example.com%2F",
+        "did:web:-example.com",
+        "did:web:example-.com",
+        "did:web:example..com",
+        "did:web:.example.com",
+        "did:web:example.com.",
+        "did:web:ex ample.com",
+        "did:web:user@example.com",
+        "did:web:example.com:",             /* empty path segments */
+        "did:web:example.com::a",
+        "did:web:example.com:a::b",
+        "did:web:example.com:..",           /* traversal */
+        "did:web:example.com:.",
+        "did:web:example.com:a:..:b",
+        "did:web:example.com:%2e%2e",
+        "did:web:example.com:%2E",
+        "did:web:example.com:a%2Fb",        /* a '/' or '\' smuggled into a segment */
+        "did:web:example.com:%2F..",
+        "did:web:example.com:a%5Cb",
+        "did:web:example.com:a%00",
+        "did:web:example.com:a%",           /* bad percent-encodings */
+        "did:web:example.com:a%4",
+        "did:web:example.com:a%zz",
+        "did:web:example.com:a~b",          /* not an idchar */
+        "did:web:example.com%3A0",          /* ports */
+        "did:web:example.com%3A65536",
+        "did:web:example.com%3A100000",
+        "did:web:example.com%3A",
+        "did:web:example.com%3Ax",
+        "did:web:example.com%3A-1",
+        "did:web:example.com%3A80%3A90",
+        "did:web:example.com?query=1",      /* query / fragment / path */
+        "did:web:example.com#key-1",
+        "did:web:example.com/path",
+        "did:web:example.com:a?x",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char url[CA_DID_TEXT_MAX + 64];
+        ca_errbuf eb = {{0}};
+        ca_err err = ca_did_web_url(url, sizeof url, bad[i], &eb);
+        if (err != CA_ERR_INVALID)
+            fail_msg("%s: accepted as %s", bad[i], url);
+        assert_true(eb.msg[0] != '\0');
+        assert_null(strchr(eb.msg, '\n'));
+    }
+}
+
+static void test_url_lengths(void **state)
+{
+    (void)state;
+    char did[CA_DID_TEXT_MAX + 16];
+    char url[CA_DID_TEXT_MAX + 64];
+    ca_errbuf eb;
+    /* exactly CA_DID_TEXT_MAX: accepted */
+    strcpy(did, "did:web:example.com:");
+    size_t n = strlen(did);
+    memset(did + n, 'a', CA_DID_TEXT_MAX - n);
+    did[CA_DID_TEXT_MAX] = '\0';
+    assert_int_equal(ca_did_web_url(url, sizeof url, did, &eb), CA_OK);
+    /* one more: refused */
+    did[CA_DID_TEXT_MAX] = 'a';
+    did[CA_DID_TEXT_MAX + 1] = '\0';
+    assert_int_equal(ca_did_web_url(url, sizeof url, did, &eb), CA_ERR_INVALID);
+    /* a 64-character label and a 254-character host are refused */
+    char host[300];
+    memset(host, 'a', 64);
+    strcpy(host + 64, ".com");
+    snprintf(did, sizeof did, "did:web:%s", host);
+    assert_int_equal(ca_did_web_url(url, sizeof url, did, &eb), CA_ERR_INVALID);
+    snprintf(did, sizeof did, "did:web:%.63s.com", host);
+    assert_int_equal(ca_did_web_url(url, sizeof url, did, &eb), CA_OK);
+    /* 254 characters refused, 253 accepted */
+    char l63[64];
+    memset(l63, 'b', 63);
+    l63[63] = '\0';
+    snprintf(did, sizeof did, "did:web:%s.%s.%s.%.62s", l63, l63, l63, l63);
+    assert_int_equal(strlen(did) - 8, 254);
+    assert_int_equal(ca_did_web_url(url, sizeof url, did, &eb), CA_ERR_INVALID);
+    snprintf(did, sizeof did, "did:web:%s.%s.%s.%.61s", l63, l63, l63, l63);
+    assert_int_equal(ca_did_web_url(url, sizeof url, did, &eb), CA_OK);
+    /* a too-small output buffer is an error, not an overflow */
+    char tiny[16];
+    assert_int_equal(ca_did_web_url(tiny, sizeof tiny, "did:web:example.com", &eb),
+                     CA_ERR_INVALID);
+}
+
+/* ---- fake transport ---- */
+
+typedef struct fake_net {
+    ca_err err;
+    long status;
+    long max_age;
+    const char *body;
+    int calls;
+    char last_url[CA_DID_TEXT_MAX + 64];
+} fake_net;
+
+static ca_err fake_fetch(void *ctx, const char *url, char **body, size_t *body_len, long *status,
+                         long *max_age, ca_errbuf *eb)
+{
+    fake_net *f = ctx;
+    f->calls++;
+    snprintf(f->last_url, sizeof f->last_url, "%s", url);
+    if (f->err)
+        return ca_fail(eb, f->err, "did:web fetch of %s failed: Couldn't connect to server", url);
+    *body = strdup(f->body);
+    *body_len = strlen(f->body);
+    *status = f->status;
+    *max_age = f->max_age;
+    return CA_OK;
+}
+
+/* ---- in-memory cache (one entry) ---- */
+
+typedef struct mem_cache {
+    char did[CA_DID_TEXT_MAX + 1];
+    char *doc;
+    size_t len;
+    uint64_t ttl;
+    int gets, puts;
+} mem_cache;
+
+static ca_err mem_get(void *ctx, const char *did, char **doc, size_t *len)
+{
+    mem_cache *m = ctx;
+    m->gets++;
+    if (!m->doc || strcmp(m->did, did) != 0)
+        return CA_ERR_NOT_FOUND;
+    *doc = malloc(m->len + 1);
+    memcpy(*doc, m->doc, m->len + 1);
+    *len = m->len;
+    return CA_OK;
+}
+
+static ca_err mem_put(void *ctx, const char *did, const char *doc, size_t len, uint64_t ttl)
+{
+    mem_cache *m = ctx;
+    m->puts++;
+    free(m->doc);
+    snprintf(m->did, sizeof m->did, "%s", did);
+    m->doc = malloc(len + 1);
+    memcpy(m->doc, doc, len);
+    m->doc[len] = '\0';
+    m->len = len;
+    m->ttl = ttl;
+    return CA_OK;
+}
+
+#define DID "did:web:example.com%3A8443:user:alice"
+#define DOC_LD "{\"@context\":[\"https://www.w3.org/ns/did/v1\"],\"id\":\"" DID "\"}"
+#define DOC_PLAIN "{\"id\":\"" DID "\",\"verificationMethod\":[]}"
+
+static ca_did_error resolve(ca_did_result *r, fake_net *f, mem_cache *m, bool no_cache,
+                            uint64_t min_ttl, uint64_t max_ttl)
+{
+    ca_did_web_transport t = {fake_fetch, f};
+    ca_did_web_cache c = {mem_get, mem_put, m, min_ttl, max_ttl};
+    ca_did_options o;
+    memset(&o, 0, sizeof o);
+    o.no_cache = no_cache;
+    ca_did_result_clear(r);
+    return ca_did_web_resolve(r, DID, &o, &t, m ? &c : NULL);
+}
+
+static void test_resolve_ok(void **state)
+{
+    (void)state;
+    fake_net f = {.status = 200, .max_age = -1, .body = DOC_LD};
+    ca_did_result r;
+    ca_did_result_init(&r);
+    assert_int_equal(resolve(&r, &f, NULL, false, 0, 0), CA_DID_OK);
+    assert_string_equal(f.last_url, "https://example.com:8443/user/alice/did.json");
+    assert_non_null(r.document);
+    assert_string_equal(json_string_value(json_object_get(r.document, "id")), DID);
+    assert_string_equal(r.content_type, "application/did+ld+json");
+    assert_true(json_is_object(r.document_metadata));
+    assert_int_equal(json_object_size(r.document_metadata), 0);
+    assert_false(r.from_cache);
+
+    f.body = DOC_PLAIN;
+    assert_int_equal(resolve(&r, &f, NULL, false, 0, 0), CA_DID_OK);
+    assert_string_equal(r.content_type, "application/did+json");
+    ca_did_result_clear(&r);
+    json_decref(r.document_metadata);
+}
+
+static void expect_error(fake_net *f, ca_did_error want, const char *detail_part)
+{
+    ca_did_result r;
+    ca_did_result_init(&r);
+    mem_cache m = {0};
+    ca_did_error e = resolve(&r, f, &m, false, 60, 3600);
+    if (e != want)
+        fail_msg("got %s (%s), want %s", ca_did_error_code(e), r.detail,
+                 ca_did_error_code(want));
+    assert_null(r.document);
+    if (!strstr(r.detail, detail_part))
+        fail_msg("detail \"%s\" lacks \"%s\"", r.detail, detail_part);
+    assert_null(strchr(r.detail, '\n'));
+    assert_int_equal(m.puts, 0); /* failures are never cached */
+    ca_did_result_clear(&r);
+    json_decref(r.document_metadata);
+}
+
+static void test_resolve_errors(void **state)
+{
+    (void)state;
+    fake_net f = {.status = 404, .max_age = -1, .body = "not here"};
+    expect_error(&f, CA_DID_NOT_FOUND, "the host has no DID document at https://example.com");
+    f.status = 410;
+    expect_error(&f, CA_DID_NOT_FOUND, "the host has no DID document at");
+    f.status = 500;
+    expect_error(&f, CA_DID_NOT_FOUND, "HTTP 500");
+    f.status = 302;
+    expect_error(&f, CA_DID_NOT_FOUND, "HTTP 302");
+    f.status = 0;
+    f.err = CA_ERR_NETWORK;
+    expect_error(&f, CA_DID_NOT_FOUND, "Couldn't connect to server");
+    f.err = CA_OK;
+    f.status = 200;
+    f.body = "{\"id\":\"did:web:example.com\"}";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not the DID");
+    f.body = "{\"id\":\"" DID ":x\"}";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not the DID");
+    f.body = "{\"id\":\"DID:WEB:example.com%3A8443:user:alice\"}";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not the DID");
+    f.body = "{\"id\":42}";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not the DID");
+    f.body = "{}";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "(none)");
+    f.body = "<html>hello</html>";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not valid JSON");
+    f.body = "";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not valid JSON");
+    f.body = "[{\"id\":\"" DID "\"}]";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not a JSON object");
+    f.body = "\"" DID "\"";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not a JSON object");
+    f.body = "{\"id\":\"" DID "\",\"id\":\"" DID "\"}";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not valid JSON");
+    f.body = "{\"id\":\"" DID "\"} trailing";
+    expect_error(&f, CA_DID_INVALID_DID_DOCUMENT, "not valid JSON");
+}
+
+static void test_resolve_invalid_did(void **state)
+{
+    (void)state;
+    fake_net f = {.status = 200, .max_age = -1, .body = DOC_LD};
+    ca_did_web_transport t = {fake_fetch, &f};
+    ca_did_result r;
+    ca_did_result_init(&r);
+    assert_int_equal(ca_did_web_resolve(&r, "did:web:127.0.0.1", NULL, &t, NULL),
+                     CA_DID_INVALID_DID);
+    assert_int_equal(f.calls, 0);
+    assert_non_null(strstr(r.detail, "IP address"));
+    ca_did_result_clear(&r);
+    assert_int_equal(ca_did_web_resolve(&r, "did:web:example.com:..", NULL, &t, NULL),
+                     CA_DID_INVALID_DID);
+    assert_int_equal(f.calls, 0);
+    ca_did_result_clear(&r);
+    json_decref(r.document_metadata);
+}
+
+static void test_resolve_cache(void **state)
+{
+    (void)state;
+    fake_net f = {.status = 200, .max_age = -1, .body = DOC_LD};
+    mem_cache m = {0};
+    ca_did_result r;
+    ca_did_result_init(&r);
+
+    /* miss: fetched and stored */
+    assert_int_equal(resolve(&r, &f, &m, false, 60, 3600), CA_DID_OK);
+    assert_int_equal(f.calls, 1);
+    assert_int_equal(m.gets, 1);
+    assert_int_equal(m.puts, 1);
+    assert_false(r.from_cache);
+    assert_string_equal(m.doc, DOC_LD);
+
+    /* hit: no fetch */
+    assert_int_equal(resolve(&r, &f, &m, false, 60, 3600), CA_DID_OK);
+    assert_int_equal(f.calls, 1);
+    assert_true(r.from_cache);
+    assert_string_equal(json_string_value(json_object_get(r.document, "id")), DID);
+    assert_string_equal(r.content_type, "application/did+ld+json");
+
+    /* no_cache: the cache is not read, the fresh document replaces the entry */
+    f.body = DOC_PLAIN;
+    assert_int_equal(resolve(&r, &f, &m, true, 60, 3600), CA_DID_OK);
+    assert_int_equal(f.calls, 2);
+    assert_int_equal(m.gets, 2);
+    assert_false(r.from_cache);
+    assert_string_equal(r.content_type, "application/did+json");
+    assert_string_equal(m.doc, DOC_PLAIN);
+
+    /* a cached entry that no longer checks out is ignored and refetched */
+    free(m.doc);
+    m.doc = strdup("{\"id\":\"did:web:other.example\"}");
+    m.len = strlen(m.doc);
+    assert_int_equal(resolve(&r, &f, &m, false, 60, 3600), CA_DID_OK);
+    assert_int_equal(f.calls, 3);
+    assert_false(r.from_cache);
+    assert_string_equal(m.doc, DOC_PLAIN);
+
+    /* a failed fetch does not touch the entry */
+    f.status = 500;
+    int puts = m.puts;
+    assert_int_equal(resolve(&r, &f, &m, true, 60, 3600), CA_DID_NOT_FOUND);
+    assert_int_equal(m.puts, puts);
+
+    ca_did_result_clear(&r);
+    json_decref(r.document_metadata);
+    free(m.doc);
+}
+
+static void test_resolve_ttl(void **state)
+{
+    (void)state;
+    static const struct {
+        long max_age;
+        uint64_t min_ttl, max_ttl, want;
+        int puts;
+    } cases[] = {
+        {-1, 60, 3600, 300, 1},    /* absent: 300 */
+        {-1, 600, 3600, 600, 1},   /* absent, raised to min */
+        {-1, 10, 100, 100, 1},     /* absent, capped at max */
+        {0, 60, 3600, 60, 1},      /* no-cache / max-age=0: min */
+        {0, 0, 3600, 0, 0},        /* ... and with min 0: not stored */
+        {30, 60, 3600, 60, 1},     /* below min */
+        {1200, 60, 3600, 1200, 1}, /* inside */
+        {86400, 60, 3600, 3600, 1}, /* above max */
+        {500, 60, 0, 0, 0},        /* max 0: caching off */
+        {500, 100, 50, 50, 1},     /* crossed bounds: max wins */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fake_net f = {.status = 200, .max_age = cases[i].max_age, .body = DOC_LD};
+        mem_cache m = {0};
+        ca_did_result r;
+        ca_did_result_init(&r);
+        assert_int_equal(resolve(&r, &f, &m, false, cases[i].min_ttl, cases[i].max_ttl),
+                         CA_DID_OK);
+        if (m.puts != cases[i].puts || m.ttl != cases[i].want)
+            fail_msg("case %zu: puts %d ttl %llu, want %d %llu", i, m.puts,
+                     (unsigned long long)m.ttl, cases[i].puts,
+                     (unsigned long long)cases[i].want);
+        ca_did_result_clear(&r);
+        json_decref(r.document_metadata);
+        free(m.doc);
+    }
+}
+
+/* The curl transport refuses without any network: a non-https URL and an IP-literal host. */
+static void test_curl_refuses_locally(void **state)
+{
+    (void)state;
+    ca_did_web_curl cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.timeout_seconds = 2;
+    static const char *urls[] = {
+        "http://example.com/.well-known/did.json",
+        "ftp://example.com/did.json",
+        "https://127.0.0.1/.well-known/did.json",
+        "https://127.1/.well-known/did.json",
+        "https://0x7f.1/.well-known/did.json",
+        "https://2130706433/.well-known/did.json",
+        "https://[::1]/.well-known/did.json",
+        "not a url",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        char *body = NULL;
+        size_t len = 0;
+        long status = -5, max_age = -5;
+        ca_errbuf eb = {{0}};
+        ca_err err = ca_did_web_curl_fetch(&cfg, urls[i], &body, &len, &status, &max_age, &eb);
+        if (err == CA_OK)
+            fail_msg("%s: fetched", urls[i]);
+        assert_null(body);
+        assert_true(eb.msg[0] != '\0');
+    }
+    /* an unreadable CA file is an error, not a silent fallback */
+    snprintf(cfg.ca_file, sizeof cfg.ca_file, "/nonexistent/ca.pem");
+    char *body = NULL;
+    size_t len = 0;
+    long status, max_age;
+    ca_errbuf eb = {{0}};
+    assert_int_not_equal(ca_did_web_curl_fetch(&cfg, "https://example.com/.well-known/did.json",
+                                               &body, &len, &status, &max_age, &eb),
+                         CA_OK);
+    assert_non_null(strstr(eb.msg, "/nonexistent/ca.pem"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_mapping),
+        cmocka_unit_test(test_url_invalid),
+        cmocka_unit_test(test_url_lengths),
+        cmocka_unit_test(test_resolve_ok),
+        cmocka_unit_test(test_resolve_errors),
+        cmocka_unit_test(test_resolve_invalid_did),
+        cmocka_unit_test(test_resolve_cache),
+        cmocka_unit_test(test_resolve_ttl),
+        cmocka_unit_test(test_curl_refuses_locally),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
