@@ -1,0 +1,478 @@
+/*
+ * did:key resolution and encoding (did:key method spec v0.9,
+ * https://w3c-ccg.github.io/did-method-key/), SPEC §4.
+ *
+ * A did:key is "did:key:" + multibase('z', base58btc) of varint(multicodec) || public key. The
+ * document is expanded from the key alone (§3.1.1 "Document Creation Algorithm"):
+ *
+ *   1. Split the DID; the scheme must be "did", the method "key". The spec allows a version
+ *      component (did:key:1:z...); we accept only the implicit version 1 form, and a DID URL
+ *      (path, query, fragment) is not a DID: invalidDid.
+ *   2. Decode the multibase value: 'z' only, strict base58btc, then a minimal unsigned-varint
+ *      codec ("Decode Public Key Algorithm"). Any failure here is invalidDid.
+ *   3. The codec picks the key type; one we do not know is unsupportedPublicKeyType. The key
+ *      length must match the type (invalidPublicKeyLength) and the bytes must encode a point of
+ *      the curve (invalidPublicKey): libsecp256k1 for secp256k1, OpenSSL for P-256/P-384, and
+ *      RFC 8032 §5.1.3 point decoding for Ed25519. X25519 accepts every 32-byte string (RFC
+ *      7748 §5 requires implementations to accept non-canonical u values).
+ *   4. One verification method, id = did + "#" + multibase value, type "Multikey" with
+ *      publicKeyMultibase, or "JsonWebKey" with publicKeyJwk (EC points decompressed to x/y;
+ *      never a "d"). Signature keys are referenced from authentication, assertionMethod,
+ *      capabilityInvocation and capabilityDelegation; an X25519 key, which cannot sign, only
+ *      from keyAgreement.
+ *   5. With enableEncryptionKeyDerivation an Ed25519 key also gets an X25519 keyAgreement
+ *      method ("Encryption Method Creation Algorithm"), u = (1 + y) / (1 - y) mod 2^255 - 19
+ *      (RFC 7748 §4.1, the birational map), named by its own did:key-style multibase value.
+ *   6. @context: the DID v1 context, then the context of the verification method type
+ *      ("Context Creation Algorithm").
+ */
+#include "credanchor/did_resolve.h"
+#include "credanchor/encoding.h"
+#include "credanchor/multibase.h"
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/obj_mac.h>
+#include <pthread.h>
+#include <secp256k1.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DID_KEY_PREFIX "did:key:"
+#define DID_V1_CONTEXT "https://www.w3.org/ns/did/v1"
+#define MULTIKEY_CONTEXT "https://w3id.org/security/multikey/v1"
+#define JWK_CONTEXT "https://w3id.org/security/jwk/v1"
+
+#define MAX_KEY 49      /* P-384 compressed */
+#define MAX_COORD 48    /* P-384 x or y */
+#define MAX_DECODED (CA_BASE58_MAX_TEXT * 3 / 4) /* >= what CA_BASE58_MAX_TEXT digits decode to */
+
+typedef struct key_type_info {
+    ca_key_type type;
+    const char *name; /* for messages */
+    size_t len;       /* raw public key length in the DID */
+    const char *kty, *crv;
+    size_t coord;     /* EC coordinate size; 0 for OKP keys */
+    bool can_sign;
+} key_type_info;
+
+static const key_type_info key_types[] = {
+    {CA_KEYTYPE_ED25519, "Ed25519", 32, "OKP", "Ed25519", 0, true},
+    {CA_KEYTYPE_X25519, "X25519", 32, "OKP", "X25519", 0, false},
+    {CA_KEYTYPE_SECP256K1, "secp256k1", 33, "EC", "secp256k1", 32, true},
+    {CA_KEYTYPE_P256, "P-256", 33, "EC", "P-256", 32, true},
+    {CA_KEYTYPE_P384, "P-384", 49, "EC", "P-384", 48, true},
+};
+
+static const key_type_info *key_type_by_codec(uint64_t codec)
+{
+    for (size_t i = 0; i < sizeof key_types / sizeof key_types[0]; i++)
+        if (key_types[i].type == codec)
+            return &key_types[i];
+    return NULL;
+}
+
+/* Names of multicodec key types we recognise but do not support, for a helpful message. */
+static const char *unsupported_codec_name(uint64_t codec)
+{
+    switch (codec) {
+    case 0x1202: return "p521-pub";
+    case 0xea: return "bls12_381-g1-pub";
+    case 0xeb: return "bls12_381-g2-pub";
+    case 0xee: return "bls12_381-g1g2-pub";
+    case 0x1205: return "rsa-pub";
+    case 0x1203: return "ed448-pub";
+    case 0x1204: return "x448-pub";
+    case 0x1206: return "sm2-pub";
+    default: return NULL;
+    }
+}
+
+/* ---- curve state, built once ---- */
+
+static pthread_once_t curves_once = PTHREAD_ONCE_INIT;
+static EC_GROUP *group_p256, *group_p384;
+static BIGNUM *bn_p25519, *bn_d25519; /* 2^255 - 19, and Ed25519's d */
+static bool curves_ok;
+
+static void curves_init(void)
+{
+    group_p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    group_p384 = EC_GROUP_new_by_curve_name(NID_secp384r1);
+    bn_p25519 = BN_new();
+    bn_d25519 = BN_new();
+    /* d = -121665 / 121666 mod p (RFC 8032 §5.1). */
+    curves_ok = group_p256 && group_p384 && bn_p25519 && bn_d25519 &&
+                BN_hex2bn(&bn_p25519,
+                          "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed") &&
+                BN_hex2bn(&bn_d25519,
+                          "52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3");
+}
+
+/* ---- key checks ---- */
+
+/* RFC 8032 §5.1.3 decoding: y < p, and x^2 = (y^2 - 1) / (d y^2 + 1) has a root, and x = 0
+ * only with the sign bit clear. When u_out is not NULL, also writes the X25519 u-coordinate
+ * (RFC 7748 §4.1) little-endian, failing for y = 1 (the identity, which has no image).
+ * Returns 1 valid, 0 invalid, -1 on an OpenSSL failure. */
+static int ed25519_check(const uint8_t pub[32], uint8_t u_out[32])
+{
+    uint8_t le[32];
+    memcpy(le, pub, 32);
+    int sign = le[31] >> 7;
+    le[31] &= 0x7f;
+    int ok = -1;
+    BN_CTX *ctx = BN_CTX_new();
+    if (!ctx)
+        return -1;
+    BN_CTX_start(ctx);
+    BIGNUM *y = BN_CTX_get(ctx), *y2 = BN_CTX_get(ctx), *u = BN_CTX_get(ctx),
+           *v = BN_CTX_get(ctx), *x2 = BN_CTX_get(ctx), *t = BN_CTX_get(ctx);
+    if (!t || !BN_lebin2bn(le, 32, y))
+        goto out;
+    if (BN_cmp(y, bn_p25519) >= 0) {
+        ok = 0;
+        goto out;
+    }
+    if (!BN_mod_sqr(y2, y, bn_p25519, ctx) || !BN_sub(u, y2, BN_value_one()) ||
+        !BN_mod_mul(v, bn_d25519, y2, bn_p25519, ctx) || !BN_add_word(v, 1) ||
+        !BN_mod_inverse(t, v, bn_p25519, ctx) || !BN_mod_mul(x2, u, t, bn_p25519, ctx))
+        goto out;
+    if (BN_is_zero(x2)) {
+        if (sign) {
+            ok = 0;
+            goto out;
+        }
+    } else {
+        /* BN_mod_sqrt fails, leaving BN_R_NOT_A_SQUARE on the error queue, when x2 is not a
+         * quadratic residue: then no point has this y. */
+        if (!BN_mod_sqrt(t, x2, bn_p25519, ctx)) {
+            ERR_clear_error();
+            ok = 0;
+            goto out;
+        }
+    }
+    if (u_out) {
+        /* u = (1 + y) / (1 - y) */
+        if (!BN_mod_sub(t, BN_value_one(), y, bn_p25519, ctx))
+            goto out;
+        if (BN_is_zero(t)) {
+            ok = 0;
+            goto out;
+        }
+        if (!BN_mod_inverse(t, t, bn_p25519, ctx) || !BN_copy(u, y) || !BN_add_word(u, 1) ||
+            !BN_mod_mul(u, u, t, bn_p25519, ctx) || BN_bn2lebinpad(u, u_out, 32) != 32)
+            goto out;
+    }
+    ok = 1;
+out:
+    BN_CTX_end(ctx);
+    BN_CTX_free(ctx);
+    return ok;
+}
+
+/* Decompresses an EC point to x || y (coord bytes each). Returns 1 valid, 0 not a point of
+ * the curve, -1 on a library failure. */
+static int ec_decompress(const key_type_info *kt, const uint8_t *pub, uint8_t *xy)
+{
+    if (pub[0] != 0x02 && pub[0] != 0x03)
+        return 0;
+    if (kt->type == CA_KEYTYPE_SECP256K1) {
+        secp256k1_pubkey pk;
+        if (!secp256k1_ec_pubkey_parse(secp256k1_context_static, &pk, pub, kt->len))
+            return 0;
+        uint8_t full[65];
+        size_t full_len = sizeof full;
+        if (!secp256k1_ec_pubkey_serialize(secp256k1_context_static, full, &full_len, &pk,
+                                           SECP256K1_EC_UNCOMPRESSED) ||
+            full_len != 65)
+            return -1;
+        memcpy(xy, full + 1, 64);
+        return 1;
+    }
+    const EC_GROUP *g = kt->type == CA_KEYTYPE_P256 ? group_p256 : group_p384;
+    EC_POINT *pt = EC_POINT_new(g);
+    if (!pt)
+        return -1;
+    int ok = 0;
+    /* oct2point checks that x is below the field prime and that x^3 + ax + b is a square. */
+    if (EC_POINT_oct2point(g, pt, pub, kt->len, NULL) == 1) {
+        uint8_t full[1 + 2 * MAX_COORD];
+        size_t want = 1 + 2 * kt->coord;
+        ok = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, full, want, NULL) == want
+                 ? 1 : -1;
+        if (ok == 1)
+            memcpy(xy, full + 1, 2 * kt->coord);
+    }
+    ERR_clear_error();
+    EC_POINT_free(pt);
+    return ok;
+}
+
+/* Checks pub is a well-formed key of its type; fills xy for EC keys and u for Ed25519 when
+ * u is not NULL. Returns 1 valid, 0 invalid, -1 on a library failure. */
+static int key_check(const key_type_info *kt, const uint8_t *pub, uint8_t *xy, uint8_t *u)
+{
+    switch (kt->type) {
+    case CA_KEYTYPE_ED25519:
+        return ed25519_check(pub, u);
+    case CA_KEYTYPE_X25519:
+        return 1;
+    default:
+        return ec_decompress(kt, pub, xy);
+    }
+}
+
+/* ---- encoding ---- */
+
+/* "z" + base58btc(varint(codec) || pub) into out (cap bytes). */
+static ca_err multikey_encode(char *out, size_t cap, ca_key_type type, const uint8_t *pub,
+                              size_t len, ca_errbuf *eb)
+{
+    uint8_t buf[CA_VARINT_MAX + MAX_KEY];
+    CA_ASSERT(len <= MAX_KEY);
+    size_t n = ca_varint_encode(buf, (uint64_t)type);
+    memcpy(buf + n, pub, len);
+    size_t out_len = cap;
+    return ca_multibase_encode(out, &out_len, buf, n + len, eb);
+}
+
+ca_err ca_did_key_encode(char *out, ca_key_type type, const uint8_t *pub, size_t pub_len,
+                         ca_errbuf *eb)
+{
+    CA_ASSERT(out != NULL && (pub != NULL || pub_len == 0));
+    const key_type_info *kt = key_type_by_codec((uint64_t)type);
+    if (!kt)
+        return ca_fail(eb, CA_ERR_INVALID, "did:key: key type 0x%x is not supported",
+                       (unsigned)type);
+    if (pub_len != kt->len)
+        return ca_fail(eb, CA_ERR_INVALID, "did:key: %s public key is %zu bytes, expected %zu",
+                       kt->name, pub_len, kt->len);
+    pthread_once(&curves_once, curves_init);
+    if (!curves_ok)
+        return ca_fail(eb, CA_ERR_CRYPTO, "did:key: could not set up the curves");
+    uint8_t xy[2 * MAX_COORD];
+    int ok = key_check(kt, pub, xy, NULL);
+    if (ok < 0)
+        return ca_fail(eb, CA_ERR_CRYPTO, "did:key: %s key check failed", kt->name);
+    if (ok == 0)
+        return ca_fail(eb, CA_ERR_INVALID, "did:key: not a valid %s public key", kt->name);
+    memcpy(out, DID_KEY_PREFIX, sizeof DID_KEY_PREFIX - 1);
+    return multikey_encode(out + sizeof DID_KEY_PREFIX - 1,
+                           CA_DID_TEXT_MAX - (sizeof DID_KEY_PREFIX - 1), type, pub, pub_len, eb);
+}
+
+/* ---- document ---- */
+
+static json_t *jstr(const char *s, size_t len)
+{
+    return json_stringn_nocheck(s, len);
+}
+
+/* base64url of len bytes as a JSON string. */
+static json_t *jb64u(const uint8_t *b, size_t len)
+{
+    char s[2 * MAX_COORD + 4];
+    ca_base64url_encode(s, b, len);
+    return json_string_nocheck(s);
+}
+
+static json_t *jwk_object(const key_type_info *kt, const uint8_t *pub, const uint8_t *xy)
+{
+    json_t *jwk = json_object();
+    if (!jwk)
+        return NULL;
+    int bad = json_object_set_new_nocheck(jwk, "kty", json_string_nocheck(kt->kty));
+    bad |= json_object_set_new_nocheck(jwk, "crv", json_string_nocheck(kt->crv));
+    if (kt->coord) {
+        bad |= json_object_set_new_nocheck(jwk, "x", jb64u(xy, kt->coord));
+        bad |= json_object_set_new_nocheck(jwk, "y", jb64u(xy + kt->coord, kt->coord));
+    } else {
+        bad |= json_object_set_new_nocheck(jwk, "x", jb64u(pub, kt->len));
+    }
+    if (bad) {
+        json_decref(jwk);
+        return NULL;
+    }
+    return jwk;
+}
+
+/* A verification method {id, type, controller, publicKeyMultibase | publicKeyJwk}. */
+static json_t *vm_object(const char *did, size_t did_len, const char *vm_id, size_t vm_id_len,
+                         const char *mb, size_t mb_len, const key_type_info *kt,
+                         const uint8_t *pub, const uint8_t *xy, ca_did_key_format format)
+{
+    json_t *vm = json_object();
+    if (!vm)
+        return NULL;
+    int bad = json_object_set_new_nocheck(vm, "id", jstr(vm_id, vm_id_len));
+    if (format == CA_DID_FORMAT_JSON_WEB_KEY) {
+        bad |= json_object_set_new_nocheck(vm, "type", json_string_nocheck("JsonWebKey"));
+        bad |= json_object_set_new_nocheck(vm, "controller", jstr(did, did_len));
+        bad |= json_object_set_new_nocheck(vm, "publicKeyJwk", jwk_object(kt, pub, xy));
+    } else {
+        bad |= json_object_set_new_nocheck(vm, "type", json_string_nocheck("Multikey"));
+        bad |= json_object_set_new_nocheck(vm, "controller", jstr(did, did_len));
+        bad |= json_object_set_new_nocheck(vm, "publicKeyMultibase", jstr(mb, mb_len));
+    }
+    if (bad) {
+        json_decref(vm);
+        return NULL;
+    }
+    return vm;
+}
+
+static json_t *one_ref(const char *id, size_t len)
+{
+    json_t *a = json_array();
+    if (a && json_array_append_new(a, jstr(id, len))) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+ca_did_error ca_did_key_resolve(ca_did_result *r, const char *did, const ca_did_options *opts)
+{
+    CA_ASSERT(r != NULL && did != NULL);
+    static const ca_did_options defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    json_decref(r->document);
+    r->document = NULL;
+    r->error = CA_DID_OK;
+    r->detail[0] = '\0';
+    r->from_cache = false;
+    if (!r->document_metadata)
+        r->document_metadata = json_object();
+    else
+        json_object_clear(r->document_metadata);
+
+    /* 1. did:key:<multibase>, nothing more. */
+    size_t did_len = strnlen(did, CA_DID_TEXT_MAX + 1);
+    if (did_len > CA_DID_TEXT_MAX)
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: the DID is longer than %d bytes",
+                           CA_DID_TEXT_MAX);
+    const size_t plen = sizeof DID_KEY_PREFIX - 1;
+    if (did_len < plen || memcmp(did, DID_KEY_PREFIX, plen) != 0)
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: not a did:key DID");
+    const char *mb = did + plen;
+    size_t mb_len = did_len - plen;
+    if (mb_len == 0)
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: the multibase value is empty");
+    size_t bad_at = strcspn(mb, "#?/:");
+    if (bad_at < mb_len) {
+        if (mb[bad_at] == ':')
+            return ca_did_fail(r, CA_DID_INVALID_DID,
+                               "invalidDid: only the version-1 form did:key:<multibase> is "
+                               "supported");
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "invalidDid: a DID URL (with '%c') is not a DID", mb[bad_at]);
+    }
+
+    /* 2. multibase, base58btc, varint codec. */
+    uint8_t raw[MAX_DECODED];
+    size_t raw_len = sizeof raw;
+    ca_errbuf eb;
+    eb.msg[0] = '\0';
+    ca_err err = ca_multibase_decode(raw, &raw_len, mb, mb_len, &eb);
+    if (err == CA_ERR_TOO_LARGE)
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "invalidDid: the multibase value is too long for a did:key key");
+    if (err)
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: %s", eb.msg);
+    uint64_t codec;
+    size_t used;
+    if (ca_varint_decode(&codec, &used, raw, raw_len, &eb))
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: multicodec %s", eb.msg);
+
+    /* 3. key type, length, point. */
+    const key_type_info *kt = key_type_by_codec(codec);
+    if (!kt) {
+        const char *name = unsupported_codec_name(codec);
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "unsupportedPublicKeyType: multicodec 0x%llx%s%s%s is not a supported "
+                           "key type",
+                           (unsigned long long)codec, name ? " (" : "", name ? name : "",
+                           name ? ")" : "");
+    }
+    const uint8_t *pub = raw + used;
+    size_t pub_len = raw_len - used;
+    if (pub_len != kt->len)
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "invalidPublicKeyLength: %s public key is %zu bytes, expected %zu",
+                           kt->name, pub_len, kt->len);
+    pthread_once(&curves_once, curves_init);
+    if (!curves_ok)
+        return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "could not set up the curves");
+    bool derive = kt->type == CA_KEYTYPE_ED25519 && opts->enable_encryption_key_derivation;
+    uint8_t xy[2 * MAX_COORD], u[32];
+    int ok = key_check(kt, pub, xy, derive ? u : NULL);
+    if (ok < 0)
+        return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "%s key check failed", kt->name);
+    if (ok == 0)
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "invalidPublicKey: the key bytes are not a valid %s public key%s",
+                           kt->name,
+                           derive ? " (or have no X25519 image: the identity point)" : "");
+
+    /* 4-6. the document. */
+    char vm_id[CA_DID_TEXT_MAX + 2];
+    memcpy(vm_id, did, did_len);
+    vm_id[did_len] = '#';
+    memcpy(vm_id + did_len + 1, mb, mb_len);
+    size_t vm_id_len = did_len + 1 + mb_len;
+
+    char ka_id[CA_DID_TEXT_MAX + 128];
+    size_t ka_id_len = 0;
+    char ka_mb[128];
+    if (derive) {
+        if (multikey_encode(ka_mb, sizeof ka_mb, CA_KEYTYPE_X25519, u, 32, NULL))
+            return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "cannot encode the X25519 key");
+        size_t n = strlen(ka_mb);
+        memcpy(ka_id, did, did_len);
+        ka_id[did_len] = '#';
+        memcpy(ka_id + did_len + 1, ka_mb, n);
+        ka_id_len = did_len + 1 + n;
+    }
+
+    json_t *doc = json_object();
+    json_t *ctx = json_array();
+    json_t *vms = json_array();
+    int bad = !doc || !ctx || !vms;
+    if (!bad) {
+        bad |= json_array_append_new(ctx, json_string_nocheck(DID_V1_CONTEXT));
+        bad |= json_array_append_new(ctx, json_string_nocheck(
+            opts->format == CA_DID_FORMAT_JSON_WEB_KEY ? JWK_CONTEXT : MULTIKEY_CONTEXT));
+        bad |= json_object_set_nocheck(doc, "@context", ctx);
+        bad |= json_object_set_new_nocheck(doc, "id", jstr(did, did_len));
+        bad |= json_array_append_new(vms, vm_object(did, did_len, vm_id, vm_id_len, mb, mb_len,
+                                                    kt, pub, xy, opts->format));
+        if (derive)
+            bad |= json_array_append_new(
+                vms, vm_object(did, did_len, ka_id, ka_id_len, ka_mb, strlen(ka_mb),
+                               &key_types[1], u, NULL, opts->format));
+        bad |= json_object_set_nocheck(doc, "verificationMethod", vms);
+        if (kt->can_sign) {
+            static const char *const rels[] = {"authentication", "assertionMethod",
+                                               "capabilityInvocation", "capabilityDelegation"};
+            for (size_t i = 0; i < 4; i++)
+                bad |= json_object_set_new_nocheck(doc, rels[i], one_ref(vm_id, vm_id_len));
+            if (derive)
+                bad |= json_object_set_new_nocheck(doc, "keyAgreement",
+                                                   one_ref(ka_id, ka_id_len));
+        } else {
+            bad |= json_object_set_new_nocheck(doc, "keyAgreement", one_ref(vm_id, vm_id_len));
+        }
+    }
+    json_decref(ctx);
+    json_decref(vms);
+    if (bad) {
+        json_decref(doc);
+        return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "out of memory building the document");
+    }
+    r->document = doc;
+    snprintf(r->content_type, sizeof r->content_type, "application/did+ld+json");
+    return CA_DID_OK;
+}
