@@ -625,6 +625,24 @@ static const ca_cli_verb verbs[] = {
      "finish, the log is flushed, exit 0. Exit 2 when it cannot start (bad config, address\n"
      "in use, data dir locked or not initialised).\n",
      ca_cli_serve},
+    {"resolve", "resolve a DID (did:key, did:web) to its DID document",
+     "usage: credanchor resolve [--json] [--format JsonWebKey|Multikey] [--no-cache]\n"
+     "                          [--config FILE] [--data-dir DIR] DID\n"
+     "Resolves DID as GET /1.0/identifiers/{did} does (SPEC §4) and prints its DID document,\n"
+     "indented, or with --json the W3C DID Resolution result {\"didDocument\",\n"
+     "\"didResolutionMetadata\",\"didDocumentMetadata\"} on one line (also on failure).\n"
+     "  did:key  Ed25519, X25519, secp256k1, P-256, P-384; no data dir needed.\n"
+     "  did:web  fetched over HTTPS with the did.* guards (did.web_allow_hosts,\n"
+     "           did.web_ca_file, did.web_timeout) and cached in the data dir, when there\n"
+     "           is one, for up to did.cache_ttl; --no-cache fetches anew. The node's own\n"
+     "           did:web (of node.public_url) is built from the data dir's keys, never\n"
+     "           fetched. Works while the node serves.\n"
+     "  --format JsonWebKey|Multikey  the did:key verification method format (default\n"
+     "                                Multikey)\n"
+     "Exit 0: resolved. 1: not found, deactivated or an invalid DID document.\n"
+     "2: bad usage, an invalid DID or option, or an unsupported method; one line\n"
+     "\"credanchor resolve: <CODE>: <detail>\" on stderr.\n",
+     ca_cli_resolve},
 };
 
 const ca_cli_verb *ca_cli_find(const char *name)

@@ -67,5 +67,6 @@ int ca_cli_verify_proof(int argc, char **argv);
 int ca_cli_serve(int argc, char **argv);
 int ca_cli_token(int argc, char **argv);
 int ca_cli_audit(int argc, char **argv);
+int ca_cli_resolve(int argc, char **argv);
 
 #endif

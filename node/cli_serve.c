@@ -9,6 +9,7 @@
 
 #include "credanchor/http.h"
 #include "credanchor/node.h"
+#include "credanchor/resolver.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -58,9 +59,19 @@ int ca_cli_serve(int argc, char **argv)
     ca_errbuf eb = {{0}};
     ca_node *node = NULL;
     ca_http_server *srv = NULL;
-    ca_err err = ca_node_open(&node, &cfg, CA_NODE_WRITE | CA_NODE_ISSUER_KEY, &eb);
+    ca_resolver *resolver = NULL;
+    ca_err err = ca_node_open(&node, &cfg,
+                              CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS, &eb);
     if (!err)
         err = ca_http_create(&srv, node, &eb);
+    /* DID resolution and the own did:web document (node/routes_did.c); the resolver caches
+     * did:web documents in the store this process writes. */
+    if (!err) {
+        ca_resolver_options ro = {.cfg = &node->cfg, .node = node, .cache_writes = true};
+        err = ca_resolver_create(&resolver, &ro, &eb);
+    }
+    if (!err)
+        err = ca_did_routes_register(srv, resolver, &eb);
     /* Routes of later subsystems register here, before the server starts:
      *     err = ca_http_add_routes(srv, anchor_routes, n, anchor_state, &eb);        */
     char url[400];
@@ -69,6 +80,7 @@ int ca_cli_serve(int argc, char **argv)
     if (err) {
         rc = ca_cli_error("serve", err, &eb);
         ca_http_destroy(srv);
+        ca_resolver_free(resolver);
         if (node)
             ca_node_close(node);
         close(sfd);
@@ -100,6 +112,7 @@ int ca_cli_serve(int argc, char **argv)
             si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
     ca_http_stop(srv, SHUTDOWN_GRACE_MS);
     ca_http_destroy(srv);
+    ca_resolver_free(resolver);
     ca_node_close(node);
     close(sfd);
     fputs("credanchor serve: stopped\n", stderr);

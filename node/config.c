@@ -124,6 +124,8 @@ static const cfg_entry entries[] = {
       "total seconds per did:web fetch"),
     U("did", "cache_ttl", CFG_DURATION, did_cache_ttl, "3600", 0, 30 * DAY,
       "seconds a resolved DID document is cached; 0 = no cache"),
+    S("did", "issuer_method", did_issuer_method, "web",
+      "the issuer DID: web (did:web of node.public_url) or key (did:key of the issuer key)"),
     /* [credentials] */
     B("credentials", "suspension", credentials_suspension, "false",
       "add a suspension status entry to each new credential"),
@@ -715,6 +717,10 @@ ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
             p += n + 1;
         }
     }
+
+    /* 10a. did.issuer_method: web or key. */
+    if (strcmp(cfg->did_issuer_method, "web") != 0 && strcmp(cfg->did_issuer_method, "key") != 0)
+        return invalid(eb, "did.issuer_method", cfg->did_issuer_method, "must be web or key");
 
     /* 10. credentials.issue_prefix: 1-16 letters, digits or '_' (issue numbers split on '-'). */
     {

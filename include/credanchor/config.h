@@ -49,6 +49,7 @@ typedef struct ca_config {
     char did_web_ca_file[CA_CONFIG_STR_MAX];
     uint64_t did_web_timeout;                 /* seconds, total per fetch, default 10 */
     uint64_t did_cache_ttl;                   /* seconds, default 3600 */
+    char did_issuer_method[CA_CONFIG_STR_MAX]; /* "web" (default) or "key" */
     /* [credentials] */
     bool credentials_suspension;              /* default false */
     char credentials_issue_prefix[CA_CONFIG_STR_MAX]; /* default CRED */
