@@ -93,82 +93,147 @@ static const char *unsupported_codec_name(uint64_t codec)
 
 static pthread_once_t curves_once = PTHREAD_ONCE_INIT;
 static EC_GROUP *group_p256, *group_p384;
-static BIGNUM *bn_p25519, *bn_d25519; /* 2^255 - 19, and Ed25519's d */
+/* Ed25519 field constants: p = 2^255 - 19, d, the decoding exponent (p - 5) / 8, a Montgomery
+ * context for p, and d and 1 in Montgomery form. All read-only once built, so shared between
+ * threads (the BN Montgomery functions only read the BN_MONT_CTX). */
+static BIGNUM *bn_p25519, *bn_d25519, *bn_e25519, *bn_d25519_m, *bn_one_m;
+static BN_MONT_CTX *mont_p25519;
 static bool curves_ok;
+
+/* One BN_CTX per thread, freed by the key's destructor when the thread exits. */
+static pthread_key_t bnctx_key;
+static bool bnctx_key_ok;
+static _Thread_local BN_CTX *tl_bnctx;
+
+static void bnctx_destroy(void *ctx)
+{
+    BN_CTX_free(ctx);
+}
 
 static void curves_init(void)
 {
+    BN_CTX *ctx = BN_CTX_new();
     group_p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
     group_p384 = EC_GROUP_new_by_curve_name(NID_secp384r1);
     bn_p25519 = BN_new();
     bn_d25519 = BN_new();
+    bn_e25519 = BN_new();
+    bn_d25519_m = BN_new();
+    bn_one_m = BN_new();
+    mont_p25519 = BN_MONT_CTX_new();
+    bnctx_key_ok = pthread_key_create(&bnctx_key, bnctx_destroy) == 0;
     /* d = -121665 / 121666 mod p (RFC 8032 §5.1). */
-    curves_ok = group_p256 && group_p384 && bn_p25519 && bn_d25519 &&
+    curves_ok = ctx && group_p256 && group_p384 && bn_p25519 && bn_d25519 && bn_e25519 &&
+                bn_d25519_m && bn_one_m && mont_p25519 && bnctx_key_ok &&
                 BN_hex2bn(&bn_p25519,
                           "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed") &&
                 BN_hex2bn(&bn_d25519,
-                          "52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3");
+                          "52036cee2b6ffe738cc740797779e89800700a4d4141d8ab75eb4dca135978a3") &&
+                BN_copy(bn_e25519, bn_p25519) && BN_sub_word(bn_e25519, 5) &&
+                BN_rshift(bn_e25519, bn_e25519, 3) &&
+                BN_MONT_CTX_set(mont_p25519, bn_p25519, ctx) &&
+                BN_to_montgomery(bn_d25519_m, bn_d25519, mont_p25519, ctx) &&
+                BN_to_montgomery(bn_one_m, BN_value_one(), mont_p25519, ctx);
+    BN_CTX_free(ctx);
+}
+
+/* This thread's BN_CTX, created on first use; NULL when out of memory. */
+static BN_CTX *thread_bnctx(void)
+{
+    if (tl_bnctx)
+        return tl_bnctx;
+    BN_CTX *ctx = BN_CTX_new();
+    if (!ctx)
+        return NULL;
+    if (pthread_setspecific(bnctx_key, ctx) != 0) {
+        BN_CTX_free(ctx);
+        return NULL;
+    }
+    tl_bnctx = ctx;
+    return ctx;
 }
 
 /* ---- key checks ---- */
 
-/* RFC 8032 §5.1.3 decoding: y < p, and x^2 = (y^2 - 1) / (d y^2 + 1) has a root, and x = 0
- * only with the sign bit clear. When u_out is not NULL, also writes the X25519 u-coordinate
- * (RFC 7748 §4.1) little-endian, failing for y = 1 (the identity, which has no image).
- * Returns 1 valid, 0 invalid, -1 on an OpenSSL failure. */
+/* RFC 8032 §5.1.3 decoding: y < p, and x^2 = u / v = (y^2 - 1) / (d y^2 + 1) has a root, and
+ * x = 0 only with the sign bit clear. As in the RFC, one exponentiation decides it: with
+ * w = u v^3 (u v^7)^((p-5)/8), a root exists iff v w^2 = u or v w^2 = -u. When u_out is not
+ * NULL, also writes the X25519 u-coordinate (RFC 7748 §4.1) little-endian, failing for y = 1
+ * (the identity, which has no image). Returns 1 valid, 0 invalid, -1 on an OpenSSL failure. */
 static int ed25519_check(const uint8_t pub[32], uint8_t u_out[32])
 {
     uint8_t le[32];
     memcpy(le, pub, 32);
     int sign = le[31] >> 7;
     le[31] &= 0x7f;
-    int ok = -1;
-    BN_CTX *ctx = BN_CTX_new();
+    BN_CTX *ctx = thread_bnctx();
     if (!ctx)
         return -1;
+    const BIGNUM *p = bn_p25519;
+    int ok = -1;
     BN_CTX_start(ctx);
     BIGNUM *y = BN_CTX_get(ctx), *y2 = BN_CTX_get(ctx), *u = BN_CTX_get(ctx),
-           *v = BN_CTX_get(ctx), *x2 = BN_CTX_get(ctx), *t = BN_CTX_get(ctx);
+           *v = BN_CTX_get(ctx), *w = BN_CTX_get(ctx), *t = BN_CTX_get(ctx);
     if (!t || !BN_lebin2bn(le, 32, y))
         goto out;
-    if (BN_cmp(y, bn_p25519) >= 0) {
+    if (BN_cmp(y, p) >= 0) {
         ok = 0;
         goto out;
     }
-    if (!BN_mod_sqr(y2, y, bn_p25519, ctx) || !BN_sub(u, y2, BN_value_one()) ||
-        !BN_mod_mul(v, bn_d25519, y2, bn_p25519, ctx) || !BN_add_word(v, 1) ||
-        !BN_mod_inverse(t, v, bn_p25519, ctx) || !BN_mod_mul(x2, u, t, bn_p25519, ctx))
+    /* In Montgomery form (suffix m; every value below p): u = y^2 - 1, v = d y^2 + 1. The
+     * form is a bijection of [0, p) compatible with + and -, so the comparisons hold in it. */
+    BN_MONT_CTX *mont = mont_p25519;
+    if (!BN_to_montgomery(y2, y, mont, ctx) || !BN_mod_mul_montgomery(y2, y2, y2, mont, ctx) ||
+        !BN_mod_sub_quick(u, y2, bn_one_m, p) ||
+        !BN_mod_mul_montgomery(v, bn_d25519_m, y2, mont, ctx) ||
+        !BN_mod_add_quick(v, v, bn_one_m, p))
         goto out;
-    if (BN_is_zero(x2)) {
+    if (BN_is_zero(u)) {
+        /* x = 0 (y = +-1): valid iff the sign bit is clear. */
         if (sign) {
             ok = 0;
             goto out;
         }
     } else {
-        /* BN_mod_sqrt fails, leaving BN_R_NOT_A_SQUARE on the error queue, when x2 is not a
-         * quadratic residue: then no point has this y. */
-        if (!BN_mod_sqrt(t, x2, bn_p25519, ctx)) {
-            ERR_clear_error();
-            ok = 0;
+        /* t = v^3, w = u v^7, w = w^((p-5)/8) (the exponentiation takes and gives plain form),
+         * w = u v^3 w. */
+        if (!BN_mod_mul_montgomery(t, v, v, mont, ctx) ||
+            !BN_mod_mul_montgomery(t, t, v, mont, ctx) ||
+            !BN_mod_mul_montgomery(w, t, t, mont, ctx) ||
+            !BN_mod_mul_montgomery(w, w, v, mont, ctx) ||
+            !BN_mod_mul_montgomery(w, w, u, mont, ctx) || !BN_from_montgomery(w, w, mont, ctx) ||
+            !BN_mod_exp_mont(w, w, bn_e25519, p, ctx, mont) ||
+            !BN_to_montgomery(w, w, mont, ctx) || !BN_mod_mul_montgomery(w, w, t, mont, ctx) ||
+            !BN_mod_mul_montgomery(w, w, u, mont, ctx))
             goto out;
+        /* t = v w^2; a root exists iff t = u or t = -u = p - u. */
+        if (!BN_mod_mul_montgomery(t, w, w, mont, ctx) ||
+            !BN_mod_mul_montgomery(t, t, v, mont, ctx))
+            goto out;
+        if (BN_cmp(t, u) != 0) {
+            if (!BN_add(t, t, u))
+                goto out;
+            if (BN_cmp(t, p) != 0) {
+                ok = 0;
+                goto out;
+            }
         }
     }
     if (u_out) {
         /* u = (1 + y) / (1 - y) */
-        if (!BN_mod_sub(t, BN_value_one(), y, bn_p25519, ctx))
+        if (!BN_mod_sub(t, BN_value_one(), y, p, ctx))
             goto out;
         if (BN_is_zero(t)) {
             ok = 0;
             goto out;
         }
-        if (!BN_mod_inverse(t, t, bn_p25519, ctx) || !BN_copy(u, y) || !BN_add_word(u, 1) ||
-            !BN_mod_mul(u, u, t, bn_p25519, ctx) || BN_bn2lebinpad(u, u_out, 32) != 32)
+        if (!BN_mod_inverse(t, t, p, ctx) || !BN_copy(u, y) || !BN_add_word(u, 1) ||
+            !BN_mod_mul(u, u, t, p, ctx) || BN_bn2lebinpad(u, u_out, 32) != 32)
             goto out;
     }
     ok = 1;
 out:
     BN_CTX_end(ctx);
-    BN_CTX_free(ctx);
     return ok;
 }
 
@@ -179,6 +244,7 @@ static int ec_decompress(const key_type_info *kt, const uint8_t *pub, uint8_t *x
     if (pub[0] != 0x02 && pub[0] != 0x03)
         return 0;
     if (kt->type == CA_KEYTYPE_SECP256K1) {
+        /* The static context is enough for parsing and serialising: no per-call context. */
         secp256k1_pubkey pk;
         if (!secp256k1_ec_pubkey_parse(secp256k1_context_static, &pk, pub, kt->len))
             return 0;
@@ -192,15 +258,18 @@ static int ec_decompress(const key_type_info *kt, const uint8_t *pub, uint8_t *x
         return 1;
     }
     const EC_GROUP *g = kt->type == CA_KEYTYPE_P256 ? group_p256 : group_p384;
+    BN_CTX *ctx = thread_bnctx();
+    if (!ctx)
+        return -1;
     EC_POINT *pt = EC_POINT_new(g);
     if (!pt)
         return -1;
     int ok = 0;
     /* oct2point checks that x is below the field prime and that x^3 + ax + b is a square. */
-    if (EC_POINT_oct2point(g, pt, pub, kt->len, NULL) == 1) {
+    if (EC_POINT_oct2point(g, pt, pub, kt->len, ctx) == 1) {
         uint8_t full[1 + 2 * MAX_COORD];
         size_t want = 1 + 2 * kt->coord;
-        ok = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, full, want, NULL) == want
+        ok = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, full, want, ctx) == want
                  ? 1 : -1;
         if (ok == 1)
             memcpy(xy, full + 1, 2 * kt->coord);
