@@ -49,6 +49,13 @@ void ca_did_result_clear(ca_did_result *r)
     ca_did_result_init(r);
 }
 
+void ca_did_result_free(ca_did_result *r)
+{
+    json_decref(r->document);
+    json_decref(r->document_metadata);
+    r->document = r->document_metadata = NULL;
+}
+
 ca_did_error ca_did_fail(ca_did_result *r, ca_did_error e, const char *fmt, ...)
 {
     va_list ap;

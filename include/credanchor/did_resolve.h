@@ -64,7 +64,11 @@ typedef struct ca_did_result {
 } ca_did_result;
 
 void ca_did_result_init(ca_did_result *r);
-void ca_did_result_clear(ca_did_result *r); /* decrefs and re-inits */
+/* Empties a result for reuse: decrefs, then re-inits (so it holds a fresh empty
+ * document_metadata that ca_did_result_free must release). */
+void ca_did_result_clear(ca_did_result *r);
+/* Releases everything a result holds; the result is not usable afterwards. */
+void ca_did_result_free(ca_did_result *r);
 /* Sets error and a printf-style detail; returns the error. */
 ca_did_error ca_did_fail(ca_did_result *r, ca_did_error e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
