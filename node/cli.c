@@ -530,7 +530,7 @@ static int cmd_prove(int argc, char **argv)
         return rc;
     ca_errbuf eb = {{0}};
     char *json;
-    ca_err err = ca_proof_build(&json, node->log, &digest, size, &eb);
+    ca_err err = ca_proof_build_anchored(&json, node->log, node->store, &digest, size, &eb);
     if (!err) {
         puts(json);
         free(json);
@@ -577,13 +577,23 @@ static const ca_cli_verb verbs[] = {
      "Prints the SPEC §3 inclusion proof JSON of DIGEST against the latest checkpoint, or\n"
      "against tree size N. The output is what verify-proof checks.\n",
      cmd_prove},
-    {"verify-proof", "check an inclusion proof offline",
+    {"verify-proof", "check an inclusion proof offline, and its anchor on chain with --rpc",
      "usage: credanchor verify-proof [--key VKEY | --node URL] [--config FILE]\n"
-     "                               [--data-dir DIR] [--json] FILE|-\n"
+     "                               [--data-dir DIR] [--json]\n"
+     "                               [--rpc URL [--anchor-address ADDR | --did DID]\n"
+     "                                [--confirmations N]] FILE|-\n"
      "Checks a proof (SPEC §3 JSON) offline: the inclusion path leads to rootHash, and the\n"
      "checkpoint is signed by the log key and names the same size and root. The key is VKEY,\n"
      "or fetched from URL/v1/log/key, or read from the local data dir.\n"
-     "Exit 0: valid. 1: a check failed. 2: bad usage or a malformed proof.\n",
+     "With --rpc URL (EVM JSON-RPC) also the proof's anchor transaction on chain: it exists,\n"
+     "is EIP-1559 on the proof's chain id, was sent by the issuer's anchor account, carries\n"
+     "the calldata for the proof's size and root, succeeded in the canonical block the anchor\n"
+     "names, and is at least N blocks deep (--confirmations, default 1). The anchor account\n"
+     "is ADDR, or the blockchainAccountId for the chain in the DID document of DID (did:web\n"
+     "is fetched with its guards; did.web_* from --config) or of URL/.well-known/did.json;\n"
+     "never the proof's own \"from\". A proof with \"anchor\": null fails (not yet anchored).\n"
+     "Exit 0: valid. 1: a check failed. 2: bad usage, a malformed proof, or an unreachable\n"
+     "endpoint.\n",
      ca_cli_verify_proof},
     {"token", "create, list or revoke API tokens",
      "usage: credanchor token create --role ROLE [--expires DURATION] [--name TEXT]\n"
@@ -643,6 +653,16 @@ static const ca_cli_verb verbs[] = {
      "2: bad usage, an invalid DID or option, or an unsupported method; one line\n"
      "\"credanchor resolve: <CODE>: <detail>\" on stderr.\n",
      ca_cli_resolve},
+    {"anchor", "anchor the latest checkpoint on the EVM chain now",
+     "usage: credanchor anchor [--config FILE] [--data-dir DIR] [--timeout SECONDS] [--json]\n"
+     "Anchors the latest checkpoint now (SPEC §2) when no node serves this data dir: signs and\n"
+     "broadcasts the anchor transaction (or resumes the one in progress), waits up to\n"
+     "--timeout seconds (default 120) for it to be final (anchor.confirmations deep) and\n"
+     "prints the anchor record. While a node serves the data dir, ask it instead:\n"
+     "POST /v1/anchors with an admin token.\n"
+     "Exit 0: final. 1: not final before the timeout (the node resumes it later).\n"
+     "2: anchoring disabled, the data dir is busy, or another error.\n",
+     ca_cli_anchor},
 };
 
 const ca_cli_verb *ca_cli_find(const char *name)

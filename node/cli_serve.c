@@ -7,6 +7,7 @@
  * happens in a signal handler. */
 #include "node/cli.h"
 
+#include "credanchor/anchor.h"
 #include "credanchor/http.h"
 #include "credanchor/node.h"
 #include "credanchor/resolver.h"
@@ -60,6 +61,7 @@ int ca_cli_serve(int argc, char **argv)
     ca_node *node = NULL;
     ca_http_server *srv = NULL;
     ca_resolver *resolver = NULL;
+    ca_anchor_engine *anchor = NULL;
     ca_err err = ca_node_open(&node, &cfg,
                               CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS, &eb);
     if (!err)
@@ -72,14 +74,24 @@ int ca_cli_serve(int argc, char **argv)
     }
     if (!err)
         err = ca_did_routes_register(srv, resolver, &eb);
-    /* Routes of later subsystems register here, before the server starts:
-     *     err = ca_http_add_routes(srv, anchor_routes, n, anchor_state, &eb);        */
+    /* The anchoring engine (anchor/engine.c) when anchor.rpc_url is set, and the anchor
+     * routes (node/routes_anchor.c), which read records without it. */
+    if (!err && node->cfg.anchor_rpc_url[0]) {
+        ca_anchor_engine_options ao = {.node = node};
+        err = ca_anchor_engine_create(&anchor, &ao, &eb);
+    }
+    if (!err)
+        err = ca_anchor_routes_register(srv, anchor, &eb);
+    if (!err && anchor)
+        err = ca_anchor_engine_start(anchor, &eb);
+    /* Routes of later subsystems register here, before the server starts. */
     char url[400];
     if (!err)
         err = ca_http_start(srv, url, sizeof url, &eb);
     if (err) {
         rc = ca_cli_error("serve", err, &eb);
         ca_http_destroy(srv);
+        ca_anchor_engine_free(anchor);
         ca_resolver_free(resolver);
         if (node)
             ca_node_close(node);
@@ -112,6 +124,7 @@ int ca_cli_serve(int argc, char **argv)
             si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
     ca_http_stop(srv, SHUTDOWN_GRACE_MS);
     ca_http_destroy(srv);
+    ca_anchor_engine_free(anchor);
     ca_resolver_free(resolver);
     ca_node_close(node);
     close(sfd);

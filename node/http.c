@@ -27,6 +27,7 @@
  */
 #include "credanchor/http.h"
 
+#include "credanchor/anchor.h"
 #include "credanchor/encoding.h"
 #include "credanchor/log.h"
 #include "credanchor/proof.h"
@@ -907,10 +908,22 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void h_health(ca_http_request *req, ca_http_response *resp)
 {
-    char buf[128];
-    int n = snprintf(buf, sizeof buf, "{\"status\":\"ok\",\"treeSize\":%llu,\"latestAnchor\":null}",
-                     (unsigned long long)ca_log_size(req->node->log));
-    ca_http_reply_text(resp, 200, "application/json", buf, (size_t)n);
+    /* latestAnchor: the newest anchor record (anchor/engine.c), null when none. */
+    ca_anchor_record *rec = malloc(sizeof *rec);
+    json_t *anchor = NULL;
+    if (rec && ca_anchor_latest(req->node->store, rec, NULL) == CA_OK)
+        anchor = ca_anchor_record_json(rec);
+    free(rec);
+    char *a = anchor ? json_dumps(anchor, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(anchor);
+    char *buf = NULL;
+    int n = asprintf(&buf, "{\"status\":\"ok\",\"treeSize\":%llu,\"latestAnchor\":%s}",
+                     (unsigned long long)ca_log_size(req->node->log), a ? a : "null");
+    free(a);
+    if (n < 0)
+        ca_http_problem(resp, 500, "out of memory");
+    else
+        ca_http_reply_owned(resp, 200, "application/json", buf, (size_t)n);
 }
 
 static void h_checkpoint(ca_http_request *req, ca_http_response *resp)
@@ -984,7 +997,7 @@ static void h_proof(ca_http_request *req, ca_http_response *resp)
         size = 0;
     }
     char *json;
-    err = ca_proof_build(&json, req->node->log, &digest, size, &eb);
+    err = ca_proof_build_anchored(&json, req->node->log, req->node->store, &digest, size, &eb);
     if (err == CA_ERR_NOT_FOUND)
         ca_http_problem(resp, 404, "the digest is not in the log");
     else if (err)

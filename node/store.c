@@ -23,6 +23,10 @@
  *   did_cache     key: a did:web DID (text)   value: u64 BE expiry (unix seconds) || the
  *                 document JSON. Written by the resolver (node/resolver.c); stale entries are
  *                 replaced on the next fetch.
+ *   anchors       key: u64 BE tree size       value: one anchor record as compact JSON: the
+ *                 SPEC §3 public fields plus nonce, fees, gas limit, the signed raw
+ *                 transaction and its hash, replaced hashes and times (layout: the top of
+ *                 anchor/engine.c). Written only by the anchoring engine; sizes only grow.
  *   tokens        key: 16-char hex token id   value: binary token record (SHA-256 of the
  *                                              token, role, times, name), see node/auth.c
  *   audit         key: u64 BE sequence (1..)  value: audit entry JSON, hash-chained; plus the
@@ -76,6 +80,7 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_AUDIT] = "audit",
     [CA_TABLE_TILES] = "tiles",
     [CA_TABLE_DID_CACHE] = "did_cache",
+    [CA_TABLE_ANCHORS] = "anchors",
 };
 
 #define STORE_MAX_CACHED_READERS 256
@@ -90,6 +95,7 @@ struct ca_store {
     bool read_only;
     int lock_fd;
     char dir[4096];
+    bool missing[CA_TABLE__COUNT]; /* read-only open of a store that lacks this table */
     pthread_mutex_t cache_lock;
     MDB_txn *cached[STORE_MAX_CACHED_READERS]; /* every thread's cached read transaction */
     size_t cached_count;
@@ -242,10 +248,17 @@ ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb
         rc = mdb_dbi_open(txn, table_names[t],
                           table_flags[t] | (opts->read_only ? 0 : MDB_CREATE), &s->dbi[t]);
         if (rc == MDB_NOTFOUND && opts->read_only) {
-            mdb_txn_abort(txn);
-            err = ca_fail(eb, CA_ERR_NOT_FOUND, "store: %s holds no credanchor data (run init)",
-                          opts->dir);
-            goto out;
+            /* A read-only open cannot create tables. Without `meta` this is not a node's
+             * store; any other table missing is one a newer version added and nothing has
+             * written yet, so it reads as empty. */
+            if (t == CA_TABLE_META) {
+                mdb_txn_abort(txn);
+                err = ca_fail(eb, CA_ERR_NOT_FOUND,
+                              "store: %s holds no credanchor data (run init)", opts->dir);
+                goto out;
+            }
+            s->missing[t] = true;
+            continue;
         }
         if (rc != 0) {
             mdb_txn_abort(txn);
@@ -439,6 +452,8 @@ static ca_err txn_result(int rc)
 ca_err ca_store_get(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
                     ca_store_val *val)
 {
+    if (t->store->missing[table])
+        return CA_ERR_NOT_FOUND;
     MDB_val k = {key_len, (void *)key}, v;
     int rc = mdb_get(t->txn, t->store->dbi[table], &k, &v);
     if (rc == 0) {
@@ -471,6 +486,8 @@ ca_err ca_store_del(ca_store_txn *t, ca_table table, const void *key, size_t key
 ca_err ca_store_scan(ca_store_txn *t, ca_table table, const void *start, size_t start_len,
                      ca_store_iter_fn fn, void *arg)
 {
+    if (t->store->missing[table])
+        return CA_OK;
     MDB_cursor *c;
     int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
     if (rc)
@@ -490,6 +507,8 @@ ca_err ca_store_scan(ca_store_txn *t, ca_table table, const void *start, size_t 
 ca_err ca_store_get_all(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
                         ca_store_iter_fn fn, void *arg)
 {
+    if (t->store->missing[table])
+        return CA_ERR_NOT_FOUND;
     MDB_cursor *c;
     int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
     if (rc)
@@ -511,6 +530,8 @@ ca_err ca_store_get_all(ca_store_txn *t, ca_table table, const void *key, size_t
 
 ca_err ca_store_last(ca_store_txn *t, ca_table table, ca_store_val *key, ca_store_val *val)
 {
+    if (t->store->missing[table])
+        return CA_ERR_NOT_FOUND;
     MDB_cursor *c;
     int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
     if (rc)

@@ -27,6 +27,14 @@ typedef struct ca_log ca_log;
 ca_err ca_proof_build(char **json, ca_log *log, const ca_hash *digest, uint64_t tree_size,
                       ca_errbuf *eb);
 
+/* The same with the SPEC §3 anchor embedded from the anchor records in store (NULL: anchor
+ * null): without tree_size (0), the proof is against the smallest confirmed or final anchor
+ * containing the leaf, or the latest checkpoint with anchor null when none does; with
+ * tree_size N, the anchor is the one of size N (confirmed or final) or null. */
+typedef struct ca_store ca_store;
+ca_err ca_proof_build_anchored(char **json, ca_log *log, ca_store *store, const ca_hash *digest,
+                               uint64_t tree_size, ca_errbuf *eb);
+
 /* What an offline check established. */
 typedef struct ca_proof_report {
     ca_hash digest;
