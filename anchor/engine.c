@@ -34,6 +34,14 @@
  *     anchor.confirmations -> final.
  * Failures (endpoint down, chain mismatch, no funds) leave the state as is and are retried on
  * the next pass; each distinct message is logged once until the engine makes progress.
+ *
+ * Start-up gate (SPEC §1: "at start-up and after restore it refuses to append until the log is
+ * consistent ... with the newest anchor on chain"): from start until check_against_chain()
+ * succeeds the log's appends are held. The check: the anchor account's mined transaction count
+ * must not exceed what the stored records account for (more means anchors this store does not
+ * know of: a restore from an older backup, or an account shared with something else), and the
+ * newest final record's root must be the log's root at that size. A failed check keeps
+ * appends held and says why; an unreachable endpoint keeps them held until it answers.
  */
 #include "credanchor/anchor.h"
 
@@ -419,6 +427,7 @@ struct ca_anchor_engine {
     pthread_cond_t cv;
     bool stop, wake, requested;
     uint64_t next_auto;  /* time of the next automatic anchor (anchor.interval > 0) */
+    bool chain_checked;  /* the start-up gate passed: the log agrees with the chain */
     char last_msg[512];  /* the last logged problem, so each is logged once */
 };
 
@@ -896,14 +905,118 @@ static ca_err do_confirmed(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf
 }
 
 /* One pass; loops while the state advances (at most through every state once). */
+/* What the stored records say about the chain: the most transactions the anchor account can
+ * have sent (one per signed nonce), and the newest final record. */
+typedef struct record_summary {
+    bool any_signed;
+    uint64_t max_nonce;
+    bool have_final;
+    uint64_t final_size;
+    ca_hash final_root;
+    ca_err err;
+} record_summary;
+
+static bool summary_fn(void *arg, const ca_store_val *k, const ca_store_val *v)
+{
+    (void)k;
+    record_summary *sum = arg;
+    ca_anchor_record *rec = malloc(sizeof *rec);
+    if (!rec || read_val(rec, v, NULL)) {
+        sum->err = rec ? CA_ERR_STORE : CA_ERR_NOMEM;
+        free(rec);
+        return false;
+    }
+    if (rec->has_raw && (!sum->any_signed || rec->nonce > sum->max_nonce)) {
+        sum->any_signed = true;
+        sum->max_nonce = rec->nonce;
+    }
+    if (rec->status == CA_ANCHOR_FINAL) { /* keys ascend: the last final one wins */
+        sum->have_final = true;
+        sum->final_size = rec->tree_size;
+        sum->final_root = rec->root;
+    }
+    free(rec);
+    return true;
+}
+
+/* The start-up gate (see the top of this file). CA_OK: consistent. CA_ERR_INCONSISTENT with
+ * the reason in eb: appends must stay held. Other errors: could not check yet. */
+static ca_err check_against_chain(ca_anchor_engine *e, ca_errbuf *eb)
+{
+    record_summary sum = {.err = CA_OK};
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(e->node->store, &t, false, eb);
+    if (err)
+        return err;
+    err = ca_store_scan(t, CA_TABLE_ANCHORS, NULL, 0, summary_fn, &sum);
+    ca_store_abort(t);
+    if (err || sum.err)
+        return ca_fail(eb, err ? err : sum.err, "cannot read the anchor records");
+    if (sum.have_final) {
+        ca_hash root;
+        if (ca_log_size(e->node->log) < sum.final_size)
+            return ca_fail(eb, CA_ERR_INCONSISTENT,
+                           "the log has %llu leaves but size %llu is anchored on chain",
+                           (unsigned long long)ca_log_size(e->node->log),
+                           (unsigned long long)sum.final_size);
+        if ((err = ca_log_root(e->node->log, &root, sum.final_size, eb)))
+            return err;
+        if (memcmp(root.b, sum.final_root.b, CA_HASH_SIZE) != 0)
+            return ca_fail(eb, CA_ERR_INCONSISTENT,
+                           "the log's root at anchored size %llu differs from the anchored root",
+                           (unsigned long long)sum.final_size);
+    }
+    if ((err = check_chain(e, eb)))
+        return err;
+    uint64_t sent;
+    if ((err = ca_rpc_nonce(&e->rpc, &sent, e->from, "latest", eb)))
+        return err;
+    uint64_t known = sum.any_signed ? sum.max_nonce + 1 : 0;
+    if (sent > known) {
+        char addr[43];
+        ca_eth_address_hex(addr, e->from);
+        return ca_fail(eb, CA_ERR_INCONSISTENT,
+                       "the anchor account %s has sent %llu transactions on chain but this "
+                       "store knows of %llu: it was restored from an older backup, or the "
+                       "account is used by something else; appends stay refused until an "
+                       "operator reconciles the store with the chain",
+                       addr, (unsigned long long)sent, (unsigned long long)known);
+    }
+    return CA_OK;
+}
+
+/* Runs the gate until it passes; holds or releases the log's appends accordingly. */
+static ca_err gate(ca_anchor_engine *e, ca_errbuf *eb)
+{
+    if (e->chain_checked)
+        return CA_OK;
+    ca_err err = check_against_chain(e, eb);
+    if (!err) {
+        e->chain_checked = true;
+        ca_log_release_appends(e->node->log);
+        info(e, "the log is consistent with its anchors on chain; appends allowed");
+        return CA_OK;
+    }
+    char reason[512];
+    snprintf(reason, sizeof reason, "%s%s",
+             err == CA_ERR_INCONSISTENT ? "" : "waiting to compare the log with its newest "
+                                               "anchor on chain: ",
+             ca_errmsg(eb, err));
+    ca_log_hold_appends(e->node->log, reason);
+    return err;
+}
+
 static ca_err step(ca_anchor_engine *e, ca_anchor_status *status_out, bool *active,
                    ca_errbuf *eb)
 {
+    *active = false;
+    ca_err err = gate(e, eb);
+    if (err)
+        return err; /* no new anchors either until the log agrees with the chain */
     ca_anchor_record *rec = malloc(sizeof *rec);
     if (!rec)
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    *active = false;
-    ca_err err = ca_anchor_latest(e->node->store, rec, eb);
+    err = ca_anchor_latest(e->node->store, rec, eb);
     bool have = !err;
     if (err && err != CA_ERR_NOT_FOUND)
         goto out;
@@ -1042,6 +1155,13 @@ ca_err ca_anchor_engine_create(ca_anchor_engine **out, const ca_anchor_engine_op
 ca_err ca_anchor_engine_start(ca_anchor_engine *e, ca_errbuf *eb)
 {
     CA_ASSERT(!e->started);
+    /* Appends wait for the start-up gate; try it now so a reachable chain opens them before
+     * the server takes requests. The thread retries when this cannot finish. */
+    ca_log_hold_appends(e->node->log, "comparing the log with its newest anchor on chain");
+    ca_errbuf gate_eb = {{0}};
+    ca_err gate_err = gate(e, &gate_eb);
+    if (gate_err)
+        note(e, "%s", ca_errmsg(&gate_eb, gate_err));
     e->stop = false;
     int rc = pthread_create(&e->thread, NULL, engine_main, e);
     if (rc)

@@ -188,7 +188,9 @@ struct ca_log {
     uint64_t index_batch;
     uint64_t index_flush_pages;
     bool read_only;
-    char blocked[1024]; /* non-empty: why appends are refused */
+    char blocked[1024]; /* non-empty: why appends are refused (decided at open, permanent) */
+    pthread_mutex_t hold_lock;
+    char hold[512];     /* non-empty: appends held until released (ca_log_hold_appends) */
 
     _Atomic uint64_t size; /* durable leaves; published after each commit */
     ca_hash *upper[64];    /* upper[L][k] = subtree (L, k) for L >= CACHE_LEVEL */
@@ -600,6 +602,7 @@ static void log_free(ca_log *log)
     digest_set_free(&log->tail);
     pthread_rwlock_destroy(&log->tail_lock);
     pthread_mutex_destroy(&log->latest_lock);
+    pthread_mutex_destroy(&log->hold_lock);
     pthread_mutex_destroy(&log->queue_lock);
     pthread_cond_destroy(&log->queue_cond);
     free(log);
@@ -620,6 +623,7 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
     log->queue_tail = &log->queue_head;
     pthread_rwlock_init(&log->tail_lock, NULL);
     pthread_mutex_init(&log->latest_lock, NULL);
+    pthread_mutex_init(&log->hold_lock, NULL);
     pthread_mutex_init(&log->queue_lock, NULL);
     pthread_cond_init(&log->queue_cond, NULL);
     ca_err err = digest_set_init(&log->tail, log->index_batch);
@@ -876,8 +880,14 @@ static void commit_requests(ca_log *log, append_request *requests)
     ca_err err;
     for (append_request *r = requests; r; r = r->next)
         b.digests += r->n;
+    char hold[sizeof log->hold];
+    pthread_mutex_lock(&log->hold_lock);
+    memcpy(hold, log->hold, sizeof hold);
+    pthread_mutex_unlock(&log->hold_lock);
     if (log->blocked[0]) {
         err = ca_fail(&eb, CA_ERR_INCONSISTENT, "log: appends refused: %s", log->blocked);
+    } else if (hold[0]) {
+        err = ca_fail(&eb, CA_ERR_INCONSISTENT, "log: appends held: %s", hold);
     } else if ((err = digest_set_init(&b.fresh, b.digests)) != CA_OK) {
         ca_fail(&eb, err, "log: out of memory");
     } else {
@@ -1042,7 +1052,24 @@ void ca_log_close(ca_log *log)
 
 const char *ca_log_append_blocked(const ca_log *log)
 {
-    return log->blocked[0] ? log->blocked : NULL;
+    if (log->blocked[0])
+        return log->blocked;
+    /* The hold text only changes under hold_lock; a racing reader sees one or the other. */
+    return log->hold[0] ? log->hold : NULL;
+}
+
+void ca_log_hold_appends(ca_log *log, const char *reason)
+{
+    pthread_mutex_lock(&log->hold_lock);
+    snprintf(log->hold, sizeof log->hold, "%s", reason && reason[0] ? reason : "held");
+    pthread_mutex_unlock(&log->hold_lock);
+}
+
+void ca_log_release_appends(ca_log *log)
+{
+    pthread_mutex_lock(&log->hold_lock);
+    log->hold[0] = '\0';
+    pthread_mutex_unlock(&log->hold_lock);
 }
 
 uint64_t ca_log_size(const ca_log *log)

@@ -59,6 +59,12 @@ ca_err ca_log_flush_index(ca_log *log, ca_errbuf *eb);
 /* NULL when appends are allowed, otherwise the reason they are refused. */
 const char *ca_log_append_blocked(const ca_log *log);
 
+/* Holds appends (they fail with CA_ERR_INCONSISTENT and the reason) until released: the
+ * anchoring engine holds them from start-up until the log is known to be consistent with the
+ * newest anchor on chain (SPEC §1). Thread-safe; reason is copied. */
+void ca_log_hold_appends(ca_log *log, const char *reason);
+void ca_log_release_appends(ca_log *log);
+
 /* The number of durable leaves. */
 uint64_t ca_log_size(const ca_log *log);
 /* The origin fixed at init (SPEC §1), e.g. "issuer.example.org/credanchor". */
