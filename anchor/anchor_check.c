@@ -79,7 +79,7 @@ static const char *const RECORD_FIELDS[] = {"chain", "txHash", "blockNumber", "b
                                              "from", "to", "status", "treeSize", "rootHash",
                                              "previous"};
 
-ca_err ca_anchor_record_parse(ca_anchor_record *rec, const json_t *o, ca_errbuf *eb)
+ca_err ca_anchor_claim_parse(ca_anchor_claim *rec, const json_t *o, ca_errbuf *eb)
 {
     memset(rec, 0, sizeof *rec);
     if (!json_is_object(o))
@@ -248,7 +248,7 @@ static void addr_text(char out[43], const uint8_t a[CA_ETH_ADDRESS_SIZE])
 }
 
 /* Step 3: the transaction itself. */
-static ca_err check_tx(const ca_anchor_record *rec, const uint8_t expected_from[20],
+static ca_err check_tx(const ca_anchor_claim *rec, const uint8_t expected_from[20],
                        ca_rpc *rpc, ca_errbuf *eb)
 {
     char hash_hex[67] = "0x";
@@ -426,8 +426,8 @@ ca_err ca_anchor_check(ca_anchor_report *rep, const json_t *record, uint64_t pro
                        uint64_t min_confirmations, ca_rpc *rpc, ca_errbuf *eb)
 {
     memset(rep, 0, sizeof *rep);
-    ca_anchor_record *rec = &rep->record;
-    ca_err err = ca_anchor_record_parse(rec, record, eb);
+    ca_anchor_claim *rec = &rep->record;
+    ca_err err = ca_anchor_claim_parse(rec, record, eb);
     if (err)
         return err;
     char want[43], claimed[43];

@@ -663,6 +663,27 @@ static const ca_cli_verb verbs[] = {
      "Exit 0: final. 1: not final before the timeout (the node resumes it later).\n"
      "2: anchoring disabled, the data dir is busy, or another error.\n",
      ca_cli_anchor},
+    {"check", "audit the data dir: log root, checkpoints, anchors, audit chain",
+     "usage: credanchor check [--config FILE] [--data-dir DIR] [--json]\n"
+     "                        [--rpc URL [--anchor-address ADDR] [--confirmations N]]\n"
+     "Checks the data dir read-only (works while the node serves):\n"
+     "  checkpoint    the latest checkpoint verifies under the log key;\n"
+     "  root          the root recomputed from every leaf equals the checkpoint's, whose\n"
+     "                size is the log's;\n"
+     "  anchor N      each anchor record's rootHash is the log's root at its treeSize, its\n"
+     "                stored checkpoint verifies, and its previous is the preceding anchor\n"
+     "                with a consistency proof that verifies (the anchors only grew);\n"
+     "  status lists  skipped: there are none yet;\n"
+     "  audit         the audit log's hash chain is intact.\n"
+     "With --rpc URL (EVM JSON-RPC) also every final anchor on chain: its transaction exists,\n"
+     "was sent by the node's anchor account (or ADDR), carries the calldata for its size and\n"
+     "root, and sits in the canonical block the record names, at least N blocks deep\n"
+     "(--confirmations, default 1). A final anchor whose transaction is gone (a reorg) fails.\n"
+     "Prints one line per check (result, name, detail), or with --json\n"
+     "{\"ok\":BOOL,\"checks\":[{\"name\",\"result\",\"detail\"}]} (result: ok, fail, skip, error).\n"
+     "Exit 0: all checks pass. 1: a check failed. 2: bad usage, unreadable data, or an\n"
+     "unreachable endpoint.\n",
+     ca_cli_check},
 };
 
 const ca_cli_verb *ca_cli_find(const char *name)

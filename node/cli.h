@@ -69,5 +69,6 @@ int ca_cli_token(int argc, char **argv);
 int ca_cli_audit(int argc, char **argv);
 int ca_cli_resolve(int argc, char **argv);
 int ca_cli_anchor(int argc, char **argv);
+int ca_cli_check(int argc, char **argv);
 
 #endif

@@ -204,7 +204,7 @@ static int check_on_chain(ca_anchor_report *rep, anchor_source *src, const ca_cl
     json_t *proof = json_loadb(proof_text, proof_len, JSON_REJECT_DUPLICATES, NULL);
     const json_t *anchor = json_object_get(proof, "anchor");
     int rc = CA_EXIT_OK;
-    ca_anchor_record rec;
+    ca_anchor_claim rec;
     ca_err err;
     if (!pr->has_anchor || !json_is_object(anchor)) {
         fprintf(stderr, "credanchor verify-proof: the proof carries no anchor (not yet "
@@ -212,7 +212,7 @@ static int check_on_chain(ca_anchor_report *rep, anchor_source *src, const ca_cl
         rc = CA_EXIT_CHECK_FAILED;
         goto out;
     }
-    if ((err = ca_anchor_record_parse(&rec, anchor, &eb))) {
+    if ((err = ca_anchor_claim_parse(&rec, anchor, &eb))) {
         rc = ca_cli_error("verify-proof", err, &eb);
         goto out;
     }
@@ -245,7 +245,7 @@ static void hex0x(char *out, const uint8_t *b, size_t n)
 static void print_anchor(const ca_anchor_report *rep, const anchor_source *src,
                          uint64_t min_conf, bool json)
 {
-    const ca_anchor_record *r = &rep->record;
+    const ca_anchor_claim *r = &rep->record;
     char tx[67], bh[67], from[43], to[43];
     hex0x(tx, r->tx_hash, 32);
     hex0x(bh, r->block_hash, 32);

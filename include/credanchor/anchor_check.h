@@ -24,7 +24,7 @@ extern "C" {
  * ("pending", "submitted", "confirmed" or "final"), treeSize, rootHash (64 lowercase hex, no
  * 0x) and previous (null or {treeSize, rootHash, consistencyProof}). blockNumber and
  * blockHash may be null only while the record is pending or submitted. */
-typedef struct ca_anchor_record {
+typedef struct ca_anchor_claim {
     uint64_t chain_id;
     uint8_t tx_hash[32];
     bool in_block;          /* blockNumber and blockHash are set */
@@ -38,12 +38,12 @@ typedef struct ca_anchor_record {
     bool has_previous;
     uint64_t previous_tree_size;
     ca_hash previous_root;
-} ca_anchor_record;
+} ca_anchor_claim;
 
 /* CA_ERR_INVALID with a sentence naming the field when the record is malformed. When
  * `previous` is present its consistency proof to (treeSize, rootHash) is checked too:
  * CA_ERR_VERIFY if it fails. */
-ca_err ca_anchor_record_parse(ca_anchor_record *rec, const json_t *record, ca_errbuf *eb);
+ca_err ca_anchor_claim_parse(ca_anchor_claim *rec, const json_t *record, ca_errbuf *eb);
 
 /* The anchor account a DID document lists for chain_id: the blockchainAccountId
  * "eip155:<chain_id>:0x<40 hex>" of a verificationMethod entry (hex of either case, as CAIP-10
@@ -54,7 +54,7 @@ ca_err ca_did_anchor_account(uint8_t addr[CA_ETH_ADDRESS_SIZE], const json_t *do
 
 /* What an on-chain check established. */
 typedef struct ca_anchor_report {
-    ca_anchor_record record;
+    ca_anchor_claim record;
     uint64_t head;          /* eth_blockNumber when checked */
     uint64_t confirmations; /* head - block + 1 */
     uint64_t gas_used;
@@ -62,7 +62,7 @@ typedef struct ca_anchor_report {
 
 /* Checks `record` (an anchor record, e.g. a proof's "anchor") on chain through rpc for a proof
  * of (proof_tree_size, proof_root):
- *   1. the record parses (ca_anchor_record_parse) and names the proof's size and root;
+ *   1. the record parses (ca_anchor_claim_parse) and names the proof's size and root;
  *   2. eth_chainId equals the record's chain id;
  *   3. eth_getTransactionByHash(txHash) exists, is type 0x2 on that chain, its hash is
  *      txHash, its `to` is record.to, its input is exactly the 44-byte calldata for

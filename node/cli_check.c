@@ -1,0 +1,513 @@
+/*
+ * node/cli_check.c — `credanchor check` (SPEC §2, §6; issue 7): a read-only audit of a data dir,
+ * safe beside a serving node.
+ *   checkpoint  the latest signed checkpoint verifies under the log's verifier key and names
+ *               the log's origin;
+ *   root        the root recomputed from ALL leaves (one store scan, streaming builder: no
+ *               stored subtree hash is trusted) equals the checkpoint's, at a size covering
+ *               every leaf the log had when opened; also compared with the stored tree;
+ *   anchor N    each anchor record: rootHash = the recomputed root at treeSize N, its stored
+ *               checkpoint verifies and names (N, root), `previous` is exactly the preceding
+ *               record's (size, root) (null for the first) and its consistency proof verifies,
+ *               so the anchored sequence only ever grew;
+ *   status lists  skipped: status lists do not exist yet;
+ *   audit       the audit hash chain is intact (ca_audit_verify);
+ *   anchor N on chain  (--rpc) each final record's transaction, checked with ca_anchor_check
+ *               against the node's own anchor account (or --anchor-address).
+ * Exit 0: every check passed. 1: a check failed. 2: bad usage, or a check could not run.
+ */
+#include "node/cli.h"
+
+#include "credanchor/anchor.h"
+#include "credanchor/anchor_check.h"
+#include "credanchor/auth.h"
+#include "credanchor/encoding.h"
+#include "credanchor/merkle.h"
+#include "credanchor/node.h"
+#include "credanchor/rpc.h"
+#include "credanchor/store.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERB "check"
+
+typedef enum { R_OK, R_FAIL, R_SKIP, R_ERROR } result_t;
+static const char *const result_names[] = {"ok", "fail", "skip", "error"};
+
+typedef struct report {
+    json_t *checks; /* [{"name","result","detail"}] */
+    bool json;
+    size_t n, failed, errors;
+    char first[1200]; /* the first failed (or else errored) check, for the stderr line */
+    bool first_is_fail;
+} report;
+
+static void add(report *r, const char *name, result_t res, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add(report *r, const char *name, result_t res, const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    r->n++;
+    if (res == R_FAIL)
+        r->failed++;
+    if (res == R_ERROR)
+        r->errors++;
+    if ((res == R_FAIL && !r->first_is_fail) || (res == R_ERROR && !r->first[0])) {
+        snprintf(r->first, sizeof r->first, "%s: %s", name, detail);
+        r->first_is_fail = res == R_FAIL;
+    }
+    json_array_append_new(r->checks, json_pack("{s:s, s:s, s:s}", "name", name, "result",
+                                               result_names[res], "detail", detail));
+    if (!r->json) {
+        printf("%-5s %s: %s\n", result_names[res], name, detail);
+        fflush(stdout);
+    }
+}
+
+/* ---- anchor records -------------------------------------------------------------------------- */
+
+typedef struct anchor_item {
+    json_t *json;          /* borrowed from the list */
+    bool parsed;           /* the public fields parsed (ca_anchor_claim_parse, proof aside) */
+    uint64_t size;
+    ca_hash root;
+    char status[16];
+    bool have_log_root;    /* log_root: the recomputed root at `size` */
+    ca_hash log_root;
+} anchor_item;
+
+static bool json_hash_field(ca_hash *h, const json_t *o, const char *name)
+{
+    const char *s = json_string_value(json_object_get(o, name));
+    return s && strlen(s) == 2 * CA_HASH_SIZE && ca_hash_from_hex(h, s, strlen(s)) == CA_OK;
+}
+
+static bool json_u64_field(uint64_t *v, const json_t *o, const char *name)
+{
+    const json_t *x = json_object_get(o, name);
+    if (!json_is_integer(x) || json_integer_value(x) < 0)
+        return false;
+    *v = (uint64_t)json_integer_value(x);
+    return true;
+}
+
+/* ---- the leaf scan ------------------------------------------------------------------------- */
+
+typedef struct scan_ctx {
+    ca_merkle_builder b;
+    uint64_t cp_size;      /* capture the root at this size too */
+    bool have_cp_root;
+    ca_hash cp_root;
+    anchor_item *anchors;  /* ascending sizes */
+    size_t n_anchors, next_anchor;
+    bool gap;              /* a key out of sequence or a value of the wrong length */
+    uint64_t gap_at;
+} scan_ctx;
+
+static void capture(scan_ctx *c)
+{
+    uint64_t n = c->b.count;
+    if (n == c->cp_size && !c->have_cp_root) {
+        ca_merkle_builder_root(&c->b, &c->cp_root);
+        c->have_cp_root = true;
+    }
+    while (c->next_anchor < c->n_anchors && c->anchors[c->next_anchor].size <= n) {
+        anchor_item *a = &c->anchors[c->next_anchor++];
+        if (a->size == n) {
+            ca_merkle_builder_root(&c->b, &a->log_root);
+            a->have_log_root = true;
+        }
+    }
+}
+
+static bool leaf_fn(void *arg, const ca_store_val *k, const ca_store_val *v)
+{
+    scan_ctx *c = arg;
+    if (k->len != 8 || ca_store_u64_from(k->data) != c->b.count || v->len != CA_HASH_SIZE) {
+        c->gap = true;
+        c->gap_at = c->b.count;
+        return false;
+    }
+    ca_hash leaf;
+    ca_merkle_leaf_hash(&leaf, v->data);
+    ca_merkle_builder_add(&c->b, &leaf);
+    capture(c);
+    return true;
+}
+
+/* ---- the checks -------------------------------------------------------------------------- */
+
+static int parse_u64_opt(uint64_t *out, const char *s, const char *what)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || s[0] == '-' || errno || v > 1000000000ull)
+        return ca_cli_usage_error(VERB, "%s must be a number of blocks", what);
+    *out = v;
+    return CA_EXIT_OK;
+}
+
+/* Checks the anchor records offline (a's log roots are already captured). */
+static void check_anchors(report *r, ca_node *node, const ca_note_verifier *v, anchor_item *a,
+                          size_t n)
+{
+    if (n == 0) {
+        add(r, "anchors", R_SKIP, "no anchor records");
+        return;
+    }
+    const anchor_item *prev = NULL;
+    for (size_t i = 0; i < n; i++) {
+        anchor_item *it = &a[i];
+        char name[64], hex[2 * CA_HASH_SIZE + 1];
+        json_t *o = it->json;
+        uint64_t size = 0;
+        json_u64_field(&size, o, "treeSize");
+        snprintf(name, sizeof name, "anchor %llu", (unsigned long long)size);
+        /* The public fields, strictly (the consistency proof is checked below). */
+        ca_anchor_claim rec;
+        ca_errbuf eb = {{0}};
+        ca_err err = ca_anchor_claim_parse(&rec, o, &eb);
+        if (err && err != CA_ERR_VERIFY) {
+            add(r, name, R_FAIL, "malformed record: %s", ca_errmsg(&eb, err));
+            prev = it;
+            continue;
+        }
+        if (!json_hash_field(&it->root, o, "rootHash")) {
+            add(r, name, R_FAIL, "malformed rootHash");
+            prev = it;
+            continue;
+        }
+        it->parsed = true;
+        it->size = size;
+        const char *st = json_string_value(json_object_get(o, "status"));
+        snprintf(it->status, sizeof it->status, "%s", st ? st : "?");
+        ca_hash_to_hex(hex, &it->root);
+        /* 1. rootHash is the log's root at treeSize. */
+        if (!it->have_log_root) {
+            add(r, name, R_FAIL, "treeSize %llu is past the log's leaves",
+                (unsigned long long)size);
+            prev = it;
+            continue;
+        }
+        if (memcmp(it->log_root.b, it->root.b, CA_HASH_SIZE) != 0) {
+            char want[2 * CA_HASH_SIZE + 1];
+            ca_hash_to_hex(want, &it->log_root);
+            add(r, name, R_FAIL, "rootHash %s is not the log's root %s at size %llu", hex, want,
+                (unsigned long long)size);
+            prev = it;
+            continue;
+        }
+        /* 2. Its stored checkpoint verifies and names (size, root). */
+        char note[CA_NOTE_MAX];
+        size_t note_len;
+        ca_checkpoint cp;
+        eb.msg[0] = '\0';
+        err = ca_log_checkpoint_at(node->log, note, &note_len, size, &eb);
+        if (err) {
+            add(r, name, R_FAIL, "no stored checkpoint for size %llu: %s",
+                (unsigned long long)size, ca_errmsg(&eb, err));
+            prev = it;
+            continue;
+        }
+        if ((err = ca_checkpoint_open(&cp, note, note_len, v, &eb))) {
+            add(r, name, R_FAIL, "stored checkpoint: %s", ca_errmsg(&eb, err));
+            prev = it;
+            continue;
+        }
+        if (cp.size != size || memcmp(cp.root.b, it->root.b, CA_HASH_SIZE) != 0) {
+            add(r, name, R_FAIL, "stored checkpoint names size %llu, not this (size, root)",
+                (unsigned long long)cp.size);
+            prev = it;
+            continue;
+        }
+        /* 3. previous = the preceding record's (size, root), and the consistency proof. */
+        const json_t *p = json_object_get(o, "previous");
+        if (i == 0) {
+            if (!json_is_null(p))
+                add(r, name, R_FAIL, "the first anchor has a previous anchor");
+            else
+                add(r, name, R_OK, "root %s at size %llu, checkpoint signed, first anchor", hex,
+                    (unsigned long long)size);
+            prev = it;
+            continue;
+        }
+        uint64_t psize;
+        ca_hash proot;
+        if (!json_is_object(p) || !json_u64_field(&psize, p, "treeSize") ||
+            !json_hash_field(&proot, p, "rootHash")) {
+            add(r, name, R_FAIL, "previous is missing or malformed");
+            prev = it;
+            continue;
+        }
+        if (!prev || !prev->parsed) {
+            add(r, name, R_FAIL, "the preceding record is malformed; previous not checked");
+            prev = it;
+            continue;
+        }
+        if (psize != prev->size || memcmp(proot.b, prev->root.b, CA_HASH_SIZE) != 0) {
+            add(r, name, R_FAIL, "previous (size %llu) is not the preceding anchor (size %llu)",
+                (unsigned long long)psize, (unsigned long long)prev->size);
+            prev = it;
+            continue;
+        }
+        const json_t *arr = json_object_get(p, "consistencyProof");
+        ca_hash proof[CA_MERKLE_MAX_PROOF];
+        size_t plen = json_array_size(arr);
+        bool bad = !json_is_array(arr) || plen > CA_MERKLE_MAX_PROOF;
+        for (size_t j = 0; !bad && j < plen; j++) {
+            const char *s = json_string_value(json_array_get(arr, j));
+            bad = !s || strlen(s) != 2 * CA_HASH_SIZE ||
+                  ca_hash_from_hex(&proof[j], s, strlen(s)) != CA_OK;
+        }
+        if (bad) {
+            add(r, name, R_FAIL, "previous.consistencyProof is malformed");
+        } else if (psize == 0 || psize > size ||
+                   ca_merkle_consistency_verify(psize, size, &proot, &it->root, proof, plen)) {
+            add(r, name, R_FAIL, "the consistency proof from size %llu does not verify",
+                (unsigned long long)psize);
+        } else {
+            add(r, name, R_OK, "root %s at size %llu, checkpoint signed, consistent with "
+                "anchor %llu", hex, (unsigned long long)size, (unsigned long long)psize);
+        }
+        prev = it;
+    }
+}
+
+static void check_on_chain(report *r, const anchor_item *a, size_t n, const char *url,
+                           const uint8_t from[CA_ETH_ADDRESS_SIZE], uint64_t min_conf)
+{
+    ca_rpc_curl curl_cfg;
+    ca_rpc_curl_defaults(&curl_cfg);
+    ca_rpc_transport t = {.post = ca_rpc_curl_post, .ctx = &curl_cfg};
+    ca_rpc rpc;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_rpc_init(&rpc, url, &t, &eb);
+    if (err) {
+        add(r, "on chain", R_ERROR, "%s", ca_errmsg(&eb, err));
+        return;
+    }
+    size_t checked = 0;
+    for (size_t i = 0; i < n; i++) {
+        char name[80];
+        if (!a[i].parsed)
+            continue;
+        snprintf(name, sizeof name, "anchor %llu on chain", (unsigned long long)a[i].size);
+        if (strcmp(a[i].status, "final") != 0) {
+            add(r, name, R_SKIP, "status %s, not final", a[i].status);
+            continue;
+        }
+        checked++;
+        ca_anchor_report rep;
+        eb.msg[0] = '\0';
+        err = ca_anchor_check(&rep, a[i].json, a[i].size, &a[i].root, from, min_conf, &rpc, &eb);
+        char tx[67] = "0x";
+        const char *txs = json_string_value(json_object_get(a[i].json, "txHash"));
+        if (txs)
+            snprintf(tx, sizeof tx, "%s", txs);
+        if (!err)
+            add(r, name, R_OK, "tx %s in block %llu, %llu confirmations", tx,
+                (unsigned long long)rep.record.block_number,
+                (unsigned long long)rep.confirmations);
+        else
+            add(r, name, err == CA_ERR_VERIFY || err == CA_ERR_INVALID ? R_FAIL : R_ERROR,
+                "tx %s: %s", tx, ca_errmsg(&eb, err));
+    }
+    if (!checked)
+        add(r, "on chain", R_SKIP, "no final anchor to check");
+}
+
+int ca_cli_check(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {{"config", true, NULL, false},         {"data-dir", true, NULL, false},
+                         {"json", false, NULL, false},          {"rpc", true, NULL, false},
+                         {"anchor-address", true, NULL, false}, {"confirmations", true, NULL, false},
+                         {NULL, false, NULL, false}};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    const char *rpc_url = ca_cli_value(opts, "rpc"), *conf = ca_cli_value(opts, "confirmations");
+    const char *addr_opt = ca_cli_value(opts, "anchor-address");
+    if (!rpc_url && (addr_opt || conf))
+        return ca_cli_usage_error(VERB, "--anchor-address and --confirmations go with --rpc URL");
+    uint64_t min_conf = 1;
+    if (conf && (rc = parse_u64_opt(&min_conf, conf, "--confirmations")))
+        return rc;
+    uint8_t from[CA_ETH_ADDRESS_SIZE];
+    if (addr_opt && (strlen(addr_opt) != 42 || addr_opt[0] != '0' ||
+                     (addr_opt[1] != 'x' && addr_opt[1] != 'X') ||
+                     ca_hex_decode(from, sizeof from, addr_opt + 2, 40)))
+        return ca_cli_usage_error(VERB, "--anchor-address must be 0x and 40 hex characters");
+    if (rpc_url && strncmp(rpc_url, "http://", 7) != 0 && strncmp(rpc_url, "https://", 8) != 0)
+        return ca_cli_usage_error(VERB, "--rpc must be an http:// or https:// URL");
+
+    ca_config cfg;
+    if ((rc = ca_cli_load_config(&cfg, VERB, opts)))
+        return rc;
+    ca_errbuf eb = {{0}};
+    ca_node *node = NULL;
+    unsigned flags = CA_NODE_READ_ONLY | (rpc_url && !addr_opt ? CA_NODE_ANCHOR_ADDRESS : 0);
+    ca_err err = ca_node_open(&node, &cfg, flags, &eb);
+    if (err)
+        return ca_cli_error(VERB, err, &eb);
+    if (rpc_url && !addr_opt)
+        memcpy(from, node->anchor_address, sizeof from);
+
+    report r = {.checks = json_array(), .json = ca_cli_flag(opts, "json")};
+    char *list_text = NULL;
+    json_t *list = NULL;
+    anchor_item *items = NULL;
+    size_t n_items = 0;
+    int exit_code = CA_EXIT_USAGE;
+    if (!r.checks) {
+        err = ca_fail(&eb, CA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+
+    /* The anchor records first, then the checkpoint, then the leaves: each is read no earlier
+     * than the one before, so beside a serving node the later reads cover the earlier ones. */
+    if ((err = ca_anchor_list_json(node->store, &list_text, 0, &eb)))
+        goto out;
+    list = json_loads(list_text, 0, NULL);
+    const json_t *arr = json_object_get(list, "anchors");
+    if (!json_is_array(arr)) {
+        err = ca_fail(&eb, CA_ERR_INVALID, "cannot read the anchor records");
+        goto out;
+    }
+    n_items = json_array_size(arr);
+    items = calloc(n_items ? n_items : 1, sizeof *items);
+    if (!items) {
+        err = ca_fail(&eb, CA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n_items; i++) {
+        items[i].json = json_array_get(arr, i);
+        json_u64_field(&items[i].size, items[i].json, "treeSize");
+    }
+
+    /* checkpoint */
+    char vkey[CA_VERIFIER_KEY_MAX], note[CA_NOTE_MAX];
+    size_t note_len;
+    ca_note_verifier v;
+    ca_checkpoint cp;
+    bool cp_ok = false;
+    uint64_t opened_size = ca_log_size(node->log);
+    if ((err = ca_log_verifier_key(node->log, vkey, &eb)) ||
+        (err = ca_verifier_key_parse(&v, vkey, strlen(vkey), &eb)))
+        goto out;
+    err = ca_log_checkpoint(node->log, note, &note_len, &eb);
+    if (!err)
+        err = ca_checkpoint_open(&cp, note, note_len, &v, &eb);
+    if (err) {
+        add(&r, "checkpoint", err == CA_ERR_VERIFY || err == CA_ERR_INVALID ? R_FAIL : R_ERROR,
+            "%s", ca_errmsg(&eb, err));
+    } else if (strcmp(cp.origin, ca_log_origin(node->log)) != 0) {
+        add(&r, "checkpoint", R_FAIL, "origin \"%s\" is not the log's \"%s\"", cp.origin,
+            ca_log_origin(node->log));
+    } else {
+        cp_ok = true;
+        add(&r, "checkpoint", R_OK, "size %llu, signed by %s", (unsigned long long)cp.size,
+            vkey);
+    }
+    err = CA_OK;
+
+    /* root: the full recomputation over every leaf */
+    scan_ctx sc = {.cp_size = cp_ok ? cp.size : UINT64_MAX, .anchors = items,
+                   .n_anchors = n_items};
+    ca_merkle_builder_init(&sc.b);
+    capture(&sc); /* size 0 */
+    ca_store_txn *t;
+    if ((err = ca_store_begin(node->store, &t, false, &eb)))
+        goto out;
+    err = ca_store_scan(t, CA_TABLE_LEAVES, NULL, 0, leaf_fn, &sc);
+    ca_store_abort(t);
+    if (err) {
+        err = ca_fail(&eb, err, "cannot scan the leaves: %s", ca_strerror(err));
+        goto out;
+    }
+    uint64_t leaves = sc.b.count;
+    if (sc.gap) {
+        add(&r, "root", R_FAIL, "the leaf table is broken at leaf %llu",
+            (unsigned long long)sc.gap_at);
+    } else if (!cp_ok) {
+        add(&r, "root", R_SKIP, "no valid checkpoint to compare %llu leaves with",
+            (unsigned long long)leaves);
+    } else if (cp.size < opened_size) {
+        add(&r, "root", R_FAIL, "the latest checkpoint (size %llu) does not cover the log's %llu "
+            "leaves", (unsigned long long)cp.size, (unsigned long long)opened_size);
+    } else if (!sc.have_cp_root) {
+        add(&r, "root", R_FAIL, "the checkpoint's size %llu is past the log's %llu leaves",
+            (unsigned long long)cp.size, (unsigned long long)leaves);
+    } else if (memcmp(sc.cp_root.b, cp.root.b, CA_HASH_SIZE) != 0) {
+        char got[2 * CA_HASH_SIZE + 1], want[2 * CA_HASH_SIZE + 1];
+        ca_hash_to_hex(got, &sc.cp_root);
+        ca_hash_to_hex(want, &cp.root);
+        add(&r, "root", R_FAIL, "recomputed root %s of %llu leaves is not the checkpoint's %s",
+            got, (unsigned long long)cp.size, want);
+    } else {
+        /* Also the stored tree (subtree hashes, tiles) against the recomputation. */
+        ca_hash stored;
+        ca_errbuf reb = {{0}};
+        ca_err rerr = cp.size <= opened_size ? ca_log_root(node->log, &stored, cp.size, &reb)
+                                             : CA_ERR_RANGE;
+        char hex[2 * CA_HASH_SIZE + 1];
+        ca_hash_to_hex(hex, &cp.root);
+        if (!rerr && memcmp(stored.b, cp.root.b, CA_HASH_SIZE) != 0)
+            add(&r, "root", R_FAIL, "the stored tree's root at size %llu differs from the root "
+                "recomputed from the leaves", (unsigned long long)cp.size);
+        else
+            add(&r, "root", R_OK, "recomputed from all %llu leaves: %s = the checkpoint's%s",
+                (unsigned long long)cp.size, hex, rerr ? "" : " and the stored tree's");
+    }
+
+    /* anchor records */
+    check_anchors(&r, node, &v, items, n_items);
+    add(&r, "status lists", R_SKIP, "status lists do not exist yet");
+
+    /* audit */
+    uint64_t entries = 0;
+    ca_errbuf aeb = {{0}};
+    ca_err aerr = ca_audit_verify(node->store, &entries, &aeb);
+    if (!aerr)
+        add(&r, "audit", R_OK, "chain of %llu entries intact", (unsigned long long)entries);
+    else
+        add(&r, "audit", aerr == CA_ERR_VERIFY ? R_FAIL : R_ERROR, "%s", ca_errmsg(&aeb, aerr));
+
+    if (rpc_url)
+        check_on_chain(&r, items, n_items, rpc_url, from, min_conf);
+
+    exit_code = r.failed ? CA_EXIT_CHECK_FAILED : r.errors ? CA_EXIT_USAGE : CA_EXIT_OK;
+    if (r.json) {
+        json_t *o = json_pack("{s:b, s:O}", "ok", exit_code == CA_EXIT_OK, "checks", r.checks);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("%zu checks: %zu failed, %zu could not run\n", r.n, r.failed, r.errors);
+    }
+    if (exit_code != CA_EXIT_OK)
+        fprintf(stderr, "credanchor check: %zu of %zu checks %s; first: %s\n",
+                r.failed ? r.failed : r.errors, r.n, r.failed ? "failed" : "could not run",
+                r.first);
+out:
+    free(items);
+    json_decref(list);
+    free(list_text);
+    json_decref(r.checks);
+    ca_node_close(node);
+    if (err)
+        return ca_cli_error(VERB, err, &eb);
+    return exit_code;
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `credanchor check --rpc` against a real anvil (issue 7): runs
+# tests/integration/test_check_anvil.py against the real binary; prints "N passed, M failed",
+# exits non-zero on any failure.
+set -euo pipefail
+: "${CREDANCHOR_BIN:?set by ctest}" "${CA_SOURCE_DIR:?set by ctest}"
+exec timeout 60 python3 "$CA_SOURCE_DIR/tests/integration/test_check_anvil.py"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `credanchor check` offline (issue 7): a fresh log, a log after many appends (the root is
+# recomputed from every leaf), --json, usage errors, and a leaf corrupted on disk (the
+# recomputed root then differs from the signed checkpoint). The on-chain half is
+# tests/cli/check_anvil.sh; audit-chain tampering is covered by tests/cli/token_audit.sh.
+source "$(dirname "$0")/lib.bash"
+D=$WORK/data
+
+"$BIN" init --data-dir "$D" >/dev/null || fail "init"
+expect_exit 0 "check: fresh log" -- "$BIN" check --data-dir "$D"
+out=$("$BIN" check --data-dir "$D")
+grep -q '^ok    checkpoint: size 0,' <<<"$out" && grep -q '^ok    root: ' <<<"$out" &&
+  grep -q '^skip  status lists: ' <<<"$out" && grep -q '^ok    audit: ' <<<"$out" && ok ||
+  fail "fresh log lines: $out"
+
+gen_digests 0 5000 > "$WORK/d5000"
+"$BIN" append --data-dir "$D" --batch 700 - < "$WORK/d5000" > /dev/null || fail "append 5000"
+expect_exit 0 "check: after 5000 appends" -- "$BIN" check --data-dir "$D"
+root=$("$BIN" merkle-root "$WORK/d5000")
+out=$("$BIN" check --data-dir "$D")
+grep -q "^ok    root: recomputed from all 5000 leaves: $root" <<<"$out" && ok || fail "root line: $out"
+json=$("$BIN" check --data-dir "$D" --json)
+python3 -c "
+import json,sys
+o=json.loads(sys.argv[1])
+assert o['ok'] is True, o
+assert [c['name'] for c in o['checks']] == ['checkpoint','root','anchors','status lists','audit'], o
+assert all(set(c) == {'name','result','detail'} for c in o['checks'])
+assert {c['result'] for c in o['checks']} <= {'ok','skip'}
+" "$json" && ok || fail "--json shape: $json"
+
+# Usage errors: exit 2 with one line.
+expect_exit 2 "check: --confirmations without --rpc" -- "$BIN" check --data-dir "$D" --confirmations 3
+expect_exit 2 "check: bad --anchor-address" -- "$BIN" check --data-dir "$D" --rpc http://127.0.0.1:1 --anchor-address 0x12
+expect_exit 2 "check: bad --rpc" -- "$BIN" check --data-dir "$D" --rpc ftp://x
+expect_exit 2 "check: bad --confirmations" -- "$BIN" check --data-dir "$D" --rpc http://127.0.0.1:1 --confirmations x
+expect_exit 2 "check: positional argument" -- "$BIN" check --data-dir "$D" extra
+expect_exit 2 "check: missing data dir" -- "$BIN" check --data-dir "$WORK/none"
+expect_exit 0 "check --help" -- "$BIN" check --help
+
+# A leaf corrupted on disk (LMDB has no checksums): flip the last byte of one digest in the
+# leaves table. The stored tree still matches the checkpoint; the recomputation does not.
+target=$(sed -n 1234p "$WORK/d5000")
+python3 - "$D/db/data.mdb" "$target" <<'PY' && ok || fail "patch the leaf"
+import sys
+path, digest = sys.argv[1], bytes.fromhex(sys.argv[2])
+data = bytearray(open(path, "rb").read())
+at = data.find(digest)
+assert at >= 0 and data.find(digest, at + 1) < 0, "digest not found exactly once"
+data[at + 31] ^= 0xff
+open(path, "r+b").write(data)
+PY
+expect_exit 1 "check: a corrupted leaf fails" -- "$BIN" check --data-dir "$D"
+out=$("$BIN" check --data-dir "$D" 2>/dev/null)
+grep -q '^fail  root: recomputed root .* of 5000 leaves is not the checkpoint' <<<"$out" && ok ||
+  fail "corrupted leaf line: $out"
+json=$("$BIN" check --data-dir "$D" --json 2>/dev/null)
+[[ "$json" == '{"ok":false,'* ]] && ok || fail "--json ok false: $json"
+finish
