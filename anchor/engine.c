@@ -877,9 +877,9 @@ static ca_err do_confirmed(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf
             memcpy(rec->block_hash, ri.block_hash, 32);
             return persist(e, rec, eb);
         }
-        info(e, "tree size %llu: reorg: block %llu no longer holds the transaction; back to "
-                "submitted, re-broadcasting", (unsigned long long)rec->tree_size,
-             (unsigned long long)rec->block_number);
+        /* The state is saved before it is logged, so whoever reads after the log line sees
+         * the record as the line describes it. */
+        uint64_t lost_block = rec->block_number;
         rec->status = CA_ANCHOR_SUBMITTED;
         rec->in_block = false;
         rec->block_number = 0;
@@ -887,6 +887,9 @@ static ca_err do_confirmed(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf
         rec->signed_at = now_s();
         if ((err = persist(e, rec, eb)))
             return err;
+        info(e, "tree size %llu: reorg: block %llu no longer holds the transaction; back to "
+                "submitted, re-broadcasting", (unsigned long long)rec->tree_size,
+             (unsigned long long)lost_block);
         bool sent;
         return broadcast(e, rec, &sent, eb);
     }
