@@ -4,7 +4,9 @@ Node starts the real binary ($CREDANCHOR_BIN): `init` in a temp data dir, tokens
 the CLI before `serve` (the data dir is single-writer-locked while serving), `serve` on a free
 loopback port with CREDANCHOR_* environment overrides, and waits for /v1/health. Use it as a
 context manager so the process is always killed. Checks collects pass/fail lines and ends with
-"N passed, M failed".
+"N passed, M failed". Anvil runs the pinned local EVM chain for the anchoring tests, and
+eth_rpc talks plain JSON-RPC to it (harness-only calls such as anvil_setBalance are made from
+tests, never by the node).
 """
 import base64
 import hashlib
@@ -20,6 +22,9 @@ import tempfile
 import time
 
 BIN = os.environ.get("CREDANCHOR_BIN", "credanchor")
+SRC = os.environ.get("CA_SOURCE_DIR",
+                     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ANVIL = os.path.join(SRC, "tools", "node_modules", ".bin", "anvil")
 
 
 def free_port():
@@ -322,3 +327,63 @@ def key_id(name, raw_key):
 
 def random_digests(n):
     return [os.urandom(32).hex() for _ in range(n)]
+
+
+def eth_rpc(url, method, params, timeout=10):
+    """One JSON-RPC call; raises RuntimeError on a JSON-RPC error."""
+    import urllib.request
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        ans = json.loads(r.read())
+    if "error" in ans:
+        raise RuntimeError(f"{method}: {ans['error']}")
+    return ans["result"]
+
+
+class Anvil:
+    """The pinned anvil (tools/, installed by scripts/npm-tools when missing) on 127.0.0.1, a
+    free port unless given, chain id 31337, optionally with --state FILE. start() waits until it
+    answers; stop() is SIGTERM (anvil then dumps its state) and may be followed by start() on
+    the same port. As a context manager it is always stopped."""
+
+    def __init__(self, port=None, state=None, chain_id=31337):
+        if not os.access(ANVIL, os.X_OK):
+            subprocess.run([os.path.join(SRC, "scripts", "npm-tools")], check=True,
+                           stdout=subprocess.DEVNULL)
+        self.port = port or free_port()
+        self.state, self.chain_id, self.proc = state, chain_id, None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        args = [ANVIL, "--host", "127.0.0.1", "--port", str(self.port), "--chain-id",
+                str(self.chain_id), "--silent"]
+        if self.state:
+            args += ["--state", self.state]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 15
+        while True:
+            try:
+                eth_rpc(self.url, "eth_chainId", [])
+                return self
+            except Exception:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("anvil did not start")
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -6,13 +6,13 @@ reason) while reads keep working; the original data dir, consistent with the cha
 Also: with the chain unreachable at start-up, appends are held until it answers."""
 import os
 import shutil
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ca_node import Checks, Node, free_port, random_digests  # noqa: E402
-from test_anchor_anvil import ANVIL, SRC, latest_is, node_env, post_anchor, rpc  # noqa: E402
+from ca_node import Anvil, Checks, Node, free_port, random_digests  # noqa: E402
+from ca_node import eth_rpc as rpc  # noqa: E402
+from test_anchor_anvil import latest_is, node_env, post_anchor  # noqa: E402
 
 c = Checks("anchor_gate")
 
@@ -38,38 +38,9 @@ def anchor_to_final(n, size):
          f"anchor of size {size} final")
 
 
-def start_anvil(port):
-    proc = subprocess.Popen([ANVIL, "--host", "127.0.0.1", "--port", str(port), "--chain-id",
-                             "31337", "--silent"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 15
-    while True:
-        try:
-            rpc(url, "eth_chainId", [])
-            return proc, url
-        except Exception:
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("anvil did not start")
-            time.sleep(0.1)
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def main():
-    if not os.access(ANVIL, os.X_OK):
-        subprocess.run([os.path.join(SRC, "scripts", "npm-tools")], check=True,
-                       stdout=subprocess.DEVNULL)
-    port = free_port()
-    proc, url = start_anvil(port)
-    try:
+    with Anvil() as chain:
+        url = chain.url
         with Node(roles=("admin", "issuer"), env=node_env(url)) as n:
             fund(url, n.init["anchorAddress"])
             n.start()
@@ -95,24 +66,19 @@ def main():
             c.ok("restored from an older backup" in n.log_text(), "the log line says why")
             c.eq(n.stop(), 0, "serve exits 0")
 
-        # Chain unreachable at start-up: appends held, then released once it answers.
-        port2 = free_port()
-        with Node(roles=("admin", "issuer"), env=node_env(f"http://127.0.0.1:{port2}")) as m:
-            m.start()
-            r = m.append(random_digests(1))
-            c.eq(r.status, 503, "chain unreachable at start: appends held (503)")
-            c.ok("waiting to compare" in r.json().get("detail", ""),
-                 f"held with the reason ({r.json().get('detail', '')[:100]!r})")
-            proc2, _ = start_anvil(port2)
-            try:
-                ok = wait_for(lambda: m.append(random_digests(1)).status == 200, 20,
-                              "appends released once the chain answers")
-                c.ok(ok is not None, "appends released once the chain answers")
-            finally:
-                stop(proc2)
-            m.stop()
-    finally:
-        stop(proc)
+    # Chain unreachable at start-up: appends held, then released once it answers.
+    port2 = free_port()
+    with Node(roles=("admin", "issuer"), env=node_env(f"http://127.0.0.1:{port2}")) as m:
+        m.start()
+        r = m.append(random_digests(1))
+        c.eq(r.status, 503, "chain unreachable at start: appends held (503)")
+        c.ok("waiting to compare" in r.json().get("detail", ""),
+             f"held with the reason ({r.json().get('detail', '')[:100]!r})")
+        with Anvil(port=port2):
+            ok = wait_for(lambda: m.append(random_digests(1)).status == 200, 20,
+                          "appends released once the chain answers")
+            c.ok(ok is not None, "appends released once the chain answers")
+        m.stop()
     c.finish()
 
 

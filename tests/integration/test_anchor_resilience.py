@@ -22,35 +22,21 @@ the node.
 Set CA_RESILIENCE_SEED to replay the random kill moments of B.
 """
 import collections
-import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import shutil
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ca_node import Checks, Node, free_port, random_digests  # noqa: E402
+from ca_node import Anvil, Checks, Node, random_digests  # noqa: E402
+from ca_node import eth_rpc as rpc  # noqa: E402
 
-SRC = os.environ["CA_SOURCE_DIR"]
-ANVIL = os.path.join(SRC, "tools", "node_modules", ".bin", "anvil")
 OUTAGE_S = float(os.environ.get("CA_RESILIENCE_OUTAGE", "30"))
 c = Checks("anchor_resilience")
 MAGIC = "0x43417631"
-
-
-def rpc(url, method, params, timeout=10):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        ans = json.loads(r.read())
-    if "error" in ans:
-        raise RuntimeError(f"{method}: {ans['error']}")
-    return ans["result"]
 
 
 def wait_for(fn, timeout, what, quiet=False):
@@ -63,38 +49,6 @@ def wait_for(fn, timeout, what, quiet=False):
     if not quiet:
         c.ok(False, f"timed out waiting for {what}")
     return None
-
-
-class Anvil:
-    """anvil on 127.0.0.1:port with --state FILE; stop() is SIGTERM (anvil dumps the state)."""
-
-    def __init__(self, port, state):
-        self.port, self.state, self.proc = port, state, None
-        self.url = f"http://127.0.0.1:{port}"
-
-    def start(self):
-        self.proc = subprocess.Popen([ANVIL, "--host", "127.0.0.1", "--port", str(self.port),
-                                      "--chain-id", "31337", "--state", self.state, "--silent"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 15
-        while True:
-            try:
-                rpc(self.url, "eth_chainId", [])
-                return self
-            except Exception:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("anvil did not start")
-                time.sleep(0.05)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
 
 def latest(node):
@@ -330,13 +284,10 @@ def raised_base_fee(anvil):
 
 def main():
     t0 = time.time()
-    if not os.access(ANVIL, os.X_OK):
-        subprocess.run([os.path.join(SRC, "scripts", "npm-tools")], check=True,
-                       stdout=subprocess.DEVNULL)
     seed = int(os.environ.get("CA_RESILIENCE_SEED") or random.randrange(1 << 32))
     print(f"seed {seed} (CA_RESILIENCE_SEED)", flush=True)
     tmp = tempfile.mkdtemp(prefix="ca-anvil-state-")
-    anvil = Anvil(free_port(), os.path.join(tmp, "state.json")).start()
+    anvil = Anvil(state=os.path.join(tmp, "state.json")).start()
     try:
         outage(anvil)
         kill_restart(anvil, random.Random(seed))

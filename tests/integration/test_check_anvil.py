@@ -12,27 +12,14 @@ stops it. Harness-only calls (anvil_setBalance, anvil_reorg) are made from this 
 """
 import json
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ca_node import Checks, Node, free_port, random_digests, run_cli  # noqa: E402
+from ca_node import Anvil, Checks, Node, random_digests, run_cli  # noqa: E402
+from ca_node import eth_rpc as rpc  # noqa: E402
 
-SRC = os.environ["CA_SOURCE_DIR"]
-ANVIL = os.path.join(SRC, "tools", "node_modules", ".bin", "anvil")
 c = Checks("check_anvil")
-
-
-def rpc(url, method, params):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        ans = json.loads(r.read())
-    if "error" in ans:
-        raise RuntimeError(f"{method}: {ans['error']}")
-    return ans["result"]
 
 
 def wait_for(fn, timeout, what):
@@ -125,32 +112,8 @@ def scenario(url):
 
 def main():
     t0 = time.time()
-    if not os.access(ANVIL, os.X_OK):
-        subprocess.run([os.path.join(SRC, "scripts", "npm-tools")], check=True,
-                       stdout=subprocess.DEVNULL)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([ANVIL, "--host", "127.0.0.1", "--port", str(port), "--chain-id",
-                             "31337", "--silent"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 15
-        while True:
-            try:
-                rpc(url, "eth_chainId", [])
-                break
-            except Exception:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("anvil did not start")
-                time.sleep(0.1)
-        scenario(url)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with Anvil() as chain:
+        scenario(chain.url)
     print(f"took {time.time() - t0:.1f} s", flush=True)
     c.finish()
 

@@ -10,13 +10,14 @@ Harness-only calls (evm_mine, to move the head) are made from Python, never by t
 import http.server
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ca_node import Anvil, free_port  # noqa: E402
+from ca_node import eth_rpc as rpc  # noqa: E402
 
 passed = 0
 failed = 0
@@ -31,25 +32,7 @@ def check(cond, what):
         print("FAIL: " + what, file=sys.stderr)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rpc(url, method, params):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        ans = json.loads(r.read())
-    if "error" in ans:
-        raise RuntimeError(f"{method}: {ans['error']}")
-    return ans["result"]
-
-
-SRC = os.environ["CA_SOURCE_DIR"]
 PROBE = os.path.join(os.environ["CA_TOOLS_DIR"], "rpc_probe")
-ANVIL = os.path.join(SRC, "tools", "node_modules", ".bin", "anvil")
 ADDR = "f39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil's first dev account
 OTHER = "1111111111111111111111111111111111111111"
 
@@ -65,24 +48,8 @@ def calldata():
 
 
 def test_anvil():
-    if not os.access(ANVIL, os.X_OK):
-        subprocess.run([os.path.join(SRC, "scripts", "npm-tools")], check=True,
-                       stdout=subprocess.DEVNULL)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([ANVIL, "--host", "127.0.0.1", "--port", str(port), "--chain-id",
-                             "31337", "--silent"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 15
-        while True:
-            try:
-                rpc(url, "eth_chainId", [])
-                break
-            except Exception:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("anvil did not start")
-                time.sleep(0.1)
+    with Anvil() as chain:
+        url = chain.url
         rpc(url, "evm_mine", [])  # harness only: head = 2
         rpc(url, "evm_mine", [])
         for addr in (ADDR, OTHER):
@@ -109,13 +76,6 @@ def test_anvil():
             check(got["unknownReceiptFound"] is False, "unknown receipt not found")
             check(got["block0Hash"] == rpc(url, "eth_getBlockByNumber", ["0x0", False])["hash"],
                   "block 0 hash")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_closed_port():

@@ -17,13 +17,15 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ca_node import Anvil, free_port  # noqa: E402
+from ca_node import eth_rpc as rpc  # noqa: E402
 
 passed = 0
 failed = 0
@@ -39,26 +41,8 @@ def check(cond, what):
     return cond
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rpc(url, method, params):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as r:
-        ans = json.loads(r.read())
-    if "error" in ans:
-        raise RuntimeError(f"{method}: {ans['error']}")
-    return ans["result"]
-
-
-SRC = os.environ["CA_SOURCE_DIR"]
 BIN = os.environ["CREDANCHOR_BIN"]
 SEND = os.path.join(os.environ["CA_TOOLS_DIR"], "anchor_send")
-ANVIL = os.path.join(SRC, "tools", "node_modules", ".bin", "anvil")
 
 
 def run(*args, timeout=30):
@@ -208,36 +192,14 @@ def main():
         if not os.access(exe, os.X_OK):
             print(f"not built: {exe}", file=sys.stderr)
             return 1
-    if not os.access(ANVIL, os.X_OK):
-        subprocess.run([os.path.join(SRC, "scripts", "npm-tools")], check=True,
-                       stdout=subprocess.DEVNULL)
     t0 = time.time()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     tmp = tempfile.mkdtemp(prefix="ca-vpr-")
-    proc = subprocess.Popen([ANVIL, "--host", "127.0.0.1", "--port", str(port), "--chain-id",
-                             "31337", "--silent"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 15
-        while True:
-            try:
-                rpc(url, "eth_chainId", [])
-                break
-            except Exception:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("anvil did not start")
-                time.sleep(0.1)
-        main_with(tmp, url)
+        with Anvil() as chain:
+            main_with(tmp, chain.url)
     except Exception as e:  # a crashed test counts as one failure
         check(False, f"test crashed: {e!r}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     check(time.time() - t0 < 40, f"bounded: took {time.time() - t0:.1f} s")
     print(f"{passed} passed, {failed} failed")
