@@ -684,6 +684,43 @@ static const ca_cli_verb verbs[] = {
      "Exit 0: all checks pass. 1: a check failed. 2: bad usage, unreadable data, or an\n"
      "unreachable endpoint.\n",
      ca_cli_check},
+    {"backup", "take a hot backup of the data dir (store copy, encrypted keys, manifest)",
+     "usage: credanchor backup [--config FILE] [--data-dir DIR] [--json] BACKUP_DIR\n"
+     "Works while the node serves (a read-only open; no writer lock). Creates BACKUP_DIR\n"
+     "(mode 0700; it must not exist or be empty) holding:\n"
+     "  db/data.mdb    a consistent, compacting hot copy of the LMDB store;\n"
+     "  keys/*.key     the key files, still encrypted (mode 0600);\n"
+     "  manifest.json  {\"format\":1,\"createdAt\",\"treeSize\",\"rootHash\",\"signedMax\",\n"
+     "                 \"origin\",\"logKey\",\"keyFiles\":{name:sha256},\"db\":{\"sha256\"},\n"
+     "                 \"latestAnchor\"}: size, root and anchor are the copy's own.\n"
+     "Every file and directory is synced before it reports. The passphrase file\n"
+     "(node.key_passphrase_file) is NEVER copied: back it up separately, and keep it apart\n"
+     "from the backups, or the keys cannot be decrypted after a restore.\n"
+     "Prints a summary, or with --json the manifest on one line.\n"
+     "Exit 0: done. 2: bad usage, BACKUP_DIR not empty, or an error.\n",
+     ca_cli_backup},
+    {"restore", "restore a backup into the data dir (the node must be stopped)",
+     "usage: credanchor restore [--config FILE] [--data-dir DIR] [--force] [--json]\n"
+     "                          BACKUP_DIR\n"
+     "Verifies BACKUP_DIR first (each key file's and the store copy's SHA-256 against the\n"
+     "manifest; the copy opens and holds the manifest's tree size, root, origin, log key\n"
+     "and signedMax), then installs db/ and keys/ (mode 0600) into the data dir, which it\n"
+     "creates (0700) when missing. The node must be stopped (takes the writer lock).\n"
+     "A data dir that already holds db/ or key files is refused unless --force, which\n"
+     "renames them to db.before-restore-<UTC time> and keys.before-restore-<UTC time>.\n"
+     "The passphrase file is kept as it is (copy the backed-up one there for a new data dir);\n"
+     "a warning says when the restored log key does not decrypt with it.\n"
+     "The largest checkpoint the replaced store ever signed is carried into the restored one\n"
+     "(SPEC §1): after restoring an older backup the node refuses appends (with a warning\n"
+     "now, and exit 2 from append) until the log is consistent with that checkpoint again.\n"
+     "At start-up serve also holds appends until the log is consistent with the newest\n"
+     "anchor on chain.\n"
+     "--json prints {\"dataDir\",\"treeSize\",\"rootHash\",\"signedMax\",\"signedMaxCarried\",\n"
+     "\"appendsRefused\",\"movedAside\",\"warnings\"}.\n"
+     "Exit 0: restored. 1: the backup failed verification (nothing was changed).\n"
+     "2: bad usage, a missing backup, a non-empty data dir without --force, a running node,\n"
+     "or an error.\n",
+     ca_cli_restore},
 };
 
 const ca_cli_verb *ca_cli_find(const char *name)

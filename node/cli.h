@@ -70,5 +70,7 @@ int ca_cli_audit(int argc, char **argv);
 int ca_cli_resolve(int argc, char **argv);
 int ca_cli_anchor(int argc, char **argv);
 int ca_cli_check(int argc, char **argv);
+int ca_cli_backup(int argc, char **argv);
+int ca_cli_restore(int argc, char **argv);
 
 #endif

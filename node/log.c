@@ -596,6 +596,82 @@ static ca_err check_signed_max(ca_log *log, ca_store_txn *t, uint64_t size, ca_e
     return CA_OK;
 }
 
+ca_err ca_log_signed_max(ca_store *store, uint64_t *size, ca_hash *root, ca_errbuf *eb)
+{
+    CA_ASSERT(store && size && root);
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err)
+        return err;
+    ca_store_val val;
+    err = ca_store_get(t, CA_TABLE_META, META_SIGNED_MAX, strlen(META_SIGNED_MAX), &val);
+    if (err == CA_ERR_NOT_FOUND)
+        err = ca_fail(eb, err, "log: the store has no record of the checkpoints it signed");
+    else if (err || val.len != 8 + CA_HASH_SIZE)
+        err = ca_fail(eb, CA_ERR_STORE, "log: unreadable signed_max record");
+    else {
+        *size = ca_store_u64_from(val.data);
+        memcpy(root->b, (const uint8_t *)val.data + 8, CA_HASH_SIZE);
+    }
+    ca_store_abort(t);
+    return err;
+}
+
+typedef struct carry_args {
+    uint64_t size;
+    ca_hash root;
+    bool written;
+} carry_args;
+
+/* Decides and writes inside one write transaction, so the decision and the record agree. */
+static ca_err carry_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    carry_args *a = arg;
+    a->written = false;
+    ca_store_val val;
+    ca_err err = ca_store_get(t, CA_TABLE_META, META_SIGNED_MAX, strlen(META_SIGNED_MAX), &val);
+    bool write = err == CA_ERR_NOT_FOUND;
+    if (err && err != CA_ERR_NOT_FOUND)
+        return ca_fail(eb, err, "log: cannot read signed_max: %s", ca_strerror(err));
+    if (!err && (val.len != 8 + CA_HASH_SIZE || ca_store_u64_from(val.data) < a->size))
+        write = true;
+    if (!write) {
+        /* Not larger: it must still be a checkpoint of this tree. */
+        uint64_t tree;
+        ca_hash here;
+        if ((err = tree_size_in(t, &tree)) != CA_OK)
+            return ca_fail(eb, err, "log: cannot read the tree size");
+        if (tree < a->size)
+            write = true;
+        else if ((err = ca_merkle_root(&here, store_reader, t, a->size)) != CA_OK)
+            return ca_fail(eb, err, "log: cannot compute the root at %llu",
+                           (unsigned long long)a->size);
+        else if (memcmp(here.b, a->root.b, CA_HASH_SIZE) != 0)
+            write = true;
+    }
+    if (!write)
+        return CA_OK;
+    uint8_t max[8 + CA_HASH_SIZE];
+    ca_store_u64_key(max, a->size);
+    memcpy(max + 8, a->root.b, CA_HASH_SIZE);
+    if ((err = ca_store_put(t, CA_TABLE_META, META_SIGNED_MAX, strlen(META_SIGNED_MAX), max,
+                            sizeof max)))
+        return ca_fail(eb, err, "log: cannot store signed_max: %s", ca_strerror(err));
+    a->written = true;
+    return CA_OK;
+}
+
+ca_err ca_log_carry_signed_max(ca_store *store, uint64_t size, const ca_hash *root,
+                               bool *written, ca_errbuf *eb)
+{
+    CA_ASSERT(store && root);
+    carry_args a = {.size = size, .root = *root};
+    ca_err err = ca_store_write(store, carry_txn, &a, eb);
+    if (written)
+        *written = !err && a.written;
+    return err;
+}
+
 static void log_free(ca_log *log)
 {
     upper_release(log);

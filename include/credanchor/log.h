@@ -65,6 +65,19 @@ const char *ca_log_append_blocked(const ca_log *log);
 void ca_log_hold_appends(ca_log *log, const char *reason);
 void ca_log_release_appends(ca_log *log);
 
+/* The largest checkpoint the log in store ever signed (meta "signed_max"; read without opening
+ * the log, e.g. by restore). CA_ERR_NOT_FOUND when the store holds no such record. */
+ca_err ca_log_signed_max(ca_store *store, uint64_t *size, ca_hash *root, ca_errbuf *eb);
+
+/* Carries a checkpoint (size, root) that an earlier copy of this log signed into the store
+ * (restore: the data dir's signed_max before a backup replaced it). Afterwards signed_max is
+ * (size, root) when it is larger by size than the stored one, or when the stored tree
+ * disagrees with it (shorter than size, or another root at size); otherwise it is unchanged.
+ * The log then refuses appends at its next open unless it is consistent with both (SPEC §1).
+ * *written (may be NULL) says whether signed_max changed. Needs a writable store. */
+ca_err ca_log_carry_signed_max(ca_store *store, uint64_t size, const ca_hash *root,
+                               bool *written, ca_errbuf *eb);
+
 /* The number of durable leaves. */
 uint64_t ca_log_size(const ca_log *log);
 /* The origin fixed at init (SPEC §1), e.g. "issuer.example.org/credanchor". */
