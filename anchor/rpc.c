@@ -17,6 +17,8 @@
  *  4. URLs in messages lose their path and query (API keys live there).
  */
 #include "credanchor/rpc.h"
+
+#include "credanchor/capbuf.h"
 #include "credanchor/crypto.h"
 
 #include <curl/curl.h>
@@ -704,39 +706,6 @@ void ca_rpc_curl_defaults(ca_rpc_curl *cfg)
     cfg->max_response = CA_RPC_DEFAULT_MAX_RESPONSE;
 }
 
-typedef struct post_state {
-    char *buf;
-    size_t len, cap, max;
-    bool too_large;
-} post_state;
-
-/* Appends a chunk; the cap is enforced here, while receiving, not after. */
-static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
-{
-    post_state *st = userp;
-    size_t n = size * nmemb;
-    if (n > st->max - st->len) {
-        st->too_large = true;
-        return 0; /* CURLE_WRITE_ERROR */
-    }
-    if (st->len + n + 1 > st->cap) {
-        size_t cap = st->cap ? st->cap : 4096;
-        while (cap < st->len + n + 1)
-            cap *= 2;
-        if (cap > st->max + 1)
-            cap = st->max + 1;
-        char *nb = realloc(st->buf, cap);
-        if (!nb)
-            return 0;
-        st->buf = nb;
-        st->cap = cap;
-    }
-    memcpy(st->buf + st->len, data, n);
-    st->len += n;
-    st->buf[st->len] = '\0';
-    return n;
-}
-
 ca_err ca_rpc_curl_post(void *ctx, const char *url, const char *body, size_t len, char **resp,
                         size_t *resp_len, long *http_status, ca_errbuf *eb)
 {
@@ -750,8 +719,8 @@ ca_err ca_rpc_curl_post(void *ctx, const char *url, const char *body, size_t len
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return ca_fail(eb, CA_ERR_IO, "%s is not an http(s) URL", origin);
 
-    post_state st = {NULL, 0, 0, cfg->max_response ? cfg->max_response
-                                                    : CA_RPC_DEFAULT_MAX_RESPONSE, false};
+    ca_capbuf st;
+    ca_capbuf_init(&st, cfg->max_response ? cfg->max_response : CA_RPC_DEFAULT_MAX_RESPONSE);
     ca_err err = CA_OK;
     struct curl_slist *hdrs = NULL;
     CURL *c = curl_easy_init();
@@ -780,7 +749,7 @@ ca_err ca_rpc_curl_post(void *ctx, const char *url, const char *body, size_t len
     SET(CURLOPT_POSTFIELDS, body);
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st.max);
-    SET(CURLOPT_WRITEFUNCTION, write_cb);
+    SET(CURLOPT_WRITEFUNCTION, ca_capbuf_curl_write);
     SET(CURLOPT_WRITEDATA, &st);
     SET(CURLOPT_ERRORBUFFER, cerr);
     SET(CURLOPT_USERAGENT, "credanchor");
@@ -792,7 +761,7 @@ ca_err ca_rpc_curl_post(void *ctx, const char *url, const char *body, size_t len
     }
     rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
-        if (st.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        if (st.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
             err = ca_fail(eb, CA_ERR_TOO_LARGE, "response from %s over %zu bytes", origin, st.max);
             goto out;
         }
@@ -808,19 +777,10 @@ ca_err ca_rpc_curl_post(void *ctx, const char *url, const char *body, size_t len
         goto out;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, http_status);
-    if (!st.buf) {
-        st.buf = malloc(1);
-        if (!st.buf) {
-            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        st.buf[0] = '\0';
-    }
-    *resp = st.buf;
-    *resp_len = st.len;
-    st.buf = NULL;
+    if (!(*resp = ca_capbuf_take(&st, resp_len)))
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
 out:
-    free(st.buf);
+    ca_capbuf_free(&st);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
     return err;

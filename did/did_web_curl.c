@@ -28,6 +28,8 @@
  */
 #include "credanchor/did_resolve.h"
 
+#include "credanchor/capbuf.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -51,10 +53,7 @@ typedef struct fetch_state {
     char host[256];
     long port;
     bool allowed; /* host[:port] is in allow_hosts */
-    /* body */
-    char *buf;
-    size_t len, cap, max;
-    bool too_large;
+    ca_capbuf body; /* capped at max_body */
     /* headers */
     long max_age;
     bool no_cache;
@@ -276,32 +275,6 @@ out:
 
 /* ---- callbacks ---- */
 
-static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
-{
-    fetch_state *st = userp;
-    size_t n = size * nmemb;
-    if (n > st->max - st->len) {
-        st->too_large = true;
-        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
-    }
-    if (st->len + n + 1 > st->cap) {
-        size_t cap = st->cap ? st->cap : 16384;
-        while (cap < st->len + n + 1)
-            cap *= 2;
-        if (cap > st->max + 1)
-            cap = st->max + 1;
-        char *nb = realloc(st->buf, cap);
-        if (!nb)
-            return 0;
-        st->buf = nb;
-        st->cap = cap;
-    }
-    memcpy(st->buf + st->len, data, n);
-    st->len += n;
-    st->buf[st->len] = '\0';
-    return n;
-}
-
 /* Cache-Control: max-age=N / no-cache / no-store (RFC 9111 §5.2.2). */
 static void parse_cache_control(fetch_state *st, const char *v, size_t len)
 {
@@ -413,7 +386,7 @@ ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *bo
     fetch_state st;
     memset(&st, 0, sizeof st);
     st.cfg = cfg;
-    st.max = cfg->max_body ? cfg->max_body : DID_WEB_DEFAULT_MAX_BODY;
+    ca_capbuf_init(&st.body, cfg->max_body ? cfg->max_body : DID_WEB_DEFAULT_MAX_BODY);
     long timeout = cfg->timeout_seconds > 0 ? cfg->timeout_seconds : DID_WEB_DEFAULT_TIMEOUT;
     double deadline = now_seconds() + (double)timeout;
 
@@ -445,9 +418,9 @@ ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *bo
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     SET(CURLOPT_CONNECTTIMEOUT, timeout);
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st.max);
-    SET(CURLOPT_WRITEFUNCTION, write_cb);
-    SET(CURLOPT_WRITEDATA, &st);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st.body.max);
+    SET(CURLOPT_WRITEFUNCTION, ca_capbuf_curl_write);
+    SET(CURLOPT_WRITEDATA, &st.body);
     SET(CURLOPT_HEADERFUNCTION, header_cb);
     SET(CURLOPT_HEADERDATA, &st);
     SET(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
@@ -484,8 +457,7 @@ ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *bo
                           url, timeout);
             break;
         }
-        st.len = 0;
-        st.too_large = false;
+        ca_capbuf_reset(&st.body);
         st.max_age = -1;
         st.no_cache = false;
         cerr[0] = '\0';
@@ -493,10 +465,10 @@ ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *bo
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left * 1000) + 1);
         rc = curl_easy_perform(c);
         if (rc != CURLE_OK) {
-            if (st.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+            if (st.body.overflow || rc == CURLE_FILESIZE_EXCEEDED)
                 err = ca_fail(eb, CA_ERR_TOO_LARGE,
                               "did:web fetch of %s failed: the response is larger than %zu bytes",
-                              cur, st.max);
+                              cur, st.body.max);
             else if (st.guard_refused &&
                      (rc == CURLE_COULDNT_CONNECT || rc == CURLE_ABORTED_BY_CALLBACK))
                 err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s", cur,
@@ -517,16 +489,8 @@ ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *bo
         if (!loc) { /* a final answer */
             *status = code;
             *max_age = st.no_cache ? 0 : st.max_age;
-            if (st.len) {
-                *body = st.buf;
-                *body_len = st.len;
-                st.buf = NULL;
-                st.cap = 0;
-            } else {
-                *body = calloc(1, 1);
-                if (!*body)
-                    err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
-            }
+            if (!(*body = ca_capbuf_take(&st.body, body_len)))
+                err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
             break;
         }
         char rhost[256];
@@ -566,7 +530,7 @@ cleanup:
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
 out:
-    free(st.buf);
+    ca_capbuf_free(&st.body);
     if (st.extra_cas)
         sk_X509_pop_free(st.extra_cas, X509_free);
     return err;
