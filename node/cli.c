@@ -721,6 +721,23 @@ static const ca_cli_verb verbs[] = {
      "2: bad usage, a missing backup, a non-empty data dir without --force, a running node,\n"
      "or an error.\n",
      ca_cli_restore},
+    {"keys", "rotate the log or issuer key (the node must be stopped)",
+     "usage: credanchor keys rotate --log|--issuer [--config FILE] [--data-dir DIR] [--json]\n"
+     "Replaces one key with a new random one; the new key signs from then on, and the old\n"
+     "public key stays published so what it signed still verifies. The node must be\n"
+     "stopped: rotate takes the writer lock (against a serving node: exit 2, \"in use\").\n"
+     "  --log     a new log key: a checkpoint for the current size N signed by it becomes the\n"
+     "            latest; GET /v1/log/keys lists the old key with toSize N and the new one\n"
+     "            from N (toSize null); GET /v1/log/key is the new one. Stored checkpoints\n"
+     "            keep their signer; a historical size signed on demand uses the new key.\n"
+     "  --issuer  a new issuer key: the node's DID document lists every issuer key, oldest\n"
+     "            first (#key-1, #key-2, ...; the newest last), in verificationMethod and\n"
+     "            assertionMethod.\n"
+     "The old key file moves to keys/archive/ (still encrypted); the rotation is recorded in\n"
+     "the audit log. A rotation a crash interrupted is finished by running it again.\n"
+     "Prints the new key, or with --json {\"rotated\",\"logKey\"|\"issuerKey\",\n"
+     "\"previousKey\",...}. Exit 0: rotated. 2: bad usage, a running node, or an error.\n",
+     ca_cli_keys},
 };
 
 const ca_cli_verb *ca_cli_find(const char *name)

@@ -72,5 +72,6 @@ int ca_cli_anchor(int argc, char **argv);
 int ca_cli_check(int argc, char **argv);
 int ca_cli_backup(int argc, char **argv);
 int ca_cli_restore(int argc, char **argv);
+int ca_cli_keys(int argc, char **argv);
 
 #endif

@@ -157,6 +157,30 @@ static int parse_u64_opt(uint64_t *out, const char *s, const char *what)
     return CA_EXIT_OK;
 }
 
+/* A stored (anchored) checkpoint keeps the signer it had: after `keys rotate --log` that is
+ * an earlier log key, so a note the current key does not verify is tried with every key in
+ * the log's key history (GET /v1/log/keys). */
+static ca_err open_with_old_keys(ca_checkpoint *cp, ca_node *node, const char *note,
+                                 size_t note_len, ca_errbuf *eb)
+{
+    ca_log_key_span *spans = calloc(CA_LOG_KEYS_MAX, sizeof *spans);
+    size_t n = 0;
+    ca_err err = CA_ERR_VERIFY;
+    if (spans && ca_log_key_history(node->log, spans, CA_LOG_KEYS_MAX, &n, NULL) == CA_OK) {
+        for (size_t i = 0; i < n && err; i++) {
+            ca_note_verifier old;
+            if (spans[i].current ||
+                ca_verifier_key_parse(&old, spans[i].key, strlen(spans[i].key), NULL))
+                continue;
+            err = ca_checkpoint_open(cp, note, note_len, &old, NULL);
+        }
+    }
+    free(spans);
+    if (err)
+        return ca_fail(eb, CA_ERR_VERIFY, "no log key ever used verifies it");
+    return CA_OK;
+}
+
 /* Checks the anchor records offline (a's log roots are already captured). */
 static void check_anchors(report *r, ca_node *node, const ca_note_verifier *v, anchor_item *a,
                           size_t n)
@@ -219,7 +243,9 @@ static void check_anchors(report *r, ca_node *node, const ca_note_verifier *v, a
             prev = it;
             continue;
         }
-        if ((err = ca_checkpoint_open(&cp, note, note_len, v, &eb))) {
+        if ((err = ca_checkpoint_open(&cp, note, note_len, v, &eb)) == CA_ERR_VERIFY)
+            err = open_with_old_keys(&cp, node, note, note_len, &eb);
+        if (err) {
             add(r, name, R_FAIL, "stored checkpoint: %s", ca_errmsg(&eb, err));
             prev = it;
             continue;

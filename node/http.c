@@ -952,19 +952,43 @@ static void h_log_key(ca_http_request *req, ca_http_response *resp)
     ca_http_reply_text(resp, 200, "text/plain; charset=utf-8", key, n);
 }
 
+/* Every log key with the sizes it signed (SPEC §3), oldest first; toSize null for the current
+ * key. Stored (anchored) checkpoints keep their signer; historical sizes signed on demand are
+ * signed by the current key. */
 static void h_log_keys(ca_http_request *req, ca_http_response *resp)
 {
-    char key[CA_VERIFIER_KEY_MAX];
     ca_errbuf eb = {{0}};
-    ca_err err = ca_log_verifier_key(req->node->log, key, &eb);
+    size_t n = 0;
+    ca_log_key_span *spans = calloc(CA_LOG_KEYS_MAX, sizeof *spans);
+    if (!spans) {
+        ca_http_problem_err(resp, CA_ERR_NOMEM, NULL);
+        return;
+    }
+    ca_err err = ca_log_key_history(req->node->log, spans, CA_LOG_KEYS_MAX, &n, &eb);
     if (err) {
+        free(spans);
         ca_http_problem_err(resp, err, &eb);
         return;
     }
-    /* One key so far; key rotation (keys rotate) adds the earlier ones with their sizes. */
-    ca_http_reply_json(resp, 200,
-                       json_pack("{s:[{s:s, s:i, s:n}]}", "keys", "key", key, "fromSize", 0,
-                                 "toSize"));
+    json_t *keys = json_array();
+    for (size_t i = 0; keys && i < n; i++) {
+        json_t *k = spans[i].current
+                        ? json_pack("{s:s, s:I, s:n}", "key", spans[i].key, "fromSize",
+                                    (json_int_t)spans[i].from_size, "toSize")
+                        : json_pack("{s:s, s:I, s:I}", "key", spans[i].key, "fromSize",
+                                    (json_int_t)spans[i].from_size, "toSize",
+                                    (json_int_t)spans[i].to_size);
+        if (!k || json_array_append_new(keys, k)) {
+            json_decref(keys);
+            keys = NULL;
+        }
+    }
+    free(spans);
+    if (!keys) {
+        ca_http_problem_err(resp, CA_ERR_NOMEM, NULL);
+        return;
+    }
+    ca_http_reply_json(resp, 200, json_pack("{s:o}", "keys", keys));
 }
 
 static void h_proof(ca_http_request *req, ca_http_response *resp)

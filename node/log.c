@@ -5,6 +5,13 @@
  *   "schema"        "1"
  *   "origin"        the checkpoint origin, fixed at init (SPEC §1)
  *   "verifier_key"  the current C2SP verifier key text, so read-only tools need no secret
+ *   "log_keys"      the log key history (written by the first `keys rotate --log`; absent:
+ *                   one key, "verifier_key", from size 0): one line per key, oldest first,
+ *                   "<fromSize> <verifier key>\n". The last line is the current key (toSize
+ *                   null); every other key's toSize is the next line's fromSize, the size at
+ *                   which it was rotated out (it signed sizes fromSize..toSize; the new key
+ *                   signs toSize again at rotation, so the latest checkpoint is always by the
+ *                   current key). Updated in the same transaction as "verifier_key".
  *   "checkpoint"    the latest signed note; written in the same transaction as the leaves it
  *                   covers, so it always covers every acknowledged append
  *   "signed_max"    u64 BE size || 32-byte root: the largest checkpoint ever signed
@@ -55,6 +62,8 @@
 #define META_CHECKPOINT "checkpoint"
 #define META_SIGNED_MAX "signed_max"
 #define META_INDEXED "indexed"
+#define META_LOG_KEYS "log_keys"
+#define LOG_KEYS_TEXT_MAX (CA_LOG_KEYS_MAX * (CA_VERIFIER_KEY_MAX + 24))
 #define LOG_SCHEMA_VERSION "1"
 #define CACHE_LEVEL 8      /* levels >= this are kept in memory */
 #define TILE_LEVELS 8      /* a tile holds levels 0..7 of a 256-leaf block */
@@ -481,25 +490,36 @@ static ca_err tree_size_in(ca_store_txn *t, uint64_t *size)
     return CA_OK;
 }
 
-static ca_err sign_checkpoint(const ca_log *log, char *note, size_t *note_len, uint64_t size,
-                              const ca_hash *root, ca_errbuf *eb)
+/* Signs (size, root) with key, or with the log's current key when key is NULL. */
+static ca_err sign_checkpoint_with(const ca_log *log, const ca_ed25519_key *key, char *note,
+                                   size_t *note_len, uint64_t size, const ca_hash *root,
+                                   ca_errbuf *eb)
 {
-    if (!log->key)
+    if (!key)
+        key = log->key;
+    if (!key)
         return ca_fail(eb, CA_ERR_PERMISSION, "log: no log key loaded to sign a checkpoint");
     ca_checkpoint cp;
     snprintf(cp.origin, sizeof cp.origin, "%s", log->origin);
     cp.size = size;
     cp.root = *root;
-    return ca_checkpoint_sign(note, note_len, &cp, log->key, eb);
+    return ca_checkpoint_sign(note, note_len, &cp, key, eb);
 }
 
-/* Signs and stores the checkpoint for (size, root) as the latest and largest one; the note is
- * left in `note` (CA_NOTE_MAX bytes). */
-static ca_err put_checkpoint(ca_log *log, ca_store_txn *t, uint64_t size, const ca_hash *root,
-                             char *note, size_t *note_len_out, ca_errbuf *eb)
+static ca_err sign_checkpoint(const ca_log *log, char *note, size_t *note_len, uint64_t size,
+                              const ca_hash *root, ca_errbuf *eb)
+{
+    return sign_checkpoint_with(log, NULL, note, note_len, size, root, eb);
+}
+
+/* Signs (with key, or the log's key when NULL) and stores the checkpoint for (size, root) as
+ * the latest and largest one; the note is left in `note` (CA_NOTE_MAX bytes). */
+static ca_err put_checkpoint_with(ca_log *log, const ca_ed25519_key *key, ca_store_txn *t,
+                                  uint64_t size, const ca_hash *root, char *note,
+                                  size_t *note_len_out, ca_errbuf *eb)
 {
     size_t note_len;
-    ca_err err = sign_checkpoint(log, note, &note_len, size, root, eb);
+    ca_err err = sign_checkpoint_with(log, key, note, &note_len, size, root, eb);
     *note_len_out = note_len;
     if (err)
         return err;
@@ -511,6 +531,12 @@ static ca_err put_checkpoint(ca_log *log, ca_store_txn *t, uint64_t size, const 
                             sizeof max)))
         return ca_fail(eb, err, "log: cannot store checkpoint: %s", ca_strerror(err));
     return CA_OK;
+}
+
+static ca_err put_checkpoint(ca_log *log, ca_store_txn *t, uint64_t size, const ca_hash *root,
+                             char *note, size_t *note_len_out, ca_errbuf *eb)
+{
+    return put_checkpoint_with(log, NULL, t, size, root, note, note_len_out, eb);
 }
 
 /* ---- create / open ------------------------------------------------------------------------- */
@@ -1390,4 +1416,155 @@ void ca_log_get_stats(ca_log *log, ca_log_stats *st)
     pthread_rwlock_unlock(&log->tail_lock);
     st->commits = log->commits;
     st->appended = log->appended;
+}
+
+/* ---- key history and rotation (keys rotate --log) ------------------------------------------- */
+
+/* Reads the "log_keys" text into text (LOG_KEYS_TEXT_MAX bytes), or synthesises the one-line
+ * history of a log never rotated. */
+static ca_err key_history_text(ca_store_txn *t, const char *current, char *text)
+{
+    ca_err err = meta_get_str(t, META_LOG_KEYS, text, LOG_KEYS_TEXT_MAX);
+    if (err == CA_ERR_NOT_FOUND) {
+        snprintf(text, LOG_KEYS_TEXT_MAX, "0 %s\n", current);
+        return CA_OK;
+    }
+    return err;
+}
+
+/* Parses the history text into spans (see the "log_keys" comment at the top). */
+static ca_err parse_key_history(ca_log_key_span *spans, size_t cap, size_t *n, const char *text)
+{
+    *n = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        if (!nl || *n >= cap)
+            return CA_ERR_STORE;
+        char *end;
+        unsigned long long from = strtoull(p, &end, 10);
+        if (end == p || *end != ' ' || (size_t)(nl - end - 1) >= CA_VERIFIER_KEY_MAX ||
+            nl == end + 1)
+            return CA_ERR_STORE;
+        ca_log_key_span *s = &spans[*n];
+        memcpy(s->key, end + 1, (size_t)(nl - end - 1));
+        s->key[nl - end - 1] = '\0';
+        s->from_size = from;
+        s->to_size = 0;
+        s->current = true;
+        if (*n > 0) {
+            if (from < spans[*n - 1].from_size)
+                return CA_ERR_STORE;
+            spans[*n - 1].to_size = from;
+            spans[*n - 1].current = false;
+        }
+        (*n)++;
+        p = nl + 1;
+    }
+    return *n ? CA_OK : CA_ERR_STORE;
+}
+
+ca_err ca_log_key_history(ca_log *log, ca_log_key_span *spans, size_t cap, size_t *n,
+                          ca_errbuf *eb)
+{
+    char *text = malloc(LOG_KEYS_TEXT_MAX);
+    if (!text)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(log->store, &t, false, eb);
+    if (!err) {
+        char current[CA_VERIFIER_KEY_MAX];
+        err = meta_get_str(t, META_VERIFIER_KEY, current, sizeof current);
+        if (!err)
+            err = key_history_text(t, current, text);
+        ca_store_abort(t);
+        if (!err)
+            err = parse_key_history(spans, cap, n, text);
+        if (!err && strcmp(spans[*n - 1].key, current) != 0)
+            err = CA_ERR_STORE;
+        if (err)
+            ca_fail(eb, err, "log: the key history is damaged: %s", ca_strerror(err));
+    }
+    free(text);
+    return err;
+}
+
+typedef struct rotate_args {
+    ca_log *log;
+    const ca_ed25519_key *key;
+    const char *vkey;
+    uint64_t size;
+    ca_hash root;
+    char *text;             /* LOG_KEYS_TEXT_MAX scratch */
+    char note[CA_NOTE_MAX];
+    size_t note_len;
+} rotate_args;
+
+static ca_err rotate_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    rotate_args *a = arg;
+    ca_log *log = a->log;
+    uint64_t size;
+    ca_err err;
+    if ((err = tree_size_in(t, &size)) || size != a->size)
+        return ca_fail(eb, err ? err : CA_ERR_INCONSISTENT,
+                       "log: the log changed during the key rotation");
+    if ((err = key_history_text(t, log->verifier_key, a->text)))
+        return ca_fail(eb, err, "log: the key history is damaged");
+    size_t lines = 0, len = strlen(a->text);
+    for (const char *p = a->text; *p; p++)
+        lines += *p == '\n';
+    if (lines >= CA_LOG_KEYS_MAX)
+        return ca_fail(eb, CA_ERR_TOO_LARGE, "log: already %zu log keys; no more rotations",
+                       lines);
+    snprintf(a->text + len, LOG_KEYS_TEXT_MAX - len, "%llu %s\n", (unsigned long long)a->size,
+             a->vkey);
+    if ((err = meta_put_str(t, META_LOG_KEYS, a->text, strlen(a->text))) ||
+        (err = meta_put_str(t, META_VERIFIER_KEY, a->vkey, strlen(a->vkey))))
+        return ca_fail(eb, err, "log: cannot store the new key: %s", ca_strerror(err));
+    return put_checkpoint_with(log, a->key, t, a->size, &a->root, a->note, &a->note_len, eb);
+}
+
+ca_err ca_log_rotate_key(ca_log *log, const ca_ed25519_key *new_key, ca_errbuf *eb)
+{
+    CA_ASSERT(log && new_key);
+    if (!log->key)
+        return ca_fail(eb, CA_ERR_PERMISSION, "log: opened read-only; no key to rotate");
+    if (log->blocked[0])
+        return ca_fail(eb, CA_ERR_INCONSISTENT, "log: appends are refused (%s); not rotating",
+                       log->blocked);
+    char vkey[CA_VERIFIER_KEY_MAX];
+    uint8_t pub[CA_ED25519_PUB_SIZE];
+    ca_ed25519_key_public(new_key, pub);
+    ca_verifier_key_format(vkey, log->origin, pub);
+    if (strcmp(vkey, log->verifier_key) == 0)
+        return ca_fail(eb, CA_ERR_INVALID, "log: the new key is the current key");
+    rotate_args *a = calloc(1, sizeof *a);
+    char *text = malloc(LOG_KEYS_TEXT_MAX);
+    ca_err err = CA_OK;
+    if (!a || !text) {
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    a->log = log;
+    a->key = new_key;
+    a->vkey = vkey;
+    a->text = text;
+    pthread_mutex_lock(&log->latest_lock);
+    a->size = log->latest_size;
+    a->root = log->latest_root;
+    pthread_mutex_unlock(&log->latest_lock);
+    if ((err = ca_store_write(log->store, rotate_txn, a, eb)))
+        goto out;
+    /* Durable: from now on the new key signs, and the latest note is the one just signed. */
+    log->key = new_key;
+    snprintf(log->verifier_key, sizeof log->verifier_key, "%s", vkey);
+    pthread_mutex_lock(&log->latest_lock);
+    memcpy(log->latest_note, a->note, a->note_len + 1);
+    log->latest_note_len = a->note_len;
+    pthread_mutex_unlock(&log->latest_lock);
+out:
+    free(text);
+    free(a);
+    return err;
 }

@@ -36,7 +36,6 @@
 
 #define CACHE_KEY_MAX 480
 #define WEB_MAX_BODY (1u << 20) /* SPEC §4 body cap for did:web documents: 1 MiB */
-#define MAX_ISSUER_KEYS 8
 
 struct ca_resolver {
     ca_config cfg;
@@ -292,14 +291,27 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
 
     ca_node *node = opts->node;
     if (node && node->issuer_key) {
-        /* Today one issuer key; key rotation adds the earlier ones after it. */
+        /* Every issuer key ever used (keys rotate --issuer), oldest first, so "#key-n" ids
+         * stay put and credentials signed by an old key still verify; the newest is last. */
         uint8_t pub[CA_ED25519_PUB_SIZE];
         ca_ed25519_key_public(node->issuer_key, pub);
-        ca_did_doc_key keys[MAX_ISSUER_KEYS] = {{CA_KEYTYPE_ED25519, pub, sizeof pub}};
         if ((err = ca_did_key_encode(r->key_did, CA_KEYTYPE_ED25519, pub, sizeof pub, eb)))
             goto fail;
+        ca_issuer_key ikeys[CA_ISSUER_KEYS_MAX];
+        size_t nkeys = 0;
+        if (node->store) {
+            if ((err = ca_node_issuer_keys(node->store, node->issuer_key, ikeys,
+                                           CA_ISSUER_KEYS_MAX, &nkeys, eb)))
+                goto fail;
+        } else {
+            memcpy(ikeys[0].pub, pub, sizeof pub);
+            nkeys = 1;
+        }
+        ca_did_doc_key keys[CA_ISSUER_KEYS_MAX];
+        for (size_t i = 0; i < nkeys; i++)
+            keys[i] = (ca_did_doc_key){CA_KEYTYPE_ED25519, ikeys[i].pub, CA_ED25519_PUB_SIZE};
         ca_did_own_identity id = {
-            .did = r->web_did, .keys = keys, .nkeys = 1,
+            .did = r->web_did, .keys = keys, .nkeys = nkeys,
             .anchor_address = node->have_anchor_address ? node->anchor_address : NULL,
             .chain_id = cfg->anchor_chain_id};
         json_t *doc = NULL;

@@ -118,6 +118,30 @@ ca_err ca_log_checkpoint_at(ca_log *log, char *note, size_t *note_len, uint64_t 
 /* The log's current verifier key "<origin>+<hex id>+<base64>" (SPEC §3 /v1/log/key). */
 ca_err ca_log_verifier_key(ca_log *log, char out[CA_VERIFIER_KEY_MAX], ca_errbuf *eb);
 
+#define CA_LOG_KEYS_MAX 64 /* log keys a log can have over its life (rotations + 1) */
+
+/* One log key and the sizes it signed (SPEC §3 /v1/log/keys). */
+typedef struct ca_log_key_span {
+    char key[CA_VERIFIER_KEY_MAX]; /* the verifier key */
+    uint64_t from_size;
+    uint64_t to_size;              /* valid unless current */
+    bool current;                  /* the key that signs now (toSize null) */
+} ca_log_key_span;
+
+/* Every log key ever used, oldest first (the last one is current): spans holds cap entries
+ * (CA_LOG_KEYS_MAX always suffices), *n gets the count. */
+ca_err ca_log_key_history(ca_log *log, ca_log_key_span *spans, size_t cap, size_t *n,
+                          ca_errbuf *eb);
+
+/* Rotates the log key (keys rotate --log): in one write transaction the verifier key becomes
+ * new_key's, the history closes the old key at the current size N and opens new_key from N,
+ * and a checkpoint for N signed by new_key becomes the latest one. Afterwards the log signs
+ * with new_key (borrowed; must outlive the log). Needs a writable, unblocked log that no one
+ * appends to meanwhile (the CLI holds the writer lock). Stored notes (anchored checkpoints)
+ * keep their signer; historical sizes signed on demand (ca_log_checkpoint_at) are signed by
+ * the current key. */
+ca_err ca_log_rotate_key(ca_log *log, const ca_ed25519_key *new_key, ca_errbuf *eb);
+
 typedef struct ca_log_stats {
     uint64_t tree_size;
     uint64_t indexed;       /* digests [0, indexed) are in the stored digest index */

@@ -4,6 +4,8 @@
  *   keys/        log.key (Ed25519, signs checkpoints), anchor.key (secp256k1, signs anchor
  *                transactions), issuer.key (Ed25519, signs credentials); each encrypted at
  *                rest under node.key_passphrase_file (include/credanchor/keystore.h)
+ *   keys/archive/  keys replaced by `keys rotate`: log-<hex key id>.key and
+ *                issuer-<n>.key (n as in the DID document's "#key-n"), still encrypted
  *   passphrase   the default node.key_passphrase_file, created by init when missing
  * ca_node bundles what a verb or the server opens: config, store, log and the keys it asked
  * for. Conventions: common.h.
@@ -65,6 +67,42 @@ ca_err ca_node_init(ca_init_report *report, const ca_config *cfg, ca_errbuf *eb)
 /* Reads and decrypts the anchor key into secret; the caller wipes it. */
 ca_err ca_node_anchor_secret(const ca_node *node, uint8_t secret[CA_SECP256K1_SECRET_SIZE],
                              ca_errbuf *eb);
+
+/* ---- key rotation (credanchor keys rotate; node/node.c documents the file steps) ---- */
+
+#define CA_ISSUER_KEYS_MAX 32
+#define CA_MULTIBASE_KEY_MAX 128
+
+typedef struct ca_key_rotation {
+    bool resumed;                         /* finished a rotation a crash interrupted */
+    char old_key[CA_VERIFIER_KEY_MAX];    /* log: verifier key; issuer: publicKeyMultibase */
+    char new_key[CA_VERIFIER_KEY_MAX];
+    char archived[CA_CONFIG_STR_MAX + 96]; /* where the old key file went */
+    uint64_t tree_size;                   /* log: the size at rotation (old toSize, new fromSize) */
+    char note[CA_NOTE_MAX];               /* log: the checkpoint the new key signed */
+    size_t note_len;
+    size_t nkeys;                         /* issuer: keys the DID document now lists */
+} ca_key_rotation;
+
+/* Rotates the log key: needs a node opened with CA_NODE_WRITE (the writer lock, so the node
+ * must be stopped). See ca_log_rotate_key; the audit log records it. */
+ca_err ca_node_rotate_log_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb);
+/* Rotates the issuer key: needs CA_NODE_WRITE | CA_NODE_ISSUER_KEY. The old public key stays
+ * in the history, so the own DID document keeps listing it. */
+ca_err ca_node_rotate_issuer_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb);
+
+/* One issuer key ever used (meta "issuer_keys"). */
+typedef struct ca_issuer_key {
+    int64_t valid_from;                   /* unix seconds it signs from; 0 = since init */
+    char multibase[CA_MULTIBASE_KEY_MAX]; /* publicKeyMultibase (Ed25519 Multikey) */
+    uint8_t pub[CA_ED25519_PUB_SIZE];
+} ca_issuer_key;
+
+/* Every issuer key, oldest first (so "#key-n" ids never change); current (may be NULL), the
+ * key in issuer.key, is appended when the history does not end with it (a node never
+ * rotated has no history). keys holds cap entries; *n gets the count. */
+ca_err ca_node_issuer_keys(ca_store *store, const ca_ed25519_key *current, ca_issuer_key *keys,
+                           size_t cap, size_t *n, ca_errbuf *eb);
 
 /* The default origin for a public URL: host[:port] + "/credanchor" (SPEC §1). */
 ca_err ca_node_default_origin(char *out, size_t cap, const char *public_url, ca_errbuf *eb);

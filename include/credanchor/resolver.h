@@ -46,7 +46,8 @@ typedef struct ca_did_doc_key {
 
 typedef struct ca_did_own_identity {
     const char *did;               /* the did:web of node.public_url */
-    const ca_did_doc_key *keys;    /* the issuer keys, newest first; nkeys >= 1 */
+    const ca_did_doc_key *keys;    /* the issuer keys, oldest first (the current key last,
+                                    * so "#key-n" never changes); nkeys >= 1 */
     size_t nkeys;
     const uint8_t *anchor_address; /* 20 bytes, or NULL: no anchor method */
     uint64_t chain_id;             /* anchor.chain_id; 0 (no chain configured): no anchor

@@ -486,6 +486,104 @@ static void test_full_map_loses_nothing(void **state)
     }
 }
 
+
+/* Key rotation (keys rotate --log): the new key signs from the rotation on, the old proof and
+ * checkpoint still verify under the old key, the history lists both keys with their sizes,
+ * and a reopen with the new key accepts it (and with the old one refuses appends). */
+static void test_key_rotation(void **state)
+{
+    fixture *f = *state;
+    char k1_text[CA_VERIFIER_KEY_MAX], k2_text[CA_VERIFIER_KEY_MAX], note[CA_NOTE_MAX];
+    size_t len, n;
+    ca_note_verifier k1, k2;
+    ca_checkpoint cp;
+    ca_proof_report r;
+    ca_log_key_span spans[CA_LOG_KEYS_MAX];
+    ca_errbuf eb = {{0}};
+    ca_hash a, b;
+    digest_of(&a, 3);
+    digest_of(&b, 15);
+
+    /* Never rotated: one key from 0, current. */
+    assert_int_equal(ca_log_key_history(f->log, spans, CA_LOG_KEYS_MAX, &n, NULL), CA_OK);
+    assert_int_equal(n, 1);
+    assert_true(spans[0].current);
+    assert_int_equal(spans[0].from_size, 0);
+
+    append_range(f->log, 0, 10);
+    assert_int_equal(ca_log_verifier_key(f->log, k1_text, NULL), CA_OK);
+    assert_string_equal(spans[0].key, k1_text);
+    assert_int_equal(ca_verifier_key_parse(&k1, k1_text, strlen(k1_text), NULL), CA_OK);
+    char *p1, *p2;
+    assert_int_equal(ca_proof_build(&p1, f->log, &a, 0, NULL), CA_OK);
+    assert_int_equal(ca_proof_check(&r, p1, strlen(p1), &k1, NULL), CA_OK);
+    char old_note[CA_NOTE_MAX];
+    size_t old_len;
+    assert_int_equal(ca_log_checkpoint(f->log, old_note, &old_len, NULL), CA_OK);
+
+    /* Rotate at size 10. */
+    uint8_t seed[32];
+    ca_ed25519_key *key2;
+    assert_int_equal(ca_ed25519_generate_seed(seed), CA_OK);
+    assert_int_equal(ca_ed25519_key_from_seed(&key2, seed), CA_OK);
+    assert_int_equal(ca_log_rotate_key(f->log, f->key, NULL), CA_ERR_INVALID); /* same key */
+    ca_err err = ca_log_rotate_key(f->log, key2, &eb);
+    if (err)
+        fprintf(stderr, "rotate: %s\n", ca_errmsg(&eb, err));
+    assert_int_equal(err, CA_OK);
+    assert_int_equal(ca_log_verifier_key(f->log, k2_text, NULL), CA_OK);
+    assert_string_not_equal(k1_text, k2_text);
+    assert_int_equal(ca_verifier_key_parse(&k2, k2_text, strlen(k2_text), NULL), CA_OK);
+    /* The latest checkpoint (size 10) is now signed by the new key only. */
+    assert_int_equal(ca_log_checkpoint(f->log, note, &len, NULL), CA_OK);
+    assert_int_equal(ca_checkpoint_open(&cp, note, len, &k2, NULL), CA_OK);
+    assert_int_equal(cp.size, 10);
+    assert_int_equal(ca_checkpoint_open(&cp, note, len, &k1, NULL), CA_ERR_VERIFY);
+
+    append_range(f->log, 10, 20);
+    assert_int_equal(ca_proof_build(&p2, f->log, &b, 0, NULL), CA_OK);
+    assert_int_equal(ca_proof_check(&r, p2, strlen(p2), &k2, NULL), CA_OK);
+    assert_int_equal(r.tree_size, 20);
+    assert_int_equal(ca_proof_check(&r, p2, strlen(p2), &k1, NULL), CA_ERR_VERIFY);
+    /* What the old key signed still verifies with it. */
+    assert_int_equal(ca_proof_check(&r, p1, strlen(p1), &k1, NULL), CA_OK);
+    assert_int_equal(ca_checkpoint_open(&cp, old_note, old_len, &k1, NULL), CA_OK);
+    /* Historical sizes signed on demand: by the current key (the root is fixed). */
+    assert_int_equal(ca_log_checkpoint_at(f->log, note, &len, 5, NULL), CA_OK);
+    assert_int_equal(ca_checkpoint_open(&cp, note, len, &k2, NULL), CA_OK);
+    free(p1);
+    free(p2);
+
+    /* History: K1 [0, 10], K2 from 10, current. */
+    assert_int_equal(ca_log_key_history(f->log, spans, CA_LOG_KEYS_MAX, &n, NULL), CA_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(spans[0].key, k1_text);
+    assert_false(spans[0].current);
+    assert_int_equal(spans[0].from_size, 0);
+    assert_int_equal(spans[0].to_size, 10);
+    assert_string_equal(spans[1].key, k2_text);
+    assert_true(spans[1].current);
+    assert_int_equal(spans[1].from_size, 10);
+
+    /* Reopen with the new key: appends work. With the old key: refused, named. */
+    close_log(f);
+    ca_ed25519_key *key1 = f->key;
+    f->key = key2;
+    open_log(f, false);
+    assert_null(ca_log_append_blocked(f->log));
+    append_range(f->log, 20, 21);
+    assert_int_equal(ca_log_key_history(f->log, spans, CA_LOG_KEYS_MAX, &n, NULL), CA_OK);
+    assert_int_equal(n, 2);
+    close_log(f);
+    f->key = key1;
+    open_log(f, false);
+    assert_non_null(ca_log_append_blocked(f->log));
+    close_log(f);
+    f->key = key2;
+    ca_ed25519_key_free(key1);
+    open_log(f, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +597,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prefix_collisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_writer_is_locked_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_refuses_appends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_map_loses_nothing, setup_small_map, teardown),

@@ -1,0 +1,88 @@
+/*
+ * node/cli_keys.c — `credanchor keys rotate --log|--issuer` (SPEC §6, issue 7 "Key
+ * management"). The help text is in the verb table in node/cli.c.
+ *
+ * Rotation needs the node stopped: it opens the data dir as the single writer
+ * (CA_NODE_WRITE), so against a serving node it fails at once ("in use", exit 2) instead of
+ * swapping a key under a process that still signs with the old one. The file and store steps
+ * are in node/node.c (ca_node_rotate_log_key, ca_node_rotate_issuer_key).
+ */
+#include "node/cli.h"
+
+#include "credanchor/node.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERB "keys"
+
+static void print_json(json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(o);
+}
+
+int ca_cli_keys(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {{"config", true, NULL, false}, {"data-dir", true, NULL, false},
+                         {"log", false, NULL, false},   {"issuer", false, NULL, false},
+                         {"json", false, NULL, false},  {NULL, false, NULL, false}};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    if (npos != 1 || strcmp(pos[0], "rotate") != 0)
+        return ca_cli_usage_error(VERB, "give the subcommand rotate (see --help)");
+    bool log = ca_cli_flag(opts, "log"), issuer = ca_cli_flag(opts, "issuer");
+    if (log == issuer)
+        return ca_cli_usage_error(VERB, "rotate needs exactly one of --log and --issuer");
+    ca_config cfg;
+    if ((rc = ca_cli_load_config(&cfg, VERB, opts)))
+        return rc;
+    ca_errbuf eb = {{0}};
+    ca_node *node = NULL;
+    ca_err err = ca_node_open(&node, &cfg, CA_NODE_WRITE | (issuer ? CA_NODE_ISSUER_KEY : 0),
+                              &eb);
+    if (err)
+        return ca_cli_error(VERB, err, &eb);
+    ca_key_rotation *r = malloc(sizeof *r);
+    if (!r) {
+        ca_node_close(node);
+        return ca_cli_error(VERB, CA_ERR_NOMEM, NULL);
+    }
+    err = log ? ca_node_rotate_log_key(node, r, &eb) : ca_node_rotate_issuer_key(node, r, &eb);
+    if (err) {
+        rc = ca_cli_error(VERB, err, &eb);
+    } else if (ca_cli_flag(opts, "json")) {
+        if (log)
+            print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "rotated", "log",
+                                 "logKey", r->new_key, "previousKey", r->old_key, "treeSize",
+                                 (json_int_t)r->tree_size, "checkpoint", r->note, "archived",
+                                 r->archived, "resumed", r->resumed));
+        else {
+            char vm[CA_DID_MAX + 32];
+            snprintf(vm, sizeof vm, "%s#key-%zu", node->did, r->nkeys);
+            print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}", "rotated", "issuer",
+                                 "issuerKey", r->new_key, "previousKey", r->old_key,
+                                 "verificationMethod", vm, "keys", (json_int_t)r->nkeys,
+                                 "archived", r->archived, "resumed", r->resumed));
+        }
+    } else if (log) {
+        printf("%slog key rotated at tree size %llu\n", r->resumed ? "finished: " : "",
+               (unsigned long long)r->tree_size);
+        printf("log key:      %s\n", r->new_key);
+        printf("previous key: %s (archived: %s)\n", r->old_key, r->archived);
+    } else {
+        printf("%sissuer key rotated: #key-%zu\n", r->resumed ? "finished: " : "", r->nkeys);
+        printf("issuer key:   %s\n", r->new_key);
+        printf("previous key: %s (archived: %s)\n", r->old_key, r->archived);
+    }
+    free(r);
+    ca_node_close(node);
+    return rc;
+}
