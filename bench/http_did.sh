@@ -21,20 +21,8 @@ done
 python3 -c 'import cryptography' 2>/dev/null ||
   { echo "python3-cryptography is not installed" >&2; exit 2; }
 
-W=$(mktemp -d /tmp/ca-bench-did-XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "${KEEP_WORK:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {
-  for _ in $(seq 1 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done
-  echo "no answer from $1" >&2; exit 2
-}
+source "$SRC/bench/lib.bash"
+bench_workdir ca-bench-did
 
 # ---- DIDS did:key DIDs from fresh keys, round-robin over the five key types
 python3 - "$DIDS" "$W" <<'EOF'
@@ -108,66 +96,11 @@ print(f"{min(s)}-{max(s)}")
 EOF
 )
 
-# ---- nginx: a static file of the same size, its own prefix, not daemonised
-NG_PORT=$(free_port)
-mkdir -p "$W/nginx/www/.well-known" "$W/nginx/logs" "$W/nginx/tmp"
-cp "$W/did.json" "$W/nginx/www/.well-known/did.json"
-# Run as root, nginx's workers run as nobody: let them read the static file (the data dir
-# inside $W stays 0700).
-chmod 0755 "$W" "$W/nginx" "$W/nginx/www" "$W/nginx/www/.well-known"
-chmod 0644 "$W/nginx/www/.well-known/did.json"
-cat > "$W/nginx/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 2;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $W/nginx/tmp/body;
-  proxy_temp_path $W/nginx/tmp/proxy;
-  fastcgi_temp_path $W/nginx/tmp/fastcgi;
-  uwsgi_temp_path $W/nginx/tmp/uwsgi;
-  scgi_temp_path $W/nginx/tmp/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$NG_PORT;
-    location / { root $W/nginx/www; default_type application/json; }
-  }
-}
-EOF
-nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" 2>>"$W/nginx/logs/error.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$NG_PORT/.well-known/did.json"
+# ---- nginx: a static file of the same size
+start_static_nginx "$W/did.json" /.well-known/did.json
 
-run_wrk() { wrk -t2 -c64 -d"$DURATION" --latency "$@"; }
-parse() { # file -> "rps p50 p99 non2xx" (latencies in ms)
-  python3 - "$1" <<'EOF'
-import re, sys
-t = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"^\s*%s\s+([\d.]+)(us|ms|s)\s*$" % label, t, re.M)
-    v, u = float(m.group(1)), m.group(2)
-    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
-print(f"{rps:.0f} {ms('50%'):.3f} {ms('99%'):.3f} {non2xx.group(1) if non2xx else 0}")
-EOF
-}
-echo "warming up ..." >&2
-wrk -t2 -c64 -d2s -s "$W/dids.lua" "http://127.0.0.1:$CA_PORT" >/dev/null
-run_wrk -s "$W/dids.lua" "http://127.0.0.1:$CA_PORT" > "$W/wrk-ca.txt"
-run_wrk "http://127.0.0.1:$NG_PORT/.well-known/did.json" > "$W/wrk-nginx.txt"
-read -r CA_RPS CA_P50 CA_P99 CA_BAD < <(parse "$W/wrk-ca.txt")
-read -r NG_RPS NG_P50 NG_P99 NG_BAD < <(parse "$W/wrk-nginx.txt")
-
-echo "== did:key resolutions over HTTP: $DIDS distinct DIDs (Ed25519, X25519, secp256k1, P-256, P-384), answers $SIZES bytes; nginx file $SIZE bytes"
-echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); wrk -t2 -c64 -d$DURATION on the same host"
-printf '%-22s %12s %10s %10s %8s\n' "server" "req/s" "p50 ms" "p99 ms" "non-2xx"
-printf '%-22s %12s %10s %10s %8s\n' "credanchor serve" "$CA_RPS" "$CA_P50" "$CA_P99" "$CA_BAD"
-printf '%-22s %12s %10s %10s %8s\n' "nginx (static file)" "$NG_RPS" "$NG_P50" "$NG_P99" "$NG_BAD"
-python3 -c "print(f'ratio credanchor/nginx: {$CA_RPS/$NG_RPS:.2f}x   (target: >= 50000 resolutions/s)')"
+compare_with_nginx "did:key resolutions over HTTP: $DIDS distinct DIDs (Ed25519, X25519, secp256k1, P-256, P-384), answers $SIZES bytes; nginx file $SIZE bytes" \
+  "$W/dids.lua" /.well-known/did.json "target: >= 50000 resolutions/s"
 echo "credanchor config (config/dev.conf + env overrides):"
 sed -n '/^node\./p;/^did\./p;/^anchor\.rpc_url/p' "$W/serve.log" | sed 's/^/  /'
 echo "nginx: $(nginx -v 2>&1 | cut -d/ -f2), worker_processes 2, access_log off, keepalive"
