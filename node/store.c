@@ -485,25 +485,37 @@ ca_err ca_store_del(ca_store_txn *t, ca_table table, const void *key, size_t key
     return txn_result(mdb_del(t->txn, t->store->dbi[table], &k, NULL));
 }
 
+/* Walks a cursor from a position (first_op on key) with next_op, calling fn per entry until
+ * it returns false or the walk ends; *found says whether the first position existed. */
+static int cursor_walk(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
+                       MDB_cursor_op first_op, MDB_cursor_op next_op, ca_store_iter_fn fn,
+                       void *arg, bool *found)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
+    if (rc)
+        return rc;
+    MDB_val k = {key_len, (void *)key}, v;
+    rc = mdb_cursor_get(c, &k, &v, first_op);
+    *found = rc == 0;
+    while (rc == 0) {
+        ca_store_val kv = {k.mv_data, k.mv_size}, vv = {v.mv_data, v.mv_size};
+        if (!fn(arg, &kv, &vv))
+            break;
+        rc = mdb_cursor_get(c, &k, &v, next_op);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 ca_err ca_store_scan(ca_store_txn *t, ca_table table, const void *start, size_t start_len,
                      ca_store_iter_fn fn, void *arg)
 {
     if (t->store->missing[table])
         return CA_OK;
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
-    if (rc)
-        return txn_result(rc);
-    MDB_val k = {start_len, (void *)start}, v;
-    rc = mdb_cursor_get(c, &k, &v, start ? MDB_SET_RANGE : MDB_FIRST);
-    while (rc == 0) {
-        ca_store_val key = {k.mv_data, k.mv_size}, val = {v.mv_data, v.mv_size};
-        if (!fn(arg, &key, &val))
-            break;
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(c);
-    return rc == 0 || rc == MDB_NOTFOUND ? CA_OK : txn_result(rc);
+    bool found;
+    return txn_result(cursor_walk(t, table, start, start_len, start ? MDB_SET_RANGE : MDB_FIRST,
+                                  MDB_NEXT, fn, arg, &found));
 }
 
 ca_err ca_store_get_all(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
@@ -511,21 +523,9 @@ ca_err ca_store_get_all(ca_store_txn *t, ca_table table, const void *key, size_t
 {
     if (t->store->missing[table])
         return CA_ERR_NOT_FOUND;
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
+    bool found;
+    int rc = cursor_walk(t, table, key, key_len, MDB_SET_KEY, MDB_NEXT_DUP, fn, arg, &found);
     if (rc)
-        return txn_result(rc);
-    MDB_val k = {key_len, (void *)key}, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-    bool found = rc == 0;
-    while (rc == 0) {
-        ca_store_val kv = {k.mv_data, k.mv_size}, vv = {v.mv_data, v.mv_size};
-        if (!fn(arg, &kv, &vv))
-            break;
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
-    }
-    mdb_cursor_close(c);
-    if (rc != 0 && rc != MDB_NOTFOUND)
         return txn_result(rc);
     return found ? CA_OK : CA_ERR_NOT_FOUND;
 }
