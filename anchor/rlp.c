@@ -224,8 +224,8 @@ static ca_err validate_list(const uint8_t *p, size_t len, int depth, ca_errbuf *
     if (depth > CA_RLP_MAX_DEPTH)
         return ca_fail(eb, CA_ERR_INVALID, "RLP: lists nested deeper than %d", CA_RLP_MAX_DEPTH);
     while (len) {
-        ca_rlp_item child;
-        size_t total;
+        ca_rlp_item child = {0};
+        size_t total = 0;
         ca_err rc = parse_one(&child, &total, p, len, eb);
         if (rc != CA_OK)
             return rc;
@@ -245,7 +245,7 @@ ca_err ca_rlp_decode(ca_rlp_item *out, const uint8_t *in, size_t len, ca_errbuf 
     CA_ASSERT(out != NULL);
     CA_ASSERT(in != NULL || len == 0);
     ca_rlp_item it;
-    size_t total;
+    size_t total = 0;
     ca_err rc = parse_one(&it, &total, in, len, eb);
     if (rc != CA_OK)
         return rc;
@@ -272,7 +272,7 @@ ca_err ca_rlp_iter_next(ca_rlp_iter *it, ca_rlp_item *child, ca_errbuf *eb)
     CA_ASSERT(it != NULL && child != NULL);
     if (it->p == it->end)
         return CA_ERR_NOT_FOUND;
-    size_t total;
+    size_t total = 0;
     ca_err rc = parse_one(child, &total, it->p, (size_t)(it->end - it->p), eb);
     if (rc != CA_OK)
         return rc;

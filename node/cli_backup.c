@@ -31,7 +31,7 @@ int ca_cli_backup(int argc, char **argv)
 {
     ca_cli_opt opts[] = {NODE_OPTS, {"json", false, NULL, false}, {NULL, false, NULL, false}};
     ca_config cfg;
-    const char *dir;
+    const char *dir = NULL;
     int rc = parse_dir(argc, argv, opts, &cfg, &dir);
     if (rc)
         return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
@@ -71,7 +71,7 @@ int ca_cli_restore(int argc, char **argv)
     ca_cli_opt opts[] = {NODE_OPTS, {"json", false, NULL, false}, {"force", false, NULL, false},
                          {NULL, false, NULL, false}};
     ca_config cfg;
-    const char *dir;
+    const char *dir = NULL;
     int rc = parse_dir(argc, argv, opts, &cfg, &dir);
     if (rc)
         return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
