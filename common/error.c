@@ -26,6 +26,7 @@ const char *ca_strerror(ca_err code)
     case CA_ERR_TOO_LARGE: return "input too large";
     case CA_ERR_NETWORK: return "network error";
     case CA_ERR_EXISTS: return "already exists";
+    case CA_ERR_CONFLICT: return "conflicts with the current state";
     }
     return "unknown error";
 }

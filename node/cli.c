@@ -721,6 +721,56 @@ static const ca_cli_verb verbs[] = {
      "2: bad usage, a missing backup, a non-empty data dir without --force, a running node,\n"
      "or an error.\n",
      ca_cli_restore},
+    {"issue", "issue credentials: bulk from a participant list, or one (node stopped)",
+     "usage: credanchor issue --csv FILE [--template FILE] [--format F] [--alg A] [--chunk N]\n"
+     "                        [--json] [--config FILE] [--data-dir DIR]\n"
+     "       credanchor issue --participants FILE ...   (a JSON array of participant objects)\n"
+     "       credanchor issue --credential FILE [--format F] [--alg A] [--json]\n"
+     "Bulk (SPEC §5): a participant list with the columns externalId, name, email,\n"
+     "department, course (or achievementId) and completedAt (empty: enrolled, not completed,\n"
+     "counted in completion rates). Each completed row gets an Open Badges 3.0 credential from\n"
+     "--template, or from <credentials.templates_dir>/<course>.json, with the recipient as a\n"
+     "salted SHA-256 email hash, an issue number PREFIX-YYYYMM-NNNN and status list entries;\n"
+     "its digest goes into the log in the same commit. Re-running a list issues nothing twice\n"
+     "(idempotent per achievement id and externalId). A malformed row is reported and skipped;\n"
+     "the others still go in. A progress bar shows on a terminal, then a summary.\n"
+     "--credential FILE issues one unsigned OpenBadgeCredential (the node fills id, issuer,\n"
+     "validFrom and credentialStatus) and prints the signed credential.\n"
+     "  --format vc+jwt (default) | eddsa-jcs-2022     --alg EdDSA (default) | ES256K | ES256 |\n"
+     "  RS256 (eddsa-jcs-2022 signs with EdDSA)        --chunk N rows per commit (1000)\n"
+     "The node must be stopped (writer lock); against a serving node POST the list to\n"
+     "/v1/credentials/batch. --json prints the report {issued, existing, enrolled, failed,\n"
+     "results:[{row, externalId, status, id, issueNumber, digest, leafIndex | error}]}.\n"
+     "Exit 0: every row went in. 1: some rows failed (reported). 2: bad usage or an error.\n",
+     ca_cli_issue},
+    {"revoke", "revoke, suspend or reinstate credentials (node stopped)",
+     "usage: credanchor revoke [--suspend | --reinstate] [--reason TEXT] [--json]\n"
+     "                         [--config FILE] [--data-dir DIR] [--file FILE] [REF...]\n"
+     "Each REF is a credential id (urn:uuid:...) or an issue number; --file adds one per\n"
+     "line. Revocation is final; --suspend needs a suspension entry (credentials.suspension\n"
+     "when issued); --reinstate lifts a suspension. All changes of one run are published as\n"
+     "one new signed Bitstring Status List version per touched list (5000 per round), whose\n"
+     "digest goes into the log. Changing to the current state is a no-op.\n"
+     "The node must be stopped; against a serving node POST /v1/credentials/{id}/revoke.\n"
+     "Exit 0: all applied. 1: some refused (unknown, or revoked is final; printed).\n"
+     "2: bad usage or an error.\n",
+     ca_cli_revoke},
+    {"verify", "verify a credential: signature, status, inclusion and anchor",
+     "usage: credanchor verify [--node URL] [--rpc URL] [--anchor-address ADDR]\n"
+     "                         [--confirmations N] [--json] [--config FILE] FILE|-\n"
+     "Checks a VC-JWT or Data Integrity credential the way a third party does (SPEC §5):\n"
+     "  signature  the issuer DID resolved (did:key offline; did:web over HTTPS with the\n"
+     "             did.web_* guards, or through --node URL's resolver endpoint)\n"
+     "  status     the Bitstring Status List fetched from its URL and its signature checked\n"
+     "  inclusion  the proof from the node (--node, else the node the status URL names)\n"
+     "             against a signed checkpoint\n"
+     "  anchor     with --rpc, the anchor transaction on chain, sent by the anchor account\n"
+     "             the issuer's DID document lists (or --anchor-address)\n"
+     "Each check is pass, fail or pending (e.g. not anchored yet, no --rpc). URLs at --node\n"
+     "may be plain http (a local node); any other URL is fetched over verified HTTPS only.\n"
+     "--json prints {id, verified, checks:{signature, status, inclusion, anchor}, ...}.\n"
+     "Exit 0: verified (no check failed). 1: a check failed. 2: not a credential, or usage.\n",
+     ca_cli_verify},
     {"keys", "rotate the log or issuer key (the node must be stopped)",
      "usage: credanchor keys rotate --log|--issuer [--config FILE] [--data-dir DIR] [--json]\n"
      "Replaces one key with a new random one; the new key signs from then on, and the old\n"

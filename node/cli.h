@@ -73,5 +73,8 @@ int ca_cli_check(int argc, char **argv);
 int ca_cli_backup(int argc, char **argv);
 int ca_cli_restore(int argc, char **argv);
 int ca_cli_keys(int argc, char **argv);
+int ca_cli_issue(int argc, char **argv);
+int ca_cli_revoke(int argc, char **argv);
+int ca_cli_verify(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include "credanchor/anchor_check.h"
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"
+#include "credanchor/fetch.h"
 #include "credanchor/node.h"
 #include "credanchor/proof.h"
 #include "credanchor/resolver.h"
@@ -23,28 +24,7 @@
 #define KEY_FETCH_MAX 4096          /* a verifier key is well under 1 KiB */
 #define DID_DOC_FETCH_MAX (1u << 20) /* the did:web body cap (SPEC §4) */
 
-typedef struct fetch_buf {
-    char *data;
-    size_t len, max;
-    bool overflow;
-} fetch_buf;
-
-static size_t fetch_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    fetch_buf *b = ud;
-    size_t n = size * nmemb;
-    if (b->len + n > b->max) {
-        b->overflow = true;
-        return 0; /* aborts the transfer */
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    return n;
-}
-
-/* GETs base + suffix (base an http(s) URL, trailing slashes dropped) into a malloc'd,
- * NUL-terminated *out of at most max bytes, with TLS verification on (libcurl's default, never
- * turned off), no redirects, and timeouts. */
+/* GETs base + suffix (base an http(s) URL, trailing slashes dropped) with ca_fetch. */
 static ca_err fetch_url(char **out, size_t *out_len, const char *base, const char *suffix,
                         size_t max, ca_errbuf *eb)
 {
@@ -59,40 +39,9 @@ static ca_err fetch_url(char **out, size_t *out_len, const char *base, const cha
     memcpy(url + blen, suffix, strlen(suffix) + 1);
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
         return ca_fail(eb, CA_ERR_INVALID, "--node must be an http:// or https:// URL");
-    fetch_buf buf = {.data = malloc(max + 1), .len = 0, .max = max};
-    if (!buf.data)
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    CURL *c = curl_easy_init();
-    if (!c) {
-        free(buf.data);
-        return ca_fail(eb, CA_ERR_NOMEM, "cannot start libcurl");
-    }
-    long status = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    ca_err err = CA_OK;
-    if (buf.overflow)
-        err = ca_fail(eb, CA_ERR_TOO_LARGE, "%s: answer larger than %zu bytes", url, max);
-    else if (rc != CURLE_OK)
-        err = ca_fail(eb, CA_ERR_NETWORK, "%s: %s", url, curl_easy_strerror(rc));
-    else if (status != 200)
-        err = ca_fail(eb, CA_ERR_NETWORK, "%s: HTTP status %ld", url, status);
-    if (err) {
-        free(buf.data);
-        return err;
-    }
-    buf.data[buf.len] = '\0';
-    *out = buf.data;
-    *out_len = buf.len;
-    return CA_OK;
+    ca_err err = ca_fetch(out, out_len, url, max, NULL, eb);
+    return err == CA_ERR_NOT_FOUND ? ca_fail(eb, CA_ERR_NETWORK, "%s: HTTP status 404", url)
+                                   : err;
 }
 
 /* GETs URL/v1/log/key. */

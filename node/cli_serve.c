@@ -9,6 +9,7 @@
 
 #include "credanchor/anchor.h"
 #include "credanchor/http.h"
+#include "credanchor/issuer.h"
 #include "credanchor/node.h"
 #include "credanchor/resolver.h"
 
@@ -62,6 +63,7 @@ int ca_cli_serve(int argc, char **argv)
     ca_http_server *srv = NULL;
     ca_resolver *resolver = NULL;
     ca_anchor_engine *anchor = NULL;
+    ca_issuer *issuer = NULL;
     ca_err err = ca_node_open(&node, &cfg,
                               CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS, &eb);
     if (!err)
@@ -84,6 +86,11 @@ int ca_cli_serve(int argc, char **argv)
         err = ca_anchor_routes_register(srv, anchor, &eb);
     if (!err && anchor)
         err = ca_anchor_engine_start(anchor, &eb);
+    /* Credentials, status lists, verification and reports (SPEC §5). */
+    if (!err)
+        err = ca_issuer_open(&issuer, node, resolver, &eb);
+    if (!err)
+        err = ca_credential_routes_register(srv, &node->cfg, issuer, resolver, &eb);
     /* Routes of later subsystems register here, before the server starts. */
     char url[400];
     if (!err)
@@ -92,6 +99,7 @@ int ca_cli_serve(int argc, char **argv)
         rc = ca_cli_error("serve", err, &eb);
         ca_http_destroy(srv);
         ca_anchor_engine_free(anchor);
+        ca_issuer_close(issuer);
         ca_resolver_free(resolver);
         if (node)
             ca_node_close(node);
@@ -125,6 +133,7 @@ int ca_cli_serve(int argc, char **argv)
     ca_http_stop(srv, SHUTDOWN_GRACE_MS);
     ca_http_destroy(srv);
     ca_anchor_engine_free(anchor);
+    ca_issuer_close(issuer);
     ca_resolver_free(resolver);
     ca_node_close(node);
     close(sfd);

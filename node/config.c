@@ -133,6 +133,11 @@ static const cfg_entry entries[] = {
       "PREFIX in issue numbers PREFIX-YYYYMM-NNNN"),
     U("credentials", "status_ttl", CFG_DURATION, credentials_status_ttl, "300", 0, 30 * DAY,
       "seconds a status list may be cached"),
+    S("credentials", "templates_dir", credentials_templates_dir, "config/templates",
+      "directory of achievement templates <course>.json for bulk issuance"),
+    B("credentials", "store_email", credentials_store_email, "false",
+      "keep recipients' plaintext email in issuance records (default: only the salted hash "
+      "in the credential)"),
 };
 
 #undef S

@@ -227,6 +227,7 @@ void ca_http_problem_err(ca_http_response *resp, ca_err err, const ca_errbuf *eb
     case CA_ERR_RANGE: ca_http_problem(resp, 400, "%s", msg); break;
     case CA_ERR_NOT_FOUND: ca_http_problem(resp, 404, "%s", msg); break;
     case CA_ERR_TOO_LARGE: ca_http_problem(resp, 413, "%s", msg); break;
+    case CA_ERR_CONFLICT: ca_http_problem(resp, 409, "%s", msg); break;
     case CA_ERR_FULL: ca_http_problem(resp, 507, "the log store is full: %s", msg); break;
     case CA_ERR_INCONSISTENT:
         ca_http_problem(resp, 503, "appends are refused: %s", msg);
@@ -512,9 +513,10 @@ static unsigned rate_limit(ca_http_server *srv, const uint8_t key[16])
 
 /* ---- authentication ------------------------------------------------------------------------- */
 
-/* 401 for a missing or bad token, 403 for the wrong role. Never echoes the token. */
-static bool authenticate(ca_http_server *srv, ca_http_request *req, ca_http_response *resp,
-                         ca_token_info *info, int role)
+/* 401 for a missing or bad token, 403 for a role outside role_mask (bit 1 << ca_role).
+ * Never echoes the token. */
+bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token_info *info,
+                          unsigned role_mask)
 {
     const char *h = ca_http_header(req, "Authorization");
     if (!h) {
@@ -533,14 +535,18 @@ static bool authenticate(ca_http_server *srv, ca_http_request *req, ca_http_resp
         len--;
     ca_errbuf eb = {{0}};
     if (!bearer || len == 0 || len >= CA_TOKEN_MAX ||
-        ca_token_check(srv->node->store, info, tok, len, (int64_t)time(NULL), &eb) != CA_OK) {
+        ca_token_check(req->node->store, info, tok, len, (int64_t)time(NULL), &eb) != CA_OK) {
         resp->www_authenticate = "Bearer realm=\"credanchor\", error=\"invalid_token\"";
         ca_http_problem(resp, 401, "the bearer token is invalid, expired or revoked");
         return false;
     }
-    if ((int)info->role != role) {
-        ca_http_problem(resp, 403, "this route needs a token with role %s",
-                        ca_role_name((ca_role)role));
+    if (!(role_mask & (1u << info->role))) {
+        char names[64] = "";
+        for (int r = 0; r < 8; r++)
+            if ((role_mask & (1u << r)) && ca_role_name((ca_role)r))
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         names[0] ? " or " : "", ca_role_name((ca_role)r));
+        ca_http_problem(resp, 403, "this route needs a token with role %s", names);
         return false;
     }
     return true;
@@ -694,7 +700,7 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
 
     ca_token_info info;
     if (found->r->role) {
-        if (!authenticate(srv, &req, resp, &info, found->r->role)) {
+        if (!ca_http_authenticate(&req, resp, &info, 1u << found->r->role)) {
             if (resp->status == 403 && strcmp(method, "GET") && !is_head) {
                 ca_errbuf eb = {{0}};
                 ca_audit_event ev = {&info, method, req.route, resp->status, resp->detail};
@@ -757,6 +763,8 @@ static enum MHD_Result queue(ca_http_server *srv, struct MHD_Connection *c, conn
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->www_authenticate)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
+    if (resp->etag[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
     if (resp->retry_after) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", resp->retry_after);

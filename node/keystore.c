@@ -11,7 +11,8 @@
  *     8   1  scrypt p         (written: 1)
  *     9  16  scrypt salt (random)
  *    25  12  GCM nonce (random)
- *    37   n  ciphertext (n = 32 for both kinds)
+ *    37   n  ciphertext (n = 32 for Ed25519, secp256k1 and P-256; 1..4096 for an RSA
+ *            PKCS#8 DER)
  *  37+n  16  GCM tag
  *
  * Bytes 0..36 (everything before the ciphertext) are the GCM additional data, so no header
@@ -28,6 +29,7 @@
 #include "credanchor/keystore.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
+#include "credanchor/signer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,8 +54,9 @@
 #define KF_OFF_SALT 9
 #define KF_OFF_NONCE (KF_OFF_SALT + KF_SALT_LEN)
 #define KF_HEADER_LEN (KF_OFF_NONCE + KF_NONCE_LEN) /* 37: the AAD */
-#define KF_SECRET_LEN 32                              /* both kinds hold 32 bytes */
-#define KF_FILE_MAX 4096                              /* read cap */
+#define KF_SECRET_LEN 32                    /* Ed25519, secp256k1 and P-256 secrets */
+#define KF_SECRET_MAX CA_SIGNER_SECRET_MAX  /* an RSA PKCS#8 DER */
+#define KF_FILE_MAX (KF_HEADER_LEN + KF_SECRET_MAX + KF_TAG_LEN) /* read cap */
 
 /* Parameters written today (about 100 ms and 32 MiB). */
 #define KF_LOG2N_DEFAULT 15
@@ -288,7 +291,16 @@ out:
 
 static bool kind_known(unsigned kind)
 {
-    return kind == CA_KEY_ED25519 || kind == CA_KEY_SECP256K1;
+    return kind == CA_KEY_ED25519 || kind == CA_KEY_SECP256K1 || kind == CA_KEY_RSA ||
+           kind == CA_KEY_P256;
+}
+
+/* Fixed 32 bytes for the curve kinds; 1..KF_SECRET_MAX for an RSA PKCS#8 DER. */
+static bool secret_len_ok(unsigned kind, size_t len)
+{
+    if (kind == CA_KEY_RSA)
+        return len >= 1 && len <= KF_SECRET_MAX;
+    return len == KF_SECRET_LEN;
 }
 
 /* scrypt's memory need as OpenSSL counts it: 128*r*p for B plus 128*r*(N+2) for V. */
@@ -388,8 +400,9 @@ ca_err ca_keyfile_write(const char *path, ca_key_kind kind, const uint8_t *secre
 {
     CA_ASSERT(path != NULL && secret != NULL && pass != NULL);
     CA_ASSERT(kind_known((unsigned)kind));
-    CA_ASSERT(secret_len == KF_SECRET_LEN);
-    uint8_t file[KF_HEADER_LEN + KF_SECRET_LEN + KF_TAG_LEN];
+    CA_ASSERT(secret_len_ok((unsigned)kind, secret_len));
+    uint8_t file[KF_FILE_MAX];
+    size_t file_len = KF_HEADER_LEN + secret_len + KF_TAG_LEN;
     uint8_t key[KF_KEY_LEN];
     char tmp[PATH_MAX];
     bool tmp_made = false;
@@ -443,7 +456,7 @@ ca_err ca_keyfile_write(const char *path, ca_key_kind kind, const uint8_t *secre
         goto out;
     }
     tmp_made = true;
-    if (write_all(fd, file, sizeof file) != 0 || fsync(fd) != 0) {
+    if (write_all(fd, file, file_len) != 0 || fsync(fd) != 0) {
         result = ca_fail(eb, errno == ENOSPC ? CA_ERR_FULL : CA_ERR_IO,
                          "key file %s: cannot write: %s", path, strerror(errno));
         goto out;
@@ -521,10 +534,15 @@ ca_err ca_keyfile_read(uint8_t *secret, size_t *secret_len, ca_key_kind *kind, c
         goto out;
     }
     size_t ct_len = n - KF_HEADER_LEN - KF_TAG_LEN;
-    if (ct_len != KF_SECRET_LEN) {
-        result = ca_fail(eb, CA_ERR_INVALID,
-                         "key file %s holds a %zu-byte secret, expected %d (truncated?)", path,
-                         ct_len, KF_SECRET_LEN);
+    if (!secret_len_ok(file[5], ct_len)) {
+        if (file[5] == CA_KEY_RSA)
+            result = ca_fail(eb, CA_ERR_INVALID,
+                             "key file %s holds a %zu-byte secret, expected 1..%d (truncated?)",
+                             path, ct_len, KF_SECRET_MAX);
+        else
+            result = ca_fail(eb, CA_ERR_INVALID,
+                             "key file %s holds a %zu-byte secret, expected %d (truncated?)",
+                             path, ct_len, KF_SECRET_LEN);
         goto out;
     }
     if (!scrypt_params_ok(file[6], file[7], file[8])) {

@@ -182,6 +182,8 @@ static ca_err digest_set_put(digest_set *s, const ca_hash *d, uint64_t index)
 typedef struct append_request {
     ca_log_entry *entries;
     size_t n;
+    ca_log_write_fn write;  /* the caller's own writes in the same transaction, or NULL */
+    void *write_arg;
     ca_err err;
     ca_errbuf eb;
     uint64_t tree_size;
@@ -933,8 +935,13 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
         }
     }
     b->new_size = size;
+    /* The callers' own records (credentials, status list versions) commit in this same
+     * transaction as their digests, so neither is ever durable without the other. */
+    for (append_request *r = b->requests; r; r = r->next)
+        if (r->write && (err = r->write(t, r->write_arg, r->entries, r->n, eb)))
+            return err;
     if (b->new_size == atomic_load(&log->size))
-        return CA_OK; /* only duplicates: nothing to write, the transaction stays empty */
+        return CA_OK; /* only duplicates: no leaf or checkpoint to write */
 
     peaks_view view = {b->new_peaks, b->new_size};
     if ((err = ca_merkle_root(&b->new_root, peaks_reader, &view, b->new_size)))
@@ -1013,10 +1020,16 @@ static void commit_requests(ca_log *log, append_request *requests)
 ca_err ca_log_append(ca_log *log, ca_log_entry *entries, size_t n, uint64_t *tree_size,
                      ca_errbuf *eb)
 {
+    return ca_log_append_with(log, entries, n, NULL, NULL, tree_size, eb);
+}
+
+ca_err ca_log_append_with(ca_log *log, ca_log_entry *entries, size_t n, ca_log_write_fn write,
+                          void *write_arg, uint64_t *tree_size, ca_errbuf *eb)
+{
     CA_ASSERT(log && (entries || n == 0));
     if (log->read_only)
         return ca_fail(eb, CA_ERR_PERMISSION, "log: opened read-only (no log key loaded)");
-    append_request req = {.entries = entries, .n = n};
+    append_request req = {.entries = entries, .n = n, .write = write, .write_arg = write_arg};
 
     pthread_mutex_lock(&log->queue_lock);
     *log->queue_tail = &req;

@@ -26,6 +26,19 @@
 #define KEY_ANCHOR "anchor.key"
 #define KEY_ISSUER "issuer.key"
 
+/* The issuer's keys for the other JOSE algorithms (SPEC §5): listed in the did:web document
+ * as JsonWebKey methods "#es256k-1", "#es256-1", "#rs256-1". issuer.key (Ed25519) serves
+ * EdDSA and eddsa-jcs-2022. */
+static const struct alg_key_file {
+    ca_jws_alg alg;
+    const char *file;
+    ca_key_kind kind;
+} alg_key_files[] = {
+    {CA_ALG_ES256K, "issuer-es256k.key", CA_KEY_SECP256K1},
+    {CA_ALG_ES256, "issuer-es256.key", CA_KEY_P256},
+    {CA_ALG_RS256, "issuer-rs256.key", CA_KEY_RSA},
+};
+
 static ca_err join_path(char *out, size_t cap, const char *dir, const char *name, ca_errbuf *eb)
 {
     if ((size_t)snprintf(out, cap, "%s/%s", dir, name) >= cap)
@@ -61,13 +74,14 @@ static ca_err make_dir(const char *path, ca_errbuf *eb)
                    strerror(errno));
 }
 
-/* Decrypts one key file of the expected kind into secret (32 bytes); the caller wipes it. */
-static ca_err read_key(uint8_t secret[32], const ca_config *cfg, const char *name,
-                       ca_key_kind want, ca_errbuf *eb)
+/* Decrypts one key file of the expected kind into secret (*len: in the capacity, out the
+ * length; 32-byte kinds must be exactly 32); the caller wipes it. */
+static ca_err read_key_any(uint8_t *secret, size_t *len, const ca_config *cfg, const char *name,
+                           ca_key_kind want, ca_errbuf *eb)
 {
     char keys_dir[CA_CONFIG_STR_MAX + 8], path[CA_CONFIG_STR_MAX + 64];
     char pass_path[CA_CONFIG_STR_MAX + 64], pass[CA_PASSPHRASE_MAX];
-    size_t pass_len = 0, len = 32;
+    size_t pass_len = 0, cap = *len;
     ca_key_kind kind;
     ca_err err;
     if ((err = join_path(keys_dir, sizeof keys_dir, cfg->node_data_dir, "keys", eb)) ||
@@ -76,14 +90,21 @@ static ca_err read_key(uint8_t secret[32], const ca_config *cfg, const char *nam
     ca_config_passphrase_path(cfg, pass_path, sizeof pass_path);
     if ((err = ca_passphrase_load(pass, &pass_len, pass_path, eb)) != CA_OK)
         goto out;
-    err = ca_keyfile_read(secret, &len, &kind, path, pass, pass_len, eb);
-    if (!err && (kind != want || len != 32))
+    err = ca_keyfile_read(secret, len, &kind, path, pass, pass_len, eb);
+    if (!err && (kind != want || (want != CA_KEY_RSA && *len != 32)))
         err = ca_fail(eb, CA_ERR_INVALID, "%s holds the wrong kind of key", path);
 out:
     ca_wipe(pass, sizeof pass);
     if (err)
-        ca_wipe(secret, 32);
+        ca_wipe(secret, cap);
     return err;
+}
+
+static ca_err read_key(uint8_t secret[32], const ca_config *cfg, const char *name,
+                       ca_key_kind want, ca_errbuf *eb)
+{
+    size_t len = 32;
+    return read_key_any(secret, &len, cfg, name, want, eb);
 }
 
 static ca_err load_ed25519(ca_ed25519_key **key, const ca_config *cfg, const char *name,
@@ -123,8 +144,12 @@ void ca_node_close(ca_node *node)
     ca_store_close(node->store);
     ca_ed25519_key_free(node->log_key);
     ca_ed25519_key_free(node->issuer_key);
+    for (size_t i = 0; i < sizeof node->issuer_signers / sizeof node->issuer_signers[0]; i++)
+        ca_signer_free(node->issuer_signers[i]);
     free(node);
 }
+
+static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb);
 
 static ca_err open_store(ca_store **store, const ca_config *cfg, bool read_only,
                          bool shared_writer, ca_errbuf *eb)
@@ -153,7 +178,8 @@ ca_err ca_node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_errb
     if ((flags & CA_NODE_WRITE) && (err = load_ed25519(&node->log_key, cfg, KEY_LOG, eb)))
         goto fail;
     if ((flags & CA_NODE_ISSUER_KEY) &&
-        (err = load_ed25519(&node->issuer_key, cfg, KEY_ISSUER, eb)))
+        ((err = load_ed25519(&node->issuer_key, cfg, KEY_ISSUER, eb)) ||
+         (err = load_signers(node, (flags & (CA_NODE_WRITE | CA_NODE_ADMIN_WRITE)) != 0, eb))))
         goto fail;
     if (flags & CA_NODE_ANCHOR_ADDRESS) {
         uint8_t secret[32];
@@ -204,6 +230,80 @@ static ca_err create_key(const char *keys_dir, const char *name, ca_key_kind kin
     return err;
 }
 
+/* Generates and writes one issuer key for a JOSE algorithm unless it exists already. */
+static ca_err create_alg_key(const char *keys_dir, const struct alg_key_file *k, const char *pass,
+                             size_t pass_len, ca_errbuf *eb)
+{
+    char path[CA_CONFIG_STR_MAX + 64];
+    ca_err err = join_path(path, sizeof path, keys_dir, k->file, eb);
+    if (err)
+        return err;
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return CA_OK;
+    uint8_t *secret = malloc(CA_SIGNER_SECRET_MAX);
+    size_t len = CA_SIGNER_SECRET_MAX;
+    if (!secret)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (!(err = ca_signer_generate(secret, &len, k->alg, eb)))
+        err = ca_keyfile_write(path, k->kind, secret, len, pass, pass_len, eb);
+    ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    free(secret);
+    return err;
+}
+
+/* Creates the JOSE issuer keys a data dir lacks (init, and data dirs made before they
+ * existed, on the first open that may write). */
+static ca_err create_alg_keys(const ca_config *cfg, ca_errbuf *eb)
+{
+    char keys_dir[CA_CONFIG_STR_MAX + 8], pass_path[CA_CONFIG_STR_MAX + 64];
+    char pass[CA_PASSPHRASE_MAX];
+    size_t pass_len = 0;
+    ca_err err;
+    if ((err = join_path(keys_dir, sizeof keys_dir, cfg->node_data_dir, "keys", eb)))
+        return err;
+    ca_config_passphrase_path(cfg, pass_path, sizeof pass_path);
+    if ((err = ca_passphrase_load(pass, &pass_len, pass_path, eb)))
+        goto out;
+    for (size_t i = 0; i < sizeof alg_key_files / sizeof alg_key_files[0] && !err; i++)
+        err = create_alg_key(keys_dir, &alg_key_files[i], pass, pass_len, eb);
+out:
+    ca_wipe(pass, sizeof pass);
+    return err;
+}
+
+/* Loads issuer.key as the EdDSA signer and every JOSE issuer key (SPEC §5). */
+static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb)
+{
+    uint8_t *secret = malloc(CA_SIGNER_SECRET_MAX);
+    ca_err err = CA_OK;
+    if (!secret)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    size_t len = 32;
+    if ((err = read_key_any(secret, &len, &node->cfg, KEY_ISSUER, CA_KEY_ED25519, eb)) ||
+        (err = ca_signer_open(&node->issuer_signers[CA_ALG_EDDSA], CA_ALG_EDDSA, secret, len,
+                              eb)))
+        goto out;
+    if (may_create && (err = create_alg_keys(&node->cfg, eb)))
+        goto out;
+    for (size_t i = 0; i < sizeof alg_key_files / sizeof alg_key_files[0]; i++) {
+        const struct alg_key_file *k = &alg_key_files[i];
+        len = CA_SIGNER_SECRET_MAX;
+        err = read_key_any(secret, &len, &node->cfg, k->file, k->kind, eb);
+        if (err == CA_ERR_NOT_FOUND) {
+            err = CA_OK; /* a data dir from before these keys, opened read-only: no such alg */
+            continue;
+        }
+        if (err || (err = ca_signer_open(&node->issuer_signers[k->alg], k->alg, secret, len,
+                                         eb)))
+            goto out;
+    }
+out:
+    ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    free(secret);
+    return err;
+}
+
 /* Fills the report from an opened node. */
 static void report_node(ca_init_report *r, ca_node *node, ca_errbuf *eb)
 {
@@ -243,7 +343,8 @@ ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
     if ((err = ca_passphrase_load(pass, &pass_len, r->passphrase_file, eb)) ||
         (err = create_key(keys_dir, KEY_LOG, CA_KEY_ED25519, pass, pass_len, eb)) ||
         (err = create_key(keys_dir, KEY_ANCHOR, CA_KEY_SECP256K1, pass, pass_len, eb)) ||
-        (err = create_key(keys_dir, KEY_ISSUER, CA_KEY_ED25519, pass, pass_len, eb)))
+        (err = create_key(keys_dir, KEY_ISSUER, CA_KEY_ED25519, pass, pass_len, eb)) ||
+        (err = create_alg_keys(cfg, eb)))
         goto out;
 
     /* Create the log unless the store already holds one. */
@@ -669,6 +770,16 @@ ca_err ca_node_rotate_issuer_key(ca_node *node, ca_key_rotation *r, ca_errbuf *e
     r->nkeys = n;
     if ((err = swap_key_files(keys_dir, KEY_ISSUER, archive_name, r->archived,
                               sizeof r->archived, eb)))
+        goto out;
+    /* The EdDSA credential signer is the same key: reload it from the new issuer.key. */
+    ca_signer_free(node->issuer_signers[CA_ALG_EDDSA]);
+    node->issuer_signers[CA_ALG_EDDSA] = NULL;
+    uint8_t seed[32];
+    size_t slen = sizeof seed;
+    if (!(err = read_key_any(seed, &slen, &node->cfg, KEY_ISSUER, CA_KEY_ED25519, eb)))
+        err = ca_signer_open(&node->issuer_signers[CA_ALG_EDDSA], CA_ALG_EDDSA, seed, slen, eb);
+    ca_wipe(seed, sizeof seed);
+    if (err)
         goto out;
     snprintf(detail, sizeof detail, "issuer key #key-%zu %s replaced by #key-%zu %s", old_no,
              r->old_key, n, r->new_key);

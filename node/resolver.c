@@ -44,6 +44,9 @@ struct ca_resolver {
     char web_did[CA_DID_MAX];
     char key_did[CA_DID_TEXT_MAX]; /* "" without an issuer key */
     bool issuer_is_key;
+    /* Per ca_jws_alg: the issuer DID and verification method id that sign with it. */
+    char alg_did[CA_ALG_RS256 + 1][CA_DID_TEXT_MAX];
+    char alg_kid[CA_ALG_RS256 + 1][CA_DID_TEXT_MAX + 128];
     char *own_text;      /* the own did:web document, compact JSON; NULL without issuer key */
     size_t own_len;
     ca_did_web_curl curl;
@@ -152,6 +155,11 @@ ca_err ca_did_own_document(json_t **out, const ca_did_own_identity *id, ca_errbu
         "verificationMethod", "assertionMethod", "authentication");
     if (!doc)
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (id->njwks && json_array_append_new(json_object_get(doc, "@context"),
+                                           json_string("https://w3id.org/security/jwk/v1"))) {
+        json_decref(doc);
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    }
     json_t *vms = json_object_get(doc, "verificationMethod");
     json_t *assertion = json_object_get(doc, "assertionMethod");
     json_t *authn = json_object_get(doc, "authentication");
@@ -167,6 +175,17 @@ ca_err ca_did_own_document(json_t **out, const ca_did_own_identity *id, ca_errbu
         json_t *vm = json_pack("{s:s, s:s, s:s, s:s}", "id", vm_id, "type", "Multikey",
                                "controller", id->did, "publicKeyMultibase",
                                key_did + strlen("did:key:"));
+        if (!vm || json_array_append_new(vms, vm) ||
+            json_array_append_new(assertion, json_string(vm_id)) ||
+            json_array_append_new(authn, json_string(vm_id))) {
+            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < id->njwks; i++) {
+        snprintf(vm_id, sizeof vm_id, "%s#%s", id->did, id->jwks[i].fragment);
+        json_t *vm = json_pack("{s:s, s:s, s:s, s:O}", "id", vm_id, "type", "JsonWebKey",
+                               "controller", id->did, "publicKeyJwk", id->jwks[i].jwk);
         if (!vm || json_array_append_new(vms, vm) ||
             json_array_append_new(assertion, json_string(vm_id)) ||
             json_array_append_new(authn, json_string(vm_id))) {
@@ -310,12 +329,59 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
         ca_did_doc_key keys[CA_ISSUER_KEYS_MAX];
         for (size_t i = 0; i < nkeys; i++)
             keys[i] = (ca_did_doc_key){CA_KEYTYPE_ED25519, ikeys[i].pub, CA_ED25519_PUB_SIZE};
+        /* EdDSA signs with the newest Ed25519 key, "#key-<n>" (SPEC §4 assertionMethod). */
+        snprintf(r->alg_did[CA_ALG_EDDSA], sizeof r->alg_did[0], "%s", r->web_did);
+        snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#key-%zu", r->web_did,
+                 nkeys);
+        if (is_key) {
+            snprintf(r->alg_did[CA_ALG_EDDSA], sizeof r->alg_did[0], "%s", r->key_did);
+            snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#%s", r->key_did,
+                     r->key_did + strlen("did:key:"));
+        }
+        /* The other VC-JWT algorithms (SPEC §5): JsonWebKey methods in the did:web document;
+         * with a did:key issuer, the did:key of that key (RS256 has none). */
+        static const struct { int alg; const char *fragment; ca_key_type type; } jose[] = {
+            {CA_ALG_ES256K, "es256k-1", CA_KEYTYPE_SECP256K1},
+            {CA_ALG_ES256, "es256-1", CA_KEYTYPE_P256},
+            {CA_ALG_RS256, "rs256-1", 0},
+        };
+        ca_did_doc_jwk jwks[3];
+        json_t *jwk_objs[3] = {NULL, NULL, NULL};
+        size_t njwks = 0;
+        for (size_t i = 0; i < 3 && !err; i++) {
+            const ca_signer *sg = node->issuer_signers[jose[i].alg];
+            if (!sg)
+                continue;
+            if ((err = ca_signer_public_jwk(&jwk_objs[njwks], sg, eb)))
+                break;
+            jwks[njwks] = (ca_did_doc_jwk){jose[i].fragment, jwk_objs[njwks]};
+            njwks++;
+            snprintf(r->alg_did[jose[i].alg], sizeof r->alg_did[0], "%s", r->web_did);
+            snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%s#%s", r->web_did,
+                     jose[i].fragment);
+            if (is_key) {
+                r->alg_did[jose[i].alg][0] = r->alg_kid[jose[i].alg][0] = '\0';
+                uint8_t raw[33];
+                size_t raw_len = sizeof raw;
+                char kd[CA_DID_TEXT_MAX];
+                if (jose[i].type && !(err = ca_signer_public_raw(sg, raw, &raw_len, eb)) &&
+                    !(err = ca_did_key_encode(kd, jose[i].type, raw, raw_len, eb))) {
+                    snprintf(r->alg_did[jose[i].alg], sizeof r->alg_did[0], "%s", kd);
+                    snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%s#%s", kd,
+                             kd + strlen("did:key:"));
+                }
+            }
+        }
         ca_did_own_identity id = {
-            .did = r->web_did, .keys = keys, .nkeys = nkeys,
+            .did = r->web_did, .keys = keys, .nkeys = nkeys, .jwks = jwks, .njwks = njwks,
             .anchor_address = node->have_anchor_address ? node->anchor_address : NULL,
             .chain_id = cfg->anchor_chain_id};
         json_t *doc = NULL;
-        if ((err = ca_did_own_document(&doc, &id, eb)))
+        if (!err)
+            err = ca_did_own_document(&doc, &id, eb);
+        for (size_t i = 0; i < 3; i++)
+            json_decref(jwk_objs[i]);
+        if (err)
             goto fail;
         r->own_text = json_dumps(doc, JSON_COMPACT);
         json_decref(doc);
@@ -369,6 +435,16 @@ void ca_resolver_free(ca_resolver *r)
 const char *ca_resolver_issuer_did(const ca_resolver *r)
 {
     return r->issuer_is_key ? r->key_did : r->web_did;
+}
+
+const char *ca_resolver_issuer_did_for(const ca_resolver *r, int alg)
+{
+    return alg >= CA_ALG_EDDSA && alg <= CA_ALG_RS256 ? r->alg_did[alg] : "";
+}
+
+const char *ca_resolver_issuer_kid(const ca_resolver *r, int alg)
+{
+    return alg >= CA_ALG_EDDSA && alg <= CA_ALG_RS256 ? r->alg_kid[alg] : "";
 }
 
 const char *ca_resolver_web_did(const ca_resolver *r)

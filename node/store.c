@@ -34,6 +34,22 @@
  *   audit         key: u64 BE sequence (1..)  value: audit entry JSON, hash-chained; plus the
  *                 chain head under the 1-byte key 0x00 (sorts first): u64 BE last sequence
  *                 || SHA-256 of the last entry. See node/auth.c
+ * Credentials (SPEC §5; written by node/issuer.c in the same transaction as their digests):
+ *   credentials      key: 16-byte credential UUID  value: the issuance record as compact JSON
+ *                    (issue number, digest, leaf index, recipient name, department, course,
+ *                    status, status list slots; never a plaintext email unless configured)
+ *   credential_docs  key: 16-byte UUID         value: the signed credential exactly as issued
+ *                    (the compact JWS, or the JCS form of the signed JSON)
+ *   credential_keys  key: 'n' || issue number  value: 16-byte UUID
+ *                    key: 'x' || achievement id || 0x00 || external id  value: 16-byte UUID
+ *                    (bulk issuance idempotency)
+ *   status_entries   key: u32 BE list id || u32 BE index  value: 16-byte UUID || 1 state byte
+ *                    (0 clear, 1 set): which credential owns each allocated slot
+ *   status_versions  key: u32 BE list id || u64 BE version  value: u64 BE published-at (unix
+ *                    seconds) || u64 BE leaf index || 1 purpose byte || the signed
+ *                    BitstringStatusListCredential (JCS bytes, whose SHA-256 is in the log)
+ *   participants     key: course || 0x00 || external id  value: participant JSON (name,
+ *                    department, completedAt): the enrolment totals of completion rates
  *
  * Durability: LMDB's default sync on every commit; no MDB_NOSYNC/NOMETASYNC, and never
  * MDB_WRITEMAP, with which a full disk turns into SIGBUS instead of an error.
@@ -83,6 +99,12 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_TILES] = "tiles",
     [CA_TABLE_DID_CACHE] = "did_cache",
     [CA_TABLE_ANCHORS] = "anchors",
+    [CA_TABLE_CREDENTIALS] = "credentials",
+    [CA_TABLE_CREDENTIAL_DOCS] = "credential_docs",
+    [CA_TABLE_CREDENTIAL_KEYS] = "credential_keys",
+    [CA_TABLE_STATUS_ENTRIES] = "status_entries",
+    [CA_TABLE_STATUS_VERSIONS] = "status_versions",
+    [CA_TABLE_PARTICIPANTS] = "participants",
 };
 
 #define STORE_MAX_CACHED_READERS 256

@@ -45,6 +45,8 @@ typedef enum ca_err {
     CA_ERR_TOO_LARGE = 14,    /* input over its cap */
     CA_ERR_NETWORK = 15,      /* a remote peer could not be reached or answered badly */
     CA_ERR_EXISTS = 16,       /* the thing to create is already there */
+    CA_ERR_CONFLICT = 17,     /* the request contradicts the current state (HTTP 409), e.g.
+                                 reinstating a revoked credential */
 } ca_err;
 
 /* A static English name for the code, e.g. "invalid input". Never NULL. */

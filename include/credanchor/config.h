@@ -54,6 +54,8 @@ typedef struct ca_config {
     bool credentials_suspension;              /* default false */
     char credentials_issue_prefix[CA_CONFIG_STR_MAX]; /* default CRED */
     uint64_t credentials_status_ttl;          /* seconds a status list may be cached, 300 */
+    char credentials_templates_dir[CA_CONFIG_STR_MAX]; /* default config/templates */
+    bool credentials_store_email;             /* default false */
 } ca_config;
 
 /* Fills every key with its default. */

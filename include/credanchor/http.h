@@ -80,6 +80,7 @@ typedef struct ca_http_response {
     unsigned retry_after;           /* seconds; > 0 adds Retry-After */
     char allow[64];                 /* non-empty adds Allow (405) */
     const char *www_authenticate;   /* non-NULL adds WWW-Authenticate (401) */
+    char etag[72];                  /* non-empty adds ETag (a quoted entity tag) */
     char detail[160];               /* short outcome for the audit log (a problem's detail
                                      * by default); never a token */
 } ca_http_response;
@@ -125,6 +126,12 @@ void ca_http_destroy(ca_http_server *srv);
 
 /* ---- helpers for handlers ------------------------------------------------------------------ */
 
+/* Checks the request's bearer token for a public route that needs one in some cases (SPEC §5:
+ * a lookup by issue number): true when it is valid and its role is in role_mask
+ * (1u << CA_ROLE_...); otherwise answers 401 or 403 into resp and returns false. */
+bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token_info *info,
+                          unsigned role_mask);
+
 /* A request header (case-insensitive name), or NULL. */
 const char *ca_http_header(const ca_http_request *req, const char *name);
 
@@ -163,6 +170,7 @@ void ca_http_problem(ca_http_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Answers the problem that fits err: INVALID/RANGE 400, NOT_FOUND 404, TOO_LARGE 413,
+ * CONFLICT 409,
  * FULL 507, INCONSISTENT 503, anything else 500 (whose detail is logged, not sent). */
 void ca_http_problem_err(ca_http_response *resp, ca_err err, const ca_errbuf *eb);
 

@@ -20,6 +20,8 @@ extern "C" {
 typedef enum ca_key_kind {
     CA_KEY_ED25519 = 1,   /* 32-byte RFC 8032 seed */
     CA_KEY_SECP256K1 = 2, /* 32-byte scalar */
+    CA_KEY_RSA = 3,       /* PKCS#8 DER private key, up to CA_SIGNER_SECRET_MAX (4096) bytes */
+    CA_KEY_P256 = 4,      /* 32-byte P-256 scalar */
 } ca_key_kind;
 
 /* Creates path with a random passphrase (32 bytes from the CSPRNG, hex), mode 0600.

@@ -53,6 +53,18 @@ typedef struct ca_log_entry {
 ca_err ca_log_append(ca_log *log, ca_log_entry *entries, size_t n, uint64_t *tree_size,
                      ca_errbuf *eb);
 
+/* Writes done by an appender in the same transaction as its digests (credential records,
+ * status list versions): called once the entries' indices are known, possibly more than once
+ * when the map grows and the transaction re-runs, so it must derive every write from arg and
+ * entries. An error fails the whole group commit (every appender in it). */
+typedef struct ca_store_txn ca_store_txn;
+typedef ca_err (*ca_log_write_fn)(ca_store_txn *txn, void *arg, const ca_log_entry *entries,
+                                  size_t n, ca_errbuf *eb);
+
+/* ca_log_append plus the caller's own writes (write may be NULL) in the same transaction. */
+ca_err ca_log_append_with(ca_log *log, ca_log_entry *entries, size_t n, ca_log_write_fn write,
+                          void *write_arg, uint64_t *tree_size, ca_errbuf *eb);
+
 /* Writes the in-memory digest-index tail to the store now. */
 ca_err ca_log_flush_index(ca_log *log, ca_errbuf *eb);
 

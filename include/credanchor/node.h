@@ -2,8 +2,10 @@
  * The node's state on disk (SPEC §0, §6): one data dir holding
  *   db/          the LMDB environment (node/store.c documents its tables)
  *   keys/        log.key (Ed25519, signs checkpoints), anchor.key (secp256k1, signs anchor
- *                transactions), issuer.key (Ed25519, signs credentials); each encrypted at
- *                rest under node.key_passphrase_file (include/credanchor/keystore.h)
+ *                transactions), issuer.key (Ed25519, signs credentials and status lists),
+ *                issuer-es256k.key, issuer-es256.key, issuer-rs256.key (the issuer's keys for
+ *                the other VC-JWT algorithms, SPEC §5); each encrypted at rest under
+ *                node.key_passphrase_file (include/credanchor/keystore.h)
  *   keys/archive/  keys replaced by `keys rotate`: log-<hex key id>.key and
  *                issuer-<n>.key (n as in the DID document's "#key-n"), still encrypted
  *   passphrase   the default node.key_passphrase_file, created by init when missing
@@ -17,6 +19,7 @@
 #include "credanchor/config.h"
 #include "credanchor/crypto.h"
 #include "credanchor/log.h"
+#include "credanchor/signer.h"
 #include "credanchor/store.h"
 
 #ifdef __cplusplus
@@ -31,6 +34,10 @@ typedef struct ca_node {
     ca_log *log;
     ca_ed25519_key *log_key;    /* loaded with CA_NODE_WRITE */
     ca_ed25519_key *issuer_key; /* loaded with CA_NODE_ISSUER_KEY */
+    /* Credential signers by ca_jws_alg, loaded with CA_NODE_ISSUER_KEY: [CA_ALG_EDDSA] is
+     * issuer.key; an alg whose key file is missing from an older data dir opened read-only
+     * is NULL (opened for writing, the missing files are created). */
+    ca_signer *issuer_signers[CA_ALG_RS256 + 1];
     uint8_t anchor_address[CA_ETH_ADDRESS_SIZE];
     bool have_anchor_address;   /* loaded with CA_NODE_ANCHOR_ADDRESS */
     char did[CA_DID_MAX];       /* the issuer DID (did:web of node.public_url) */

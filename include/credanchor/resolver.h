@@ -44,11 +44,20 @@ typedef struct ca_did_doc_key {
     size_t pub_len;
 } ca_did_doc_key;
 
+/* One issuer key listed as a JsonWebKey method "<did>#<fragment>" (the VC-JWT keys for
+ * ES256K, ES256 and RS256, which jose-style verifiers import from publicKeyJwk). */
+typedef struct ca_did_doc_jwk {
+    const char *fragment;          /* "es256k-1" */
+    const json_t *jwk;             /* public JWK (borrowed) */
+} ca_did_doc_jwk;
+
 typedef struct ca_did_own_identity {
     const char *did;               /* the did:web of node.public_url */
     const ca_did_doc_key *keys;    /* the issuer keys, oldest first (the current key last,
                                     * so "#key-n" never changes); nkeys >= 1 */
     size_t nkeys;
+    const ca_did_doc_jwk *jwks;    /* further issuer keys as JsonWebKey methods (may be 0) */
+    size_t njwks;
     const uint8_t *anchor_address; /* 20 bytes, or NULL: no anchor method */
     uint64_t chain_id;             /* anchor.chain_id; 0 (no chain configured): no anchor
                                     * method, since blockchainAccountId needs a chain */
@@ -86,6 +95,16 @@ void ca_resolver_free(ca_resolver *r);
 /* The node's issuer DID: its did:web, or its did:key with did.issuer_method = key ("" when
  * the issuer key was not loaded and the method is key). */
 const char *ca_resolver_issuer_did(const ca_resolver *r);
+/* The issuer DID that signs with alg (SPEC §5): the did:web for every alg; with
+ * did.issuer_method = key, the did:key of that alg's key (Ed25519 for EdDSA, secp256k1 for
+ * ES256K, P-256 for ES256), and "" for RS256, which has no did:key form. "" also when the
+ * alg's key was not loaded. */
+const char *ca_resolver_issuer_did_for(const ca_resolver *r, int alg /* ca_jws_alg */);
+/* The verification method id for alg: "<did:web>#key-<n>" (the current Ed25519 key) or
+ * "#es256k-1" / "#es256-1" / "#rs256-1"; for a did:key issuer "<did:key>#<multibase>".
+ * "" as above. */
+const char *ca_resolver_issuer_kid(const ca_resolver *r, int alg /* ca_jws_alg */);
+
 /* The node's did:web (of node.public_url). */
 const char *ca_resolver_web_did(const ca_resolver *r);
 

@@ -31,6 +31,12 @@ typedef enum ca_table {
     CA_TABLE_TILES,            /* 256-leaf block -> its levels 0..7 hashes (read copy) */
     CA_TABLE_DID_CACHE,        /* did:web DID -> expiry || resolved document */
     CA_TABLE_ANCHORS,          /* tree size -> anchor record (anchor/engine.c) */
+    CA_TABLE_CREDENTIALS,      /* credential uuid -> issuance record (node/issuer.c) */
+    CA_TABLE_CREDENTIAL_DOCS,  /* credential uuid -> the signed credential as issued */
+    CA_TABLE_CREDENTIAL_KEYS,  /* issue number / (achievement, external id) -> uuid */
+    CA_TABLE_STATUS_ENTRIES,   /* status list id || index -> uuid || state */
+    CA_TABLE_STATUS_VERSIONS,  /* status list id || version -> a published list credential */
+    CA_TABLE_PARTICIPANTS,     /* course || external id -> participant row (reports) */
     CA_TABLE__COUNT
 } ca_table;
 

@@ -37,7 +37,7 @@ assert m["format"] == 1 and m["treeSize"] == 0, m
 assert m["rootHash"] == hashlib.sha256(b"").hexdigest(), m["rootHash"]
 assert m["signedMax"] == {"treeSize": 0, "rootHash": m["rootHash"]}, m["signedMax"]
 assert m["latestAnchor"] is None and m["createdAt"].endswith("Z")
-assert sorted(m["keyFiles"]) == ["anchor.key", "issuer.key", "log.key"], m["keyFiles"]
+assert sorted(m["keyFiles"]) == ["anchor.key", "issuer-es256.key", "issuer-es256k.key", "issuer-rs256.key", "issuer.key", "log.key"], m["keyFiles"]
 for name, h in m["keyFiles"].items():
     p = os.path.join(d, "keys", name)
     assert hashlib.sha256(open(p, "rb").read()).hexdigest() == h, name
@@ -46,7 +46,7 @@ assert hashlib.sha256(open(os.path.join(d, "db", "data.mdb"), "rb").read()).hexd
 assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
 files = [os.path.join(r, f) for r, _, fs in os.walk(d) for f in fs]
 assert not any("passphrase" in f for f in files), files
-assert sorted(os.path.relpath(f, d) for f in files) == ["db/data.mdb", "keys/anchor.key", "keys/issuer.key", "keys/log.key", "manifest.json"], files
+assert sorted(os.path.relpath(f, d) for f in files) == ["db/data.mdb", "keys/anchor.key", "keys/issuer-es256.key", "keys/issuer-es256k.key", "keys/issuer-rs256.key", "keys/issuer.key", "keys/log.key", "manifest.json"], files
 PY
 expect_exit 2 "backup into a non-empty dir" -- "$BIN" backup --data-dir "$D" "$WORK/b0"
 

@@ -81,7 +81,9 @@ doc = json.load(open(w + "/did.json"))
 did = doc["id"]
 ids = [did + "#key-%d" % i for i in (1, 2, 3)]
 assert [vm["id"] for vm in doc["verificationMethod"] if vm["type"] == "Multikey"] == ids, doc
-assert doc["assertionMethod"] == ids and doc["authentication"] == ids, doc
+# The Ed25519 keys first, then the issuer's JOSE keys (ES256K, ES256, RS256) as JsonWebKey.
+jose = [did + "#es256k-1", did + "#es256-1", did + "#rs256-1"]
+assert doc["assertionMethod"] == ids + jose and doc["authentication"] == ids + jose, doc
 # The original key keeps its id #key-1, so what it signed still resolves.
 assert before["verificationMethod"][0]["id"] == ids[0]
 assert doc["verificationMethod"][0]["publicKeyMultibase"] == before["verificationMethod"][0]["publicKeyMultibase"]

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "credanchor/keystore.h"
+#include "credanchor/signer.h"
 
 #define KEYFILE_LEN 85 /* 37-byte header, 32-byte secret, 16-byte tag */
 
@@ -142,6 +143,76 @@ static void test_round_trip_both_kinds(void **state)
     len = 16;
     assert_int_equal(ca_keyfile_read(out, &len, &kind, p1, pass, strlen(pass), &eb),
                      CA_ERR_TOO_LARGE);
+}
+
+/* An RSA PKCS#8 DER (variable length, up to CA_SIGNER_SECRET_MAX) and a P-256 scalar. */
+static void test_round_trip_rsa_and_p256(void **state)
+{
+    fixture *f = *state;
+    char p1[256], p2[256], p3[256];
+    path_in(p1, sizeof p1, f, "issuer-rsa.key");
+    path_in(p2, sizeof p2, f, "issuer-p256.key");
+    path_in(p3, sizeof p3, f, "max.key");
+    static uint8_t rsa[CA_SIGNER_SECRET_MAX], out[CA_SIGNER_SECRET_MAX], big[CA_SIGNER_SECRET_MAX];
+    uint8_t p256[CA_SIGNER_SECRET_MAX];
+    size_t rsa_len = 0, p256_len = 0, len;
+    ca_key_kind kind = 0;
+    ca_errbuf eb = {{0}};
+    assert_int_equal(ca_signer_generate(rsa, &rsa_len, CA_ALG_RS256, &eb), CA_OK);
+    assert_true(rsa_len > 1000 && rsa_len <= CA_SIGNER_SECRET_MAX);
+    assert_int_equal(ca_signer_generate(p256, &p256_len, CA_ALG_ES256, &eb), CA_OK);
+    assert_int_equal(p256_len, 32);
+
+    assert_int_equal(ca_keyfile_write(p1, CA_KEY_RSA, rsa, rsa_len, pass, strlen(pass), &eb),
+                     CA_OK);
+    assert_int_equal(ca_keyfile_write(p2, CA_KEY_P256, p256, 32, pass, strlen(pass), &eb), CA_OK);
+    struct stat st;
+    assert_int_equal(stat(p1, &st), 0);
+    assert_int_equal(st.st_size, 37 + (off_t)rsa_len + 16);
+
+    len = sizeof out;
+    assert_int_equal(ca_keyfile_read(out, &len, &kind, p1, pass, strlen(pass), &eb), CA_OK);
+    assert_int_equal(kind, CA_KEY_RSA);
+    assert_int_equal(len, rsa_len);
+    assert_memory_equal(out, rsa, rsa_len);
+    /* The stored secret opens as a signer. */
+    ca_signer *s = NULL;
+    assert_int_equal(ca_signer_open(&s, CA_ALG_RS256, out, len, &eb), CA_OK);
+    ca_signer_free(s);
+
+    len = sizeof out;
+    assert_int_equal(ca_keyfile_read(out, &len, &kind, p2, pass, strlen(pass), &eb), CA_OK);
+    assert_int_equal(kind, CA_KEY_P256);
+    assert_int_equal(len, 32);
+    assert_memory_equal(out, p256, 32);
+
+    /* A capacity of 32 (what the curve-key callers pass) is too small for an RSA secret. */
+    len = 32;
+    assert_int_equal(ca_keyfile_read(out, &len, &kind, p1, pass, strlen(pass), &eb),
+                     CA_ERR_TOO_LARGE);
+
+    /* The largest RSA secret round trips; the file is then exactly at the read cap. */
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 7 + 1);
+    assert_int_equal(ca_keyfile_write(p3, CA_KEY_RSA, big, sizeof big, pass, strlen(pass), &eb),
+                     CA_OK);
+    len = sizeof out;
+    assert_int_equal(ca_keyfile_read(out, &len, &kind, p3, pass, strlen(pass), &eb), CA_OK);
+    assert_int_equal(len, sizeof big);
+    assert_memory_equal(out, big, sizeof big);
+
+    /* A P-256 file whose ciphertext is not 32 bytes is refused before decryption. */
+    uint8_t file[128];
+    size_t n = read_file(file, sizeof file, p2);
+    assert_int_equal(n, KEYFILE_LEN);
+    char t[256];
+    path_in(t, sizeof t, f, "t");
+    write_file(t, file, n - 1, 0600);
+    len = sizeof out;
+    assert_int_equal(ca_keyfile_read(out, &len, &kind, t, pass, strlen(pass), &eb),
+                     CA_ERR_INVALID);
+    ca_wipe(rsa, sizeof rsa);
+    ca_wipe(p256, sizeof p256);
 }
 
 static void test_wrong_passphrase(void **state)
@@ -455,6 +526,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip_both_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip_rsa_and_p256, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_passphrase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_and_not_a_keyfile, setup, teardown),

@@ -1,0 +1,156 @@
+/*
+ * The issuance engine (SPEC §5): signs Open Badges 3.0 credentials, gives each an issue number
+ * and Bitstring Status List slots, appends their digests to the log, and publishes a new signed
+ * status list version for every batch of status changes. Used by the HTTP routes
+ * (node/routes_credentials.c) and the `issue` / `revoke` verbs.
+ *
+ * Durability: every credential record (and every status list version) is written in the SAME
+ * LMDB transaction as its digest's leaf (ca_log_append_with), so an acknowledged credential is
+ * always in the log and a crash never leaves a record without its leaf or the reverse.
+ *
+ * Concurrency: one issuer lock serialises the writers (issuance batches and status rounds); a
+ * status change queues and the first waiting caller publishes every queued change as one list
+ * version per touched list (group commit), so many revocations make one version. Readers
+ * (status list GETs, lookups) do not take the writer lock. Conventions: common.h.
+ */
+#ifndef CREDANCHOR_ISSUER_H
+#define CREDANCHOR_ISSUER_H
+
+#include "credanchor/common.h"
+#include "credanchor/credential.h"
+#include "credanchor/node.h"
+#include "credanchor/signer.h"
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ca_issuer ca_issuer;       /* opaque */
+typedef struct ca_resolver ca_resolver;
+
+#define CA_ISSUE_BATCH_MAX 10000          /* items per ca_issuer_issue call / batch request */
+#define CA_ISSUE_ERROR_MAX 256
+
+/* Opens the engine on node (opened with CA_NODE_WRITE | CA_NODE_ISSUER_KEY) and resolver
+ * (for the issuer DID and key ids per alg); both borrowed and outliving the issuer. Loads the
+ * status lists and, on a node that has none, creates and publishes the first ones (whose
+ * version digests go into the log). CA_ERR_INCONSISTENT when the log refuses appends. */
+ca_err ca_issuer_open(ca_issuer **is, ca_node *node, ca_resolver *resolver, ca_errbuf *eb);
+void ca_issuer_close(ca_issuer *is);
+
+/* One participant row of a bulk issuance (SPEC §5 columns). Strings are "" when absent. */
+typedef struct ca_participant {
+    const char *external_id, *name, *email, *department, *course;
+    int64_t completed_at;                 /* unix seconds; 0: enrolled, not completed */
+} ca_participant;
+
+/* One credential to issue. */
+typedef struct ca_issue_item {
+    /* in */
+    json_t *credential;                   /* the unsigned credential (borrowed, not modified);
+                                           * NULL: only record the participant (enrolment) */
+    ca_credential_format format;
+    ca_jws_alg alg;
+    const ca_participant *participant;    /* bulk rows: idempotent per (achievement id,
+                                           * external id); NULL for a single issuance */
+    const char *recipient_name;           /* reports: a single issuance's optional metadata */
+    const char *department, *course;
+    /* out */
+    ca_err err;                           /* this item's outcome */
+    char error[CA_ISSUE_ERROR_MAX];
+    bool existing;                        /* already issued earlier: the earlier credential */
+    char id[CA_CREDENTIAL_ID_MAX];
+    char issue_number[CA_ISSUE_NUMBER_MAX];
+    ca_hash digest;
+    uint64_t leaf_index;
+    char *signed_text;                    /* malloc'd: the compact JWT or the JCS JSON */
+    size_t signed_len;
+} ca_issue_item;
+
+/* Issues n items (n <= CA_ISSUE_BATCH_MAX) as one durable commit. Per-item problems (a missing
+ * OB 3.0 field, an alg without a key) set that item's err and error and the rest still go in.
+ * Returns an error only when nothing could be committed: CA_ERR_FULL (store full: nothing
+ * acknowledged is lost), CA_ERR_INCONSISTENT (appends refused), ... with eb. */
+ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb);
+/* Frees what an item's outcome holds. */
+void ca_issue_item_clear(ca_issue_item *it);
+
+typedef enum ca_status_action {
+    CA_STATUS_REVOKE = 1,      /* final */
+    CA_STATUS_SUSPEND = 2,     /* needs a suspension entry (credentials.suspension) */
+    CA_STATUS_REINSTATE = 3,   /* undoes a suspension */
+} ca_status_action;
+
+typedef struct ca_status_change {
+    /* in */
+    const char *ref;           /* the credential id (urn:uuid:...) or its issue number */
+    ca_status_action action;
+    const char *reason;        /* may be NULL; kept in the record, never in the list */
+    /* out */
+    ca_err err;                /* NOT_FOUND, CONFLICT (revoked is final, no suspension entry,
+                                * reinstating what is not suspended), ... */
+    char error[CA_ISSUE_ERROR_MAX];
+    char id[CA_CREDENTIAL_ID_MAX];
+    char issue_number[CA_ISSUE_NUMBER_MAX];
+    char status[16];           /* "active", "revoked", "suspended" afterwards */
+    bool changed;              /* false: already in that state (idempotent) */
+    uint32_t list_id;          /* the list whose new version carries the change */
+    uint64_t version;
+} ca_status_change;
+
+/* Applies n changes and returns once the list versions carrying them are durable and served.
+ * Per-change problems go to that change's err; the return value is for failures of the whole
+ * round (then no change is applied). */
+ca_err ca_issuer_change_status(ca_issuer *is, ca_status_change *changes, size_t n,
+                               ca_errbuf *eb);
+
+/* A published status list credential: the latest version (at = 0) or the one in force at
+ * unix time at. body is malloc'd (the JCS bytes whose SHA-256 is in the log); etag is
+ * "\"<hex digest>\"". CA_ERR_NOT_FOUND for an unknown list or a time before its first
+ * version. */
+typedef struct ca_status_list_version {
+    char *body;
+    size_t len;
+    char etag[2 * CA_HASH_SIZE + 3];
+    uint64_t version;
+    int64_t published_at;
+    uint64_t leaf_index;
+} ca_status_list_version;
+ca_err ca_issuer_status_list(ca_issuer *is, uint32_t list_id, int64_t at,
+                             ca_status_list_version *out, ca_errbuf *eb);
+
+/* ---- reading issued credentials (no writer lock; any store handle) ------------------------ */
+
+/* Finds a credential by id (urn:uuid) or issue number. record (may be NULL) gets the issuance
+ * record (a new reference), doc (may be NULL) the signed bytes (malloc'd). CA_ERR_NOT_FOUND,
+ * CA_ERR_INVALID for a ref that is neither form. */
+ca_err ca_credential_find(ca_store *store, const char *ref, uint8_t uuid[16], json_t **record,
+                          char **doc, size_t *doc_len, ca_errbuf *eb);
+
+/* Calls fn for every issuance record in id order (the record is borrowed for the call)
+ * until it returns false. */
+typedef bool (*ca_credential_visit_fn)(void *arg, const json_t *record);
+ca_err ca_credential_scan(ca_store *store, ca_credential_visit_fn fn, void *arg, ca_errbuf *eb);
+
+/* Calls fn for every participant row (enrolment) until it returns false. */
+ca_err ca_participant_scan(ca_store *store, ca_credential_visit_fn fn, void *arg,
+                           ca_errbuf *eb);
+
+/* Registers the credential routes of SPEC §3 (node/routes_credentials.c) on srv, answering
+ * through is and resolver (borrowed; they outlive the server). Before ca_http_start. */
+struct ca_http_server;
+ca_err ca_credential_routes_register(struct ca_http_server *srv, const ca_config *cfg,
+                                     ca_issuer *is, ca_resolver *resolver, ca_errbuf *eb);
+
+/* Figures for /metrics. */
+typedef struct ca_issuer_stats {
+    uint64_t issued, status_changes, list_versions, lists;
+} ca_issuer_stats;
+void ca_issuer_get_stats(ca_issuer *is, ca_issuer_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1563 @@
+/*
+ * node/issuer.c — the issuance engine (SPEC §5; contract in include/credanchor/issuer.h).
+ *
+ * State:
+ *   - status lists: per list its purpose, the published bits (1 = revoked/suspended), the
+ *     allocated slots and the latest published version (cached bytes for GET /v1/status).
+ *     Rebuilt at open from meta "status_list/<id>" (purpose || latest version) and the
+ *     status_entries table (which credential owns each slot and whether its bit is set).
+ *   - issue number counters: meta "issue_seq/<PREFIX>-<YYYYMM>" (u64 BE), cached.
+ * Tables written here: credentials, credential_docs, credential_keys, status_entries,
+ * status_versions, participants (layouts: node/store.c).
+ *
+ * Every write goes through ca_log_append_with, in the transaction that appends the digests
+ * it belongs with (a credential's, or a list version's), so records and leaves are durable
+ * together. All writers hold is->writer; the in-memory state they change is rolled back when
+ * the commit fails, so memory never runs ahead of the store.
+ */
+#include "credanchor/issuer.h"
+
+#include "credanchor/crypto.h"
+#include "credanchor/data_integrity.h"
+#include "credanchor/encoding.h"
+#include "credanchor/jws.h"
+#include "credanchor/log.h"
+#include "credanchor/resolver.h"
+#include "credanchor/status_list.h"
+#include "credanchor/store.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define META_LIST_PREFIX "status_list/"
+#define META_SEQ_PREFIX "issue_seq/"
+#define PURPOSE_REVOCATION 0
+#define PURPOSE_SUSPENSION 1
+#define MAX_LISTS 4096 /* 4096 lists of 131,072 slots: half a billion credentials */
+#define MAX_COUNTERS 256
+
+static const char *const purpose_names[2] = {"revocation", "suspension"};
+
+typedef struct status_list {
+    uint32_t id;
+    uint8_t purpose;
+    uint8_t bits[CA_STATUS_LIST_BYTES]; /* published status bits */
+    uint8_t used[CA_STATUS_LIST_BYTES]; /* allocated slots */
+    size_t nfree;
+    uint64_t version;                   /* latest published version, 0: none yet */
+    /* The latest version's bytes for readers: swapped under cache_lock. */
+    char *latest;
+    size_t latest_len;
+    char etag[2 * CA_HASH_SIZE + 3];
+    int64_t published_at;
+    uint64_t leaf_index;
+} status_list;
+
+typedef struct seq_counter {
+    char key[32]; /* "<PREFIX>-<YYYYMM>" */
+    uint64_t value;
+} seq_counter;
+
+typedef struct status_req {
+    ca_status_change *changes;
+    size_t n;
+    ca_err err;
+    ca_errbuf eb;
+    bool done;
+    struct status_req *next;
+} status_req;
+
+struct ca_issuer {
+    ca_node *node;
+    ca_resolver *resolver;
+    ca_store *store;
+    ca_log *log;
+    char status_base[CA_CONFIG_STR_MAX + 16]; /* "<public_url>/v1/status/" */
+    pthread_mutex_t writer;
+    pthread_rwlock_t cache_lock; /* lists[] growth and the latest-version caches */
+    status_list *lists[MAX_LISTS];
+    size_t nlists;
+    seq_counter counters[MAX_COUNTERS];
+    size_t ncounters;
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond;
+    status_req *q_head, **q_tail;
+    bool publishing;
+    atomic_uint_fast64_t issued, changes, versions;
+};
+
+static int64_t now_seconds(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static void list_key(uint8_t key[12], uint32_t list, uint64_t second)
+{
+    for (int i = 0; i < 4; i++)
+        key[i] = (uint8_t)(list >> (24 - 8 * i));
+    ca_store_u64_key(key + 4, second);
+}
+
+static void entry_key(uint8_t key[8], uint32_t list, uint32_t index)
+{
+    for (int i = 0; i < 4; i++) {
+        key[i] = (uint8_t)(list >> (24 - 8 * i));
+        key[4 + i] = (uint8_t)(index >> (24 - 8 * i));
+    }
+}
+
+static uint32_t u32_from(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void list_url(const ca_issuer *is, char *out, size_t cap, uint32_t id)
+{
+    snprintf(out, cap, "%s%u", is->status_base, id);
+}
+
+/* ---- status list versions ---------------------------------------------------------------- */
+
+/* One list version to publish: built (signed) before the commit, written inside it. */
+typedef struct pending_version {
+    status_list *list;
+    uint64_t version;
+    int64_t published_at;
+    char *bytes;      /* JCS form of the signed BitstringStatusListCredential */
+    size_t len;
+    ca_hash digest;
+    size_t entry;     /* its position in the log entries of the commit */
+} pending_version;
+
+/* Builds and signs version `version` of list l from its current bits (SPEC §5, Bitstring
+ * Status List v1.0 §2.2): a BitstringStatusListCredential signed by the issuer's Ed25519 key
+ * with eddsa-jcs-2022; the bytes are its JCS form, whose SHA-256 goes into the log. */
+static ca_err build_version(ca_issuer *is, pending_version *pv, status_list *l,
+                            uint64_t version, ca_errbuf *eb)
+{
+    memset(pv, 0, sizeof *pv);
+    pv->list = l;
+    pv->version = version;
+    pv->published_at = now_seconds();
+    char url[CA_CONFIG_STR_MAX + 32], subject_id[CA_CONFIG_STR_MAX + 40];
+    char when[CA_DATETIME_MAX], *encoded = NULL;
+    size_t enc_len;
+    list_url(is, url, sizeof url, l->id);
+    snprintf(subject_id, sizeof subject_id, "%s#list", url);
+    ca_datetime_format(when, pv->published_at);
+    ca_err err = ca_status_list_encode(&encoded, &enc_len, l->bits, sizeof l->bits, eb);
+    if (err)
+        return err;
+    const char *did = ca_resolver_issuer_did_for(is->resolver, CA_ALG_EDDSA);
+    const char *kid = ca_resolver_issuer_kid(is->resolver, CA_ALG_EDDSA);
+    json_t *vc = json_pack("{s:[s], s:s, s:[s,s], s:s, s:s, s:{s:s, s:s, s:s, s:s, s:I}}",
+                           "@context", CA_VC_CONTEXT_V2, "id", url, "type",
+                           "VerifiableCredential", "BitstringStatusListCredential", "issuer",
+                           did, "validFrom", when, "credentialSubject", "id", subject_id,
+                           "type", "BitstringStatusList", "statusPurpose",
+                           purpose_names[l->purpose], "encodedList", encoded, "ttl",
+                           (json_int_t)(is->node->cfg.credentials_status_ttl * 1000));
+    free(encoded);
+    if (!vc)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (!(err = ca_di_sign(vc, is->node->issuer_key, kid, when, eb)) &&
+        !(err = ca_jcs_of_json(&pv->bytes, &pv->len, vc, eb)))
+        ca_sha256(&pv->digest, pv->bytes, pv->len);
+    json_decref(vc);
+    return err;
+}
+
+static ca_err meta_put_list(ca_store_txn *t, const status_list *l, uint64_t version)
+{
+    char key[32];
+    uint8_t val[9];
+    snprintf(key, sizeof key, META_LIST_PREFIX "%010u", l->id);
+    val[0] = l->purpose;
+    ca_store_u64_key(val + 1, version);
+    return ca_store_put(t, CA_TABLE_META, key, strlen(key), val, sizeof val);
+}
+
+static ca_err write_version(ca_store_txn *t, const pending_version *pv, uint64_t leaf_index)
+{
+    uint8_t key[12];
+    list_key(key, pv->list->id, pv->version);
+    size_t vlen = 17 + pv->len;
+    uint8_t *val = malloc(vlen);
+    if (!val)
+        return CA_ERR_NOMEM;
+    ca_store_u64_key(val, (uint64_t)pv->published_at);
+    ca_store_u64_key(val + 8, leaf_index);
+    val[16] = pv->list->purpose;
+    memcpy(val + 17, pv->bytes, pv->len);
+    ca_err err = ca_store_put(t, CA_TABLE_STATUS_VERSIONS, key, sizeof key, val, vlen);
+    free(val);
+    if (!err)
+        err = meta_put_list(t, pv->list, pv->version);
+    return err;
+}
+
+/* Makes a committed version the one GET /v1/status serves. Takes over pv->bytes. */
+static void publish_version(ca_issuer *is, pending_version *pv, uint64_t leaf_index)
+{
+    status_list *l = pv->list;
+    char hex[2 * CA_HASH_SIZE + 1];
+    ca_hash_to_hex(hex, &pv->digest);
+    pthread_rwlock_wrlock(&is->cache_lock);
+    free(l->latest);
+    l->latest = pv->bytes;
+    l->latest_len = pv->len;
+    snprintf(l->etag, sizeof l->etag, "\"%s\"", hex);
+    l->published_at = pv->published_at;
+    l->leaf_index = leaf_index;
+    l->version = pv->version;
+    pthread_rwlock_unlock(&is->cache_lock);
+    pv->bytes = NULL;
+    atomic_fetch_add(&is->versions, 1);
+}
+
+/* A new empty list of purpose p (in memory; its first version is published by the caller's
+ * commit). */
+static ca_err new_list(ca_issuer *is, status_list **out, uint8_t purpose, ca_errbuf *eb)
+{
+    if (is->nlists >= MAX_LISTS)
+        return ca_fail(eb, CA_ERR_FULL, "every status list (%d) is full", MAX_LISTS);
+    status_list *l = calloc(1, sizeof *l);
+    if (!l)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    l->id = (uint32_t)is->nlists + 1;
+    l->purpose = purpose;
+    l->nfree = CA_STATUS_LIST_BITS;
+    pthread_rwlock_wrlock(&is->cache_lock);
+    is->lists[is->nlists++] = l;
+    pthread_rwlock_unlock(&is->cache_lock);
+    *out = l;
+    return CA_OK;
+}
+
+/* Drops lists created after `keep` lists existed (a failed commit's new lists). */
+static void drop_lists_after(ca_issuer *is, size_t keep)
+{
+    pthread_rwlock_wrlock(&is->cache_lock);
+    while (is->nlists > keep) {
+        status_list *l = is->lists[--is->nlists];
+        free(l->latest);
+        free(l);
+        is->lists[is->nlists] = NULL;
+    }
+    pthread_rwlock_unlock(&is->cache_lock);
+}
+
+/* ---- open: rebuild the in-memory state ------------------------------------------------------- */
+
+typedef struct load_ctx {
+    ca_issuer *is;
+    ca_store_txn *txn;
+    ca_err err;
+} load_ctx;
+
+static bool load_list_meta(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    load_ctx *c = arg;
+    size_t plen = strlen(META_LIST_PREFIX);
+    if (key->len < plen || memcmp(key->data, META_LIST_PREFIX, plen) != 0)
+        return false;
+    if (val->len != 9 || c->is->nlists >= MAX_LISTS) {
+        c->err = CA_ERR_STORE;
+        return false;
+    }
+    const uint8_t *v = val->data;
+    status_list *l = calloc(1, sizeof *l);
+    if (!l) {
+        c->err = CA_ERR_NOMEM;
+        return false;
+    }
+    char idtext[16] = {0};
+    memcpy(idtext, (const char *)key->data + plen, key->len - plen < 15 ? key->len - plen : 15);
+    l->id = (uint32_t)strtoul(idtext, NULL, 10);
+    l->purpose = v[0] ? PURPOSE_SUSPENSION : PURPOSE_REVOCATION;
+    l->version = ca_store_u64_from(v + 1);
+    l->nfree = CA_STATUS_LIST_BITS;
+    if (l->id != c->is->nlists + 1) { /* ids are dense from 1, in key order */
+        free(l);
+        c->err = CA_ERR_STORE;
+        return false;
+    }
+    c->is->lists[c->is->nlists++] = l;
+    return true;
+}
+
+static bool load_entry(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    load_ctx *c = arg;
+    const uint8_t *k = key->data, *v = val->data;
+    if (key->len != 8 || val->len != 17) {
+        c->err = CA_ERR_STORE;
+        return false;
+    }
+    uint32_t id = u32_from(k), index = u32_from(k + 4);
+    if (id < 1 || id > c->is->nlists || index >= CA_STATUS_LIST_BITS) {
+        c->err = CA_ERR_STORE;
+        return false;
+    }
+    status_list *l = c->is->lists[id - 1];
+    if (!ca_status_bit_get(l->used, index)) {
+        ca_status_bit_set(l->used, index, true);
+        l->nfree--;
+    }
+    ca_status_bit_set(l->bits, index, v[16] != 0);
+    return true;
+}
+
+static ca_err load_latest(ca_issuer *is, ca_store_txn *t, status_list *l, ca_errbuf *eb)
+{
+    uint8_t key[12];
+    ca_store_val v;
+    list_key(key, l->id, l->version);
+    if (ca_store_get(t, CA_TABLE_STATUS_VERSIONS, key, sizeof key, &v) || v.len < 17)
+        return ca_fail(eb, CA_ERR_STORE, "status list %u: version %llu is missing", l->id,
+                       (unsigned long long)l->version);
+    const uint8_t *b = v.data;
+    l->latest = malloc(v.len - 17 + 1);
+    if (!l->latest)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    memcpy(l->latest, b + 17, v.len - 17);
+    l->latest[v.len - 17] = '\0';
+    l->latest_len = v.len - 17;
+    l->published_at = (int64_t)ca_store_u64_from(b);
+    l->leaf_index = ca_store_u64_from(b + 8);
+    ca_hash d;
+    char hex[2 * CA_HASH_SIZE + 1];
+    ca_sha256(&d, l->latest, l->latest_len);
+    ca_hash_to_hex(hex, &d);
+    snprintf(l->etag, sizeof l->etag, "\"%s\"", hex);
+    (void)is;
+    return CA_OK;
+}
+
+static ca_err ensure_lists(ca_issuer *is, ca_errbuf *eb);
+
+ca_err ca_issuer_open(ca_issuer **out, ca_node *node, ca_resolver *resolver, ca_errbuf *eb)
+{
+    CA_ASSERT(out && node && node->log && node->issuer_key && resolver);
+    *out = NULL;
+    ca_issuer *is = calloc(1, sizeof *is);
+    if (!is)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    is->node = node;
+    is->resolver = resolver;
+    is->store = node->store;
+    is->log = node->log;
+    size_t ulen = strlen(node->cfg.node_public_url);
+    while (ulen && node->cfg.node_public_url[ulen - 1] == '/')
+        ulen--;
+    snprintf(is->status_base, sizeof is->status_base, "%.*s/v1/status/", (int)ulen,
+             node->cfg.node_public_url);
+    pthread_mutex_init(&is->writer, NULL);
+    pthread_rwlock_init(&is->cache_lock, NULL);
+    pthread_mutex_init(&is->q_lock, NULL);
+    pthread_cond_init(&is->q_cond, NULL);
+    is->q_tail = &is->q_head;
+
+    ca_store_txn *t = NULL;
+    ca_err err = ca_store_begin(is->store, &t, false, eb);
+    if (err)
+        goto fail;
+    load_ctx c = {.is = is, .txn = t};
+    if ((err = ca_store_scan(t, CA_TABLE_META, META_LIST_PREFIX, strlen(META_LIST_PREFIX),
+                             load_list_meta, &c)) ||
+        (err = c.err) ||
+        (err = ca_store_scan(t, CA_TABLE_STATUS_ENTRIES, NULL, 0, load_entry, &c)) ||
+        (err = c.err)) {
+        ca_fail(eb, err, "cannot load the status lists: %s", ca_strerror(err));
+        ca_store_abort(t);
+        goto fail;
+    }
+    for (size_t i = 0; i < is->nlists && !err; i++)
+        if (is->lists[i]->version)
+            err = load_latest(is, t, is->lists[i], eb);
+    ca_store_abort(t);
+    if (err)
+        goto fail;
+    /* No list is opened here: the first issuance opens the lists it needs in its own commit
+     * (take_slot), so a node that never issues keeps an empty log. */
+    *out = is;
+    return CA_OK;
+fail:
+    ca_issuer_close(is);
+    return err;
+}
+
+void ca_issuer_close(ca_issuer *is)
+{
+    if (!is)
+        return;
+    for (size_t i = 0; i < is->nlists; i++) {
+        free(is->lists[i]->latest);
+        free(is->lists[i]);
+    }
+    pthread_mutex_destroy(&is->writer);
+    pthread_rwlock_destroy(&is->cache_lock);
+    pthread_mutex_destroy(&is->q_lock);
+    pthread_cond_destroy(&is->q_cond);
+    free(is);
+}
+
+void ca_issuer_get_stats(ca_issuer *is, ca_issuer_stats *st)
+{
+    st->issued = atomic_load(&is->issued);
+    st->status_changes = atomic_load(&is->changes);
+    st->list_versions = atomic_load(&is->versions);
+    pthread_rwlock_rdlock(&is->cache_lock);
+    st->lists = is->nlists;
+    pthread_rwlock_unlock(&is->cache_lock);
+}
+
+/* ---- publishing versions in one commit ----------------------------------------------------- */
+
+/* The store writes of a status round or of a new list's first version, besides the records
+ * written by the issuance path. */
+typedef struct version_batch {
+    pending_version *versions;
+    size_t nversions;
+    size_t first_entry;   /* entries [first_entry, first_entry + nversions) are the versions */
+} version_batch;
+
+static ca_err write_versions(ca_store_txn *t, const version_batch *vb,
+                             const ca_log_entry *entries, ca_errbuf *eb)
+{
+    for (size_t i = 0; i < vb->nversions; i++) {
+        ca_err err = write_version(t, &vb->versions[i], entries[vb->first_entry + i].index);
+        if (err)
+            return ca_fail(eb, err, "cannot store status list %u version %llu: %s",
+                           vb->versions[i].list->id,
+                           (unsigned long long)vb->versions[i].version, ca_strerror(err));
+    }
+    return CA_OK;
+}
+
+static ca_err versions_only_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
+                                size_t n, ca_errbuf *eb)
+{
+    (void)n;
+    return write_versions(t, arg, entries, eb);
+}
+
+static void free_versions(pending_version *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].bytes);
+}
+
+/* Every purpose in use has a list with a published version and a free slot. Holds writer or
+ * runs before the engine is shared (open). */
+static ca_err ensure_lists(ca_issuer *is, ca_errbuf *eb)
+{
+    pending_version pv[2];
+    ca_log_entry entries[2];
+    size_t npv = 0, keep = is->nlists;
+    ca_err err = CA_OK;
+    int purposes = is->node->cfg.credentials_suspension ? 2 : 1;
+    for (int p = 0; p < purposes && !err; p++) {
+        status_list *open_list = NULL;
+        for (size_t i = is->nlists; i-- > 0;)
+            if (is->lists[i]->purpose == p && is->lists[i]->nfree > 0 && is->lists[i]->version) {
+                open_list = is->lists[i];
+                break;
+            }
+        if (open_list)
+            continue;
+        status_list *l;
+        if ((err = new_list(is, &l, (uint8_t)p, eb)) ||
+            (err = build_version(is, &pv[npv], l, 1, eb)))
+            break;
+        entries[npv].digest = pv[npv].digest;
+        npv++;
+    }
+    if (!err && npv) {
+        version_batch vb = {pv, npv, 0};
+        err = ca_log_append_with(is->log, entries, npv, versions_only_txn, &vb, NULL, eb);
+        if (!err)
+            for (size_t i = 0; i < npv; i++)
+                publish_version(is, &pv[i], entries[i].index);
+    }
+    free_versions(pv, npv);
+    if (err)
+        drop_lists_after(is, keep);
+    return err;
+}
+
+/* The open list of a purpose (latest with a free slot), or NULL. */
+static status_list *open_list(ca_issuer *is, uint8_t purpose)
+{
+    for (size_t i = is->nlists; i-- > 0;)
+        if (is->lists[i]->purpose == purpose && is->lists[i]->nfree > 0 && is->lists[i]->version)
+            return is->lists[i];
+    return NULL;
+}
+
+/* ---- issue numbers -------------------------------------------------------------------------- */
+
+/* The next number for key "<PREFIX>-<YYYYMM>" (writer held). *slot gets the counter so a
+ * failed commit can put it back. */
+static ca_err next_seq(ca_issuer *is, const char *key, uint64_t *seq, seq_counter **slot,
+                       ca_errbuf *eb)
+{
+    seq_counter *c = NULL;
+    for (size_t i = 0; i < is->ncounters; i++)
+        if (strcmp(is->counters[i].key, key) == 0)
+            c = &is->counters[i];
+    if (!c) {
+        if (is->ncounters == MAX_COUNTERS) { /* forget the oldest month: reloaded on demand */
+            memmove(is->counters, is->counters + 1, sizeof is->counters[0] * (MAX_COUNTERS - 1));
+            is->ncounters--;
+        }
+        c = &is->counters[is->ncounters];
+        snprintf(c->key, sizeof c->key, "%s", key);
+        c->value = 0;
+        char mkey[64];
+        snprintf(mkey, sizeof mkey, META_SEQ_PREFIX "%s", key);
+        ca_store_txn *t;
+        ca_err err = ca_store_begin(is->store, &t, false, eb);
+        if (err)
+            return err;
+        ca_store_val v;
+        if (ca_store_get(t, CA_TABLE_META, mkey, strlen(mkey), &v) == CA_OK && v.len == 8)
+            c->value = ca_store_u64_from(v.data);
+        ca_store_abort(t);
+        is->ncounters++;
+    }
+    *seq = ++c->value;
+    *slot = c;
+    return CA_OK;
+}
+
+/* ---- issuance ------------------------------------------------------------------------------ */
+
+/* Per item, what the commit writes. */
+typedef struct item_plan {
+    ca_issue_item *item;
+    uint8_t uuid[16];
+    json_t *record;              /* issuance record (leafIndex set in the txn) */
+    char seq_key[32];
+    uint64_t seq;
+    status_list *slot_list[2];   /* [purpose] or NULL */
+    uint32_t slot_index[2];
+    size_t entry;                /* position in the commit's log entries */
+    bool issue;                  /* a credential is issued (not an enrolment-only row) */
+} item_plan;
+
+typedef struct issue_batch {
+    item_plan *plans;
+    size_t nplans;
+    version_batch vb;            /* first versions of lists this batch opened */
+    ca_issuer *is;
+} issue_batch;
+
+static ca_err participant_key(char *key, size_t cap, size_t *len, const ca_participant *p)
+{
+    size_t a = strlen(p->course), b = strlen(p->external_id);
+    if (a + b + 1 > cap)
+        return CA_ERR_TOO_LARGE;
+    memcpy(key, p->course, a);
+    key[a] = '\0';
+    memcpy(key + a + 1, p->external_id, b);
+    *len = a + 1 + b;
+    return CA_OK;
+}
+
+static ca_err idempotency_key(char *key, size_t cap, size_t *len, const char *achievement,
+                              const char *external_id)
+{
+    size_t a = strlen(achievement), b = strlen(external_id);
+    if (a + b + 2 > cap)
+        return CA_ERR_TOO_LARGE;
+    key[0] = 'x';
+    memcpy(key + 1, achievement, a);
+    key[1 + a] = '\0';
+    memcpy(key + 2 + a, external_id, b);
+    *len = 2 + a + b;
+    return CA_OK;
+}
+
+static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries, size_t n,
+                        ca_errbuf *eb)
+{
+    issue_batch *b = arg;
+    ca_err err = CA_OK;
+    (void)n;
+    char key[2 * 1024 + 8];
+    size_t klen;
+    for (size_t i = 0; i < b->nplans && !err; i++) {
+        item_plan *p = &b->plans[i];
+        ca_issue_item *it = p->item;
+        if (it->participant) {
+            json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:I}", "externalId",
+                                    it->participant->external_id, "name", it->participant->name,
+                                    "department", it->participant->department, "course",
+                                    it->participant->course, "completedAt",
+                                    (json_int_t)it->participant->completed_at);
+            char *text = row ? json_dumps(row, JSON_COMPACT) : NULL;
+            json_decref(row);
+            if (!text)
+                return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+            if (participant_key(key, sizeof key, &klen, it->participant))
+                err = CA_ERR_TOO_LARGE;
+            else
+                err = ca_store_put(t, CA_TABLE_PARTICIPANTS, key, klen, text, strlen(text));
+            free(text);
+            if (err)
+                break;
+        }
+        if (!p->issue)
+            continue;
+        uint64_t leaf = entries[p->entry].index;
+        json_object_set_new(p->record, "leafIndex", json_integer((json_int_t)leaf));
+        char *text = json_dumps(p->record, JSON_COMPACT);
+        if (!text)
+            return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        err = ca_store_put(t, CA_TABLE_CREDENTIALS, p->uuid, 16, text, strlen(text));
+        free(text);
+        if (!err)
+            err = ca_store_put(t, CA_TABLE_CREDENTIAL_DOCS, p->uuid, 16, it->signed_text,
+                               it->signed_len);
+        if (!err) {
+            key[0] = 'n';
+            size_t nl = strlen(it->issue_number);
+            memcpy(key + 1, it->issue_number, nl);
+            err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, 1 + nl, p->uuid, 16);
+        }
+        const char *ach = json_string_value(json_object_get(p->record, "achievementId"));
+        if (!err && it->participant && ach) {
+            if (idempotency_key(key, sizeof key, &klen, ach, it->participant->external_id))
+                err = CA_ERR_TOO_LARGE;
+            else
+                err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, klen, p->uuid, 16);
+        }
+        for (int s = 0; s < 2 && !err; s++) {
+            if (!p->slot_list[s])
+                continue;
+            uint8_t ek[8], ev[17] = {0};
+            entry_key(ek, p->slot_list[s]->id, p->slot_index[s]);
+            memcpy(ev, p->uuid, 16);
+            err = ca_store_put(t, CA_TABLE_STATUS_ENTRIES, ek, 8, ev, sizeof ev);
+        }
+        if (!err) {
+            char mkey[64];
+            uint8_t v[8];
+            snprintf(mkey, sizeof mkey, META_SEQ_PREFIX "%s", p->seq_key);
+            ca_store_u64_key(v, p->seq);
+            err = ca_store_put(t, CA_TABLE_META, mkey, strlen(mkey), v, 8);
+        }
+    }
+    if (err)
+        return ca_fail(eb, err, "cannot store the credentials: %s", ca_strerror(err));
+    return write_versions(t, &b->vb, entries, eb);
+}
+
+static void item_error(ca_issue_item *it, ca_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void item_error(ca_issue_item *it, ca_err err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->error, sizeof it->error, fmt, ap);
+    va_end(ap);
+    it->err = err;
+}
+
+void ca_issue_item_clear(ca_issue_item *it)
+{
+    free(it->signed_text);
+    it->signed_text = NULL;
+    it->signed_len = 0;
+}
+
+/* Copies the earlier credential of an idempotent re-run into the item. */
+static ca_err fill_existing(ca_issuer *is, ca_issue_item *it, const uint8_t uuid[16],
+                            ca_errbuf *eb)
+{
+    char ref[CA_CREDENTIAL_ID_MAX];
+    ca_credential_id_format(ref, uuid);
+    json_t *rec = NULL;
+    uint8_t u[16];
+    ca_err err = ca_credential_find(is->store, ref, u, &rec, &it->signed_text, &it->signed_len,
+                                    eb);
+    if (err)
+        return err;
+    it->existing = true;
+    snprintf(it->id, sizeof it->id, "%s", ref);
+    snprintf(it->issue_number, sizeof it->issue_number, "%s",
+             json_string_value(json_object_get(rec, "issueNumber")) ?: "");
+    const char *d = json_string_value(json_object_get(rec, "digest"));
+    if (!d || ca_hash_from_hex(&it->digest, d, strlen(d)))
+        err = ca_fail(eb, CA_ERR_STORE, "credential %s: damaged record", ref);
+    it->leaf_index = (uint64_t)json_integer_value(json_object_get(rec, "leafIndex"));
+    json_decref(rec);
+    return err;
+}
+
+/* The credential to sign: @context, id, type first, then the request's members, with
+ * issuer, validFrom and credentialStatus filled in (SPEC §5). */
+static json_t *fill_credential(ca_issuer *is, const item_plan *p, const char *did,
+                               const char *id, int64_t now)
+{
+    const json_t *src = p->item->credential;
+    json_t *c = json_object();
+    if (!c)
+        return NULL;
+    json_object_set(c, "@context", json_object_get(src, "@context"));
+    json_object_set_new(c, "id", json_string(id));
+    json_object_set(c, "type", json_object_get(src, "type"));
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)src, k, v)
+        if (strcmp(k, "@context") && strcmp(k, "id") && strcmp(k, "type"))
+            json_object_set(c, k, v);
+    if (!json_object_get(c, "issuer"))
+        json_object_set_new(c, "issuer", json_pack("{s:s, s:[s]}", "id", did, "type",
+                                                   "Profile"));
+    if (!json_object_get(c, "validFrom")) {
+        char when[CA_DATETIME_MAX];
+        ca_datetime_format(when, now);
+        json_object_set_new(c, "validFrom", json_string(when));
+    }
+    /* One BitstringStatusListEntry per purpose (SPEC §5); an array when there are two. */
+    json_t *entries = json_array();
+    for (int s = 0; s < 2; s++) {
+        if (!p->slot_list[s])
+            continue;
+        char url[CA_CONFIG_STR_MAX + 32], eid[CA_CONFIG_STR_MAX + 48], idx[16];
+        list_url(is, url, sizeof url, p->slot_list[s]->id);
+        snprintf(idx, sizeof idx, "%u", p->slot_index[s]);
+        snprintf(eid, sizeof eid, "%s#%s", url, idx);
+        json_array_append_new(entries,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", eid, "type",
+                                        "BitstringStatusListEntry", "statusPurpose",
+                                        purpose_names[s], "statusListIndex", idx,
+                                        "statusListCredential", url));
+    }
+    if (json_array_size(entries) == 1)
+        json_object_set(c, "credentialStatus", json_array_get(entries, 0));
+    else
+        json_object_set(c, "credentialStatus", entries);
+    json_decref(entries);
+    return c;
+}
+
+/* Signs one planned item: fills in the credential and produces its signed bytes and digest. */
+static ca_err sign_item(ca_issuer *is, item_plan *p, int64_t now, ca_errbuf *eb)
+{
+    ca_issue_item *it = p->item;
+    const char *did = ca_resolver_issuer_did_for(is->resolver, it->alg);
+    const char *kid = ca_resolver_issuer_kid(is->resolver, it->alg);
+    json_t *cred = fill_credential(is, p, did, it->id, now);
+    char *payload = NULL;
+    size_t plen;
+    ca_err err = CA_OK;
+    if (!cred)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (it->format == CA_FORMAT_VC_JWT) {
+        if (!(err = ca_vcjwt_payload(&payload, &plen, cred, eb)))
+            /* OB 3.0 §8.2.4.1: the JOSE header holds alg, kid and typ "JWT". */
+            err = ca_jws_sign(&it->signed_text, &it->signed_len,
+                              is->node->issuer_signers[it->alg], kid, "JWT", payload, plen, eb);
+    } else {
+        char when[CA_DATETIME_MAX];
+        ca_datetime_format(when, now);
+        if (!(err = ca_di_sign(cred, is->node->issuer_key, kid, when, eb)))
+            err = ca_jcs_of_json(&it->signed_text, &it->signed_len, cred, eb);
+    }
+    if (!err)
+        ca_sha256(&it->digest, it->signed_text, it->signed_len);
+    free(payload);
+    json_decref(cred);
+    return err;
+}
+
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* The issuance record kept for lookups and reports (never a plaintext email unless
+ * credentials.store_email). */
+static json_t *make_record(ca_issuer *is, const item_plan *p, int64_t now)
+{
+    const ca_issue_item *it = p->item;
+    const json_t *cred = it->credential;
+    const json_t *ach = json_object_get(json_object_get(cred, "credentialSubject"),
+                                        "achievement");
+    char when[CA_DATETIME_MAX], hex[2 * CA_HASH_SIZE + 1];
+    ca_datetime_format(when, now);
+    ca_hash_to_hex(hex, &it->digest);
+    const ca_participant *pp = it->participant;
+    const char *type = json_string_value(json_object_get(ach, "achievementType"));
+    json_t *r = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n}", "id",
+        it->id, "issueNumber", it->issue_number, "format",
+        ca_credential_format_name(it->format), "alg", ca_jws_alg_name(it->alg), "digest", hex,
+        "issuedAt", when, "achievementId", str_or_empty(json_string_value(json_object_get(ach,
+                                                                                   "id"))),
+        "achievementName", str_or_empty(json_string_value(json_object_get(ach, "name"))),
+        "achievementType", type ? type : "Achievement", "name",
+        pp ? pp->name : str_or_empty(it->recipient_name), "department",
+        pp ? pp->department : str_or_empty(it->department), "course",
+        pp ? pp->course : str_or_empty(it->course), "status", "active", "revocation",
+        "suspension");
+    if (!r)
+        return NULL;
+    if (pp) {
+        json_object_set_new(r, "externalId", json_string(pp->external_id));
+        if (pp->completed_at) {
+            ca_datetime_format(when, pp->completed_at);
+            json_object_set_new(r, "completedAt", json_string(when));
+        }
+        if (is->node->cfg.credentials_store_email && pp->email[0])
+            json_object_set_new(r, "email", json_string(pp->email));
+    }
+    for (int s = 0; s < 2; s++)
+        if (p->slot_list[s])
+            json_object_set_new(r, purpose_names[s],
+                                json_pack("{s:I, s:I}", "list", (json_int_t)p->slot_list[s]->id,
+                                          "index", (json_int_t)p->slot_index[s]));
+    return r;
+}
+
+/* Releases the slots and numbers a failed commit had taken (writer held). */
+static void release_plans(item_plan *plans, size_t n)
+{
+    for (size_t i = n; i-- > 0;) {
+        for (int s = 0; s < 2; s++)
+            if (plans[i].slot_list[s]) {
+                ca_status_bit_set(plans[i].slot_list[s]->used, plans[i].slot_index[s], false);
+                plans[i].slot_list[s]->nfree++;
+            }
+    }
+}
+
+/* Takes a free slot of purpose s for plan p, opening a new list (and its first version) when
+ * the open one is full. */
+static ca_err take_slot(ca_issuer *is, item_plan *p, int s, pending_version *newv, size_t *nnew,
+                        size_t newcap, ca_errbuf *eb)
+{
+    status_list *l = open_list(is, (uint8_t)s);
+    if (!l) {
+        /* Lists opened in this batch are published by its commit (version 1 below). */
+        for (size_t i = is->nlists; i-- > 0;)
+            if (is->lists[i]->purpose == s && is->lists[i]->nfree > 0) {
+                l = is->lists[i];
+                break;
+            }
+    }
+    ca_err err;
+    if (!l) {
+        if (*nnew == newcap)
+            return ca_fail(eb, CA_ERR_FULL, "too many new status lists in one batch");
+        if ((err = new_list(is, &l, (uint8_t)s, eb)))
+            return err;
+        newv[*nnew].list = l; /* built once the batch's slots are known */
+        (*nnew)++;
+    }
+    uint64_t index;
+    if ((err = ca_status_list_pick_free(&index, l->used, CA_STATUS_LIST_BITS, l->nfree, eb)))
+        return err;
+    ca_status_bit_set(l->used, index, true);
+    l->nfree--;
+    p->slot_list[s] = l;
+    p->slot_index[s] = (uint32_t)index;
+    return CA_OK;
+}
+
+/* Checks one item before anything is allocated for it. */
+static bool item_ok(ca_issuer *is, ca_issue_item *it)
+{
+    ca_errbuf eb = {{0}};
+    if (!it->credential)
+        return true;
+    if (it->alg < CA_ALG_EDDSA || it->alg > CA_ALG_RS256 || !is->node->issuer_signers[it->alg]) {
+        item_error(it, CA_ERR_INVALID, "alg: this node has no %s issuer key",
+                   ca_jws_alg_name(it->alg) ?: "such");
+        return false;
+    }
+    const char *did = ca_resolver_issuer_did_for(is->resolver, it->alg);
+    if (!did[0]) {
+        item_error(it, CA_ERR_INVALID, "alg: %s has no did:key form; use EdDSA, ES256K or "
+                   "ES256 with did.issuer_method = key", ca_jws_alg_name(it->alg));
+        return false;
+    }
+    if (it->format == CA_FORMAT_DI_EDDSA_JCS && it->alg != CA_ALG_EDDSA) {
+        item_error(it, CA_ERR_INVALID, "alg: eddsa-jcs-2022 signs with EdDSA only");
+        return false;
+    }
+    if (it->format != CA_FORMAT_VC_JWT && it->format != CA_FORMAT_DI_EDDSA_JCS) {
+        item_error(it, CA_ERR_INVALID, "format: must be vc+jwt or eddsa-jcs-2022");
+        return false;
+    }
+    ca_err err = ca_ob3_check(it->credential, did, &eb);
+    if (err) {
+        item_error(it, err, "%s", eb.msg);
+        return false;
+    }
+    return true;
+}
+
+/* Looks up an earlier issuance of (achievement, external id). */
+static ca_err find_idempotent(ca_issuer *is, const ca_issue_item *it, uint8_t uuid[16],
+                              bool *found)
+{
+    *found = false;
+    const char *ach = json_string_value(json_object_get(
+        json_object_get(json_object_get(it->credential, "credentialSubject"), "achievement"),
+        "id"));
+    char key[2 * 1024 + 8];
+    size_t klen;
+    if (!ach || idempotency_key(key, sizeof key, &klen, ach, it->participant->external_id))
+        return CA_OK;
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(is->store, &t, false, NULL);
+    if (err)
+        return err;
+    ca_store_val v;
+    if (ca_store_get(t, CA_TABLE_CREDENTIAL_KEYS, key, klen, &v) == CA_OK && v.len == 16) {
+        memcpy(uuid, v.data, 16);
+        *found = true;
+    }
+    ca_store_abort(t);
+    return CA_OK;
+}
+
+ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb)
+{
+    CA_ASSERT(is && (items || n == 0));
+    if (n > CA_ISSUE_BATCH_MAX)
+        return ca_fail(eb, CA_ERR_TOO_LARGE, "at most %d credentials per batch",
+                       CA_ISSUE_BATCH_MAX);
+    item_plan *plans = calloc(n ? n : 1, sizeof *plans);
+    ca_log_entry *entries = calloc(n + 8, sizeof *entries);
+    pending_version newv[8];
+    size_t nnew = 0, nplans = 0, nentries = 0;
+    ca_err err = CA_OK;
+    if (!plans || !entries) {
+        free(plans);
+        free(entries);
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    }
+    memset(newv, 0, sizeof newv);
+    int64_t now = now_seconds();
+    int purposes = is->node->cfg.credentials_suspension ? 2 : 1;
+
+    pthread_mutex_lock(&is->writer);
+    size_t keep_lists = is->nlists;
+    size_t ncounters_before = is->ncounters;
+    seq_counter counters_before[MAX_COUNTERS];
+    memcpy(counters_before, is->counters, sizeof counters_before);
+
+    for (size_t i = 0; i < n; i++) {
+        ca_issue_item *it = &items[i];
+        it->err = CA_OK;
+        it->error[0] = '\0';
+        it->existing = false;
+        if (!item_ok(is, it))
+            continue;
+        item_plan *p = &plans[nplans];
+        memset(p, 0, sizeof *p);
+        p->item = it;
+        p->issue = it->credential != NULL;
+        if (p->issue && it->participant) {
+            uint8_t uuid[16];
+            bool found = false;
+            bool dup = false;
+            if ((err = find_idempotent(is, it, uuid, &found)))
+                goto out;
+            /* The same (achievement, person) twice in one batch: the first one counts. */
+            for (size_t j = 0; j < nplans && !found; j++) {
+                const ca_issue_item *o = plans[j].item;
+                if (plans[j].issue && o->participant &&
+                    strcmp(o->participant->external_id, it->participant->external_id) == 0 &&
+                    json_equal(json_object_get(json_object_get(json_object_get(
+                                   o->credential, "credentialSubject"), "achievement"), "id"),
+                               json_object_get(json_object_get(json_object_get(
+                                   it->credential, "credentialSubject"), "achievement"), "id")))
+                    dup = true;
+            }
+            if (found) {
+                ca_errbuf feb = {{0}};
+                if (fill_existing(is, it, uuid, &feb))
+                    item_error(it, CA_ERR_STORE, "%s", feb.msg);
+                p->issue = false; /* still records the participant row */
+            } else if (dup) {
+                item_error(it, CA_ERR_INVALID, "externalId %s: repeats an earlier row for the "
+                           "same achievement", it->participant->external_id);
+                continue;
+            }
+        }
+        if (p->issue) {
+            uint8_t uuid[16];
+            if ((err = ca_credential_new_id(it->id, uuid))) {
+                ca_fail(eb, err, "no randomness for a credential id");
+                goto out;
+            }
+            memcpy(p->uuid, uuid, 16);
+            /* <PREFIX>-<YYYYMM>-<NNNN>, sequential per prefix and month (SPEC §5). */
+            char month[8];
+            time_t tt = (time_t)now;
+            struct tm tm;
+            gmtime_r(&tt, &tm);
+            strftime(month, sizeof month, "%Y%m", &tm);
+            /* The prefix is at most 16 characters (config check). */
+            snprintf(p->seq_key, sizeof p->seq_key, "%.16s-%s",
+                     is->node->cfg.credentials_issue_prefix, month);
+            seq_counter *slot;
+            if ((err = next_seq(is, p->seq_key, &p->seq, &slot, eb)))
+                goto out;
+            ca_issue_number_format(it->issue_number, is->node->cfg.credentials_issue_prefix, now,
+                                   p->seq);
+            for (int s = 0; s < purposes; s++)
+                if ((err = take_slot(is, p, s, newv, &nnew, 8, eb))) {
+                    nplans++; /* so its slots are released */
+                    goto out;
+                }
+        }
+        nplans++;
+    }
+    /* First versions of lists opened by this batch: published by the same commit. */
+    for (size_t i = 0; i < nnew; i++) {
+        status_list *l = newv[i].list;
+        if ((err = build_version(is, &newv[i], l, 1, eb)))
+            goto out;
+    }
+    for (size_t i = 0; i < nplans; i++) {
+        item_plan *p = &plans[i];
+        if (!p->issue)
+            continue;
+        ca_errbuf ieb = {{0}};
+        ca_err ierr = sign_item(is, p, now, &ieb);
+        if (!ierr && !(p->record = make_record(is, p, now)))
+            ierr = ca_fail(&ieb, CA_ERR_NOMEM, "out of memory");
+        if (ierr) {
+            err = ca_fail(eb, ierr, "%s", ieb.msg);
+            goto out;
+        }
+        p->entry = nentries;
+        entries[nentries++].digest = p->item->digest;
+    }
+    for (size_t i = 0; i < nnew; i++)
+        entries[nentries + i].digest = newv[i].digest;
+    issue_batch b = {.plans = plans, .nplans = nplans,
+                     .vb = {.versions = newv, .nversions = nnew, .first_entry = nentries},
+                     .is = is};
+    err = ca_log_append_with(is->log, entries, nentries + nnew, issue_txn, &b, NULL, eb);
+    if (!err) {
+        for (size_t i = 0; i < nnew; i++)
+            publish_version(is, &newv[i], entries[nentries + i].index);
+        for (size_t i = 0; i < nplans; i++)
+            if (plans[i].issue) {
+                plans[i].item->leaf_index = entries[plans[i].entry].index;
+                atomic_fetch_add(&is->issued, 1);
+            }
+        /* A list filled by this batch: open the next one now, off the next request's path. */
+        bool filled = false;
+        for (size_t i = 0; i < nplans; i++)
+            for (int s = 0; s < 2; s++)
+                filled |= plans[i].slot_list[s] && plans[i].slot_list[s]->nfree == 0;
+        ca_errbuf leb = {{0}};
+        if (filled && ensure_lists(is, &leb))
+            fprintf(stderr, "credanchor: cannot open a new status list yet: %s\n", leb.msg);
+    }
+out:
+    if (err) {
+        release_plans(plans, nplans);
+        drop_lists_after(is, keep_lists);
+        memcpy(is->counters, counters_before, sizeof counters_before);
+        is->ncounters = ncounters_before;
+        for (size_t i = 0; i < nplans; i++)
+            if (plans[i].issue)
+                ca_issue_item_clear(plans[i].item);
+    }
+    pthread_mutex_unlock(&is->writer);
+    for (size_t i = 0; i < nplans; i++)
+        json_decref(plans[i].record);
+    free_versions(newv, nnew);
+    free(plans);
+    free(entries);
+    return err;
+}
+
+/* ---- status changes ----------------------------------------------------------------------- */
+
+/* A credential touched in the current round. */
+typedef struct round_cred {
+    uint8_t uuid[16];
+    json_t *record;
+} round_cred;
+
+/* One bit flipped in the round, to undo on failure. */
+typedef struct bit_undo {
+    status_list *list;
+    uint32_t index;
+    bool old;
+} bit_undo;
+
+typedef struct status_round {
+    round_cred *creds;
+    size_t ncreds;
+    version_batch vb;
+} status_round;
+
+static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries, size_t n,
+                         ca_errbuf *eb)
+{
+    status_round *r = arg;
+    (void)n;
+    ca_err err = write_versions(t, &r->vb, entries, eb);
+    for (size_t i = 0; i < r->ncreds && !err; i++) {
+        const json_t *rec = r->creds[i].record;
+        char *text = json_dumps(rec, JSON_COMPACT);
+        if (!text)
+            return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        err = ca_store_put(t, CA_TABLE_CREDENTIALS, r->creds[i].uuid, 16, text, strlen(text));
+        free(text);
+        /* The slot's state byte follows the published bit (status_entries, node/store.c). */
+        for (int s = 0; s < 2 && !err; s++) {
+            const json_t *slot = json_object_get(rec, purpose_names[s]);
+            if (!json_is_object(slot))
+                continue;
+            uint32_t list = (uint32_t)json_integer_value(json_object_get(slot, "list"));
+            uint32_t index = (uint32_t)json_integer_value(json_object_get(slot, "index"));
+            bool on = s == PURPOSE_REVOCATION
+                          ? strcmp(json_string_value(json_object_get(rec, "status")), "revoked") == 0
+                          : strcmp(json_string_value(json_object_get(rec, "status")),
+                                   "suspended") == 0;
+            uint8_t ek[8], ev[17];
+            entry_key(ek, list, index);
+            memcpy(ev, r->creds[i].uuid, 16);
+            ev[16] = on;
+            err = ca_store_put(t, CA_TABLE_STATUS_ENTRIES, ek, 8, ev, sizeof ev);
+        }
+    }
+    return err ? ca_fail(eb, err, "cannot store the status change: %s", ca_strerror(err))
+               : CA_OK;
+}
+
+static void change_error(ca_status_change *c, ca_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void change_error(ca_status_change *c, ca_err err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->error, sizeof c->error, fmt, ap);
+    va_end(ap);
+    c->err = err;
+}
+
+/* The slot (list, index) of a record for purpose s; NULL list when it has none. */
+static status_list *record_slot(ca_issuer *is, const json_t *rec, int s, uint32_t *index)
+{
+    const json_t *slot = json_object_get(rec, purpose_names[s]);
+    if (!json_is_object(slot))
+        return NULL;
+    json_int_t list = json_integer_value(json_object_get(slot, "list"));
+    json_int_t idx = json_integer_value(json_object_get(slot, "index"));
+    if (list < 1 || (size_t)list > is->nlists || idx < 0 || idx >= CA_STATUS_LIST_BITS)
+        return NULL;
+    *index = (uint32_t)idx;
+    return is->lists[list - 1];
+}
+
+/* One round: every change of every queued request, as one version per touched list (writer
+ * held). */
+static void run_status_round(ca_issuer *is, status_req *reqs)
+{
+    size_t total = 0;
+    for (status_req *r = reqs; r; r = r->next)
+        total += r->n;
+    round_cred *creds = calloc(total ? total : 1, sizeof *creds);
+    bit_undo *undo = calloc(total ? total : 1, sizeof *undo);
+    status_list **touched = calloc(total ? total : 1, sizeof *touched);
+    pending_version *pv = calloc(total ? total : 1, sizeof *pv);
+    ca_log_entry *entries = calloc(total ? total : 1, sizeof *entries);
+    size_t ncreds = 0, nundo = 0, ntouched = 0, npv = 0;
+    ca_errbuf eb = {{0}};
+    ca_err err = CA_OK;
+    int64_t now = now_seconds();
+    char when[CA_DATETIME_MAX];
+    ca_datetime_format(when, now);
+    if (!creds || !undo || !touched || !pv || !entries) {
+        err = ca_fail(&eb, CA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (status_req *r = reqs; r; r = r->next) {
+        for (size_t i = 0; i < r->n; i++) {
+            ca_status_change *c = &r->changes[i];
+            c->err = CA_OK;
+            c->error[0] = '\0';
+            c->changed = false;
+            uint8_t uuid[16];
+            json_t *rec = NULL;
+            ca_errbuf feb = {{0}};
+            ca_err ferr = ca_credential_find(is->store, c->ref, uuid, &rec, NULL, NULL, &feb);
+            if (ferr) {
+                change_error(c, ferr, "%s", feb.msg);
+                continue;
+            }
+            /* A credential changed earlier in this round: continue from that state. */
+            round_cred *rc = NULL;
+            for (size_t j = 0; j < ncreds; j++)
+                if (memcmp(creds[j].uuid, uuid, 16) == 0)
+                    rc = &creds[j];
+            if (rc) {
+                json_decref(rec);
+                rec = rc->record;
+            }
+            snprintf(c->id, sizeof c->id, "%s", json_string_value(json_object_get(rec, "id")));
+            snprintf(c->issue_number, sizeof c->issue_number, "%s",
+                     json_string_value(json_object_get(rec, "issueNumber")) ?: "");
+            const char *status = json_string_value(json_object_get(rec, "status")) ?: "active";
+            const char *next = status;
+            int purpose = PURPOSE_REVOCATION;
+            bool bit = false;
+            switch (c->action) {
+            case CA_STATUS_REVOKE:
+                next = "revoked";
+                bit = true;
+                break;
+            case CA_STATUS_SUSPEND:
+                purpose = PURPOSE_SUSPENSION;
+                next = "suspended";
+                bit = true;
+                if (strcmp(status, "revoked") == 0)
+                    change_error(c, CA_ERR_CONFLICT, "%s is revoked; revocation is final",
+                                 c->id);
+                break;
+            case CA_STATUS_REINSTATE:
+                purpose = PURPOSE_SUSPENSION;
+                next = "active";
+                if (strcmp(status, "revoked") == 0)
+                    change_error(c, CA_ERR_CONFLICT, "%s is revoked; revocation is final",
+                                 c->id);
+                else if (strcmp(status, "active") == 0)
+                    change_error(c, CA_ERR_CONFLICT, "%s is not suspended", c->id);
+                break;
+            }
+            uint32_t index = 0;
+            status_list *l = c->err ? NULL : record_slot(is, rec, purpose, &index);
+            if (!c->err && !l)
+                change_error(c, CA_ERR_CONFLICT, "%s has no %s status entry%s", c->id,
+                             purpose_names[purpose],
+                             purpose == PURPOSE_SUSPENSION
+                                 ? " (issued without credentials.suspension)"
+                                 : "");
+            if (c->err) {
+                if (!rc)
+                    json_decref(rec);
+                continue;
+            }
+            snprintf(c->status, sizeof c->status, "%s", next);
+            c->list_id = l->id;
+            if (strcmp(status, next) == 0) { /* already so: idempotent, nothing to publish */
+                c->version = l->version;
+                if (!rc)
+                    json_decref(rec);
+                continue;
+            }
+            if (!rc) {
+                rc = &creds[ncreds++];
+                memcpy(rc->uuid, uuid, 16);
+                rc->record = rec;
+            }
+            json_object_set_new(rc->record, "status", json_string(next));
+            json_object_set_new(rc->record, "statusChangedAt", json_string(when));
+            if (c->reason && c->reason[0])
+                json_object_set_new(rc->record, "statusReason", json_string(c->reason));
+            else
+                json_object_del(rc->record, "statusReason");
+            undo[nundo++] = (bit_undo){l, index, ca_status_bit_get(l->bits, index)};
+            ca_status_bit_set(l->bits, index, bit);
+            c->changed = true;
+            bool seen = false;
+            for (size_t j = 0; j < ntouched; j++)
+                seen |= touched[j] == l;
+            if (!seen)
+                touched[ntouched++] = l;
+        }
+    }
+    for (size_t i = 0; i < ntouched; i++) {
+        if ((err = build_version(is, &pv[npv], touched[i], touched[i]->version + 1, &eb)))
+            goto out;
+        entries[npv].digest = pv[npv].digest;
+        npv++;
+    }
+    if (npv) {
+        status_round round = {.creds = creds, .ncreds = ncreds,
+                              .vb = {.versions = pv, .nversions = npv, .first_entry = 0}};
+        if ((err = ca_log_append_with(is->log, entries, npv, status_txn, &round, NULL, &eb)))
+            goto out;
+        for (size_t i = 0; i < npv; i++)
+            publish_version(is, &pv[i], entries[i].index);
+    }
+    for (status_req *r = reqs; r; r = r->next)
+        for (size_t i = 0; i < r->n; i++)
+            if (!r->changes[i].err && r->changes[i].changed) {
+                r->changes[i].version = is->lists[r->changes[i].list_id - 1]->version;
+                atomic_fetch_add(&is->changes, 1);
+            }
+out:
+    if (err)
+        while (nundo-- > 0)
+            ca_status_bit_set(undo[nundo].list->bits, undo[nundo].index, undo[nundo].old);
+    for (size_t i = 0; i < ncreds; i++)
+        json_decref(creds[i].record);
+    free_versions(pv, npv);
+    free(creds);
+    free(undo);
+    free(touched);
+    free(pv);
+    free(entries);
+    for (status_req *r = reqs; r; r = r->next) {
+        r->err = err;
+        if (err)
+            r->eb = eb;
+    }
+}
+
+ca_err ca_issuer_change_status(ca_issuer *is, ca_status_change *changes, size_t n,
+                               ca_errbuf *eb)
+{
+    CA_ASSERT(is && (changes || n == 0));
+    status_req req = {.changes = changes, .n = n};
+    /* Group commit (as the log's): whoever finds no round running takes every queued
+     * request into one round, so concurrent revocations share list versions. */
+    pthread_mutex_lock(&is->q_lock);
+    *is->q_tail = &req;
+    is->q_tail = &req.next;
+    while (!req.done) {
+        if (is->publishing) {
+            pthread_cond_wait(&is->q_cond, &is->q_lock);
+            continue;
+        }
+        status_req *batch = is->q_head;
+        is->q_head = NULL;
+        is->q_tail = &is->q_head;
+        is->publishing = true;
+        pthread_mutex_unlock(&is->q_lock);
+
+        pthread_mutex_lock(&is->writer);
+        run_status_round(is, batch);
+        pthread_mutex_unlock(&is->writer);
+
+        pthread_mutex_lock(&is->q_lock);
+        for (status_req *r = batch; r; r = r->next)
+            r->done = true;
+        is->publishing = false;
+        pthread_cond_broadcast(&is->q_cond);
+    }
+    pthread_mutex_unlock(&is->q_lock);
+    if (req.err && eb)
+        *eb = req.eb;
+    return req.err;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+typedef struct version_pick {
+    uint32_t list;
+    int64_t at;
+    bool found;
+    uint64_t version;
+    int64_t published_at;
+    uint64_t leaf_index;
+    char *body;
+    size_t len;
+    ca_err err;
+} version_pick;
+
+static bool pick_version(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    version_pick *p = arg;
+    const uint8_t *k = key->data, *v = val->data;
+    if (key->len != 12 || u32_from(k) != p->list || val->len < 17)
+        return false;
+    int64_t published = (int64_t)ca_store_u64_from(v);
+    if (published > p->at)
+        return false; /* versions are in time order: the previous one was in force */
+    char *body = malloc(val->len - 17 + 1);
+    if (!body) {
+        p->err = CA_ERR_NOMEM;
+        return false;
+    }
+    memcpy(body, v + 17, val->len - 17);
+    body[val->len - 17] = '\0';
+    free(p->body);
+    p->body = body;
+    p->len = val->len - 17;
+    p->found = true;
+    p->version = ca_store_u64_from(k + 4);
+    p->published_at = published;
+    p->leaf_index = ca_store_u64_from(v + 8);
+    return true;
+}
+
+ca_err ca_issuer_status_list(ca_issuer *is, uint32_t list_id, int64_t at,
+                             ca_status_list_version *out, ca_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    if (at == 0) {
+        ca_err err = CA_OK;
+        pthread_rwlock_rdlock(&is->cache_lock);
+        status_list *l = list_id >= 1 && list_id <= is->nlists ? is->lists[list_id - 1] : NULL;
+        if (!l || !l->latest) {
+            err = ca_fail(eb, CA_ERR_NOT_FOUND, "no status list %u", list_id);
+        } else if (!(out->body = malloc(l->latest_len + 1))) {
+            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        } else {
+            memcpy(out->body, l->latest, l->latest_len + 1);
+            out->len = l->latest_len;
+            memcpy(out->etag, l->etag, sizeof out->etag);
+            out->version = l->version;
+            out->published_at = l->published_at;
+            out->leaf_index = l->leaf_index;
+        }
+        pthread_rwlock_unlock(&is->cache_lock);
+        return err;
+    }
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(is->store, &t, false, eb);
+    if (err)
+        return err;
+    uint8_t start[12];
+    list_key(start, list_id, 0);
+    version_pick p = {.list = list_id, .at = at};
+    err = ca_store_scan(t, CA_TABLE_STATUS_VERSIONS, start, sizeof start, pick_version, &p);
+    ca_store_abort(t);
+    if (!err)
+        err = p.err;
+    if (!err && !p.found)
+        err = ca_fail(eb, CA_ERR_NOT_FOUND, "status list %u has no version published at or "
+                      "before that time", list_id);
+    if (err) {
+        free(p.body);
+        return err == CA_ERR_NOT_FOUND ? err : ca_fail(eb, err, "cannot read status list %u",
+                                                       list_id);
+    }
+    out->body = p.body;
+    out->len = p.len;
+    out->version = p.version;
+    out->published_at = p.published_at;
+    out->leaf_index = p.leaf_index;
+    ca_hash d;
+    char hex[2 * CA_HASH_SIZE + 1];
+    ca_sha256(&d, p.body, p.len);
+    ca_hash_to_hex(hex, &d);
+    snprintf(out->etag, sizeof out->etag, "\"%s\"", hex);
+    return CA_OK;
+}
+
+ca_err ca_credential_find(ca_store *store, const char *ref, uint8_t uuid[16], json_t **record,
+                          char **doc, size_t *doc_len, ca_errbuf *eb)
+{
+    if (record)
+        *record = NULL;
+    if (doc)
+        *doc = NULL;
+    bool by_number = ca_issue_number_syntax_ok(ref);
+    if (!by_number && ca_credential_id_parse(uuid, ref))
+        return ca_fail(eb, CA_ERR_INVALID, "%s is neither a credential id (urn:uuid:...) nor "
+                       "an issue number", ref);
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err)
+        return err;
+    ca_store_val v;
+    if (by_number) {
+        char key[CA_ISSUE_NUMBER_MAX + 2];
+        size_t n = strlen(ref);
+        key[0] = 'n';
+        memcpy(key + 1, ref, n);
+        if (ca_store_get(t, CA_TABLE_CREDENTIAL_KEYS, key, n + 1, &v) || v.len != 16) {
+            err = ca_fail(eb, CA_ERR_NOT_FOUND, "no credential with issue number %s", ref);
+            goto out;
+        }
+        memcpy(uuid, v.data, 16);
+    }
+    if (ca_store_get(t, CA_TABLE_CREDENTIALS, uuid, 16, &v)) {
+        err = ca_fail(eb, CA_ERR_NOT_FOUND, "no credential %s", ref);
+        goto out;
+    }
+    if (record) {
+        *record = json_loadb(v.data, v.len, 0, NULL);
+        if (!*record) {
+            err = ca_fail(eb, CA_ERR_STORE, "credential %s: damaged record", ref);
+            goto out;
+        }
+    }
+    if (doc) {
+        if (ca_store_get(t, CA_TABLE_CREDENTIAL_DOCS, uuid, 16, &v) ||
+            !(*doc = malloc(v.len + 1))) {
+            err = ca_fail(eb, CA_ERR_STORE, "credential %s: the signed document is missing",
+                          ref);
+            goto out;
+        }
+        memcpy(*doc, v.data, v.len);
+        (*doc)[v.len] = '\0';
+        *doc_len = v.len;
+    }
+out:
+    ca_store_abort(t);
+    if (err && record) {
+        json_decref(*record);
+        *record = NULL;
+    }
+    return err;
+}
+
+typedef struct scan_ctx {
+    ca_credential_visit_fn fn;
+    void *arg;
+    ca_err err;
+} scan_ctx;
+
+static bool visit_json(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    scan_ctx *c = arg;
+    (void)key;
+    json_t *rec = json_loadb(val->data, val->len, 0, NULL);
+    if (!rec) {
+        c->err = CA_ERR_STORE;
+        return false;
+    }
+    bool more = c->fn(c->arg, rec);
+    json_decref(rec);
+    return more;
+}
+
+static ca_err scan_table(ca_store *store, ca_table table, ca_credential_visit_fn fn, void *arg,
+                         ca_errbuf *eb)
+{
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err)
+        return err;
+    scan_ctx c = {fn, arg, CA_OK};
+    err = ca_store_scan(t, table, NULL, 0, visit_json, &c);
+    ca_store_abort(t);
+    if (!err)
+        err = c.err;
+    return err ? ca_fail(eb, err, "cannot read the issuance records: %s", ca_strerror(err))
+               : CA_OK;
+}
+
+ca_err ca_credential_scan(ca_store *store, ca_credential_visit_fn fn, void *arg, ca_errbuf *eb)
+{
+    return scan_table(store, CA_TABLE_CREDENTIALS, fn, arg, eb);
+}
+
+ca_err ca_participant_scan(ca_store *store, ca_credential_visit_fn fn, void *arg,
+                           ca_errbuf *eb)
+{
+    return scan_table(store, CA_TABLE_PARTICIPANTS, fn, arg, eb);
+}

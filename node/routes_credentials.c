@@ -1,0 +1,471 @@
+/*
+ * node/routes_credentials.c — the credential routes of SPEC §3 / §5:
+ *   POST /v1/credentials                         issuer   issue one credential
+ *   POST /v1/credentials/batch                   issuer   bulk issuance (JSON array or CSV)
+ *   POST /v1/credentials/{id}/revoke|suspend|reinstate  revoker  status change
+ *   GET  /v1/credentials/{id}/verification       public (auditor/revoker token for an issue
+ *                                                number)  the four checks, third-party path
+ *   GET  /v1/credentials                         auditor  issuance list, JSON or CSV
+ *   GET  /v1/reports/summary                     auditor  counts and completion rates
+ *   GET  /v1/status/{listId}[?timestamp=]        public   the Bitstring Status List credential
+ */
+#include "credanchor/bulk.h"
+#include "credanchor/encoding.h"
+#include "credanchor/http.h"
+#include "credanchor/issuer.h"
+#include "credanchor/reports.h"
+#include "credanchor/resolver.h"
+#include "credanchor/verify.h"
+#include "credanchor/verify_env.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cred_routes {
+    ca_issuer *issuer;
+    ca_resolver *resolver;
+    char status_cache[64]; /* Cache-Control of the latest list version: max-age = ttl */
+} cred_routes;
+
+#define REF_MAX 256
+
+/* The {id} segment, percent-decoded (a urn:uuid id is usually sent as urn%3Auuid%3A...). */
+static bool ref_param(ca_http_request *req, ca_http_response *resp, char ref[REF_MAX])
+{
+    size_t len;
+    if (ca_http_percent_decode(ref, REF_MAX, &len, req->params[0], strlen(req->params[0]))) {
+        ca_http_problem(resp, 400, "the credential id in the path is not valid");
+        return false;
+    }
+    return true;
+}
+
+static ca_err parse_format_alg(const json_t *format, const json_t *alg, ca_credential_format *f,
+                               ca_jws_alg *a, char *why, size_t cap)
+{
+    *f = CA_FORMAT_VC_JWT;
+    *a = CA_ALG_EDDSA;
+    if (format && (!json_is_string(format) ||
+                   ca_credential_format_parse(f, json_string_value(format)))) {
+        snprintf(why, cap, "format: must be \"vc+jwt\" or \"eddsa-jcs-2022\"");
+        return CA_ERR_INVALID;
+    }
+    if (alg && (!json_is_string(alg) || ca_jws_alg_parse(a, json_string_value(alg)))) {
+        snprintf(why, cap, "alg: must be \"EdDSA\", \"ES256K\", \"ES256\" or \"RS256\"");
+        return CA_ERR_INVALID;
+    }
+    return CA_OK;
+}
+
+/* The 201 answer of SPEC §5. */
+static json_t *issued_json(const ca_issue_item *it)
+{
+    char hex[2 * CA_HASH_SIZE + 1];
+    ca_hash_to_hex(hex, &it->digest);
+    json_t *cred = it->format == CA_FORMAT_VC_JWT
+                       ? json_stringn(it->signed_text, it->signed_len)
+                       : json_loadb(it->signed_text, it->signed_len, 0, NULL);
+    return json_pack("{s:s, s:s, s:o, s:s, s:I}", "id", it->id, "issueNumber",
+                     it->issue_number, "credential", cred ? cred : json_null(), "digest", hex,
+                     "leafIndex", (json_int_t)it->leaf_index);
+}
+
+static void h_issue(ca_http_request *req, ca_http_response *resp)
+{
+    cred_routes *c = req->ctx;
+    json_t *body = ca_http_body_json(req, resp);
+    if (!body)
+        return;
+    const char *k;
+    json_t *v;
+    char why[160];
+    if (!json_is_object(body)) {
+        ca_http_problem(resp, 400, "the body must be {\"credential\":{...},\"format\",\"alg\"}");
+        goto out;
+    }
+    json_object_foreach(body, k, v)
+        if (strcmp(k, "credential") && strcmp(k, "format") && strcmp(k, "alg") &&
+            strcmp(k, "recipient")) {
+            ca_http_problem(resp, 400, "unknown member \"%.64s\" (allowed: credential, "
+                            "format, alg, recipient)", k);
+            goto out;
+        }
+    ca_issue_item it = {0};
+    if (parse_format_alg(json_object_get(body, "format"), json_object_get(body, "alg"),
+                         &it.format, &it.alg, why, sizeof why)) {
+        ca_http_problem(resp, 400, "%s", why);
+        goto out;
+    }
+    it.credential = json_object_get(body, "credential");
+    if (!json_is_object(it.credential)) {
+        ca_http_problem(resp, 400, "credential: required, the unsigned OpenBadgeCredential");
+        goto out;
+    }
+    /* Optional report metadata (never in the credential): recipient name, department,
+     * course. */
+    const json_t *rcp = json_object_get(body, "recipient");
+    if (rcp && !json_is_object(rcp)) {
+        ca_http_problem(resp, 400, "recipient: must be an object {name, department, course}");
+        goto out;
+    }
+    it.recipient_name = json_string_value(json_object_get(rcp, "name"));
+    it.department = json_string_value(json_object_get(rcp, "department"));
+    it.course = json_string_value(json_object_get(rcp, "course"));
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_issuer_issue(c->issuer, &it, 1, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+    } else if (it.err) {
+        ca_http_problem(resp, 400, "%s", it.error);
+    } else {
+        snprintf(resp->detail, sizeof resp->detail, "issued %s %s", it.issue_number, it.id);
+        ca_http_reply_json(resp, 201, issued_json(&it));
+    }
+    ca_issue_item_clear(&it);
+out:
+    json_decref(body);
+}
+
+static void h_batch(ca_http_request *req, ca_http_response *resp)
+{
+    cred_routes *c = req->ctx;
+    const ca_config *cfg = &req->node->cfg;
+    char tname[160], fmt[32], alg[16], why[160];
+    ca_bulk b = {0};
+    json_t *tmpl = NULL, *report = NULL;
+    ca_errbuf eb = {{0}};
+    ca_err err;
+    ca_bulk_options o = {.templates_dir = cfg->credentials_templates_dir};
+    json_t *jf = NULL, *ja = NULL;
+    if (ca_http_query(req, "format", fmt, sizeof fmt, NULL) == CA_OK)
+        jf = json_string(fmt);
+    if (ca_http_query(req, "alg", alg, sizeof alg, NULL) == CA_OK)
+        ja = json_string(alg);
+    err = parse_format_alg(jf, ja, &o.format, &o.alg, why, sizeof why);
+    json_decref(jf);
+    json_decref(ja);
+    if (err) {
+        ca_http_problem(resp, 400, "%s", why);
+        return;
+    }
+    if (ca_http_query(req, "template", tname, sizeof tname, NULL) == CA_OK) {
+        bool ok = tname[0] && tname[0] != '.';
+        for (const char *p = tname; *p; p++)
+            ok &= (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-';
+        if (!ok) {
+            ca_http_problem(resp, 400, "template: a course name of letters, digits, '.', '_' "
+                            "or '-'");
+            return;
+        }
+        char path[CA_CONFIG_STR_MAX + 200];
+        snprintf(path, sizeof path, "%s/%s.json", cfg->credentials_templates_dir, tname);
+        if ((err = ca_template_load(&tmpl, path, &eb))) {
+            ca_http_problem(resp, err == CA_ERR_NOT_FOUND ? 404 : 400, "%s", eb.msg);
+            return;
+        }
+        o.template_fixed = tmpl;
+        o.template_name = tname;
+    }
+    const char *ctype = ca_http_header(req, "Content-Type");
+    if (ctype && strncasecmp(ctype, "text/csv", 8) == 0) {
+        err = ca_bulk_parse_csv(&b, req->body, req->body_len, CA_ISSUE_BATCH_MAX, &eb);
+    } else {
+        json_t *arr = ca_http_body_json(req, resp);
+        if (!arr)
+            goto out;
+        err = ca_bulk_parse_json(&b, arr, CA_ISSUE_BATCH_MAX, &eb);
+        json_decref(arr);
+    }
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        goto out;
+    }
+    err = ca_bulk_issue(c->issuer, &b, &o, &report, &eb);
+    if (err && !report) {
+        ca_http_problem_err(resp, err, &eb);
+        goto out;
+    }
+    if (err) { /* some chunks committed: the report says which rows */
+        json_object_set_new(report, "error", json_string(eb.msg));
+        ca_http_reply_json(resp, err == CA_ERR_FULL ? 507 : 500, report);
+        report = NULL;
+        goto out;
+    }
+    snprintf(resp->detail, sizeof resp->detail, "batch: %lld issued, %lld existing, %lld failed",
+             (long long)json_integer_value(json_object_get(report, "issued")),
+             (long long)json_integer_value(json_object_get(report, "existing")),
+             (long long)json_integer_value(json_object_get(report, "failed")));
+    ca_http_reply_json(resp, 200, report);
+    report = NULL;
+out:
+    json_decref(report);
+    json_decref(tmpl);
+    ca_bulk_free(&b);
+}
+
+static void change_status(ca_http_request *req, ca_http_response *resp, ca_status_action a)
+{
+    cred_routes *c = req->ctx;
+    char ref[REF_MAX];
+    if (!ref_param(req, resp, ref))
+        return;
+    json_t *body = NULL;
+    const char *reason = NULL;
+    if (req->body_len) {
+        if (!(body = ca_http_body_json(req, resp)))
+            return;
+        const json_t *r = json_object_get(body, "reason");
+        if (!json_is_object(body) || (r && !json_is_string(r)) ||
+            json_object_size(body) > (r ? 1u : 0u)) {
+            ca_http_problem(resp, 400, "the body, when given, must be {\"reason\":\"...\"}");
+            json_decref(body);
+            return;
+        }
+        reason = json_string_value(r);
+        if (reason && strlen(reason) > 512) {
+            ca_http_problem(resp, 400, "reason: at most 512 characters");
+            json_decref(body);
+            return;
+        }
+    }
+    ca_status_change ch = {.ref = ref, .action = a, .reason = reason};
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_issuer_change_status(c->issuer, &ch, 1, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+    } else if (ch.err) {
+        ca_errbuf ceb = {{0}};
+        snprintf(ceb.msg, sizeof ceb.msg, "%s", ch.error);
+        ca_http_problem_err(resp, ch.err, &ceb);
+    } else {
+        char url[CA_CONFIG_STR_MAX + 32];
+        size_t ulen = strlen(req->node->cfg.node_public_url);
+        while (ulen && req->node->cfg.node_public_url[ulen - 1] == '/')
+            ulen--;
+        snprintf(url, sizeof url, "%.*s/v1/status/%u", (int)ulen,
+                 req->node->cfg.node_public_url, ch.list_id);
+        snprintf(resp->detail, sizeof resp->detail, "%s %s -> %s", ch.issue_number, ch.id,
+                 ch.status);
+        ca_http_reply_json(resp, 200,
+                           json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "id", ch.id,
+                                     "issueNumber", ch.issue_number, "status", ch.status,
+                                     "changed", ch.changed, "statusListCredential", url,
+                                     "statusListVersion", (json_int_t)ch.version));
+    }
+    json_decref(body);
+}
+
+static void h_revoke(ca_http_request *req, ca_http_response *resp)
+{
+    change_status(req, resp, CA_STATUS_REVOKE);
+}
+static void h_suspend(ca_http_request *req, ca_http_response *resp)
+{
+    change_status(req, resp, CA_STATUS_SUSPEND);
+}
+static void h_reinstate(ca_http_request *req, ca_http_response *resp)
+{
+    change_status(req, resp, CA_STATUS_REINSTATE);
+}
+
+static void h_verification(ca_http_request *req, ca_http_response *resp)
+{
+    cred_routes *c = req->ctx;
+    char ref[REF_MAX];
+    if (!ref_param(req, resp, ref))
+        return;
+    /* SPEC §5: issue numbers are sequential (guessable), so looking one up needs a token;
+     * the random urn:uuid id is public. */
+    if (ca_issue_number_syntax_ok(ref)) {
+        ca_token_info info;
+        if (!ca_http_authenticate(req, resp, &info,
+                                  1u << CA_ROLE_AUDITOR | 1u << CA_ROLE_REVOKER))
+            return;
+    }
+    uint8_t uuid[16];
+    char *doc = NULL;
+    size_t len = 0;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_credential_find(req->node->store, ref, uuid, NULL, &doc, &len, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    /* The presented bytes are the ones issued; every check then takes the third party's
+     * path (node/verify_env.c). */
+    ca_verify_env env;
+    ca_verify_local local;
+    ca_verify_local_env(&env, &local, req->node, c->resolver, c->issuer);
+    ca_verify_report *rep = calloc(1, sizeof *rep);
+    if (!rep) {
+        free(doc);
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    err = ca_verify_credential(rep, doc, len, &env, &eb);
+    free(doc);
+    if (err)
+        ca_http_problem_err(resp, err, &eb);
+    else
+        ca_http_reply_json(resp, 200, ca_verify_report_json(rep));
+    free(rep);
+}
+
+/* Accept or ?format= asks for CSV. */
+static bool wants_csv(ca_http_request *req)
+{
+    char f[16];
+    if (ca_http_query(req, "format", f, sizeof f, NULL) == CA_OK)
+        return strcmp(f, "csv") == 0;
+    const char *accept = ca_http_header(req, "Accept");
+    return accept && strstr(accept, "text/csv") != NULL;
+}
+
+static void reply_report(ca_http_request *req, ca_http_response *resp, ca_err err,
+                         const ca_errbuf *eb, char *text, size_t len, bool csv)
+{
+    (void)req;
+    if (err) {
+        ca_http_problem_err(resp, err, eb);
+        return;
+    }
+    ca_http_reply_owned(resp, 200, csv ? "text/csv; charset=utf-8" : "application/json", text,
+                        len);
+}
+
+/* Query filters of GET /v1/credentials: status, department, course, from, to (issue date,
+ * a date or dateTime), offset, limit. */
+static ca_err filter_from(ca_report_filter *f, ca_http_request *req, ca_errbuf *eb)
+{
+    memset(f, 0, sizeof *f);
+    f->limit = 100;
+    ca_err err;
+    if ((err = ca_http_query(req, "status", f->status, sizeof f->status, NULL)) &&
+        err != CA_ERR_NOT_FOUND)
+        return ca_fail(eb, CA_ERR_INVALID, "status: active, revoked or suspended");
+    if (f->status[0] && strcmp(f->status, "active") && strcmp(f->status, "revoked") &&
+        strcmp(f->status, "suspended"))
+        return ca_fail(eb, CA_ERR_INVALID, "status: active, revoked or suspended");
+    if ((err = ca_http_query(req, "department", f->department, sizeof f->department, NULL)) &&
+        err != CA_ERR_NOT_FOUND)
+        return ca_fail(eb, CA_ERR_INVALID, "department: too long or badly escaped");
+    if ((err = ca_http_query(req, "course", f->course, sizeof f->course, NULL)) &&
+        err != CA_ERR_NOT_FOUND)
+        return ca_fail(eb, CA_ERR_INVALID, "course: too long or badly escaped");
+    const char *names[2] = {"from", "to"};
+    int64_t *dst[2] = {&f->from, &f->to};
+    for (int i = 0; i < 2; i++) {
+        char v[40], full[64];
+        if (ca_http_query(req, names[i], v, sizeof v, NULL) != CA_OK)
+            continue;
+        if (strlen(v) == 10) /* a date: from its start, to its end */
+            snprintf(full, sizeof full, "%sT%s", v, i ? "23:59:59Z" : "00:00:00Z");
+        else
+            snprintf(full, sizeof full, "%s", v);
+        if (ca_datetime_parse(dst[i], full))
+            return ca_fail(eb, CA_ERR_INVALID, "%s: a date (YYYY-MM-DD) or a dateTime",
+                           names[i]);
+    }
+    if ((err = ca_http_query_u64(req, "offset", &f->offset, eb)) && err != CA_ERR_NOT_FOUND)
+        return err;
+    if ((err = ca_http_query_u64(req, "limit", &f->limit, eb)) && err != CA_ERR_NOT_FOUND)
+        return err;
+    if (f->limit < 1 || f->limit > CA_REPORT_LIMIT_MAX)
+        return ca_fail(eb, CA_ERR_INVALID, "limit: 1 to %d", CA_REPORT_LIMIT_MAX);
+    return CA_OK;
+}
+
+static void h_list(ca_http_request *req, ca_http_response *resp)
+{
+    ca_report_filter f;
+    ca_errbuf eb = {{0}};
+    ca_err err = filter_from(&f, req, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    bool csv = wants_csv(req);
+    char *text = NULL;
+    size_t len = 0;
+    err = ca_report_list(&text, &len, req->node->store, &f, csv, &eb);
+    reply_report(req, resp, err, &eb, text, len, csv);
+}
+
+static void h_summary(ca_http_request *req, ca_http_response *resp)
+{
+    bool csv = wants_csv(req);
+    char *text = NULL;
+    size_t len = 0;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_report_summary(&text, &len, req->node->store, csv, &eb);
+    reply_report(req, resp, err, &eb, text, len, csv);
+}
+
+static void h_status(ca_http_request *req, ca_http_response *resp)
+{
+    cred_routes *c = req->ctx;
+    const char *p = req->params[0];
+    char *end;
+    unsigned long id = strtoul(p, &end, 10);
+    if (*end || p[0] < '1' || p[0] > '9' || id > UINT32_MAX) {
+        ca_http_problem(resp, 404, "no status list %.32s", p);
+        return;
+    }
+    int64_t at = 0;
+    char ts[40];
+    if (ca_http_query(req, "timestamp", ts, sizeof ts, NULL) == CA_OK) {
+        /* ?timestamp= the version in force then: a dateTime or unix seconds. */
+        char *tend;
+        long long secs = strtoll(ts, &tend, 10);
+        if (!*tend && ts[0] >= '0' && ts[0] <= '9' && secs > 0)
+            at = secs;
+        else if (ca_datetime_parse(&at, ts) || at <= 0) {
+            ca_http_problem(resp, 400, "timestamp: a dateTime (2026-06-01T09:00:00Z) or unix "
+                            "seconds");
+            return;
+        }
+    }
+    ca_status_list_version v;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_issuer_status_list(c->issuer, (uint32_t)id, at, &v, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    snprintf(resp->etag, sizeof resp->etag, "%s", v.etag);
+    /* A historical version never changes; the latest may, after ttl. */
+    resp->cache_control = at ? "public, max-age=31536000, immutable" : c->status_cache;
+    const char *inm = ca_http_header(req, "If-None-Match");
+    if (inm && strstr(inm, v.etag)) {
+        free(v.body);
+        ca_http_reply_text(resp, 304, "application/vc", "", 0);
+        return;
+    }
+    ca_http_reply_owned(resp, 200, "application/vc", v.body, v.len);
+}
+
+static const ca_http_route credential_routes[] = {
+    {"POST", "/v1/credentials", CA_ROLE_ISSUER, "application/json", h_issue},
+    {"POST", "/v1/credentials/batch", CA_ROLE_ISSUER, "application/json,text/csv", h_batch},
+    {"POST", "/v1/credentials/{id}/revoke", CA_ROLE_REVOKER, NULL, h_revoke},
+    {"POST", "/v1/credentials/{id}/suspend", CA_ROLE_REVOKER, NULL, h_suspend},
+    {"POST", "/v1/credentials/{id}/reinstate", CA_ROLE_REVOKER, NULL, h_reinstate},
+    {"GET", "/v1/credentials/{id}/verification", 0, NULL, h_verification},
+    {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list},
+    {"GET", "/v1/reports/summary", CA_ROLE_AUDITOR, NULL, h_summary},
+    {"GET", "/v1/status/{listId}", 0, NULL, h_status},
+};
+
+ca_err ca_credential_routes_register(struct ca_http_server *srv, const ca_config *cfg,
+                                     ca_issuer *is, ca_resolver *resolver, ca_errbuf *eb)
+{
+    static cred_routes ctx; /* one server per process */
+    ctx.issuer = is;
+    ctx.resolver = resolver;
+    snprintf(ctx.status_cache, sizeof ctx.status_cache, "public, max-age=%llu",
+             (unsigned long long)cfg->credentials_status_ttl);
+    return ca_http_add_routes(srv, credential_routes,
+                              sizeof credential_routes / sizeof credential_routes[0], &ctx, eb);
+}
