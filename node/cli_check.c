@@ -10,7 +10,10 @@
  *               checkpoint verifies and names (N, root), `previous` is exactly the preceding
  *               record's (size, root) (null for the first) and its consistency proof verifies,
  *               so the anchored sequence only ever grew;
- *   status lists  skipped: status lists do not exist yet;
+ *   status lists  every published Bitstring Status List version's SHA-256 is the log leaf
+ *               stored with it (so each revocation's time is provable against an anchor);
+ *   credentials every issued credential's stored bytes hash to its record's digest, which is
+ *               the leaf at its leafIndex;
  *   audit       the audit hash chain is intact (ca_audit_verify);
  *   anchor N on chain  (--rpc) each final record's transaction, checked with ca_anchor_check
  *               against the node's own anchor account (or --anchor-address).
@@ -22,6 +25,7 @@
 #include "credanchor/anchor_check.h"
 #include "credanchor/auth.h"
 #include "credanchor/encoding.h"
+#include "credanchor/issuer.h"
 #include "credanchor/merkle.h"
 #include "credanchor/node.h"
 #include "credanchor/rpc.h"
@@ -498,7 +502,20 @@ int ca_cli_check(int argc, char **argv)
 
     /* anchor records */
     check_anchors(&r, node, &v, items, n_items);
-    add(&r, "status lists", R_SKIP, "status lists do not exist yet");
+    ca_issuer_audit ia;
+    ca_errbuf ieb = {{0}};
+    ca_err ierr = ca_issuer_audit_store(node->store, node->log, &ia, &ieb);
+    if (ierr) {
+        add(&r, "status lists", R_ERROR, "%s", ca_errmsg(&ieb, ierr));
+    } else {
+        bool bad = ia.version_problems != 0;
+        add(&r, "status lists", bad ? R_FAIL : R_OK, "%llu list version(s) %s",
+            (unsigned long long)ia.versions, bad ? ia.first_version_problem : "all in the log");
+        bad = ia.credential_problems != 0;
+        add(&r, "credentials", bad ? R_FAIL : R_OK, "%llu credential(s) %s",
+            (unsigned long long)ia.credentials,
+            bad ? ia.first_credential_problem : "hash to their digests, each in the log");
+    }
 
     /* audit */
     uint64_t entries = 0;

@@ -903,6 +903,25 @@ static bool item_ok(ca_issuer *is, ca_issue_item *it)
         item_error(it, err, "%s", eb.msg);
         return false;
     }
+    if (it->format == CA_FORMAT_DI_EDDSA_JCS) {
+        /* RFC 8785 writes every number as an IEEE 754 double: an integer of 2^63 or more comes
+         * out as digits (9223372036854776000) that this node's JSON reader (64-bit integers)
+         * could not read back to serve or verify the credential. I-JSON (RFC 7493 §2.2)
+         * advises against such numbers anyway: refuse them before anything is signed. */
+        char *jcs = NULL;
+        size_t len;
+        json_t *back = NULL;
+        if (ca_jcs_of_json(&jcs, &len, it->credential, &eb) == CA_OK)
+            back = json_loadb(jcs, len, 0, NULL);
+        free(jcs);
+        if (!back) {
+            item_error(it, CA_ERR_INVALID, "credential: holds a number this node cannot carry in "
+                       "an eddsa-jcs-2022 credential (an integer of 2^63 or more, RFC 8785 "
+                       "writes it as a double); send it as a string");
+            return false;
+        }
+        json_decref(back);
+    }
     return true;
 }
 
@@ -1104,10 +1123,25 @@ typedef struct bit_undo {
 } bit_undo;
 
 typedef struct status_round {
+    ca_issuer *is;
     round_cred *creds;
     size_t ncreds;
     version_batch vb;
 } status_round;
+
+/* The slot (list, index) of a record for purpose s; NULL list when it has none. */
+static status_list *record_slot(ca_issuer *is, const json_t *rec, int s, uint32_t *index)
+{
+    const json_t *slot = json_object_get(rec, purpose_names[s]);
+    if (!json_is_object(slot))
+        return NULL;
+    json_int_t list = json_integer_value(json_object_get(slot, "list"));
+    json_int_t idx = json_integer_value(json_object_get(slot, "index"));
+    if (list < 1 || (size_t)list > is->nlists || idx < 0 || idx >= CA_STATUS_LIST_BITS)
+        return NULL;
+    *index = (uint32_t)idx;
+    return is->lists[list - 1];
+}
 
 static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries, size_t n,
                          ca_errbuf *eb)
@@ -1122,21 +1156,17 @@ static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries
             return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
         err = ca_store_put(t, CA_TABLE_CREDENTIALS, r->creds[i].uuid, 16, text, strlen(text));
         free(text);
-        /* The slot's state byte follows the published bit (status_entries, node/store.c). */
+        /* Each slot's state byte is its bit as published in this round (status_entries,
+         * node/store.c): open rebuilds the lists from these bytes. */
         for (int s = 0; s < 2 && !err; s++) {
-            const json_t *slot = json_object_get(rec, purpose_names[s]);
-            if (!json_is_object(slot))
+            uint32_t index;
+            status_list *l = record_slot(r->is, rec, s, &index);
+            if (!l)
                 continue;
-            uint32_t list = (uint32_t)json_integer_value(json_object_get(slot, "list"));
-            uint32_t index = (uint32_t)json_integer_value(json_object_get(slot, "index"));
-            bool on = s == PURPOSE_REVOCATION
-                          ? strcmp(json_string_value(json_object_get(rec, "status")), "revoked") == 0
-                          : strcmp(json_string_value(json_object_get(rec, "status")),
-                                   "suspended") == 0;
             uint8_t ek[8], ev[17];
-            entry_key(ek, list, index);
+            entry_key(ek, l->id, index);
             memcpy(ev, r->creds[i].uuid, 16);
-            ev[16] = on;
+            ev[16] = ca_status_bit_get(l->bits, index);
             err = ca_store_put(t, CA_TABLE_STATUS_ENTRIES, ek, 8, ev, sizeof ev);
         }
     }
@@ -1153,20 +1183,6 @@ static void change_error(ca_status_change *c, ca_err err, const char *fmt, ...)
     vsnprintf(c->error, sizeof c->error, fmt, ap);
     va_end(ap);
     c->err = err;
-}
-
-/* The slot (list, index) of a record for purpose s; NULL list when it has none. */
-static status_list *record_slot(ca_issuer *is, const json_t *rec, int s, uint32_t *index)
-{
-    const json_t *slot = json_object_get(rec, purpose_names[s]);
-    if (!json_is_object(slot))
-        return NULL;
-    json_int_t list = json_integer_value(json_object_get(slot, "list"));
-    json_int_t idx = json_integer_value(json_object_get(slot, "index"));
-    if (list < 1 || (size_t)list > is->nlists || idx < 0 || idx >= CA_STATUS_LIST_BITS)
-        return NULL;
-    *index = (uint32_t)idx;
-    return is->lists[list - 1];
 }
 
 /* One round: every change of every queued request, as one version per touched list (writer
@@ -1293,7 +1309,7 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
         npv++;
     }
     if (npv) {
-        status_round round = {.creds = creds, .ncreds = ncreds,
+        status_round round = {.is = is, .creds = creds, .ncreds = ncreds,
                               .vb = {.versions = pv, .nversions = npv, .first_entry = 0}};
         if ((err = ca_log_append_with(is->log, entries, npv, status_txn, &round, NULL, &eb)))
             goto out;
@@ -1560,4 +1576,97 @@ ca_err ca_participant_scan(ca_store *store, ca_credential_visit_fn fn, void *arg
                            ca_errbuf *eb)
 {
     return scan_table(store, CA_TABLE_PARTICIPANTS, fn, arg, eb);
+}
+
+/* ---- check --------------------------------------------------------------------------------- */
+
+typedef struct audit_ctx {
+    ca_log *log;
+    ca_store_txn *txn;
+    ca_issuer_audit *out;
+    ca_err err;
+} audit_ctx;
+
+static void audit_problem(audit_ctx *c, bool version, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void audit_problem(audit_ctx *c, bool version, const char *fmt, ...)
+{
+    uint64_t *count = version ? &c->out->version_problems : &c->out->credential_problems;
+    char *first = version ? c->out->first_version_problem : c->out->first_credential_problem;
+    if ((*count)++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(first, sizeof c->out->first_version_problem, fmt, ap);
+        va_end(ap);
+    }
+}
+
+/* The leaf at index is digest d. */
+static bool leaf_is(audit_ctx *c, uint64_t index, const ca_hash *d)
+{
+    ca_hash leaf;
+    ca_errbuf eb = {{0}};
+    return ca_log_digest_at(c->log, &leaf, index, &eb) == CA_OK &&
+           memcmp(leaf.b, d->b, CA_HASH_SIZE) == 0;
+}
+
+static bool audit_version(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    audit_ctx *c = arg;
+    const uint8_t *k = key->data, *v = val->data;
+    c->out->versions++;
+    if (key->len != 12 || val->len < 17) {
+        audit_problem(c, true, "a status list version record is malformed");
+        return true;
+    }
+    ca_hash d;
+    ca_sha256(&d, v + 17, val->len - 17);
+    uint64_t leaf = ca_store_u64_from(v + 8);
+    if (!leaf_is(c, leaf, &d))
+        audit_problem(c, true, "status list %u version %llu: its digest is not leaf %llu",
+                      u32_from(k), (unsigned long long)ca_store_u64_from(k + 4),
+                      (unsigned long long)leaf);
+    return true;
+}
+
+static bool audit_credential(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    audit_ctx *c = arg;
+    c->out->credentials++;
+    json_t *rec = json_loadb(val->data, val->len, 0, NULL);
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    const char *hex = json_string_value(json_object_get(rec, "digest"));
+    json_t *leaf = json_object_get(rec, "leafIndex");
+    ca_hash want, got;
+    ca_store_val doc;
+    if (!id || !hex || !json_is_integer(leaf) || ca_hash_from_hex(&want, hex, strlen(hex))) {
+        audit_problem(c, false, "a credential record is malformed");
+    } else if (ca_store_get(c->txn, CA_TABLE_CREDENTIAL_DOCS, key->data, key->len, &doc)) {
+        audit_problem(c, false, "credential %s: the signed document is missing", id);
+    } else {
+        ca_sha256(&got, doc.data, doc.len);
+        if (memcmp(got.b, want.b, CA_HASH_SIZE) != 0)
+            audit_problem(c, false, "credential %s: the stored document does not hash to its digest",
+                          id);
+        else if (!leaf_is(c, (uint64_t)json_integer_value(leaf), &want))
+            audit_problem(c, false, "credential %s: its digest is not leaf %lld", id,
+                          (long long)json_integer_value(leaf));
+    }
+    json_decref(rec);
+    return true;
+}
+
+ca_err ca_issuer_audit_store(ca_store *store, ca_log *log, ca_issuer_audit *out, ca_errbuf *eb)
+{
+    memset(out, 0, sizeof *out);
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err)
+        return err;
+    audit_ctx c = {.log = log, .txn = t, .out = out};
+    if (!(err = ca_store_scan(t, CA_TABLE_STATUS_VERSIONS, NULL, 0, audit_version, &c)))
+        err = ca_store_scan(t, CA_TABLE_CREDENTIALS, NULL, 0, audit_credential, &c);
+    ca_store_abort(t);
+    return err ? ca_fail(eb, err, "cannot read the credential tables: %s", ca_strerror(err))
+               : CA_OK;
 }

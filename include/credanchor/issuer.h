@@ -144,6 +144,16 @@ struct ca_http_server;
 ca_err ca_credential_routes_register(struct ca_http_server *srv, const ca_config *cfg,
                                      ca_issuer *is, ca_resolver *resolver, ca_errbuf *eb);
 
+/* `credanchor check` (issue 7): every published status list version's SHA-256 is the log's
+ * leaf at the index stored with it, and every credential's signed bytes hash to its record's
+ * digest, which is the leaf at its leafIndex. Read-only; any store handle. */
+typedef struct ca_issuer_audit {
+    uint64_t versions, credentials;     /* records checked */
+    uint64_t version_problems, credential_problems; /* mismatches found */
+    char first_version_problem[256], first_credential_problem[256];
+} ca_issuer_audit;
+ca_err ca_issuer_audit_store(ca_store *store, ca_log *log, ca_issuer_audit *out, ca_errbuf *eb);
+
 /* Figures for /metrics. */
 typedef struct ca_issuer_stats {
     uint64_t issued, status_changes, list_versions, lists;

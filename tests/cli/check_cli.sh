@@ -10,7 +10,8 @@ D=$WORK/data
 expect_exit 0 "check: fresh log" -- "$BIN" check --data-dir "$D"
 out=$("$BIN" check --data-dir "$D")
 grep -q '^ok    checkpoint: size 0,' <<<"$out" && grep -q '^ok    root: ' <<<"$out" &&
-  grep -q '^skip  status lists: ' <<<"$out" && grep -q '^ok    audit: ' <<<"$out" && ok ||
+  grep -q '^ok    status lists: 0 list version' <<<"$out" &&
+  grep -q '^ok    credentials: 0 credential' <<<"$out" && grep -q '^ok    audit: ' <<<"$out" && ok ||
   fail "fresh log lines: $out"
 
 gen_digests 0 5000 > "$WORK/d5000"
@@ -24,7 +25,7 @@ python3 -c "
 import json,sys
 o=json.loads(sys.argv[1])
 assert o['ok'] is True, o
-assert [c['name'] for c in o['checks']] == ['checkpoint','root','anchors','status lists','audit'], o
+assert [c['name'] for c in o['checks']] == ['checkpoint','root','anchors','status lists','credentials','audit'], o
 assert all(set(c) == {'name','result','detail'} for c in o['checks'])
 assert {c['result'] for c in o['checks']} <= {'ok','skip'}
 " "$json" && ok || fail "--json shape: $json"
@@ -56,4 +57,30 @@ grep -q '^fail  root: recomputed root .* of 5000 leaves is not the checkpoint' <
   fail "corrupted leaf line: $out"
 json=$("$BIN" check --data-dir "$D" --json 2>/dev/null)
 [[ "$json" == '{"ok":false,'* ]] && ok || fail "--json ok false: $json"
+# Credentials and status lists: every list version and credential is in the log; a stored
+# credential altered on disk is found.
+C=$WORK/cred
+"$BIN" init --data-dir "$C" >/dev/null || fail "init cred"
+"$BIN" issue --data-dir "$C" --csv "$CA_SOURCE_DIR/tests/data/participants-166.csv" \
+  --template "$CA_SOURCE_DIR/config/templates/security-awareness-2026.json" --json > "$WORK/issued.json" 2>/dev/null ||
+  fail "issue 166"
+first=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][0]['id'])" "$WORK/issued.json")
+"$BIN" revoke --data-dir "$C" "$first" > /dev/null 2>&1 || fail "revoke one"
+out=$("$BIN" check --data-dir "$C")
+grep -q '^ok    status lists: 2 list version(s) all in the log' <<<"$out" &&
+  grep -q '^ok    credentials: 166 credential(s) hash to their digests' <<<"$out" && ok ||
+  fail "credential check lines: $out"
+python3 - "$C/db/data.mdb" <<'PY' && ok || fail "patch a credential"
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+at = data.find(b"eyJhbGciOiJFZERTQSIs")   # the first stored compact JWS
+assert at >= 0
+end = data.find(b".", data.find(b".", at) + 1)
+data[end - 5] ^= 0x01                       # inside the payload
+open(path, "r+b").write(data)
+PY
+expect_exit 1 "check: an altered credential fails" -- "$BIN" check --data-dir "$C"
+out=$("$BIN" check --data-dir "$C" 2>/dev/null)
+grep -q "^fail  credentials: .*does not hash to its digest" <<<"$out" && ok || fail "altered line: $out"
 finish
