@@ -34,6 +34,7 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -562,11 +563,93 @@ static ca_err audit_fn(ca_store_txn *txn, void *arg, ca_errbuf *eb)
                : CA_OK;
 }
 
+/* Group commit (as the log's, node/log.c): concurrent appenders queue; whoever finds no commit
+ * running writes every queued entry of its store in one transaction and one sync, so N
+ * concurrent authenticated writes cost one fsync for their audit entries, not N. Entries keep
+ * their queue order in the chain. */
+typedef struct audit_request {
+    ca_store *store;
+    audit_arg arg;
+    ca_err err;
+    ca_errbuf eb;
+    bool done;
+    struct audit_request *next;
+} audit_request;
+
+static pthread_mutex_t audit_queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t audit_queue_cond = PTHREAD_COND_INITIALIZER;
+static audit_request *audit_queue;
+static audit_request **audit_queue_tail = &audit_queue;
+static bool audit_committing;
+
+typedef struct audit_batch {
+    audit_request *first;
+    ca_store *store;
+} audit_batch;
+
+static ca_err audit_batch_fn(ca_store_txn *txn, void *arg, ca_errbuf *eb)
+{
+    const audit_batch *b = arg;
+    for (audit_request *r = b->first; r; r = r->next) {
+        if (r->store != b->store)
+            continue;
+        ca_err err = audit_fn(txn, &r->arg, eb);
+        if (err)
+            return err;
+    }
+    return CA_OK;
+}
+
+/* Commits the queued requests, one transaction per store among them (almost always one). */
+static void audit_commit(audit_request *batch)
+{
+    for (audit_request *r = batch; r; r = r->next) {
+        bool first_of_store = true;
+        for (audit_request *q = batch; q != r && first_of_store; q = q->next)
+            first_of_store = q->store != r->store;
+        if (!first_of_store)
+            continue;
+        audit_batch b = {batch, r->store};
+        ca_errbuf eb = {{0}};
+        ca_err err = ca_store_write(r->store, audit_batch_fn, &b, &eb);
+        for (audit_request *q = batch; q; q = q->next)
+            if (q->store == r->store) {
+                q->err = err;
+                q->eb = eb;
+            }
+    }
+}
+
 ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb)
 {
     CA_ASSERT(store && ev);
-    audit_arg a = {ev, (int64_t)time(NULL)};
-    return ca_store_write(store, audit_fn, &a, eb);
+    audit_request req = {.store = store, .arg = {ev, (int64_t)time(NULL)}};
+    pthread_mutex_lock(&audit_queue_lock);
+    *audit_queue_tail = &req;
+    audit_queue_tail = &req.next;
+    while (!req.done) {
+        if (audit_committing) {
+            pthread_cond_wait(&audit_queue_cond, &audit_queue_lock);
+            continue;
+        }
+        audit_request *batch = audit_queue;
+        audit_queue = NULL;
+        audit_queue_tail = &audit_queue;
+        audit_committing = true;
+        pthread_mutex_unlock(&audit_queue_lock);
+
+        audit_commit(batch);
+
+        pthread_mutex_lock(&audit_queue_lock);
+        for (audit_request *r = batch; r; r = r->next)
+            r->done = true;
+        audit_committing = false;
+        pthread_cond_broadcast(&audit_queue_cond);
+    }
+    pthread_mutex_unlock(&audit_queue_lock);
+    if (req.err && eb)
+        *eb = req.eb;
+    return req.err;
 }
 
 typedef struct verify_acc {

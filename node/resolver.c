@@ -367,7 +367,7 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
                 if (jose[i].type && !(err = ca_signer_public_raw(sg, raw, &raw_len, eb)) &&
                     !(err = ca_did_key_encode(kd, jose[i].type, raw, raw_len, eb))) {
                     snprintf(r->alg_did[jose[i].alg], sizeof r->alg_did[0], "%s", kd);
-                    snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%s#%s", kd,
+                    snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%.512s#%.512s", kd,
                              kd + strlen("did:key:"));
                 }
             }

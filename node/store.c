@@ -43,8 +43,9 @@
  *   credential_keys  key: 'n' || issue number  value: 16-byte UUID
  *                    key: 'x' || achievement id || 0x00 || external id  value: 16-byte UUID
  *                    (bulk issuance idempotency)
- *   status_entries   key: u32 BE list id || u32 BE index  value: 16-byte UUID || 1 state byte
- *                    (0 clear, 1 set): which credential owns each allocated slot
+ *   status_entries   key: u32 BE list id  value: the list's allocated-slot bitmap then its
+ *                    published status bitmap (16 KiB each, index 0 = MSB of byte 0), rewritten
+ *                    by every commit that allocates or changes a slot of the list
  *   status_versions  key: u32 BE list id || u64 BE version  value: u64 BE published-at (unix
  *                    seconds) || u64 BE leaf index || 1 purpose byte || the signed
  *                    BitstringStatusListCredential (JCS bytes, whose SHA-256 is in the log)

@@ -47,7 +47,8 @@ ca_err ca_datetime_parse(int64_t *t, const char *text);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void ca_datetime_format(char out[CA_DATETIME_MAX], int64_t t);
 
-/* A random (version 4, RFC 9562) UUID as "urn:uuid:xxxxxxxx-...". uuid gets the 16 bytes. */
+/* A new credential id: a version 7 UUID (RFC 9562 §5.7: Unix milliseconds, then 74 random
+ * bits from the CSPRNG) as "urn:uuid:xxxxxxxx-...". uuid gets the 16 bytes. */
 ca_err ca_credential_new_id(char out[CA_CREDENTIAL_ID_MAX], uint8_t uuid[16]);
 /* The 16 bytes of a "urn:uuid:" id (lowercase or uppercase hex). CA_ERR_INVALID otherwise. */
 ca_err ca_credential_id_parse(uint8_t uuid[16], const char *text);

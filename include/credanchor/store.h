@@ -34,7 +34,7 @@ typedef enum ca_table {
     CA_TABLE_CREDENTIALS,      /* credential uuid -> issuance record (node/issuer.c) */
     CA_TABLE_CREDENTIAL_DOCS,  /* credential uuid -> the signed credential as issued */
     CA_TABLE_CREDENTIAL_KEYS,  /* issue number / (achievement, external id) -> uuid */
-    CA_TABLE_STATUS_ENTRIES,   /* status list id || index -> uuid || state */
+    CA_TABLE_STATUS_ENTRIES,   /* status list id -> allocated and published bitmaps */
     CA_TABLE_STATUS_VERSIONS,  /* status list id || version -> a published list credential */
     CA_TABLE_PARTICIPANTS,     /* course || external id -> participant row (reports) */
     CA_TABLE__COUNT
