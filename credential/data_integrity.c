@@ -11,6 +11,8 @@
  */
 #include "credanchor/data_integrity.h"
 
+#include "credanchor/credential.h"
+
 #include "credanchor/jcs.h"
 #include "credanchor/multibase.h"
 
@@ -67,72 +69,11 @@ out:
     return err;
 }
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* n ASCII digits at s, as a number. */
-static bool digits(const char *s, int n, int *value)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *value = v;
-    return true;
-}
-
-/* An XML Schema 1.1 dateTimeStamp (the form §3.3.5 step 3 requires of "created"):
- * YYYY-MM-DDThh:mm:ss[.s+](Z|(+|-)hh:mm). Years are four digits (no sign, no expanded years);
- * 24:00:00 is accepted as the end of a day. Day-of-month is checked against the month, with
- * the Gregorian leap-year rule. */
+/* "created" must be an XML Schema dateTimeStamp (§3.3.5 step 3): ca_datetime_parse. */
 static bool valid_date_time_stamp(const char *s)
 {
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int year, month, day, hour, minute, second;
-
-    if (strlen(s) < 20)
-        return false;
-    if (!digits(s, 4, &year) || s[4] != '-' || !digits(s + 5, 2, &month) || s[7] != '-' ||
-        !digits(s + 8, 2, &day) || s[10] != 'T' || !digits(s + 11, 2, &hour) ||
-        s[13] != ':' || !digits(s + 14, 2, &minute) || s[16] != ':' ||
-        !digits(s + 17, 2, &second))
-        return false;
-    if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1])
-        return false;
-    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
-        return false;
-    if (minute > 59 || second > 59 || hour > 24)
-        return false;
-
-    const char *p = s + 19;
-    bool frac_nonzero = false;
-    if (*p == '.') {
-        p++;
-        if (!is_digit(*p))
-            return false;
-        while (is_digit(*p)) {
-            if (*p != '0')
-                frac_nonzero = true;
-            p++;
-        }
-    }
-    if (hour == 24 && (minute != 0 || second != 0 || frac_nonzero))
-        return false;
-
-    if (*p == 'Z')
-        return p[1] == '\0';
-    if (*p != '+' && *p != '-')
-        return false;
-    int tzh, tzm;
-    if (!digits(p + 1, 2, &tzh) || p[3] != ':' || !digits(p + 4, 2, &tzm) || p[6] != '\0')
-        return false;
-    if (tzm > 59 || tzh > 14 || (tzh == 14 && tzm != 0))
-        return false;
-    return true;
+    int64_t t;
+    return ca_datetime_parse(&t, s) == CA_OK;
 }
 
 /* The type / cryptosuite check that §3.3.3 step 1 and §3.3.5 step 2 both make. */

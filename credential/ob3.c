@@ -49,33 +49,39 @@ static bool digits(const char *s, int n, int *out)
 
 ca_err ca_datetime_parse(int64_t *t, const char *text)
 {
+    /* XML Schema 1.1 dateTimeStamp, as VC DM 2.0 §4.9 and Data Integrity §2.1 use it:
+     * YYYY-MM-DDThh:mm:ss[.s+](Z|(+|-)hh:mm), a four-digit year, the zone required, 24:00:00
+     * as the end of a day, fractions dropped (whole seconds suffice here). */
     int year, mon, day, hour, min, sec;
     const char *p = text;
     if (!text || strlen(text) < 20 || !digits(p, 4, &year) || p[4] != '-' ||
-        !digits(p + 5, 2, &mon) || p[7] != '-' || !digits(p + 8, 2, &day) ||
-        (p[10] != 'T' && p[10] != 't') || !digits(p + 11, 2, &hour) || p[13] != ':' ||
-        !digits(p + 14, 2, &min) || p[16] != ':' || !digits(p + 17, 2, &sec))
+        !digits(p + 5, 2, &mon) || p[7] != '-' || !digits(p + 8, 2, &day) || p[10] != 'T' ||
+        !digits(p + 11, 2, &hour) || p[13] != ':' || !digits(p + 14, 2, &min) ||
+        p[16] != ':' || !digits(p + 17, 2, &sec))
         return CA_ERR_INVALID;
     static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     if (year < 1 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] ||
-        (mon == 2 && day == 29 && !leap) || hour > 23 || min > 59 || sec > 60)
+        (mon == 2 && day == 29 && !leap) || hour > 24 || min > 59 || sec > 59)
         return CA_ERR_INVALID;
     p += 19;
-    if (*p == '.') { /* fractional seconds: digits, ignored (whole seconds suffice here) */
+    bool frac_nonzero = false;
+    if (*p == '.') {
         p++;
         if (!isdigit((unsigned char)*p))
             return CA_ERR_INVALID;
-        while (isdigit((unsigned char)*p))
-            p++;
+        for (; isdigit((unsigned char)*p); p++)
+            frac_nonzero |= *p != '0';
     }
+    if (hour == 24 && (min || sec || frac_nonzero))
+        return CA_ERR_INVALID;
     int64_t offset = 0;
-    if (*p == 'Z' || *p == 'z') {
+    if (*p == 'Z') {
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om;
-        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 14 ||
-            om > 59)
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || om > 59 ||
+            oh > 14 || (oh == 14 && om))
             return CA_ERR_INVALID;
         offset = (int64_t)(oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
         p += 6;
@@ -85,8 +91,8 @@ ca_err ca_datetime_parse(int64_t *t, const char *text)
     if (*p)
         return CA_ERR_INVALID;
     struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
-                    .tm_hour = hour, .tm_min = min, .tm_sec = sec == 60 ? 59 : sec};
-    *t = (int64_t)timegm(&tm) - offset;
+                    .tm_hour = hour, .tm_min = min, .tm_sec = sec};
+    *t = (int64_t)timegm(&tm) - offset; /* timegm normalises 24:00:00 to the next day */
     return CA_OK;
 }
 

@@ -17,6 +17,8 @@
  */
 #include "credanchor/verify.h"
 
+#include "credanchor/credential.h"
+
 #include "credanchor/crypto.h"
 #include "credanchor/data_integrity.h"
 #include "credanchor/encoding.h"
@@ -114,72 +116,6 @@ static const char *issuer_id(const json_t *cred)
     return s;
 }
 
-static bool two_digits(const char *s, int n, int *v)
-{
-    *v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return true;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : d[m - 1];
-}
-
-/* XML Schema dateTimeStamp as VC DM 2.0 §4.8 uses it for validFrom / validUntil:
- * "YYYY-MM-DDTHH:MM:SS[.fff](Z|(+|-)HH:MM)", the time zone required. Fractions are dropped
- * (seconds resolution). */
-static bool parse_date_time(int64_t *out, const char *s)
-{
-    int Y, M, D, h, mi, sec, oh = 0, om = 0;
-    size_t n = strlen(s);
-    if (n < 20 || !two_digits(s, 4, &Y) || s[4] != '-' || !two_digits(s + 5, 2, &M) ||
-        s[7] != '-' || !two_digits(s + 8, 2, &D) || s[10] != 'T' ||
-        !two_digits(s + 11, 2, &h) || s[13] != ':' || !two_digits(s + 14, 2, &mi) ||
-        s[16] != ':' || !two_digits(s + 17, 2, &sec))
-        return false;
-    if (Y < 1 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 ||
-        sec > 59)
-        return false;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return false;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    int64_t off = 0;
-    if (p[0] == 'Z' && p[1] == '\0') {
-        off = 0;
-    } else if ((p[0] == '+' || p[0] == '-') && strlen(p) == 6 && two_digits(p + 1, 2, &oh) &&
-               p[3] == ':' && two_digits(p + 4, 2, &om) && om <= 59 &&
-               (oh < 14 || (oh == 14 && om == 0))) {
-        off = ((int64_t)oh * 60 + om) * 60;
-        if (p[0] == '-')
-            off = -off;
-    } else {
-        return false;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    tm.tm_year = Y - 1900;
-    tm.tm_mon = M - 1;
-    tm.tm_mday = D;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    *out = (int64_t)t - off;
-    return true;
-}
-
 /* A JSON string member that is a dateTimeStamp. *present false when absent. */
 static ca_err get_date(int64_t *t, bool *present, const char **text, const json_t *o,
                        const char *name, ca_errbuf *eb)
@@ -190,7 +126,7 @@ static ca_err get_date(int64_t *t, bool *present, const char **text, const json_
     if (!v)
         return CA_OK;
     *text = json_string_value(v);
-    if (!*text || !parse_date_time(t, *text))
+    if (!*text || ca_datetime_parse(t, *text) != CA_OK)
         return ca_fail(eb, CA_ERR_INVALID, "\"%s\" is not an XML Schema dateTimeStamp", name);
     return CA_OK;
 }

@@ -91,8 +91,11 @@ struct ca_http_server {
     registered_route routes[CA_HTTP_MAX_ROUTES];
     size_t nroutes;
     route_metrics *metrics; /* CA_HTTP_MAX_ROUTES + 1 entries (the last: unmatched) */
-    void (*metrics_hook)(void *ctx, FILE *f);
-    void *metrics_hook_ctx;
+    struct {
+        void (*fn)(void *ctx, FILE *f);
+        void *ctx;
+    } metrics_hooks[CA_HTTP_METRICS_HOOKS_MAX];
+    size_t nmetrics_hooks;
 
     rl_slot *rl;
     pthread_mutex_t rl_lock[RL_LOCKS];
@@ -1231,8 +1234,8 @@ static void h_metrics(ca_http_request *req, ca_http_response *resp)
             (unsigned long long)st.tree_size, (unsigned long long)st.appended,
             (unsigned long long)st.commits, ca_log_append_blocked(req->node->log) ? 1 : 0,
             atomic_load(&srv->inflight));
-    if (srv->metrics_hook)
-        srv->metrics_hook(srv->metrics_hook_ctx, f);
+    for (size_t i = 0; i < srv->nmetrics_hooks; i++)
+        srv->metrics_hooks[i].fn(srv->metrics_hooks[i].ctx, f);
     if (fclose(f) != 0 || !buf) {
         free(buf);
         ca_http_problem(resp, 500, "out of memory");
@@ -1289,10 +1292,12 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     return CA_OK;
 }
 
-void ca_http_set_metrics_hook(ca_http_server *srv, void (*fn)(void *ctx, FILE *f), void *ctx)
+void ca_http_add_metrics_hook(ca_http_server *srv, void (*fn)(void *ctx, FILE *f), void *ctx)
 {
-    srv->metrics_hook = fn;
-    srv->metrics_hook_ctx = ctx;
+    CA_ASSERT(srv && fn && srv->nmetrics_hooks < CA_HTTP_METRICS_HOOKS_MAX);
+    srv->metrics_hooks[srv->nmetrics_hooks].fn = fn;
+    srv->metrics_hooks[srv->nmetrics_hooks].ctx = ctx;
+    srv->nmetrics_hooks++;
 }
 
 static ca_err read_small_file(char **out, size_t *len, const char *path, const char *what,

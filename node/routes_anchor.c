@@ -88,6 +88,6 @@ ca_err ca_anchor_routes_register(struct ca_http_server *srv, ca_anchor_engine *e
     ca_err err = ca_http_add_routes(srv, anchor_routes,
                                     sizeof anchor_routes / sizeof anchor_routes[0], engine, eb);
     if (!err && engine)
-        ca_http_set_metrics_hook(srv, ca_anchor_engine_metrics, engine);
+        ca_http_add_metrics_hook(srv, ca_anchor_engine_metrics, engine);
     return err;
 }

@@ -458,6 +458,28 @@ static const ca_http_route credential_routes[] = {
     {"GET", "/v1/status/{listId}", 0, NULL, h_status},
 };
 
+/* /metrics lines of the issuance engine. */
+static void issuer_metrics(void *ctx, FILE *f)
+{
+    ca_issuer_stats st;
+    ca_issuer_get_stats(((cred_routes *)ctx)->issuer, &st);
+    fprintf(f,
+            "# HELP credanchor_credentials_issued_total Credentials issued by this process.\n"
+            "# TYPE credanchor_credentials_issued_total counter\n"
+            "credanchor_credentials_issued_total %llu\n"
+            "# HELP credanchor_status_changes_total Revocations, suspensions and reinstatements.\n"
+            "# TYPE credanchor_status_changes_total counter\n"
+            "credanchor_status_changes_total %llu\n"
+            "# HELP credanchor_status_list_versions_total Status list versions published.\n"
+            "# TYPE credanchor_status_list_versions_total counter\n"
+            "credanchor_status_list_versions_total %llu\n"
+            "# HELP credanchor_status_lists Status lists in use.\n"
+            "# TYPE credanchor_status_lists gauge\n"
+            "credanchor_status_lists %llu\n",
+            (unsigned long long)st.issued, (unsigned long long)st.status_changes,
+            (unsigned long long)st.list_versions, (unsigned long long)st.lists);
+}
+
 ca_err ca_credential_routes_register(struct ca_http_server *srv, const ca_config *cfg,
                                      ca_issuer *is, ca_resolver *resolver, ca_errbuf *eb)
 {
@@ -466,6 +488,7 @@ ca_err ca_credential_routes_register(struct ca_http_server *srv, const ca_config
     ctx.resolver = resolver;
     snprintf(ctx.status_cache, sizeof ctx.status_cache, "public, max-age=%llu",
              (unsigned long long)cfg->credentials_status_ttl);
+    ca_http_add_metrics_hook(srv, issuer_metrics, &ctx);
     return ca_http_add_routes(srv, credential_routes,
                               sizeof credential_routes / sizeof credential_routes[0], &ctx, eb);
 }

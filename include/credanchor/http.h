@@ -108,8 +108,10 @@ ca_err ca_http_create(ca_http_server **srv, ca_node *node, ca_errbuf *eb);
 ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size_t n, void *ctx,
                           ca_errbuf *eb);
 
-/* Adds lines to /metrics (e.g. anchor state): fn writes Prometheus text to f. One hook. */
-void ca_http_set_metrics_hook(ca_http_server *srv, void (*fn)(void *ctx, FILE *f), void *ctx);
+/* Adds lines to /metrics (anchor state, issuance): fn writes Prometheus text to f. At most
+ * CA_HTTP_METRICS_HOOKS_MAX hooks (a caller bug beyond). Only before ca_http_start. */
+#define CA_HTTP_METRICS_HOOKS_MAX 4
+void ca_http_add_metrics_hook(ca_http_server *srv, void (*fn)(void *ctx, FILE *f), void *ctx);
 
 /* Binds node.listen and starts serving (TLS when node.tls_cert_file/key_file are set).
  * url gets "http(s)://HOST:PORT" (the actual port when the configured one is 0).
