@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -87,7 +88,7 @@ static const cfg_entry entries[] = {
     U("node", "connection_timeout", CFG_DURATION, node_connection_timeout, "30", 1, DAY,
       "seconds a connection may stay idle"),
     U("node", "threads", CFG_UINT, node_threads, "0", 0, 1024,
-      "HTTP worker threads; 0 = one per core"),
+      "HTTP worker threads; 0 = four per core, at least 8"),
     U("node", "rate_limit_per_ip", CFG_UINT, node_rate_limit_per_ip, "0", 0, 1000000,
       "public-route requests per second per client address; 0 = off"),
     S("node", "tls_cert_file", node_tls_cert_file, "", "PEM certificate chain; empty = plain HTTP"),
@@ -872,4 +873,13 @@ ca_err ca_config_load(ca_config *cfg, const char *path, ca_errbuf *eb)
         return err;
     normalise(cfg);
     return ca_config_validate(cfg, eb);
+}
+
+unsigned ca_config_http_threads(const ca_config *cfg)
+{
+    if (cfg->node_threads)
+        return (unsigned)cfg->node_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned t = n > 0 ? 4u * (unsigned)n : 8u;
+    return t < 8 ? 8 : t;
 }

@@ -1417,11 +1417,7 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
     char shown[300] = "?";
     if ((err = open_listener(&srv->listen_fd, shown, sizeof shown, cfg->node_listen, eb)))
         return err;
-    unsigned threads = (unsigned)cfg->node_threads;
-    if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (unsigned)n : 1;
-    }
+    unsigned threads = ca_config_http_threads(cfg);
     /* Headers live in MHD's per-connection memory pool next to the read buffer: headers over
      * the pool get 431 from MHD itself. */
     size_t mem = (size_t)cfg->node_max_header + 16384;

@@ -206,6 +206,10 @@ struct ca_log {
     _Atomic uint64_t size; /* durable leaves; published after each commit */
     ca_hash *upper[64];    /* upper[L][k] = subtree (L, k) for L >= CACHE_LEVEL */
     ca_hash tile[TILE_HASHES]; /* leader only: the block being filled */
+    /* A commit attempt wrote tile slots and did not commit (it failed, or re-runs after the
+     * map grew): a batch that crossed into later blocks has overwritten slots of leaves the
+     * store already holds, so the next attempt reloads the block from the store first. */
+    bool tile_dirty;
 
     /* The latest size, its root and its signed checkpoint, so proofs against the latest
      * checkpoint neither recompute the root nor read the note. Written by the leader after
@@ -881,6 +885,9 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
     memcpy(b->new_peaks, log->peaks, sizeof b->new_peaks);
     digest_set_clear(&b->fresh);
     ca_err err = CA_OK;
+    if (log->tile_dirty && (err = tile_load(log, t, size)) != CA_OK)
+        return ca_fail(eb, err, "log: cannot reload the current tile: %s", ca_strerror(err));
+    log->tile_dirty = true; /* until this attempt commits (commit_requests clears it) */
 
     for (append_request *r = b->requests; r; r = r->next) {
         for (size_t i = 0; i < r->n; i++) {
@@ -1001,8 +1008,10 @@ static void commit_requests(ca_log *log, append_request *requests)
         ca_fail(&eb, err, "log: out of memory");
     } else {
         err = ca_store_write(log->store, commit_txn, &b, &eb);
-        if (!err)
+        if (!err) {
+            log->tile_dirty = false;
             publish_batch(&b);
+        }
         digest_set_free(&b.fresh);
         /* The digests are durable and answered from the tail either way; a failed flush
          * (say, a full disk) is retried at the next commit. */

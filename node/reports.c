@@ -90,7 +90,8 @@ ca_err ca_report_list(char **out, size_t *len, ca_store *store, const ca_report_
         err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     if (err)
         goto out;
-    qsort(c.rows, c.n, sizeof *c.rows, by_issue);
+    if (c.n) /* qsort's base may not be NULL, even for no elements */
+        qsort(c.rows, c.n, sizeof *c.rows, by_issue);
     size_t start = f->offset < c.n ? (size_t)f->offset : c.n;
     size_t end = start + f->limit < c.n ? start + (size_t)f->limit : c.n;
     if (csv) {
@@ -280,8 +281,10 @@ ca_err ca_report_summary(char **out, size_t *len, ca_store *store, bool csv, ca_
         err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     if (err)
         goto out;
-    qsort(c.dept.g, c.dept.n, sizeof *c.dept.g, by_key);
-    qsort(c.course.g, c.course.n, sizeof *c.course.g, by_key);
+    if (c.dept.n)
+        qsort(c.dept.g, c.dept.n, sizeof *c.dept.g, by_key);
+    if (c.course.n)
+        qsort(c.course.g, c.course.n, sizeof *c.course.g, by_key);
     if (csv) {
         ca_capbuf b;
         ca_capbuf_init(&b, REPORT_MAX);

@@ -29,6 +29,7 @@
 #include "credanchor/did.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,11 @@ struct ca_resolver {
     char alg_did[CA_ALG_RS256 + 1][CA_DID_TEXT_MAX];
     char alg_kid[CA_ALG_RS256 + 1][CA_DID_TEXT_MAX + 128];
     char *own_text;      /* the own did:web document, compact JSON; NULL without issuer key */
+    /* did:web fetches in flight and their cap: a fetch blocks an HTTP worker for up to
+     * did.web_timeout, so a slow or hostile did:web host may hold at most a quarter of the
+     * workers; past the cap a resolution fails at once instead of queueing. */
+    atomic_uint inflight;
+    unsigned max_inflight;
     size_t own_len;
     ca_did_web_curl curl;
     ca_did_web_transport transport;
@@ -291,6 +297,21 @@ static ca_err cache_put(void *ctx, const char *did, const char *doc, size_t len,
 
 /* ---- life cycle ------------------------------------------------------------------------------- */
 
+/* The did:web transport with the in-flight cap (struct ca_resolver). */
+static ca_err capped_fetch(void *ctx, const char *url, char **body, size_t *body_len,
+                           long *status, long *max_age, ca_errbuf *eb)
+{
+    ca_resolver *r = ctx;
+    if (atomic_fetch_add(&r->inflight, 1) >= r->max_inflight) {
+        atomic_fetch_sub(&r->inflight, 1);
+        return ca_fail(eb, CA_ERR_NETWORK, "%u did:web fetches are already in progress; try "
+                       "again later", r->max_inflight);
+    }
+    ca_err err = ca_did_web_curl_fetch(&r->curl, url, body, body_len, status, max_age, eb);
+    atomic_fetch_sub(&r->inflight, 1);
+    return err;
+}
+
 ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca_errbuf *eb)
 {
     CA_ASSERT(out && opts && opts->cfg);
@@ -402,8 +423,11 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
     snprintf(r->curl.allow_hosts, sizeof r->curl.allow_hosts, "%s", cfg->did_web_allow_hosts);
     r->curl.timeout_seconds = (long)cfg->did_web_timeout;
     r->curl.max_body = WEB_MAX_BODY;
-    r->transport.fetch = ca_did_web_curl_fetch;
-    r->transport.ctx = &r->curl;
+    r->transport.fetch = capped_fetch;
+    r->transport.ctx = r;
+    r->max_inflight = ca_config_http_threads(cfg) / 4;
+    if (r->max_inflight < 1)
+        r->max_inflight = 1;
 
     if (node && node->store && cfg->did_cache_ttl > 0) {
         r->store = node->store;

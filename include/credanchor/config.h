@@ -26,7 +26,7 @@ typedef struct ca_config {
     uint64_t node_max_header;                 /* bytes of request headers, default 16384 */
     uint64_t node_max_connections;            /* default 1024 */
     uint64_t node_connection_timeout;         /* seconds idle before a connection closes, 30 */
-    uint64_t node_threads;                    /* HTTP worker threads, 0 = one per core */
+    uint64_t node_threads;                    /* HTTP worker threads, 0 = ca_config_http_threads */
     uint64_t node_rate_limit_per_ip;          /* public requests/s per address, 0 = off */
     char node_tls_cert_file[CA_CONFIG_STR_MAX]; /* empty = plain HTTP */
     char node_tls_key_file[CA_CONFIG_STR_MAX];
@@ -84,6 +84,11 @@ const char *ca_config_passphrase_path(const ca_config *cfg, char *buf, size_t ca
 /* Writes "section.key = value" lines for every key to f (for `serve` start-up and benchmarks,
  * which print the config they ran with). */
 void ca_config_print(const ca_config *cfg, void *file);
+
+/* The HTTP worker threads node.threads asks for: 0 means four per core, at least 8, because
+ * handlers block (appends wait for their commit's fsync, did:web fetches for the network) and
+ * group commits batch only the requests that are waiting at once. */
+unsigned ca_config_http_threads(const ca_config *cfg);
 
 #ifdef __cplusplus
 }
