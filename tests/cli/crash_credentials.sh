@@ -90,6 +90,12 @@ def changer(kind):
         with lock:
             target = random.choice(issued) if issued else None
         if not target:
+            # Nothing issued yet: wait, but notice a killed node (no request would fail).
+            try:
+                urllib.request.urlopen(base + "/v1/health", timeout=5).read()
+            except Exception:
+                return
+            stop.wait(0.02)
             continue
         try:
             s, b = post(f"/v1/credentials/{urllib.parse.quote(target, safe='')}/{kind}", {"reason": "crash test"}, revoker)
