@@ -31,6 +31,7 @@
 
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
+#include "credanchor/group_commit.h"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -568,19 +569,19 @@ static ca_err audit_fn(ca_store_txn *txn, void *arg, ca_errbuf *eb)
  * concurrent authenticated writes cost one fsync for their audit entries, not N. Entries keep
  * their queue order in the chain. */
 typedef struct audit_request {
+    ca_gc_request gc;   /* first: the group commit's link (common/group_commit.c) */
     ca_store *store;
     audit_arg arg;
     ca_err err;
     ca_errbuf eb;
-    bool done;
-    struct audit_request *next;
 } audit_request;
 
-static pthread_mutex_t audit_queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t audit_queue_cond = PTHREAD_COND_INITIALIZER;
-static audit_request *audit_queue;
-static audit_request **audit_queue_tail = &audit_queue;
-static bool audit_committing;
+static ca_group_commit audit_queue = CA_GROUP_COMMIT_INIT(audit_queue);
+
+static audit_request *next_audit(const audit_request *r)
+{
+    return (audit_request *)r->gc.next;
+}
 
 typedef struct audit_batch {
     audit_request *first;
@@ -590,7 +591,7 @@ typedef struct audit_batch {
 static ca_err audit_batch_fn(ca_store_txn *txn, void *arg, ca_errbuf *eb)
 {
     const audit_batch *b = arg;
-    for (audit_request *r = b->first; r; r = r->next) {
+    for (audit_request *r = b->first; r; r = next_audit(r)) {
         if (r->store != b->store)
             continue;
         ca_err err = audit_fn(txn, &r->arg, eb);
@@ -601,18 +602,20 @@ static ca_err audit_batch_fn(ca_store_txn *txn, void *arg, ca_errbuf *eb)
 }
 
 /* Commits the queued requests, one transaction per store among them (almost always one). */
-static void audit_commit(audit_request *batch)
+static void audit_commit(void *ctx, ca_gc_request *first)
 {
-    for (audit_request *r = batch; r; r = r->next) {
+    audit_request *batch = (audit_request *)first;
+    (void)ctx;
+    for (audit_request *r = batch; r; r = next_audit(r)) {
         bool first_of_store = true;
-        for (audit_request *q = batch; q != r && first_of_store; q = q->next)
+        for (audit_request *q = batch; q != r && first_of_store; q = next_audit(q))
             first_of_store = q->store != r->store;
         if (!first_of_store)
             continue;
         audit_batch b = {batch, r->store};
         ca_errbuf eb = {{0}};
         ca_err err = ca_store_write(r->store, audit_batch_fn, &b, &eb);
-        for (audit_request *q = batch; q; q = q->next)
+        for (audit_request *q = batch; q; q = next_audit(q))
             if (q->store == r->store) {
                 q->err = err;
                 q->eb = eb;
@@ -624,29 +627,7 @@ ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb)
 {
     CA_ASSERT(store && ev);
     audit_request req = {.store = store, .arg = {ev, (int64_t)time(NULL)}};
-    pthread_mutex_lock(&audit_queue_lock);
-    *audit_queue_tail = &req;
-    audit_queue_tail = &req.next;
-    while (!req.done) {
-        if (audit_committing) {
-            pthread_cond_wait(&audit_queue_cond, &audit_queue_lock);
-            continue;
-        }
-        audit_request *batch = audit_queue;
-        audit_queue = NULL;
-        audit_queue_tail = &audit_queue;
-        audit_committing = true;
-        pthread_mutex_unlock(&audit_queue_lock);
-
-        audit_commit(batch);
-
-        pthread_mutex_lock(&audit_queue_lock);
-        for (audit_request *r = batch; r; r = r->next)
-            r->done = true;
-        audit_committing = false;
-        pthread_cond_broadcast(&audit_queue_cond);
-    }
-    pthread_mutex_unlock(&audit_queue_lock);
+    ca_group_commit_run(&audit_queue, &req.gc, audit_commit, NULL);
     if (req.err && eb)
         *eb = req.eb;
     return req.err;

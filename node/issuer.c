@@ -20,6 +20,7 @@
 #include "credanchor/crypto.h"
 #include "credanchor/data_integrity.h"
 #include "credanchor/encoding.h"
+#include "credanchor/group_commit.h"
 #include "credanchor/jws.h"
 #include "credanchor/log.h"
 #include "credanchor/resolver.h"
@@ -65,12 +66,11 @@ typedef struct seq_counter {
 } seq_counter;
 
 typedef struct status_req {
+    ca_gc_request gc;          /* first: the group commit's link */
     ca_status_change *changes;
     size_t n;
     ca_err err;
     ca_errbuf eb;
-    bool done;
-    struct status_req *next;
 } status_req;
 
 struct ca_issuer {
@@ -85,10 +85,7 @@ struct ca_issuer {
     size_t nlists;
     seq_counter counters[MAX_COUNTERS];
     size_t ncounters;
-    pthread_mutex_t q_lock;
-    pthread_cond_t q_cond;
-    status_req *q_head, **q_tail;
-    bool publishing;
+    ca_group_commit rounds;    /* queued status changes (leader/follower) */
     atomic_uint_fast64_t issued, changes, versions;
 };
 
@@ -376,9 +373,7 @@ ca_err ca_issuer_open(ca_issuer **out, ca_node *node, ca_resolver *resolver, ca_
              node->cfg.node_public_url);
     pthread_mutex_init(&is->writer, NULL);
     pthread_rwlock_init(&is->cache_lock, NULL);
-    pthread_mutex_init(&is->q_lock, NULL);
-    pthread_cond_init(&is->q_cond, NULL);
-    is->q_tail = &is->q_head;
+    ca_group_commit_init(&is->rounds);
 
     ca_store_txn *t = NULL;
     ca_err err = ca_store_begin(is->store, &t, false, eb);
@@ -419,8 +414,7 @@ void ca_issuer_close(ca_issuer *is)
     }
     pthread_mutex_destroy(&is->writer);
     pthread_rwlock_destroy(&is->cache_lock);
-    pthread_mutex_destroy(&is->q_lock);
-    pthread_cond_destroy(&is->q_cond);
+    ca_group_commit_destroy(&is->rounds);
     free(is);
 }
 
@@ -1303,7 +1297,7 @@ static void change_error(ca_status_change *c, ca_err err, const char *fmt, ...)
 static void run_status_round(ca_issuer *is, status_req *reqs)
 {
     size_t total = 0;
-    for (status_req *r = reqs; r; r = r->next)
+    for (status_req *r = reqs; r; r = (status_req *)r->gc.next)
         total += r->n;
     round_cred *creds = calloc(total ? total : 1, sizeof *creds);
     bit_undo *undo = calloc(total ? total : 1, sizeof *undo);
@@ -1320,7 +1314,7 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
         err = ca_fail(&eb, CA_ERR_NOMEM, "out of memory");
         goto out;
     }
-    for (status_req *r = reqs; r; r = r->next) {
+    for (status_req *r = reqs; r; r = (status_req *)r->gc.next) {
         for (size_t i = 0; i < r->n; i++) {
             ca_status_change *c = &r->changes[i];
             c->err = CA_OK;
@@ -1429,7 +1423,7 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
         for (size_t i = 0; i < npv; i++)
             publish_version(is, &pv[i], entries[i].index);
     }
-    for (status_req *r = reqs; r; r = r->next)
+    for (status_req *r = reqs; r; r = (status_req *)r->gc.next)
         for (size_t i = 0; i < r->n; i++)
             if (!r->changes[i].err && r->changes[i].changed) {
                 r->changes[i].version = is->lists[r->changes[i].list_id - 1]->version;
@@ -1447,11 +1441,20 @@ out:
     free(touched);
     free(pv);
     free(entries);
-    for (status_req *r = reqs; r; r = r->next) {
+    for (status_req *r = reqs; r; r = (status_req *)r->gc.next) {
         r->err = err;
         if (err)
             r->eb = eb;
     }
+}
+
+/* The group commit's callback: one round under the writer lock. */
+static void status_round_of(void *ctx, ca_gc_request *batch)
+{
+    ca_issuer *is = ctx;
+    pthread_mutex_lock(&is->writer);
+    run_status_round(is, (status_req *)batch);
+    pthread_mutex_unlock(&is->writer);
 }
 
 ca_err ca_issuer_change_status(ca_issuer *is, ca_status_change *changes, size_t n,
@@ -1459,33 +1462,9 @@ ca_err ca_issuer_change_status(ca_issuer *is, ca_status_change *changes, size_t 
 {
     CA_ASSERT(is && (changes || n == 0));
     status_req req = {.changes = changes, .n = n};
-    /* Group commit (as the log's): whoever finds no round running takes every queued
+    /* Group commit (common/group_commit.c): whoever finds no round running takes every queued
      * request into one round, so concurrent revocations share list versions. */
-    pthread_mutex_lock(&is->q_lock);
-    *is->q_tail = &req;
-    is->q_tail = &req.next;
-    while (!req.done) {
-        if (is->publishing) {
-            pthread_cond_wait(&is->q_cond, &is->q_lock);
-            continue;
-        }
-        status_req *batch = is->q_head;
-        is->q_head = NULL;
-        is->q_tail = &is->q_head;
-        is->publishing = true;
-        pthread_mutex_unlock(&is->q_lock);
-
-        pthread_mutex_lock(&is->writer);
-        run_status_round(is, batch);
-        pthread_mutex_unlock(&is->writer);
-
-        pthread_mutex_lock(&is->q_lock);
-        for (status_req *r = batch; r; r = r->next)
-            r->done = true;
-        is->publishing = false;
-        pthread_cond_broadcast(&is->q_cond);
-    }
-    pthread_mutex_unlock(&is->q_lock);
+    ca_group_commit_run(&is->rounds, &req.gc, status_round_of, is);
     if (req.err && eb)
         *eb = req.eb;
     return req.err;

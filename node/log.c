@@ -45,6 +45,8 @@
  */
 #include "credanchor/log.h"
 
+#include "credanchor/group_commit.h"
+
 #include "credanchor/encoding.h"
 #include "credanchor/store.h"
 
@@ -180,6 +182,7 @@ static ca_err digest_set_put(digest_set *s, const ca_hash *d, uint64_t index)
 /* ---- the log ------------------------------------------------------------------------------ */
 
 typedef struct append_request {
+    ca_gc_request gc;       /* first: the group commit's link (common/group_commit.c) */
     ca_log_entry *entries;
     size_t n;
     ca_log_write_fn write;  /* the caller's own writes in the same transaction, or NULL */
@@ -187,8 +190,6 @@ typedef struct append_request {
     ca_err err;
     ca_errbuf eb;
     uint64_t tree_size;
-    bool done;
-    struct append_request *next;
 } append_request;
 
 struct ca_log {
@@ -230,10 +231,7 @@ struct ca_log {
     digest_set tail;
 
     /* Group commit queue. */
-    pthread_mutex_t queue_lock;
-    pthread_cond_t queue_cond;
-    append_request *queue_head, **queue_tail;
-    bool committing;
+    ca_group_commit appends; /* queued ca_log_append calls (leader/follower) */
 };
 
 static ca_err meta_get_u64(ca_store_txn *t, const char *name, uint64_t *v)
@@ -711,8 +709,7 @@ static void log_free(ca_log *log)
     pthread_rwlock_destroy(&log->tail_lock);
     pthread_mutex_destroy(&log->latest_lock);
     pthread_mutex_destroy(&log->hold_lock);
-    pthread_mutex_destroy(&log->queue_lock);
-    pthread_cond_destroy(&log->queue_cond);
+    ca_group_commit_destroy(&log->appends);
     free(log);
 }
 
@@ -728,12 +725,10 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
     log->read_only = !o->log_key;
     log->index_batch = o->index_batch ? o->index_batch : 65536;
     log->index_flush_pages = o->index_flush_pages ? o->index_flush_pages : 8192;
-    log->queue_tail = &log->queue_head;
     pthread_rwlock_init(&log->tail_lock, NULL);
     pthread_mutex_init(&log->latest_lock, NULL);
     pthread_mutex_init(&log->hold_lock, NULL);
-    pthread_mutex_init(&log->queue_lock, NULL);
-    pthread_cond_init(&log->queue_cond, NULL);
+    ca_group_commit_init(&log->appends);
     ca_err err = digest_set_init(&log->tail, log->index_batch);
     if (err || (err = upper_reserve(log)) != CA_OK) {
         log_free(log);
@@ -889,7 +884,7 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
         return ca_fail(eb, err, "log: cannot reload the current tile: %s", ca_strerror(err));
     log->tile_dirty = true; /* until this attempt commits (commit_requests clears it) */
 
-    for (append_request *r = b->requests; r; r = r->next) {
+    for (append_request *r = b->requests; r; r = (append_request *)r->gc.next) {
         for (size_t i = 0; i < r->n; i++) {
             ca_log_entry *e = &r->entries[i];
             bool found;
@@ -944,7 +939,7 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
     b->new_size = size;
     /* The callers' own records (credentials, status list versions) commit in this same
      * transaction as their digests, so neither is ever durable without the other. */
-    for (append_request *r = b->requests; r; r = r->next)
+    for (append_request *r = b->requests; r; r = (append_request *)r->gc.next)
         if (r->write && (err = r->write(t, r->write_arg, r->entries, r->n, eb)))
             return err;
     if (b->new_size == atomic_load(&log->size))
@@ -994,7 +989,7 @@ static void commit_requests(ca_log *log, append_request *requests)
     commit_batch b = {.log = log, .requests = requests};
     ca_errbuf eb = {{0}};
     ca_err err;
-    for (append_request *r = requests; r; r = r->next)
+    for (append_request *r = requests; r; r = (append_request *)r->gc.next)
         b.digests += r->n;
     char hold[sizeof log->hold];
     pthread_mutex_lock(&log->hold_lock);
@@ -1019,11 +1014,17 @@ static void commit_requests(ca_log *log, append_request *requests)
         if (!err && log->tail.count >= log->index_batch && flush_tail(log, &flush_eb))
             fprintf(stderr, "credanchor: %s (will retry)\n", flush_eb.msg);
     }
-    for (append_request *r = requests; r; r = r->next) {
+    for (append_request *r = requests; r; r = (append_request *)r->gc.next) {
         r->err = err;
         r->eb = eb;
         r->tree_size = atomic_load(&log->size);
     }
+}
+
+/* The group commit's callback: one transaction for every queued append. */
+static void commit_batch_of(void *ctx, ca_gc_request *batch)
+{
+    commit_requests(ctx, (append_request *)batch);
 }
 
 ca_err ca_log_append(ca_log *log, ca_log_entry *entries, size_t n, uint64_t *tree_size,
@@ -1039,32 +1040,7 @@ ca_err ca_log_append_with(ca_log *log, ca_log_entry *entries, size_t n, ca_log_w
     if (log->read_only)
         return ca_fail(eb, CA_ERR_PERMISSION, "log: opened read-only (no log key loaded)");
     append_request req = {.entries = entries, .n = n, .write = write, .write_arg = write_arg};
-
-    pthread_mutex_lock(&log->queue_lock);
-    *log->queue_tail = &req;
-    log->queue_tail = &req.next;
-    while (!req.done) {
-        if (log->committing) {
-            pthread_cond_wait(&log->queue_cond, &log->queue_lock);
-            continue;
-        }
-        /* Lead: take everything queued so far (our request included) as one commit. */
-        append_request *batch = log->queue_head;
-        log->queue_head = NULL;
-        log->queue_tail = &log->queue_head;
-        log->committing = true;
-        pthread_mutex_unlock(&log->queue_lock);
-
-        commit_requests(log, batch);
-
-        pthread_mutex_lock(&log->queue_lock);
-        for (append_request *r = batch; r; r = r->next)
-            r->done = true;
-        log->committing = false;
-        pthread_cond_broadcast(&log->queue_cond);
-    }
-    pthread_mutex_unlock(&log->queue_lock);
-
+    ca_group_commit_run(&log->appends, &req.gc, commit_batch_of, log);
     if (tree_size)
         *tree_size = req.tree_size;
     if (req.err && eb)
@@ -1144,24 +1120,26 @@ static ca_err flush_tail(ca_log *log, ca_errbuf *eb)
     return CA_OK;
 }
 
+typedef struct flush_job {
+    ca_log *log;
+    ca_errbuf *eb;
+    ca_err err;
+} flush_job;
+
+static void flush_exclusive(void *ctx)
+{
+    flush_job *j = ctx;
+    j->err = flush_tail(j->log, j->eb);
+}
+
 ca_err ca_log_flush_index(ca_log *log, ca_errbuf *eb)
 {
     if (log->read_only)
         return CA_OK;
     /* Take the commit role so no batch runs meanwhile. */
-    pthread_mutex_lock(&log->queue_lock);
-    while (log->committing)
-        pthread_cond_wait(&log->queue_cond, &log->queue_lock);
-    log->committing = true;
-    pthread_mutex_unlock(&log->queue_lock);
-
-    ca_err err = flush_tail(log, eb);
-
-    pthread_mutex_lock(&log->queue_lock);
-    log->committing = false;
-    pthread_cond_broadcast(&log->queue_cond);
-    pthread_mutex_unlock(&log->queue_lock);
-    return err;
+    flush_job j = {log, eb, CA_OK};
+    ca_group_commit_exclusive(&log->appends, flush_exclusive, &j);
+    return j.err;
 }
 
 void ca_log_close(ca_log *log)
