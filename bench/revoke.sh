@@ -16,14 +16,14 @@
 # ratio revocations/s / appended digests/s. Prints figures, not pass/fail.
 #
 # usage: bench/revoke.sh [BUILD_DIR]
-#   env N=60000 LOCAL_N=20000 CONC=256 DURATION=5s APPEND_BATCH=1 KEEP_WORK=1
+#   env N=120000 LOCAL_N=20000 CONC=256 DURATION=5s APPEND_BATCH=1 KEEP_WORK=1
 #       THREADS_LIST="0 $CONC" (node.threads per HTTP run: 0 = one worker per core; CONC = one
 #       worker per client, so every waiting revocation can join one round, as http_appends.sh)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
 BIN=$BUILD/credanchor
-N=${N:-60000}
+N=${N:-120000}
 LOCAL_N=${LOCAL_N:-20000}
 CONC=${CONC:-256}
 DURATION=${DURATION:-5s}

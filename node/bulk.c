@@ -454,6 +454,14 @@ ca_err ca_bulk_issue(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t
                 r = row_result(row, "error");
                 json_object_set_new(r, "error", json_string(it->error));
                 failed++;
+            } else if (o->errors_only) {
+                r = NULL;
+                if (!it->credential)
+                    enrolled++;
+                else if (it->existing)
+                    existing++;
+                else
+                    issued++;
             } else if (!it->credential) {
                 r = row_result(row, "enrolled");
                 enrolled++;
@@ -470,7 +478,8 @@ ca_err ca_bulk_issue(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t
                 else
                     issued++;
             }
-            json_array_append_new(results, r);
+            if (r)
+                json_array_append_new(results, r);
             json_decref(it->credential);
             ca_issue_item_clear(it);
         }

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LIST_MAX (64u << 20)       /* a participant list file */
+#define LIST_MAX (256u << 20)      /* a participant list file (1,000,000 rows) */
 #define CREDENTIAL_MAX (1u << 20)  /* a credential file (CA_JWS_MAX) */
 #define REVOKE_CHUNK 5000          /* changes per status round */
 
@@ -221,6 +221,7 @@ int ca_cli_issue(int argc, char **argv)
     }
     progress pr = {.tty = isatty(STDERR_FILENO) == 1};
     bo.templates_dir = node->cfg.credentials_templates_dir;
+    bo.errors_only = !ca_cli_flag(opts, "json");
     bo.progress = show_progress;
     bo.progress_ctx = &pr;
     err = ca_bulk_issue(is, &b, &bo, &report, &eb);

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define CA_BULK_MAX_ROWS 100000  /* rows per list (HTTP batches: CA_ISSUE_BATCH_MAX) */
+#define CA_BULK_MAX_ROWS 1000000 /* rows per list (HTTP batches: CA_ISSUE_BATCH_MAX) */
 #define CA_TEMPLATE_MAX (256u << 10)
 
 typedef struct ca_bulk_row {
@@ -63,6 +63,8 @@ typedef struct ca_bulk_options {
     ca_credential_format format;
     ca_jws_alg alg;
     size_t chunk;                  /* rows per commit (0: 1000) */
+    bool errors_only;              /* the report's "results" lists only the failed rows (the
+                                    * counts stay complete): the CLI without --json */
     /* Called after each commit with rows done so far (may be NULL). */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
