@@ -623,6 +623,12 @@ static void audit_commit(void *ctx, ca_gc_request *first)
     }
 }
 
+ca_err ca_audit_write(ca_store_txn *txn, const ca_audit_event *ev, int64_t now, ca_errbuf *eb)
+{
+    audit_arg a = {ev, now};
+    return audit_fn(txn, &a, eb);
+}
+
 ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb)
 {
     CA_ASSERT(store && ev);

@@ -77,6 +77,12 @@ typedef struct ca_audit_event {
 } ca_audit_event;
 ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb);
 
+/* Writes one audit entry inside a write transaction the caller commits (the log's group
+ * commit, so a write route's audit entry shares the sync of the commits running with it).
+ * now is the entry's time (unix seconds). Re-runnable: it reads the chain head in txn. */
+typedef struct ca_store_txn ca_store_txn;
+ca_err ca_audit_write(ca_store_txn *txn, const ca_audit_event *ev, int64_t now, ca_errbuf *eb);
+
 /* Walks the chain; CA_OK with *entries counted when intact, CA_ERR_VERIFY naming the first
  * broken entry otherwise. */
 ca_err ca_audit_verify(ca_store *store, uint64_t *entries, ca_errbuf *eb);

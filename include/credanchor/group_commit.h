@@ -29,11 +29,14 @@ extern "C" {
 typedef struct ca_gc_request {
     struct ca_gc_request *next; /* the next request of the same batch, or NULL */
     bool done;                  /* internal */
+    pthread_cond_t wake;        /* internal: each waiter sleeps on its own condition, so a
+                                 * commit wakes only its batch and the next leader, not every
+                                 * waiting thread (hundreds under load) */
 } ca_gc_request;
 
 typedef struct ca_group_commit {
     pthread_mutex_t lock;
-    pthread_cond_t cond;
+    pthread_cond_t cond;        /* ca_group_commit_exclusive callers wait here */
     ca_gc_request *head, **tail;
     bool committing;
 } ca_group_commit;
