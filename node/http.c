@@ -752,7 +752,7 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
         if (resp->status == 0)
             ca_http_problem(resp, 500, "the handler gave no answer");
     }
-    if (found->r->role && strcmp(method, "GET") && !is_head) {
+    if (found->r->role && strcmp(method, "GET") && !is_head && !resp->audited) {
         ca_errbuf eb = {{0}};
         ca_audit_event ev = {&info, method, req.route, resp->status,
                              resp->detail[0] ? resp->detail : NULL};

@@ -1240,6 +1240,8 @@ typedef struct bit_undo {
 
 typedef struct status_round {
     ca_issuer *is;
+    status_req *reqs;          /* for the audit entries of HTTP changes */
+    int64_t now;
     round_cred *creds;
     size_t ncreds;
     version_batch vb;
@@ -1277,6 +1279,20 @@ static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries
      * node/store.c): open rebuilds the lists from them. */
     for (size_t i = 0; i < r->vb.nversions && !err; i++)
         err = put_list_state(t, r->vb.versions[i].list);
+    /* The audit entries of the HTTP changes this round applies (the route then writes none). */
+    for (status_req *q = r->reqs; q && !err; q = (status_req *)q->gc.next)
+        for (size_t i = 0; i < q->n && !err; i++) {
+            const ca_status_change *c = &q->changes[i];
+            if (!c->audit || c->err)
+                continue;
+            char detail[160];
+            snprintf(detail, sizeof detail, "%s %s -> %s%s", c->issue_number, c->id, c->status,
+                     c->changed ? "" : " (unchanged)");
+            ca_audit_event ev = *c->audit;
+            ev.status = 200;
+            ev.detail = detail;
+            err = ca_audit_write(t, &ev, r->now, eb);
+        }
     return err ? ca_fail(eb, err, "cannot store the status change: %s", ca_strerror(err))
                : CA_OK;
 }
@@ -1320,6 +1336,7 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
             c->err = CA_OK;
             c->error[0] = '\0';
             c->changed = false;
+            c->audited = false;
             uint8_t uuid[16];
             json_t *rec = NULL;
             ca_errbuf feb = {{0}};
@@ -1416,13 +1433,16 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
         npv++;
     }
     if (npv) {
-        status_round round = {.is = is, .creds = creds, .ncreds = ncreds,
+        status_round round = {.is = is, .reqs = reqs, .now = now, .creds = creds, .ncreds = ncreds,
                               .vb = {.versions = pv, .nversions = npv, .first_entry = 0}};
         if ((err = ca_log_append_with(is->log, entries, npv, status_txn, &round, NULL, &eb)))
             goto out;
         for (size_t i = 0; i < npv; i++)
             publish_version(is, &pv[i], entries[i].index);
     }
+    for (status_req *r = reqs; r; r = (status_req *)r->gc.next)
+        for (size_t i = 0; i < r->n; i++)
+            r->changes[i].audited = npv && r->changes[i].audit && !r->changes[i].err;
     for (status_req *r = reqs; r; r = (status_req *)r->gc.next)
         for (size_t i = 0; i < r->n; i++)
             if (!r->changes[i].err && r->changes[i].changed) {

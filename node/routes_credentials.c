@@ -230,7 +230,9 @@ static void change_status(ca_http_request *req, ca_http_response *resp, ca_statu
             return;
         }
     }
-    ca_status_change ch = {.ref = ref, .action = a, .reason = reason};
+    /* The audit entry goes into the round's own commit (one sync for the request). */
+    ca_audit_event audit = {req->token, req->method, req->route, 200, NULL};
+    ca_status_change ch = {.ref = ref, .action = a, .reason = reason, .audit = &audit};
     ca_errbuf eb = {{0}};
     ca_err err = ca_issuer_change_status(c->issuer, &ch, 1, &eb);
     if (err) {
@@ -248,6 +250,7 @@ static void change_status(ca_http_request *req, ca_http_response *resp, ca_statu
                  req->node->cfg.node_public_url, ch.list_id);
         snprintf(resp->detail, sizeof resp->detail, "%s %s -> %s", ch.issue_number, ch.id,
                  ch.status);
+        resp->audited = ch.audited;
         ca_http_reply_json(resp, 200,
                            json_pack("{s:s, s:s, s:s, s:b, s:s, s:I}", "id", ch.id,
                                      "issueNumber", ch.issue_number, "status", ch.status,

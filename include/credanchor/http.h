@@ -81,6 +81,8 @@ typedef struct ca_http_response {
     char allow[64];                 /* non-empty adds Allow (405) */
     const char *www_authenticate;   /* non-NULL adds WWW-Authenticate (401) */
     char etag[72];                  /* non-empty adds ETag (a quoted entity tag) */
+    bool audited;                   /* the handler wrote the audit entry itself (in its own
+                                     * commit): the server writes none */
     char detail[160];               /* short outcome for the audit log (a problem's detail
                                      * by default); never a token */
 } ca_http_response;

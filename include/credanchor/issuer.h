@@ -16,6 +16,7 @@
 #ifndef CREDANCHOR_ISSUER_H
 #define CREDANCHOR_ISSUER_H
 
+#include "credanchor/auth.h"
 #include "credanchor/common.h"
 #include "credanchor/credential.h"
 #include "credanchor/node.h"
@@ -88,7 +89,11 @@ typedef struct ca_status_change {
     const char *ref;           /* the credential id (urn:uuid:...) or its issue number */
     ca_status_action action;
     const char *reason;        /* may be NULL; kept in the record, never in the list */
+    /* The audit entry of an HTTP change (may be NULL): written in the same transaction as
+     * the list version, so the request needs one sync, not two. */
+    const struct ca_audit_event *audit;
     /* out */
+    bool audited;              /* the audit entry was written with the change */
     ca_err err;                /* NOT_FOUND, CONFLICT (revoked is final, no suspension entry,
                                 * reinstating what is not suspended), ... */
     char error[CA_ISSUE_ERROR_MAX];
