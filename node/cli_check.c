@@ -3,6 +3,8 @@
  * safe beside a serving node.
  *   checkpoint  the latest signed checkpoint verifies under the log's verifier key and names
  *               the log's origin;
+ *   tiles       every stored 256-leaf tile (what inclusion proofs read) equals the hashes
+ *               recomputed from its leaves;
  *   root        the root recomputed from ALL leaves (one store scan, streaming builder: no
  *               stored subtree hash is trusted) equals the checkpoint's, at a size covering
  *               every leaf the log had when opened; also compared with the stored tree;
@@ -106,6 +108,9 @@ static bool json_u64_field(uint64_t *v, const json_t *o, const char *name)
 
 /* ---- the leaf scan ------------------------------------------------------------------------- */
 
+#define CHECK_TILE_LEAVES 256
+#define CHECK_TILE_HASHES (2 * CHECK_TILE_LEAVES - 2) /* levels 0..7: 256 + 128 + ... + 2 */
+
 typedef struct scan_ctx {
     ca_merkle_builder b;
     uint64_t cp_size;      /* capture the root at this size too */
@@ -115,6 +120,11 @@ typedef struct scan_ctx {
     size_t n_anchors, next_anchor;
     bool gap;              /* a key out of sequence or a value of the wrong length */
     uint64_t gap_at;
+    /* tiles: each complete 256-leaf block's stored read copy (node/store.c `tiles`) against
+     * the hashes recomputed from its leaves; proofs read these, the root does not */
+    ca_store_txn *txn;
+    ca_hash block[CHECK_TILE_HASHES];
+    uint64_t tiles_checked, tiles_bad, first_bad_tile;
 } scan_ctx;
 
 static void capture(scan_ctx *c)
@@ -133,6 +143,30 @@ static void capture(scan_ctx *c)
     }
 }
 
+/* Compares block t's stored tile with the levels 0..7 recomputed from its 256 leaf hashes
+ * (in c->block). A block whose tile is absent (an old store) is not counted. */
+static void check_tile(scan_ctx *c, uint64_t t)
+{
+    uint8_t key[8];
+    ca_store_val v;
+    ca_store_u64_key(key, t);
+    if (ca_store_get(c->txn, CA_TABLE_TILES, key, sizeof key, &v) != CA_OK)
+        return;
+    size_t at = CHECK_TILE_LEAVES, width = CHECK_TILE_LEAVES;
+    while (width > 2) { /* level by level: each pair of the previous level */
+        for (size_t i = 0; i < width / 2; i++)
+            ca_merkle_node_hash(&c->block[at + i], &c->block[at - width + 2 * i],
+                                &c->block[at - width + 2 * i + 1]);
+        at += width / 2;
+        width /= 2;
+    }
+    c->tiles_checked++;
+    if (v.len != sizeof c->block || memcmp(v.data, c->block, sizeof c->block) != 0) {
+        if (c->tiles_bad++ == 0)
+            c->first_bad_tile = t;
+    }
+}
+
 static bool leaf_fn(void *arg, const ca_store_val *k, const ca_store_val *v)
 {
     scan_ctx *c = arg;
@@ -143,8 +177,11 @@ static bool leaf_fn(void *arg, const ca_store_val *k, const ca_store_val *v)
     }
     ca_hash leaf;
     ca_merkle_leaf_hash(&leaf, v->data);
+    c->block[c->b.count % CHECK_TILE_LEAVES] = leaf;
     ca_merkle_builder_add(&c->b, &leaf);
     capture(c);
+    if (c->b.count % CHECK_TILE_LEAVES == 0 && c->txn)
+        check_tile(c, c->b.count / CHECK_TILE_LEAVES - 1);
     return true;
 }
 
@@ -459,6 +496,7 @@ int ca_cli_check(int argc, char **argv)
     ca_store_txn *t;
     if ((err = ca_store_begin(node->store, &t, false, &eb)))
         goto out;
+    sc.txn = t;
     err = ca_store_scan(t, CA_TABLE_LEAVES, NULL, 0, leaf_fn, &sc);
     ca_store_abort(t);
     if (err) {
@@ -499,6 +537,18 @@ int ca_cli_check(int argc, char **argv)
             add(&r, "root", R_OK, "recomputed from all %llu leaves: %s = the checkpoint's%s",
                 (unsigned long long)cp.size, hex, rerr ? "" : " and the stored tree's");
     }
+
+    /* tiles */
+    if (sc.tiles_bad)
+        add(&r, "tiles", R_FAIL, "%llu of %llu stored 256-leaf tiles differ from their leaves "
+            "(first: block %llu, leaves %llu..%llu): inclusion proofs there would not verify",
+            (unsigned long long)sc.tiles_bad, (unsigned long long)sc.tiles_checked,
+            (unsigned long long)sc.first_bad_tile,
+            (unsigned long long)sc.first_bad_tile * CHECK_TILE_LEAVES,
+            (unsigned long long)sc.first_bad_tile * CHECK_TILE_LEAVES + CHECK_TILE_LEAVES - 1);
+    else
+        add(&r, "tiles", R_OK, "%llu stored 256-leaf tiles match their leaves",
+            (unsigned long long)sc.tiles_checked);
 
     /* anchor records */
     check_anchors(&r, node, &v, items, n_items);
