@@ -4,7 +4,7 @@
 # group commit is fsync'd. Digests are unique across wrk threads and requests (thread id,
 # request counter, position). Target: >= 100,000 digests/s. For comparison, Tessera publishes
 # ~2,900 entries/s on 12 cores with fsync. Prints figures, not pass/fail; runs once with
-# node.threads = 0 (one worker per core) and once with 16 workers (one per client, so every
+# node.threads = 0 (four per core, at least 8) and once with 16 workers (one per client, so every
 # client's request can wait in the same group commit).
 #
 # usage: bench/http_appends.sh [BUILD_DIR]      (env DURATION=10s)

@@ -17,7 +17,7 @@
 #
 # usage: bench/revoke.sh [BUILD_DIR]
 #   env N=120000 LOCAL_N=20000 CONC=256 DURATION=5s APPEND_BATCH=1 KEEP_WORK=1
-#       THREADS_LIST="0 $CONC" (node.threads per HTTP run: 0 = one worker per core; CONC = one
+#       THREADS_LIST="0 $CONC" (node.threads per HTTP run: 0 = four per core, at least 8; CONC = one
 #       worker per client, so every waiting revocation can join one round, as http_appends.sh)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)

@@ -630,7 +630,7 @@ static const ca_cli_verb verbs[] = {
      "SPEC §3 on node.listen (TLS when node.tls_cert_file and node.tls_key_file are set).\n"
      "Prints the config it runs with and \"listening on URL\" on stderr, then one JSON line\n"
      "per request. Limits: node.max_body, node.max_header, node.max_connections,\n"
-     "node.connection_timeout, node.threads (0 = one per core), node.rate_limit_per_ip.\n"
+     "node.connection_timeout, node.threads (0 = four per core, at least 8), node.rate_limit_per_ip.\n"
      "SIGTERM or SIGINT stops it gracefully: no new connections, requests in progress\n"
      "finish, the log is flushed, exit 0. Exit 2 when it cannot start (bad config, address\n"
      "in use, data dir locked or not initialised).\n",

@@ -1,7 +1,7 @@
 /*
  * node/http.c — the HTTP API (SPEC §3) on libmicrohttpd 0.9.75.
  *
- * Threading: MHD runs epoll in a pool of node.threads workers (0 = one per core); each
+ * Threading: MHD runs epoll in a pool of node.threads workers (0 = four per core, at least 8: ca_config_http_threads); each
  * connection lives on one worker, and handlers run on it and may block (an append waits for
  * its group commit). Everything shared between workers is either read-only after start
  * (routes, config), atomic (metrics, the in-flight count) or behind striped locks (the rate
