@@ -1,9 +1,10 @@
 /*
  * node/http.c — the HTTP API (SPEC §3) on libmicrohttpd 0.9.75.
  *
- * Threading: MHD runs epoll in a pool of node.threads workers (0 = four per core, at least 8: ca_config_http_threads); each
- * connection lives on one worker, and handlers run on it and may block (an append waits for
- * its group commit). Everything shared between workers is either read-only after start
+ * Threading: MHD runs epoll in a pool of node.threads workers (0 = four per core, at least 8:
+ * ca_config_http_threads); each connection lives on one worker, and handlers run on it and
+ * may block (an append waits for its group commit, a did:web fetch for the network; those
+ * may hold at most a quarter of the workers, node/resolver.c). Everything shared between workers is either read-only after start
  * (routes, config), atomic (metrics, the in-flight count) or behind striped locks (the rate
  * limiter).
  *
