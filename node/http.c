@@ -3,8 +3,9 @@
  *
  * Threading: MHD runs epoll in a pool of node.threads workers (0 = four per core, at least 8:
  * ca_config_http_threads); each connection lives on one worker, and handlers run on it and
- * may block (an append waits for its group commit, a did:web fetch for the network; those
- * may hold at most a quarter of the workers, node/resolver.c). Everything shared between workers is either read-only after start
+ * may block (an append waits for its group commit). A handler that may wait on the network
+ * (a did:web fetch: ca_http_route.offload) runs on a small offload pool instead while its
+ * connection is suspended, so a slow did:web host never holds a worker. Everything shared between workers is either read-only after start
  * (routes, config), atomic (metrics, the in-flight count) or behind striped locks (the rate
  * limiter).
  *
@@ -86,6 +87,17 @@ typedef struct registered_route {
     size_t nsegs;
 } registered_route;
 
+/* One request handed to the offload threads. */
+typedef struct offload_job {
+    struct MHD_Connection *c;
+    struct conn_req *cr;
+    char *url, *method;
+    uint8_t key[16];
+} offload_job;
+
+#define OFFLOAD_THREADS 16 /* threads running offloaded handlers */
+#define OFFLOAD_QUEUE 64   /* offloaded requests waiting for a thread; past it: 503 at once */
+
 struct ca_http_server {
     ca_node *node;
     const ca_config *cfg;
@@ -108,6 +120,15 @@ struct ca_http_server {
     size_t tls_key_len;
     _Atomic int inflight;
     _Atomic bool stopping;
+
+    /* The offload pool (ca_http_route.offload): a few threads and a bounded queue. */
+    pthread_t offload_threads[OFFLOAD_THREADS];
+    size_t noffload_threads;
+    pthread_mutex_t offload_lock;
+    pthread_cond_t offload_cond;
+    offload_job offload_queue[OFFLOAD_QUEUE];
+    size_t offload_head, offload_count;
+    bool offload_exit;
 };
 
 /* Per-request state (MHD's *con_cls). */
@@ -117,7 +138,14 @@ typedef struct conn_req {
     size_t len, cap;
     bool answered;
     bool counted; /* in srv->inflight: being handled or answered, not yet completed */
+    /* Offloaded (suspended) requests: the answer the offload thread made, queued when MHD
+     * calls the access handler again after the resume. */
+    bool offload_done;
+    ca_http_response offload_resp;
+    int offload_idx;
 } conn_req;
+
+
 
 static int64_t now_ns(void)
 {
@@ -658,8 +686,9 @@ static void log_request(const char *method, const char *route, int status, int64
  * UNMATCHED_ROUTE). */
 static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *url,
                     const char *method, conn_req *cr, ca_http_response *resp,
-                    const uint8_t client_key[16])
+                    const uint8_t client_key[16], bool may_offload, bool *offload)
 {
+    *offload = false;
     ca_http_request req = {.node = srv->node, .method = method, .path = url,
                            .body = cr->body ? cr->body : "", .body_len = cr->len, .conn_ = c};
     /* Split a copy of the raw path into segments. */
@@ -706,7 +735,7 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     int metric_idx = found ? found_idx : path_idx >= 0 ? path_idx : UNMATCHED_ROUTE;
     bool public_route = !found || found->r->role == 0;
 
-    if (public_route) {
+    if (public_route && may_offload) { /* (an offload thread's second pass: counted once) */
         unsigned wait = rate_limit(srv, client_key);
         if (wait) {
             resp->allow[0] = '\0';
@@ -730,6 +759,10 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     route_match(found, segs, nsegs, &req);
     req.route = found->r->pattern;
     req.ctx = found->ctx;
+    if (may_offload && found->r->offload && found->r->offload(&req)) {
+        *offload = true; /* the caller hands it to the offload threads (rate limit counted) */
+        return metric_idx;
+    }
 
     ca_token_info info;
     if (found->r->role) {
@@ -815,6 +848,71 @@ static enum MHD_Result queue(ca_http_server *srv, struct MHD_Connection *c, conn
     return ret;
 }
 
+/* ---- the offload pool ---------------------------------------------------------------------- */
+
+/* Queues an offloaded request; false when the queue is full or the server stops. */
+static bool offload_submit(ca_http_server *srv, struct MHD_Connection *c, conn_req *cr,
+                           const char *url, const char *method, const uint8_t key[16])
+{
+    offload_job j = {.c = c, .cr = cr, .url = strdup(url), .method = strdup(method)};
+    memcpy(j.key, key, 16);
+    bool ok = j.url && j.method && srv->noffload_threads > 0;
+    pthread_mutex_lock(&srv->offload_lock);
+    ok = ok && !srv->offload_exit && srv->offload_count < OFFLOAD_QUEUE;
+    if (ok) {
+        srv->offload_queue[(srv->offload_head + srv->offload_count) % OFFLOAD_QUEUE] = j;
+        srv->offload_count++;
+        pthread_cond_signal(&srv->offload_cond);
+    }
+    pthread_mutex_unlock(&srv->offload_lock);
+    if (!ok) {
+        free(j.url);
+        free(j.method);
+    }
+    return ok;
+}
+
+/* An offload thread: runs the handler of each queued request (it may block on the network),
+ * keeps the answer in the request state, and resumes the connection; MHD then calls the
+ * access handler again, which queues the answer (on_request). */
+static void *offload_main(void *arg)
+{
+    ca_http_server *srv = arg;
+    for (;;) {
+        pthread_mutex_lock(&srv->offload_lock);
+        while (srv->offload_count == 0 && !srv->offload_exit)
+            pthread_cond_wait(&srv->offload_cond, &srv->offload_lock);
+        if (srv->offload_count == 0) {
+            pthread_mutex_unlock(&srv->offload_lock);
+            return NULL;
+        }
+        offload_job j = srv->offload_queue[srv->offload_head];
+        srv->offload_head = (srv->offload_head + 1) % OFFLOAD_QUEUE;
+        srv->offload_count--;
+        pthread_mutex_unlock(&srv->offload_lock);
+
+        bool again;
+        memset(&j.cr->offload_resp, 0, sizeof j.cr->offload_resp);
+        j.cr->offload_idx = dispatch(srv, j.c, j.url, j.method, j.cr, &j.cr->offload_resp,
+                                     j.key, false, &again);
+        j.cr->offload_done = true;
+        free(j.url);
+        free(j.method);
+        MHD_resume_connection(j.c);
+    }
+}
+
+static void offload_stop(ca_http_server *srv)
+{
+    pthread_mutex_lock(&srv->offload_lock);
+    srv->offload_exit = true; /* threads finish the queue, then exit */
+    pthread_cond_broadcast(&srv->offload_cond);
+    pthread_mutex_unlock(&srv->offload_lock);
+    for (size_t i = 0; i < srv->noffload_threads; i++)
+        pthread_join(srv->offload_threads[i], NULL);
+    srv->noffload_threads = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -891,17 +989,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (cr->answered)
         return MHD_YES;
+    char client[INET6_ADDRSTRLEN];
+    uint8_t key[16];
+    client_address(c, key, client, sizeof client);
+    if (cr->offload_done) { /* called again after the resume: answer what the job made */
+        int idx = cr->offload_idx;
+        bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
+        return queue(srv, c, cr, &cr->offload_resp, idx, method, client, role_route);
+    }
     /* Step 3: the whole request is here. From now until the completion callback it counts
      * as in flight, so a graceful stop lets it finish (uploads still arriving do not). */
     cr->counted = true;
     atomic_fetch_add(&srv->inflight, 1);
     if (cr->body)
         cr->body[cr->len] = '\0';
-    char client[INET6_ADDRSTRLEN];
-    uint8_t key[16];
-    client_address(c, key, client, sizeof client);
     ca_http_response resp = {0};
-    int idx = dispatch(srv, c, url, method, cr, &resp, key);
+    bool offload;
+    int idx = dispatch(srv, c, url, method, cr, &resp, key, true, &offload);
+    if (offload) {
+        if (offload_submit(srv, c, cr, url, method, key)) {
+            MHD_suspend_connection(c);
+            return MHD_YES;
+        }
+        resp.retry_after = 1;
+        ca_http_problem(&resp, 503, "too many slow lookups are waiting; try again shortly");
+    }
     bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
     return queue(srv, c, cr, &resp, idx, method, client, role_route);
 }
@@ -1276,16 +1388,16 @@ static void h_metrics(ca_http_request *req, ca_http_response *resp)
 }
 
 static const ca_http_route log_routes[] = {
-    {"GET", "/v1/health", 0, NULL, h_health},
-    {"GET", "/v1/checkpoint", 0, NULL, h_checkpoint},
-    {"GET", "/v1/log/key", 0, NULL, h_log_key},
-    {"GET", "/v1/log/keys", 0, NULL, h_log_keys},
-    {"GET", "/v1/log/proof", 0, NULL, h_proof},
-    {"GET", "/v1/log/consistency", 0, NULL, h_consistency},
-    {"POST", "/v1/log/entries", CA_ROLE_ISSUER, "application/json", h_append},
+    {"GET", "/v1/health", 0, NULL, h_health, NULL},
+    {"GET", "/v1/checkpoint", 0, NULL, h_checkpoint, NULL},
+    {"GET", "/v1/log/key", 0, NULL, h_log_key, NULL},
+    {"GET", "/v1/log/keys", 0, NULL, h_log_keys, NULL},
+    {"GET", "/v1/log/proof", 0, NULL, h_proof, NULL},
+    {"GET", "/v1/log/consistency", 0, NULL, h_consistency, NULL},
+    {"POST", "/v1/log/entries", CA_ROLE_ISSUER, "application/json", h_append, NULL},
 };
 static const ca_http_route metrics_route[] = {
-    {"GET", "/metrics", 0, NULL, h_metrics},
+    {"GET", "/metrics", 0, NULL, h_metrics, NULL},
 };
 
 /* ---- life cycle ----------------------------------------------------------------------------- */
@@ -1309,6 +1421,8 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     }
     for (int i = 0; i < RL_LOCKS; i++)
         pthread_mutex_init(&srv->rl_lock[i], NULL);
+    pthread_mutex_init(&srv->offload_lock, NULL);
+    pthread_cond_init(&srv->offload_cond, NULL);
     srv->rl_rate = (double)node->cfg.node_rate_limit_per_ip;
     ca_err err = ca_http_add_routes(srv, log_routes, sizeof log_routes / sizeof log_routes[0],
                                     NULL, eb);
@@ -1451,7 +1565,8 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
     /* Headers live in MHD's per-connection memory pool next to the read buffer: headers over
      * the pool get 431 from MHD itself. */
     size_t mem = (size_t)cfg->node_max_header + 16384;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (tls)
         flags |= MHD_USE_TLS;
     struct MHD_OptionItem opts[16];
@@ -1485,6 +1600,19 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
         return ca_fail(eb, CA_ERR_IO, "cannot start the HTTP server on %s%s", shown,
                        tls ? " (check the TLS certificate and key)" : "");
     }
+    /* The offload threads, when a route may offload (did:web resolution), so slow lookups
+     * never hold the workers; they mostly sleep in the network, and the resolver caps the
+     * fetches in flight (node/resolver.c). */
+    bool any_offload = false;
+    for (size_t i = 0; i < srv->nroutes; i++)
+        any_offload |= srv->routes[i].r->offload != NULL;
+    size_t nthreads = any_offload ? OFFLOAD_THREADS : 0;
+    if (nthreads > sizeof srv->offload_threads / sizeof srv->offload_threads[0])
+        nthreads = sizeof srv->offload_threads / sizeof srv->offload_threads[0];
+    for (size_t i = 0; i < nthreads; i++)
+        if (pthread_create(&srv->offload_threads[srv->noffload_threads], NULL, offload_main,
+                           srv) == 0)
+            srv->noffload_threads++;
     snprintf(url, url_cap, "%s://%s", tls ? "https" : "http", shown);
     return CA_OK;
 }
@@ -1504,6 +1632,8 @@ void ca_http_stop(ca_http_server *srv, unsigned grace_ms)
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    /* Offloaded requests resume their connections on the daemon: finish them first. */
+    offload_stop(srv);
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
 }
@@ -1519,6 +1649,8 @@ void ca_http_destroy(ca_http_server *srv)
         route_free(&srv->routes[i]);
     for (int i = 0; i < RL_LOCKS; i++)
         pthread_mutex_destroy(&srv->rl_lock[i]);
+    pthread_mutex_destroy(&srv->offload_lock);
+    pthread_cond_destroy(&srv->offload_cond);
     if (srv->tls_key) {
         ca_wipe(srv->tls_key, srv->tls_key_len);
         free(srv->tls_key);

@@ -49,9 +49,9 @@ struct ca_resolver {
     char alg_did[CA_ALG_RS256 + 1][CA_DID_TEXT_MAX];
     char alg_kid[CA_ALG_RS256 + 1][CA_DID_TEXT_MAX + 128];
     char *own_text;      /* the own did:web document, compact JSON; NULL without issuer key */
-    /* did:web fetches in flight and their cap: a fetch blocks an HTTP worker for up to
-     * did.web_timeout, so a slow or hostile did:web host may hold at most a quarter of the
-     * workers; past the cap a resolution fails at once instead of queueing. */
+    /* did:web fetches in flight and their cap (CA_RESOLVER_MAX_FETCHES): slow or hostile
+     * did:web hosts can hold at most that many connections and threads; past the cap a
+     * resolution fails at once instead of queueing. */
     atomic_uint inflight;
     unsigned max_inflight;
     size_t own_len;
@@ -425,9 +425,7 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
     r->curl.max_body = WEB_MAX_BODY;
     r->transport.fetch = capped_fetch;
     r->transport.ctx = r;
-    r->max_inflight = ca_config_http_threads(cfg) / 4;
-    if (r->max_inflight < 1)
-        r->max_inflight = 1;
+    r->max_inflight = CA_RESOLVER_MAX_FETCHES;
 
     if (node && node->store && cfg->did_cache_ttl > 0) {
         r->store = node->store;

@@ -77,9 +77,9 @@ static void h_post(ca_http_request *req, ca_http_response *resp)
 }
 
 static const ca_http_route anchor_routes[] = {
-    {"GET", "/v1/anchors", 0, NULL, h_list},
-    {"GET", "/v1/anchors/latest", 0, NULL, h_latest},
-    {"POST", "/v1/anchors", CA_ROLE_ADMIN, NULL, h_post},
+    {"GET", "/v1/anchors", 0, NULL, h_list, NULL},
+    {"GET", "/v1/anchors/latest", 0, NULL, h_latest, NULL},
+    {"POST", "/v1/anchors", CA_ROLE_ADMIN, NULL, h_post, NULL},
 };
 
 ca_err ca_anchor_routes_register(struct ca_http_server *srv, ca_anchor_engine *engine,

@@ -450,15 +450,16 @@ static void h_status(ca_http_request *req, ca_http_response *resp)
 }
 
 static const ca_http_route credential_routes[] = {
-    {"POST", "/v1/credentials", CA_ROLE_ISSUER, "application/json", h_issue},
-    {"POST", "/v1/credentials/batch", CA_ROLE_ISSUER, "application/json,text/csv", h_batch},
-    {"POST", "/v1/credentials/{id}/revoke", CA_ROLE_REVOKER, NULL, h_revoke},
-    {"POST", "/v1/credentials/{id}/suspend", CA_ROLE_REVOKER, NULL, h_suspend},
-    {"POST", "/v1/credentials/{id}/reinstate", CA_ROLE_REVOKER, NULL, h_reinstate},
-    {"GET", "/v1/credentials/{id}/verification", 0, NULL, h_verification},
-    {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list},
-    {"GET", "/v1/reports/summary", CA_ROLE_AUDITOR, NULL, h_summary},
-    {"GET", "/v1/status/{listId}", 0, NULL, h_status},
+    {"POST", "/v1/credentials", CA_ROLE_ISSUER, "application/json", h_issue, NULL},
+    {"POST", "/v1/credentials/batch", CA_ROLE_ISSUER, "application/json,text/csv", h_batch,
+     NULL},
+    {"POST", "/v1/credentials/{id}/revoke", CA_ROLE_REVOKER, NULL, h_revoke, NULL},
+    {"POST", "/v1/credentials/{id}/suspend", CA_ROLE_REVOKER, NULL, h_suspend, NULL},
+    {"POST", "/v1/credentials/{id}/reinstate", CA_ROLE_REVOKER, NULL, h_reinstate, NULL},
+    {"GET", "/v1/credentials/{id}/verification", 0, NULL, h_verification, NULL},
+    {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list, NULL},
+    {"GET", "/v1/reports/summary", CA_ROLE_AUDITOR, NULL, h_summary, NULL},
+    {"GET", "/v1/status/{listId}", 0, NULL, h_status, NULL},
 };
 
 /* /metrics lines of the issuance engine. */

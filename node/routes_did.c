@@ -442,9 +442,18 @@ static void h_well_known(ca_http_request *req, ca_http_response *resp)
     ca_http_reply_text(resp, 200, CT_DOC_LEGACY, doc, len);
 }
 
+/* A did:web other than the node's own may mean a network fetch of up to did.web_timeout:
+ * such requests run on the server's offload threads (node/http.c), not on a worker. */
+static bool may_fetch(const ca_http_request *req)
+{
+    const char *p = req->params[0];
+    bool web = strncmp(p, "did:web:", 8) == 0 || strncasecmp(p, "did%3Aweb%3A", 12) == 0;
+    return web && strcmp(p, ca_resolver_web_did(req->ctx)) != 0;
+}
+
 static const ca_http_route did_routes[] = {
-    {"GET", "/1.0/identifiers/{did}", 0, NULL, h_identifiers},
-    {"GET", "/.well-known/did.json", 0, NULL, h_well_known},
+    {"GET", "/1.0/identifiers/{did}", 0, NULL, h_identifiers, may_fetch},
+    {"GET", "/.well-known/did.json", 0, NULL, h_well_known, NULL},
 };
 
 ca_err ca_did_routes_register(ca_http_server *srv, ca_resolver *r, ca_errbuf *eb)

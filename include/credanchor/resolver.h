@@ -33,6 +33,7 @@ extern "C" {
 #endif
 
 #define CA_RESOLVER_MIN_TTL 60 /* seconds: the shortest a did:web document is cached */
+#define CA_RESOLVER_MAX_FETCHES 16 /* did:web fetches in flight at once; more fail at once */
 
 /* ---- the node's own DID document ---------------------------------------------------------- */
 
