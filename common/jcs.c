@@ -19,6 +19,7 @@
 
 #include "credanchor/crypto.h"
 
+#include <jansson.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -825,4 +826,30 @@ ca_err ca_jcs_digest(ca_hash *out, const char *json, size_t len, ca_errbuf *eb)
     ca_sha256(out, canon, canon_len);
     free(canon);
     return CA_OK;
+}
+
+ca_err ca_jcs_of_json(char **out, size_t *out_len, const json_t *value, ca_errbuf *eb)
+{
+    CA_ASSERT(out != NULL && out_len != NULL && value != NULL);
+    *out = NULL;
+    *out_len = 0;
+
+    ca_err err = CA_OK;
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    if (!text) {
+        err = ca_fail(eb, CA_ERR_INVALID, "the JSON value cannot be serialized");
+        goto out;
+    }
+    size_t len = strlen(text);
+    /* A valid text's canonical form is never more than six times its length (jcs.h), so this
+     * cap only guards the size arithmetic. */
+    if (len > (SIZE_MAX - 64) / 6) {
+        err = ca_fail(eb, CA_ERR_TOO_LARGE, "the JSON value is too large to canonicalize");
+        goto out;
+    }
+    err = ca_jcs_canonicalize(out, out_len, text, len, 6 * len + 64, eb);
+
+out:
+    free(text);
+    return err;
 }

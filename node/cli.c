@@ -162,6 +162,15 @@ ca_err ca_cli_read_input(char **data, size_t *len, const char *path, size_t max,
     return CA_OK;
 }
 
+void ca_cli_print_json(json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(o);
+}
+
 /* Opens the node for a verb; prints the error line on failure. */
 static int open_node(ca_node **node, ca_config *cfg, const char *verb, const ca_cli_opt *opts,
                      unsigned flags)

@@ -10,6 +10,7 @@
 #include "credanchor/common.h"
 #include "credanchor/config.h"
 
+#include <jansson.h>
 #include <stdio.h>
 
 #define CA_EXIT_OK 0
@@ -58,6 +59,9 @@ int ca_cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((fo
 /* Reads a whole file (or stdin for "-") up to max bytes into a NUL-terminated malloc'd
  * buffer. CA_ERR_TOO_LARGE past max. */
 ca_err ca_cli_read_input(char **data, size_t *len, const char *path, size_t max, ca_errbuf *eb);
+
+/* Prints o as one line of compact JSON on stdout and drops the reference (NULL: nothing). */
+void ca_cli_print_json(json_t *o);
 
 /* Runs `credanchor argv[1] ...`; returns the exit code. */
 int ca_cli_main(int argc, char **argv);

@@ -123,14 +123,9 @@ static int issue_one(const ca_cli_opt *opts, ca_issuer *is)
         json_t *c = it.format == CA_FORMAT_VC_JWT
                         ? json_stringn(it.signed_text, it.signed_len)
                         : json_loadb(it.signed_text, it.signed_len, 0, NULL);
-        json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:I}", "id", it.id, "issueNumber",
-                              it.issue_number, "credential", c, "digest", hex, "leafIndex",
-                              (json_int_t)it.leaf_index);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        ca_cli_print_json(json_pack("{s:s, s:s, s:o, s:s, s:I}", "id", it.id, "issueNumber",
+                                    it.issue_number, "credential", c, "digest", hex,
+                                    "leafIndex", (json_int_t)it.leaf_index));
     } else {
         fprintf(stderr, "credanchor issue: issued %s (%s), leaf %llu\n", it.issue_number,
                 it.id, (unsigned long long)it.leaf_index);
@@ -244,12 +239,8 @@ int ca_cli_issue(int argc, char **argv)
             (long long)json_integer_value(json_object_get(report, "issued")),
             (long long)json_integer_value(json_object_get(report, "existing")),
             (long long)json_integer_value(json_object_get(report, "enrolled")), failed, b.n);
-    if (ca_cli_flag(opts, "json")) {
-        char *s = json_dumps(report, JSON_COMPACT);
-        if (s)
-            puts(s);
-        free(s);
-    }
+    if (ca_cli_flag(opts, "json"))
+        ca_cli_print_json(json_incref(report));
     if (err)
         rc = ca_cli_error("issue", err, &eb);
     else
@@ -348,13 +339,7 @@ int ca_cli_revoke(int argc, char **argv)
                                         (json_int_t)c->list_id, "version",
                                         (json_int_t)c->version));
     }
-    if (arr) {
-        char *s = json_dumps(arr, JSON_COMPACT);
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(arr);
-    }
+    ca_cli_print_json(arr);
     fprintf(stderr, "credanchor revoke: %zu changed, %zu unchanged, %zu refused\n", changed,
             n - changed - refused, refused);
     rc = refused ? CA_EXIT_CHECK_FAILED : CA_EXIT_OK;
@@ -482,12 +467,7 @@ int ca_cli_verify(int argc, char **argv)
         return ca_cli_error("verify", err == CA_ERR_VERIFY ? CA_ERR_INVALID : err, &eb);
     }
     if (ca_cli_flag(opts, "json")) {
-        json_t *o = ca_verify_report_json(rep);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        ca_cli_print_json(ca_verify_report_json(rep));
     } else {
         printf("credential %s (%s, issuer %s)\n", rep->id[0] ? rep->id : "(no id)",
                rep->format, rep->issuer);

@@ -94,17 +94,16 @@ static int64_t now_seconds(void)
     return (int64_t)time(NULL);
 }
 
-static void list_key(uint8_t key[12], uint32_t list, uint64_t second)
-{
-    for (int i = 0; i < 4; i++)
-        key[i] = (uint8_t)(list >> (24 - 8 * i));
-    ca_store_u64_key(key + 4, second);
-}
-
 static void u32_key(uint8_t key[4], uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         key[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static void list_key(uint8_t key[12], uint32_t list, uint64_t second)
+{
+    u32_key(key, list);
+    ca_store_u64_key(key + 4, second);
 }
 
 /* A list's slots as stored (status_entries, node/store.c): the allocated bitmap then the
@@ -569,29 +568,19 @@ typedef struct issue_batch {
     ca_issuer *is;
 } issue_batch;
 
-static ca_err participant_key(char *key, size_t cap, size_t *len, const ca_participant *p)
+/* A key of two texts: tag (0: none) || a || 0x00 || b (node/store.c: participants and the
+ * 'x' idempotency keys of credential_keys). */
+static ca_err pair_key(char *key, size_t cap, size_t *len, char tag, const char *a,
+                       const char *b)
 {
-    size_t a = strlen(p->course), b = strlen(p->external_id);
-    if (a + b + 1 > cap)
+    size_t t = tag ? 1 : 0, la = strlen(a), lb = strlen(b);
+    if (t + la + 1 + lb > cap)
         return CA_ERR_TOO_LARGE;
-    memcpy(key, p->course, a);
-    key[a] = '\0';
-    memcpy(key + a + 1, p->external_id, b);
-    *len = a + 1 + b;
-    return CA_OK;
-}
-
-static ca_err idempotency_key(char *key, size_t cap, size_t *len, const char *achievement,
-                              const char *external_id)
-{
-    size_t a = strlen(achievement), b = strlen(external_id);
-    if (a + b + 2 > cap)
-        return CA_ERR_TOO_LARGE;
-    key[0] = 'x';
-    memcpy(key + 1, achievement, a);
-    key[1 + a] = '\0';
-    memcpy(key + 2 + a, external_id, b);
-    *len = 2 + a + b;
+    key[0] = tag;
+    memcpy(key + t, a, la);
+    key[t + la] = '\0';
+    memcpy(key + t + la + 1, b, lb);
+    *len = t + la + 1 + lb;
     return CA_OK;
 }
 
@@ -616,7 +605,8 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
             json_decref(row);
             if (!text)
                 return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-            if (participant_key(key, sizeof key, &klen, it->participant))
+            if (pair_key(key, sizeof key, &klen, 0, it->participant->course,
+                         it->participant->external_id))
                 err = CA_ERR_TOO_LARGE;
             else
                 err = ca_store_put(t, CA_TABLE_PARTICIPANTS, key, klen, text, strlen(text));
@@ -644,7 +634,7 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
         }
         const char *ach = json_string_value(json_object_get(p->record, "achievementId"));
         if (!err && it->participant && ach) {
-            if (idempotency_key(key, sizeof key, &klen, ach, it->participant->external_id))
+            if (pair_key(key, sizeof key, &klen, 'x', ach, it->participant->external_id))
                 err = CA_ERR_TOO_LARGE;
             else
                 err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, klen, p->uuid, 16);
@@ -963,7 +953,7 @@ static ca_err find_idempotent(ca_issuer *is, const ca_issue_item *it, uint8_t uu
         "id"));
     char key[2 * 1024 + 8];
     size_t klen;
-    if (!ach || idempotency_key(key, sizeof key, &klen, ach, it->participant->external_id))
+    if (!ach || pair_key(key, sizeof key, &klen, 'x', ach, it->participant->external_id))
         return CA_OK;
     ca_store_txn *t;
     ca_err err = ca_store_begin(is->store, &t, false, NULL);
@@ -1239,7 +1229,6 @@ typedef struct bit_undo {
 } bit_undo;
 
 typedef struct status_round {
-    ca_issuer *is;
     status_req *reqs;          /* for the audit entries of HTTP changes */
     int64_t now;
     round_cred *creds;
@@ -1433,7 +1422,7 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
         npv++;
     }
     if (npv) {
-        status_round round = {.is = is, .reqs = reqs, .now = now, .creds = creds, .ncreds = ncreds,
+        status_round round = {.reqs = reqs, .now = now, .creds = creds, .ncreds = ncreds,
                               .vb = {.versions = pv, .nversions = npv, .first_entry = 0}};
         if ((err = ca_log_append_with(is->log, entries, npv, status_txn, &round, NULL, &eb)))
             goto out;

@@ -19,6 +19,17 @@ static const char *str(const json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* The JSON body of a report (takes doc's reference; NULL doc: out of memory). */
+static ca_err dump_report(char **out, size_t *len, json_t *doc, size_t flags, ca_errbuf *eb)
+{
+    *out = doc ? json_dumps(doc, flags) : NULL;
+    json_decref(doc);
+    if (!*out)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    *len = strlen(*out);
+    return CA_OK;
+}
+
 /* ---- the list ------------------------------------------------------------------------------ */
 
 typedef struct list_ctx {
@@ -142,12 +153,7 @@ ca_err ca_report_list(char **out, size_t *len, ca_store *store, const ca_report_
     json_t *doc = json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)c.n, "offset",
                             (json_int_t)f->offset, "limit", (json_int_t)f->limit,
                             "credentials", list);
-    *out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!*out)
-        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    else
-        *len = strlen(*out);
+    err = dump_report(out, len, doc, JSON_COMPACT, eb);
 out:
     for (size_t i = 0; i < c.n; i++)
         json_decref(c.rows[i]);
@@ -313,12 +319,7 @@ ca_err ca_report_summary(char **out, size_t *len, ca_store *store, bool csv, ca_
     json_object_set_new(totals, "scope", json_string("all"));
     json_t *doc = json_pack("{s:o, s:o, s:o}", "totals", totals, "byDepartment", depts,
                             "byCourse", courses);
-    *out = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-    json_decref(doc);
-    if (!*out)
-        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    else
-        *len = strlen(*out);
+    err = dump_report(out, len, doc, JSON_COMPACT | JSON_REAL_PRECISION(6), eb);
 out:
     free(c.dept.g);
     free(c.course.g);

@@ -48,9 +48,11 @@ static ca_err parse_keys(const json_t *keys, ca_note_verifier *v, size_t *n, ca_
     return *n ? CA_OK : ca_fail(eb, CA_ERR_INVALID, "the log lists no keys");
 }
 
+/* min_confirmations 0 in ca_anchor_check: the verifier reports too few confirmations as
+ * pending rather than failed (credential/verify.c). */
 static ca_err chain_check(const char *rpc_url, const json_t *record, uint64_t tree_size,
                           const ca_hash *root, const uint8_t from[CA_ETH_ADDRESS_SIZE],
-                          uint64_t min_conf, ca_anchor_report *report, ca_errbuf *eb)
+                          ca_anchor_report *report, ca_errbuf *eb)
 {
     ca_rpc_curl curl_cfg;
     ca_rpc_curl_defaults(&curl_cfg);
@@ -59,8 +61,6 @@ static ca_err chain_check(const char *rpc_url, const json_t *record, uint64_t tr
     ca_err err = ca_rpc_init(&rpc, rpc_url, &t, eb);
     if (err)
         return err;
-    /* min_confirmations 0 here: the verifier reports too few confirmations as pending. */
-    (void)min_conf;
     return ca_anchor_check(report, record, tree_size, root, from, 0, &rpc, eb);
 }
 
@@ -124,8 +124,7 @@ static ca_err local_anchor(void *ctx, const json_t *record, uint64_t tree_size,
                            ca_anchor_report *report, ca_errbuf *eb)
 {
     ca_verify_local *l = ctx;
-    return chain_check(l->node->cfg.anchor_rpc_url, record, tree_size, root, from,
-                       l->node->cfg.anchor_confirmations, report, eb);
+    return chain_check(l->node->cfg.anchor_rpc_url, record, tree_size, root, from, report, eb);
 }
 
 static ca_err local_account(void *ctx, uint64_t chain_id, uint8_t addr[CA_ETH_ADDRESS_SIZE],
@@ -263,7 +262,7 @@ static ca_err remote_anchor(void *ctx, const json_t *record, uint64_t tree_size,
                             ca_anchor_report *report, ca_errbuf *eb)
 {
     ca_verify_remote *r = ctx;
-    return chain_check(r->rpc_url, record, tree_size, root, from, 0, report, eb);
+    return chain_check(r->rpc_url, record, tree_size, root, from, report, eb);
 }
 
 static ca_err remote_account(void *ctx, uint64_t chain_id, uint8_t addr[CA_ETH_ADDRESS_SIZE],

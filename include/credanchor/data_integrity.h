@@ -15,6 +15,7 @@
 
 #include "credanchor/common.h"
 #include "credanchor/crypto.h"
+#include "credanchor/jcs.h"
 
 #include <jansson.h>
 
@@ -56,11 +57,6 @@ ca_err ca_di_verify(const json_t *doc, const uint8_t *pub /* 32 bytes or NULL */
  * against the W3C vectors. */
 ca_err ca_di_hash_data(uint8_t out[64], const json_t *doc_without_proof,
                        const json_t *proof_config, ca_errbuf *eb);
-
-/* JCS canonical bytes of a jansson value (dumped, then canonicalized by ca_jcs). Malloc'd,
- * NUL-terminated; the caller frees. Used for the SPEC §1 digest of a Data Integrity
- * credential (SHA-256 of the JCS form of the whole signed credential). */
-ca_err ca_jcs_of_json(char **out, size_t *out_len, const json_t *value, ca_errbuf *eb);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,13 @@ ca_err ca_jcs_canonicalize(char **out, size_t *out_len, const char *json, size_t
  * times its length). Errors as ca_jcs_canonicalize. */
 ca_err ca_jcs_digest(ca_hash *out, const char *json, size_t len, ca_errbuf *eb);
 
+/* JCS canonical bytes of a jansson value (jansson's compact dump, reparsed and canonicalized
+ * here: never hashed as jansson prints it, since it writes reals with %.17g). Malloc'd,
+ * NUL-terminated; the caller frees. Used for the SPEC §1 digest of a Data Integrity
+ * credential, its proof, and status list versions. */
+struct json_t;
+ca_err ca_jcs_of_json(char **out, size_t *out_len, const struct json_t *value, ca_errbuf *eb);
+
 /* Writes the ECMAScript Number::toString form of a finite double (RFC 8785 §3.2.2.3) into
  * buf, NUL-terminated, and returns its length. -0 gives "0". buf must hold
  * CA_JCS_NUMBER_MAX bytes. Caller bug (abort) for NaN or an infinity. */

@@ -387,3 +387,25 @@ class Anvil:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def make_test_ca(d, name="credanchor test CA"):
+    """A throwaway P-256 CA and a server certificate for "localhost" signed by it, in d.
+    Returns (ca.pem, server.key, server.pem): the node trusts ca.pem via did.web_ca_file."""
+    def sh(*cmd):
+        subprocess.run(cmd, check=True, capture_output=True)
+    ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-days", "2", "-subj", "/CN=" + name, "-keyout", ca_key,
+       "-out", ca, "-addext", "basicConstraints=critical,CA:TRUE",
+       "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    key, csr, crt = (os.path.join(d, n) for n in ("server.key", "server.csr", "server.pem"))
+    sh("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+       "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", csr)
+    ext = os.path.join(d, "server.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                "extendedKeyUsage=serverAuth\n")
+    sh("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+       "-days", "2", "-extfile", ext, "-out", crt)
+    return ca, key, crt

@@ -35,33 +35,11 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ca_node import BIN, Checks, Node, free_port  # noqa: E402
+from ca_node import BIN, Checks, Node, free_port, make_test_ca  # noqa: E402
 
 c = Checks("did_web_faults")
 TIMEOUT = 3
 SLACK = 4  # the answer must come within TIMEOUT + SLACK seconds
-
-
-def sh(*cmd):
-    subprocess.run(cmd, check=True, capture_output=True)
-
-
-def make_certs(d):
-    ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
-    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-       "-nodes", "-days", "2", "-subj", "/CN=credanchor did:web faults CA", "-keyout", ca_key,
-       "-out", ca, "-addext", "basicConstraints=critical,CA:TRUE",
-       "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    key, csr, crt = (os.path.join(d, n) for n in ("server.key", "server.csr", "server.pem"))
-    sh("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-       "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", csr)
-    ext = os.path.join(d, "server.ext")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                "extendedKeyUsage=serverAuth\n")
-    sh("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
-       "-days", "2", "-extfile", ext, "-out", crt)
-    return ca, key, crt
 
 
 class Server:
@@ -193,7 +171,7 @@ def resolve_http(node, did, accept=None, timeout=TIMEOUT + 30):
 def main():
     tmp = tempfile.mkdtemp(prefix="ca-didfaults-")
     try:
-        ca, key, crt = make_certs(tmp)
+        ca, key, crt = make_test_ca(tmp, "credanchor did:web faults CA")
         with Server(key, crt) as s:
             root = s.did_root
             env = {"CREDANCHOR_DID_WEB_CA_FILE": ca,

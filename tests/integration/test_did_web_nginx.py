@@ -19,6 +19,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ca_node import make_test_ca  # noqa: E402
+
 passed = 0
 failed = 0
 
@@ -58,20 +61,9 @@ def sh(*cmd):
 
 
 def make_certs(d):
-    ca_key, ca = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
-    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-       "-nodes", "-days", "2", "-subj", "/CN=credanchor did:web test CA", "-keyout", ca_key,
-       "-out", ca, "-addext", "basicConstraints=critical,CA:TRUE",
-       "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    key, csr, crt = (os.path.join(d, n) for n in ("server.key", "server.csr", "server.pem"))
-    sh("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-       "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", csr)
-    ext = os.path.join(d, "server.ext")
-    with open(ext, "w") as f:
-        f.write("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                "extendedKeyUsage=serverAuth\n")
-    sh("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
-       "-days", "2", "-extfile", ext, "-out", crt)
+    """The test CA and server certificate (ca_node.make_test_ca), plus a self-signed rogue
+    certificate for localhost that the node must refuse."""
+    ca, key, crt = make_test_ca(d, "credanchor did:web test CA")
     rkey, rcrt = os.path.join(d, "rogue.key"), os.path.join(d, "rogue.pem")
     sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
        "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
