@@ -279,12 +279,12 @@ static void h_verification(ca_http_request *req, ca_http_response *resp)
     char ref[REF_MAX];
     if (!ref_param(req, resp, ref))
         return;
-    /* SPEC §5: issue numbers are sequential (guessable), so looking one up needs a token;
-     * the random urn:uuid id is public. */
+    /* SPEC §5: issue numbers are sequential (guessable), so looking one up here needs an
+     * auditor token (revoker tokens are for status changes); the random urn:uuid id is
+     * public. */
     if (ca_issue_number_syntax_ok(ref)) {
         ca_token_info info;
-        if (!ca_http_authenticate(req, resp, &info,
-                                  1u << CA_ROLE_AUDITOR | 1u << CA_ROLE_REVOKER))
+        if (!ca_http_authenticate(req, resp, &info, 1u << CA_ROLE_AUDITOR))
             return;
     }
     uint8_t uuid[16];

@@ -720,6 +720,9 @@ def part_verify_route(a, sus):
     t.eq(r.status, 401, "by issue number without token: 401")
     r = verify_route(a, good["issueNumber"], token=a.tokens["auditor"])
     t.eq((r.status, r.json().get("id")), (200, good["id"]), "by issue number with auditor")
+    r = verify_route(a, good["issueNumber"], token=a.tokens["revoker"])
+    t.ok(r.status == 403 and r.is_problem(403),
+         f"by issue number with a revoker token: 403 (SPEC §5: auditor) ({r.status})")
     r = verify_route(a, "urn:uuid:00000000-0000-4000-8000-000000000000")
     t.ok(r.status == 404 and r.is_problem(404), f"unknown: 404 ({r.status})")
     r = verify_route(a, f"BIZM-{YYYYMM}-9999", token=a.tokens["auditor"])
