@@ -35,7 +35,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
@@ -346,6 +348,109 @@ out:
     return result;
 }
 
+/* ---- the derived-key memo ----
+ * scrypt is the cost of opening a key file (~100 ms natively, seconds under valgrind), and a
+ * node opens seven. Inside a memo scope (ca_keystore_memo_begin/end: node open, init, key
+ * rotation) a key derived for (passphrase, salt, parameters) is kept and reused, and files
+ * written in the scope take the salt of the scope's newest derivation, so one `init` writes
+ * every key file under one salt and later opens derive once. Sharing a salt between files
+ * of one node loses nothing: they share the passphrase anyway, every file has its own random
+ * GCM nonce, and a salt only has to keep precomputation from spanning nodes.
+ * Outside any scope nothing is kept: a serving node that decrypts its anchor key for each
+ * anchoring holds no derived key in between. Closing the outermost scope wipes the memo. */
+#define KF_MEMO_SLOTS 8
+
+static struct kf_memo {
+    bool used;
+    uint8_t log2n, r, p;
+    uint8_t salt[KF_SALT_LEN];
+    ca_hash pass_hash; /* SHA-256 of the passphrase: tells passphrases apart, no more */
+    uint8_t key[KF_KEY_LEN];
+} kf_memo[KF_MEMO_SLOTS];
+static unsigned kf_memo_depth, kf_memo_next;
+static pthread_mutex_t kf_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ca_keystore_memo_begin(void)
+{
+    pthread_mutex_lock(&kf_memo_lock);
+    kf_memo_depth++;
+    pthread_mutex_unlock(&kf_memo_lock);
+}
+
+void ca_keystore_memo_end(void)
+{
+    pthread_mutex_lock(&kf_memo_lock);
+    CA_ASSERT(kf_memo_depth > 0);
+    if (--kf_memo_depth == 0) {
+        ca_wipe(kf_memo, sizeof kf_memo);
+        kf_memo_next = 0;
+    }
+    pthread_mutex_unlock(&kf_memo_lock);
+}
+
+/* Finds the memo entry for (passphrase hash, salt, parameters); salt NULL: the newest entry
+ * with the default parameters (a salt for a new file). Caller holds kf_memo_lock. */
+static struct kf_memo *memo_find(const ca_hash *pass_hash, const uint8_t *salt, unsigned log2n,
+                                 unsigned r, unsigned p)
+{
+    for (unsigned k = 1; k <= KF_MEMO_SLOTS; k++) {
+        struct kf_memo *m = &kf_memo[(kf_memo_next + KF_MEMO_SLOTS - k) % KF_MEMO_SLOTS];
+        if (m->used && m->log2n == log2n && m->r == r && m->p == p &&
+            CRYPTO_memcmp(m->pass_hash.b, pass_hash->b, sizeof m->pass_hash.b) == 0 &&
+            (!salt || memcmp(m->salt, salt, KF_SALT_LEN) == 0))
+            return m;
+    }
+    return NULL;
+}
+
+/* derive_key through the memo (when a scope is open). */
+static ca_err derive_key_memo(uint8_t key[KF_KEY_LEN], const char *pass, size_t pass_len,
+                              const uint8_t salt[KF_SALT_LEN], unsigned log2n, unsigned r,
+                              unsigned p)
+{
+    ca_hash ph;
+    ca_sha256(&ph, pass, pass_len);
+    pthread_mutex_lock(&kf_memo_lock);
+    struct kf_memo *m = kf_memo_depth ? memo_find(&ph, salt, log2n, r, p) : NULL;
+    if (m)
+        memcpy(key, m->key, KF_KEY_LEN);
+    pthread_mutex_unlock(&kf_memo_lock);
+    if (m) {
+        ca_wipe(&ph, sizeof ph);
+        return CA_OK;
+    }
+    ca_err err = derive_key(key, pass, pass_len, salt, log2n, r, p);
+    pthread_mutex_lock(&kf_memo_lock);
+    if (!err && kf_memo_depth) {
+        m = &kf_memo[kf_memo_next];
+        kf_memo_next = (kf_memo_next + 1) % KF_MEMO_SLOTS;
+        *m = (struct kf_memo){.used = true, .log2n = (uint8_t)log2n, .r = (uint8_t)r,
+                              .p = (uint8_t)p, .pass_hash = ph};
+        memcpy(m->salt, salt, KF_SALT_LEN);
+        memcpy(m->key, key, KF_KEY_LEN);
+    }
+    pthread_mutex_unlock(&kf_memo_lock);
+    ca_wipe(&ph, sizeof ph);
+    return err;
+}
+
+/* The salt for a new file: the scope's newest default-parameter salt for this passphrase,
+ * else a random one. */
+static ca_err new_file_salt(uint8_t salt[KF_SALT_LEN], const char *pass, size_t pass_len)
+{
+    ca_hash ph;
+    ca_sha256(&ph, pass, pass_len);
+    pthread_mutex_lock(&kf_memo_lock);
+    struct kf_memo *m = kf_memo_depth ? memo_find(&ph, NULL, KF_LOG2N_DEFAULT, KF_R_DEFAULT,
+                                                  KF_P_DEFAULT)
+                                      : NULL;
+    if (m)
+        memcpy(salt, m->salt, KF_SALT_LEN);
+    pthread_mutex_unlock(&kf_memo_lock);
+    ca_wipe(&ph, sizeof ph);
+    return m ? CA_OK : ca_random_bytes(salt, KF_SALT_LEN);
+}
+
 /* AES-256-GCM one-shot. enc: in -> out, tag written; !enc: tag checked (CA_ERR_VERIFY). */
 static ca_err gcm(bool enc, uint8_t *out, const uint8_t key[KF_KEY_LEN],
                   const uint8_t nonce[KF_NONCE_LEN], const uint8_t *aad, size_t aad_len,
@@ -423,13 +528,14 @@ ca_err ca_keyfile_write(const char *path, ca_key_kind kind, const uint8_t *secre
     file[7] = KF_R_DEFAULT;
     file[8] = KF_P_DEFAULT;
     uint8_t suffix[8];
-    if (ca_random_bytes(file + KF_OFF_SALT, KF_SALT_LEN + KF_NONCE_LEN) != CA_OK ||
+    if (new_file_salt(file + KF_OFF_SALT, pass, pass_len) != CA_OK ||
+        ca_random_bytes(file + KF_OFF_NONCE, KF_NONCE_LEN) != CA_OK ||
         ca_random_bytes(suffix, sizeof suffix) != CA_OK) {
         result = ca_fail(eb, CA_ERR_CRYPTO, "key file %s: the random generator failed", path);
         goto out;
     }
-    result = derive_key(key, pass, pass_len, file + KF_OFF_SALT, KF_LOG2N_DEFAULT,
-                        KF_R_DEFAULT, KF_P_DEFAULT);
+    result = derive_key_memo(key, pass, pass_len, file + KF_OFF_SALT, KF_LOG2N_DEFAULT,
+                             KF_R_DEFAULT, KF_P_DEFAULT);
     if (result != CA_OK) {
         result = ca_fail(eb, result, "key file %s: scrypt key derivation failed", path);
         goto out;
@@ -557,7 +663,8 @@ ca_err ca_keyfile_read(uint8_t *secret, size_t *secret_len, ca_key_kind *kind, c
                          ct_len, *secret_len);
         goto out;
     }
-    result = derive_key(key, pass, pass_len, file + KF_OFF_SALT, file[6], file[7], file[8]);
+    result = derive_key_memo(key, pass, pass_len, file + KF_OFF_SALT, file[6], file[7],
+                             file[8]);
     if (result != CA_OK) {
         result = ca_fail(eb, result, "key file %s: scrypt key derivation failed", path);
         goto out;

@@ -163,7 +163,7 @@ static ca_err open_store(ca_store **store, const ca_config *cfg, bool read_only,
     return ca_store_open(store, &so, eb);
 }
 
-ca_err ca_node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_errbuf *eb)
+static ca_err node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_errbuf *eb)
 {
     *out = NULL;
     ca_err err = check_data_dir(cfg->node_data_dir, eb);
@@ -205,6 +205,16 @@ ca_err ca_node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_errb
     return CA_OK;
 fail:
     ca_node_close(node);
+    return err;
+}
+
+/* The open runs in a keystore memo scope: its (up to seven) key files cost one scrypt when
+ * they share a salt, as every file `init` writes does (keystore.h). */
+ca_err ca_node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_errbuf *eb)
+{
+    ca_keystore_memo_begin();
+    ca_err err = node_open(out, cfg, flags, eb);
+    ca_keystore_memo_end();
     return err;
 }
 
@@ -312,7 +322,7 @@ static void report_node(ca_init_report *r, ca_node *node, ca_errbuf *eb)
     ca_log_verifier_key(node->log, r->log_key, eb);
 }
 
-ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
+static ca_err node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
 {
     memset(r, 0, sizeof *r);
     ca_config_passphrase_path(cfg, r->passphrase_file, sizeof r->passphrase_file);
@@ -386,6 +396,16 @@ out:
     ca_store_close(store);
     ca_ed25519_key_free(log_key);
     ca_wipe(pass, sizeof pass);
+    return err;
+}
+
+/* In one keystore memo scope, so every key file is written under one salt and the whole
+ * init costs one scrypt (keystore.h). */
+ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
+{
+    ca_keystore_memo_begin();
+    ca_err err = node_init(r, cfg, eb);
+    ca_keystore_memo_end();
     return err;
 }
 

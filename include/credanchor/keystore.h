@@ -44,6 +44,14 @@ ca_err ca_keyfile_write(const char *path, ca_key_kind kind, const uint8_t *secre
 ca_err ca_keyfile_read(uint8_t *secret, size_t *secret_len, ca_key_kind *kind, const char *path,
                        const char *pass, size_t pass_len, ca_errbuf *eb);
 
+/* A memo scope: between begin and the matching end, each key derived by scrypt for a
+ * (passphrase, salt, parameters) is kept in memory and reused, and new key files take the
+ * salt of the scope's newest derivation, so opening or creating a node's key files costs one
+ * scrypt instead of one per file. Scopes nest; the outermost end wipes the memo. Outside a
+ * scope nothing is kept. Thread-safe. */
+void ca_keystore_memo_begin(void);
+void ca_keystore_memo_end(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -522,6 +522,55 @@ static void test_passphrase_drives_keyfile(void **state)
     assert_memory_equal(out, s, 32);
 }
 
+/* The memo scope (keystore.h): files written in one scope share a salt and read back in a
+ * scope, a wrong passphrase still fails inside it (the memo is per passphrase), and outside
+ * any scope every file gets a fresh salt. */
+
+static void test_memo_scope(void **state)
+{
+    fixture *f = *state;
+    char a[256], b[256], c[256], d[256];
+    path_in(a, sizeof a, f, "a");
+    path_in(b, sizeof b, f, "b");
+    path_in(c, sizeof c, f, "c");
+    path_in(d, sizeof d, f, "d");
+    uint8_t s1[32], s2[32], out[32], fa[KEYFILE_LEN], fb[KEYFILE_LEN], fc[KEYFILE_LEN],
+        fd[KEYFILE_LEN];
+    memset(s1, 0x11, sizeof s1);
+    memset(s2, 0x22, sizeof s2);
+    ca_errbuf eb = {{0}};
+    size_t len;
+    ca_key_kind kind;
+
+    ca_keystore_memo_begin();
+    assert_int_equal(ca_keyfile_write(a, CA_KEY_ED25519, s1, 32, pass, strlen(pass), &eb), CA_OK);
+    assert_int_equal(ca_keyfile_write(b, CA_KEY_SECP256K1, s2, 32, pass, strlen(pass), &eb),
+                     CA_OK);
+    len = sizeof out;
+    assert_int_equal(ca_keyfile_read(out, &len, &kind, a, pass, strlen(pass), &eb), CA_OK);
+    assert_memory_equal(out, s1, 32);
+    len = sizeof out;
+    assert_int_equal(ca_keyfile_read(out, &len, &kind, b, "wrong", 5, &eb), CA_ERR_VERIFY);
+    ca_keystore_memo_end();
+
+    /* Outside a scope: fresh salts, and reads still work (scrypt each time). */
+    assert_int_equal(ca_keyfile_write(c, CA_KEY_ED25519, s1, 32, pass, strlen(pass), &eb), CA_OK);
+    assert_int_equal(ca_keyfile_write(d, CA_KEY_ED25519, s1, 32, pass, strlen(pass), &eb), CA_OK);
+    len = sizeof out;
+    assert_int_equal(ca_keyfile_read(out, &len, &kind, b, pass, strlen(pass), &eb), CA_OK);
+    assert_memory_equal(out, s2, 32);
+    assert_int_equal(kind, CA_KEY_SECP256K1);
+
+    assert_int_equal(read_file(fa, sizeof fa, a), KEYFILE_LEN);
+    assert_int_equal(read_file(fb, sizeof fb, b), KEYFILE_LEN);
+    assert_int_equal(read_file(fc, sizeof fc, c), KEYFILE_LEN);
+    assert_int_equal(read_file(fd, sizeof fd, d), KEYFILE_LEN);
+    assert_memory_equal(fa + 9, fb + 9, 16);     /* one salt inside the scope */
+    assert_memory_not_equal(fa + 25, fb + 25, 12); /* but never one nonce */
+    assert_memory_not_equal(fc + 9, fd + 9, 16); /* fresh salts outside */
+    assert_memory_not_equal(fa + 9, fc + 9, 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_passphrase_create_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passphrase_contents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passphrase_drives_keyfile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memo_scope, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
