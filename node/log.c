@@ -71,7 +71,12 @@
 #define TILE_LEVELS 8      /* a tile holds levels 0..7 of a 256-leaf block */
 #define TILE_LEAVES (1u << TILE_LEVELS)
 #define TILE_HASHES (2 * TILE_LEAVES - 2)
-#define CACHE_MAX_LEAVES_LOG2 40 /* address space reserved for up to 2^40 leaves */
+/* Address space for the upper levels is reserved for up to 2^40 leaves (256 GiB of
+ * MAP_NORESERVE mappings; only written pages use memory). Where that much address space is
+ * not to be had (ulimit -v, valgrind's smaller address space), `open` halves the reservation
+ * down to 2^32 leaves (1 GiB) and the log then holds at most that many. */
+#define CACHE_MAX_LEAVES_LOG2 40
+#define CACHE_MIN_LEAVES_LOG2 32
 
 /* ---- digest set: open addressing over (digest -> index) ---------------------------------
  * Digests are SHA-256 outputs, but an issuer chooses them, so the slot comes from a keyed mix
@@ -206,6 +211,7 @@ struct ca_log {
 
     _Atomic uint64_t size; /* durable leaves; published after each commit */
     ca_hash *upper[64];    /* upper[L][k] = subtree (L, k) for L >= CACHE_LEVEL */
+    unsigned max_leaves_log2; /* upper levels reserved for 2^this leaves (upper_reserve) */
     ca_hash tile[TILE_HASHES]; /* leader only: the block being filled */
     /* A commit attempt wrote tile slots and did not commit (it failed, or re-runs after the
      * map grew): a batch that crossed into later blocks has overwritten slots of leaves the
@@ -417,31 +423,43 @@ static ca_err tile_load(ca_log *log, ca_store_txn *t, uint64_t size)
     return CA_OK;
 }
 
-static ca_err upper_reserve(ca_log *log)
-{
-    for (unsigned level = CACHE_LEVEL; level < CACHE_MAX_LEAVES_LOG2; level++) {
-        size_t bytes = ((size_t)1 << (CACHE_MAX_LEAVES_LOG2 - level)) * sizeof(ca_hash);
-        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
-            return CA_ERR_NOMEM;
-        log->upper[level] = p;
-    }
-    return CA_OK;
-}
-
 static void upper_release(ca_log *log)
 {
-    for (unsigned level = CACHE_LEVEL; level < CACHE_MAX_LEAVES_LOG2; level++)
-        if (log->upper[level])
+    for (unsigned level = CACHE_LEVEL; level < log->max_leaves_log2; level++)
+        if (log->upper[level]) {
             munmap(log->upper[level],
-                   ((size_t)1 << (CACHE_MAX_LEAVES_LOG2 - level)) * sizeof(ca_hash));
+                   ((size_t)1 << (log->max_leaves_log2 - level)) * sizeof(ca_hash));
+            log->upper[level] = NULL;
+        }
+}
+
+/* Reserves the upper levels for 2^max_leaves_log2 leaves, the largest that fits between
+ * CACHE_MAX_LEAVES_LOG2 and CACHE_MIN_LEAVES_LOG2 (see there). */
+static ca_err upper_reserve(ca_log *log)
+{
+    for (unsigned cap = CACHE_MAX_LEAVES_LOG2; cap >= CACHE_MIN_LEAVES_LOG2; cap--) {
+        log->max_leaves_log2 = cap;
+        bool ok = true;
+        for (unsigned level = CACHE_LEVEL; level < cap && ok; level++) {
+            size_t bytes = ((size_t)1 << (cap - level)) * sizeof(ca_hash);
+            void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            ok = p != MAP_FAILED;
+            if (ok)
+                log->upper[level] = p;
+        }
+        if (ok)
+            return CA_OK;
+        upper_release(log);
+    }
+    log->max_leaves_log2 = 0;
+    return CA_ERR_NOMEM;
 }
 
 /* Fills the upper levels from the store for a log of `size` leaves. */
 static ca_err upper_load(ca_log *log, ca_store_txn *t, uint64_t size)
 {
-    for (unsigned level = CACHE_LEVEL; level < CACHE_MAX_LEAVES_LOG2; level++)
+    for (unsigned level = CACHE_LEVEL; level < log->max_leaves_log2; level++)
         for (uint64_t k = 0; k < size >> level; k++) {
             ca_err err = store_reader(t, level, k, &log->upper[level][k]);
             if (err)
@@ -779,9 +797,10 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
         err = ca_fail(eb, err, "log: subtree hashes are damaged");
         goto fail;
     }
-    if (size >> CACHE_MAX_LEAVES_LOG2) {
+    if (size >> log->max_leaves_log2) {
         ca_store_abort(t);
-        err = ca_fail(eb, CA_ERR_RANGE, "log: more than 2^%d leaves", CACHE_MAX_LEAVES_LOG2);
+        err = ca_fail(eb, CA_ERR_RANGE, "log: more than 2^%u leaves (the address space this "
+                      "process may reserve)", log->max_leaves_log2);
         goto fail;
     }
     if ((err = upper_load(log, t, size)) != CA_OK || (err = tile_load(log, t, size)) != CA_OK) {
@@ -908,7 +927,7 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
                                                &leaf)))
                 return ca_fail(eb, err, "log: hashing failed at leaf %llu",
                                (unsigned long long)size);
-            if ((size + 1) >> CACHE_MAX_LEAVES_LOG2)
+            if ((size + 1) >> log->max_leaves_log2)
                 return ca_fail(eb, CA_ERR_FULL, "log: the log holds the most leaves it can");
             log->tile[tile_slot(0, size)] = leaf;
             for (size_t l = 0; l < made_count; l++) {
