@@ -144,3 +144,75 @@ ca_err ca_base64url_decode(uint8_t *out, size_t *out_len, const char *in, size_t
 {
     return b64_decode(out, out_len, in, in_len, b64_url, false);
 }
+
+/* ---- UTF-8 (encoding.h) ---- */
+
+size_t ca_utf8_seq(const uint8_t *s, size_t avail, uint32_t *cp)
+{
+    if (avail == 0)
+        return 0;
+    uint8_t c = s[0];
+    size_t n;
+    uint32_t v;
+    uint8_t lo = 0x80, hi = 0xBF; /* range of the second byte */
+    if (c < 0x80) {
+        n = 1;
+        v = c;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        v = c & 0x0F;
+        if (c == 0xE0)
+            lo = 0xA0; /* no overlongs */
+        if (c == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        v = c & 0x07;
+        if (c == 0xF0)
+            lo = 0x90; /* no overlongs */
+        if (c == 0xF4)
+            hi = 0x8F; /* nothing past U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n > 1 && (avail < n || s[1] < lo || s[1] > hi))
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    if (cp)
+        *cp = v;
+    return n;
+}
+
+size_t ca_utf8_valid_prefix(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t k = ca_utf8_seq(s + i, n - i, NULL);
+        if (!k)
+            return i;
+        i += k;
+    }
+    return n;
+}
+
+void ca_utf8_scrub(char *s)
+{
+    uint8_t *p = (uint8_t *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = ca_utf8_seq(p + i, n - i, NULL);
+        if (k) {
+            i += k;
+        } else {
+            p[i] = '?';
+            i++;
+        }
+    }
+}

@@ -18,6 +18,7 @@
 #include "credanchor/jcs.h"
 
 #include "credanchor/crypto.h"
+#include "credanchor/encoding.h"
 
 #include <jansson.h>
 #include <locale.h>
@@ -370,46 +371,6 @@ static ca_err read_u_escape(parser *p, uint32_t *cp)
     return CA_OK;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629 §4: no overlongs, no surrogates,
- * nothing above U+10FFFF), or 0. Noncharacters such as U+FFFF are accepted, as in the
- * reference implementations; RFC 8785 serializes them as-is. */
-static size_t utf8_seq(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t v;
-    unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        v = c & 0x0F;
-        if (c == 0xE0)
-            lo = 0xA0;
-        if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        v = c & 0x07;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3F);
-    }
-    *cp = v;
-    return n;
-}
-
 /* Reads a string at p->pos (the opening quote) into p->str (unescaped UTF-8) and writes its
  * canonical form (§3.2.2.2) to the output. */
 static ca_err parse_string(parser *p)
@@ -460,7 +421,7 @@ static ca_err parse_string(parser *p)
             cp = c;
             p->pos++;
         } else {
-            size_t n = utf8_seq(p->s + p->pos, p->len - p->pos, &cp);
+            size_t n = ca_utf8_seq(p->s + p->pos, p->len - p->pos, &cp);
             if (n == 0)
                 return syntax(p, p->pos, "invalid UTF-8 in a string");
             p->pos += n;

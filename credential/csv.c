@@ -26,6 +26,7 @@
  * not return CA_ERR_NOT_FOUND consumes at least one byte.
  */
 #include "credanchor/csv.h"
+#include "credanchor/encoding.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,52 +42,6 @@ void ca_csv_init(ca_csv_reader *r, const char *data, size_t len)
     if (len >= 3 && (uint8_t)data[0] == 0xef && (uint8_t)data[1] == 0xbb &&
         (uint8_t)data[2] == 0xbf)
         r->pos = 3;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629 §4 table), or 0 if there is none.
- * NUL is refused separately. */
-static size_t utf8_seq(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0; /* no overlongs */
-        else if (c == 0xed)
-            hi = 0x9f; /* no surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90; /* no overlongs */
-        else if (c == 0xf4)
-            hi = 0x8f; /* nothing past U+10FFFF */
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
-
-/* The byte offset of the first invalid UTF-8 sequence in s[0..n), or n if there is none. */
-static size_t utf8_check(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t k = utf8_seq(s + i, n - i);
-        if (!k)
-            return i;
-        i += k;
-    }
-    return n;
 }
 
 /* The state of one row being read. */
@@ -135,7 +90,7 @@ static void field_end(row_state *st)
         return;
     ca_csv_row *row = st->row;
     char *f = row->storage + st->off;
-    if (utf8_check((const uint8_t *)f, st->flen) != st->flen) {
+    if (ca_utf8_valid_prefix((const uint8_t *)f, st->flen) != st->flen) {
         row_fault(st, CA_ERR_INVALID, "invalid UTF-8");
         return;
     }

@@ -233,6 +233,9 @@ void ca_http_problem(ca_http_response *resp, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
+    /* A detail may quote request bytes (a JSON parser's "near '...'", a truncated value):
+     * JSON needs UTF-8, and json_pack refusing the text would turn a 400 into a 500. */
+    ca_utf8_scrub(detail);
     size_t dl = strlen(detail);
     if (dl >= sizeof resp->detail)
         dl = sizeof resp->detail - 1;

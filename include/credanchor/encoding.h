@@ -33,6 +33,16 @@ size_t ca_base64url_encoded_len(size_t len);
 void ca_base64url_encode(char *out, const uint8_t *in, size_t len);
 ca_err ca_base64url_decode(uint8_t *out, size_t *out_len, const char *in, size_t in_len);
 
+/* UTF-8 (RFC 3629 §4: no overlongs, no surrogates, nothing above U+10FFFF; noncharacters
+ * such as U+FFFF are accepted). ca_utf8_seq: the length (1..4) of the well-formed sequence
+ * at s[0..avail) and, when cp is not NULL, its code point; 0 when there is none. */
+size_t ca_utf8_seq(const uint8_t *s, size_t avail, uint32_t *cp);
+/* The byte offset of the first ill-formed sequence in s[0..n), or n when it is all UTF-8. */
+size_t ca_utf8_valid_prefix(const uint8_t *s, size_t n);
+/* Replaces every byte of an ill-formed sequence in the NUL-terminated s with '?', so text
+ * that quotes untrusted bytes (an error detail) can go into JSON. */
+void ca_utf8_scrub(char *s);
+
 #ifdef __cplusplus
 }
 #endif

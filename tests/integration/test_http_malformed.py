@@ -94,6 +94,10 @@ with ca.Node(roles=["issuer"], env={"CREDANCHOR_NODE_MAX_BODY": str(MAX_BODY),
     post("deep nesting", b"[" * 5000 + b"]" * 5000)
     post("deep nesting in field", b'{"digests":' + b"[" * 100 + b"]" * 100 + b"}")
     post("invalid UTF-8", b'{"digests":["\xff\xfe"]}')
+    # The parser's error quotes these bytes; the detail must still be JSON (was a 500, found by
+    # tests/fuzz/fuzz_request.c).
+    post("bad escape then invalid UTF-8", b'"\\\xdb\xa4\xa3\xab\\' + b"\x00" * 30)
+    post("invalid UTF-8 after a value", b'{"digests":["' + H.encode() + b'"]\xc3}')
     post("NUL in body", b'{"digests":["' + H.encode() + b'"]}\x00')
     post("trailing garbage", b'{"digests":["' + H.encode() + b'"]} x')
     post("huge number", b'{"digests":[1e999]}')
