@@ -780,22 +780,26 @@ static const ca_cli_verb verbs[] = {
      "--json prints {id, verified, checks:{signature, status, inclusion, anchor}, ...}.\n"
      "Exit 0: verified (no check failed). 1: a check failed. 2: not a credential, or usage.\n",
      ca_cli_verify},
-    {"keys", "rotate the log or issuer key (the node must be stopped)",
+    {"keys", "rotate the log key or the issuer keys (the node must be stopped)",
      "usage: credanchor keys rotate --log|--issuer [--config FILE] [--data-dir DIR] [--json]\n"
-     "Replaces one key with a new random one; the new key signs from then on, and the old\n"
-     "public key stays published so what it signed still verifies. The node must be\n"
+     "Replaces keys with new random ones; the new keys sign from then on, and the old\n"
+     "public keys stay published so what they signed still verifies. The node must be\n"
      "stopped: rotate takes the writer lock (against a serving node: exit 2, \"in use\").\n"
      "  --log     a new log key: a checkpoint for the current size N signed by it becomes the\n"
      "            latest; GET /v1/log/keys lists the old key with toSize N and the new one\n"
      "            from N (toSize null); GET /v1/log/key is the new one. Stored checkpoints\n"
      "            keep their signer; a historical size signed on demand uses the new key.\n"
-     "  --issuer  a new issuer key: the node's DID document lists every issuer key, oldest\n"
-     "            first (#key-1, #key-2, ...; the newest last), in verificationMethod and\n"
-     "            assertionMethod.\n"
-     "The old key file moves to keys/archive/ (still encrypted); the rotation is recorded in\n"
+     "  --issuer  every issuer signing key at once, in one store transaction: Ed25519\n"
+     "            (EdDSA, eddsa-jcs-2022) and the ES256K, ES256 and RS256 keys. The node's\n"
+     "            DID document lists every issuer key ever used, oldest first, in\n"
+     "            verificationMethod and assertionMethod: #key-1, #key-2, ... and\n"
+     "            #es256k-1, #es256k-2, ... (likewise #es256-n, #rs256-n); the newest of\n"
+     "            each signs.\n"
+     "The old key files move to keys/archive/ (still encrypted); the rotation is recorded in\n"
      "the audit log. A rotation a crash interrupted is finished by running it again.\n"
-     "Prints the new key, or with --json {\"rotated\",\"logKey\"|\"issuerKey\",\n"
-     "\"previousKey\",...}. Exit 0: rotated. 2: bad usage, a running node, or an error.\n",
+     "Prints the new keys, or with --json {\"rotated\",\"logKey\"|\"issuerKey\",\n"
+     "\"previousKey\",...}; --issuer adds \"rotatedMethods\" (every new method id).\n"
+     "Exit 0: rotated. 2: bad usage, a running node, or an error.\n",
      ca_cli_keys},
 };
 

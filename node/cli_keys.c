@@ -5,7 +5,9 @@
  * Rotation needs the node stopped: it opens the data dir as the single writer
  * (CA_NODE_WRITE), so against a serving node it fails at once ("in use", exit 2) instead of
  * swapping a key under a process that still signs with the old one. The file and store steps
- * are in node/node.c (ca_node_rotate_log_key, ca_node_rotate_issuer_key).
+ * are in node/node.c (ca_node_rotate_log_key, ca_node_rotate_issuer_key). --issuer replaces
+ * every issuer signing key at once (Ed25519 "#key-n" and the JOSE "#es256k-n", "#es256-n",
+ * "#rs256-n"); --json lists the new methods in "rotatedMethods".
  */
 #include "node/cli.h"
 
@@ -46,8 +48,10 @@ int ca_cli_keys(int argc, char **argv)
         return rc;
     ca_errbuf eb = {{0}};
     ca_node *node = NULL;
-    ca_err err = ca_node_open(&node, &cfg, CA_NODE_WRITE | (issuer ? CA_NODE_ISSUER_KEY : 0),
-                              &eb);
+    unsigned flags = CA_NODE_WRITE;
+    if (issuer) /* an interrupted rotation is this verb's to finish and report */
+        flags |= CA_NODE_ISSUER_KEY | CA_NODE_NO_ROTATION_CHECK;
+    ca_err err = ca_node_open(&node, &cfg, flags, &eb);
     if (err)
         return ca_cli_error(VERB, err, &eb);
     ca_key_rotation *r = malloc(sizeof *r);
@@ -67,10 +71,17 @@ int ca_cli_keys(int argc, char **argv)
         else {
             char vm[CA_DID_MAX + 32];
             snprintf(vm, sizeof vm, "%s#key-%zu", node->did, r->nkeys);
-            print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b}", "rotated", "issuer",
-                                 "issuerKey", r->new_key, "previousKey", r->old_key,
+            json_t *methods = json_array();
+            for (size_t i = 0; methods && i < r->nrotated; i++) {
+                snprintf(vm, sizeof vm, "%s#%s", node->did, r->rotated[i]);
+                json_array_append_new(methods, json_string(vm));
+            }
+            snprintf(vm, sizeof vm, "%s#key-%zu", node->did, r->nkeys);
+            print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o*}", "rotated",
+                                 "issuer", "issuerKey", r->new_key, "previousKey", r->old_key,
                                  "verificationMethod", vm, "keys", (json_int_t)r->nkeys,
-                                 "archived", r->archived, "resumed", r->resumed));
+                                 "archived", r->archived, "resumed", r->resumed,
+                                 "rotatedMethods", methods));
         }
     } else if (log) {
         printf("%slog key rotated at tree size %llu\n", r->resumed ? "finished: " : "",
@@ -78,7 +89,10 @@ int ca_cli_keys(int argc, char **argv)
         printf("log key:      %s\n", r->new_key);
         printf("previous key: %s (archived: %s)\n", r->old_key, r->archived);
     } else {
-        printf("%sissuer key rotated: #key-%zu\n", r->resumed ? "finished: " : "", r->nkeys);
+        printf("%sissuer key rotated: ", r->resumed ? "finished: " : "");
+        for (size_t i = 0; i < r->nrotated; i++)
+            printf("%s#%s", i ? ", " : "", r->rotated[i]);
+        printf("\n");
         printf("issuer key:   %s\n", r->new_key);
         printf("previous key: %s (archived: %s)\n", r->old_key, r->archived);
     }

@@ -26,18 +26,42 @@
 #define KEY_ANCHOR "anchor.key"
 #define KEY_ISSUER "issuer.key"
 
-/* The issuer's keys for the other JOSE algorithms (SPEC §5): listed in the did:web document
- * as JsonWebKey methods "#es256k-1", "#es256-1", "#rs256-1". issuer.key (Ed25519) serves
- * EdDSA and eddsa-jcs-2022. */
-static const struct alg_key_file {
+/* The issuer's signing keys (SPEC §5), one key file each: issuer.key (Ed25519) serves EdDSA
+ * and eddsa-jcs-2022 and is listed in the did:web document as Multikey methods "#key-n"; the
+ * keys for the other JOSE algorithms as JsonWebKey methods "#es256k-n", "#es256-n",
+ * "#rs256-n". n numbers an algorithm's keys, oldest first: 1 until the first
+ * `keys rotate --issuer`, which replaces every one of them (the histories in meta are below,
+ * at the key rotation). */
+typedef struct issuer_slot {
     ca_jws_alg alg;
-    const char *file;
+    const char *file;     /* under keys/; archived as keys/archive/<file minus .key>-<n>.key */
     ca_key_kind kind;
-} alg_key_files[] = {
-    {CA_ALG_ES256K, "issuer-es256k.key", CA_KEY_SECP256K1},
-    {CA_ALG_ES256, "issuer-es256.key", CA_KEY_P256},
-    {CA_ALG_RS256, "issuer-rs256.key", CA_KEY_RSA},
+    const char *fragment; /* the methods' fragment prefix */
+    const char *meta;     /* the store's key history */
+} issuer_slot;
+
+static const issuer_slot issuer_slots[] = {
+    {CA_ALG_EDDSA, KEY_ISSUER, CA_KEY_ED25519, "key", "issuer_keys"},
+    {CA_ALG_ES256K, "issuer-es256k.key", CA_KEY_SECP256K1, "es256k", "issuer_keys_es256k"},
+    {CA_ALG_ES256, "issuer-es256.key", CA_KEY_P256, "es256", "issuer_keys_es256"},
+    {CA_ALG_RS256, "issuer-rs256.key", CA_KEY_RSA, "rs256", "issuer_keys_rs256"},
 };
+#define NSLOTS (sizeof issuer_slots / sizeof issuer_slots[0])
+_Static_assert(NSLOTS == CA_ISSUER_ALGS, "one issuer slot per issuer algorithm");
+
+static const issuer_slot *issuer_slot_of(ca_jws_alg alg)
+{
+    for (size_t i = 0; i < NSLOTS; i++)
+        if (issuer_slots[i].alg == alg)
+            return &issuer_slots[i];
+    return NULL;
+}
+
+const char *ca_node_issuer_fragment(ca_jws_alg alg)
+{
+    const issuer_slot *s = issuer_slot_of(alg);
+    return s ? s->fragment : NULL;
+}
 
 static ca_err join_path(char *out, size_t cap, const char *dir, const char *name, ca_errbuf *eb)
 {
@@ -150,6 +174,7 @@ void ca_node_close(ca_node *node)
 }
 
 static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb);
+static ca_err check_issuer_rotation(ca_node *node, bool writer, ca_errbuf *eb);
 
 static ca_err open_store(ca_store **store, const ca_config *cfg, bool read_only,
                          bool shared_writer, ca_errbuf *eb)
@@ -201,6 +226,9 @@ static ca_err node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_
                          .log_key = node->log_key};
     if ((err = ca_log_open(&node->log, &lo, eb)))
         goto fail;
+    if ((flags & CA_NODE_ISSUER_KEY) && !(flags & CA_NODE_NO_ROTATION_CHECK) &&
+        (err = check_issuer_rotation(node, (flags & CA_NODE_WRITE) != 0, eb)))
+        goto fail;
     *out = node;
     return CA_OK;
 fail:
@@ -241,7 +269,7 @@ static ca_err create_key(const char *keys_dir, const char *name, ca_key_kind kin
 }
 
 /* Generates and writes one issuer key for a JOSE algorithm unless it exists already. */
-static ca_err create_alg_key(const char *keys_dir, const struct alg_key_file *k, const char *pass,
+static ca_err create_alg_key(const char *keys_dir, const issuer_slot *k, const char *pass,
                              size_t pass_len, ca_errbuf *eb)
 {
     char path[CA_CONFIG_STR_MAX + 64];
@@ -275,8 +303,9 @@ static ca_err create_alg_keys(const ca_config *cfg, ca_errbuf *eb)
     ca_config_passphrase_path(cfg, pass_path, sizeof pass_path);
     if ((err = ca_passphrase_load(pass, &pass_len, pass_path, eb)))
         goto out;
-    for (size_t i = 0; i < sizeof alg_key_files / sizeof alg_key_files[0] && !err; i++)
-        err = create_alg_key(keys_dir, &alg_key_files[i], pass, pass_len, eb);
+    for (size_t i = 0; i < NSLOTS && !err; i++)
+        if (issuer_slots[i].alg != CA_ALG_EDDSA) /* issuer.key: create_key, in init */
+            err = create_alg_key(keys_dir, &issuer_slots[i], pass, pass_len, eb);
 out:
     ca_wipe(pass, sizeof pass);
     return err;
@@ -296,8 +325,10 @@ static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb)
         goto out;
     if (may_create && (err = create_alg_keys(&node->cfg, eb)))
         goto out;
-    for (size_t i = 0; i < sizeof alg_key_files / sizeof alg_key_files[0]; i++) {
-        const struct alg_key_file *k = &alg_key_files[i];
+    for (size_t i = 0; i < NSLOTS; i++) {
+        const issuer_slot *k = &issuer_slots[i];
+        if (k->alg == CA_ALG_EDDSA)
+            continue; /* loaded above */
         len = CA_SIGNER_SECRET_MAX;
         err = read_key_any(secret, &len, &node->cfg, k->file, k->kind, eb);
         if (err == CA_ERR_NOT_FOUND) {
@@ -411,21 +442,29 @@ ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
 
 /* ---- key rotation (keys rotate --log|--issuer) -------------------------------------------------
  * Files: the current key stays keys/<name>.key. A rotation
- *   1. writes the new key to keys/<name>.key.next (encrypted, atomic);
- *   2. commits the new key to the store (log: verifier key, key history and a checkpoint for
- *      the current size signed by the new key, ca_log_rotate_key; issuer: meta "issuer_keys");
- *   3. moves keys/<name>.key to keys/archive/<name>-<id>.key (still encrypted; <id> is the
- *      old log key's hex key id, or the old issuer key's number n as in "#key-n");
- *   4. renames keys/<name>.key.next to keys/<name>.key and syncs both directories.
- * A crash between 2 and 4 leaves the store naming the .next key: the next `keys rotate` of
- * that kind finds it and finishes steps 3-4 (until then the log refuses appends, as its key
- * does not match). A crash before 2 leaves a stale .next, which the next rotation discards.
- * The store's meta "issuer_keys" (owned here): one line per issuer key, oldest first,
- * "<unix seconds valid from> <publicKeyMultibase>\n"; absent until the first issuer
- * rotation (then the one key in issuer.key, valid since init, written as 0). */
-
-#define META_ISSUER_KEYS "issuer_keys"
-#define ISSUER_KEYS_TEXT_MAX (CA_ISSUER_KEYS_MAX * (CA_MULTIBASE_KEY_MAX + 24))
+ *   1. writes each new key to keys/<name>.key.next (encrypted, atomic);
+ *   2. commits the new keys to the store in one transaction (log: verifier key, key history
+ *      and a checkpoint for the current size signed by the new key, ca_log_rotate_key;
+ *      issuer: every issuer key history below, so all the issuer's keys change together);
+ *   3. links keys/<name>.key to keys/archive/<stem>-<id>.key (still encrypted; <id> is the
+ *      old log key's hex key id, or the old issuer key's number n as in "#key-n" /
+ *      "#es256k-n"; <stem> is <name> without .key);
+ *   4. renames keys/<name>.key.next over keys/<name>.key and syncs both directories, so
+ *      keys/<name>.key exists at every moment (an open for writing would otherwise create a
+ *      fresh JOSE key in place of a missing one).
+ * A crash between 2 and 4 leaves the store naming the .next keys: the next `keys rotate` of
+ * that kind finds them and finishes steps 3-4 for each. Until then the log refuses appends,
+ * as its key does not match; for the issuer keys, the next open with the writer lock (serve,
+ * issue) finishes the rotation itself and other opens of the issuer keys are refused
+ * (check_issuer_rotation). A crash before 2 leaves stale .next files, which the next
+ * rotation discards.
+ * The store's meta issuer key histories (owned here), one line per key, oldest first:
+ *   "issuer_keys"          issuer.key:         "<unix seconds valid from> <publicKeyMultibase>\n"
+ *   "issuer_keys_es256k"   issuer-es256k.key:  "<unix seconds valid from> <public JWK>\n"
+ *   "issuer_keys_es256"    issuer-es256.key    (the JWK as compact JSON with sorted members,
+ *   "issuer_keys_rs256"    issuer-rs256.key     as ca_signer_public_jwk gives it)
+ * Each is absent until the first issuer rotation that had the key (then the key in the file,
+ * valid since init, is written as 0); line n is the method "#key-n" / "#es256k-n" / .... */
 
 static ca_err sync_dir(const char *dir, ca_errbuf *eb)
 {
@@ -440,7 +479,9 @@ static ca_err sync_dir(const char *dir, ca_errbuf *eb)
     return CA_OK;
 }
 
-/* Steps 3 and 4 above. */
+/* Steps 3 and 4 above. A resumed swap may find the archive already linked to the current
+ * file (a crash between 3 and 4) or the current file already moved (by a rotation from before
+ * step 3 linked instead of renaming). */
 static ca_err swap_key_files(const char *keys_dir, const char *name, const char *archive_name,
                              char *archived, size_t archived_cap, ca_errbuf *eb)
 {
@@ -453,12 +494,15 @@ static ca_err swap_key_files(const char *keys_dir, const char *name, const char 
         (err = join_path(archived, archived_cap, arch_dir, archive_name, eb)))
         return err;
     snprintf(next, sizeof next, "%s.next", cur);
-    struct stat st;
-    if (stat(archived, &st) == 0)
-        return ca_fail(eb, CA_ERR_EXISTS, "%s already exists; not replacing it", archived);
-    if (rename(cur, archived) != 0 && errno != ENOENT)
-        return ca_fail(eb, CA_ERR_IO, "cannot move %s to %s: %s", cur, archived,
-                       strerror(errno));
+    struct stat cur_st, arch_st;
+    bool have_cur = stat(cur, &cur_st) == 0;
+    if (stat(archived, &arch_st) == 0) {
+        if (have_cur && (cur_st.st_dev != arch_st.st_dev || cur_st.st_ino != arch_st.st_ino))
+            return ca_fail(eb, CA_ERR_EXISTS, "%s already exists; not replacing it", archived);
+    } else if (have_cur && link(cur, archived) != 0) {
+        return ca_fail(eb, errno == ENOSPC ? CA_ERR_FULL : CA_ERR_IO, "cannot link %s to %s: %s",
+                       cur, archived, strerror(errno));
+    }
     if (rename(next, cur) != 0)
         return ca_fail(eb, CA_ERR_IO, "cannot move %s to %s: %s", next, cur, strerror(errno));
     if ((err = sync_dir(arch_dir, eb)) || (err = sync_dir(keys_dir, eb)))
@@ -466,7 +510,8 @@ static ca_err swap_key_files(const char *keys_dir, const char *name, const char 
     return CA_OK;
 }
 
-/* Generates a new Ed25519 key, writes it to keys/<name>.key.next and loads it. */
+/* The log key: generates a new Ed25519 key, writes it to keys/<name>.key.next and loads it
+ * (issuer keys: make_next, below). */
 static ca_err make_next_key(ca_ed25519_key **key, const ca_config *cfg, const char *keys_dir,
                             const char *name, ca_errbuf *eb)
 {
@@ -604,6 +649,17 @@ ca_err ca_node_rotate_log_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb)
     return CA_OK;
 }
 
+/* ---- issuer key histories and rotation (keys rotate --issuer) ------------------------------ */
+
+#define ISSUER_PUB_MAX 1024 /* one history key: a multibase, or a public JWK (RSA-4096: ~750) */
+#define HISTORY_TEXT_MAX (CA_ISSUER_KEYS_MAX * (ISSUER_PUB_MAX + 24))
+
+/* One line of a history. */
+typedef struct hist_key {
+    int64_t valid_from;
+    char pub[ISSUER_PUB_MAX]; /* the multibase (Ed25519) or the public JWK text (JOSE) */
+} hist_key;
+
 /* The multibase (did:key method-specific id) of an Ed25519 public key. */
 static ca_err ed25519_multibase(char out[CA_MULTIBASE_KEY_MAX], const uint8_t *pub,
                                 ca_errbuf *eb)
@@ -619,8 +675,62 @@ static ca_err ed25519_multibase(char out[CA_MULTIBASE_KEY_MAX], const uint8_t *p
     return CA_OK;
 }
 
-/* Parses the "issuer_keys" text. */
-static ca_err parse_issuer_keys(ca_issuer_key *keys, size_t cap, size_t *n, const char *text)
+/* The Ed25519 public key of a publicKeyMultibase; false when it is not one. */
+static bool ed25519_from_multibase(uint8_t pub[CA_ED25519_PUB_SIZE], const char *mb)
+{
+    uint8_t raw[64];
+    size_t raw_len = sizeof raw;
+    if (strlen(mb) >= CA_MULTIBASE_KEY_MAX ||
+        ca_multibase_decode(raw, &raw_len, mb, strlen(mb), NULL) != CA_OK ||
+        raw_len != 2 + CA_ED25519_PUB_SIZE || raw[0] != 0xed || raw[1] != 0x01)
+        return false;
+    memcpy(pub, raw + 2, CA_ED25519_PUB_SIZE);
+    return true;
+}
+
+/* The public JWK of a JOSE history key; NULL when the text is not a JSON object. */
+static json_t *jwk_from_text(const char *text)
+{
+    json_t *jwk = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    if (jwk && !json_is_object(jwk)) {
+        json_decref(jwk);
+        jwk = NULL;
+    }
+    return jwk;
+}
+
+/* A key as its history writes it: the multibase (Ed25519) or the public JWK (JOSE). */
+static ca_err signer_pub_text(char out[ISSUER_PUB_MAX], const issuer_slot *s, const ca_signer *sg,
+                              ca_errbuf *eb)
+{
+    ca_err err;
+    if (s->alg == CA_ALG_EDDSA) {
+        uint8_t pub[33];
+        size_t len = sizeof pub;
+        if ((err = ca_signer_public_raw(sg, pub, &len, eb)))
+            return err;
+        CA_ASSERT(len == CA_ED25519_PUB_SIZE);
+        return ed25519_multibase(out, pub, eb);
+    }
+    json_t *jwk = NULL;
+    if ((err = ca_signer_public_jwk(&jwk, sg, eb)))
+        return err;
+    char *text = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(jwk);
+    if (!text)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (strlen(text) >= ISSUER_PUB_MAX)
+        err = ca_fail(eb, CA_ERR_TOO_LARGE, "the %s issuer key is too large",
+                      ca_jws_alg_name(s->alg));
+    else
+        memcpy(out, text, strlen(text) + 1);
+    free(text);
+    return err;
+}
+
+/* Parses the history text of slot s. CA_ERR_STORE when it is damaged. */
+static ca_err parse_history(const issuer_slot *s, hist_key *keys, size_t cap, size_t *n,
+                            const char *text)
 {
     *n = 0;
     for (const char *p = text; *p;) {
@@ -629,35 +739,78 @@ static ca_err parse_issuer_keys(ca_issuer_key *keys, size_t cap, size_t *n, cons
         if (!nl || *n >= cap)
             return CA_ERR_STORE;
         long long from = strtoll(p, &end, 10);
+        if (end == p || end >= nl || *end != ' ')
+            return CA_ERR_STORE;
         size_t len = (size_t)(nl - end - 1);
-        if (end == p || *end != ' ' || len == 0 || len >= CA_MULTIBASE_KEY_MAX)
+        if (len == 0 || len >= ISSUER_PUB_MAX)
             return CA_ERR_STORE;
-        ca_issuer_key *k = &keys[*n];
-        memcpy(k->multibase, end + 1, len);
-        k->multibase[len] = '\0';
+        hist_key *k = &keys[*n];
+        memcpy(k->pub, end + 1, len);
+        k->pub[len] = '\0';
         k->valid_from = from;
-        uint8_t raw[64];
-        size_t raw_len = sizeof raw;
-        if (ca_multibase_decode(raw, &raw_len, k->multibase, len, NULL) != CA_OK ||
-            raw_len != 2 + CA_ED25519_PUB_SIZE || raw[0] != 0xed || raw[1] != 0x01)
+        bool good;
+        if (s->alg == CA_ALG_EDDSA) {
+            uint8_t pub[CA_ED25519_PUB_SIZE];
+            good = ed25519_from_multibase(pub, k->pub);
+        } else {
+            json_t *jwk = jwk_from_text(k->pub);
+            good = jwk != NULL;
+            json_decref(jwk);
+        }
+        if (!good)
             return CA_ERR_STORE;
-        memcpy(k->pub, raw + 2, CA_ED25519_PUB_SIZE);
         (*n)++;
         p = nl + 1;
     }
     return CA_OK;
 }
 
-static ca_err issuer_keys_text(ca_store_txn *t, char *text, size_t cap)
+/* Reads the history of slot s in t; none stored (never rotated) is *n = 0. */
+static ca_err read_history(ca_store_txn *t, const issuer_slot *s, hist_key *keys, size_t cap,
+                           size_t *n, ca_errbuf *eb)
 {
+    *n = 0;
     ca_store_val val;
-    ca_err err = ca_store_get(t, CA_TABLE_META, META_ISSUER_KEYS, strlen(META_ISSUER_KEYS), &val);
+    ca_err err = ca_store_get(t, CA_TABLE_META, s->meta, strlen(s->meta), &val);
+    if (err == CA_ERR_NOT_FOUND)
+        return CA_OK;
+    if (err)
+        return ca_fail(eb, err, "cannot read the issuer key history %s: %s", s->meta,
+                       ca_strerror(err));
+    char *text = NULL;
+    if (val.len < HISTORY_TEXT_MAX && !(text = malloc(val.len + 1)))
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    err = CA_ERR_STORE;
+    if (text) {
+        memcpy(text, val.data, val.len);
+        text[val.len] = '\0';
+        if (strlen(text) == val.len)
+            err = parse_history(s, keys, cap, n, text);
+    }
+    free(text);
+    return err ? ca_fail(eb, err, "the issuer key history %s is damaged", s->meta) : CA_OK;
+}
+
+/* The keys of slot s the DID document lists: the history, and current (a history key text;
+ * NULL: none) appended when the history does not end with it (never rotated, or a rotation
+ * committed before its files were swapped). */
+static ca_err load_history(ca_store *store, const issuer_slot *s, const char *current,
+                           hist_key *keys, size_t cap, size_t *n, ca_errbuf *eb)
+{
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
     if (err)
         return err;
-    if (val.len >= cap)
-        return CA_ERR_STORE;
-    memcpy(text, val.data, val.len);
-    text[val.len] = '\0';
+    err = read_history(t, s, keys, cap, n, eb);
+    ca_store_abort(t);
+    if (err || !current || (*n && strcmp(keys[*n - 1].pub, current) == 0))
+        return err;
+    if (*n >= cap)
+        return ca_fail(eb, CA_ERR_TOO_LARGE, "too many %s issuer keys",
+                       ca_jws_alg_name(s->alg));
+    keys[*n].valid_from = 0;
+    snprintf(keys[*n].pub, sizeof keys[*n].pub, "%s", current);
+    (*n)++;
     return CA_OK;
 }
 
@@ -666,150 +819,433 @@ ca_err ca_node_issuer_keys(ca_store *store, const ca_ed25519_key *current, ca_is
 {
     CA_ASSERT(store && keys && n && cap >= 1);
     *n = 0;
-    char *text = malloc(ISSUER_KEYS_TEXT_MAX);
-    if (!text)
+    char cur[CA_MULTIBASE_KEY_MAX];
+    hist_key *h = calloc(cap, sizeof *h);
+    size_t hn = 0;
+    ca_err err = CA_OK;
+    if (!h)
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    ca_store_txn *t;
-    ca_err err = ca_store_begin(store, &t, false, eb);
-    if (err)
-        goto out;
-    err = issuer_keys_text(t, text, ISSUER_KEYS_TEXT_MAX);
-    ca_store_abort(t);
-    if (err == CA_ERR_NOT_FOUND) {
-        text[0] = '\0';
-        err = CA_OK;
+    if (current) {
+        uint8_t pub[CA_ED25519_PUB_SIZE];
+        ca_ed25519_key_public(current, pub);
+        err = ed25519_multibase(cur, pub, eb);
     }
-    if (!err && (err = parse_issuer_keys(keys, cap, n, text)))
-        ca_fail(eb, err, "the issuer key history is damaged");
-    if (err || !current)
-        goto out;
-    /* The key in issuer.key is always listed (last): before the first rotation it is the only
-     * one; after an interrupted rotation the history may not name it yet. */
-    uint8_t pub[CA_ED25519_PUB_SIZE];
-    ca_ed25519_key_public(current, pub);
-    if (*n && memcmp(keys[*n - 1].pub, pub, sizeof pub) == 0)
-        goto out;
-    if (*n >= cap) {
-        err = ca_fail(eb, CA_ERR_TOO_LARGE, "too many issuer keys");
-        goto out;
+    if (!err)
+        err = load_history(store, &issuer_slots[0], current ? cur : NULL, h, cap, &hn, eb);
+    for (size_t i = 0; !err && i < hn; i++) {
+        /* parse_history checked every multibase; current is one */
+        keys[i].valid_from = h[i].valid_from;
+        snprintf(keys[i].multibase, sizeof keys[i].multibase, "%.*s",
+                 (int)sizeof keys[i].multibase - 1, h[i].pub);
+        if (!ed25519_from_multibase(keys[i].pub, h[i].pub))
+            err = ca_fail(eb, CA_ERR_STORE, "the issuer key history is damaged");
     }
-    keys[*n].valid_from = 0;
-    memcpy(keys[*n].pub, pub, sizeof pub);
-    if (!(err = ed25519_multibase(keys[*n].multibase, pub, eb)))
-        (*n)++;
-out:
-    free(text);
+    if (!err)
+        *n = hn;
+    free(h);
     return err;
 }
 
-typedef struct issuer_rotate_args {
-    const char *text; /* the whole new history */
-} issuer_rotate_args;
-
-static ca_err issuer_rotate_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+ca_err ca_node_issuer_jwks(ca_store *store, ca_jws_alg alg, const ca_signer *current,
+                           ca_issuer_jwk *keys, size_t cap, size_t *n, ca_errbuf *eb)
 {
-    const char *text = ((issuer_rotate_args *)arg)->text;
-    ca_err err = ca_store_put(t, CA_TABLE_META, META_ISSUER_KEYS, strlen(META_ISSUER_KEYS), text,
-                              strlen(text));
-    return err ? ca_fail(eb, err, "cannot store the issuer key history: %s", ca_strerror(err))
-               : CA_OK;
+    const issuer_slot *s = issuer_slot_of(alg);
+    CA_ASSERT(store && keys && n && cap >= 1 && s && alg != CA_ALG_EDDSA);
+    *n = 0;
+    char cur[ISSUER_PUB_MAX];
+    hist_key *h = calloc(cap, sizeof *h);
+    size_t hn = 0;
+    ca_err err = CA_OK;
+    if (!h)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (current)
+        err = signer_pub_text(cur, s, current, eb);
+    if (!err)
+        err = load_history(store, s, current ? cur : NULL, h, cap, &hn, eb);
+    for (size_t i = 0; !err && i < hn; i++) {
+        keys[i].valid_from = h[i].valid_from;
+        if (!(keys[i].jwk = jwk_from_text(h[i].pub))) /* parse_history checked each */
+            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        else
+            *n = i + 1;
+    }
+    if (err) {
+        ca_node_issuer_jwks_free(keys, *n);
+        *n = 0;
+    }
+    free(h);
+    return err;
 }
 
-ca_err ca_node_rotate_issuer_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb)
+void ca_node_issuer_jwks_free(ca_issuer_jwk *keys, size_t n)
 {
-    CA_ASSERT(node && r && node->issuer_key);
-    memset(r, 0, sizeof *r);
-    char keys_dir[CA_CONFIG_STR_MAX + 8], archive_name[64], detail[2 * CA_VERIFIER_KEY_MAX + 64];
-    ca_issuer_key *keys = calloc(CA_ISSUER_KEYS_MAX, sizeof *keys);
-    char *text = malloc(ISSUER_KEYS_TEXT_MAX);
-    ca_ed25519_key *next = NULL;
-    size_t n = 0;
-    uint8_t pub[CA_ED25519_PUB_SIZE];
+    for (size_t i = 0; keys && i < n; i++) {
+        json_decref(keys[i].jwk);
+        keys[i].jwk = NULL;
+    }
+}
+
+/* One issuer key during `keys rotate --issuer`. */
+typedef struct slot_rotation {
+    const issuer_slot *s;
+    /* The stored history; then the key file's key when the history does not end with it;
+     * then the new key. */
+    hist_key keys[CA_ISSUER_KEYS_MAX + 2];
+    size_t stored;            /* entries the store holds */
+    size_t n;                 /* entries with the key file's: the document's "#<fragment>-n" */
+    char cur[ISSUER_PUB_MAX]; /* the key in keys/<file> */
+    size_t cur_no;            /* its place in the stored history (last match); 0: not there */
+    ca_signer *next;          /* keys/<file>.next: left by a crash, or the new key */
+    ca_ed25519_key *next_ed;  /* Ed25519: next as the node's issuer_key */
+    char next_pub[ISSUER_PUB_MAX];
+    bool committed;           /* the store's history ends with next: finish the file swap */
+    bool swapped;             /* this call swapped the files */
+    char archived[CA_CONFIG_STR_MAX + 96];
+} slot_rotation;
+
+/* Reads the history of sr->s in t and the key its file holds (cur, the node's signer). */
+static ca_err load_slot(slot_rotation *sr, ca_store_txn *t, const ca_signer *cur, ca_errbuf *eb)
+{
     ca_err err;
-    if (!keys || !text) {
+    if ((err = read_history(t, sr->s, sr->keys, CA_ISSUER_KEYS_MAX, &sr->stored, eb)) ||
+        (err = signer_pub_text(sr->cur, sr->s, cur, eb)))
+        return err;
+    sr->n = sr->stored;
+    for (size_t i = 0; i < sr->stored; i++)
+        if (strcmp(sr->keys[i].pub, sr->cur) == 0)
+            sr->cur_no = i + 1;
+    if (!sr->n || strcmp(sr->keys[sr->n - 1].pub, sr->cur) != 0) {
+        sr->keys[sr->n].valid_from = 0;
+        memcpy(sr->keys[sr->n].pub, sr->cur, sizeof sr->cur);
+        sr->n++;
+    }
+    return CA_OK;
+}
+
+/* Opens a key's secret bytes as sr->next (and for Ed25519 as sr->next_ed too). */
+static ca_err open_next(slot_rotation *sr, const uint8_t *secret, size_t len, ca_errbuf *eb)
+{
+    ca_err err = ca_signer_open(&sr->next, sr->s->alg, secret, len, eb);
+    if (!err && sr->s->alg == CA_ALG_EDDSA &&
+        (err = ca_ed25519_key_from_seed(&sr->next_ed, secret)))
+        ca_fail(eb, err, "cannot load the new issuer key");
+    if (!err)
+        err = signer_pub_text(sr->next_pub, sr->s, sr->next, eb);
+    return err;
+}
+
+static void free_next(slot_rotation *sr)
+{
+    ca_signer_free(sr->next);
+    sr->next = NULL;
+    ca_ed25519_key_free(sr->next_ed);
+    sr->next_ed = NULL;
+}
+
+/* Looks for keys/<file>.next left by an interrupted rotation and loads it as sr->next; one
+ * that does not load was never committed (the store names only written keys) and is removed
+ * when may_remove (never by an open without the writer lock: a rotation may be writing it).
+ * secret is CA_SIGNER_SECRET_MAX bytes of scratch. */
+static ca_err find_next(slot_rotation *sr, const ca_config *cfg, const char *keys_dir,
+                        uint8_t *secret, bool may_remove, ca_errbuf *eb)
+{
+    char name[64], path[CA_CONFIG_STR_MAX + 80];
+    snprintf(name, sizeof name, "%s.next", sr->s->file);
+    snprintf(path, sizeof path, "%s/%s", keys_dir, name);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return CA_OK;
+    size_t len = CA_SIGNER_SECRET_MAX;
+    ca_err err = read_key_any(secret, &len, cfg, name, sr->s->kind, NULL);
+    if (!err)
+        err = open_next(sr, secret, len, NULL);
+    ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    if (err) {
+        free_next(sr);
+        if (may_remove && unlink(path) != 0)
+            return ca_fail(eb, CA_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+    }
+    sr->committed = sr->next && sr->stored && sr->n > sr->stored &&
+                    strcmp(sr->keys[sr->stored - 1].pub, sr->next_pub) == 0;
+    return CA_OK;
+}
+
+/* Generates a new key for sr->s, writes it to keys/<file>.next and loads it as sr->next.
+ * secret is CA_SIGNER_SECRET_MAX bytes of scratch. */
+static ca_err make_next(slot_rotation *sr, const char *keys_dir, const char *pass,
+                        size_t pass_len, uint8_t *secret, ca_errbuf *eb)
+{
+    char path[CA_CONFIG_STR_MAX + 80];
+    size_t len = CA_SIGNER_SECRET_MAX;
+    snprintf(path, sizeof path, "%s/%s.next", keys_dir, sr->s->file);
+    ca_err err = ca_signer_generate(secret, &len, sr->s->alg, eb);
+    if (!err)
+        err = ca_keyfile_write(path, sr->s->kind, secret, len, pass, pass_len, eb);
+    if (!err)
+        err = open_next(sr, secret, len, eb);
+    ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    return err;
+}
+
+/* Steps 3-4 for one key: the file's key (number no) goes to the archive, next takes its
+ * place, and the node signs with next from now on. */
+static ca_err swap_slot(ca_node *node, slot_rotation *sr, const char *keys_dir, size_t no,
+                        ca_errbuf *eb)
+{
+    char archive_name[96];
+    snprintf(archive_name, sizeof archive_name, "%.*s-%zu.key",
+             (int)(strlen(sr->s->file) - strlen(".key")), sr->s->file, no);
+    ca_err err = swap_key_files(keys_dir, sr->s->file, archive_name, sr->archived,
+                                sizeof sr->archived, eb);
+    if (err)
+        return err;
+    sr->swapped = true;
+    ca_signer_free(node->issuer_signers[sr->s->alg]);
+    node->issuer_signers[sr->s->alg] = sr->next;
+    sr->next = NULL;
+    if (sr->next_ed) {
+        ca_ed25519_key_free(node->issuer_key);
+        node->issuer_key = sr->next_ed;
+        sr->next_ed = NULL;
+    }
+    return CA_OK;
+}
+
+/* Adds the new method "<fragment>-<no>" to the report, and "#<fragment>-<no - 1> by
+ * #<fragment>-<no>" to the audit detail. */
+static void report_method(ca_key_rotation *r, const slot_rotation *sr, size_t no, char *detail,
+                          size_t cap)
+{
+    CA_ASSERT(r->nrotated < CA_ISSUER_ALGS && no >= 2);
+    snprintf(r->rotated[r->nrotated++], CA_ISSUER_FRAGMENT_MAX, "%s-%zu", sr->s->fragment, no);
+    size_t len = strlen(detail);
+    snprintf(detail + len, cap - len, "%s#%s-%zu by #%s-%zu", r->nrotated > 1 ? ", " : "",
+             sr->s->fragment, no - 1, sr->s->fragment, no);
+}
+
+/* The Ed25519 part of the report: sr is its slot, after the rotation (newest key last). */
+static void report_ed25519(ca_key_rotation *r, const slot_rotation *sr, size_t n)
+{
+    r->nkeys = n;
+    snprintf(r->new_key, sizeof r->new_key, "%.*s", CA_MULTIBASE_KEY_MAX, sr->keys[n - 1].pub);
+    if (n >= 2)
+        snprintf(r->old_key, sizeof r->old_key, "%.*s", CA_MULTIBASE_KEY_MAX,
+                 sr->keys[n - 2].pub);
+    snprintf(r->archived, sizeof r->archived, "%s", sr->archived);
+}
+
+/* A rotation committed before a crash: swaps the files of every key the store names as the
+ * newest while its file holds an older one; keys swapped before the crash are done. */
+static ca_err finish_rotation(ca_node *node, slot_rotation *sr, size_t nsr, const char *keys_dir,
+                              ca_key_rotation *r, ca_errbuf *eb)
+{
+    char detail[512] = "issuer keys: finished the interrupted rotation: ";
+    int64_t when = INT64_MIN;
+    ca_err err;
+    r->resumed = true;
+    for (size_t i = 0; i < nsr; i++) {
+        if (sr[i].committed) {
+            when = sr[i].keys[sr[i].stored - 1].valid_from;
+            if ((err = swap_slot(node, &sr[i], keys_dir, sr[i].cur_no ? sr[i].cur_no : sr[i].n,
+                                 eb)))
+                return err;
+        } else if (sr[i].next) { /* not the store's newest: never committed */
+            free_next(&sr[i]);
+            discard_next_key(&node->cfg, sr[i].s->file);
+        }
+    }
+    /* One rotation writes every history with the same valid_from: its keys are the newest
+     * entries carrying it. */
+    for (size_t i = 0; i < nsr; i++)
+        if (sr[i].stored >= 2 && sr[i].keys[sr[i].stored - 1].valid_from == when)
+            report_method(r, &sr[i], sr[i].stored, detail, sizeof detail);
+    report_ed25519(r, &sr[0], sr[0].stored);
+    if (!sr[0].swapped) /* moved before the crash */
+        snprintf(r->archived, sizeof r->archived, "%s/archive/issuer-%zu.key", keys_dir,
+                 sr[0].stored - 1);
+    audit_rotation(node, "keys/issuer", detail);
+    return CA_OK;
+}
+
+/* Steps 1 and 2 below: for each issuer key the node has (a data dir lacking a JOSE key file
+ * has none of that alg), its history, the key in its file, and a .next file a crash may have
+ * left; *resume when the store names some .next as the newest key, i.e. a rotation was
+ * committed but not all its files swapped. sr holds NSLOTS entries; secret is scratch. */
+static ca_err scan_issuer_keys(ca_node *node, slot_rotation *sr, size_t *nsr,
+                               const char *keys_dir, uint8_t *secret, bool may_remove,
+                               bool *resume, ca_errbuf *eb)
+{
+    ca_store_txn *t = NULL;
+    *nsr = 0;
+    *resume = false;
+    ca_err err = ca_store_begin(node->store, &t, false, eb);
+    for (size_t i = 0; i < NSLOTS && !err; i++) {
+        const ca_signer *cur = node->issuer_signers[issuer_slots[i].alg];
+        if (!cur)
+            continue;
+        sr[*nsr].s = &issuer_slots[i];
+        err = load_slot(&sr[(*nsr)++], t, cur, eb);
+    }
+    ca_store_abort(t);
+    for (size_t i = 0; i < *nsr && !err; i++)
+        if (!(err = find_next(&sr[i], &node->cfg, keys_dir, secret, may_remove, eb)))
+            *resume = *resume || sr[i].committed;
+    return err;
+}
+
+/* Called by every open that loads the issuer keys, after the store is open. A rotation
+ * committed but not finished (a crash between steps 2 and 4) leaves the files holding keys
+ * the store already calls old: signing with them would put a retired key back in the DID
+ * document. The single writer finishes the rotation (as `keys rotate --issuer` would, with
+ * its audit entry); any other open is refused until then. keys rotate itself skips this
+ * (CA_NODE_NO_ROTATION_CHECK) to report the resumption. */
+static ca_err check_issuer_rotation(ca_node *node, bool writer, ca_errbuf *eb)
+{
+    char keys_dir[CA_CONFIG_STR_MAX + 8];
+    slot_rotation *sr = calloc(NSLOTS, sizeof *sr);
+    uint8_t *secret = malloc(CA_SIGNER_SECRET_MAX);
+    ca_key_rotation *r = malloc(sizeof *r);
+    size_t nsr = 0;
+    bool resume = false;
+    ca_err err;
+    if (!sr || !secret || !r) {
         err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
         goto out;
     }
     if ((err = join_path(keys_dir, sizeof keys_dir, node->cfg.node_data_dir, "keys", eb)) ||
-        (err = ca_node_issuer_keys(node->store, node->issuer_key, keys, CA_ISSUER_KEYS_MAX, &n,
-                                   eb)) ||
-        (err = find_next_key(&next, &node->cfg, KEY_ISSUER, eb)))
+        (err = scan_issuer_keys(node, sr, &nsr, keys_dir, secret, writer, &resume, eb)) ||
+        !resume)
         goto out;
-    ca_ed25519_key_public(node->issuer_key, pub);
-    /* The loaded key's number: its place in the list (the last, unless a rotation was
-     * committed but its files not yet swapped). */
-    size_t old_no = n;
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(keys[i].pub, pub, sizeof pub) == 0)
-            old_no = i + 1;
-    ed25519_multibase(r->old_key, pub, NULL);
-    snprintf(archive_name, sizeof archive_name, "issuer-%zu.key", old_no);
-    if (next) {
-        ca_ed25519_key_public(next, pub);
-        ca_ed25519_key_free(next);
-        next = NULL;
-        if (n >= 2 && memcmp(keys[n - 2].pub, keys[n - 1].pub, sizeof pub) != 0 &&
-            memcmp(keys[n - 2].pub, pub, sizeof pub) == 0) {
-            /* ca_node_issuer_keys appended issuer.key after the committed .next key: the
-             * rotation to .next was committed before a crash. Finish moving the files. */
-            r->resumed = true;
-            snprintf(r->new_key, sizeof r->new_key, "%s", keys[n - 2].multibase);
-            r->nkeys = n - 1;
-            if (!(err = swap_key_files(keys_dir, KEY_ISSUER, archive_name, r->archived,
-                                       sizeof r->archived, eb))) {
-                snprintf(detail, sizeof detail,
-                         "issuer key: finished the interrupted rotation to %s", r->new_key);
-                audit_rotation(node, "keys/issuer", detail);
-            }
+    if (!writer) {
+        err = ca_fail(eb, CA_ERR_INCONSISTENT, "an issuer key rotation was interrupted; run "
+                      "`credanchor keys rotate --issuer` (node stopped) to finish it");
+        goto out;
+    }
+    memset(r, 0, sizeof *r);
+    if (!(err = finish_rotation(node, sr, nsr, keys_dir, r, eb)))
+        fprintf(stderr, "credanchor: finished an interrupted issuer key rotation (now #key-%zu)"
+                "\n", r->nkeys);
+out:
+    for (size_t i = 0; sr && i < nsr; i++)
+        free_next(&sr[i]);
+    if (secret)
+        ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    free(secret);
+    free(sr);
+    free(r);
+    return err;
+}
+
+typedef struct issuer_rotate_args {
+    const slot_rotation *sr;
+    size_t nsr;
+    char *text; /* nsr new histories of HISTORY_TEXT_MAX bytes each */
+} issuer_rotate_args;
+
+static ca_err issuer_rotate_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    const issuer_rotate_args *a = arg;
+    for (size_t i = 0; i < a->nsr; i++) {
+        const char *meta = a->sr[i].s->meta, *text = a->text + i * HISTORY_TEXT_MAX;
+        ca_err err = ca_store_put(t, CA_TABLE_META, meta, strlen(meta), text, strlen(text));
+        if (err)
+            return ca_fail(eb, err, "cannot store the issuer key history %s: %s", meta,
+                           ca_strerror(err));
+    }
+    return CA_OK;
+}
+
+/* Every issuer key together (the file steps are at the top of this section):
+ *   1. scan_issuer_keys: each key's history, file and leftover .next;
+ *   2. any .next the store names as the newest key: the last rotation was committed but not
+ *      all files swapped; finish those swaps and stop (finish_rotation);
+ *   3. otherwise discard stale .next files, write a new .next key per alg, commit all the
+ *      histories in one transaction, then swap the files key by key. */
+ca_err ca_node_rotate_issuer_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb)
+{
+    CA_ASSERT(node && r && node->issuer_key && node->issuer_signers[CA_ALG_EDDSA]);
+    memset(r, 0, sizeof *r);
+    char keys_dir[CA_CONFIG_STR_MAX + 8], pass_path[CA_CONFIG_STR_MAX + 64];
+    char pass[CA_PASSPHRASE_MAX], detail[512] = "issuer keys replaced: ";
+    slot_rotation *sr = calloc(NSLOTS, sizeof *sr);
+    uint8_t *secret = malloc(CA_SIGNER_SECRET_MAX);
+    char *text = NULL;
+    size_t nsr = 0, pass_len = 0;
+    bool resume = false;
+    ca_err err;
+    if (!sr || !secret) {
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((err = join_path(keys_dir, sizeof keys_dir, node->cfg.node_data_dir, "keys", eb)) ||
+        (err = scan_issuer_keys(node, sr, &nsr, keys_dir, secret, true, &resume, eb)))
+        goto out;
+    CA_ASSERT(sr[0].s->alg == CA_ALG_EDDSA);
+    if (resume) {
+        err = finish_rotation(node, sr, nsr, keys_dir, r, eb);
+        goto out;
+    }
+
+    for (size_t i = 0; i < nsr; i++) {
+        free_next(&sr[i]);
+        discard_next_key(&node->cfg, sr[i].s->file);
+    }
+    for (size_t i = 0; i < nsr; i++)
+        if (sr[i].n >= CA_ISSUER_KEYS_MAX) {
+            err = ca_fail(eb, CA_ERR_TOO_LARGE, "already %zu %s issuer keys (at most %d); no "
+                          "more rotations", sr[i].n, ca_jws_alg_name(sr[i].s->alg),
+                          CA_ISSUER_KEYS_MAX);
             goto out;
         }
-        discard_next_key(&node->cfg, KEY_ISSUER);
-    }
-    if (n >= CA_ISSUER_KEYS_MAX) {
-        err = ca_fail(eb, CA_ERR_TOO_LARGE, "already %zu issuer keys; no more rotations", n);
+    if (!(text = calloc(nsr, HISTORY_TEXT_MAX))) {
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((err = make_next_key(&next, &node->cfg, keys_dir, KEY_ISSUER, eb)))
+    ca_config_passphrase_path(&node->cfg, pass_path, sizeof pass_path);
+    if ((err = ca_passphrase_load(pass, &pass_len, pass_path, eb)))
         goto out;
-    ca_ed25519_key_public(next, pub);
-    if ((err = ed25519_multibase(keys[n].multibase, pub, eb)))
+    for (size_t i = 0; i < nsr && !err; i++)
+        err = make_next(&sr[i], keys_dir, pass, pass_len, secret, eb);
+    if (err)
         goto out_discard;
-    keys[n].valid_from = (int64_t)time(NULL);
-    n++;
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(text + len, ISSUER_KEYS_TEXT_MAX - len, "%lld %s\n",
-                                (long long)keys[i].valid_from, keys[i].multibase);
-    issuer_rotate_args a = {text};
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < nsr; i++) {
+        slot_rotation *s = &sr[i];
+        s->keys[s->n].valid_from = now;
+        memcpy(s->keys[s->n].pub, s->next_pub, sizeof s->next_pub);
+        s->n++;
+        char *out = text + i * HISTORY_TEXT_MAX;
+        size_t len = 0;
+        for (size_t k = 0; k < s->n; k++)
+            len += (size_t)snprintf(out + len, HISTORY_TEXT_MAX - len, "%lld %s\n",
+                                    (long long)s->keys[k].valid_from, s->keys[k].pub);
+    }
+    issuer_rotate_args a = {sr, nsr, text};
     if ((err = ca_store_write(node->store, issuer_rotate_txn, &a, eb)))
         goto out_discard;
-    ca_ed25519_key_free(node->issuer_key);
-    node->issuer_key = next;
-    next = NULL;
-    snprintf(r->new_key, sizeof r->new_key, "%s", keys[n - 1].multibase);
-    r->nkeys = n;
-    if ((err = swap_key_files(keys_dir, KEY_ISSUER, archive_name, r->archived,
-                              sizeof r->archived, eb)))
-        goto out;
-    /* The EdDSA credential signer is the same key: reload it from the new issuer.key. */
-    ca_signer_free(node->issuer_signers[CA_ALG_EDDSA]);
-    node->issuer_signers[CA_ALG_EDDSA] = NULL;
-    uint8_t seed[32];
-    size_t slen = sizeof seed;
-    if (!(err = read_key_any(seed, &slen, &node->cfg, KEY_ISSUER, CA_KEY_ED25519, eb)))
-        err = ca_signer_open(&node->issuer_signers[CA_ALG_EDDSA], CA_ALG_EDDSA, seed, slen, eb);
-    ca_wipe(seed, sizeof seed);
-    if (err)
-        goto out;
-    snprintf(detail, sizeof detail, "issuer key #key-%zu %s replaced by #key-%zu %s", old_no,
-             r->old_key, n, r->new_key);
+    /* Committed: from here a failure is finished by the next `keys rotate --issuer`. */
+    for (size_t i = 0; i < nsr; i++) {
+        if ((err = swap_slot(node, &sr[i], keys_dir, sr[i].n - 1, eb)))
+            goto out;
+        report_method(r, &sr[i], sr[i].n, detail, sizeof detail);
+    }
+    report_ed25519(r, &sr[0], sr[0].n);
+    size_t len = strlen(detail);
+    snprintf(detail + len, sizeof detail - len, " (Ed25519 %s replaced by %s)", r->old_key,
+             r->new_key);
     audit_rotation(node, "keys/issuer", detail);
     goto out;
 out_discard:
-    discard_next_key(&node->cfg, KEY_ISSUER);
+    for (size_t i = 0; i < nsr; i++)
+        discard_next_key(&node->cfg, sr[i].s->file);
 out:
-    ca_ed25519_key_free(next);
-    free(keys);
+    for (size_t i = 0; sr && i < nsr; i++)
+        free_next(&sr[i]);
+    ca_wipe(pass, sizeof pass);
+    if (secret)
+        ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    free(secret);
     free(text);
+    free(sr);
     return err;
 }

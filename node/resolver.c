@@ -359,27 +359,43 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
             snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#%s", r->key_did,
                      r->key_did + strlen("did:key:"));
         }
-        /* The other VC-JWT algorithms (SPEC §5): JsonWebKey methods in the did:web document;
-         * with a did:key issuer, the did:key of that key (RS256 has none). */
-        static const struct { int alg; const char *fragment; ca_key_type type; } jose[] = {
-            {CA_ALG_ES256K, "es256k-1", CA_KEYTYPE_SECP256K1},
-            {CA_ALG_ES256, "es256-1", CA_KEYTYPE_P256},
-            {CA_ALG_RS256, "rs256-1", 0},
+        /* The other VC-JWT algorithms (SPEC §5): JsonWebKey methods in the did:web document,
+         * every key of each alg ever used oldest first ("#es256k-1", "#es256k-2", ...; the
+         * newest signs); with a did:key issuer, the did:key of the newest key (RS256 has
+         * none). */
+        static const struct { ca_jws_alg alg; ca_key_type type; } jose[] = {
+            {CA_ALG_ES256K, CA_KEYTYPE_SECP256K1},
+            {CA_ALG_ES256, CA_KEYTYPE_P256},
+            {CA_ALG_RS256, 0},
         };
-        ca_did_doc_jwk jwks[3];
-        json_t *jwk_objs[3] = {NULL, NULL, NULL};
+        enum { NJOSE = sizeof jose / sizeof jose[0] };
+        ca_did_doc_jwk jwks[NJOSE * CA_ISSUER_KEYS_MAX];
+        ca_issuer_jwk hist[NJOSE][CA_ISSUER_KEYS_MAX];
+        size_t nhist[NJOSE] = {0};
+        char frags[NJOSE * CA_ISSUER_KEYS_MAX][CA_ISSUER_FRAGMENT_MAX];
         size_t njwks = 0;
-        for (size_t i = 0; i < 3 && !err; i++) {
+        for (size_t i = 0; i < NJOSE && !err; i++) {
             const ca_signer *sg = node->issuer_signers[jose[i].alg];
+            const char *prefix = ca_node_issuer_fragment(jose[i].alg);
             if (!sg)
                 continue;
-            if ((err = ca_signer_public_jwk(&jwk_objs[njwks], sg, eb)))
+            if (node->store) {
+                if ((err = ca_node_issuer_jwks(node->store, jose[i].alg, sg, hist[i],
+                                               CA_ISSUER_KEYS_MAX, &nhist[i], eb)))
+                    break;
+            } else if ((err = ca_signer_public_jwk(&hist[i][0].jwk, sg, eb))) {
                 break;
-            jwks[njwks] = (ca_did_doc_jwk){jose[i].fragment, jwk_objs[njwks]};
-            njwks++;
+            } else {
+                nhist[i] = 1;
+            }
+            for (size_t k = 0; k < nhist[i]; k++) {
+                snprintf(frags[njwks], sizeof frags[0], "%s-%zu", prefix, k + 1);
+                jwks[njwks] = (ca_did_doc_jwk){frags[njwks], hist[i][k].jwk};
+                njwks++;
+            }
             snprintf(r->alg_did[jose[i].alg], sizeof r->alg_did[0], "%s", r->web_did);
-            snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%s#%s", r->web_did,
-                     jose[i].fragment);
+            snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%s#%s-%zu", r->web_did,
+                     prefix, nhist[i]);
             if (is_key) {
                 r->alg_did[jose[i].alg][0] = r->alg_kid[jose[i].alg][0] = '\0';
                 uint8_t raw[33];
@@ -400,8 +416,8 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
         json_t *doc = NULL;
         if (!err)
             err = ca_did_own_document(&doc, &id, eb);
-        for (size_t i = 0; i < 3; i++)
-            json_decref(jwk_objs[i]);
+        for (size_t i = 0; i < NJOSE; i++)
+            ca_node_issuer_jwks_free(hist[i], nhist[i]);
         if (err)
             goto fail;
         r->own_text = json_dumps(doc, JSON_COMPACT);

@@ -7,7 +7,9 @@
  *                                              watermark, origin, latest checkpoint, the largest
  *                                              signed checkpoint, schema version, the log key
  *                                              history "log_keys") and node/node.c (the issuer
- *                                              key history "issuer_keys", keys rotate)
+ *                                              key histories "issuer_keys",
+ *                                              "issuer_keys_es256k", "issuer_keys_es256",
+ *                                              "issuer_keys_rs256"; keys rotate)
  *   leaves        key: u64 BE leaf index      value: the 32-byte digest (appended in order)
  *   hashes        key: u64 BE stored index    value: 32-byte hash of complete subtree
  *                 (ca_merkle_stored_index(level, n), levels >= 1; leaf hashes are derived from

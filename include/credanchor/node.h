@@ -6,8 +6,10 @@
  *                issuer-es256k.key, issuer-es256.key, issuer-rs256.key (the issuer's keys for
  *                the other VC-JWT algorithms, SPEC §5); each encrypted at rest under
  *                node.key_passphrase_file (include/credanchor/keystore.h)
- *   keys/archive/  keys replaced by `keys rotate`: log-<hex key id>.key and
- *                issuer-<n>.key (n as in the DID document's "#key-n"), still encrypted
+ *   keys/archive/  keys replaced by `keys rotate`: log-<hex key id>.key, issuer-<n>.key
+ *                (n as in the DID document's "#key-n") and issuer-es256k-<n>.key,
+ *                issuer-es256-<n>.key, issuer-rs256-<n>.key ("#es256k-n", ...), still
+ *                encrypted
  *   passphrase   the default node.key_passphrase_file, created by init when missing
  * ca_node bundles what a verb or the server opens: config, store, log and the keys it asked
  * for. Conventions: common.h.
@@ -48,8 +50,11 @@ enum ca_node_flags {
     CA_NODE_WRITE = 1 << 0,         /* the writer lock and the log key: appends */
     CA_NODE_ISSUER_KEY = 1 << 1,    /* decrypt the issuer key */
     CA_NODE_ANCHOR_ADDRESS = 1 << 2, /* decrypt the anchor key for its address, then wipe it */
-    CA_NODE_ADMIN_WRITE = 1 << 3     /* write tokens and audit entries beside a serving node;
+    CA_NODE_ADMIN_WRITE = 1 << 3,    /* write tokens and audit entries beside a serving node;
                                         the log stays read-only */
+    CA_NODE_NO_ROTATION_CHECK = 1 << 4 /* with CA_NODE_ISSUER_KEY: leave an interrupted issuer
+                                          key rotation to the caller (keys rotate); otherwise
+                                          a writer open finishes it and others are refused */
 };
 
 /* Opens the node in cfg->node_data_dir. CA_ERR_NOT_FOUND when it was never initialised,
@@ -77,8 +82,10 @@ ca_err ca_node_anchor_secret(const ca_node *node, uint8_t secret[CA_SECP256K1_SE
 
 /* ---- key rotation (credanchor keys rotate; node/node.c documents the file steps) ---- */
 
-#define CA_ISSUER_KEYS_MAX 32
+#define CA_ISSUER_KEYS_MAX 32   /* per algorithm */
 #define CA_MULTIBASE_KEY_MAX 128
+#define CA_ISSUER_ALGS 4        /* issuer signing keys: Ed25519, ES256K, ES256, RS256 */
+#define CA_ISSUER_FRAGMENT_MAX 24 /* "es256k-32" */
 
 typedef struct ca_key_rotation {
     bool resumed;                         /* finished a rotation a crash interrupted */
@@ -88,14 +95,21 @@ typedef struct ca_key_rotation {
     uint64_t tree_size;                   /* log: the size at rotation (old toSize, new fromSize) */
     char note[CA_NOTE_MAX];               /* log: the checkpoint the new key signed */
     size_t note_len;
-    size_t nkeys;                         /* issuer: keys the DID document now lists */
+    size_t nkeys;                         /* issuer: Ed25519 keys the DID document now lists */
+    /* issuer: the fragment of every new verification method, "key-2", "es256k-2", ... (the
+     * keys this rotation replaced, or whose interrupted rotation it finished) */
+    char rotated[CA_ISSUER_ALGS][CA_ISSUER_FRAGMENT_MAX];
+    size_t nrotated;
 } ca_key_rotation;
 
 /* Rotates the log key: needs a node opened with CA_NODE_WRITE (the writer lock, so the node
  * must be stopped). See ca_log_rotate_key; the audit log records it. */
 ca_err ca_node_rotate_log_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb);
-/* Rotates the issuer key: needs CA_NODE_WRITE | CA_NODE_ISSUER_KEY. The old public key stays
- * in the history, so the own DID document keeps listing it. */
+/* Rotates every issuer signing key the node has (Ed25519 issuer.key and the JOSE keys
+ * issuer-es256k.key, issuer-es256.key, issuer-rs256.key) in one store transaction: needs
+ * CA_NODE_WRITE | CA_NODE_ISSUER_KEY. The old public keys stay in the histories, so the own
+ * DID document keeps listing them; node->issuer_key and node->issuer_signers get the new
+ * keys. */
 ca_err ca_node_rotate_issuer_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb);
 
 /* One issuer key ever used (meta "issuer_keys"). */
@@ -110,6 +124,25 @@ typedef struct ca_issuer_key {
  * rotated has no history). keys holds cap entries; *n gets the count. */
 ca_err ca_node_issuer_keys(ca_store *store, const ca_ed25519_key *current, ca_issuer_key *keys,
                            size_t cap, size_t *n, ca_errbuf *eb);
+
+/* One JOSE issuer key ever used (meta "issuer_keys_es256k", "issuer_keys_es256",
+ * "issuer_keys_rs256"). */
+typedef struct ca_issuer_jwk {
+    int64_t valid_from;                   /* unix seconds it signs from; 0 = since init */
+    json_t *jwk;                          /* the public JWK (owned: ca_node_issuer_jwks_free) */
+} ca_issuer_jwk;
+
+/* Every issuer key of alg (CA_ALG_ES256K, CA_ALG_ES256 or CA_ALG_RS256), oldest first (so
+ * "#es256k-n" ids never change); current (may be NULL), the signer of the key file, is
+ * appended when the history does not end with it (a node never rotated has no history).
+ * keys holds cap entries; *n gets the count; free them with ca_node_issuer_jwks_free. */
+ca_err ca_node_issuer_jwks(ca_store *store, ca_jws_alg alg, const ca_signer *current,
+                           ca_issuer_jwk *keys, size_t cap, size_t *n, ca_errbuf *eb);
+void ca_node_issuer_jwks_free(ca_issuer_jwk *keys, size_t n);
+
+/* The fragment prefix of alg's issuer keys in the own DID document: "key" (EdDSA: "#key-n"),
+ * "es256k", "es256", "rs256"; NULL for anything else. */
+const char *ca_node_issuer_fragment(ca_jws_alg alg);
 
 /* The default origin for a public URL: host[:port] + "/credanchor" (SPEC §1). */
 ca_err ca_node_default_origin(char *out, size_t cap, const char *public_url, ca_errbuf *eb);

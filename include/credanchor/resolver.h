@@ -46,7 +46,8 @@ typedef struct ca_did_doc_key {
 } ca_did_doc_key;
 
 /* One issuer key listed as a JsonWebKey method "<did>#<fragment>" (the VC-JWT keys for
- * ES256K, ES256 and RS256, which jose-style verifiers import from publicKeyJwk). */
+ * ES256K, ES256 and RS256, which jose-style verifiers import from publicKeyJwk; every key
+ * of each alg ever used, "#es256k-1", "#es256k-2", ...). */
 typedef struct ca_did_doc_jwk {
     const char *fragment;          /* "es256k-1" */
     const json_t *jwk;             /* public JWK (borrowed) */
@@ -102,7 +103,8 @@ const char *ca_resolver_issuer_did(const ca_resolver *r);
  * alg's key was not loaded. */
 const char *ca_resolver_issuer_did_for(const ca_resolver *r, int alg /* ca_jws_alg */);
 /* The verification method id for alg: "<did:web>#key-<n>" (the current Ed25519 key) or
- * "#es256k-1" / "#es256-1" / "#rs256-1"; for a did:key issuer "<did:key>#<multibase>".
+ * "#es256k-<n>" / "#es256-<n>" / "#rs256-<n>" (the current key of that alg: n is 1 until
+ * the first `keys rotate --issuer`); for a did:key issuer "<did:key>#<multibase>".
  * "" as above. */
 const char *ca_resolver_issuer_kid(const ca_resolver *r, int alg /* ca_jws_alg */);
 

@@ -37,6 +37,15 @@ expect_exit() {
   ok
 }
 
+# wait_healthy URL: waits until URL/v1/health answers 200, for 10 s times CA_TEST_TIME_FACTOR
+# (scripts/valgrind-run stretches harness waits; the node's own timeouts never change).
+wait_healthy() {
+  local tries
+  tries=$(python3 -c "print(int(200 * float('${CA_TEST_TIME_FACTOR:-1}')))")
+  for _ in $(seq 1 "$tries"); do curl -sf "$1/v1/health" >/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" = 0 ]
