@@ -1595,17 +1595,10 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
         opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
     }
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY,
-                                   opts, MHD_OPTION_END);
-    if (!srv->daemon) {
-        close(srv->listen_fd);
-        srv->listen_fd = -1;
-        return ca_fail(eb, CA_ERR_IO, "cannot start the HTTP server on %s%s", shown,
-                       tls ? " (check the TLS certificate and key)" : "");
-    }
     /* The offload threads, when a route may offload (did:web resolution), so slow lookups
      * never hold the workers; they mostly sleep in the network, and the resolver caps the
-     * fetches in flight (node/resolver.c). */
+     * fetches in flight (node/resolver.c). They start before the daemon: a request that
+     * arrives at once must find them (offload_submit reads noffload_threads unlocked). */
     bool any_offload = false;
     for (size_t i = 0; i < srv->nroutes; i++)
         any_offload |= srv->routes[i].r->offload != NULL;
@@ -1616,6 +1609,15 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
         if (pthread_create(&srv->offload_threads[srv->noffload_threads], NULL, offload_main,
                            srv) == 0)
             srv->noffload_threads++;
+    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY,
+                                   opts, MHD_OPTION_END);
+    if (!srv->daemon) {
+        offload_stop(srv);
+        close(srv->listen_fd);
+        srv->listen_fd = -1;
+        return ca_fail(eb, CA_ERR_IO, "cannot start the HTTP server on %s%s", shown,
+                       tls ? " (check the TLS certificate and key)" : "");
+    }
     snprintf(url, url_cap, "%s://%s", tls ? "https" : "http", shown);
     return CA_OK;
 }
