@@ -57,7 +57,7 @@ URL=http://127.0.0.1:$port
 CREDANCHOR_NODE_LISTEN=127.0.0.1:$port "$BIN" serve --data-dir "$D" > "$WORK/serve.log" 2>&1 &
 spid=$!
 cleanup_hooks+=("kill $spid 2>/dev/null; wait $spid 2>/dev/null")
-for _ in $(seq 1 200); do curl -sf "$URL/v1/health" >/dev/null && break; sleep 0.05; done
+wait_healthy "$URL"
 post() { # DIGEST... -> HTTP status
   local body
   body=$(printf '"%s",' "$@")

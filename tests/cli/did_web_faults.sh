@@ -5,6 +5,7 @@
 # /v1/health keeps answering, and `credanchor resolve` exits non-zero with one line. Runs
 # tests/integration/test_did_web_faults.py; prints "N passed, M failed", exits non-zero on any
 # failure.
+source "$(dirname "$0")/scaled.bash"
 set -euo pipefail
 : "${CREDANCHOR_BIN:?set by ctest}" "${CA_SOURCE_DIR:?set by ctest}"
-exec timeout 150 python3 "$CA_SOURCE_DIR/tests/integration/test_did_web_faults.py"
+exec timeout "$(scaled 150)" python3 "$CA_SOURCE_DIR/tests/integration/test_did_web_faults.py"

@@ -26,11 +26,11 @@ fi
 # Runs before lib.bash's rm -rf of $WORK (hooks run first).
 cleanup_hooks+=("umount -l '$MNT'")
 
-timeout 170 python3 - "$WORK" "$MNT" <<'PY'
+timeout "$(scaled 170)" python3 - "$WORK" "$MNT" <<'PY'
 import base64, json, os, random, shutil, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.environ["CA_SOURCE_DIR"], "tests", "integration"))
 from ca_node import (BIN, Checks, Node, leaf_hash, parse_checkpoint, random_digests,
-                     root_from_inclusion, run_cli)
+                     root_from_inclusion, run_cli, scaled)
 
 work, mnt = sys.argv[1], sys.argv[2]
 c = Checks("full_disk_serve")
@@ -45,7 +45,7 @@ BATCH = 1000
 def fill(n, phase, deadline_s=60):
     """Appends (and issues a credential every 5th round) until 507; returns what ended it."""
     t0, i, last = time.time(), 0, None
-    while time.time() - t0 < deadline_s:
+    while time.time() - t0 < scaled(deadline_s):
         i += 1
         d = random_digests(BATCH)
         try:
@@ -171,7 +171,7 @@ for d in sample:
         open(pf, "w").write(r.body.decode())
         vk = n3.get("/v1/log/key").body.decode().strip()
         vp = subprocess.run([BIN, "verify-proof", pf, "--key", vk], capture_output=True,
-                            text=True, timeout=60)
+                            text=True, timeout=scaled(60))
         bad.append((d, f"verify-proof exit {vp.returncode} {vp.stderr.strip()[:200]}; "
                        f"saved {pf}"))
         bad.append((d, f"leafIndex {p['leafIndex']} (acknowledged {index[d]}), treeSize "
@@ -194,7 +194,7 @@ for cr in creds:
 c.ok(not vbad, f"final: {len(vbad)} of {len(creds)} acknowledged credentials fail: {vbad[:3]}")
 c.eq(n3.stop(), 0, "final: serve exits 0")
 p = subprocess.run([BIN, "check", "--data-dir", os.path.join(big, "data")], capture_output=True,
-                   text=True, env=n3.env, timeout=120)
+                   text=True, env=n3.env, timeout=scaled(120))
 c.ok(p.returncode == 0, f"credanchor check: exit {p.returncode}: {p.stdout[-500:]} {p.stderr[-500:]}")
 print(f"{len(acked)} digests and {len(creds)} credentials acknowledged; "
       f"{len(sample)} digests proved", flush=True)

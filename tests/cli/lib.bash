@@ -1,6 +1,7 @@
 # Shared helpers for the shell tests in tests/cli (sourced, not run by ctest itself).
 # Every test prints a closing "N passed, M failed" line and exits non-zero on any failure.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/scaled.bash"
 : "${CREDANCHOR_BIN:?set by ctest}"
 BIN=$CREDANCHOR_BIN
 passed=0
@@ -37,12 +38,9 @@ expect_exit() {
   ok
 }
 
-# wait_healthy URL: waits until URL/v1/health answers 200, for 10 s times CA_TEST_TIME_FACTOR
-# (scripts/valgrind-run stretches harness waits; the node's own timeouts never change).
+# wait_healthy URL: waits until URL/v1/health answers 200, for 10 s (scaled).
 wait_healthy() {
-  local tries
-  tries=$(python3 -c "print(int(200 * float('${CA_TEST_TIME_FACTOR:-1}')))")
-  for _ in $(seq 1 "$tries"); do curl -sf "$1/v1/health" >/dev/null && return 0; sleep 0.05; done
+  for _ in $(seq 1 "$(scaled 200)"); do curl -sf "$1/v1/health" >/dev/null && return 0; sleep 0.05; done
   return 1
 }
 

@@ -25,6 +25,28 @@ BIN = os.environ.get("CREDANCHOR_BIN", "credanchor")
 SRC = os.environ.get("CA_SOURCE_DIR",
                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ANVIL = os.path.join(SRC, "tools", "node_modules", ".bin", "anvil")
+# Harness waits are multiplied by this (scripts/valgrind-run sets it: every process runs tens
+# of times slower under memcheck). The node's own timeouts are never changed.
+TIME_FACTOR = float(os.environ.get("CA_TEST_TIME_FACTOR", "1"))
+
+
+def scaled(seconds):
+    """A harness wait, stretched by CA_TEST_TIME_FACTOR."""
+    return seconds * TIME_FACTOR
+
+
+def wait_for(fn, timeout, checks=None, what=None, interval=0.1):
+    """Polls fn until it returns something true and returns that, for timeout seconds
+    (scaled); on timeout returns None and, given checks and what, records a failure."""
+    deadline = time.time() + scaled(timeout)
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(interval)
+    if checks and what:
+        checks.ok(False, f"timed out waiting for {what}")
+    return None
 
 
 def free_port():
@@ -61,7 +83,8 @@ def run_cli(*args, data_dir=None, env=None, check=True, stdin=None):
     cmd = [BIN] + list(args)
     if data_dir:
         cmd += ["--data-dir", data_dir]
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, input=stdin, timeout=120)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, input=stdin,
+                       timeout=scaled(120))
     if check and p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
     return p
@@ -130,7 +153,7 @@ class Node:
         return self
 
     def wait_healthy(self, timeout=30):
-        deadline = time.time() + timeout
+        deadline = time.time() + scaled(timeout)
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"serve exited {self.proc.returncode}:\n{self.log_text()}")
@@ -150,6 +173,7 @@ class Node:
             return ""
 
     def conn(self, timeout=30):
+        timeout = scaled(timeout)
         if getattr(self, "tls", None):  # an ssl.SSLContext: speak HTTPS to "localhost"
             return http.client.HTTPSConnection("localhost", self.port, timeout=timeout,
                                                context=self.tls)
@@ -186,7 +210,7 @@ class Node:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout=timeout)
+                self.proc.wait(timeout=scaled(timeout))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

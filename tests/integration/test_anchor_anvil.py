@@ -24,19 +24,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ca_node import (Anvil, Checks, Node, merkle_root, random_digests, run_cli,  # noqa: E402
                      verify_consistency)
 from ca_node import eth_rpc as rpc  # noqa: E402
+from ca_node import wait_for as poll  # noqa: E402
 
 c = Checks("anchor_anvil")
 
 
 def wait_for(fn, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    c.ok(False, f"timed out waiting for {what}")
-    return None
+    return poll(fn, timeout, c, what)
 
 
 def latest(node):

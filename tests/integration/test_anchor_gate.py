@@ -12,19 +12,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ca_node import Anvil, Checks, Node, free_port, random_digests  # noqa: E402
 from ca_node import eth_rpc as rpc  # noqa: E402
+from ca_node import wait_for as poll  # noqa: E402
 from test_anchor_anvil import latest_is, node_env, post_anchor  # noqa: E402
 
 c = Checks("anchor_gate")
 
 
 def wait_for(fn, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    return None
+    return poll(fn, timeout, interval=0.2)
 
 
 def fund(url, addr):

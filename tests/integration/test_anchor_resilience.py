@@ -33,6 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ca_node import Anvil, Checks, Node, random_digests  # noqa: E402
 from ca_node import eth_rpc as rpc  # noqa: E402
+from ca_node import wait_for as poll  # noqa: E402
 
 OUTAGE_S = float(os.environ.get("CA_RESILIENCE_OUTAGE", "30"))
 c = Checks("anchor_resilience")
@@ -40,15 +41,7 @@ MAGIC = "0x43417631"
 
 
 def wait_for(fn, timeout, what, quiet=False):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    if not quiet:
-        c.ok(False, f"timed out waiting for {what}")
-    return None
+    return poll(fn, timeout, None if quiet else c, what)
 
 
 def latest(node):

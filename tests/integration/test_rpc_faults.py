@@ -39,6 +39,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ca_node import Anvil, Checks, Node, free_port, random_digests  # noqa: E402
 from ca_node import eth_rpc as rpc  # noqa: E402
+from ca_node import wait_for as poll  # noqa: E402
 
 c = Checks("rpc_faults")
 SLOW_S = float(os.environ.get("CA_RPC_FAULTS_SLOW", "23"))  # > the client's 20 s timeout
@@ -160,15 +161,7 @@ class Fake:
 
 
 def wait_for(fn, timeout, what=None):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    if what:
-        c.ok(False, f"timed out waiting for {what}")
-    return None
+    return poll(fn, timeout, c, what)
 
 
 def anchors(node):

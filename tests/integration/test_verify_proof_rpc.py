@@ -24,7 +24,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ca_node import Anvil, free_port  # noqa: E402
+from ca_node import Anvil, free_port, scaled  # noqa: E402
 from ca_node import eth_rpc as rpc  # noqa: E402
 
 passed = 0
@@ -46,7 +46,7 @@ SEND = os.path.join(os.environ["CA_TOOLS_DIR"], "anchor_send")
 
 
 def run(*args, timeout=30):
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=scaled(timeout))
 
 
 def cli(*args):

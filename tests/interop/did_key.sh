@@ -12,7 +12,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-BUILD=${1:-${CA_BUILD_DIR:-/work/main/build}}
+BUILD=${1:-${CA_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}}
 BIN=$BUILD/bench/bench_did_key
 RANDOM_PER_TYPE=${RANDOM_PER_TYPE:-40}
 
