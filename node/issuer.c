@@ -639,6 +639,14 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
             else
                 err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, klen, p->uuid, 16);
         }
+        if (!err && it->audit) { /* the route then writes none */
+            char detail[160];
+            snprintf(detail, sizeof detail, "issued %s %s", it->issue_number, it->id);
+            ca_audit_event ev = *it->audit;
+            ev.status = 201;
+            ev.detail = detail;
+            err = ca_audit_write(t, &ev, (int64_t)time(NULL), eb);
+        }
     }
     /* Once per batch: each touched list's slots, and each issue number counter at its largest
      * number in the batch (plans are in number order, so the last one per key). */
@@ -1182,6 +1190,7 @@ ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf 
         for (size_t i = 0; i < nplans; i++)
             if (plans[i].issue) {
                 plans[i].item->leaf_index = entries[plans[i].entry].index;
+                plans[i].item->audited = plans[i].item->audit != NULL;
                 atomic_fetch_add(&is->issued, 1);
             }
         /* A list filled by this batch: open the next one now, off the next request's path. */

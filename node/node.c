@@ -1231,7 +1231,7 @@ ca_err ca_node_rotate_issuer_key(ca_node *node, ca_key_rotation *r, ca_errbuf *e
     }
     report_ed25519(r, &sr[0], sr[0].n);
     size_t len = strlen(detail);
-    snprintf(detail + len, sizeof detail - len, " (Ed25519 %s replaced by %s)", r->old_key,
+    snprintf(detail + len, sizeof detail - len, " (Ed25519 %.64s replaced by %.64s)", r->old_key,
              r->new_key);
     audit_rotation(node, "keys/issuer", detail);
     goto out;

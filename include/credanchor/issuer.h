@@ -58,7 +58,11 @@ typedef struct ca_issue_item {
                                            * external id); NULL for a single issuance */
     const char *recipient_name;           /* reports: a single issuance's optional metadata */
     const char *department, *course;
+    /* The audit entry of an HTTP issuance (may be NULL): written in the commit that appends
+     * the credential, so the request needs one sync, not two (as ca_status_change.audit). */
+    const struct ca_audit_event *audit;
     /* out */
+    bool audited;                         /* the audit entry was written with the credential */
     ca_err err;                           /* this item's outcome */
     char error[CA_ISSUE_ERROR_MAX];
     bool existing;                        /* already issued earlier: the earlier credential */

@@ -147,6 +147,12 @@ def tree_size(node):
     return node.get("/v1/health").json()["treeSize"]
 
 
+def audit_entries(node):
+    """The audit log's entry count (`audit verify`, beside the serving node)."""
+    p = ca.run_cli("audit", "verify", "--json", data_dir=node.data_dir, env=node.env)
+    return json.loads(p.stdout)["entries"]
+
+
 def mdb_bytes(node):
     data = b""
     for p in glob.glob(os.path.join(node.data_dir, "**", "data.mdb"), recursive=True):
@@ -334,12 +340,17 @@ def part_issue(a):
     big = {"credential": unsigned(), "pad": "x" * 300000}
     bad(big, 413, "body over node.max_body")
     n = tree_size(a)
+    entries = audit_entries(a)
     r = a.request("POST", "/v1/credentials", body={"credential": unsigned()}, token=tok)
     t.eq(r.status, 201, "a good credential after the bad ones")
     if r.status == 201:
         t.eq(r.json()["issueNumber"], f"BIZM-{YYYYMM}-0006", "bad requests used no number")
         t.eq(tree_size(a), n + 1, "one leaf for one credential")
         ISSUED["extra"] = r.json()
+        # Its audit entry is written in the issuance's own commit, once (node/issuer.c).
+        t.eq(audit_entries(a), entries + 1, "one audit entry for one issuance")
+        detail = f'"status":201,"detail":"issued BIZM-{YYYYMM}-0006 {r.json()["id"]}"'
+        t.ok(detail.encode() in mdb_bytes(a), f"the audit entry names it: {detail}")
 
 
 # ================================================================================================
