@@ -65,6 +65,15 @@ typedef struct seq_counter {
     uint64_t value;
 } seq_counter;
 
+/* One caller's ca_issuer_issue, queued for the issuance group commit. */
+typedef struct issue_req {
+    ca_gc_request gc;          /* first: the group commit's link */
+    ca_issue_item *items;
+    size_t n;
+    ca_err err;
+    ca_errbuf eb;
+} issue_req;
+
 typedef struct status_req {
     ca_gc_request gc;          /* first: the group commit's link */
     ca_status_change *changes;
@@ -86,6 +95,7 @@ struct ca_issuer {
     seq_counter counters[MAX_COUNTERS];
     size_t ncounters;
     ca_group_commit rounds;    /* queued status changes (leader/follower) */
+    ca_group_commit issues;    /* queued issuances (leader/follower) */
     atomic_uint_fast64_t issued, changes, versions;
 };
 
@@ -373,6 +383,7 @@ ca_err ca_issuer_open(ca_issuer **out, ca_node *node, ca_resolver *resolver, ca_
     pthread_mutex_init(&is->writer, NULL);
     pthread_rwlock_init(&is->cache_lock, NULL);
     ca_group_commit_init(&is->rounds);
+    ca_group_commit_init(&is->issues);
 
     ca_store_txn *t = NULL;
     ca_err err = ca_store_begin(is->store, &t, false, eb);
@@ -414,6 +425,7 @@ void ca_issuer_close(ca_issuer *is)
     pthread_mutex_destroy(&is->writer);
     pthread_rwlock_destroy(&is->cache_lock);
     ca_group_commit_destroy(&is->rounds);
+    ca_group_commit_destroy(&is->issues);
     free(is);
 }
 
@@ -1072,12 +1084,11 @@ static ca_err sign_plans(ca_issuer *is, item_plan *plans, size_t n, int64_t now,
     return CA_OK;
 }
 
-ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb)
+/* Issues items[0..n) as one commit under the writer lock (the issuance group commit's
+ * leader calls it with every queued request's items). */
+static ca_err issue_items(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb)
 {
-    CA_ASSERT(is && (items || n == 0));
-    if (n > CA_ISSUE_BATCH_MAX)
-        return ca_fail(eb, CA_ERR_TOO_LARGE, "at most %d credentials per batch",
-                       CA_ISSUE_BATCH_MAX);
+    CA_ASSERT(n <= CA_ISSUE_BATCH_MAX);
     item_plan *plans = calloc(n ? n : 1, sizeof *plans);
     ca_log_entry *entries = calloc(n + 8, sizeof *entries);
     pending_version newv[8];
@@ -1483,6 +1494,66 @@ ca_err ca_issuer_change_status(ca_issuer *is, ca_status_change *changes, size_t 
     /* Group commit (common/group_commit.c): whoever finds no round running takes every queued
      * request into one round, so concurrent revocations share list versions. */
     ca_group_commit_run(&is->rounds, &req.gc, status_round_of, is);
+    if (req.err && eb)
+        *eb = req.eb;
+    return req.err;
+}
+
+/* The issuance group commit's callback: the queued requests' items go in together, in
+ * chunks of at most CA_ISSUE_BATCH_MAX items along request boundaries, so concurrent single
+ * issuances share a sync (and their signing spreads over the cores) the way a bulk batch
+ * does. A lone request is issued in place; otherwise the items are copied into one array
+ * and their outcomes copied back. A failure of the whole commit is every request's error. */
+static void issue_round_of(void *ctx, ca_gc_request *batch)
+{
+    ca_issuer *is = ctx;
+    for (issue_req *first = (issue_req *)batch; first;) {
+        size_t total = 0;
+        issue_req *end = first;
+        while (end && (total == 0 || total + end->n <= CA_ISSUE_BATCH_MAX)) {
+            total += end->n;
+            end = (issue_req *)end->gc.next;
+        }
+        ca_errbuf eb = {{0}};
+        ca_err err;
+        if ((issue_req *)first->gc.next == end) {
+            err = issue_items(is, first->items, first->n, &eb);
+        } else {
+            ca_issue_item *all = malloc(total * sizeof *all);
+            if (!all) {
+                err = ca_fail(&eb, CA_ERR_NOMEM, "out of memory");
+            } else {
+                size_t k = 0;
+                for (issue_req *r = first; r != end; r = (issue_req *)r->gc.next) {
+                    memcpy(all + k, r->items, r->n * sizeof *all);
+                    k += r->n;
+                }
+                err = issue_items(is, all, total, &eb);
+                k = 0;
+                for (issue_req *r = first; r != end; r = (issue_req *)r->gc.next) {
+                    memcpy(r->items, all + k, r->n * sizeof *all);
+                    k += r->n;
+                }
+                free(all);
+            }
+        }
+        for (issue_req *r = first; r != end; r = (issue_req *)r->gc.next) {
+            r->err = err;
+            if (err)
+                r->eb = eb;
+        }
+        first = end;
+    }
+}
+
+ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb)
+{
+    CA_ASSERT(is && (items || n == 0));
+    if (n > CA_ISSUE_BATCH_MAX)
+        return ca_fail(eb, CA_ERR_TOO_LARGE, "at most %d credentials per batch",
+                       CA_ISSUE_BATCH_MAX);
+    issue_req req = {.items = items, .n = n};
+    ca_group_commit_run(&is->issues, &req.gc, issue_round_of, is);
     if (req.err && eb)
         *eb = req.eb;
     return req.err;

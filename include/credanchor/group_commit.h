@@ -1,6 +1,7 @@
 /*
  * Group commit (leader/follower), shared by every durable writer: the log's appends
- * (node/log.c), status list rounds (node/issuer.c) and audit entries (node/auth.c).
+ * (node/log.c), issuances and status list rounds (node/issuer.c) and audit entries
+ * (node/auth.c).
  *
  * A caller queues its request and waits; whichever waiting caller finds no commit running
  * becomes the leader, takes EVERY queued request and commits them together (one transaction,
