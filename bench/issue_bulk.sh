@@ -87,10 +87,7 @@ EOF
 }
 
 echo "== bulk issuance: credanchor issue --csv on a stopped node (fresh data dir each run)"
-echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), data dir on $(df --output=source,fstype "$W" | tail -1 | tr -s ' ')"
-echo "binary: $BIN"
-echo "config: $CONF (fsync on every commit: always on, not configurable) + env:"
-env | grep '^CREDANCHOR_' | sort | sed 's/^/  /'
+print_bench_setting "$BIN" "$CONF"
 echo "  rows per commit (issue --chunk): ${CLI_CHUNK:-1000 (default)}; course $COURSE, completedAt set on every row"
 echo "effective config (credanchor serve's start-up dump of the same settings):"
 "$BIN" init --config "$CONF" --data-dir "$W/cfgprobe" >/dev/null 2>&1

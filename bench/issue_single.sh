@@ -26,10 +26,7 @@ export CREDANCHOR_ANCHOR_RPC_URL=""
 DATA=$W/data
 
 echo "== single issuance over HTTP: wrk -t1 -c1 and -t2 -c$CONC, $DURATION each, beside 1-digest appends"
-echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), data dir on $(df --output=source,fstype "$W" | tail -1 | tr -s ' ')"
-echo "binary: $BIN"
-echo "config: $CONF (fsync on every commit: always on, not configurable) + env:"
-env | grep '^CREDANCHOR_' | sort | sed 's/^/  /'
+print_bench_setting "$BIN" "$CONF"
 
 "$BIN" init --config "$CONF" --data-dir "$DATA" >/dev/null 2>&1
 ISSUER=$("$BIN" token create --role issuer --config "$CONF" --data-dir "$DATA" 2>/dev/null)
@@ -59,18 +56,14 @@ done
 
 echo "== results"
 for c in 1 "$CONC"; do
-  python3 - "$W/wrk-issue-$c.txt" "$W/wrk-append-$c.txt" "$c" <<'PY'
-import re, sys
-def wrk(path):
-    t = open(path).read()
-    secs = float(re.search(r"requests in ([\d.]+)(m?s)", t).group(1))
-    if re.search(r"requests in [\d.]+ms", t): secs /= 1000
-    reqs = int(re.search(r"(\d+) requests in", t).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
-    lat = {k: re.search(r"^\s*%s\s+(\S+)" % k, t, re.M).group(1) for k in ("50%", "99%")}
-    return reqs / secs, int(bad.group(1)) if bad else 0, lat
-i, ibad, il = wrk(sys.argv[1])
-a, abad, al = wrk(sys.argv[2])
+  python3 - "$W/wrk-issue-$c.txt" "$W/wrk-append-$c.txt" "$c" "$SRC/bench" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[4])
+from wrk_stats import wrk
+_, secs, reqs, ibad, il = wrk(sys.argv[1])
+i = reqs / secs
+_, secs, reqs, abad, al = wrk(sys.argv[2])
+a = reqs / secs
 print(f"-c{sys.argv[3]}: POST /v1/credentials {i:,.0f} issuances/s (p50 {il['50%']}, p99 {il['99%']}, "
       f"non-2xx {ibad}); peer POST /v1/log/entries 1 digest {a:,.0f}/s (p50 {al['50%']}, "
       f"p99 {al['99%']}, non-2xx {abad}); ratio {i / a:.2f}")

@@ -89,3 +89,12 @@ compare_with_nginx() { # TITLE LUA NGINX_PATH TARGETS
   printf '%-22s %12s %10s %10s %8s\n' "nginx (static file)" "$ng_rps" "$ng_p50" "$ng_p99" "$ng_bad"
   python3 -c "print(f'ratio credanchor/nginx: {$ca_rps/$ng_rps:.2f}x   ($4)')"
 }
+
+# The run's setting, printed before any figure: machine, data dir's filesystem, binary, the
+# config file and every CREDANCHOR_* override (durability itself is not configurable).
+print_bench_setting() { # BIN CONF
+  echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), data dir on $(df --output=source,fstype "$W" | tail -1 | tr -s ' ')"
+  echo "binary: $1"
+  echo "config: $2 (fsync on every commit: always on, not configurable) + env:"
+  env | grep '^CREDANCHOR_' | sort | sed 's/^/  /'
+}

@@ -46,10 +46,7 @@ now() { date +%s.%N; }
 health_size() { curl -sf "http://127.0.0.1:$CA_PORT/v1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["treeSize"])'; }
 
 echo "== revocations: N=$N credentials issued first (untimed), then (a) CLI revoke of $LOCAL_N, (b) HTTP revoke with wrk -t2 -c$CONC -d$DURATION"
-echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), data dir on $(df --output=source,fstype "$W" | tail -1 | tr -s ' ')"
-echo "binary: $BIN"
-echo "config: $CONF (fsync on every commit: always on, not configurable) + env:"
-env | grep '^CREDANCHOR_' | sort | sed 's/^/  /'
+print_bench_setting "$BIN" "$CONF"
 
 # ---- setup (untimed) ---------------------------------------------------------------------------
 "$BIN" init --config "$CONF" --data-dir "$DATA" >/dev/null 2>&1
@@ -142,16 +139,10 @@ echo "$CLI_LINE"
 HTTP_BEST=0
 for j in "${!TLIST[@]}"; do
   read -r threads size0 size1 size2 <"$W/sizes-$j.txt"
-  python3 - "$W/wrk-revoke-$j.txt" "$W/wrk-appends-$j.txt" "$size0" "$size1" "$size2" "$CONC" "$APPEND_BATCH" "$threads" <<'EOF'
+  python3 - "$W/wrk-revoke-$j.txt" "$W/wrk-appends-$j.txt" "$size0" "$size1" "$size2" "$CONC" "$APPEND_BATCH" "$threads" "$SRC/bench" <<'EOF'
 import re, sys
-def wrk(path):
-    t = open(path).read()
-    secs = float(re.search(r"requests in ([\d.]+)(m?s)", t).group(1))
-    if re.search(r"requests in [\d.]+ms", t): secs /= 1000
-    reqs = int(re.search(r"(\d+) requests in", t).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
-    lat = {k: re.search(r"^\s*%s\s+(\S+)" % k, t, re.M).group(1) for k in ("50%", "99%")}
-    return t, secs, reqs, int(bad.group(1)) if bad else 0, lat
+sys.path.insert(0, sys.argv[9])
+from wrk_stats import wrk
 t, secs, reqs, bad, lat = wrk(sys.argv[1])
 m = re.search(r"LUA changed=(\d+) wrapped=(\d+) responses=(\d+)", t)
 changed, wrapped = int(m.group(1)), int(m.group(2))

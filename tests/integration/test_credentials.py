@@ -650,6 +650,32 @@ def part_suspension_off():
         t.ok(r.status == 409 and r.is_problem(409), f"suspend without entry: 409 ({r.status})")
 
 
+def concurrently(n, items, send, clients=16):
+    """send(item, conn) for every item from `clients` threads, each on its own keep-alive
+    connection; returns [(index, response)] in item order."""
+    out, lock, work = [], threading.Lock(), list(enumerate(items))
+
+    def worker():
+        c = n.conn()
+        try:
+            while True:
+                with lock:
+                    if not work:
+                        return
+                    i, item = work.pop()
+                r = send(item, c)
+                with lock:
+                    out.append((i, r))
+        finally:
+            c.close()
+    ths = [threading.Thread(target=worker) for _ in range(clients)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    return sorted(out, key=lambda x: x[0])
+
+
 def log_commits(n):
     m = re.search(r"^credanchor_log_commits_total (\d+)", n.get("/metrics").body.decode(), re.M)
     return int(m.group(1))
@@ -664,28 +690,9 @@ def concurrent_singles(n):
     del bad_body["credentialSubject"]["achievement"]
 
     def fire(bodies):
-        out, lock, work = [], threading.Lock(), list(enumerate(bodies))
-
-        def worker():
-            c = n.conn()
-            try:
-                while True:
-                    with lock:
-                        if not work:
-                            return
-                        i, body = work.pop()
-                    rr = n.request("POST", "/v1/credentials", body={"credential": body},
-                                   token=tok, conn=c)
-                    with lock:
-                        out.append((i, rr.status, rr.json()))
-            finally:
-                c.close()
-        ths = [threading.Thread(target=worker) for _ in range(16)]
-        for th in ths:
-            th.start()
-        for th in ths:
-            th.join()
-        return sorted(out)
+        return [(i, r.status, r.json()) for i, r in concurrently(
+            n, bodies, lambda body, c: n.request("POST", "/v1/credentials",
+                                                 body={"credential": body}, token=tok, conn=c))]
 
     size0, commits0 = tree_size(n), log_commits(n)
     out = fire([unsigned(f"did:example:single{i}") for i in range(160)])
@@ -719,30 +726,11 @@ def part_concurrent():
         nums = [x["issueNumber"] for x in r.json()["results"]]
         concurrent_singles(n)
         v0 = n.get("/v1/status/1")
-        results, lock = [], threading.Lock()
-        work = list(nums)
-
-        def worker():
-            c = n.conn()
-            try:
-                while True:
-                    with lock:
-                        if not work:
-                            return
-                        ref = work.pop()
-                    rr = n.request("POST", f"/v1/credentials/{ref}/revoke",
-                                   token=n.tokens["revoker"], conn=c)
-                    with lock:
-                        results.append((rr.status, rr.json().get("statusListVersion")
-                                        if rr.status == 200 else rr.body[:100]))
-            finally:
-                c.close()
         t0 = time.time()
-        ths = [threading.Thread(target=worker) for _ in range(16)]
-        for th in ths:
-            th.start()
-        for th in ths:
-            th.join()
+        done = concurrently(n, nums, lambda ref, c: n.request(
+            "POST", f"/v1/credentials/{ref}/revoke", token=n.tokens["revoker"], conn=c))
+        results = [(rr.status, rr.json().get("statusListVersion") if rr.status == 200
+                    else rr.body[:100]) for _, rr in done]
         dt = time.time() - t0
         t.eq([s for s, _ in results], [200] * n_cred, "200 concurrent revocations all 200")
         vers = {v for s, v in results if s == 200}
