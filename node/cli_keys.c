@@ -48,9 +48,10 @@ int ca_cli_keys(int argc, char **argv)
         return rc;
     ca_errbuf eb = {{0}};
     ca_node *node = NULL;
-    unsigned flags = CA_NODE_WRITE;
-    if (issuer) /* an interrupted rotation is this verb's to finish and report */
-        flags |= CA_NODE_ISSUER_KEY | CA_NODE_NO_ROTATION_CHECK;
+    /* An interrupted rotation is this verb's to finish and report. */
+    unsigned flags = CA_NODE_WRITE | CA_NODE_NO_ROTATION_CHECK;
+    if (issuer)
+        flags |= CA_NODE_ISSUER_KEY;
     ca_err err = ca_node_open(&node, &cfg, flags, &eb);
     if (err)
         return ca_cli_error(VERB, err, &eb);

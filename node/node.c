@@ -175,6 +175,7 @@ void ca_node_close(ca_node *node)
 
 static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb);
 static ca_err check_issuer_rotation(ca_node *node, bool writer, ca_errbuf *eb);
+static ca_err check_log_rotation(ca_node *node, ca_log_options *lo, ca_errbuf *eb);
 
 static ca_err open_store(ca_store **store, const ca_config *cfg, bool read_only,
                          bool shared_writer, ca_errbuf *eb)
@@ -225,6 +226,9 @@ static ca_err node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_
                          .index_flush_pages = cfg->store_index_flush_pages,
                          .log_key = node->log_key};
     if ((err = ca_log_open(&node->log, &lo, eb)))
+        goto fail;
+    if ((flags & CA_NODE_WRITE) && !(flags & CA_NODE_NO_ROTATION_CHECK) &&
+        (err = check_log_rotation(node, &lo, eb)))
         goto fail;
     if ((flags & CA_NODE_ISSUER_KEY) && !(flags & CA_NODE_NO_ROTATION_CHECK) &&
         (err = check_issuer_rotation(node, (flags & CA_NODE_WRITE) != 0, eb)))
@@ -453,10 +457,10 @@ ca_err ca_node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
  *      keys/<name>.key exists at every moment (an open for writing would otherwise create a
  *      fresh JOSE key in place of a missing one).
  * A crash between 2 and 4 leaves the store naming the .next keys: the next `keys rotate` of
- * that kind finds them and finishes steps 3-4 for each. Until then the log refuses appends,
- * as its key does not match; for the issuer keys, the next open with the writer lock (serve,
- * issue) finishes the rotation itself and other opens of the issuer keys are refused
- * (check_issuer_rotation). A crash before 2 leaves stale .next files, which the next
+ * that kind finds them and finishes steps 3-4 for each, and so does the next open with the
+ * writer lock (serve, append, issue: check_log_rotation, check_issuer_rotation). Until then
+ * the log refuses appends, as its key does not match, and opens of the issuer keys without
+ * the writer lock are refused. A crash before 2 leaves stale .next files, which the next
  * rotation discards.
  * The store's meta issuer key histories (owned here), one line per key, oldest first:
  *   "issuer_keys"          issuer.key:         "<unix seconds valid from> <publicKeyMultibase>\n"
@@ -659,6 +663,46 @@ typedef struct hist_key {
     int64_t valid_from;
     char pub[ISSUER_PUB_MAX]; /* the multibase (Ed25519) or the public JWK text (JOSE) */
 } hist_key;
+
+/* Called by every open with the writer lock, after the log is open. A log key rotation
+ * committed but not finished (a crash between steps 2 and 4) leaves log.key holding the key
+ * the store calls old, and the log refuses appends until the rotation is finished: the writer
+ * finishes it here (ca_node_rotate_log_key resumes it, with its audit entry), then reopens
+ * the log with the new key. A .next the store does not name is left for the next rotation
+ * to discard. keys rotate --log skips this (CA_NODE_NO_ROTATION_CHECK) to report it. */
+static ca_err check_log_rotation(ca_node *node, ca_log_options *lo, ca_errbuf *eb)
+{
+    ca_ed25519_key *next = NULL;
+    char stored[CA_VERIFIER_KEY_MAX], next_vkey[CA_VERIFIER_KEY_MAX];
+    ca_err err = find_next_key(&next, &node->cfg, KEY_LOG, eb);
+    if (err || !next)
+        return err;
+    uint8_t pub[CA_ED25519_PUB_SIZE];
+    ca_ed25519_key_public(next, pub);
+    ca_ed25519_key_free(next);
+    ca_verifier_key_format(next_vkey, ca_log_origin(node->log), pub);
+    if ((err = ca_log_verifier_key(node->log, stored, eb)) || strcmp(stored, next_vkey) != 0)
+        return err;
+    ca_key_rotation *r = malloc(sizeof *r);
+    if (!r)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    err = ca_node_rotate_log_key(node, r, eb);
+    CA_ASSERT(err || r->resumed);
+    free(r);
+    if (err)
+        return err;
+    ca_log_close(node->log);
+    node->log = NULL;
+    ca_ed25519_key_free(node->log_key);
+    node->log_key = NULL;
+    if ((err = load_ed25519(&node->log_key, &node->cfg, KEY_LOG, eb)))
+        return err;
+    lo->log_key = node->log_key;
+    if ((err = ca_log_open(&node->log, lo, eb)))
+        return err;
+    fprintf(stderr, "credanchor: finished an interrupted log key rotation (now %s)\n", stored);
+    return CA_OK;
+}
 
 /* The multibase (did:key method-specific id) of an Ed25519 public key. */
 static ca_err ed25519_multibase(char out[CA_MULTIBASE_KEY_MAX], const uint8_t *pub,

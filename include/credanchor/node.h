@@ -52,9 +52,9 @@ enum ca_node_flags {
     CA_NODE_ANCHOR_ADDRESS = 1 << 2, /* decrypt the anchor key for its address, then wipe it */
     CA_NODE_ADMIN_WRITE = 1 << 3,    /* write tokens and audit entries beside a serving node;
                                         the log stays read-only */
-    CA_NODE_NO_ROTATION_CHECK = 1 << 4 /* with CA_NODE_ISSUER_KEY: leave an interrupted issuer
-                                          key rotation to the caller (keys rotate); otherwise
-                                          a writer open finishes it and others are refused */
+    CA_NODE_NO_ROTATION_CHECK = 1 << 4 /* leave an interrupted key rotation to the caller
+                                          (keys rotate); otherwise a writer open finishes it,
+                                          and other opens of the issuer keys are refused */
 };
 
 /* Opens the node in cfg->node_data_dir. CA_ERR_NOT_FOUND when it was never initialised,

@@ -108,6 +108,24 @@ K3=$("$BIN" checkpoint --data-dir "$D" --key)
 "$BIN" append --data-dir "$D" "$(gen_digests 500 1)" > /dev/null && ok || fail "append with K3"
 expect_exit 0 "check after two rotations" -- "$BIN" check --data-dir "$D"
 
+# A rotation interrupted after its commit (the archive name of K3's file is taken, so the file
+# swap stops): the store names K4 while log.key still holds K3, and the log would refuse
+# appends. The next writer open (here `append`) finishes the rotation and appends.
+K3ID=$(echo "$K3" | cut -d+ -f2)
+cp "$D/keys/log.key" "$D/keys/archive/log-$K3ID.key"
+expect_exit 2 "log rotation stopped after its commit" -- "$BIN" keys rotate --log --data-dir "$D"
+rm "$D/keys/archive/log-$K3ID.key"
+K4=$("$BIN" checkpoint --data-dir "$D" --key)
+[ "$K4" != "$K3" ] && [ -e "$D/keys/log.key.next" ] && ok || fail "stopped rotation: K4 committed, .next left"
+"$BIN" append --data-dir "$D" "$(gen_digests 501 1)" > /dev/null 2> "$WORK/append.err" \
+  && ok || fail "append finishing the log rotation: $(cat "$WORK/append.err")"
+grep -q "finished an interrupted log key rotation" "$WORK/append.err" && ok || fail "no notice: $(cat "$WORK/append.err")"
+[ ! -e "$D/keys/log.key.next" ] && [ -e "$D/keys/archive/log-$K3ID.key" ] && ok || fail "files not swapped"
+"$BIN" checkpoint --data-dir "$D" > "$WORK/cp4"
+"$BIN" verify-proof --key "$K4" <("$BIN" prove --data-dir "$D" "$(gen_digests 501 1)") > /dev/null \
+  && ok || fail "the new checkpoint is not signed by K4"
+expect_exit 0 "check after the finished rotation" -- "$BIN" check --data-dir "$D"
+
 # Bad usage: exit 2, one line.
 expect_exit 2 "keys: no subcommand" -- "$BIN" keys --data-dir "$D"
 expect_exit 2 "keys rotate: neither flag" -- "$BIN" keys rotate --data-dir "$D"
@@ -116,6 +134,6 @@ expect_exit 2 "keys rotate: unknown flag" -- "$BIN" keys rotate --anchor --data-
 expect_exit 2 "keys frobnicate" -- "$BIN" keys frobnicate --log --data-dir "$D"
 expect_exit 2 "keys rotate: no data dir" -- "$BIN" keys rotate --log --data-dir "$WORK/none"
 expect_exit 0 "keys --help" -- "$BIN" keys --help
-[ "$("$BIN" checkpoint --data-dir "$D" --key)" = "$K3" ] && ok || fail "bad usage changed the key"
+[ "$("$BIN" checkpoint --data-dir "$D" --key)" = "$K4" ] && ok || fail "bad usage changed the key"
 
 finish
