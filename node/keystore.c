@@ -350,8 +350,8 @@ out:
 
 /* ---- the derived-key memo ----
  * scrypt is the cost of opening a key file (~100 ms natively, seconds under valgrind), and a
- * node opens seven. Inside a memo scope (ca_keystore_memo_begin/end: node open, init, key
- * rotation) a key derived for (passphrase, salt, parameters) is kept and reused, and files
+ * node opens seven. Inside a memo scope (ca_keystore_memo_begin/end: node open and init; a
+ * rotation, which runs after the open, writes its files under fresh salts) a key derived for (passphrase, salt, parameters) is kept and reused, and files
  * written in the scope take the salt of the scope's newest derivation, so one `init` writes
  * every key file under one salt and later opens derive once. Sharing a salt between files
  * of one node loses nothing: they share the passphrase anyway, every file has its own random
