@@ -22,18 +22,8 @@ for tool in node npm python3 curl; do
   command -v "$tool" >/dev/null || bail "$tool is required"
 done
 
-# Install the pinned peers unless every one is already there at its pinned version.
-need_install=0
-for pkg in did-jwt did-resolver key-did-resolver jose canonicalize \
-           @digitalbazaar/vc-bitstring-status-list; do
-  want=$(node -p "require('$INTEROP/package.json').dependencies['$pkg']")
-  have=$(node -p "try { require('$INTEROP/node_modules/$pkg/package.json').version } catch (e) { '' }")
-  [[ $have == "$want" ]] || need_install=1
-done
-if (( need_install )); then
-  echo "== npm install (pinned peers) into $INTEROP/node_modules" >&2
-  (cd "$INTEROP" && timeout 300 npm ci --no-audit --no-fund >&2) || bail "npm ci failed"
-fi
+# The pinned peers, installed once under a lock (tests/interop/install-peers).
+"$INTEROP/install-peers" || bail "installing the pinned peers failed"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -25,18 +25,8 @@ for tool in node npm; do
     command -v "$tool" >/dev/null || { echo "did_key.sh: $tool is required" >&2; echo "0 passed, 1 failed"; exit 1; }
 done
 
-# Install the pinned peers unless every one is already there at its pinned version.
-need_install=0
-for pkg in key-did-resolver @digitalbazaar/did-method-key @digitalbazaar/ecdsa-multikey \
-           @digitalbazaar/x25519-key-agreement-key-2020; do
-    want=$(node -p "require('$HERE/package.json').dependencies['$pkg']")
-    have=$(node -p "try { require('$HERE/node_modules/$pkg/package.json').version } catch (e) { '' }")
-    [[ $have == "$want" ]] || need_install=1
-done
-if (( need_install )); then
-    echo "== npm install (pinned peers) into $HERE/node_modules" >&2
-    (cd "$HERE" && npm install --no-audit --no-fund >&2)
-fi
+# The pinned peers, installed once under a lock (tests/interop/install-peers).
+"$HERE/install-peers" || { echo "did_key.sh: installing the pinned peers failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 work=$(mktemp -d /tmp/ca-didkey-XXXXXX)
 trap 'rm -rf "$work"' EXIT
