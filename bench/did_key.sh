@@ -25,12 +25,8 @@ if [[ ! -x $BIN ]]; then
     echo "did_key.sh: $BIN not found; build it with: cmake --build $BUILD --target bench_did_key" >&2
     exit 1
 fi
+"$INTEROP/install-peers"   # the pinned peers (tests/interop/install-peers)
 want=$(node -p "require('$INTEROP/package.json').dependencies['key-did-resolver']")
-have=$(node -p "try { require('$INTEROP/node_modules/key-did-resolver/package.json').version } catch (e) { '' }")
-if [[ $have != "$want" ]]; then
-    echo "== npm install (pinned peers) into $INTEROP/node_modules" >&2
-    (cd "$INTEROP" && npm install --no-audit --no-fund >&2)
-fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
