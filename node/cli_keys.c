@@ -71,18 +71,20 @@ int ca_cli_keys(int argc, char **argv)
                                  r->archived, "resumed", r->resumed));
         else {
             char vm[CA_DID_MAX + 32];
-            snprintf(vm, sizeof vm, "%s#key-%zu", node->did, r->nkeys);
-            json_t *methods = json_array();
-            for (size_t i = 0; methods && i < r->nrotated; i++) {
+            json_t *methods = json_array(), *files = json_array();
+            for (size_t i = 0; methods && files && i < r->nrotated; i++) {
                 snprintf(vm, sizeof vm, "%s#%s", node->did, r->rotated[i]);
                 json_array_append_new(methods, json_string(vm));
+                json_array_append_new(files, json_string(r->rotated_archived[i]));
             }
             snprintf(vm, sizeof vm, "%s#key-%zu", node->did, r->nkeys);
-            print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o*}", "rotated",
+            /* archived: the Ed25519 key's file; archivedFiles: every replaced key's file, in
+             * the order of rotatedMethods. */
+            print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o*, s:o*}", "rotated",
                                  "issuer", "issuerKey", r->new_key, "previousKey", r->old_key,
                                  "verificationMethod", vm, "keys", (json_int_t)r->nkeys,
                                  "archived", r->archived, "resumed", r->resumed,
-                                 "rotatedMethods", methods));
+                                 "rotatedMethods", methods, "archivedFiles", files));
         }
     } else if (log) {
         printf("%slog key rotated at tree size %llu\n", r->resumed ? "finished: " : "",
@@ -95,7 +97,9 @@ int ca_cli_keys(int argc, char **argv)
             printf("%s#%s", i ? ", " : "", r->rotated[i]);
         printf("\n");
         printf("issuer key:   %s\n", r->new_key);
-        printf("previous key: %s (archived: %s)\n", r->old_key, r->archived);
+        printf("previous key: %s\n", r->old_key);
+        for (size_t i = 0; i < r->nrotated; i++)
+            printf("archived:     %s\n", r->rotated_archived[i]);
     }
     free(r);
     ca_node_close(node);

@@ -1031,14 +1031,20 @@ static ca_err make_next(slot_rotation *sr, const char *keys_dir, const char *pas
     return err;
 }
 
+/* keys/archive/<file minus .key>-<no>.key: where key number no of sr's slot is archived. */
+static void slot_archive_name(const slot_rotation *sr, size_t no, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.*s-%zu.key", (int)(strlen(sr->s->file) - strlen(".key")), sr->s->file,
+             no);
+}
+
 /* Steps 3-4 for one key: the file's key (number no) goes to the archive, next takes its
  * place, and the node signs with next from now on. */
 static ca_err swap_slot(ca_node *node, slot_rotation *sr, const char *keys_dir, size_t no,
                         ca_errbuf *eb)
 {
     char archive_name[96];
-    snprintf(archive_name, sizeof archive_name, "%.*s-%zu.key",
-             (int)(strlen(sr->s->file) - strlen(".key")), sr->s->file, no);
+    slot_archive_name(sr, no, archive_name, sizeof archive_name);
     ca_err err = swap_key_files(keys_dir, sr->s->file, archive_name, sr->archived,
                                 sizeof sr->archived, eb);
     if (err)
@@ -1057,10 +1063,18 @@ static ca_err swap_slot(ca_node *node, slot_rotation *sr, const char *keys_dir, 
 
 /* Adds the new method "<fragment>-<no>" to the report, and "#<fragment>-<no - 1> by
  * #<fragment>-<no>" to the audit detail. */
-static void report_method(ca_key_rotation *r, const slot_rotation *sr, size_t no, char *detail,
-                          size_t cap)
+static void report_method(ca_key_rotation *r, const slot_rotation *sr, const char *keys_dir,
+                          size_t no, char *detail, size_t cap)
 {
     CA_ASSERT(r->nrotated < CA_ISSUER_ALGS && no >= 2);
+    char *archived = r->rotated_archived[r->nrotated];
+    if (sr->swapped) {
+        snprintf(archived, sizeof r->rotated_archived[0], "%s", sr->archived);
+    } else { /* moved before the crash */
+        char name[96];
+        slot_archive_name(sr, no - 1, name, sizeof name);
+        snprintf(archived, sizeof r->rotated_archived[0], "%s/archive/%s", keys_dir, name);
+    }
     snprintf(r->rotated[r->nrotated++], CA_ISSUER_FRAGMENT_MAX, "%s-%zu", sr->s->fragment, no);
     size_t len = strlen(detail);
     snprintf(detail + len, cap - len, "%s#%s-%zu by #%s-%zu", r->nrotated > 1 ? ", " : "",
@@ -1102,7 +1116,7 @@ static ca_err finish_rotation(ca_node *node, slot_rotation *sr, size_t nsr, cons
      * entries carrying it. */
     for (size_t i = 0; i < nsr; i++)
         if (sr[i].stored >= 2 && sr[i].keys[sr[i].stored - 1].valid_from == when)
-            report_method(r, &sr[i], sr[i].stored, detail, sizeof detail);
+            report_method(r, &sr[i], keys_dir, sr[i].stored, detail, sizeof detail);
     report_ed25519(r, &sr[0], sr[0].stored);
     if (!sr[0].swapped) /* moved before the crash */
         snprintf(r->archived, sizeof r->archived, "%s/archive/issuer-%zu.key", keys_dir,
@@ -1271,7 +1285,7 @@ ca_err ca_node_rotate_issuer_key(ca_node *node, ca_key_rotation *r, ca_errbuf *e
     for (size_t i = 0; i < nsr; i++) {
         if ((err = swap_slot(node, &sr[i], keys_dir, sr[i].n - 1, eb)))
             goto out;
-        report_method(r, &sr[i], sr[i].n, detail, sizeof detail);
+        report_method(r, &sr[i], keys_dir, sr[i].n, detail, sizeof detail);
     }
     report_ed25519(r, &sr[0], sr[0].n);
     size_t len = strlen(detail);

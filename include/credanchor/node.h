@@ -91,7 +91,7 @@ typedef struct ca_key_rotation {
     bool resumed;                         /* finished a rotation a crash interrupted */
     char old_key[CA_VERIFIER_KEY_MAX];    /* log: verifier key; issuer: publicKeyMultibase */
     char new_key[CA_VERIFIER_KEY_MAX];
-    char archived[CA_CONFIG_STR_MAX + 96]; /* where the old key file went */
+    char archived[CA_CONFIG_STR_MAX + 96]; /* where the old key file went (issuer: Ed25519's) */
     uint64_t tree_size;                   /* log: the size at rotation (old toSize, new fromSize) */
     char note[CA_NOTE_MAX];               /* log: the checkpoint the new key signed */
     size_t note_len;
@@ -99,6 +99,7 @@ typedef struct ca_key_rotation {
     /* issuer: the fragment of every new verification method, "key-2", "es256k-2", ... (the
      * keys this rotation replaced, or whose interrupted rotation it finished) */
     char rotated[CA_ISSUER_ALGS][CA_ISSUER_FRAGMENT_MAX];
+    char rotated_archived[CA_ISSUER_ALGS][CA_CONFIG_STR_MAX + 96]; /* where each old file went */
     size_t nrotated;
 } ca_key_rotation;
 

@@ -57,6 +57,9 @@ assert rot["verificationMethod"] == did + "#key-2", rot
 assert rot["issuerKey"] != rot["previousKey"] and rot["issuerKey"].startswith("z6Mk"), rot
 assert rot["archived"].endswith("/keys/archive/issuer-1.key"), rot
 assert rot["rotatedMethods"] == [did + "#%s-2" % f for f in FRAG.values()], rot
+assert [os.path.basename(f) for f in rot["archivedFiles"]] == [
+    "issuer-1.key", "issuer-es256k-1.key", "issuer-es256-1.key", "issuer-rs256-1.key"], rot
+assert all(os.path.isfile(f) for f in rot["archivedFiles"]), rot
 arch = sorted(os.listdir(os.path.join(d, "keys", "archive")))
 assert arch == ["issuer-1.key", "issuer-es256-1.key", "issuer-es256k-1.key",
                 "issuer-rs256-1.key"], arch
@@ -126,6 +129,9 @@ assert rot["resumed"] is True and rot["keys"] == 3, rot
 assert rot["verificationMethod"] == did + "#key-3", rot
 assert rot["rotatedMethods"] == [did + "#" + f for f in ("key-3", "es256k-3", "es256-3", "rs256-3")], rot
 assert rot["archived"].endswith("/keys/archive/issuer-2.key"), rot
+assert [os.path.basename(f) for f in rot["archivedFiles"]] == [
+    "issuer-2.key", "issuer-es256k-2.key", "issuer-es256-2.key", "issuer-rs256-2.key"], rot
+assert all(os.path.isfile(f) for f in rot["archivedFiles"]), rot
 arch = sorted(os.listdir(os.path.join(d, "keys", "archive")))
 assert arch == sorted("%s-%d.key" % (s, n) for s in ("issuer", "issuer-es256k", "issuer-es256",
                                                      "issuer-rs256") for n in (1, 2)), arch
