@@ -18,14 +18,11 @@ for tool in wrk python3 curl; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed" >&2; exit 2; }
 done
 
-W=$(mktemp -d /tmp/ca-bench-appends-XXXXXX)
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$W"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+CONF=$SRC/config/dev.conf
+# shellcheck source=bench/lib.bash
+. "$SRC/bench/lib.bash"
+bench_workdir ca-bench-appends
+export CREDANCHOR_ANCHOR_RPC_URL=""   # no anchoring: appends only
 
 cat > "$W/appends.lua" <<'EOF'
 -- Each request: {"digests":[1000 fresh 64-hex digests]}; digest = thread id (8 hex) ||
@@ -56,23 +53,23 @@ end
 EOF
 
 run_one() { # threads
-  local threads=$1 data=$W/data-$1 port
-  "$BIN" init --config "$SRC/config/dev.conf" --data-dir "$data" >/dev/null
+  local threads=$1 data=$W/data-$1 port pid
+  "$BIN" init --config "$CONF" --data-dir "$data" >/dev/null
   local token
-  token=$("$BIN" token create --role issuer --config "$SRC/config/dev.conf" --data-dir "$data" 2>/dev/null)
+  token=$("$BIN" token create --role issuer --config "$CONF" --data-dir "$data" 2>/dev/null)
   port=$(free_port)
-  CREDANCHOR_NODE_LISTEN=127.0.0.1:$port CREDANCHOR_ANCHOR_RPC_URL="" \
-  CREDANCHOR_NODE_THREADS=$threads \
-    "$BIN" serve --config "$SRC/config/dev.conf" --data-dir "$data" 2>"$W/serve-$threads.log" &
-  PID=$!
-  for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/v1/health" && break; sleep 0.05; done
+  CREDANCHOR_NODE_LISTEN=127.0.0.1:$port CREDANCHOR_NODE_THREADS=$threads \
+    "$BIN" serve --config "$CONF" --data-dir "$data" 2>"$W/serve-$threads.log" &
+  pid=$!
+  PIDS+=("$pid")
+  wait_http "http://127.0.0.1:$port/v1/health"
   local nonce
   nonce=$(python3 -c 'import os; print(os.urandom(16).hex())')
   wrk -t2 -c16 -d"$DURATION" --latency -s "$W/appends.lua" "http://127.0.0.1:$port" -- "$nonce" "$token" > "$W/wrk-$threads.txt"
   local size commits
   size=$(curl -sf "http://127.0.0.1:$port/v1/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["treeSize"])')
   commits=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '/^credanchor_log_commits_total /{print $2}')
-  kill "$PID"; wait "$PID" || true; PID=
+  kill "$pid"; wait "$pid" || true
   python3 - "$W/wrk-$threads.txt" "$size" "$commits" "$threads" "$DURATION" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
@@ -89,8 +86,8 @@ print(f"node.threads={threads:>2}: {size / secs:>10,.0f} digests/s durable  ({rp
 EOF
 }
 echo "== durable appends over HTTP: 16 clients (wrk -t2 -c16 -d$DURATION), batches of 1000 fresh digests"
-echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), data dir on $(df --output=source,fstype "$W" | tail -1)"
+print_bench_setting "$BIN" "$CONF"
+echo "  (per run: CREDANCHOR_NODE_LISTEN on a free port, CREDANCHOR_NODE_THREADS as shown)"
 run_one 0
 run_one 16
 echo "target: >= 100,000 digests/s. Tessera (transparency-dev) publishes ~2,900 entries/s on 12 cores with fsync."
-echo "config: config/dev.conf + CREDANCHOR_NODE_LISTEN, CREDANCHOR_ANCHOR_RPC_URL=\"\", CREDANCHOR_NODE_THREADS as shown"
