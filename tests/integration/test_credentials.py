@@ -735,7 +735,11 @@ def part_concurrent():
         t.eq([s for s, _ in results], [200] * n_cred, "200 concurrent revocations all 200")
         vers = {v for s, v in results if s == 200}
         print(f"200 revocations in {dt:.2f}s -> {len(vers)} list versions", flush=True)
-        t.ok(len(vers) < n_cred // 2, f"group commit: {len(vers)} versions for 200 revocations")
+        # Under valgrind (CA_TEST_TIME_FACTOR > 1) one thread runs at a time, so fewer
+        # revocations queue behind each commit (130 versions seen in CI); there any sharing
+        # shows the grouping, as for issuances above. Without it every revocation is a version.
+        limit = n_cred // 2 if ca.TIME_FACTOR <= 1 else n_cred
+        t.ok(len(vers) < limit, f"group commit: {len(vers)} versions for 200 revocations")
         r = n.get("/v1/status/1")
         bits = decode_list(r.body)
         t.eq(len(set_bits(bits)), n_cred, "200 bits set in the latest list")
