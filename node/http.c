@@ -5,9 +5,9 @@
  * ca_config_http_threads); each connection lives on one worker, and handlers run on it and
  * may block (an append waits for its group commit). A handler that may wait on the network
  * (a did:web fetch: ca_http_route.offload) runs on a small offload pool instead while its
- * connection is suspended, so a slow did:web host never holds a worker. Everything shared between workers is either read-only after start
- * (routes, config), atomic (metrics, the in-flight count) or behind striped locks (the rate
- * limiter).
+ * connection is suspended, so a slow did:web host never holds a worker. Everything shared
+ * between workers is either read-only after start (routes, config), atomic (metrics, the
+ * in-flight count) or behind striped locks (the rate limiter).
  *
  * Request life in the access handler (MHD calls it several times per request):
  *  1. first call, headers read: allocate the per-request state, note the start time; a

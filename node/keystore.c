@@ -351,11 +351,12 @@ out:
 /* ---- the derived-key memo ----
  * scrypt is the cost of opening a key file (~100 ms natively, seconds under valgrind), and a
  * node opens seven. Inside a memo scope (ca_keystore_memo_begin/end: node open and init; a
- * rotation, which runs after the open, writes its files under fresh salts) a key derived for (passphrase, salt, parameters) is kept and reused, and files
- * written in the scope take the salt of the scope's newest derivation, so one `init` writes
- * every key file under one salt and later opens derive once. Sharing a salt between files
- * of one node loses nothing: they share the passphrase anyway, every file has its own random
- * GCM nonce, and a salt only has to keep precomputation from spanning nodes.
+ * rotation, which runs after the open, writes its files under fresh salts) a key derived for
+ * (passphrase, salt, parameters) is kept and reused, and files written in the scope take
+ * the salt of the scope's newest derivation, so one `init` writes every key file under one
+ * salt and later opens derive once. Sharing a salt between files of one node loses nothing:
+ * they share the passphrase anyway, every file has its own random GCM nonce, and a salt only
+ * has to keep precomputation from spanning nodes.
  * Outside any scope nothing is kept: a serving node that decrypts its anchor key for each
  * anchoring holds no derived key in between. Closing the outermost scope wipes the memo. */
 #define KF_MEMO_SLOTS 8

@@ -835,25 +835,30 @@ static ca_err read_history(ca_store_txn *t, const issuer_slot *s, hist_key *keys
     return err ? ca_fail(eb, err, "the issuer key history %s is damaged", s->meta) : CA_OK;
 }
 
-/* The keys of slot s the DID document lists: the history, and current (a history key text;
- * NULL: none) appended when the history does not end with it (never rotated, or a rotation
- * committed before its files were swapped). */
+/* The keys of slot s the DID document lists, in *keys (cap entries, allocated here; the
+ * caller frees it, also on error): the history, and current (a history key text; NULL: none)
+ * appended when the history does not end with it (never rotated, or a rotation committed
+ * before its files were swapped). */
 static ca_err load_history(ca_store *store, const issuer_slot *s, const char *current,
-                           hist_key *keys, size_t cap, size_t *n, ca_errbuf *eb)
+                           hist_key **keys, size_t cap, size_t *n, ca_errbuf *eb)
 {
+    *n = 0;
+    hist_key *k = *keys = calloc(cap, sizeof *k);
+    if (!k)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     ca_store_txn *t;
     ca_err err = ca_store_begin(store, &t, false, eb);
     if (err)
         return err;
-    err = read_history(t, s, keys, cap, n, eb);
+    err = read_history(t, s, k, cap, n, eb);
     ca_store_abort(t);
-    if (err || !current || (*n && strcmp(keys[*n - 1].pub, current) == 0))
+    if (err || !current || (*n && strcmp(k[*n - 1].pub, current) == 0))
         return err;
     if (*n >= cap)
         return ca_fail(eb, CA_ERR_TOO_LARGE, "too many %s issuer keys",
                        ca_jws_alg_name(s->alg));
-    keys[*n].valid_from = 0;
-    snprintf(keys[*n].pub, sizeof keys[*n].pub, "%s", current);
+    k[*n].valid_from = 0;
+    snprintf(k[*n].pub, sizeof k[*n].pub, "%s", current);
     (*n)++;
     return CA_OK;
 }
@@ -864,18 +869,16 @@ ca_err ca_node_issuer_keys(ca_store *store, const ca_ed25519_key *current, ca_is
     CA_ASSERT(store && keys && n && cap >= 1);
     *n = 0;
     char cur[CA_MULTIBASE_KEY_MAX];
-    hist_key *h = calloc(cap, sizeof *h);
+    hist_key *h = NULL;
     size_t hn = 0;
     ca_err err = CA_OK;
-    if (!h)
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     if (current) {
         uint8_t pub[CA_ED25519_PUB_SIZE];
         ca_ed25519_key_public(current, pub);
         err = ed25519_multibase(cur, pub, eb);
     }
     if (!err)
-        err = load_history(store, &issuer_slots[0], current ? cur : NULL, h, cap, &hn, eb);
+        err = load_history(store, &issuer_slots[0], current ? cur : NULL, &h, cap, &hn, eb);
     for (size_t i = 0; !err && i < hn; i++) {
         /* parse_history checked every multibase; current is one */
         keys[i].valid_from = h[i].valid_from;
@@ -897,15 +900,13 @@ ca_err ca_node_issuer_jwks(ca_store *store, ca_jws_alg alg, const ca_signer *cur
     CA_ASSERT(store && keys && n && cap >= 1 && s && alg != CA_ALG_EDDSA);
     *n = 0;
     char cur[ISSUER_PUB_MAX];
-    hist_key *h = calloc(cap, sizeof *h);
+    hist_key *h = NULL;
     size_t hn = 0;
     ca_err err = CA_OK;
-    if (!h)
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     if (current)
         err = signer_pub_text(cur, s, current, eb);
     if (!err)
-        err = load_history(store, s, current ? cur : NULL, h, cap, &hn, eb);
+        err = load_history(store, s, current ? cur : NULL, &h, cap, &hn, eb);
     for (size_t i = 0; !err && i < hn; i++) {
         keys[i].valid_from = h[i].valid_from;
         if (!(keys[i].jwk = jwk_from_text(h[i].pub))) /* parse_history checked each */
@@ -1081,15 +1082,18 @@ static void report_method(ca_key_rotation *r, const slot_rotation *sr, const cha
              sr->s->fragment, no - 1, sr->s->fragment, no);
 }
 
-/* The Ed25519 part of the report: sr is its slot, after the rotation (newest key last). */
+/* The Ed25519 part of the report, after report_method ran for every slot: sr is its slot,
+ * the first (newest key last), so its archived file is the first reported. */
 static void report_ed25519(ca_key_rotation *r, const slot_rotation *sr, size_t n)
 {
+    CA_ASSERT(sr->s->alg == CA_ALG_EDDSA && r->nrotated >= 1 &&
+              strncmp(r->rotated[0], "key-", 4) == 0);
     r->nkeys = n;
     snprintf(r->new_key, sizeof r->new_key, "%.*s", CA_MULTIBASE_KEY_MAX, sr->keys[n - 1].pub);
     if (n >= 2)
         snprintf(r->old_key, sizeof r->old_key, "%.*s", CA_MULTIBASE_KEY_MAX,
                  sr->keys[n - 2].pub);
-    snprintf(r->archived, sizeof r->archived, "%s", sr->archived);
+    snprintf(r->archived, sizeof r->archived, "%s", r->rotated_archived[0]);
 }
 
 /* A rotation committed before a crash: swaps the files of every key the store names as the
@@ -1118,9 +1122,6 @@ static ca_err finish_rotation(ca_node *node, slot_rotation *sr, size_t nsr, cons
         if (sr[i].stored >= 2 && sr[i].keys[sr[i].stored - 1].valid_from == when)
             report_method(r, &sr[i], keys_dir, sr[i].stored, detail, sizeof detail);
     report_ed25519(r, &sr[0], sr[0].stored);
-    if (!sr[0].swapped) /* moved before the crash */
-        snprintf(r->archived, sizeof r->archived, "%s/archive/issuer-%zu.key", keys_dir,
-                 sr[0].stored - 1);
     audit_rotation(node, "keys/issuer", detail);
     return CA_OK;
 }
@@ -1149,6 +1150,17 @@ static ca_err scan_issuer_keys(ca_node *node, slot_rotation *sr, size_t *nsr,
         if (!(err = find_next(&sr[i], &node->cfg, keys_dir, secret, may_remove, eb)))
             *resume = *resume || sr[i].committed;
     return err;
+}
+
+/* Frees what scan_issuer_keys filled (sr may be NULL) and wipes its secret scratch. */
+static void free_scan(slot_rotation *sr, size_t nsr, uint8_t *secret)
+{
+    for (size_t i = 0; sr && i < nsr; i++)
+        free_next(&sr[i]);
+    if (secret)
+        ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    free(secret);
+    free(sr);
 }
 
 /* Called by every open that loads the issuer keys, after the store is open. A rotation
@@ -1184,12 +1196,7 @@ static ca_err check_issuer_rotation(ca_node *node, bool writer, ca_errbuf *eb)
         fprintf(stderr, "credanchor: finished an interrupted issuer key rotation (now #key-%zu)"
                 "\n", r->nkeys);
 out:
-    for (size_t i = 0; sr && i < nsr; i++)
-        free_next(&sr[i]);
-    if (secret)
-        ca_wipe(secret, CA_SIGNER_SECRET_MAX);
-    free(secret);
-    free(sr);
+    free_scan(sr, nsr, secret);
     free(r);
     return err;
 }
@@ -1297,13 +1304,8 @@ out_discard:
     for (size_t i = 0; i < nsr; i++)
         discard_next_key(&node->cfg, sr[i].s->file);
 out:
-    for (size_t i = 0; sr && i < nsr; i++)
-        free_next(&sr[i]);
     ca_wipe(pass, sizeof pass);
-    if (secret)
-        ca_wipe(secret, CA_SIGNER_SECRET_MAX);
-    free(secret);
+    free_scan(sr, nsr, secret);
     free(text);
-    free(sr);
     return err;
 }

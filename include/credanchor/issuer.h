@@ -75,8 +75,9 @@ typedef struct ca_issue_item {
 } ca_issue_item;
 
 /* Issues n items (n <= CA_ISSUE_BATCH_MAX) as one durable commit, which concurrent calls
- * share (group commit: their items go in together, each call's outcome is its own). Per-item problems (a missing
- * OB 3.0 field, an alg without a key) set that item's err and error and the rest still go in.
+ * share (group commit: their items go in together, each call's outcome is its own).
+ * Per-item problems (a missing OB 3.0 field, an alg without a key) set that item's err and
+ * error and the rest still go in.
  * Returns an error only when nothing could be committed: CA_ERR_FULL (store full: nothing
  * acknowledged is lost), CA_ERR_INCONSISTENT (appends refused), ... with eb. */
 ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb);
