@@ -18,7 +18,6 @@ Python 3 standard library only; prints "N passed, M failed"; every process is al
 import base64
 import copy
 import csv
-import glob
 import gzip
 import hashlib
 import io
@@ -60,13 +59,8 @@ def section(fn):
         t.ok(False, f"{fn.__name__} raised {type(e).__name__}: {e}")
 
 
-def b64u_dec(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def jwt_parts(jwt):
-    h, p, _ = jwt.split(".")
-    return json.loads(b64u_dec(h)), json.loads(b64u_dec(p))
+b64u_dec = ca.b64u_dec
+jwt_parts = ca.jwt_parts
 
 
 def jcs(obj):
@@ -154,26 +148,11 @@ def audit_entries(node):
 
 
 def mdb_bytes(node):
-    data = b""
-    for p in glob.glob(os.path.join(node.data_dir, "**", "data.mdb"), recursive=True):
-        with open(p, "rb") as f:
-            data += f.read()
-    return data
-
-
-JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+    return ca.mdb_bytes(node.data_dir)
 
 
 def stored_jwts(node):
-    """Every compact JWT stored in the node's LMDB file, by its SHA-256 (the signed bytes of
-    bulk-issued credentials, which no route returns)."""
-    out = {}
-    for m in JWT_RE.finditer(mdb_bytes(node)):
-        h, p, sig = m.group(0).split(b".")
-        for cut in (len(sig), 86, 342):  # stored bytes may run on into the next value
-            j = h + b"." + p + b"." + sig[:cut]
-            out[sha(j)] = j.decode()
-    return out
+    return ca.stored_jwts(node.data_dir)
 
 
 def cli(*args, env=None, data_dir=None):
