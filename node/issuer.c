@@ -943,7 +943,6 @@ static ca_err take_slot(ca_issuer *is, item_plan *p, int s, pending_version *new
     return CA_OK;
 }
 
-/* Checks one item before anything is allocated for it. */
 /* The time whose month goes into an item's issue number: its completion (a bulk row's
  * completedAt, a single issuance's completedAt, else the credential's awardedDate, which
  * item_ok checked), else now (issue #12 item 8). */
@@ -970,6 +969,7 @@ static int status_purposes(const ca_issuer *is, const ca_issue_item *it)
                : 1;
 }
 
+/* Checks one item before anything is allocated for it. */
 static bool item_ok(ca_issuer *is, ca_issue_item *it)
 {
     ca_errbuf eb = {{0}};

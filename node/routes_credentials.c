@@ -102,8 +102,8 @@ static void h_issue(ca_http_request *req, ca_http_response *resp)
         ca_http_problem(resp, 400, "credential: required, the unsigned OpenBadgeCredential");
         goto out;
     }
-    /* Optional report metadata (never in the credential): recipient name, department,
-     * course; and completedAt, which becomes the credential's awardedDate and the month of
+    /* Optional recipient metadata: name, department and course are for reports only (never
+     * in the credential); completedAt becomes the credential's awardedDate and the month of
      * its issue number (issue #12 item 8). */
     const json_t *rcp = json_object_get(body, "recipient");
     if (rcp && !json_is_object(rcp)) {
