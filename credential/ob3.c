@@ -96,6 +96,20 @@ ca_err ca_datetime_parse(int64_t *t, const char *text)
     return CA_OK;
 }
 
+ca_err ca_completion_date_parse(int64_t *t, const char *text)
+{
+    char full[40];
+    if (text && strlen(text) == 10) { /* a date: midnight UTC */
+        snprintf(full, sizeof full, "%sT00:00:00Z", text);
+        text = full;
+    }
+    int64_t v;
+    if (ca_datetime_parse(&v, text) || v <= 0)
+        return CA_ERR_INVALID;
+    *t = v;
+    return CA_OK;
+}
+
 void ca_datetime_format(char out[CA_DATETIME_MAX], int64_t t)
 {
     time_t tt = (time_t)t;
@@ -216,6 +230,12 @@ static ca_err check_datetime(const json_t *cred, const char *member, ca_errbuf *
     return CA_OK;
 }
 
+bool ca_credential_is_open_badge(const json_t *cred)
+{
+    const json_t *type = json_object_get(cred, "type");
+    return has_type(type, "OpenBadgeCredential") || has_type(type, "AchievementCredential");
+}
+
 ca_err ca_ob3_check(const json_t *cred, const char *expected_issuer, ca_errbuf *eb)
 {
     if (!json_is_object(cred))
@@ -272,7 +292,8 @@ ca_err ca_ob3_check(const json_t *cred, const char *expected_issuer, ca_errbuf *
         return ca_fail(eb, CA_ERR_INVALID, "proof: the credential must be unsigned");
     ca_err err;
     if ((err = check_datetime(cred, "validFrom", eb)) ||
-        (err = check_datetime(cred, "validUntil", eb)))
+        (err = check_datetime(cred, "validUntil", eb)) ||
+        (err = check_datetime(cred, "awardedDate", eb)))
         return err;
     const json_t *subject = json_object_get(cred, "credentialSubject");
     if (!json_is_object(subject))

@@ -108,19 +108,9 @@ static ca_err fill_row(ca_bulk_row *row, const char *const values[NCOLS],
         snprintf(row->error, sizeof row->error, "course: \"%.64s\" must be 1-128 letters, "
                  "digits, '.', '_' or '-'", row->p.course);
     const char *done = out[COL_COMPLETED];
-    if (!row->error[0] && done[0]) {
-        int64_t t;
-        char full[40];
-        if (strlen(done) == 10) { /* a date: midnight UTC */
-            snprintf(full, sizeof full, "%sT00:00:00Z", done);
-            done = full;
-        }
-        if (ca_datetime_parse(&t, done) || t <= 0)
-            snprintf(row->error, sizeof row->error, "completedAt: \"%.40s\" is not a date "
-                     "(YYYY-MM-DD) or a dateTime with a zone", out[COL_COMPLETED]);
-        else
-            row->p.completed_at = t;
-    }
+    if (!row->error[0] && done[0] && ca_completion_date_parse(&row->p.completed_at, done))
+        snprintf(row->error, sizeof row->error, "completedAt: \"%.40s\" is not a date "
+                 "(YYYY-MM-DD) or a dateTime with a zone", done);
     return CA_OK;
 }
 

@@ -549,7 +549,8 @@ static unsigned rate_limit(ca_http_server *srv, const uint8_t key[16])
 /* ---- authentication ------------------------------------------------------------------------- */
 
 /* 401 for a missing or bad token, 403 for a role outside role_mask (bit 1 << ca_role).
- * Never echoes the token. */
+ * An admin token may do everything the other roles may (issue #12 item 11, the matrix in
+ * docs/openapi.yaml); the narrow roles stay for machines. Never echoes the token. */
 bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token_info *info,
                           unsigned role_mask)
 {
@@ -575,6 +576,7 @@ bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token
         ca_http_problem(resp, 401, "the bearer token is invalid, expired or revoked");
         return false;
     }
+    role_mask |= 1u << CA_ROLE_ADMIN;
     if (!(role_mask & (1u << info->role))) {
         char names[64] = "";
         for (int r = 0; r < 8; r++)

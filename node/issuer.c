@@ -63,6 +63,7 @@ typedef struct status_list {
 typedef struct seq_counter {
     char key[32]; /* "<PREFIX>-<YYYYMM>" */
     uint64_t value;
+    uint64_t batch; /* the issuance batch that last took a number: never forgotten during it */
 } seq_counter;
 
 /* One caller's ca_issuer_issue, queued for the issuance group commit. */
@@ -94,6 +95,7 @@ struct ca_issuer {
     size_t nlists;
     seq_counter counters[MAX_COUNTERS];
     size_t ncounters;
+    uint64_t batch;            /* issuance batches so far (writer held) */
     ca_group_commit rounds;    /* queued status changes (leader/follower) */
     ca_group_commit issues;    /* queued issuances (leader/follower) */
     atomic_uint_fast64_t issued, changes, versions;
@@ -534,8 +536,17 @@ static ca_err next_seq(ca_issuer *is, const char *key, uint64_t *seq, seq_counte
         if (strcmp(is->counters[i].key, key) == 0)
             c = &is->counters[i];
     if (!c) {
-        if (is->ncounters == MAX_COUNTERS) { /* forget the oldest month: reloaded on demand */
-            memmove(is->counters, is->counters + 1, sizeof is->counters[0] * (MAX_COUNTERS - 1));
+        if (is->ncounters == MAX_COUNTERS) {
+            /* Forget the oldest month (reloaded on demand), but never one this batch took a
+             * number from: its stored value is not yet committed. */
+            size_t old = 0;
+            while (old < MAX_COUNTERS && is->counters[old].batch == is->batch)
+                old++;
+            if (old == MAX_COUNTERS)
+                return ca_fail(eb, CA_ERR_TOO_LARGE, "one issuance spans more than %d "
+                               "issue-number months", MAX_COUNTERS);
+            memmove(is->counters + old, is->counters + old + 1,
+                    sizeof is->counters[0] * (MAX_COUNTERS - 1 - old));
             is->ncounters--;
         }
         c = &is->counters[is->ncounters];
@@ -554,6 +565,7 @@ static ca_err next_seq(ca_issuer *is, const char *key, uint64_t *seq, seq_counte
         is->ncounters++;
     }
     *seq = ++c->value;
+    c->batch = is->batch;
     *slot = c;
     return CA_OK;
 }
@@ -663,7 +675,7 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
     /* Once per batch: each touched list's slots, and each issue number counter at its largest
      * number in the batch (plans are in number order, so the last one per key). */
     const status_list *lists_done[16];
-    const char *keys_done[16];
+    const char *keys_done[MAX_COUNTERS]; /* a batch touches at most that many (next_seq) */
     size_t nlists_done = 0, nkeys_done = 0;
     for (size_t i = b->nplans; i-- > 0 && !err;) {
         item_plan *p = &b->plans[i];
@@ -684,8 +696,10 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
             done = strcmp(keys_done[j], p->seq_key) == 0;
         if (err || done)
             continue;
-        if (nkeys_done < 16)
-            keys_done[nkeys_done++] = p->seq_key;
+        /* Every key is remembered, or a later (smaller) number of a repeated key would
+         * overwrite the largest. */
+        CA_ASSERT(nkeys_done < MAX_COUNTERS);
+        keys_done[nkeys_done++] = p->seq_key;
         char mkey[64];
         uint8_t v[8];
         snprintf(mkey, sizeof mkey, META_SEQ_PREFIX "%s", p->seq_key);
@@ -764,7 +778,21 @@ static json_t *fill_credential(ca_issuer *is, const item_plan *p, const char *di
         ca_datetime_format(when, now);
         json_object_set_new(c, "validFrom", json_string(when));
     }
-    /* One BitstringStatusListEntry per purpose (SPEC §5); an array when there are two. */
+    /* Where a verifier sees the issue number and the completion date (issue #12 item 8):
+     * OB 3.0 AchievementSubject.licenseNumber ("the license number that was issued with this
+     * credential") and AchievementCredential.awardedDate (when it was awarded). The subject
+     * is copied: the request's credential is borrowed. */
+    json_t *subject = json_deep_copy(json_object_get(src, "credentialSubject"));
+    if (json_is_object(subject) && !json_object_get(subject, "licenseNumber"))
+        json_object_set_new(subject, "licenseNumber", json_string(p->item->issue_number));
+    json_object_set_new(c, "credentialSubject", subject);
+    if (p->item->completed_at && !json_object_get(c, "awardedDate")) {
+        char when[CA_DATETIME_MAX];
+        ca_datetime_format(when, p->item->completed_at);
+        json_object_set_new(c, "awardedDate", json_string(when));
+    }
+    /* One BitstringStatusListEntry per purpose (SPEC §5); an array when there are two (never
+     * for an OpenBadgeCredential: issue_items gives it the revocation entry only). */
     json_t *entries = json_array();
     for (int s = 0; s < 2; s++) {
         if (!p->slot_list[s])
@@ -849,6 +877,10 @@ static json_t *make_record(ca_issuer *is, const item_plan *p, int64_t now)
         "suspension");
     if (!r)
         return NULL;
+    if (it->completed_at) {
+        ca_datetime_format(when, it->completed_at);
+        json_object_set_new(r, "completedAt", json_string(when));
+    }
     if (pp) {
         json_object_set_new(r, "externalId", json_string(pp->external_id));
         if (pp->completed_at) {
@@ -911,6 +943,32 @@ static ca_err take_slot(ca_issuer *is, item_plan *p, int s, pending_version *new
     return CA_OK;
 }
 
+/* The time whose month goes into an item's issue number: its completion (a bulk row's
+ * completedAt, a single issuance's completedAt, else the credential's awardedDate, which
+ * item_ok checked), else now (issue #12 item 8). */
+static int64_t completion_time(const ca_issue_item *it, int64_t now)
+{
+    if (it->participant && it->participant->completed_at)
+        return it->participant->completed_at;
+    if (it->completed_at)
+        return it->completed_at;
+    int64_t t;
+    const char *awarded = json_string_value(json_object_get(it->credential, "awardedDate"));
+    if (awarded && ca_datetime_parse(&t, awarded) == CA_OK && t > 0)
+        return t;
+    return now;
+}
+
+/* How many status entries an item gets: revocation, plus suspension when
+ * credentials.suspension is on, except for an OpenBadgeCredential, which carries exactly
+ * one credentialStatus object (SPEC §5, OB 3.0 B.1.2). */
+static int status_purposes(const ca_issuer *is, const ca_issue_item *it)
+{
+    return is->node->cfg.credentials_suspension && !ca_credential_is_open_badge(it->credential)
+               ? 2
+               : 1;
+}
+
 /* Checks one item before anything is allocated for it. */
 static bool item_ok(ca_issuer *is, ca_issue_item *it)
 {
@@ -939,6 +997,18 @@ static bool item_ok(ca_issuer *is, ca_issue_item *it)
     ca_err err = ca_ob3_check(it->credential, did, &eb);
     if (err) {
         item_error(it, err, "%s", eb.msg);
+        return false;
+    }
+    if (it->completed_at && json_object_get(it->credential, "awardedDate")) {
+        item_error(it, CA_ERR_INVALID, "completedAt: the credential has an awardedDate "
+                   "already; give the completion date once");
+        return false;
+    }
+    /* A completion after today would number the credential in a month still to come. */
+    int64_t now = now_seconds();
+    if (completion_time(it, now) > now + 86400) {
+        item_error(it, CA_ERR_INVALID, "%s: lies in the future",
+                   it->participant || it->completed_at ? "completedAt" : "awardedDate");
         return false;
     }
     if (it->format == CA_FORMAT_DI_EDDSA_JCS) {
@@ -1101,7 +1171,6 @@ static ca_err issue_items(ca_issuer *is, ca_issue_item *items, size_t n, ca_errb
     }
     memset(newv, 0, sizeof newv);
     int64_t now = now_seconds();
-    int purposes = is->node->cfg.credentials_suspension ? 2 : 1;
 
     pair_set pairs = {0};
     if (n > 1 && !(pairs.slots = calloc(2 * n, sizeof *pairs.slots))) {
@@ -1112,6 +1181,7 @@ static ca_err issue_items(ca_issuer *is, ca_issue_item *items, size_t n, ca_errb
     pairs.cap = 2 * n;
 
     pthread_mutex_lock(&is->writer);
+    is->batch++;
     size_t keep_lists = is->nlists;
     size_t ncounters_before = is->ncounters;
     seq_counter counters_before[MAX_COUNTERS];
@@ -1153,9 +1223,11 @@ static ca_err issue_items(ca_issuer *is, ca_issue_item *items, size_t n, ca_errb
                 goto out;
             }
             memcpy(p->uuid, uuid, 16);
-            /* <PREFIX>-<YYYYMM>-<NNNN>, sequential per prefix and month (SPEC §5). */
+            /* <PREFIX>-<YYYYMM>-<NNNN>, sequential per prefix and completion month (SPEC
+             * §5, issue #12 item 8). */
+            int64_t month_of = completion_time(it, now);
             char month[8];
-            time_t tt = (time_t)now;
+            time_t tt = (time_t)month_of;
             struct tm tm;
             gmtime_r(&tt, &tm);
             strftime(month, sizeof month, "%Y%m", &tm);
@@ -1165,9 +1237,9 @@ static ca_err issue_items(ca_issuer *is, ca_issue_item *items, size_t n, ca_errb
             seq_counter *slot;
             if ((err = next_seq(is, p->seq_key, &p->seq, &slot, eb)))
                 goto out;
-            ca_issue_number_format(it->issue_number, is->node->cfg.credentials_issue_prefix, now,
-                                   p->seq);
-            for (int s = 0; s < purposes; s++)
+            ca_issue_number_format(it->issue_number, is->node->cfg.credentials_issue_prefix,
+                                   month_of, p->seq);
+            for (int s = 0; s < status_purposes(is, it); s++)
                 if ((err = take_slot(is, p, s, newv, &nnew, 8, eb))) {
                     nplans++; /* so its slots are released */
                     goto out;
@@ -1399,7 +1471,9 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
                 change_error(c, CA_ERR_CONFLICT, "%s has no %s status entry%s", c->id,
                              purpose_names[purpose],
                              purpose == PURPOSE_SUSPENSION
-                                 ? " (issued without credentials.suspension)"
+                                 ? " (an OpenBadgeCredential carries only its revocation "
+                                   "entry, SPEC §5; others get one with credentials."
+                                   "suspension)"
                                  : "");
             if (c->err) {
                 if (!rc)

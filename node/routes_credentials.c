@@ -102,16 +102,25 @@ static void h_issue(ca_http_request *req, ca_http_response *resp)
         ca_http_problem(resp, 400, "credential: required, the unsigned OpenBadgeCredential");
         goto out;
     }
-    /* Optional report metadata (never in the credential): recipient name, department,
-     * course. */
+    /* Optional recipient metadata: name, department and course are for reports only (never
+     * in the credential); completedAt becomes the credential's awardedDate and the month of
+     * its issue number (issue #12 item 8). */
     const json_t *rcp = json_object_get(body, "recipient");
     if (rcp && !json_is_object(rcp)) {
-        ca_http_problem(resp, 400, "recipient: must be an object {name, department, course}");
+        ca_http_problem(resp, 400, "recipient: must be an object {name, department, course, "
+                        "completedAt}");
         goto out;
     }
     it.recipient_name = json_string_value(json_object_get(rcp, "name"));
     it.department = json_string_value(json_object_get(rcp, "department"));
     it.course = json_string_value(json_object_get(rcp, "course"));
+    const json_t *done = json_object_get(rcp, "completedAt");
+    if (done && (!json_is_string(done) ||
+                 ca_completion_date_parse(&it.completed_at, json_string_value(done)))) {
+        ca_http_problem(resp, 400, "recipient.completedAt: must be a date (YYYY-MM-DD) or a "
+                        "dateTime with a time zone");
+        goto out;
+    }
     /* The audit entry goes into the issuance's own commit (one sync for the request). */
     ca_audit_event audit = {req->token, req->method, req->route, 201, NULL};
     it.audit = &audit;

@@ -4,7 +4,8 @@
  * A token is shown once at creation: "ca_<16 hex id>_<43 base64url secret chars>". The store
  * keeps only the id, SHA-256 of the whole token, the role, a name, and the creation, expiry
  * and revocation times; checking compares hashes in constant time. Each token has exactly one
- * role; a route names the role it needs.
+ * role; a route names the role it needs, and an admin token may use every route (issue #12
+ * item 11: the narrow roles are for machines).
  *
  * The audit log is a hash chain: entry i holds the hash of entry i-1, so removing or editing
  * any entry breaks every later link. Conventions: common.h.

@@ -37,7 +37,7 @@ ca_err ca_credential_format_parse(ca_credential_format *f, const char *name);
  * an "id" or an "identifier", and an achievement with id, type "Achievement", name,
  * description and criteria (id or narrative). A present issuer must be a Profile whose id is
  * expected_issuer (the node signs only as itself); a present credentialStatus is refused
- * (the node assigns it); validFrom/validUntil, when present, must be dateTimes.
+ * (the node assigns it); validFrom/validUntil/awardedDate, when present, must be dateTimes.
  * CA_ERR_INVALID with eb naming the member path ("credentialSubject.achievement.criteria: ..."). */
 ca_err ca_ob3_check(const json_t *cred, const char *expected_issuer, ca_errbuf *eb);
 
@@ -46,6 +46,15 @@ ca_err ca_ob3_check(const json_t *cred, const char *expected_issuer, ca_errbuf *
 ca_err ca_datetime_parse(int64_t *t, const char *text);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void ca_datetime_format(char out[CA_DATETIME_MAX], int64_t t);
+/* A completion date as participant lists and requests give it (issue #12 item 8): a date
+ * "YYYY-MM-DD" (midnight UTC) or a dateTime with a zone, after 1970. CA_ERR_INVALID
+ * otherwise. */
+ca_err ca_completion_date_parse(int64_t *t, const char *text);
+
+/* True when type names an Open Badges 3.0 credential: "OpenBadgeCredential" or its alias
+ * "AchievementCredential" (OB 3.0 §8.1). Such a credential carries exactly one
+ * credentialStatus object (OB 3.0 B.1.2, SPEC §5), so never the suspension entry. */
+bool ca_credential_is_open_badge(const json_t *cred);
 
 /* A new credential id: a version 7 UUID (RFC 9562 §5.7: Unix milliseconds, then 74 random
  * bits from the CSPRNG) as "urn:uuid:xxxxxxxx-...". uuid gets the 16 bytes. */

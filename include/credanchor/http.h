@@ -92,7 +92,8 @@ typedef void (*ca_http_handler)(ca_http_request *req, ca_http_response *resp);
 typedef struct ca_http_route {
     const char *method;             /* "GET" or "POST" (or any other method name) */
     const char *pattern;            /* "/v1/status/{listId}" */
-    int role;                       /* 0 = public; otherwise the ca_role a bearer token needs */
+    int role;                       /* 0 = public; otherwise the ca_role a bearer token needs
+                                     * (an admin token always passes) */
     const char *body_types;         /* NULL: any (body ignored); else comma-separated media
                                      * types one of which Content-Type must name (415) */
     ca_http_handler handler;
@@ -136,7 +137,8 @@ void ca_http_destroy(ca_http_server *srv);
 
 /* Checks the request's bearer token for a public route that needs one in some cases (SPEC §5:
  * a lookup by issue number): true when it is valid and its role is in role_mask
- * (1u << CA_ROLE_...); otherwise answers 401 or 403 into resp and returns false. */
+ * (1u << CA_ROLE_...) or is admin (admin may do what any role may); otherwise answers 401 or
+ * 403 into resp and returns false. */
 bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token_info *info,
                           unsigned role_mask);
 

@@ -58,6 +58,12 @@ typedef struct ca_issue_item {
                                            * external id); NULL for a single issuance */
     const char *recipient_name;           /* reports: a single issuance's optional metadata */
     const char *department, *course;
+    /* A single issuance's completion date (unix seconds; 0: none). It becomes the
+     * credential's awardedDate, which must then be absent. Bulk rows give theirs in
+     * participant. The issue number's YYYYMM is the completion month: completed_at, the
+     * participant's, else the credential's awardedDate, else the issuing month (issue #12
+     * item 8). */
+    int64_t completed_at;
     /* The audit entry of an HTTP issuance (may be NULL): written in the commit that appends
      * the credential, so the request needs one sync, not two (as ca_status_change.audit). */
     const struct ca_audit_event *audit;

@@ -8,6 +8,8 @@
 source "$(dirname "$0")/lib.bash"
 D=$WORK/data
 ROUNDS=${CA_CRASH_ROUNDS:-8}
+# With suspension on, an Open Badge still gets no suspension entry (SPEC §5): every /suspend
+# of the load answers 409 (skipped like a repeat revocation), so no "S" line is acknowledged.
 export CREDANCHOR_CREDENTIALS_SUSPENSION=true
 export CREDANCHOR_CREDENTIALS_ISSUE_PREFIX=CRASH
 export CREDANCHOR_CREDENTIALS_TEMPLATES_DIR=$CA_SOURCE_DIR/config/templates

@@ -4,8 +4,8 @@
 #   jose                                  EdDSA / ES256K / ES256 / RS256 VC-JWTs of the did:web
 #                                         issuer, against /.well-known/did.json; tampering refused
 #   canonicalize                          RFC 8785 bytes of eddsa-jcs-2022 credentials = digest
-#   @digitalbazaar/vc-bitstring-status-list  decodes /v1/status lists after revoke / suspend /
-#                                         reinstate
+#   @digitalbazaar/vc-bitstring-status-list  decodes /v1/status lists after revocations (an
+#                                         Open Badge has no suspension entry: 409)
 # Runs two loopback nodes: A (did:web issuer, credentials.suspension = true) and B (did:key
 # issuer, suspension off). The pinned peers (tests/interop/package.json + package-lock.json) are
 # installed into tests/interop/node_modules with npm on first use; nothing else leaves loopback.

@@ -9,10 +9,12 @@ eth_rpc talks plain JSON-RPC to it (harness-only calls such as anvil_setBalance 
 tests, never by the node).
 """
 import base64
+import glob
 import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -349,6 +351,42 @@ def key_id(name, raw_key):
     """C2SP signed-note key id: SHA-256(name || 0x0A || 0x01 || pubkey)[:4]; raw_key includes
     the 0x01 type byte."""
     return hashlib.sha256(name.encode() + b"\n" + raw_key).digest()[:4]
+
+
+# ---- credentials ---------------------------------------------------------------------------
+
+def b64u_dec(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def jwt_parts(jwt):
+    """(header, payload) of a compact JWS, decoded."""
+    h, p, _ = jwt.split(".")
+    return json.loads(b64u_dec(h)), json.loads(b64u_dec(p))
+
+
+def mdb_bytes(data_dir):
+    """The raw bytes of every LMDB file under a data dir."""
+    data = b""
+    for p in glob.glob(os.path.join(data_dir, "**", "data.mdb"), recursive=True):
+        with open(p, "rb") as f:
+            data += f.read()
+    return data
+
+
+JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def stored_jwts(data_dir):
+    """Every compact JWT stored in a data dir's LMDB file, by its SHA-256 hex (the signed
+    bytes of bulk-issued credentials, which no route returns)."""
+    out = {}
+    for m in JWT_RE.finditer(mdb_bytes(data_dir)):
+        h, p, sig = m.group(0).split(b".")
+        for cut in (len(sig), 86, 342):  # stored bytes may run on into the next value
+            j = h + b"." + p + b"." + sig[:cut]
+            out[hashlib.sha256(j).hexdigest()] = j.decode()
+    return out
 
 
 def random_digests(n):

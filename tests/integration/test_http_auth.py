@@ -1,18 +1,89 @@
-"""The role matrix of POST /v1/log/entries (SPEC §3): no token 401, each wrong role 403,
-issuer 200, expired and revoked tokens 401 with WWW-Authenticate: Bearer; public routes need no
-token; every authenticated write lands in the audit log, whose chain verifies; no token text
-ever reaches the server log."""
+"""The role matrix (SPEC §3, issue #12 item 11): POST /v1/log/entries in detail (no token 401,
+each wrong role 403, issuer and admin 200, expired and revoked tokens 401 with
+WWW-Authenticate: Bearer), then every authenticated route x every caller (admin, issuer,
+revoker, auditor, no token, bad token): an admin token may use every route, each narrow role
+only its own. Public routes need no token; every authenticated write lands in the audit log,
+whose chain verifies; no token text ever reaches the server log."""
 import json
 import os
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ca_node as ca  # noqa: E402
 
 t = ca.Checks("http_auth")
 
-with ca.Node(roles=["admin", "issuer", "revoker", "auditor"]) as node:
+TEMPLATE = os.path.join(ca.SRC, "config", "templates", "security-awareness-2026.json")
+
+
+def unsigned(subject_id):
+    with open(TEMPLATE) as f:
+        c = json.load(f)
+    c["credentialSubject"]["id"] = subject_id
+    return c
+
+
+def role_matrix(node):
+    """Every authenticated route x every caller -> the expected status (the matrix documented
+    in docs/openapi.yaml and docs/operations.md). An allowed caller gets the route's own answer
+    (for /suspend and /reinstate on an Open Badge 409, SPEC §5; POST /v1/anchors 503 without
+    anchor.rpc_url), a caller without the role 403, no token or a bad one 401."""
+    callers = {"admin": node.tokens["admin"], "issuer": node.tokens["issuer"],
+               "revoker": node.tokens["revoker"], "auditor": node.tokens["auditor"],
+               "no token": None, "bad token": "ca_0123456789abcdef_" + "B" * 43}
+    counter = iter(range(10**6))
+
+    def fresh_credential():
+        r = node.request("POST", "/v1/credentials", token=node.tokens["issuer"],
+                         body={"credential": unsigned(f"did:example:m{next(counter)}")})
+        return r.json()
+
+    def enc(ref):
+        return urllib.parse.quote(ref, safe="")
+
+    def change(action):
+        return lambda tok: node.request(
+            "POST", f"/v1/credentials/{enc(fresh_credential()['id'])}/{action}", token=tok)
+
+    by_number = fresh_credential()["issueNumber"]
+    routes = [
+        ("POST /v1/log/entries", {"admin", "issuer"}, 200,
+         lambda tok: node.request("POST", "/v1/log/entries", token=tok,
+                                  body={"digests": ca.random_digests(1)})),
+        ("POST /v1/credentials", {"admin", "issuer"}, 201,
+         lambda tok: node.request("POST", "/v1/credentials", token=tok,
+                                  body={"credential": unsigned("did:example:matrix")})),
+        ("POST /v1/credentials/batch", {"admin", "issuer"}, 200,
+         lambda tok: node.request("POST", "/v1/credentials/batch", token=tok, body=[
+             {"externalId": f"M-{next(counter)}", "email": "m@bizm.example",
+              "course": "security-awareness-2026", "completedAt": "2026-06-01"}])),
+        ("POST /v1/credentials/{id}/revoke", {"admin", "revoker"}, 200, change("revoke")),
+        ("POST /v1/credentials/{id}/suspend", {"admin", "revoker"}, 409, change("suspend")),
+        ("POST /v1/credentials/{id}/reinstate", {"admin", "revoker"}, 409, change("reinstate")),
+        ("GET /v1/credentials", {"admin", "auditor"}, 200,
+         lambda tok: node.get("/v1/credentials", token=tok)),
+        ("GET /v1/reports/summary", {"admin", "auditor"}, 200,
+         lambda tok: node.get("/v1/reports/summary", token=tok)),
+        ("GET /v1/credentials/{issueNumber}/verification", {"admin", "auditor"}, 200,
+         lambda tok: node.get(f"/v1/credentials/{by_number}/verification", token=tok)),
+        ("POST /v1/anchors", {"admin"}, 503,
+         lambda tok: node.request("POST", "/v1/anchors", token=tok)),
+    ]
+    for name, allowed, ok_status, call in routes:
+        for who, tok in callers.items():
+            want = (401 if who in ("no token", "bad token") else
+                    ok_status if who in allowed else 403)
+            r = call(tok)
+            t.eq(r.status, want, f"matrix {name} as {who}")
+            if want >= 400:
+                t.ok(r.is_problem(want), f"matrix {name} as {who}: problem+json")
+
+
+with ca.Node(roles=["admin", "issuer", "revoker", "auditor"],
+             env={"CREDANCHOR_CREDENTIALS_TEMPLATES_DIR":
+                  os.path.dirname(TEMPLATE)}) as node:
     expired = node.create_token("issuer", "--expires", "1s")
     revoked = node.create_token("issuer")
     revoked_id = revoked[3:19]
@@ -37,10 +108,12 @@ with ca.Node(roles=["admin", "issuer", "revoker", "auditor"]) as node:
     t.ok(r.headers.get("www-authenticate", "").startswith("Bearer"),
          "no token: WWW-Authenticate: Bearer")
     t.eq(r.headers.get("cache-control"), "no-store", "401 is no-store")
-    for role in ("admin", "revoker", "auditor"):
+    for role in ("revoker", "auditor"):
         r = post(node.tokens[role])
         t.eq(r.status, 403, f"role {role}: 403")
         t.ok(r.is_problem(403), f"role {role}: problem+json")
+        t.ok("admin or issuer" in r.json().get("detail", ""),
+             f"role {role}: the 403 names the roles that may ({r.json().get('detail')!r})")
     for what, tok in [("expired", expired), ("revoked", revoked),
                       ("unknown", "ca_0123456789abcdef_" + "A" * 43),
                       ("garbage", "not-a-token"), ("empty", ""),
@@ -61,6 +134,8 @@ with ca.Node(roles=["admin", "issuer", "revoker", "auditor"]) as node:
     r = post(node.tokens["issuer"])
     t.eq(r.status, 200, "issuer: 200")
     t.eq(r.json()["entries"][0]["leafIndex"], 0, "issuer: appended at 0")
+    r = post(node.tokens["admin"])
+    t.eq(r.status, 200, "admin: 200 (admin may do what any role may)")
     r = post(headers={"Authorization": "bearer  " + node.tokens["issuer"] + " "})
     t.eq(r.status, 200, "scheme is case-insensitive, spaces tolerated")
 
@@ -81,20 +156,23 @@ with ca.Node(roles=["admin", "issuer", "revoker", "auditor"]) as node:
     r = post(token=live)
     t.eq(r.status, 401, "token revoked while serving: refused on the next request")
 
+    role_matrix(node)
+
     t.eq(node.stop(), 0, "serve exits 0")
     log = open(node.log_path, errors="replace").read()
     secrets = [tok for tok in list(node.tokens.values()) + [expired, revoked]]
     # The secret is everything after "ca_<16 hex>_" (it may itself contain "_").
     t.ok(not any(s[20:] in log for s in secrets), "no token secret in the server log")
 
-    # The audit chain: token creations/revocation plus 3 forbidden + 2 successful writes.
+    # The audit chain: token creations/revocation plus 2 forbidden + 3 successful writes
+    # before the matrix, and the matrix's writes.
     p = ca.run_cli("audit", "verify", "--json", data_dir=node.data_dir, env=node.env,
                    check=False)
     t.eq(p.returncode, 0, f"audit verify exits 0 ({p.stderr.strip()})")
     try:
         a = json.loads(p.stdout)
         t.ok(a.get("intact") is True, "audit chain intact")
-        # 6 token creates + 1 revoke from the CLI, then 3 x 403 and 2 x 200 over HTTP.
+        # 6 token creates + 1 revoke from the CLI, then 2 x 403 and 3 x 200 over HTTP.
         t.ok(a.get("entries", 0) >= 15, f"audit entries ({a.get('entries')}) >= 15")
     except ValueError:
         t.ok(False, f"audit verify --json output: {p.stdout!r}")
