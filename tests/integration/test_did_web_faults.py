@@ -203,7 +203,6 @@ def encoded_offload(n, s):
     pool, so /v1/health keeps answering within a second, and each gets its timeout answer."""
     spellings = [f"did%3Aweb:localhost%253A{s.port}:slowhead",
                  f"did%3A%77eb%3Alocalhost%253A{s.port}%3Aslowhead"]
-    before = s.hits.count("/slowhead/did.json")
     outs = []
 
     def fetch(did):
@@ -223,9 +222,18 @@ def encoded_offload(n, s):
     c.ok(len(outs) == 12 and all(o[0] is not None and o[0].status == 404 and
                                  o[2] < TIMEOUT + SLACK + 2 for o in outs),
          f"percent-encoded did:web x12: each a 404 within the timeout: {got}")
-    c.ok(s.hits.count("/slowhead/did.json") - before == 12,
-         f"percent-encoded did:web x12: the node fetched the decoded did:web each time "
-         f"({s.hits.count('/slowhead/did.json') - before} fetches)")
+    # Each was resolved as the decoded did:web: the detail names the URL it maps to. (Not
+    # counted in s.hits: with 12 handshakes at once the test server, which shakes hands in its
+    # accept thread, may not reach the HTTP request within the node's timeout.)
+    url = f"https://localhost:{s.port}/slowhead/did.json"
+    details = []
+    for o in outs:
+        try:
+            details.append(o[0].json()["didResolutionMetadata"]["error"]["detail"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            details.append(None)
+    c.ok(len(details) == 12 and all(d and url in d for d in details),
+         f"percent-encoded did:web x12: each resolved as {url}: {details[:2]}")
 
 
 def address_oracle(n):
