@@ -11,6 +11,7 @@
 #include "credanchor/merkle.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,4 +491,110 @@ ca_err ca_anchor_check(ca_anchor_report *rep, const json_t *record, uint64_t pro
                        " confirmation(s), fewer than the %" PRIu64 " required",
                        rep->confirmations, min_confirmations);
     return CA_OK;
+}
+
+/* ---- the memo of passed final checks (anchor_check.h) ---------------------------------------- */
+
+typedef struct memo_entry {
+    bool used;
+    ca_anchor_report report; /* report.record is the claim that passed */
+    uint8_t expected_from[CA_ETH_ADDRESS_SIZE];
+} memo_entry;
+
+struct ca_anchor_check_cache {
+    pthread_mutex_t lock;
+    memo_entry entries[CA_ANCHOR_CHECK_CACHE_MAX];
+    size_t next; /* the slot the next new entry takes (oldest first once full) */
+};
+
+ca_err ca_anchor_check_cache_create(ca_anchor_check_cache **cache, ca_errbuf *eb)
+{
+    CA_ASSERT(cache);
+    *cache = calloc(1, sizeof **cache);
+    if (!*cache)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&(*cache)->lock, NULL);
+    return CA_OK;
+}
+
+void ca_anchor_check_cache_free(ca_anchor_check_cache *cache)
+{
+    if (!cache)
+        return;
+    pthread_mutex_destroy(&cache->lock);
+    free(cache);
+}
+
+/* Field by field (a struct compare would read padding): the same on-chain claim, checked
+ * against the same sender. */
+static bool same_claim(const ca_anchor_claim *a, const ca_anchor_claim *b)
+{
+    return a->chain_id == b->chain_id && memcmp(a->tx_hash, b->tx_hash, 32) == 0 &&
+           a->in_block == b->in_block && a->block_number == b->block_number &&
+           memcmp(a->block_hash, b->block_hash, 32) == 0 &&
+           memcmp(a->from, b->from, CA_ETH_ADDRESS_SIZE) == 0 &&
+           memcmp(a->to, b->to, CA_ETH_ADDRESS_SIZE) == 0 && strcmp(a->status, b->status) == 0 &&
+           a->tree_size == b->tree_size && memcmp(a->root.b, b->root.b, CA_HASH_SIZE) == 0 &&
+           a->has_previous == b->has_previous &&
+           (!a->has_previous || (a->previous_tree_size == b->previous_tree_size &&
+                                 memcmp(a->previous_root.b, b->previous_root.b,
+                                        CA_HASH_SIZE) == 0));
+}
+
+static memo_entry *memo_find(ca_anchor_check_cache *cache, const ca_anchor_claim *claim,
+                             const uint8_t expected_from[CA_ETH_ADDRESS_SIZE])
+{
+    for (size_t i = 0; i < CA_ANCHOR_CHECK_CACHE_MAX; i++) {
+        memo_entry *m = &cache->entries[i];
+        if (m->used && same_claim(&m->report.record, claim) &&
+            memcmp(m->expected_from, expected_from, CA_ETH_ADDRESS_SIZE) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+bool ca_anchor_check_cache_get(ca_anchor_check_cache *cache, ca_anchor_report *report,
+                               const ca_anchor_claim *claim,
+                               const uint8_t expected_from[CA_ETH_ADDRESS_SIZE])
+{
+    CA_ASSERT(report && claim && expected_from);
+    if (!cache || strcmp(claim->status, "final") != 0)
+        return false;
+    pthread_mutex_lock(&cache->lock);
+    memo_entry *m = memo_find(cache, claim, expected_from);
+    if (m)
+        *report = m->report;
+    pthread_mutex_unlock(&cache->lock);
+    return m != NULL;
+}
+
+void ca_anchor_check_cache_put(ca_anchor_check_cache *cache, const ca_anchor_report *report,
+                               const uint8_t expected_from[CA_ETH_ADDRESS_SIZE])
+{
+    CA_ASSERT(report && expected_from);
+    if (!cache || !report->record.in_block || strcmp(report->record.status, "final") != 0)
+        return;
+    pthread_mutex_lock(&cache->lock);
+    memo_entry *m = memo_find(cache, &report->record, expected_from);
+    if (!m) {
+        m = &cache->entries[cache->next];
+        cache->next = (cache->next + 1) % CA_ANCHOR_CHECK_CACHE_MAX;
+    }
+    m->used = true;
+    m->report = *report;
+    memcpy(m->expected_from, expected_from, CA_ETH_ADDRESS_SIZE);
+    pthread_mutex_unlock(&cache->lock);
+}
+
+void ca_anchor_check_cache_forget(ca_anchor_check_cache *cache, const uint8_t tx_hash[32])
+{
+    CA_ASSERT(tx_hash);
+    if (!cache)
+        return;
+    pthread_mutex_lock(&cache->lock);
+    for (size_t i = 0; i < CA_ANCHOR_CHECK_CACHE_MAX; i++)
+        if (cache->entries[i].used && memcmp(cache->entries[i].report.record.tx_hash, tx_hash,
+                                             32) == 0)
+            cache->entries[i].used = false;
+    pthread_mutex_unlock(&cache->lock);
 }

@@ -44,6 +44,7 @@
  * appends held and says why; an unreachable endpoint keeps them held until it answers.
  */
 #include "credanchor/anchor.h"
+#include "credanchor/anchor_check.h"
 
 #include "credanchor/encoding.h"
 #include "credanchor/eth.h"
@@ -887,6 +888,8 @@ static ca_err do_confirmed(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf
         rec->signed_at = now_s();
         if ((err = persist(e, rec, eb)))
             return err;
+        /* A passed check of this transaction no longer holds (anchor_check.h memo). */
+        ca_anchor_check_cache_forget(e->node->anchor_checks, rec->tx_hash);
         info(e, "tree size %llu: reorg: block %llu no longer holds the transaction; back to "
                 "submitted, re-broadcasting", (unsigned long long)rec->tree_size,
              (unsigned long long)lost_block);

@@ -114,29 +114,30 @@ static const char *v6_forbidden(const uint8_t b[16])
     return NULL;
 }
 
-/* Why the address may not be connected to, or NULL. text gets its printable form. */
-static const char *sockaddr_forbidden(const struct sockaddr *sa, char *text, size_t cap)
+/* Why the address may not be connected to, or NULL. The reason stays inside this file: the
+ * message a refusal gives (guard_refuse) names neither the address nor its kind. */
+static const char *sockaddr_forbidden(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, text, (socklen_t)cap);
         return v4_forbidden(ntohl(in->sin_addr.s_addr));
     }
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)cap);
         return v6_forbidden(in6->sin6_addr.s6_addr);
     }
-    snprintf(text, cap, "(address family %d)", sa->sa_family);
     return "not an internet address";
 }
 
-static void guard_refuse(fetch_state *st, const char *addr, const char *why)
+/* A refused connection's message (issue #13 item 17): the host the DID names, never the
+ * address it resolved to nor which private range that is, so a public resolver cannot be used
+ * as an oracle for the internal DNS names and addresses behind it. */
+static void guard_refuse(fetch_state *st)
 {
     if (!st->guard_refused)
         snprintf(st->guard_msg, sizeof st->guard_msg,
-                 "connection to %.64s refused: %.48s (%.255s:%ld is not in did.web_allow_hosts)", addr,
-                 why, st->host, st->port);
+                 "connection refused: the host resolves to a private or loopback address "
+                 "(%.255s:%ld is not in did.web_allow_hosts)", st->host, st->port);
     st->guard_refused = true;
 }
 
@@ -146,13 +147,9 @@ static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
     fetch_state *st = clientp;
     if (purpose != CURLSOCKTYPE_IPCXN)
         return CURL_SOCKET_BAD;
-    if (!st->allowed) {
-        char text[INET6_ADDRSTRLEN + 32];
-        const char *why = sockaddr_forbidden(&address->addr, text, sizeof text);
-        if (why) {
-            guard_refuse(st, text, why);
-            return CURL_SOCKET_BAD;
-        }
+    if (!st->allowed && sockaddr_forbidden(&address->addr)) {
+        guard_refuse(st);
+        return CURL_SOCKET_BAD;
     }
     return socket(address->family, address->socktype, address->protocol);
 }
@@ -178,10 +175,8 @@ static int prereq_cb(void *clientp, char *primary_ip, char *local_ip, int primar
         u.in6.sin6_family = AF_INET6;
     else
         u.sa.sa_family = AF_UNSPEC;
-    char text[INET6_ADDRSTRLEN + 32];
-    const char *why = sockaddr_forbidden(&u.sa, text, sizeof text);
-    if (why) {
-        guard_refuse(st, primary_ip, why);
+    if (sockaddr_forbidden(&u.sa)) {
+        guard_refuse(st);
         return CURL_PREREQFUNC_ABORT;
     }
     return CURL_PREREQFUNC_OK;

@@ -8,6 +8,7 @@
 #include "node/cli.h"
 
 #include "credanchor/anchor.h"
+#include "credanchor/anchor_check.h"
 #include "credanchor/http.h"
 #include "credanchor/issuer.h"
 #include "credanchor/node.h"
@@ -68,6 +69,11 @@ int ca_cli_serve(int argc, char **argv)
                               CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS, &eb);
     if (!err)
         err = ca_http_create(&srv, node, &eb);
+    /* The memo of passed final-anchor checks that /verification reads and the engine
+     * invalidates on a reorg (anchor_check.h). */
+    ca_anchor_check_cache *anchor_checks = NULL;
+    if (!err && !(err = ca_anchor_check_cache_create(&anchor_checks, &eb)))
+        node->anchor_checks = anchor_checks;
     /* DID resolution and the own did:web document (node/routes_did.c); the resolver caches
      * did:web documents in the store this process writes. */
     if (!err) {
@@ -103,6 +109,7 @@ int ca_cli_serve(int argc, char **argv)
         ca_resolver_free(resolver);
         if (node)
             ca_node_close(node);
+        ca_anchor_check_cache_free(anchor_checks);
         close(sfd);
         return rc;
     }
@@ -136,6 +143,7 @@ int ca_cli_serve(int argc, char **argv)
     ca_issuer_close(issuer);
     ca_resolver_free(resolver);
     ca_node_close(node);
+    ca_anchor_check_cache_free(anchor_checks);
     close(sfd);
     fputs("credanchor serve: stopped\n", stderr);
     fflush(stderr);

@@ -4,8 +4,9 @@
  * Threading: MHD runs epoll in a pool of node.threads workers (0 = four per core, at least 8:
  * ca_config_http_threads); each connection lives on one worker, and handlers run on it and
  * may block (an append waits for its group commit). A handler that may wait on the network
- * (a did:web fetch: ca_http_route.offload) runs on a small offload pool instead while its
- * connection is suspended, so a slow did:web host never holds a worker. Everything shared
+ * (a did:web fetch, a verification's JSON-RPC read: ca_http_route.offload) runs on a small
+ * offload pool instead while its connection is suspended, so a slow did:web host or RPC
+ * provider never holds a worker. Everything shared
  * between workers is either read-only after start (routes, config), atomic (metrics, the
  * in-flight count) or behind striped locks (the rate limiter).
  *

@@ -329,6 +329,16 @@ static void h_verification(ca_http_request *req, ca_http_response *resp)
     free(rep);
 }
 
+/* With an RPC endpoint configured, a verification reads the anchor transaction over JSON-RPC
+ * (node/verify_env.c: a few seconds at most, often nothing when the memo answers): it then
+ * runs on the server's offload threads (node/http.c) like a did:web fetch, so a slow or
+ * stalled provider holds no HTTP worker, and health and proofs keep answering (issue #13
+ * item 2). Without one nothing in it waits on the network. */
+static bool verification_may_wait(const ca_http_request *req)
+{
+    return req->node->cfg.anchor_rpc_url[0] != '\0';
+}
+
 /* Accept or ?format= asks for CSV. */
 static bool wants_csv(ca_http_request *req)
 {
@@ -469,7 +479,8 @@ static const ca_http_route credential_routes[] = {
     {"POST", "/v1/credentials/{id}/revoke", CA_ROLE_REVOKER, NULL, h_revoke, NULL},
     {"POST", "/v1/credentials/{id}/suspend", CA_ROLE_REVOKER, NULL, h_suspend, NULL},
     {"POST", "/v1/credentials/{id}/reinstate", CA_ROLE_REVOKER, NULL, h_reinstate, NULL},
-    {"GET", "/v1/credentials/{id}/verification", 0, NULL, h_verification, NULL},
+    {"GET", "/v1/credentials/{id}/verification", 0, NULL, h_verification,
+     verification_may_wait},
     {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list, NULL},
     {"GET", "/v1/reports/summary", CA_ROLE_AUDITOR, NULL, h_summary, NULL},
     {"GET", "/v1/status/{listId}", 0, NULL, h_status, NULL},

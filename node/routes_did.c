@@ -382,27 +382,49 @@ static bool parse_options(ca_http_request *req, ca_did_result *res, ca_did_optio
            bool_option(req, res, "noCache", &o->no_cache);
 }
 
-/* The DID from the raw path segment (step 2 above); false after failing res. */
-static bool did_from_segment(char *did, size_t cap, const char *seg, ca_did_result *res)
+/* How a raw path segment turned into a DID (step 2 above). */
+typedef enum segment_decoding {
+    SEGMENT_OK = 0,
+    SEGMENT_TOO_LONG,   /* over CA_DID_TEXT_MAX */
+    SEGMENT_BAD_ESCAPE, /* a did%3A segment with a broken %-escape */
+    SEGMENT_NOT_DID,    /* starts with neither did: nor did%3A */
+} segment_decoding;
+
+/* The DID of the raw path segment seg, NUL-terminated in did (cap bytes). The one decoding
+ * both the handler and the offload decision (may_fetch) use, so they never disagree. */
+static segment_decoding decode_segment(char *did, size_t cap, const char *seg)
 {
     size_t n = strlen(seg);
     if (strncmp(seg, "did:", 4) == 0) {
-        if (n >= cap) {
-            ca_did_fail(res, CA_DID_INVALID_DID, "the DID is longer than %d characters",
-                        CA_DID_TEXT_MAX);
-            return false;
-        }
+        if (n >= cap)
+            return SEGMENT_TOO_LONG;
         memcpy(did, seg, n + 1);
-        return true;
+        return SEGMENT_OK;
     }
     if (strncasecmp(seg, "did%3a", 6) == 0) {
         ca_err err = ca_http_percent_decode(did, cap, NULL, seg, n);
-        if (err == CA_ERR_TOO_LARGE)
-            ca_did_fail(res, CA_DID_INVALID_DID, "the DID is longer than %d characters",
-                        CA_DID_TEXT_MAX);
-        else if (err)
-            ca_did_fail(res, CA_DID_INVALID_DID, "the percent-encoded DID has a bad %%-escape");
-        return err == CA_OK;
+        return err == CA_ERR_TOO_LARGE ? SEGMENT_TOO_LONG
+               : err                   ? SEGMENT_BAD_ESCAPE
+                                       : SEGMENT_OK;
+    }
+    return SEGMENT_NOT_DID;
+}
+
+/* The DID from the raw path segment (step 2 above); false after failing res. */
+static bool did_from_segment(char *did, size_t cap, const char *seg, ca_did_result *res)
+{
+    switch (decode_segment(did, cap, seg)) {
+    case SEGMENT_OK:
+        return true;
+    case SEGMENT_TOO_LONG:
+        ca_did_fail(res, CA_DID_INVALID_DID, "the DID is longer than %d characters",
+                    CA_DID_TEXT_MAX);
+        return false;
+    case SEGMENT_BAD_ESCAPE:
+        ca_did_fail(res, CA_DID_INVALID_DID, "the percent-encoded DID has a bad %%-escape");
+        return false;
+    case SEGMENT_NOT_DID:
+        break;
     }
     ca_did_fail(res, CA_DID_INVALID_DID,
                 "the path segment is not a DID: it must start with did: (raw) or did%%3A "
@@ -443,12 +465,17 @@ static void h_well_known(ca_http_request *req, ca_http_response *resp)
 }
 
 /* A did:web other than the node's own may mean a network fetch of up to did.web_timeout:
- * such requests run on the server's offload threads (node/http.c), not on a worker. */
+ * such requests run on the server's offload threads (node/http.c), not on a worker, so slow
+ * or silent hosts cannot hold the workers that serve health and proofs (issue #13 item 1).
+ * The decision is made on the DID the handler will resolve, after step 2's decoding: the raw
+ * segment is no guide, since did%3Aweb:... and did%3A%77eb%3A... decode to did:web too. Only
+ * did:web fetches (ca_resolver_resolve); a segment that does not decode is answered at once. */
 static bool may_fetch(const ca_http_request *req)
 {
-    const char *p = req->params[0];
-    bool web = strncmp(p, "did:web:", 8) == 0 || strncasecmp(p, "did%3Aweb%3A", 12) == 0;
-    return web && strcmp(p, ca_resolver_web_did(req->ctx)) != 0;
+    char did[CA_DID_TEXT_MAX + 1];
+    if (decode_segment(did, sizeof did, req->params[0]) != SEGMENT_OK)
+        return false;
+    return strncmp(did, "did:web:", 8) == 0 && strcmp(did, ca_resolver_web_did(req->ctx)) != 0;
 }
 
 static const ca_http_route did_routes[] = {

@@ -78,6 +78,42 @@ ca_err ca_anchor_check(ca_anchor_report *report, const json_t *record, uint64_t 
                        const ca_hash *proof_root, const uint8_t expected_from[CA_ETH_ADDRESS_SIZE],
                        uint64_t min_confirmations, ca_rpc *rpc, ca_errbuf *eb);
 
+/* ---- a memo of passed checks of final anchors ---------------------------------------------- */
+
+/* The public GET /v1/credentials/{id}/verification would otherwise spend five JSON-RPC calls
+ * (the issuer's paid provider) on every hit (issue #13 item 2). A final anchor's check does
+ * not change while its transaction stays in its block, so a passed check is remembered:
+ *   - key: (txHash, blockHash); an entry also holds everything else the check was about (the
+ *     record's chain, blockNumber, from, to, treeSize, rootHash, previous, and the expected
+ *     sender), and a lookup hits only when all of it is equal;
+ *   - only records with status "final" are kept (a confirmed record is still moving);
+ *   - a reorg: the engine rewrites the record (another blockHash, or none), so the proofs it
+ *     builds afterwards miss by key; the engine also drops the entry when it sees the
+ *     transaction leave its block (ca_anchor_check_cache_forget), so nothing stale stays;
+ *   - at most CA_ANCHOR_CHECK_CACHE_MAX entries, the oldest replaced first.
+ * Safe to use from many threads. A NULL cache is valid everywhere and remembers nothing. */
+#define CA_ANCHOR_CHECK_CACHE_MAX 256
+
+typedef struct ca_anchor_check_cache ca_anchor_check_cache; /* opaque */
+
+ca_err ca_anchor_check_cache_create(ca_anchor_check_cache **cache, ca_errbuf *eb);
+void ca_anchor_check_cache_free(ca_anchor_check_cache *cache);
+
+/* True (and *report = the report of the passed check) when claim, checked against
+ * expected_from, passed before and has not been forgotten. */
+bool ca_anchor_check_cache_get(ca_anchor_check_cache *cache, ca_anchor_report *report,
+                               const ca_anchor_claim *claim,
+                               const uint8_t expected_from[CA_ETH_ADDRESS_SIZE]);
+
+/* Remembers a check that passed (ca_anchor_check returned CA_OK with report) against
+ * expected_from. Ignored unless report->record.status is "final". */
+void ca_anchor_check_cache_put(ca_anchor_check_cache *cache, const ca_anchor_report *report,
+                               const uint8_t expected_from[CA_ETH_ADDRESS_SIZE]);
+
+/* Forgets every entry of this transaction: the anchoring engine calls it when a watched
+ * record's transaction leaves the block it was in (a reorg, anchor/engine.c). */
+void ca_anchor_check_cache_forget(ca_anchor_check_cache *cache, const uint8_t tx_hash[32]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -98,8 +98,9 @@ typedef struct ca_http_route {
                                      * types one of which Content-Type must name (415) */
     ca_http_handler handler;
     /* May be NULL. True when this request's handler may block on the network (a did:web
-     * fetch): it then runs on the server's offload threads while the connection is suspended,
-     * so the worker keeps serving its other connections. Gets the request with its params. */
+     * fetch, a JSON-RPC read): it then runs on the server's offload threads while the
+     * connection is suspended, so the worker keeps serving its other connections. Gets the
+     * request with its params. */
     bool (*offload)(const struct ca_http_request *req);
 } ca_http_route;
 

@@ -43,6 +43,10 @@ typedef struct ca_node {
     uint8_t anchor_address[CA_ETH_ADDRESS_SIZE];
     bool have_anchor_address;   /* loaded with CA_NODE_ANCHOR_ADDRESS */
     char did[CA_DID_MAX];       /* the issuer DID (did:web of node.public_url) */
+    /* Passed on-chain checks of final anchors (anchor_check.h), set by `serve` for the
+     * /verification route (node/verify_env.c) and the anchoring engine, which forgets an
+     * entry on a reorg; NULL elsewhere (nothing remembered). Not owned by the node. */
+    struct ca_anchor_check_cache *anchor_checks;
 } ca_node;
 
 enum ca_node_flags {
