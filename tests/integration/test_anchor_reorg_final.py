@@ -8,7 +8,7 @@ proxy of test_rpc_faults.py (mode "good"), so the test can also count its RPC ca
 Harness-only calls (anvil_setBalance, anvil_reorg, anvil_mine, evm_mine) go straight to anvil.
 
   1. confirmations = 3: an anchor becomes final; anvil_reorg(3) replaces the block holding its
-     transaction and the two after it. The record leaves `final` (health's latestAnchor and
+     transaction and the two after it (one more if the test mined past the third). The record leaves `final` (health's latestAnchor and
      the metrics say so), its transaction is broadcast again and it becomes final again in a
      new block; /v1/log/proof and /v1/anchors name the new block; the checkpoint is listed
      once; `check --rpc` passes.
@@ -80,9 +80,12 @@ def scenario(url, fake):
         c.eq(metric(n, "credanchor_anchor_final_watched"), 1.0, "1: the final anchor is watched")
 
         # -- 1. reorg of depth 3 right after finality
-        head = int(rpc(url, "eth_blockNumber", []), 16)
-        c.eq(head - a1["blockNumber"] + 1, 3, "1: final at exactly 3 confirmations")
-        rpc(url, "anvil_reorg", [3, []])
+        # Depth 3 when the test mined no block past the third confirmation; on a loaded
+        # machine it may have mined one more before the node noticed: reorg from the
+        # anchor's block either way.
+        depth = int(rpc(url, "eth_blockNumber", []), 16) - a1["blockNumber"] + 1
+        c.ok(depth >= 3, f"1: final after 3 confirmations (reorg depth {depth})")
+        rpc(url, "anvil_reorg", [depth, []])
         blk = rpc(url, "eth_getBlockByNumber", [hex(a1["blockNumber"]), False])
         c.ok(blk is None or blk["hash"] != a1["blockHash"], "1: the anchor's block is gone")
         back = wait_for(lambda: (lambda a: a if a and a["status"] != "final" else None)(
