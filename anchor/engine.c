@@ -11,7 +11,8 @@
  *    "nonce":N, "maxFeePerGas":"0x<64 hex>", "maxPriorityFeePerGas":"0x<64 hex>",
  *    "gasLimit":N, "rawTx":"0x.."|null, "rawTxHash":"0x.."|null,
  *    "oldTxHashes":["0x.."...]  (replaced transactions at the same nonce),
- *    "createdAt":T, "signedAt":T, "updatedAt":T}                                 <- internal
+ *    "createdAt":T, "signedAt":T, "updatedAt":T,
+ *    "settled":true  (only once final and finalized; absent = false)}              <- internal
  * The signed checkpoint of each anchored size is also put in `checkpoints` (u64 BE size).
  * Records only ever get larger tree sizes: a new one is created only when the newest one is
  * final and the log grew past it, so one checkpoint is never anchored final twice.
@@ -32,12 +33,27 @@
  *  4. confirmed: the receipt vanished or its block is no longer canonical (a reorg) -> back
  *     to submitted, re-broadcast the same raw transaction; head - block + 1 >=
  *     anchor.confirmations -> final.
+ *  5. final, not yet settled (watch_final; SPEC §2 "A final record stays watched until its
+ *     block is at or below the chain's finalized block ... or 64 blocks deep"): each pass
+ *     compares the canonical hash at the record's height with its block hash, one call. A
+ *     different hash is a reorg after finality: the record goes through step 4 again (back
+ *     to submitted and re-broadcast, or moved to the block that now holds the transaction),
+ *     so it is final again later under the same key: never two records for one checkpoint.
+ *     A record whose block is at or below eth_getBlockByNumber("finalized") (or head - 64
+ *     when the chain lacks the tag) and still canonical is marked settled and never asked
+ *     about again. Every unsettled record is driven, not only the newest: a reorg can undo
+ *     several anchors at once; a new anchor waits until every record is final again.
  * Failures (endpoint down, chain mismatch, no funds) leave the state as is and are retried on
  * the next pass; each distinct message is logged once until the engine makes progress.
+ * Stopping sets `cancel`, which the RPC client and its libcurl transport watch: a call in
+ * flight against a stalled endpoint ends within about a second (issue #13 item 5).
  *
  * Start-up gate (SPEC §1: "at start-up and after restore it refuses to append until the log is
  * consistent ... with the newest anchor on chain"): from start until check_against_chain()
- * succeeds the log's appends are held. The check: the anchor account's mined transaction count
+ * succeeds the log's appends are held (HTTP 503 with Retry-After). The gate runs in the engine
+ * thread, so a stalled endpoint never delays serving reads; start() waits only
+ * STARTUP_GATE_WAIT_MS for its first attempt, so a healthy chain opens appends before the
+ * server listens. The check: the anchor account's mined transaction count
  * must not exceed what the stored records account for (more means anchors this store does not
  * know of: a restore from an older backup, or an account shared with something else), and the
  * newest final record's root must be the log's root at that size. A failed check keeps
@@ -54,12 +70,16 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define RECORD_MAX 65536
 #define ERROR_RETRY_MS 1000u
+#define STARTUP_GATE_WAIT_MS 500 /* start() waits this long for the first gate attempt */
+#define WATCH_MAX 32             /* unsettled records looked at per pass */
+#define NO_FINALIZED_TAG_DEPTH 64 /* SPEC §2: "or 64 blocks deep on a chain without that tag" */
 
 typedef unsigned __int128 u128;
 
@@ -205,6 +225,8 @@ ca_err ca_anchor_record_encode(char **text, const ca_anchor_record *r, ca_errbuf
     json_object_set_new(o, "createdAt", json_integer((json_int_t)r->created_at));
     json_object_set_new(o, "signedAt", json_integer((json_int_t)r->signed_at));
     json_object_set_new(o, "updatedAt", json_integer((json_int_t)r->updated_at));
+    if (r->settled)
+        json_object_set_new(o, "settled", json_true());
     *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return *text ? CA_OK : ca_fail(eb, CA_ERR_NOMEM, "out of memory");
@@ -276,6 +298,10 @@ ca_err ca_anchor_record_decode(ca_anchor_record *r, const char *text, size_t len
         r->raw_len = (n - 2) / 2;
         r->has_raw = ok;
     }
+    if (ok && (x = json_object_get(o, "settled")) != NULL) {
+        ok = json_is_boolean(x);
+        r->settled = json_is_true(x);
+    }
     if (ok && json_is_array(x = json_object_get(o, "oldTxHashes"))) {
         for (size_t i = 0; ok && i < json_array_size(x) && i < CA_ANCHOR_MAX_HASHES; i++) {
             ok = get_hex0x(json_array_get(x, i), r->old_hashes[i], 32);
@@ -332,6 +358,7 @@ typedef struct scan_ctx {
     ca_errbuf *eb;
     json_t *list;        /* list_json */
     uint64_t counts[4];  /* metrics */
+    uint64_t final_watched;
     uint64_t last_final;
     ca_anchor_record *active;
     bool has_active;
@@ -429,6 +456,12 @@ struct ca_anchor_engine {
     bool stop, wake, requested;
     uint64_t next_auto;  /* time of the next automatic anchor (anchor.interval > 0) */
     bool chain_checked;  /* the start-up gate passed: the log agrees with the chain */
+    bool gate_tried;     /* the thread finished its first gate attempt (start() waits) */
+    pthread_cond_t gate_cv;
+    atomic_bool gate_passed;      /* chain_checked, for the metrics hook's threads */
+    atomic_bool cancel;           /* set by stop(): the RPC client stops waiting */
+    uint64_t watch_from;          /* records below this tree size are settled (engine thread) */
+    atomic_uint_fast64_t final_reorgs; /* final records a reorg sent back, since start */
     char last_msg[512];  /* the last logged problem, so each is logged once */
 };
 
@@ -999,6 +1032,7 @@ static ca_err gate(ca_anchor_engine *e, ca_errbuf *eb)
     ca_err err = check_against_chain(e, eb);
     if (!err) {
         e->chain_checked = true;
+        atomic_store(&e->gate_passed, true);
         ca_log_release_appends(e->node->log);
         info(e, "the log is consistent with its anchors on chain; appends allowed");
         return CA_OK;
@@ -1012,47 +1046,11 @@ static ca_err gate(ca_anchor_engine *e, ca_errbuf *eb)
     return err;
 }
 
-static ca_err step(ca_anchor_engine *e, ca_anchor_status *status_out, bool *active,
-                   ca_errbuf *eb)
+/* Runs rec through steps 2-4 until it is final or stops advancing (at most through every
+ * state once). */
+static ca_err advance(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf *eb)
 {
-    *active = false;
-    ca_err err = gate(e, eb);
-    if (err)
-        return err; /* no new anchors either until the log agrees with the chain */
-    ca_anchor_record *rec = malloc(sizeof *rec);
-    if (!rec)
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    err = ca_anchor_latest(e->node->store, rec, eb);
-    bool have = !err;
-    if (err && err != CA_ERR_NOT_FOUND)
-        goto out;
-    err = CA_OK;
-    if (!have || rec->status == CA_ANCHOR_FINAL) {
-        pthread_mutex_lock(&e->mu);
-        uint64_t now = now_s();
-        bool want = e->requested;
-        if (!want && e->node->cfg.anchor_interval > 0 && now >= e->next_auto)
-            want = true;
-        bool created = false;
-        if (want) {
-            ca_anchor_record *prev = have ? malloc(sizeof *prev) : NULL;
-            if (have && !prev) {
-                err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-            } else {
-                if (prev)
-                    *prev = *rec;
-                err = create_pending_locked(e, rec, prev, &created, eb);
-                free(prev);
-            }
-            e->requested = false;
-            if (e->node->cfg.anchor_interval > 0)
-                e->next_auto = now + e->node->cfg.anchor_interval;
-        }
-        pthread_mutex_unlock(&e->mu);
-        if (err || !created)
-            goto out;
-        have = true;
-    }
+    ca_err err = CA_OK;
     for (int i = 0; i < 4 && !err && rec->status != CA_ANCHOR_FINAL; i++) {
         ca_anchor_status before = rec->status;
         switch (rec->status) {
@@ -1064,13 +1062,200 @@ static ca_err step(ca_anchor_engine *e, ca_anchor_status *status_out, bool *acti
         if (rec->status == before)
             break;
     }
-out:
-    if (have) {
-        *active = rec->status != CA_ANCHOR_FINAL;
-        if (status_out)
-            *status_out = rec->status;
+    return err;
+}
+
+/* The height at or below which the chain no longer reorganises (SPEC §2): the "finalized"
+ * block, or head - 64 on a chain without that tag (a JSON-RPC error or a null block).
+ * *known false while the chain is shorter than that. Asked once per pass, and only when a
+ * final record is still watched. */
+static ca_err finalized_height(ca_anchor_engine *e, uint64_t *height, bool *known, ca_errbuf *eb)
+{
+    *known = false;
+    bool found;
+    e->rpc.last_rpc_error = false;
+    ca_err err = ca_rpc_tagged_block_number(&e->rpc, height, &found, "finalized", eb);
+    if (!err && found) {
+        *known = true;
+        return CA_OK;
     }
+    if (err && !e->rpc.last_rpc_error)
+        return err; /* the endpoint did not answer: try again on the next pass */
+    uint64_t head;
+    if ((err = ca_rpc_block_number(&e->rpc, &head, eb)))
+        return err;
+    if (head >= NO_FINALIZED_TAG_DEPTH) {
+        *height = head - NO_FINALIZED_TAG_DEPTH;
+        *known = true;
+    }
+    return CA_OK;
+}
+
+/* Step 5 for one final, unsettled record. fin_known and fin cache finalized_height for the
+ * pass; fin_asked says whether it was asked yet. */
+static ca_err watch_final(ca_anchor_engine *e, ca_anchor_record *rec, bool *fin_asked,
+                          bool *fin_known, uint64_t *fin, ca_errbuf *eb)
+{
+    uint8_t canon[32];
+    bool have;
+    ca_err err = ca_rpc_block_hash(&e->rpc, canon, &have, rec->block_number, eb);
+    if (err)
+        return err;
+    if (have && memcmp(canon, rec->block_hash, 32) == 0) {
+        if (!*fin_asked) {
+            if ((err = finalized_height(e, fin, fin_known, eb)))
+                return err;
+            *fin_asked = true;
+        }
+        if (!*fin_known || rec->block_number > *fin)
+            return CA_OK; /* still within reach of a reorg: keep watching */
+        rec->settled = true;
+        if ((err = persist(e, rec, eb)))
+            return err;
+        info(e, "tree size %llu settled: block %llu is finalized; no longer watched",
+             (unsigned long long)rec->tree_size, (unsigned long long)rec->block_number);
+        return CA_OK;
+    }
+    /* The block that made it final is gone. Step 4 tells where the transaction is now: in
+     * another canonical block (then final again once deep enough) or nowhere (back to
+     * submitted, re-broadcast). The record keeps its key, so the checkpoint is never listed
+     * twice. */
+    info(e, "tree size %llu: reorg after finality: block %llu no longer holds the anchor; "
+            "re-checking its transaction", (unsigned long long)rec->tree_size,
+         (unsigned long long)rec->block_number);
+    uint8_t final_block[32];
+    memcpy(final_block, rec->block_hash, 32);
+    rec->status = CA_ANCHOR_CONFIRMED;
+    err = do_confirmed(e, rec, eb);
+    if (!rec->in_block || memcmp(rec->block_hash, final_block, 32) != 0)
+        atomic_fetch_add(&e->final_reorgs, 1); /* counted once the record changed */
+    return err;
+}
+
+/* Collects up to WATCH_MAX records from e->watch_from up that are not settled. */
+typedef struct watch_scan {
+    ca_anchor_record *recs;
+    size_t n;
+    uint64_t last_size; /* the largest tree size seen */
+    bool any;
+    ca_err err;
+} watch_scan;
+
+static bool watch_scan_fn(void *arg, const ca_store_val *k, const ca_store_val *v)
+{
+    (void)k;
+    watch_scan *w = arg;
+    ca_anchor_record *rec = &w->recs[w->n];
+    if ((w->err = read_val(rec, v, NULL)))
+        return false;
+    w->any = true;
+    w->last_size = rec->tree_size;
+    if (rec->status == CA_ANCHOR_FINAL && rec->settled)
+        return true;
+    return ++w->n < WATCH_MAX;
+}
+
+/* Steps 2-5 for every record that is not settled, oldest first (a reorg can undo several
+ * anchors, and their nonces must go out in order). *all_final: every record is final now;
+ * *latest_status / *have_latest: the newest record looked at. */
+static ca_err watch(ca_anchor_engine *e, bool *all_final, bool *have_latest,
+                    ca_anchor_status *latest_status, ca_errbuf *eb)
+{
+    *all_final = true;
+    *have_latest = false;
+    watch_scan w = {.recs = malloc((WATCH_MAX + 1) * sizeof *w.recs)};
+    if (!w.recs)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(e->node->store, &t, false, eb);
+    if (!err) {
+        uint8_t k[8];
+        ca_store_u64_key(k, e->watch_from);
+        err = ca_store_scan(t, CA_TABLE_ANCHORS, k, 8, watch_scan_fn, &w);
+        ca_store_abort(t);
+        if (!err && w.err)
+            err = ca_fail(eb, w.err, "anchors: a stored anchor record is malformed");
+    }
+    if (!err) /* everything below the first unsettled record is settled */
+        e->watch_from = w.n ? w.recs[0].tree_size : w.any ? w.last_size + 1 : e->watch_from;
+    bool fin_asked = false, fin_known = false;
+    uint64_t fin = 0;
+    for (size_t i = 0; !err && i < w.n; i++) {
+        ca_anchor_record *rec = &w.recs[i];
+        if (rec->status == CA_ANCHOR_FINAL)
+            err = watch_final(e, rec, &fin_asked, &fin_known, &fin, eb);
+        if (!err)
+            err = advance(e, rec, eb);
+        if (rec->status != CA_ANCHOR_FINAL)
+            *all_final = false;
+    }
+    if (w.n) {
+        *have_latest = true;
+        *latest_status = w.recs[w.n - 1].status;
+    }
+    free(w.recs);
+    return err;
+}
+
+/* One pass: the gate, then every unsettled record (watch), then a new anchor when asked for
+ * or due and every record is final. */
+static ca_err step(ca_anchor_engine *e, ca_anchor_status *status_out, bool *active,
+                   ca_errbuf *eb)
+{
+    *active = false;
+    ca_err err = gate(e, eb);
+    if (err)
+        return err; /* no new anchors either until the log agrees with the chain */
+    bool all_final, watched;
+    ca_anchor_status watched_status = CA_ANCHOR_FINAL;
+    ca_anchor_record *rec = NULL;
+    err = watch(e, &all_final, &watched, &watched_status, eb);
+    *active = !all_final;
+    if (err || !all_final)
+        goto out;
+    if (!(rec = malloc(sizeof *rec))) {
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    err = ca_anchor_latest(e->node->store, rec, eb);
+    bool have = !err;
+    if (err && err != CA_ERR_NOT_FOUND)
+        goto out;
+    err = CA_OK;
+    pthread_mutex_lock(&e->mu);
+    uint64_t now = now_s();
+    bool want = e->requested;
+    if (!want && e->node->cfg.anchor_interval > 0 && now >= e->next_auto)
+        want = true;
+    bool created = false;
+    if (want && (!have || rec->status == CA_ANCHOR_FINAL)) {
+        ca_anchor_record *prev = have ? malloc(sizeof *prev) : NULL;
+        if (have && !prev) {
+            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        } else {
+            if (prev)
+                *prev = *rec;
+            err = create_pending_locked(e, rec, prev, &created, eb);
+            free(prev);
+        }
+        e->requested = false;
+        if (e->node->cfg.anchor_interval > 0)
+            e->next_auto = now + e->node->cfg.anchor_interval;
+    }
+    pthread_mutex_unlock(&e->mu);
+    /* (the newest record can be outside watch()'s window when more than WATCH_MAX are
+     * unsettled: drive it here too) */
+    if (!err && (created || (have && rec->status != CA_ANCHOR_FINAL)))
+        err = advance(e, rec, eb);
+    if (created || have) {
+        watched = true;
+        watched_status = rec->status;
+        *active = rec->status != CA_ANCHOR_FINAL;
+    }
+out:
     free(rec);
+    if (watched && status_out)
+        *status_out = watched_status;
     return err;
 }
 
@@ -1083,6 +1268,16 @@ static void *engine_main(void *arg)
         ca_errbuf eb = {{0}};
         bool active = false;
         ca_err err = step(e, NULL, &active, &eb);
+        if (!e->gate_tried) { /* the first gate attempt is over: start() may return */
+            pthread_mutex_lock(&e->mu);
+            e->gate_tried = true;
+            pthread_cond_signal(&e->gate_cv);
+            pthread_mutex_unlock(&e->mu);
+        }
+        if (atomic_load(&e->cancel)) { /* stopping: whatever failed was cut short on purpose */
+            pthread_mutex_lock(&e->mu);
+            break;
+        }
         if (err)
             note(e, "%s", ca_errmsg(&eb, err));
         unsigned ms = err ? (e->poll_ms > ERROR_RETRY_MS ? e->poll_ms : ERROR_RETRY_MS)
@@ -1120,9 +1315,11 @@ ca_err ca_anchor_engine_create(ca_anchor_engine **out, const ca_anchor_engine_op
     e->out = opts->log ? opts->log : stderr;
     e->poll_ms = opts->poll_ms ? opts->poll_ms : 500;
     ca_rpc_curl_defaults(&e->curl);
+    e->curl.cancel = &e->cancel;
     ca_rpc_transport t = {ca_rpc_curl_post, &e->curl};
     ca_err err = ca_rpc_init(&e->rpc, cfg->anchor_rpc_url, opts->transport ? opts->transport : &t,
                              eb);
+    e->rpc.cancel = &e->cancel;
     if (!err) {
         if (node->have_anchor_address) {
             memcpy(e->from, node->anchor_address, 20);
@@ -1152,6 +1349,7 @@ ca_err ca_anchor_engine_create(ca_anchor_engine **out, const ca_anchor_engine_op
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&e->cv, &ca);
+    pthread_cond_init(&e->gate_cv, &ca);
     pthread_condattr_destroy(&ca);
     e->next_auto = now_s() + cfg->anchor_interval;
     *out = e;
@@ -1161,18 +1359,29 @@ ca_err ca_anchor_engine_create(ca_anchor_engine **out, const ca_anchor_engine_op
 ca_err ca_anchor_engine_start(ca_anchor_engine *e, ca_errbuf *eb)
 {
     CA_ASSERT(!e->started);
-    /* Appends wait for the start-up gate; try it now so a reachable chain opens them before
-     * the server takes requests. The thread retries when this cannot finish. */
-    ca_log_hold_appends(e->node->log, "comparing the log with its newest anchor on chain");
-    ca_errbuf gate_eb = {{0}};
-    ca_err gate_err = gate(e, &gate_eb);
-    if (gate_err)
-        note(e, "%s", ca_errmsg(&gate_eb, gate_err));
+    /* Appends wait for the start-up gate, which the thread runs (and retries) so that a
+     * stalled endpoint never holds up serving reads (issue #13 item 5). A reachable chain
+     * answers well within STARTUP_GATE_WAIT_MS: appends are then open before the server
+     * listens. */
+    if (!e->chain_checked)
+        ca_log_hold_appends(e->node->log, "waiting to compare the log with its newest anchor "
+                                          "on chain");
     e->stop = false;
+    atomic_store(&e->cancel, false);
+    e->gate_tried = false;
     int rc = pthread_create(&e->thread, NULL, engine_main, e);
     if (rc)
         return ca_fail(eb, CA_ERR_NOMEM, "anchor engine: cannot start thread: %s", strerror(rc));
     e->started = true;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += STARTUP_GATE_WAIT_MS * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&e->mu);
+    while (!e->gate_tried && pthread_cond_timedwait(&e->gate_cv, &e->mu, &ts) == 0) {
+    }
+    pthread_mutex_unlock(&e->mu);
     return CA_OK;
 }
 
@@ -1182,6 +1391,7 @@ void ca_anchor_engine_stop(ca_anchor_engine *e)
         return;
     pthread_mutex_lock(&e->mu);
     e->stop = true;
+    atomic_store(&e->cancel, true); /* cuts any RPC wait short (anchor/rpc.c) */
     pthread_cond_signal(&e->cv);
     pthread_mutex_unlock(&e->mu);
     pthread_join(e->thread, NULL);
@@ -1194,6 +1404,7 @@ void ca_anchor_engine_free(ca_anchor_engine *e)
         return;
     ca_anchor_engine_stop(e);
     pthread_cond_destroy(&e->cv);
+    pthread_cond_destroy(&e->gate_cv);
     pthread_mutex_destroy(&e->mu);
     free(e);
 }
@@ -1249,6 +1460,8 @@ static bool metrics_fn(void *arg, const ca_store_val *k, const ca_store_val *v)
     if (read_val(c->rec, v, NULL))
         return true;
     c->counts[c->rec->status]++;
+    if (c->rec->status == CA_ANCHOR_FINAL && !c->rec->settled)
+        c->final_watched++;
     if (c->rec->status == CA_ANCHOR_FINAL)
         c->last_final = c->rec->tree_size;
     else {
@@ -1273,6 +1486,22 @@ void ca_anchor_engine_metrics(void *engine, FILE *f)
     for (int s = 0; s <= CA_ANCHOR_FINAL; s++)
         fprintf(f, "credanchor_anchors{state=\"%s\"} %llu\n",
                 ca_anchor_status_name((ca_anchor_status)s), (unsigned long long)c.counts[s]);
+    fprintf(f,
+            "# HELP credanchor_anchor_final_watched Final anchors whose block is not finalized "
+            "yet, still watched for reorgs.\n"
+            "# TYPE credanchor_anchor_final_watched gauge\n"
+            "credanchor_anchor_final_watched %llu\n"
+            "# HELP credanchor_anchor_final_reorgs_total Final anchors a reorg sent back, "
+            "since start.\n"
+            "# TYPE credanchor_anchor_final_reorgs_total counter\n"
+            "credanchor_anchor_final_reorgs_total %llu\n"
+            "# HELP credanchor_anchor_gate_passed 1 once the log was found consistent with its "
+            "anchors on chain (SPEC 1); appends are held before.\n"
+            "# TYPE credanchor_anchor_gate_passed gauge\n"
+            "credanchor_anchor_gate_passed %d\n",
+            (unsigned long long)c.final_watched,
+            (unsigned long long)atomic_load(&e->final_reorgs),
+            atomic_load(&e->gate_passed) ? 1 : 0);
     uint64_t now = now_s();
     fprintf(f,
             "# HELP credanchor_anchor_last_final_tree_size Tree size of the newest final anchor.\n"

@@ -94,11 +94,31 @@ ca_err ca_rpc_init(ca_rpc *rpc, const char *url, const ca_rpc_transport *t, ca_e
     return CA_OK;
 }
 
-static void sleep_ms(unsigned ms)
+/* Set by ca_rpc_cancel_all: the whole process is stopping (rpc.h "Cancellation"). */
+static atomic_bool cancel_all;
+
+void ca_rpc_cancel_all(void)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    atomic_store(&cancel_all, true);
+}
+
+static bool cancelled(const atomic_bool *cancel)
+{
+    return atomic_load(&cancel_all) || (cancel && atomic_load(cancel));
+}
+
+/* Sleeps ms, in slices short enough that a cancel is seen at once; false when cancelled. */
+static bool sleep_ms(unsigned ms, const atomic_bool *cancel)
+{
+    enum { SLICE_MS = 50 };
+    while (ms > 0 && !cancelled(cancel)) {
+        unsigned d = ms < SLICE_MS ? ms : SLICE_MS;
+        struct timespec ts = {0, (long)d * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        ms -= d;
     }
+    return !cancelled(cancel);
 }
 
 /* Checks one response body against our request id. On CA_OK *result is a new reference. */
@@ -194,8 +214,11 @@ ca_err ca_rpc_call(ca_rpc *rpc, const char *method, json_t *params, json_t **res
                 d *= 2;
             if (d > rpc->backoff_max_ms)
                 d = rpc->backoff_max_ms;
-            if (d)
-                sleep_ms(d);
+            sleep_ms(d, rpc->cancel);
+        }
+        if (cancelled(rpc->cancel)) {
+            err = ca_fail(eb, CA_ERR_NETWORK, "%s: cancelled: the node is stopping", method);
+            break;
         }
         char *resp = NULL;
         size_t resp_len = 0;
@@ -220,7 +243,7 @@ ca_err ca_rpc_call(ca_rpc *rpc, const char *method, json_t *params, json_t **res
             err = parse_response(rpc, method, origin, id, resp ? resp : "", resp_len, result, eb);
         }
         free(resp);
-        if (!retry)
+        if (!retry || cancelled(rpc->cancel))
             break;
     }
     if (err != CA_OK && n == attempts && attempts > 1 && eb) {
@@ -695,7 +718,52 @@ out:
     return err;
 }
 
+ca_err ca_rpc_tagged_block_number(ca_rpc *rpc, uint64_t *number, bool *found, const char *tag,
+                                  ca_errbuf *eb)
+{
+    static const char M[] = "eth_getBlockByNumber";
+    CA_ASSERT(number && found && tag);
+    *found = false;
+    json_t *p = json_pack("[s, b]", tag, 0);
+    if (!p)
+        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
+    json_t *res = NULL;
+    ca_err err = ca_rpc_call(rpc, M, p, &res, eb);
+    json_decref(p);
+    if (err)
+        return err;
+    if (json_is_null(res))
+        goto out;
+    const char *s;
+    if (!json_is_object(res) || !(s = member_str(res, "number", M, eb))) {
+        err = ca_fail(eb, CA_ERR_INVALID, "RPC %s(\"%s\"): no block number in the answer", M,
+                      tag);
+        goto out;
+    }
+    PARSE_MEMBER(ca_rpc_parse_u64(number, s, &peb_));
+    *found = true;
+out:
+    json_decref(res);
+    return err;
+}
+
 /* ---- the libcurl transport ---- */
+
+/* CURLOPT_XFERINFOFUNCTION: libcurl calls it while connecting and waiting as well as while
+ * moving data (about once a second when nothing arrives, more often otherwise); non-zero
+ * aborts the transfer with CURLE_ABORTED_BY_CALLBACK. This is how a stalled endpoint cannot
+ * hold a stopping node longer than about a second (issue #13 item 5). Chosen over a
+ * curl_multi loop with curl_multi_wakeup: the same bound for a fraction of the code, and the
+ * transport stays one blocking call. */
+static int xfer_cancel_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                          curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return cancelled(clientp) ? 1 : 0;
+}
 
 void ca_rpc_curl_defaults(ca_rpc_curl *cfg)
 {
@@ -753,6 +821,9 @@ ca_err ca_rpc_curl_post(void *ctx, const char *url, const char *body, size_t len
     SET(CURLOPT_WRITEDATA, &st);
     SET(CURLOPT_ERRORBUFFER, cerr);
     SET(CURLOPT_USERAGENT, "credanchor");
+    SET(CURLOPT_XFERINFOFUNCTION, xfer_cancel_cb);
+    SET(CURLOPT_XFERINFODATA, (void *)cfg->cancel);
+    SET(CURLOPT_NOPROGRESS, 0L);
 #undef SET
     if (rc != CURLE_OK) {
         err = ca_fail(eb, CA_ERR_IO, "libcurl cannot set up the request: %s",
@@ -761,6 +832,11 @@ ca_err ca_rpc_curl_post(void *ctx, const char *url, const char *body, size_t len
     }
     rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
+        if (rc == CURLE_ABORTED_BY_CALLBACK) {
+            err = ca_fail(eb, CA_ERR_NETWORK, "request to %s cancelled: the node is stopping",
+                          origin);
+            goto out;
+        }
         if (st.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
             err = ca_fail(eb, CA_ERR_TOO_LARGE, "response from %s over %zu bytes", origin, st.max);
             goto out;

@@ -13,6 +13,7 @@
 #include "credanchor/issuer.h"
 #include "credanchor/node.h"
 #include "credanchor/resolver.h"
+#include "credanchor/rpc.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -137,6 +138,9 @@ int ca_cli_serve(int argc, char **argv)
     }
     fprintf(stderr, "credanchor serve: %s received, stopping\n",
             si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    /* A stalled chain endpoint must not hold the stop (issue #13 item 5: under 5 s, within
+     * systemd's TimeoutStopSec): requests waiting on JSON-RPC (verification) end now. */
+    ca_rpc_cancel_all();
     ca_http_stop(srv, SHUTDOWN_GRACE_MS);
     ca_http_destroy(srv);
     ca_anchor_engine_free(anchor);

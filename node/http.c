@@ -60,6 +60,7 @@
 #define UNMATCHED_ROUTE CA_HTTP_MAX_ROUTES /* metrics slot for 404s on no route */
 #define RL_SLOTS 8192                      /* rate-limit buckets (power of two) */
 #define RL_LOCKS 64
+#define APPENDS_HELD_RETRY_AFTER_S 5 /* Retry-After of a 503 while appends are held */
 
 /* Histogram upper bounds in seconds (Prometheus "le"), +Inf implied. */
 static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -266,6 +267,9 @@ void ca_http_problem_err(ca_http_response *resp, ca_err err, const ca_errbuf *eb
     case CA_ERR_CONFLICT: ca_http_problem(resp, 409, "%s", msg); break;
     case CA_ERR_FULL: ca_http_problem(resp, 507, "the log store is full: %s", msg); break;
     case CA_ERR_INCONSISTENT:
+        /* Held until the start-up gate passes (SPEC §1) or an operator acts: a client should
+         * come back later, not give up (RFC 9110 §10.2.3). */
+        resp->retry_after = APPENDS_HELD_RETRY_AFTER_S;
         ca_http_problem(resp, 503, "appends are refused: %s", msg);
         break;
     default:

@@ -30,7 +30,9 @@ typedef enum ca_anchor_status {
     CA_ANCHOR_PENDING = 0,   /* checkpoint chosen, no transaction broadcast yet */
     CA_ANCHOR_SUBMITTED = 1, /* transaction broadcast, not (or no longer) in a block */
     CA_ANCHOR_CONFIRMED = 2, /* in a canonical block */
-    CA_ANCHOR_FINAL = 3,     /* head - block + 1 >= anchor.confirmations; never changes again */
+    CA_ANCHOR_FINAL = 3,     /* head - block + 1 >= anchor.confirmations; watched until its
+                              * block is finalized (`settled`): a reorg before that sends it
+                              * back to submitted (SPEC §2) */
 } ca_anchor_status;
 
 /* "pending", "submitted", "confirmed", "final". */
@@ -72,6 +74,8 @@ typedef struct ca_anchor_record {
     uint64_t created_at;        /* unix seconds */
     uint64_t signed_at;         /* last (re)signing, for the stuck-transaction timer */
     uint64_t updated_at;
+    bool settled;               /* final, and its block is at or below the chain's finalized
+                                 * block (or 64 deep): no longer watched for reorgs */
 } ca_anchor_record;
 
 /* ---- records (any thread) ---- */
@@ -127,7 +131,8 @@ ca_err ca_anchor_engine_request(ca_anchor_engine *e, ca_anchor_record *rec, bool
  * not while the thread runs. *status gets the status of the newest record afterwards. */
 ca_err ca_anchor_engine_step(ca_anchor_engine *e, ca_anchor_status *status, ca_errbuf *eb);
 
-/* Prometheus lines (anchors by state, last anchored size, pending age); a metrics hook. */
+/* Prometheus lines (anchors by state, final ones still watched, reorgs that undid a final
+ * anchor, last anchored size, pending age, whether the start-up gate passed); a metrics hook. */
 void ca_anchor_engine_metrics(void *engine, FILE *f);
 
 /* Registers GET /v1/anchors, GET /v1/anchors/latest and POST /v1/anchors (node/routes_anchor.c)

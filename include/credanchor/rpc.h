@@ -26,6 +26,13 @@
  * u256 values are 32-byte big-endian arrays.
  *
  * A ca_rpc is not thread-safe (its id counter and last-error fields): one per thread.
+ *
+ * Cancellation. A long-lived client (the anchoring engine) points ca_rpc.cancel and
+ * ca_rpc_curl.cancel at one flag another thread sets to stop it; ca_rpc_cancel_all() (a
+ * stopping `serve`) does the same for every client of the process at once. A call in flight
+ * then ends within about a second (libcurl's progress callback), a backoff sleep at once, and
+ * no retry follows; the call fails with CA_ERR_NETWORK "... cancelled". Nothing else is
+ * interrupted.
  */
 #ifndef CREDANCHOR_RPC_H
 #define CREDANCHOR_RPC_H
@@ -33,6 +40,7 @@
 #include "credanchor/common.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,11 +72,16 @@ typedef struct ca_rpc {
     unsigned backoff_max_ms;  /* default 2000: cap on one sleep */
     size_t max_response;      /* default CA_RPC_DEFAULT_MAX_RESPONSE, also checked here */
     uint64_t next_id;         /* JSON-RPC id of the next request; starts at 1 */
+    const atomic_bool *cancel; /* NULL, or set by another thread: stop waiting (see above) */
     /* The last JSON-RPC error object seen (valid when last_rpc_error is true). */
     bool last_rpc_error;
     long long last_rpc_code;
     char last_rpc_message[256];
 } ca_rpc;
+
+/* The process is stopping: every wait of every client ends (see Cancellation above), and
+ * later calls fail at once. There is no way back; call it only on the way out. */
+void ca_rpc_cancel_all(void);
 
 /* Sets defaults. url must be http:// or https:// (CA_ERR_CONFIG otherwise, or when longer
  * than CA_RPC_URL_MAX - 1). t is copied. */
@@ -163,6 +176,12 @@ ca_err ca_rpc_receipt(ca_rpc *rpc, ca_rpc_receipt_info *r, const uint8_t tx_hash
 ca_err ca_rpc_block_hash(ca_rpc *rpc, uint8_t hash[32], bool *found, uint64_t number,
                          ca_errbuf *eb);
 
+/* eth_getBlockByNumber(tag, false).number for a block tag ("finalized", "safe", "latest").
+ * found = false when the endpoint answers null; a chain without the tag may instead answer a
+ * JSON-RPC error (then rpc->last_rpc_error is set). */
+ca_err ca_rpc_tagged_block_number(ca_rpc *rpc, uint64_t *number, bool *found, const char *tag,
+                                  ca_errbuf *eb);
+
 /* ---- the libcurl transport ---- */
 
 /* Configuration (the transport's ctx). POST with Content-Type: application/json; http and
@@ -176,6 +195,7 @@ typedef struct ca_rpc_curl {
     long timeout_ms;         /* default 20000, the whole exchange */
     size_t max_response;     /* default CA_RPC_DEFAULT_MAX_RESPONSE */
     char ca_file[1024];
+    const atomic_bool *cancel; /* NULL, or set by another thread: abort the transfer */
 } ca_rpc_curl;
 
 void ca_rpc_curl_defaults(ca_rpc_curl *cfg);

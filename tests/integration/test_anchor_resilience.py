@@ -57,6 +57,16 @@ def latest_is(node, size, status):
     return a if a and a["treeSize"] == size and a["status"] == status else None
 
 
+def anchor_is(node, size, status):
+    """The record of that size has that status, whether or not a newer one exists (the engine
+    may start the next anchor in the same pass)."""
+    try:
+        recs = node.get("/v1/anchors").json()["anchors"]
+    except OSError:
+        return None
+    return next((a for a in recs if a["treeSize"] == size and a["status"] == status), None)
+
+
 def post_anchor(node):
     return node.request("POST", "/v1/anchors", token=node.tokens["admin"])
 
@@ -150,11 +160,11 @@ def outage(anvil):
         pool_kept = s and rpc(url, "eth_getTransactionByHash", [s["txHash"]]) is not None
         print(f"A: anvil kept the submitted tx across the restart: {bool(pool_kept)}",
               flush=True)
-        f5 = wait_for(lambda: latest_is(n, 5, "final"), 10, "A: in-flight anchor final",
+        f5 = wait_for(lambda: anchor_is(n, 5, "final"), 10, "A: in-flight anchor final",
                       quiet=True)
         if not f5:  # the tx sits in the restored pool: mine it (harness call)
             rpc(url, "evm_mine", [])
-            f5 = wait_for(lambda: latest_is(n, 5, "final"), 15, "A: in-flight anchor final")
+            f5 = wait_for(lambda: anchor_is(n, 5, "final"), 15, "A: in-flight anchor final")
         c.ok(f5, "A: the in-flight anchor reaches final after the outage, node not restarted")
         f9 = wait_for(lambda: latest_is(n, 9, "final"), 20, "A: anchor requested while down")
         c.ok(f9, "A: the anchor requested during the outage reaches final")

@@ -61,6 +61,17 @@ static void test_roundtrip(void **state)
         assert_memory_equal(a, b, sizeof *a);
         free(text);
     }
+    /* A final record whose block is finalized: "settled" is stored, never published. */
+    a->settled = true;
+    char *st;
+    assert_int_equal(ca_anchor_record_encode(&st, a, NULL), CA_OK);
+    assert_non_null(strstr(st, "\"settled\":true"));
+    assert_int_equal(ca_anchor_record_decode(b, st, strlen(st), NULL), CA_OK);
+    assert_memory_equal(a, b, sizeof *a);
+    free(st);
+    json_t *pub = ca_anchor_record_json(a);
+    assert_null(json_object_get(pub, "settled"));
+    json_decref(pub);
     /* A pending record without tx, block, previous or raw transaction. */
     fill(a);
     a->status = CA_ANCHOR_PENDING;

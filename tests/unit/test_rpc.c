@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the fake transport: a queue of canned answers ---- */
 
@@ -28,6 +29,7 @@ typedef struct fake {
     char last_body[4096];
     char methods[8][64];
     size_t big; /* when non-zero, answer with a body of this many bytes */
+    atomic_bool *cancel_on_call; /* when set, the transport sets it (a stop mid-call) */
 } fake;
 
 static ca_err fake_post(void *ctx, const char *url, const char *body, size_t len, char **resp,
@@ -47,6 +49,8 @@ static ca_err fake_post(void *ctx, const char *url, const char *body, size_t len
                  json_string_value(json_object_get(req, "method")));
     json_decref(req);
     f->calls++;
+    if (f->cancel_on_call)
+        atomic_store(f->cancel_on_call, true);
     if (f->big) {
         *resp = malloc(f->big + 1);
         memset(*resp, ' ', f->big);
@@ -308,6 +312,69 @@ static void test_block_hash(void **state)
     assert_int_equal(ca_rpc_block_hash(&rpc, h, &found, 2, &eb), CA_ERR_INVALID);
 }
 
+static void test_tagged_block_number(void **state)
+{
+    (void)state;
+    ca_rpc rpc;
+    fake f;
+    setup_rpc(&rpc, &f);
+    ok_result(&f, "{\"number\":\"0x2a\",\"hash\":\"0x"
+                  "7777777777777777777777777777777777777777777777777777777777777777\"}");
+    uint64_t n = 0;
+    bool found = false;
+    assert_int_equal(ca_rpc_tagged_block_number(&rpc, &n, &found, "finalized", NULL), CA_OK);
+    assert_true(found);
+    assert_int_equal(n, 42);
+    assert_non_null(strstr(f.last_body, "\"params\":[\"finalized\",false]"));
+    ok_result(&f, "null"); /* a chain that has no finalized block yet */
+    assert_int_equal(ca_rpc_tagged_block_number(&rpc, &n, &found, "finalized", NULL), CA_OK);
+    assert_false(found);
+    /* a chain without the tag answers an error: the caller can tell it apart */
+    push(&f, CA_OK, 200, "{\"jsonrpc\":\"2.0\",\"id\":%ID%,\"error\":{\"code\":-32000,"
+                         "\"message\":\"finalized block not found\"}}");
+    assert_int_equal(ca_rpc_tagged_block_number(&rpc, &n, &found, "finalized", NULL),
+                     CA_ERR_NETWORK);
+    assert_true(rpc.last_rpc_error);
+    ok_result(&f, "{\"hash\":\"0x00\"}");
+    ca_errbuf eb = {{0}};
+    assert_int_equal(ca_rpc_tagged_block_number(&rpc, &n, &found, "finalized", &eb),
+                     CA_ERR_INVALID);
+}
+
+/* Issue #13 item 5: a set cancel flag stops a call before it is sent, and a stop during a
+ * failed attempt ends the call without the retry or its backoff sleep. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    ca_rpc rpc;
+    fake f;
+    atomic_bool cancel = false;
+    uint64_t v;
+    ca_errbuf eb = {{0}};
+
+    setup_rpc(&rpc, &f);
+    rpc.cancel = &cancel;
+    atomic_store(&cancel, true);
+    assert_int_equal(ca_rpc_chain_id(&rpc, &v, &eb), CA_ERR_NETWORK);
+    assert_non_null(strstr(eb.msg, "cancelled"));
+    assert_int_equal(f.calls, 0);
+
+    setup_rpc(&rpc, &f);
+    atomic_store(&cancel, false);
+    rpc.cancel = &cancel;
+    rpc.backoff_ms = 10000; /* a retry would sleep 10 s first */
+    rpc.backoff_max_ms = 10000;
+    f.cancel_on_call = &cancel;
+    push(&f, CA_ERR_IO, 0, NULL);
+    push(&f, CA_ERR_IO, 0, NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(ca_rpc_chain_id(&rpc, &v, &eb), CA_ERR_NETWORK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(f.calls, 1);
+    assert_true(t1.tv_sec - t0.tv_sec < 2);
+}
+
 /* ---- response checks ---- */
 
 static void expect_fail(const char *body, long status, ca_err want, const char *msg_part)
@@ -567,6 +634,8 @@ int main(void)
         cmocka_unit_test(test_send_raw),
         cmocka_unit_test(test_receipt),
         cmocka_unit_test(test_block_hash),
+        cmocka_unit_test(test_tagged_block_number),
+        cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_response_errors),
         cmocka_unit_test(test_retries),
         cmocka_unit_test(test_oversize),
