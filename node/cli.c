@@ -813,7 +813,8 @@ const ca_cli_verb *ca_cli_find(const char *name)
 
 static void print_usage(FILE *f)
 {
-    fputs("usage: credanchor <verb> [options]   (credanchor <verb> --help for each)\n\nverbs:\n",
+    fputs("usage: credanchor <verb> [options]   (credanchor <verb> --help for each)\n"
+          "       credanchor --version\n\nverbs:\n",
           f);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].summary);
@@ -828,6 +829,10 @@ int ca_cli_main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         print_usage(stdout);
+        return CA_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("credanchor %s\n", CA_VERSION);
         return CA_EXIT_OK;
     }
     const ca_cli_verb *v = ca_cli_find(argv[1]);
