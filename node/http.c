@@ -592,7 +592,8 @@ bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token
     }
     while (*h == ' ' || *h == '\t')
         h++;
-    bool bearer = strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t');
+    bool bearer = strncasecmp(h, "Bearer", 6) == 0 &&
+                  (h[6] == ' ' || h[6] == '\t' || h[6] == '\0');
     const char *tok = h + 6;
     while (bearer && (*tok == ' ' || *tok == '\t'))
         tok++;
