@@ -422,6 +422,11 @@ out:
     return err;
 }
 
+uint64_t ca_anchor_default_confirmations(uint64_t chain_id)
+{
+    return chain_id == 31337 || chain_id == 1337 ? 1 : 12;
+}
+
 ca_err ca_anchor_check(ca_anchor_report *rep, const json_t *record, uint64_t proof_tree_size,
                        const ca_hash *proof_root, const uint8_t expected_from[20],
                        uint64_t min_confirmations, ca_rpc *rpc, ca_errbuf *eb)

@@ -966,8 +966,10 @@ static void check_log(vctx *c, ca_verify_report *r)
         goto out;
     }
     if (err) {
-        /* A transient outage (CA_ERR_NETWORK and the like) proves nothing either way. */
-        set_check(&r->anchor, CA_CHECK_PENDING, "cannot check the anchor on chain now: %s",
+        /* The credential claims an anchor that could not be read (an RPC endpoint mistyped or
+         * down): that is not "not anchored yet" (pending is kept for a proof with no anchor),
+         * and "verified" must not be claimed without it (issue 12 item 9). */
+        set_check(&r->anchor, CA_CHECK_FAIL, "cannot check the anchor on chain: %s",
                   ca_errmsg(&e, err));
         goto out;
     }
@@ -975,15 +977,18 @@ static void check_log(vctx *c, ca_verify_report *r)
     tx[0] = '0';
     tx[1] = 'x';
     ca_hex_encode(tx + 2, claim.tx_hash, 32);
-    if (ar.confirmations < env->min_confirmations || strcmp(claim.status, "final") != 0) {
+    bool by_chain = env->min_confirmations == CA_CONFIRMATIONS_BY_CHAIN;
+    uint64_t need = by_chain ? ca_anchor_default_confirmations(claim.chain_id)
+                             : env->min_confirmations;
+    if (ar.confirmations < need || strcmp(claim.status, "final") != 0) {
         set_check(&r->anchor, CA_CHECK_PENDING, "%" PRIu64 " confirmation(s), %" PRIu64
-                  " required (record status %s, tx %s)", ar.confirmations,
-                  env->min_confirmations, claim.status, tx);
+                  " required%s (record status %s, tx %s)", ar.confirmations, need,
+                  by_chain ? " by the chain's default" : "", claim.status, tx);
         goto out;
     }
     set_check(&r->anchor, CA_CHECK_PASS, "tx %s in block %" PRIu64 " on eip155:%" PRIu64
-              " (%" PRIu64 " confirmations) anchors tree size %" PRIu64, tx,
-              claim.block_number, claim.chain_id, ar.confirmations, claim.tree_size);
+              " (%" PRIu64 " confirmations, %" PRIu64 " required) anchors tree size %" PRIu64,
+              tx, claim.block_number, claim.chain_id, ar.confirmations, need, claim.tree_size);
 out:
     free(keys);
     json_decref(proof);

@@ -323,13 +323,39 @@ static json_t *hash_json(const ca_hash *h)
 
 /* ---- backup -------------------------------------------------------------------------------- */
 
-/* DIR must not exist (created 0700) or be an empty directory (then set to 0700). */
+/* Creates the missing folders above dir, each 0700 like the backup itself (a backup holds
+ * the encrypted keys and the whole log: nobody else needs to list its path). Existing folders
+ * are left as they are. */
+static ca_err make_parents(const char *dir, ca_errbuf *eb)
+{
+    char path[PATH_CAP];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return ca_fail(eb, CA_ERR_INVALID, "the backup path is too long");
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/' || p[-1] == '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            ca_err err = io_fail(eb, "cannot create", path);
+            *p = '/';
+            return err;
+        }
+        *p = '/';
+    }
+    return CA_OK;
+}
+
+/* DIR must not exist (created 0700, with any missing parents) or be an empty directory (then
+ * set to 0700). */
 static ca_err prepare_backup_dir(const char *dir, ca_errbuf *eb)
 {
     struct stat st;
     if (stat(dir, &st) != 0) {
         if (errno != ENOENT)
             return io_fail(eb, "cannot use", dir);
+        ca_err err = make_parents(dir, eb);
+        if (err)
+            return err;
         if (mkdir(dir, 0700) != 0)
             return io_fail(eb, "cannot create", dir);
         return CA_OK;

@@ -597,7 +597,9 @@ static const ca_cli_verb verbs[] = {
      "With --rpc URL (EVM JSON-RPC) also the proof's anchor transaction on chain: it exists,\n"
      "is EIP-1559 on the proof's chain id, was sent by the issuer's anchor account, carries\n"
      "the calldata for the proof's size and root, succeeded in the canonical block the anchor\n"
-     "names, and is at least N blocks deep (--confirmations, default 1). The anchor account\n"
+     "names, and is at least N blocks deep (--confirmations; else anchor.confirmations when\n"
+     "--config or CREDANCHOR_ANCHOR_CONFIRMATIONS is given; else 1 on the local dev chains\n"
+     "31337 and 1337 and 12 on any other, by the proof's chain id). The anchor account\n"
      "is ADDR, or the blockchainAccountId for the chain in the DID document of DID (did:web\n"
      "is fetched with its guards; did.web_* from --config) or of URL/.well-known/did.json;\n"
      "never the proof's own \"from\". A proof with \"anchor\": null fails (not yet anchored).\n"
@@ -776,8 +778,12 @@ static const ca_cli_verb verbs[] = {
      "  inclusion  the proof from the node (--node, else the node the status URL names)\n"
      "             against a signed checkpoint\n"
      "  anchor     with --rpc, the anchor transaction on chain, sent by the anchor account\n"
-     "             the issuer's DID document lists (or --anchor-address)\n"
-     "Each check is pass, fail or pending (e.g. not anchored yet, no --rpc). URLs at --node\n"
+     "             the issuer's DID document lists (or --anchor-address), N blocks deep\n"
+     "             (--confirmations; else anchor.confirmations when --config or\n"
+     "             CREDANCHOR_ANCHOR_CONFIRMATIONS is given; else 1 on the dev chains 31337\n"
+     "             and 1337, 12 on any other). An RPC that cannot be reached fails it.\n"
+     "Each check is pass, fail or pending (e.g. not anchored yet, no --rpc, too few\n"
+     "confirmations). URLs at --node\n"
      "may be plain http (a local node); any other URL is fetched over verified HTTPS only.\n"
      "--json prints {id, verified, checks:{signature, status, inclusion, anchor}, ...}.\n"
      "Exit 0: verified (no check failed). 1: a check failed. 2: not a credential, or usage.\n",
@@ -815,7 +821,8 @@ const ca_cli_verb *ca_cli_find(const char *name)
 
 static void print_usage(FILE *f)
 {
-    fputs("usage: credanchor <verb> [options]   (credanchor <verb> --help for each)\n\nverbs:\n",
+    fputs("usage: credanchor <verb> [options]   (credanchor <verb> --help for each)\n"
+          "       credanchor --version\n\nverbs:\n",
           f);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].summary);
@@ -830,6 +837,10 @@ int ca_cli_main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         print_usage(stdout);
+        return CA_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("credanchor %s\n", CA_VERSION);
         return CA_EXIT_OK;
     }
     const ca_cli_verb *v = ca_cli_find(argv[1]);

@@ -411,7 +411,12 @@ int ca_cli_verify(int argc, char **argv)
     const char *node_url = ca_cli_value(opts, "node"), *rpc = ca_cli_value(opts, "rpc");
     const char *addr = ca_cli_value(opts, "anchor-address");
     const char *conf = ca_cli_value(opts, "confirmations");
-    uint64_t min_conf = cfg.anchor_confirmations;
+    /* --confirmations, else the configuration when one is given (--config or
+     * CREDANCHOR_ANCHOR_CONFIRMATIONS), else the anchor's chain decides: never a silent 12
+     * (issue 12 item 9). */
+    uint64_t min_conf = ca_cli_value(opts, "config") || getenv("CREDANCHOR_ANCHOR_CONFIRMATIONS")
+                            ? cfg.anchor_confirmations
+                            : CA_CONFIRMATIONS_BY_CHAIN;
     if (node_url && strncmp(node_url, "http://", 7) && strncmp(node_url, "https://", 8))
         return ca_cli_usage_error("verify", "--node must be an http:// or https:// URL");
     if (rpc && (strlen(rpc) >= sizeof remote.rpc_url ||

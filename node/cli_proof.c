@@ -145,9 +145,10 @@ static int expected_sender(anchor_source *src, const ca_cli_opt *opts, uint64_t 
 
 /* Checks the proof's anchor on chain; fills rep. Returns an exit code (1 also for a proof
  * without an anchor). */
+/* *min_conf CA_CONFIRMATIONS_BY_CHAIN becomes the default of the anchor's chain. */
 static int check_on_chain(ca_anchor_report *rep, anchor_source *src, const ca_cli_opt *opts,
                           const char *proof_text, size_t proof_len, const ca_proof_report *pr,
-                          uint64_t min_conf)
+                          uint64_t *min_conf)
 {
     ca_errbuf eb = {{0}};
     json_t *proof = json_loadb(proof_text, proof_len, JSON_REJECT_DUPLICATES, NULL);
@@ -165,6 +166,8 @@ static int check_on_chain(ca_anchor_report *rep, anchor_source *src, const ca_cl
         rc = ca_cli_error("verify-proof", err, &eb);
         goto out;
     }
+    if (*min_conf == CA_CONFIRMATIONS_BY_CHAIN)
+        *min_conf = ca_anchor_default_confirmations(rec.chain_id);
     if ((rc = expected_sender(src, opts, rec.chain_id)))
         goto out;
     ca_rpc_curl curl_cfg;
@@ -175,7 +178,7 @@ static int check_on_chain(ca_anchor_report *rep, anchor_source *src, const ca_cl
         rc = ca_cli_error("verify-proof", err, &eb);
         goto out;
     }
-    err = ca_anchor_check(rep, anchor, pr->tree_size, &pr->root, src->addr, min_conf, &rpc,
+    err = ca_anchor_check(rep, anchor, pr->tree_size, &pr->root, src->addr, *min_conf, &rpc,
                           &eb);
     if (err)
         rc = ca_cli_error("verify-proof", err, &eb);
@@ -260,7 +263,17 @@ int ca_cli_verify_proof(int argc, char **argv)
                                                   "go with --rpc URL");
     if (ca_cli_value(opts, "anchor-address") && ca_cli_value(opts, "did"))
         return ca_cli_usage_error("verify-proof", "give --anchor-address or --did, not both");
-    uint64_t min_conf = 1;
+    /* --confirmations, else the configuration when one is given (--config or
+     * CREDANCHOR_ANCHOR_CONFIRMATIONS), else the anchor's chain decides: never a silent
+     * default (issue 12 item 9). */
+    uint64_t min_conf = CA_CONFIRMATIONS_BY_CHAIN;
+    if (rpc_url && !conf &&
+        (ca_cli_value(opts, "config") || getenv("CREDANCHOR_ANCHOR_CONFIRMATIONS"))) {
+        ca_config cfg;
+        if ((rc = ca_cli_load_config(&cfg, "verify-proof", opts)))
+            return rc;
+        min_conf = cfg.anchor_confirmations;
+    }
     if (conf) {
         char *end;
         errno = 0;
@@ -310,7 +323,7 @@ int ca_cli_verify_proof(int argc, char **argv)
     memset(&rep, 0, sizeof rep);
     memset(&src, 0, sizeof src);
     if (rpc_url)
-        rc = check_on_chain(&rep, &src, opts, data, len, &r, min_conf);
+        rc = check_on_chain(&rep, &src, opts, data, len, &r, &min_conf);
     free(data);
     if (rc)
         return rc;

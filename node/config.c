@@ -87,6 +87,16 @@ static const cfg_entry entries[] = {
       "simultaneous client connections"),
     U("node", "connection_timeout", CFG_DURATION, node_connection_timeout, "30", 1, DAY,
       "seconds a connection may stay idle"),
+    U("node", "max_connections_per_ip", CFG_UINT, node_max_connections_per_ip, "256", 0,
+      1048576, "simultaneous connections from one client address; 0 = no per-address cap "
+      "(behind a proxy every connection comes from the proxy's address)"),
+    U("node", "header_timeout", CFG_DURATION, node_header_timeout, "30", 1, DAY,
+      "seconds to receive a request's headers, counted from the connection's start or the "
+      "previous answer"),
+    U("node", "body_timeout", CFG_DURATION, node_body_timeout, "120", 1, DAY,
+      "seconds to receive a request body, counted from the end of its headers"),
+    U("node", "max_buffered_bodies", CFG_SIZE, node_max_buffered_bodies, "268435456", 1 * KIB,
+      1024 * GIB, "request body bytes held at once over all connections; past it 503"),
     U("node", "threads", CFG_UINT, node_threads, "0", 0, 1024,
       "HTTP worker threads; 0 = four per core, at least 8"),
     U("node", "rate_limit_per_ip", CFG_UINT, node_rate_limit_per_ip, "0", 0, 1000000,

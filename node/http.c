@@ -11,14 +11,19 @@
  * in-flight count) or behind striped locks (the rate limiter).
  *
  * Request life in the access handler (MHD calls it several times per request):
- *  1. first call, headers read: allocate the per-request state, note the start time; a
- *     Content-Length over node.max_body gets 413 at once (the only early answer: queueing a
- *     response before the body is consumed makes MHD close the connection, so everything
- *     else waits for step 3 and keep-alive survives);
- *  2. calls with *upload_data_size > 0: append to the body (capped: 413 past node.max_body);
+ *  1. first call, headers read: allocate the per-request state, note the start time, and
+ *     decide what the headers alone decide (check_request_head): malformed framing 400/501,
+ *     a path too long 414, a Content-Length over node.max_body 413, and for a request with a
+ *     body the route and the bearer token (404/405/401/403 before any body byte is buffered)
+ *     and its share of node.max_buffered_bodies (503). Queueing an answer before the body is
+ *     consumed makes MHD close the connection, so only these answer early; a GET is routed
+ *     in step 3 and keep-alive survives its 404;
+ *  2. calls with *upload_data_size > 0: append to the body (capped: past node.max_body or
+ *     the buffered-body budget the rest is dropped and answered 413/503 in step 3);
  *  3. the call with *upload_data_size == 0: route, rate limit, auth, Content-Type, handler,
  *     audit, then queue the response, log one line and count it in the metrics.
- * The request state is freed in the completion callback.
+ * The request state is freed in the completion callback. Every connection also has a total
+ * deadline for its headers and its body (conn_track_notify).
  *
  * Paths: MHD_OPTION_UNESCAPE_CALLBACK is a no-op, so the url MHD hands over is the raw path
  * (SPEC §4: /1.0/identifiers/{did} keeps a did:web's %3A). MHD still turns '+' into ' ' in
@@ -26,7 +31,8 @@
  *
  * Errors: RFC 9457 problem+json with type "about:blank" (so title is the reason phrase) and a
  * detail sentence. Only MHD's own protocol errors (bad request line, headers over the memory
- * limit: 431, broken chunked encoding) are answered by MHD itself with its short bodies.
+ * limit: 431, broken chunked encoding) are answered by MHD itself with its short bodies;
+ * connections over node.max_connections_per_ip are closed at accept.
  */
 #include "credanchor/http.h"
 
@@ -97,6 +103,13 @@ typedef struct offload_job {
     uint8_t key[16];
 } offload_job;
 
+/* A connection's deadline for the phase it is in (issue 13 item 3): see conn_track_notify. */
+typedef struct conn_track {
+    struct conn_track *prev, *next;
+    MHD_socket fd;
+    _Atomic int64_t deadline_ns; /* 0 = none (the node is handling or answering a request) */
+} conn_track;
+
 #define OFFLOAD_THREADS 16 /* threads running offloaded handlers */
 #define OFFLOAD_QUEUE 64   /* offloaded requests waiting for a thread; past it: 503 at once */
 
@@ -131,6 +144,16 @@ struct ca_http_server {
     offload_job offload_queue[OFFLOAD_QUEUE];
     size_t offload_head, offload_count;
     bool offload_exit;
+
+    /* Request bodies held in memory now, over all connections (node.max_buffered_bodies). */
+    _Atomic uint64_t buffered_bytes;
+
+    /* Live connections and their deadlines, and the thread closing the late ones. */
+    pthread_mutex_t conns_lock;
+    conn_track *conns;
+    pthread_t sweeper;
+    bool sweeper_started, sweeper_exit;
+    pthread_cond_t sweeper_cond;
 };
 
 /* Per-request state (MHD's *con_cls). */
@@ -145,6 +168,13 @@ typedef struct conn_req {
     bool offload_done;
     ca_http_response offload_resp;
     int offload_idx;
+    /* Step 1 on a request with a body (issue 13 item 4): routed and authenticated on the
+     * headers alone (routing_only while dispatch does just that), the checked token kept for
+     * step 3, the public-route rate limit counted once. */
+    bool routing_only, authenticated, rate_counted;
+    ca_token_info token;
+    size_t reserved;  /* bytes of node.max_buffered_bodies this body holds */
+    int late_status;  /* 413 or 503 decided in the middle of a body, answered at its end */
 } conn_req;
 
 
@@ -174,6 +204,7 @@ const char *ca_http_reason(int status)
     case 409: return "Conflict";
     case 410: return "Gone";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
@@ -567,16 +598,36 @@ bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token
     }
     while (*h == ' ' || *h == '\t')
         h++;
-    bool bearer = strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t');
+    bool bearer = strncasecmp(h, "Bearer", 6) == 0 &&
+                  (h[6] == ' ' || h[6] == '\t' || h[6] == '\0');
     const char *tok = h + 6;
     while (bearer && (*tok == ' ' || *tok == '\t'))
         tok++;
     size_t len = bearer ? strlen(tok) : 0;
     while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
         len--;
+    /* A header that is not "Bearer <token>" is not a bad token: say what is wrong, never
+     * echoing the value. Another scheme gets no error code in WWW-Authenticate (RFC 6750
+     * §3.1: an unsupported authentication method); the status stays 401 (SPEC §3). */
+    const char *malformed = NULL;
+    if (!bearer)
+        malformed = strcspn(h, " \t") == strlen(h)
+                        ? "the Authorization header has no scheme: send \"Authorization: "
+                          "Bearer <token>\""
+                        : "the Authorization scheme must be Bearer: send \"Authorization: "
+                          "Bearer <token>\"";
+    else if (len == 0)
+        malformed = "the Authorization header has the Bearer scheme but no token";
+    else if (len >= CA_TOKEN_MAX)
+        malformed = "the bearer token is longer than any token this node issues";
+    if (malformed) {
+        resp->www_authenticate = bearer ? "Bearer realm=\"credanchor\", error=\"invalid_token\""
+                                        : "Bearer realm=\"credanchor\"";
+        ca_http_problem(resp, 401, "%s", malformed);
+        return false;
+    }
     ca_errbuf eb = {{0}};
-    if (!bearer || len == 0 || len >= CA_TOKEN_MAX ||
-        ca_token_check(req->node->store, info, tok, len, (int64_t)time(NULL), &eb) != CA_OK) {
+    if (ca_token_check(req->node->store, info, tok, len, (int64_t)time(NULL), &eb) != CA_OK) {
         resp->www_authenticate = "Bearer realm=\"credanchor\", error=\"invalid_token\"";
         ca_http_problem(resp, 401, "the bearer token is invalid, expired or revoked");
         return false;
@@ -691,9 +742,12 @@ static void log_request(const char *method, const char *route, int status, int64
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
 #define MAX_PATH_SEGS 16
+/* Longest raw path routed; a longer one gets 414 in step 1 (a 10 KB DID is no DID). */
+#define MAX_PATH_LEN 8192
 
 /* Routes the request and runs its handler; returns the route index for metrics (or
- * UNMATCHED_ROUTE). */
+ * UNMATCHED_ROUTE). With cr->routing_only (step 1) it stops after the rate limit, 404/405
+ * and authentication, leaving resp->status 0 when the body may be read. */
 static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *url,
                     const char *method, conn_req *cr, ca_http_response *resp,
                     const uint8_t client_key[16], bool may_offload, bool *offload)
@@ -702,7 +756,7 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     ca_http_request req = {.node = srv->node, .method = method, .path = url,
                            .body = cr->body ? cr->body : "", .body_len = cr->len, .conn_ = c};
     /* Split a copy of the raw path into segments. */
-    char pathbuf[2048];
+    char pathbuf[MAX_PATH_LEN];
     char *segs[MAX_PATH_SEGS];
     size_t nsegs = 0;
     size_t ulen = strlen(url);
@@ -745,7 +799,9 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     int metric_idx = found ? found_idx : path_idx >= 0 ? path_idx : UNMATCHED_ROUTE;
     bool public_route = !found || found->r->role == 0;
 
-    if (public_route && may_offload) { /* (an offload thread's second pass: counted once) */
+    /* Counted once: not again in an offload thread's second pass or after step 1. */
+    if (public_route && may_offload && !cr->rate_counted) {
+        cr->rate_counted = true;
         unsigned wait = rate_limit(srv, client_key);
         if (wait) {
             resp->allow[0] = '\0';
@@ -769,13 +825,16 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     route_match(found, segs, nsegs, &req);
     req.route = found->r->pattern;
     req.ctx = found->ctx;
-    if (may_offload && found->r->offload && found->r->offload(&req)) {
+    if (!cr->routing_only && may_offload && found->r->offload && found->r->offload(&req)) {
         *offload = true; /* the caller hands it to the offload threads (rate limit counted) */
         return metric_idx;
     }
 
     ca_token_info info;
-    if (found->r->role) {
+    if (found->r->role && cr->authenticated) {
+        info = cr->token; /* checked in step 1, before the body was read */
+        req.token = &info;
+    } else if (found->r->role) {
         if (!ca_http_authenticate(&req, resp, &info, 1u << found->r->role)) {
             if (resp->status == 403 && strcmp(method, "GET") && !is_head) {
                 ca_errbuf eb = {{0}};
@@ -787,6 +846,13 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
             return metric_idx;
         }
         req.token = &info;
+    }
+    if (cr->routing_only) { /* step 1: the body may come (resp->status stays 0) */
+        if (found->r->role) {
+            cr->token = info;
+            cr->authenticated = true;
+        }
+        return metric_idx;
     }
     if (found->r->body_types &&
         !content_type_ok(ca_http_header(&req, "Content-Type"), found->r->body_types)) {
@@ -923,6 +989,271 @@ static void offload_stop(ca_http_server *srv)
     srv->noffload_threads = 0;
 }
 
+/* ---- connection deadlines (issue 13 item 3) ------------------------------------------------ */
+
+/* MHD's node.connection_timeout is an idle timeout: a client sending a header byte every few
+ * seconds (slowloris) or a body at a trickle keeps its connection, and its slot in
+ * node.max_connections, for ever. So each connection carries a total deadline for the phase
+ * it is in: its request's headers (node.header_timeout from its start or from the previous
+ * answer), the body (node.body_timeout from the end of the headers), none while the node
+ * handles and answers. The sweeper shuts down the socket of a connection past its deadline;
+ * MHD then reads the end of the stream and closes it (0.9.75 has no total deadline itself).
+ * MHD notifies CLOSED before it closes the socket, so a tracked fd is always still open. */
+static conn_track *conn_track_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Starts the deadline of a connection's next phase; seconds 0 = none. */
+static void conn_deadline(struct MHD_Connection *c, uint64_t seconds)
+{
+    conn_track *t = conn_track_of(c);
+    if (t)
+        atomic_store(&t->deadline_ns, seconds ? now_ns() + (int64_t)seconds * 1000000000 : 0);
+}
+
+static void conn_track_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    ca_http_server *srv = cls;
+    conn_track *t = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci || !(t = calloc(1, sizeof *t)))
+            return; /* untracked: only the idle timeout applies */
+        t->fd = ci->connect_fd;
+        atomic_store(&t->deadline_ns,
+                     now_ns() + (int64_t)srv->cfg->node_header_timeout * 1000000000);
+        pthread_mutex_lock(&srv->conns_lock);
+        t->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = t;
+        srv->conns = t;
+        pthread_mutex_unlock(&srv->conns_lock);
+        *socket_context = t;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && t) {
+        pthread_mutex_lock(&srv->conns_lock);
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            srv->conns = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        pthread_mutex_unlock(&srv->conns_lock);
+        free(t);
+        *socket_context = NULL;
+    }
+}
+
+static void *sweeper_main(void *arg)
+{
+    ca_http_server *srv = arg;
+    pthread_mutex_lock(&srv->conns_lock);
+    while (!srv->sweeper_exit) {
+        int64_t now = now_ns();
+        for (conn_track *t = srv->conns; t; t = t->next) {
+            int64_t d = atomic_load(&t->deadline_ns);
+            if (d && now > d) {
+                atomic_store(&t->deadline_ns, 0);
+                shutdown(t->fd, SHUT_RDWR);
+            }
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 250 * 1000 * 1000; /* deadlines are whole seconds: a quarter is enough */
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&srv->sweeper_cond, &srv->conns_lock, &ts);
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    return NULL;
+}
+
+static void sweeper_stop(ca_http_server *srv)
+{
+    if (!srv->sweeper_started)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    srv->sweeper_exit = true;
+    pthread_cond_signal(&srv->sweeper_cond);
+    pthread_mutex_unlock(&srv->conns_lock);
+    pthread_join(srv->sweeper, NULL);
+    srv->sweeper_started = false;
+}
+
+/* ---- step 1: the request line and headers -------------------------------------------------- */
+
+/* What scan_header found in the header block. */
+typedef struct head_scan {
+    const char *bad;               /* why the block is malformed (400), or NULL */
+    unsigned hosts;
+    const char *content_length;    /* the first Content-Length value */
+    size_t content_length_len;
+    const char *transfer_encoding; /* the last Transfer-Encoding value */
+    unsigned transfer_encodings;
+} head_scan;
+
+static bool is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* The checks libmicrohttpd 0.9.75 leaves out even with MHD_OPTION_STRICT_FOR_CLIENT (which
+ * only requires Host on HTTP/1.1). It still cuts a value at a NUL and merges an obs-fold line
+ * into the header before we see it, so those two are left to the proxy in front (nginx
+ * answers both 400). */
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    head_scan *s = cls;
+    (void)kind;
+    for (size_t i = 0; i < key_size; i++)
+        if (!is_tchar((unsigned char)key[i])) {
+            s->bad = "a header name holds whitespace or a character outside the HTTP token "
+                     "set (RFC 9112 §5.1: no whitespace before the colon)";
+            return MHD_NO;
+        }
+    for (size_t i = 0; i < value_size; i++) {
+        unsigned char ch = (unsigned char)value[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            s->bad = "a header value holds CR, LF, NUL or another control character "
+                     "(RFC 9110 §5.5)";
+            return MHD_NO;
+        }
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0 && ++s->hosts > 1) {
+        s->bad = "more than one Host header (RFC 9112 §3.2)";
+        return MHD_NO;
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (s->content_length && (value_size != s->content_length_len ||
+                                  memcmp(value, s->content_length, value_size) != 0)) {
+            s->bad = "Content-Length headers with different values (RFC 9112 §6.3)";
+            return MHD_NO;
+        }
+        s->content_length = value;
+        s->content_length_len = value_size;
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        s->transfer_encoding = value;
+        s->transfer_encodings++;
+    }
+    return MHD_YES;
+}
+
+/* The framing problem of the header block: 400 for malformed headers, 501 for a transfer
+ * coding other than chunked (RFC 9112 §6.1: MHD would wait for a body it cannot delimit until
+ * the idle timeout). Sets *has_body when a body follows. */
+static void check_framing(struct MHD_Connection *c, ca_http_response *resp, bool *has_body)
+{
+    head_scan s = {0};
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_header, &s);
+    *has_body = false;
+    if (s.bad) {
+        ca_http_problem(resp, 400, "%s", s.bad);
+        return;
+    }
+    if (s.transfer_encoding) {
+        const char *te = s.transfer_encoding;
+        while (*te == ' ' || *te == '\t')
+            te++;
+        size_t n = strlen(te);
+        while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+            n--;
+        if (s.content_length)
+            ca_http_problem(resp, 400, "Content-Length and Transfer-Encoding together "
+                                       "(RFC 9112 §6.1)");
+        else if (s.transfer_encodings > 1 || n != 7 || strncasecmp(te, "chunked", 7) != 0)
+            ca_http_problem(resp, 501, "Transfer-Encoding \"%.*s\" is not supported: only "
+                                       "chunked (RFC 9112 §6.1)", (int)(n > 40 ? 40 : n), te);
+        *has_body = true;
+        return;
+    }
+    *has_body = s.content_length && strspn(s.content_length, "0") != s.content_length_len;
+}
+
+/* Reserves n more bytes of node.max_buffered_bodies for cr's body; false past the budget. */
+static bool body_budget_take(ca_http_server *srv, conn_req *cr, size_t n)
+{
+    uint64_t cur = atomic_load(&srv->buffered_bytes);
+    do {
+        if (cur + n > srv->cfg->node_max_buffered_bodies)
+            return false;
+    } while (!atomic_compare_exchange_weak(&srv->buffered_bytes, &cur, cur + n));
+    cr->reserved += n;
+    return true;
+}
+
+static void body_budget_full(ca_http_response *resp)
+{
+    resp->retry_after = 1;
+    ca_http_problem(resp, 503, "too many request bodies are being received; try again shortly");
+}
+
+/* Step 1, on the request line and headers before any body byte is read (an answer queued here
+ * makes MHD close the connection after it, the body unread):
+ *  a. framing: malformed headers 400, an unknown Transfer-Encoding 501 (check_framing);
+ *  b. a path over MAX_PATH_LEN: 414 (a 10 KB DID gets this, not 404);
+ *  c. Content-Length over node.max_body: 413;
+ *  d. a request with a body is routed and authenticated now (issue 13 item 4): an unknown
+ *     route, wrong method, missing or bad token or wrong role gets its 404/405/401/403
+ *     without the body ever being buffered;
+ *  e. a Content-Length body reserves its buffer from node.max_buffered_bodies: 503 past it.
+ * Returns the route index for metrics; resp->status stays 0 when the request goes on. */
+static int check_request_head(ca_http_server *srv, struct MHD_Connection *c, const char *url,
+                              const char *method, conn_req *cr, ca_http_response *resp)
+{
+    uint64_t max_body = srv->cfg->node_max_body;
+    bool has_body;
+    check_framing(c, resp, &has_body);
+    if (resp->status)
+        return UNMATCHED_ROUTE;
+    if (strlen(url) >= MAX_PATH_LEN) {
+        ca_http_problem(resp, 414, "the request path is over %d bytes", MAX_PATH_LEN - 1);
+        return UNMATCHED_ROUTE;
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long v = 0;
+    if (cl) {
+        errno = 0;
+        char *end;
+        v = strtoull(cl, &end, 10);
+        if (errno || end == cl || v > max_body) {
+            ca_http_problem(resp, 413, "the request body is over %llu bytes",
+                            (unsigned long long)max_body);
+            return UNMATCHED_ROUTE;
+        }
+    }
+    if (!has_body)
+        return UNMATCHED_ROUTE;
+    uint8_t key[16];
+    char client[INET6_ADDRSTRLEN];
+    client_address(c, key, client, sizeof client);
+    bool offload;
+    cr->routing_only = true;
+    int idx = dispatch(srv, c, url, method, cr, resp, key, true, &offload);
+    cr->routing_only = false;
+    if (resp->status || v == 0)
+        return idx;
+    if (!body_budget_take(srv, cr, (size_t)v)) {
+        body_budget_full(resp);
+        return idx;
+    }
+    cr->body = malloc(v + 1);
+    if (!cr->body)
+        ca_http_problem(resp, 500, "out of memory");
+    else
+        cr->cap = v;
+    return idx;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -938,48 +1269,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         cr->start_ns = now_ns();
         *con_cls = cr;
-        /* Step 1: an announced body over the cap gets 413 now (MHD then closes). */
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
-            errno = 0;
-            char *end;
-            unsigned long long v = strtoull(cl, &end, 10);
-            if (errno || end == cl || v > max_body) {
-                ca_http_response resp = {0};
-                char client[INET6_ADDRSTRLEN];
-                uint8_t key[16];
-                client_address(c, key, client, sizeof client);
-                ca_http_problem(&resp, 413, "the request body is over %llu bytes",
-                                (unsigned long long)max_body);
-                return queue(srv, c, cr, &resp, UNMATCHED_ROUTE, method, client, false);
-            }
-            if (v > 0) {
-                cr->body = malloc(v + 1);
-                if (!cr->body)
-                    return MHD_NO;
-                cr->cap = v;
-            }
-        }
-        return MHD_YES;
+        /* Step 1: headers only; the body deadline runs while a body may arrive. */
+        conn_deadline(c, srv->cfg->node_body_timeout);
+        ca_http_response resp = {0};
+        int idx = check_request_head(srv, c, url, method, cr, &resp);
+        if (!resp.status)
+            return MHD_YES;
+        char client[INET6_ADDRSTRLEN];
+        uint8_t key[16];
+        client_address(c, key, client, sizeof client);
+        conn_deadline(c, 0);
+        bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
+        return queue(srv, c, cr, &resp, idx, method, client, role_route);
     }
     if (*upload_data_size) {
-        /* Step 2: collect the body. */
+        /* Step 2: collect the body. MHD 0.9.75 cannot queue an answer in the middle of a
+         * body (MHD_queue_response fails there and the connection closes unanswered), so a
+         * body over the cap or the budget is dropped as it arrives and answered 413/503 at
+         * its end, which node.body_timeout bounds (issue 12 item 5). */
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cr->answered)
+        if (cr->answered || cr->late_status)
             return MHD_YES;
         if (cr->len + n > max_body) {
             free(cr->body);
             cr->body = NULL;
             cr->len = cr->cap = 0;
-            ca_http_response resp = {0};
-            char client[INET6_ADDRSTRLEN];
-            uint8_t key[16];
-            client_address(c, key, client, sizeof client);
-            ca_http_problem(&resp, 413, "the request body is over %llu bytes",
-                            (unsigned long long)max_body);
-            return queue(srv, c, cr, &resp, UNMATCHED_ROUTE, method, client, false);
+            cr->late_status = 413;
+            return MHD_YES;
         }
         if (cr->len + n > cr->cap) {
             size_t cap = cr->cap ? cr->cap : 4096;
@@ -987,6 +1304,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 cap *= 2;
             if (cap > max_body)
                 cap = (size_t)max_body;
+            if (!body_budget_take(srv, cr, cap - cr->cap)) {
+                free(cr->body);
+                cr->body = NULL;
+                cr->len = cr->cap = 0;
+                cr->late_status = 503;
+                return MHD_YES;
+            }
             char *b = realloc(cr->body, cap + 1);
             if (!b)
                 return MHD_NO;
@@ -1002,6 +1326,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     char client[INET6_ADDRSTRLEN];
     uint8_t key[16];
     client_address(c, key, client, sizeof client);
+    conn_deadline(c, 0); /* the whole request is here: no deadline while it is handled */
+    if (cr->late_status) {
+        ca_http_response resp = {0};
+        if (cr->late_status == 503)
+            body_budget_full(&resp);
+        else
+            ca_http_problem(&resp, 413, "the request body is over %llu bytes",
+                            (unsigned long long)max_body);
+        return queue(srv, c, cr, &resp, UNMATCHED_ROUTE, method, client, false);
+    }
     if (cr->offload_done) { /* called again after the resume: answer what the job made */
         int idx = cr->offload_idx;
         bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
@@ -1031,14 +1365,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
     ca_http_server *srv = cls;
     conn_req *cr = *con_cls;
+    /* The next request's headers are due within node.header_timeout (keep-alive). */
+    conn_deadline(c, srv->cfg->node_header_timeout);
     if (!cr)
         return;
     if (cr->counted)
         atomic_fetch_sub(&srv->inflight, 1);
+    atomic_fetch_sub(&srv->buffered_bytes, cr->reserved);
     free(cr->body);
     free(cr);
     *con_cls = NULL;
@@ -1433,6 +1769,12 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
         pthread_mutex_init(&srv->rl_lock[i], NULL);
     pthread_mutex_init(&srv->offload_lock, NULL);
     pthread_cond_init(&srv->offload_cond, NULL);
+    pthread_mutex_init(&srv->conns_lock, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* sweeper_main's timed waits */
+    pthread_cond_init(&srv->sweeper_cond, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     srv->rl_rate = (double)node->cfg.node_rate_limit_per_ip;
     ca_err err = ca_http_add_routes(srv, log_routes, sizeof log_routes / sizeof log_routes[0],
                                     NULL, eb);
@@ -1579,7 +1921,7 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
                      MHD_ALLOW_SUSPEND_RESUME;
     if (tls)
         flags |= MHD_USE_TLS;
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[20];
     size_t k = 0;
     /* The logger first: MHD reports through the default logger until it is set. */
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
@@ -1597,6 +1939,13 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
     /* Strict HTTP/1.1 parsing: a request without Host, or with whitespace before a header's
      * colon, gets 400 (RFC 9112 §3.2, §5.1). */
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
+    /* Issue 13 item 3: one address cannot hold every connection (MHD closes its extra ones
+     * at accept), and every connection has a total deadline per phase (conn_track_notify). */
+    if (cfg->node_max_connections_per_ip)
+        opts[k++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                            (intptr_t)cfg->node_max_connections_per_ip, NULL};
+    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                        (intptr_t)conn_track_notify, srv};
     if (tls) {
         opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
         opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
@@ -1616,9 +1965,18 @@ ca_err ca_http_start(ca_http_server *srv, char *url, size_t url_cap, ca_errbuf *
         if (pthread_create(&srv->offload_threads[srv->noffload_threads], NULL, offload_main,
                            srv) == 0)
             srv->noffload_threads++;
+    srv->sweeper_exit = false;
+    srv->sweeper_started = pthread_create(&srv->sweeper, NULL, sweeper_main, srv) == 0;
+    if (!srv->sweeper_started) {
+        offload_stop(srv);
+        close(srv->listen_fd);
+        srv->listen_fd = -1;
+        return ca_fail(eb, CA_ERR_IO, "cannot start the connection deadline thread");
+    }
     srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY,
                                    opts, MHD_OPTION_END);
     if (!srv->daemon) {
+        sweeper_stop(srv);
         offload_stop(srv);
         close(srv->listen_fd);
         srv->listen_fd = -1;
@@ -1648,6 +2006,7 @@ void ca_http_stop(ca_http_server *srv, unsigned grace_ms)
     offload_stop(srv);
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    sweeper_stop(srv);
 }
 
 void ca_http_destroy(ca_http_server *srv)
@@ -1663,6 +2022,8 @@ void ca_http_destroy(ca_http_server *srv)
         pthread_mutex_destroy(&srv->rl_lock[i]);
     pthread_mutex_destroy(&srv->offload_lock);
     pthread_cond_destroy(&srv->offload_cond);
+    pthread_mutex_destroy(&srv->conns_lock);
+    pthread_cond_destroy(&srv->sweeper_cond);
     if (srv->tls_key) {
         ca_wipe(srv->tls_key, srv->tls_key_len);
         free(srv->tls_key);

@@ -74,6 +74,13 @@ typedef struct ca_anchor_report {
  *   5. confirmations = head - block + 1 >= min_confirmations.
  * A failed check is CA_ERR_VERIFY with a sentence naming it; a malformed record
  * CA_ERR_INVALID; a transport or JSON-RPC failure CA_ERR_NETWORK (or what rpc.h says). */
+/* Confirmations a verifier asks for when nobody said (no --confirmations, no config): the
+ * local development chains (31337 anvil/hardhat, 1337 ganache/geth --dev) mine on demand, so
+ * 1; any other chain SPEC §2's default of 12. */
+uint64_t ca_anchor_default_confirmations(uint64_t chain_id);
+/* A confirmations setting meaning "ca_anchor_default_confirmations of the anchor's chain". */
+#define CA_CONFIRMATIONS_BY_CHAIN UINT64_MAX
+
 ca_err ca_anchor_check(ca_anchor_report *report, const json_t *record, uint64_t proof_tree_size,
                        const ca_hash *proof_root, const uint8_t expected_from[CA_ETH_ADDRESS_SIZE],
                        uint64_t min_confirmations, ca_rpc *rpc, ca_errbuf *eb);

@@ -26,6 +26,10 @@ typedef struct ca_config {
     uint64_t node_max_header;                 /* bytes of request headers, default 16384 */
     uint64_t node_max_connections;            /* default 1024 */
     uint64_t node_connection_timeout;         /* seconds idle before a connection closes, 30 */
+    uint64_t node_max_connections_per_ip;     /* 256; 0 = no per-address cap */
+    uint64_t node_header_timeout;             /* seconds to get a request's headers, 30 */
+    uint64_t node_body_timeout;               /* seconds to get a request body, 120 */
+    uint64_t node_max_buffered_bodies;        /* body bytes buffered at once, 256 MiB */
     uint64_t node_threads;                    /* HTTP worker threads, 0 = ca_config_http_threads */
     uint64_t node_rate_limit_per_ip;          /* public requests/s per address, 0 = off */
     char node_tls_cert_file[CA_CONFIG_STR_MAX]; /* empty = plain HTTP */

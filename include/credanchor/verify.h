@@ -62,7 +62,9 @@ typedef struct ca_verify_env {
     ca_err (*anchor_account)(void *ctx, uint64_t chain_id, uint8_t addr[CA_ETH_ADDRESS_SIZE],
                              ca_errbuf *eb);
     int64_t now;                    /* unix seconds */
-    uint64_t min_confirmations;     /* below this the anchor is pending, not pass */
+    uint64_t min_confirmations;     /* below this the anchor is pending, not pass;
+                                     * CA_CONFIRMATIONS_BY_CHAIN: the anchor's chain decides
+                                     * (ca_anchor_default_confirmations) */
 } ca_verify_env;
 
 typedef enum ca_check_result {

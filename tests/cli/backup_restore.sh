@@ -49,6 +49,12 @@ assert not any("passphrase" in f for f in files), files
 assert sorted(os.path.relpath(f, d) for f in files) == ["db/data.mdb", "keys/anchor.key", "keys/issuer-es256.key", "keys/issuer-es256k.key", "keys/issuer-rs256.key", "keys/issuer.key", "keys/log.key", "manifest.json"], files
 PY
 expect_exit 2 "backup into a non-empty dir" -- "$BIN" backup --data-dir "$D" "$WORK/b0"
+# Missing parent folders are created, each 0700 (issue 12 item 10).
+"$BIN" backup --data-dir "$D" "$WORK/nest/a/b/c" >/dev/null 2>"$WORK/err" && [ -f "$WORK/nest/a/b/c/manifest.json" ] \
+  && ok || fail "backup into missing parents: $(cat "$WORK/err")"
+for p in nest nest/a nest/a/b nest/a/b/c; do
+  [ "$(stat -c %a "$WORK/$p" 2>/dev/null)" = 700 ] && ok || fail "backup parent $p: mode $(stat -c %a "$WORK/$p" 2>&1), want 700"
+done
 
 # ---- the restore drill: a hot backup under append load ----
 token=$("$BIN" token create --role issuer --data-dir "$D" 2>/dev/null)

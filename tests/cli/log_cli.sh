@@ -71,6 +71,10 @@ expect_exit 2 "missing data dir" -- "$BIN" append --data-dir "$WORK/none" "$d"
 expect_exit 2 "checkpoint: missing data dir" -- "$BIN" checkpoint --data-dir "$WORK/none"
 expect_exit 2 "unknown option" -- "$BIN" append --bogus
 expect_exit 2 "unknown verb" -- "$BIN" frobnicate
+# --version prints the version CMake's project() sets, and exits 0 (issue 12 item 10).
+want_version=$(sed -n 's/^project(credanchor VERSION \([0-9.]*\).*/\1/p' "$CA_SOURCE_DIR/CMakeLists.txt")
+[ -n "$want_version" ] && [ "$("$BIN" --version)" = "credanchor $want_version" ] && ok \
+  || fail "--version: '$("$BIN" --version 2>&1)', want 'credanchor $want_version'"
 expect_exit 2 "missing option value" -- "$BIN" prove --tree-size
 for f in "{" "[]" '{"digest":"00"}' 'null' "$(sed 's/"leafIndex":99/"leafIndex":"99"/' "$WORK/proof.json")" \
          "$(sed 's/"inclusionPath":\[/"inclusionPath":["zz",/' "$WORK/proof.json")" \

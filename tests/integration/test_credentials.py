@@ -1014,11 +1014,23 @@ def part_anvil():
             t.eq(v.get("verified"), True, "verification route: verified with anchor")
             f = write(os.path.join(WORK, "anchored.jwt"), ans["credential"])
             node_url = f"http://localhost:{port}"
+            # Issue 12 item 9: an anchor that cannot be read is a failure, not "pending".
+            rc, v = verify_cli(f, node_url, "--rpc", f"http://127.0.0.1:{ca.free_port()}")
+            a = v.get("checks", {}).get("anchor", {})
+            t.ok(rc == 1 and v.get("verified") is False and a.get("result") == "fail" and
+                 "cannot check the anchor" in a.get("detail", ""),
+                 f"cli verify with an unreachable --rpc: exit 1, anchor fail ({rc} {a})")
+            # No --confirmations and no config: the proof's chain (31337, a dev chain) says 1,
+            # not a silent 12.
             rc, v = verify_cli(f, node_url, "--rpc", anvil.url)
+            a = v.get("checks", {}).get("anchor", {})
+            t.ok(rc == 0 and a.get("result") == "pass" and "1 required" in a.get("detail", ""),
+                 f"cli verify --rpc: the dev chain's 1 confirmation ({rc} {a})")
+            rc, v = verify_cli(f, node_url, "--rpc", anvil.url, "--confirmations", "12")
             t.eq(v.get("checks", {}).get("anchor", {}).get("result"), "pending",
-                 "cli verify --rpc: fewer than the default 12 confirmations: pending")
+                 "cli verify --rpc --confirmations 12: fewer confirmations: pending")
             ca.eth_rpc(anvil.url, "anvil_mine", ["0xc"])  # harness only: 12 more blocks
-            rc, v = verify_cli(f, node_url, "--rpc", anvil.url)
+            rc, v = verify_cli(f, node_url, "--rpc", anvil.url, "--confirmations", "12")
             t.eq(rc, 0, "cli verify --rpc: exit 0")
             t.eq(v.get("checks", {}).get("anchor", {}).get("result"), "pass",
                  f"cli verify --rpc: anchor pass ({v.get('checks', {}).get('anchor')})")

@@ -17,9 +17,9 @@ MAX_BODY = 1 << 20  # 1 MiB: 10,001 digests (~680 KB) fit, so the count limit is
 H = "0123456789abcdef" * 4
 
 
-def raw_exchange(port, data, timeout=5, half_close=False):
+def raw_exchange(port, data, timeout=5, half_close=False, full=False):
     """Sends raw bytes; returns the status code answered, or None if the connection closed
-    without an answer."""
+    without an answer (with full=True: (status, the bytes read until the close))."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         try:
@@ -30,7 +30,7 @@ def raw_exchange(port, data, timeout=5, half_close=False):
             pass
         buf = b""
         try:
-            while b"\r\n" not in buf:
+            while full or b"\r\n" not in buf:
                 chunk = s.recv(4096)
                 if not chunk:
                     break
@@ -40,11 +40,24 @@ def raw_exchange(port, data, timeout=5, half_close=False):
     finally:
         s.close()
     if not buf.startswith(b"HTTP/1."):
-        return None
+        return (None, buf) if full else None
     try:
-        return int(buf.split(b" ", 2)[1])
+        st = int(buf.split(b" ", 2)[1])
     except (IndexError, ValueError):
-        return -1
+        st = -1
+    return (st, buf) if full else st
+
+
+def raw_problem(port, data, timeout=5):
+    """(status, problem detail or None when the answer is not problem+json)."""
+    st, buf = raw_exchange(port, data, timeout=timeout, full=True)
+    head, _, body = buf.partition(b"\r\n\r\n")
+    if b"application/problem+json" not in head.lower():
+        return st, None
+    try:
+        return st, json.loads(body)["detail"]
+    except (ValueError, KeyError):
+        return st, None
 
 
 with ca.Node(roles=["issuer"], env={"CREDANCHOR_NODE_MAX_BODY": str(MAX_BODY),
@@ -213,7 +226,9 @@ with ca.Node(roles=["issuer"], env={"CREDANCHOR_NODE_MAX_BODY": str(MAX_BODY),
     except (OSError, ValueError) as e:  # http.client may see the reset first
         status = f"closed ({e.__class__.__name__})"
     c.close()
-    t.ok(status in (413,) or str(status).startswith("closed"), f"chunked over the cap: {status}")
+    # Issue 12 item 5: answered 413 like a Content-Length body, not closed unanswered (MHD
+    # cannot answer mid-body: the rest is dropped and the answer comes at the body's end).
+    t.eq(status, 413, "chunked over the cap: 413")
 
     # Raw protocol abuse: MHD's own 4xx, or the connection closed; never a crash.
     port = node.port
@@ -251,6 +266,71 @@ with ca.Node(roles=["issuer"], env={"CREDANCHOR_NODE_MAX_BODY": str(MAX_BODY),
         t.ok(st is None or 400 <= st < 500, f"raw {name}: answered {st}")
         if time.time() - t0 > 1:
             print(f"  slow raw case {name}: {time.time() - t0:.1f}s")
+    # Issue 13 item 13: framing MHD 0.9.75 lets through, answered 400 (501 for a transfer
+    # coding it cannot delimit, which used to hang until the idle timeout) as problem+json.
+    G = b"GET /v1/health HTTP/1.1\r\nHost: x\r\n"
+    P = (b"POST /v1/log/entries HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok.encode() +
+         b"\r\nContent-Type: application/json\r\n")
+    strict_cases = [
+        ("two different Content-Length", P + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}x",
+         400),
+        ("two Host headers", b"GET /v1/health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+        ("space before the colon", G + b"X-A : a\r\n\r\n", 400),
+        ("space before the colon of Content-Length", P + b"Content-Length : 2\r\n\r\n{}", 400),
+        ("bare CR in a value", G + b"X-A: a\rb\r\n\r\n", 400),
+        ("control character in a value", G + b"X-A: a\x01b\r\n\r\n", 400),
+        ("unknown Transfer-Encoding", P + b"Transfer-Encoding: gzip\r\n\r\nabc", 501),
+        ("gzip then chunked", P + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+        ("chunked twice", P + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"0\r\n\r\n", 501),
+        ("Content-Length with chunked", P + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"
+         b"\r\n0\r\n\r\n", 400),
+    ]
+    for name, data, want in strict_cases:
+        t0 = time.time()
+        st, detail = raw_problem(port, data, timeout=3)
+        t.ok(st == want and detail, f"raw {name}: {st} {detail!r}, want {want} problem+json")
+        t.ok(time.time() - t0 < 1, f"raw {name}: answered at once ({time.time() - t0:.1f}s)")
+    # NUL in a value and obs-fold: MHD 0.9.75 cuts the value at the NUL and merges the folded
+    # line into the header name before the node sees them, so the node cannot tell; nginx in
+    # front answers both 400 (docs/nginx-reverse-proxy.conf). Here: never a crash, never 5xx.
+    for name, data in [("NUL in a value", G + b"X-A: a\x00b\r\n\r\n"),
+                       ("obs-fold", G + b"X-A: a\r\n b\r\n\r\n")]:
+        st = raw_exchange(port, data, timeout=3)
+        t.ok(st is None or st < 500, f"raw {name}: {st} (MHD limit, see comment)")
+
+    # Issue 12 item 5: a 10 KB DID gets SPEC §4's error form (414), not 404 "no such route".
+    r = node.get("/1.0/identifiers/did:key:z" + "a" * 10000)
+    t.ok(r.status in (400, 414) and r.is_problem(r.status), f"10 KB DID: {r.status} {r.body[:120]!r}")
+
+    # Issue 13 item 4: a request with a body is routed and authenticated on its headers: the
+    # answer comes at once although the announced 1 MiB body is never sent.
+    def head_only(path, auth=None, method=b"POST"):
+        h = method + b" " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        if auth is not None:
+            h += b"Authorization: " + auth + b"\r\n"
+        return raw_problem(port, h + b"Content-Length: %d\r\n\r\n" % MAX_BODY, timeout=3)
+    revoker = node.create_token("revoker").encode()
+    for name, args, want in [
+            ("no token", (b"/v1/log/entries",), 401),
+            ("bad token", (b"/v1/log/entries", b"Bearer nope"), 401),
+            ("wrong role", (b"/v1/log/entries", b"Bearer " + revoker), 403),
+            ("unknown route", (b"/v1/nope", b"Bearer " + tok.encode()), 404),
+            ("wrong method", (b"/v1/checkpoint", b"Bearer " + tok.encode()), 405)]:
+        t0 = time.time()
+        st, detail = head_only(*args)
+        t.ok(st == want and detail, f"body unread, {name}: {st} {detail!r}, want {want}")
+        t.ok(time.time() - t0 < 1, f"body unread, {name}: at once ({time.time() - t0:.1f}s)")
+    # Issue 12 item 5: a token without "Bearer " is told so, not "invalid, expired or revoked".
+    for name, auth, want_words in [("token without Bearer", tok.encode(), "Bearer"),
+                                   ("Basic scheme", b"Basic dXNlcjpwYXNz", "scheme must be Bearer"),
+                                   ("Bearer without a token", b"Bearer ", "no token"),
+                                   ("Bearer alone", b"Bearer", "no token")]:
+        st, detail = head_only(b"/v1/log/entries", auth)
+        t.ok(st == 401 and detail and want_words in detail and "revoked" not in detail,
+             f"{name}: {st} {detail!r}")
+        t.ok(detail is None or tok not in detail, f"{name}: the token is not echoed")
+
     # A body announced over node.max_body gets 413 before it is sent.
     st = raw_exchange(port, b"POST /v1/log/entries HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
                       + tok.encode() + b"\r\nContent-Type: application/json\r\n"

@@ -144,6 +144,14 @@ def main_with(tmp, url):
     for _ in range(5):  # harness only
         rpc(url, "evm_mine", [])
     verify(record, *A, "--confirmations", "5", want=0, what="5 confirmations after mining")
+    # Issue 12 item 9: without --confirmations the configuration decides when given, else the
+    # proof's chain (31337: 1), never a silent default.
+    verify(record, *A, want=0, what="dev chain default")
+    conf_file = os.path.join(tmp, "deep.conf")
+    with open(conf_file, "w") as f:
+        f.write("[anchor]\nconfirmations = 100\n")
+    verify(record, *A, "--config", conf_file, want=1, what="anchor.confirmations from --config",
+           err="confirmation")
     verify(None, *A, want=1, what="anchor null", err="the proof carries no anchor (not yet anchored)")
     verify(record, "--rpc", f"http://127.0.0.1:{free_port()}", "--anchor-address", addr, want=2,
            what="unreachable --rpc")

@@ -137,6 +137,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.node_max_body, 10485760);
     assert_int_equal(cfg.node_max_header, 16384);
     assert_int_equal(cfg.node_max_connections, 1024);
+    assert_int_equal(cfg.node_max_connections_per_ip, 256);
+    assert_int_equal(cfg.node_header_timeout, 30);
+    assert_int_equal(cfg.node_body_timeout, 120);
+    assert_int_equal(cfg.node_max_buffered_bodies, 268435456);
     assert_int_equal(cfg.node_connection_timeout, 30);
     assert_int_equal(cfg.node_threads, 0);
     assert_int_equal(cfg.node_rate_limit_per_ip, 0);
@@ -209,7 +213,7 @@ static void test_example_lists_every_key(void **state)
             fail_msg("example config lacks %s.%s", section, key);
         keys++;
     }
-    assert_int_equal(keys, 33);
+    assert_int_equal(keys, 37);
     free(out);
 }
 

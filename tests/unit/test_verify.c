@@ -992,11 +992,12 @@ static void test_anchor(void **state)
     assert_check(r.anchor, CA_CHECK_FAIL, "fake: anchor check says");
     assert_false(r.verified);
 
-    /* The RPC endpoint is down: unknown, not failed. */
+    /* The RPC endpoint is down or mistyped: the claimed anchor could not be checked, which
+     * is a failure with its reason, not "not anchored yet" (issue 12 item 9). */
     g.anchor_rc = CA_ERR_NETWORK;
     verify_ok(&r, jwt);
-    assert_check(r.anchor, CA_CHECK_PENDING, "cannot check the anchor on chain now");
-    assert_true(r.verified);
+    assert_check(r.anchor, CA_CHECK_FAIL, "cannot check the anchor on chain:");
+    assert_false(r.verified);
 
     /* Too few confirmations, and a record not yet final. */
     g.anchor_rc = CA_OK;
