@@ -37,7 +37,7 @@ c = Checks("rpc_stall")
 # stalled endpoint may add at most READY_EXTRA_S to the start-up time of the same node without
 # anchoring (which unlocks its keys first: about 1 s here). Both stretched under valgrind.
 STOP_LIMIT_S = scaled(5.0)
-READY_EXTRA_S = scaled(1.0)
+READY_EXTRA_S = scaled(3.0)  # the old gate held the start 61 s; 3 s leaves room for a loaded 2-core CI machine
 
 
 def unsigned():
