@@ -911,3 +911,11 @@ unsigned ca_config_http_threads(const ca_config *cfg)
     unsigned t = n > 0 ? 4u * (unsigned)n : 8u;
     return t < 8 ? 8 : t;
 }
+
+const char *ca_config_public_path(const ca_config *cfg)
+{
+    CA_ASSERT(cfg);
+    const char *sep = strstr(cfg->node_public_url, "://");
+    const char *path = sep ? strchr(sep + 3, '/') : NULL;
+    return path && path[1] ? path : "";
+}
