@@ -393,7 +393,8 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
         for (size_t k = 0; k < nkeys && !err; k++) {
             if ((err = ca_ed25519_public_jwk(&ed_jwks[k], ikeys[k].pub, eb)))
                 break;
-            snprintf(frags[njwks], sizeof frags[0], "%s-%zu", ED25519_JWK_FRAGMENT, k + 1);
+            snprintf(frags[njwks], sizeof frags[0], "%s-%u", ED25519_JWK_FRAGMENT,
+                     (unsigned)(k + 1)); /* k < CA_ISSUER_KEYS_MAX */
             jwks[njwks] = (ca_did_doc_jwk){frags[njwks], ed_jwks[k]};
             njwks++;
         }
