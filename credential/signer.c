@@ -662,6 +662,27 @@ out:
     return rc;
 }
 
+/* RFC 8037 §2: {"kty":"OKP","crv":"Ed25519","x":<32 bytes>}; nonzero on failure. */
+static int set_ed25519_jwk(json_t *j, const uint8_t pub[CA_ED25519_PUB_SIZE])
+{
+    return json_object_set_new(j, "kty", json_string("OKP")) ||
+           json_object_set_new(j, "crv", json_string("Ed25519")) ||
+           json_object_set_new(j, "x", b64_json(pub, CA_ED25519_PUB_SIZE));
+}
+
+ca_err ca_ed25519_public_jwk(json_t **jwk, const uint8_t *pub, ca_errbuf *eb)
+{
+    CA_ASSERT(jwk != NULL && pub != NULL);
+    json_t *j = json_object();
+    if (!j || set_ed25519_jwk(j, pub)) {
+        json_decref(j);
+        *jwk = NULL;
+        return ca_fail(eb, CA_ERR_NOMEM, "cannot build the EdDSA public JWK");
+    }
+    *jwk = j;
+    return CA_OK;
+}
+
 ca_err ca_signer_public_jwk(json_t **jwk, const ca_signer *s, ca_errbuf *eb)
 {
     CA_ASSERT(jwk != NULL && s != NULL);
@@ -673,10 +694,7 @@ ca_err ca_signer_public_jwk(json_t **jwk, const ca_signer *s, ca_errbuf *eb)
         goto out;
     switch (s->alg) {
     case CA_ALG_EDDSA:
-        /* RFC 8037 §2: {"kty":"OKP","crv":"Ed25519","x":<32 bytes>} */
-        if (json_object_set_new(j, "kty", json_string("OKP")) ||
-            json_object_set_new(j, "crv", json_string("Ed25519")) ||
-            json_object_set_new(j, "x", b64_json(s->pub, CA_ED25519_PUB_SIZE)))
+        if (set_ed25519_jwk(j, s->pub))
             goto out;
         break;
     case CA_ALG_ES256K:

@@ -19,6 +19,7 @@
  * append is acknowledged only after it is durable).
  */
 #include "credanchor/config.h"
+#include "credanchor/did.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -630,6 +631,31 @@ static ca_err invalid(ca_errbuf *eb, const char *key, const char *value, const c
     return ca_fail(eb, CA_ERR_CONFIG, "config: %s: %s: %s", key, quote(q, sizeof q, value), why);
 }
 
+/* A public_url whose host is an internationalized name (non-ASCII bytes): CA_ERR_CONFIG
+ * naming the URL with its A-label host, since did:web, TLS certificates and every URL the
+ * node issues name the ASCII form (did:web method spec; RFC 5890). CA_OK otherwise. */
+static ca_err refuse_idn_host(const char *url, ca_errbuf *eb)
+{
+    const char *host = strstr(url, "://");
+    if (!host)
+        return CA_OK;
+    host += 3;
+    size_t hlen = strcspn(host, ":/?#");
+    bool ascii = true;
+    for (size_t i = 0; i < hlen; i++)
+        ascii = ascii && (unsigned char)host[i] < 0x80;
+    if (ascii)
+        return CA_OK;
+    char q[96], alabel[256];
+    ca_errbuf ieb = {{0}};
+    if (ca_host_to_ascii(alabel, sizeof alabel, host, hlen, &ieb))
+        return ca_fail(eb, CA_ERR_CONFIG, "config: node.public_url: %s: %s",
+                       quote(q, sizeof q, url), ieb.msg);
+    return ca_fail(eb, CA_ERR_CONFIG, "config: node.public_url: %s: the host is an "
+                   "internationalized domain name; write its A-label form: %.*s%s%s",
+                   quote(q, sizeof q, url), (int)(host - url), url, alabel, host + hlen);
+}
+
 ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
 {
     CA_ASSERT(cfg);
@@ -669,6 +695,8 @@ ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
         return ca_fail(eb, CA_ERR_CONFIG, "config: node.data_dir: must not be empty");
 
     /* 4. node.public_url: a base URL on a DNS name (SPEC §4: never an IP literal). */
+    if (refuse_idn_host(cfg->node_public_url, eb))
+        return CA_ERR_CONFIG;
     why = check_url(cfg->node_public_url, true);
     if (why)
         return invalid(eb, "node.public_url", cfg->node_public_url, why);
@@ -892,4 +920,12 @@ unsigned ca_config_http_threads(const ca_config *cfg)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned t = n > 0 ? 4u * (unsigned)n : 8u;
     return t < 8 ? 8 : t;
+}
+
+const char *ca_config_public_path(const ca_config *cfg)
+{
+    CA_ASSERT(cfg);
+    const char *sep = strstr(cfg->node_public_url, "://");
+    const char *path = sep ? strchr(sep + 3, '/') : NULL;
+    return path && path[1] ? path : "";
 }

@@ -745,6 +745,50 @@ static void log_request(const char *method, const char *route, int status, int64
 /* Longest raw path routed; a longer one gets 414 in step 1 (a 10 KB DID is no DID). */
 #define MAX_PATH_LEN 8192
 
+/* Splits a copy of the raw path url into segs (pointing into pathbuf); false when it does
+ * not start with '/', is too long or has too many segments. */
+static bool split_path(const char *url, char *pathbuf, size_t cap, char **segs, size_t *nsegs)
+{
+    size_t ulen = strlen(url);
+    *nsegs = 0;
+    if (url[0] != '/' || ulen >= cap)
+        return false;
+    memcpy(pathbuf, url + 1, ulen);
+    char *p = pathbuf;
+    for (;;) {
+        if (*nsegs == MAX_PATH_SEGS)
+            return false;
+        segs[(*nsegs)++] = p;
+        char *e = strchr(p, '/');
+        if (!e)
+            return true;
+        *e = '\0';
+        p = e + 1;
+    }
+}
+
+/* A public_url with a path (https://host/base) puts every URL the node names (status lists,
+ * pages, the did:web document at <public_url>/did.json) under "/base". A proxy may forward
+ * such a request with the path as is (nginx's proxy_pass without a URI part keeps the raw
+ * URI: docs/nginx-reverse-proxy.conf) or with the prefix stripped: both reach the same
+ * route. The prefix is stripped only when the path as is matches no route, so a base such
+ * as "/v1" never hides the routes themselves. Returns url or its tail after "/base". */
+static const char *strip_base_path(const ca_http_server *srv, const char *url)
+{
+    const char *base = ca_config_public_path(srv->cfg);
+    size_t n = strlen(base);
+    if (n == 0 || strncmp(url, base, n) != 0 || url[n] != '/')
+        return url;
+    char pathbuf[MAX_PATH_LEN];
+    char *segs[MAX_PATH_SEGS];
+    size_t nsegs;
+    if (split_path(url, pathbuf, sizeof pathbuf, segs, &nsegs))
+        for (size_t i = 0; i < srv->nroutes; i++)
+            if (route_match(&srv->routes[i], segs, nsegs, NULL))
+                return url;
+    return url + n;
+}
+
 /* Routes the request and runs its handler; returns the route index for metrics (or
  * UNMATCHED_ROUTE). With cr->routing_only (step 1) it stops after the rate limit, 404/405
  * and authentication, leaving resp->status 0 when the body may be read. */
@@ -753,30 +797,13 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
                     const uint8_t client_key[16], bool may_offload, bool *offload)
 {
     *offload = false;
+    url = strip_base_path(srv, url);
     ca_http_request req = {.node = srv->node, .method = method, .path = url,
                            .body = cr->body ? cr->body : "", .body_len = cr->len, .conn_ = c};
-    /* Split a copy of the raw path into segments. */
     char pathbuf[MAX_PATH_LEN];
     char *segs[MAX_PATH_SEGS];
-    size_t nsegs = 0;
-    size_t ulen = strlen(url);
-    bool path_ok = url[0] == '/' && ulen < sizeof pathbuf;
-    if (path_ok) {
-        memcpy(pathbuf, url + 1, ulen);
-        char *p = pathbuf;
-        for (;;) {
-            if (nsegs == MAX_PATH_SEGS) {
-                path_ok = false;
-                break;
-            }
-            segs[nsegs++] = p;
-            char *e = strchr(p, '/');
-            if (!e)
-                break;
-            *e = '\0';
-            p = e + 1;
-        }
-    }
+    size_t nsegs;
+    bool path_ok = split_path(url, pathbuf, sizeof pathbuf, segs, &nsegs);
     const registered_route *found = NULL;
     int found_idx = UNMATCHED_ROUTE, path_idx = -1;
     bool is_head = strcmp(method, "HEAD") == 0;

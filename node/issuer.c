@@ -179,7 +179,7 @@ static ca_err build_version(ca_issuer *is, pending_version *pv, status_list *l,
     if (err)
         return err;
     const char *did = ca_resolver_issuer_did_for(is->resolver, CA_ALG_EDDSA);
-    const char *kid = ca_resolver_issuer_kid(is->resolver, CA_ALG_EDDSA);
+    const char *vm = ca_resolver_issuer_di_method(is->resolver);
     json_t *vc = json_pack("{s:[s], s:s, s:[s,s], s:s, s:s, s:{s:s, s:s, s:s, s:s, s:I}}",
                            "@context", CA_VC_CONTEXT_V2, "id", url, "type",
                            "VerifiableCredential", "BitstringStatusListCredential", "issuer",
@@ -190,7 +190,7 @@ static ca_err build_version(ca_issuer *is, pending_version *pv, status_list *l,
     free(encoded);
     if (!vc)
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    if (!(err = ca_di_sign(vc, is->node->issuer_key, kid, when, eb)) &&
+    if (!(err = ca_di_sign(vc, is->node->issuer_key, vm, when, eb)) &&
         !(err = ca_jcs_of_json(&pv->bytes, &pv->len, vc, eb)))
         ca_sha256(&pv->digest, pv->bytes, pv->len);
     json_decref(vc);
@@ -835,7 +835,9 @@ static ca_err sign_item(ca_issuer *is, item_plan *p, int64_t now, ca_errbuf *eb)
     } else {
         char when[CA_DATETIME_MAX];
         ca_datetime_format(when, now);
-        if (!(err = ca_di_sign(cred, is->node->issuer_key, kid, when, eb)))
+        /* Data Integrity names the Multikey form of the same Ed25519 key. */
+        if (!(err = ca_di_sign(cred, is->node->issuer_key,
+                               ca_resolver_issuer_di_method(is->resolver), when, eb)))
             err = ca_jcs_of_json(&it->signed_text, &it->signed_len, cred, eb);
     }
     if (!err)

@@ -36,6 +36,9 @@
 #include <time.h>
 
 #define CACHE_KEY_MAX 480
+/* The JsonWebKey form of the issuer's Ed25519 keys: "#eddsa-<n>" (the Multikey is "#key-<n>",
+ * ca_node_issuer_fragment). */
+#define ED25519_JWK_FRAGMENT "eddsa"
 #define WEB_MAX_BODY (1u << 20) /* SPEC §4 body cap for did:web documents: 1 MiB */
 
 struct ca_resolver {
@@ -48,6 +51,8 @@ struct ca_resolver {
     /* Per ca_jws_alg: the issuer DID and verification method id that sign with it. */
     char alg_did[CA_ALG_RS256 + 1][CA_DID_TEXT_MAX];
     char alg_kid[CA_ALG_RS256 + 1][CA_DID_TEXT_MAX + 128];
+    /* The verification method of Data Integrity proofs: the newest Ed25519 key's Multikey. */
+    char di_method[CA_DID_TEXT_MAX + 128];
     char *own_text;      /* the own did:web document, compact JSON; NULL without issuer key */
     /* did:web fetches in flight and their cap (CA_RESOLVER_MAX_FETCHES): slow or hostile
      * did:web hosts can hold at most that many connections and threads; past the cap a
@@ -350,14 +355,22 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
         ca_did_doc_key keys[CA_ISSUER_KEYS_MAX];
         for (size_t i = 0; i < nkeys; i++)
             keys[i] = (ca_did_doc_key){CA_KEYTYPE_ED25519, ikeys[i].pub, CA_ED25519_PUB_SIZE};
-        /* EdDSA signs with the newest Ed25519 key, "#key-<n>" (SPEC §4 assertionMethod). */
+        /* The newest Ed25519 key signs both: eddsa-jcs-2022 proofs name its Multikey
+         * "#key-<n>"; EdDSA VC-JWTs name its JsonWebKey "#eddsa-<n>", because a JWT kid must
+         * dereference to a publicKeyJwk (OB 3.0 §8.2.3, §8.5; SPEC §5) and 1EdTech's
+         * validator reads no other form. Every Ed25519 key ever used is listed both ways, so
+         * what an old key signed still resolves. With a did:key issuer both name the
+         * did:key's one method, which a resolver gives as a JsonWebKey when asked for
+         * (did:key publicKeyFormat=JsonWebKey, SPEC §4). */
         snprintf(r->alg_did[CA_ALG_EDDSA], sizeof r->alg_did[0], "%s", r->web_did);
-        snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#key-%zu", r->web_did,
-                 nkeys);
+        snprintf(r->di_method, sizeof r->di_method, "%s#key-%zu", r->web_did, nkeys);
+        snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#%s-%zu", r->web_did,
+                 ED25519_JWK_FRAGMENT, nkeys);
         if (is_key) {
             snprintf(r->alg_did[CA_ALG_EDDSA], sizeof r->alg_did[0], "%s", r->key_did);
             snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#%s", r->key_did,
                      r->key_did + strlen("did:key:"));
+            snprintf(r->di_method, sizeof r->di_method, "%s", r->alg_kid[CA_ALG_EDDSA]);
         }
         /* The other VC-JWT algorithms (SPEC §5): JsonWebKey methods in the did:web document,
          * every key of each alg ever used oldest first ("#es256k-1", "#es256k-2", ...; the
@@ -369,11 +382,22 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
             {CA_ALG_RS256, 0},
         };
         enum { NJOSE = sizeof jose / sizeof jose[0] };
-        ca_did_doc_jwk jwks[NJOSE * CA_ISSUER_KEYS_MAX];
+        ca_did_doc_jwk jwks[(NJOSE + 1) * CA_ISSUER_KEYS_MAX];
         ca_issuer_jwk hist[NJOSE][CA_ISSUER_KEYS_MAX];
         size_t nhist[NJOSE] = {0};
-        char frags[NJOSE * CA_ISSUER_KEYS_MAX][CA_ISSUER_FRAGMENT_MAX];
+        char frags[(NJOSE + 1) * CA_ISSUER_KEYS_MAX][CA_ISSUER_FRAGMENT_MAX];
         size_t njwks = 0;
+        /* The Ed25519 keys as JsonWebKey methods "#eddsa-<n>" first, in the order of their
+         * Multikeys "#key-<n>". */
+        json_t *ed_jwks[CA_ISSUER_KEYS_MAX] = {0};
+        for (size_t k = 0; k < nkeys && !err; k++) {
+            if ((err = ca_ed25519_public_jwk(&ed_jwks[k], ikeys[k].pub, eb)))
+                break;
+            snprintf(frags[njwks], sizeof frags[0], "%s-%u", ED25519_JWK_FRAGMENT,
+                     (unsigned)(k + 1)); /* k < CA_ISSUER_KEYS_MAX */
+            jwks[njwks] = (ca_did_doc_jwk){frags[njwks], ed_jwks[k]};
+            njwks++;
+        }
         for (size_t i = 0; i < NJOSE && !err; i++) {
             const ca_signer *sg = node->issuer_signers[jose[i].alg];
             const char *prefix = ca_node_issuer_fragment(jose[i].alg);
@@ -418,6 +442,8 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
             err = ca_did_own_document(&doc, &id, eb);
         for (size_t i = 0; i < NJOSE; i++)
             ca_node_issuer_jwks_free(hist[i], nhist[i]);
+        for (size_t k = 0; k < nkeys; k++)
+            json_decref(ed_jwks[k]);
         if (err)
             goto fail;
         r->own_text = json_dumps(doc, JSON_COMPACT);
@@ -483,6 +509,11 @@ const char *ca_resolver_issuer_did_for(const ca_resolver *r, int alg)
 const char *ca_resolver_issuer_kid(const ca_resolver *r, int alg)
 {
     return alg >= CA_ALG_EDDSA && alg <= CA_ALG_RS256 ? r->alg_kid[alg] : "";
+}
+
+const char *ca_resolver_issuer_di_method(const ca_resolver *r)
+{
+    return r->di_method;
 }
 
 const char *ca_resolver_web_did(const ca_resolver *r)

@@ -464,6 +464,20 @@ static void h_well_known(ca_http_request *req, ca_http_response *resp)
     ca_http_reply_text(resp, 200, CT_DOC_LEGACY, doc, len);
 }
 
+/* GET /did.json: where a public_url with a path puts the did:web document (did:web spec
+ * "Read": did:web:host:base is https://host/base/did.json; the server strips the "/base"
+ * prefix when a proxy forwards it). A public_url without a path has its document only at
+ * /.well-known/did.json. */
+static void h_did_json(ca_http_request *req, ca_http_response *resp)
+{
+    if (!ca_config_public_path(&req->node->cfg)[0]) {
+        ca_http_problem(resp, 404, "node.public_url has no path: the DID document is at "
+                        "/.well-known/did.json");
+        return;
+    }
+    h_well_known(req, resp);
+}
+
 /* A did:web other than the node's own may mean a network fetch of up to did.web_timeout:
  * such requests run on the server's offload threads (node/http.c), not on a worker, so slow
  * or silent hosts cannot hold the workers that serve health and proofs (issue #13 item 1).
@@ -481,6 +495,7 @@ static bool may_fetch(const ca_http_request *req)
 static const ca_http_route did_routes[] = {
     {"GET", "/1.0/identifiers/{did}", 0, NULL, h_identifiers, may_fetch},
     {"GET", "/.well-known/did.json", 0, NULL, h_well_known, NULL},
+    {"GET", "/did.json", 0, NULL, h_did_json, NULL},
 };
 
 ca_err ca_did_routes_register(ca_http_server *srv, ca_resolver *r, ca_errbuf *eb)

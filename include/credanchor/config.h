@@ -94,6 +94,11 @@ void ca_config_print(const ca_config *cfg, void *file);
  * group commits batch only the requests that are waiting at once. */
 unsigned ca_config_http_threads(const ca_config *cfg);
 
+/* The path of node.public_url: "/base" for https://host/base (trailing slashes are dropped
+ * when the config is set), "" when it has none. did:web puts the node's document at
+ * <public_url>/did.json then, and the HTTP server takes requests with or without it. */
+const char *ca_config_public_path(const ca_config *cfg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,15 +11,25 @@
 extern "C" {
 #endif
 
-/* The did:web DID for an http(s) base URL, per the did:web method spec: the host, its port
- * as "%3A<port>", then each path segment after ":". "http://localhost:8080" gives
- * "did:web:localhost%3A8080"; "https://issuer.example.org/a/b" gives
- * "did:web:issuer.example.org:a:b". CA_ERR_INVALID for a URL that is not http(s)://host... */
+/* The did:web DID for an http(s) base URL, per the did:web method spec: the host (lower
+ * case; an internationalized name as its A-label, "xn--..."), its port as "%3A<port>" (none
+ * for https's default 443), then each path segment after ':' with bytes outside DID Core's
+ * idchar percent-encoded. "http://localhost:8080" gives "did:web:localhost%3A8080";
+ * "https://Issuer.Example.org/a/b/" gives "did:web:issuer.example.org:a:b". CA_ERR_INVALID
+ * for a URL that is not http(s)://host..., or that has user information, a query, a
+ * fragment, an empty ("//"), "." or ".." path segment. */
 ca_err ca_did_web_from_url(char *out, size_t cap, const char *url, ca_errbuf *eb);
 
-/* Splits an http(s) URL into host and port (0 when absent). CA_ERR_INVALID when malformed. */
+/* Splits an http(s) base URL (scheme in either case) into host (lower case, IDNs as their
+ * A-label) and port (0 when absent). CA_ERR_INVALID when malformed, as ca_did_web_from_url. */
 ca_err ca_url_host_port(char *host, size_t host_cap, unsigned *port, const char *url,
                         ca_errbuf *eb);
+
+/* The ASCII host name for the len bytes at host: letters, digits, '-' and '.' lower-cased,
+ * or, when it has non-ASCII (UTF-8) bytes, its IDNA2008 A-label form ("bücher.example" ->
+ * "xn--bcher-kva.example"). CA_ERR_INVALID for other characters or an invalid IDN,
+ * CA_ERR_TOO_LARGE when out (cap bytes) is too small. */
+ca_err ca_host_to_ascii(char *out, size_t cap, const char *host, size_t len, ca_errbuf *eb);
 
 #ifdef __cplusplus
 }

@@ -45,9 +45,10 @@ typedef struct ca_did_doc_key {
     size_t pub_len;
 } ca_did_doc_key;
 
-/* One issuer key listed as a JsonWebKey method "<did>#<fragment>" (the VC-JWT keys for
- * ES256K, ES256 and RS256, which jose-style verifiers import from publicKeyJwk; every key
- * of each alg ever used, "#es256k-1", "#es256k-2", ...). */
+/* One issuer key listed as a JsonWebKey method "<did>#<fragment>" (the VC-JWT keys, which
+ * jose-style verifiers import from publicKeyJwk: the Ed25519 keys again as "#eddsa-<n>", and
+ * the ES256K, ES256 and RS256 keys; every key of each alg ever used, "#es256k-1",
+ * "#es256k-2", ...). */
 typedef struct ca_did_doc_jwk {
     const char *fragment;          /* "es256k-1" */
     const json_t *jwk;             /* public JWK (borrowed) */
@@ -102,11 +103,15 @@ const char *ca_resolver_issuer_did(const ca_resolver *r);
  * ES256K, P-256 for ES256), and "" for RS256, which has no did:key form. "" also when the
  * alg's key was not loaded. */
 const char *ca_resolver_issuer_did_for(const ca_resolver *r, int alg /* ca_jws_alg */);
-/* The verification method id for alg: "<did:web>#key-<n>" (the current Ed25519 key) or
- * "#es256k-<n>" / "#es256-<n>" / "#rs256-<n>" (the current key of that alg: n is 1 until
- * the first `keys rotate --issuer`); for a did:key issuer "<did:key>#<multibase>".
- * "" as above. */
+/* The VC-JWT kid for alg, always a JsonWebKey method (SPEC §5): "<did:web>#eddsa-<n>" (the
+ * current Ed25519 key) or "#es256k-<n>" / "#es256-<n>" / "#rs256-<n>" (the current key of
+ * that alg: n is 1 until the first `keys rotate --issuer`); for a did:key issuer
+ * "<did:key>#<multibase>". "" as above. */
 const char *ca_resolver_issuer_kid(const ca_resolver *r, int alg /* ca_jws_alg */);
+/* The verificationMethod of eddsa-jcs-2022 proofs: the current Ed25519 key's Multikey,
+ * "<did:web>#key-<n>", or "<did:key>#<multibase>" for a did:key issuer; "" without an
+ * issuer key. */
+const char *ca_resolver_issuer_di_method(const ca_resolver *r);
 
 /* The node's did:web (of node.public_url). */
 const char *ca_resolver_web_did(const ca_resolver *r);

@@ -57,6 +57,10 @@ ca_err ca_signer_sign(const ca_signer *s, uint8_t *sig, size_t *sig_len, const v
 /* The public key as a JWK object (RFC 7517; OKP/Ed25519 x, EC secp256k1|P-256 x y, RSA n e),
  * with no private members and no "kid"/"alg"; the caller decrefs it. */
 ca_err ca_signer_public_jwk(json_t **jwk, const ca_signer *s, ca_errbuf *eb);
+/* The RFC 8037 public JWK {"kty":"OKP","crv":"Ed25519","x":...} of a raw 32-byte Ed25519
+ * key (an issuer key from the rotation history, which has no signer); the caller decrefs
+ * it. */
+ca_err ca_ed25519_public_jwk(json_t **jwk, const uint8_t *pub, ca_errbuf *eb);
 /* The public key in the compact form did:key / Multikey use: Ed25519 32 bytes, secp256k1 and
  * P-256 33 bytes compressed. CA_ERR_INVALID for RS256 (no Multikey form is used for RSA).
  * pub holds 33 bytes. */

@@ -81,10 +81,26 @@ doc = json.load(open(w + "/did.json"))
 did = doc["id"]
 ids = [did + "#key-%d" % i for i in (1, 2, 3)]
 assert [vm["id"] for vm in doc["verificationMethod"] if vm["type"] == "Multikey"] == ids, doc
-# The Ed25519 keys first, then the issuer's JOSE keys (ES256K, ES256, RS256) as JsonWebKey,
-# rotated with them (tests/cli/keys_rotate_issuer_algs.sh has the details).
-jose = [did + "#%s-%d" % (f, n) for f in ("es256k", "es256", "rs256") for n in (1, 2, 3)]
+# The Ed25519 keys first, then the issuer's VC-JWT keys as JsonWebKey: the Ed25519 keys again
+# (#eddsa-n, the EdDSA kid: SPEC §5), ES256K, ES256 and RS256, rotated with them
+# (tests/cli/keys_rotate_issuer_algs.sh has the details).
+jose = [did + "#%s-%d" % (f, n) for f in ("eddsa", "es256k", "es256", "rs256")
+        for n in (1, 2, 3)]
 assert doc["assertionMethod"] == ids + jose and doc["authentication"] == ids + jose, doc
+# Each #eddsa-n is the same key as #key-n (old keys stay resolvable in both forms).
+import base64
+def b58(s):
+    a = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n = 0
+    for ch in s:
+        n = n * 58 + a.index(ch)
+    return n.to_bytes(34, "big")
+vm = {m["id"]: m for m in doc["verificationMethod"]}
+for i in (1, 2, 3):
+    jwk = vm[did + "#eddsa-%d" % i]["publicKeyJwk"]
+    raw = b58(vm[did + "#key-%d" % i]["publicKeyMultibase"][1:])
+    assert jwk["kty"] == "OKP" and jwk["crv"] == "Ed25519", jwk
+    assert base64.urlsafe_b64decode(jwk["x"] + "=") == raw[2:], (i, jwk)
 # The original key keeps its id #key-1, so what it signed still resolves.
 assert before["verificationMethod"][0]["id"] == ids[0]
 assert doc["verificationMethod"][0]["publicKeyMultibase"] == before["verificationMethod"][0]["publicKeyMultibase"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # keys rotate --issuer replaces EVERY issuer signing key (Ed25519 and the JOSE keys for ES256K,
 # ES256, RS256) in one store transaction: credentials issued after it carry the kids
-# "#key-2", "#es256k-2", "#es256-2", "#rs256-2" and new public keys; the DID document keeps
+# "#eddsa-2", "#es256k-2", "#es256-2", "#rs256-2" (JsonWebKey methods; Data Integrity proofs
+# name the Ed25519 Multikey "#key-2") and new public keys; the DID document keeps
 # every old key, so credentials from before AND after verify (the node's verification route
 # and `credanchor verify`). Also: a rotation interrupted after its commit (a file swap
 # refused half way) is finished by the next run; stale .next files are discarded; with
@@ -51,6 +52,8 @@ python3 - "$WORK" "$DID" "$D" <<'PY' && ok || fail "first rotation: answer, kids
 import base64, json, os, stat, sys
 w, did, d = sys.argv[1:]
 FRAG = {"EdDSA": "key", "ES256K": "es256k", "ES256": "es256", "RS256": "rs256"}
+# The JWT kids: JsonWebKey methods for every alg (SPEC §5), "#eddsa-n" for the Ed25519 key.
+KID = dict(FRAG, EdDSA="eddsa")
 rot = json.load(open(w + "/rot1.json"))
 assert rot["rotated"] == "issuer" and rot["resumed"] is False and rot["keys"] == 2, rot
 assert rot["verificationMethod"] == did + "#key-2", rot
@@ -82,7 +85,7 @@ def pub(vm):
 doc1 = json.load(open(w + "/doc1.json"))["didDocument"]
 doc2 = json.load(open(w + "/doc2.json"))["didDocument"]
 m1, m2 = methods(doc1), methods(doc2)
-for alg, frag in FRAG.items():
+for alg, frag in KID.items():
     old, new = "%s#%s-1" % (did, frag), "%s#%s-2" % (did, frag)
     h1, h2 = header(1, alg), header(2, alg)
     assert (h1["alg"], h1["kid"]) == (alg, old), (alg, h1)
@@ -94,9 +97,10 @@ for alg, frag in FRAG.items():
     for doc in (doc2,):
         assert old in doc["assertionMethod"] and new in doc["assertionMethod"], alg
         assert old in doc["authentication"] and new in doc["authentication"], alg
-# Ed25519 Multikeys first, then each JOSE alg's keys oldest first; the anchor method last.
-want = [did + "#" + f for f in ("key-1", "key-2", "es256k-1", "es256k-2", "es256-1",
-                               "es256-2", "rs256-1", "rs256-2")]
+# Ed25519 Multikeys first, then each JOSE alg's keys oldest first (the Ed25519 keys again as
+# JsonWebKey); the anchor method last.
+want = [did + "#" + f for f in ("key-1", "key-2", "eddsa-1", "eddsa-2", "es256k-1", "es256k-2",
+                               "es256-1", "es256-2", "rs256-1", "rs256-2")]
 assert doc2["assertionMethod"] == want, doc2["assertionMethod"]
 assert [vm["id"] for vm in doc2["verificationMethod"] if vm["id"] != did + "#anchor"] == want
 # Data Integrity: signed by the new Ed25519 key after the rotation.
@@ -138,12 +142,12 @@ assert arch == sorted("%s-%d.key" % (s, n) for s in ("issuer", "issuer-es256k", 
 assert not [f for f in os.listdir(os.path.join(d, "keys")) if f.endswith(".next")]
 doc = json.load(open(w + "/doc3.json"))["didDocument"]
 ids = [vm["id"] for vm in doc["verificationMethod"]]
-for f in ("key", "es256k", "es256", "rs256"):
+for f in ("key", "eddsa", "es256k", "es256", "rs256"):
     for n in (1, 2, 3):
         assert "%s#%s-%d" % (did, f, n) in ids and "%s#%s-%d" % (did, f, n) in doc["assertionMethod"]
     assert "%s#%s-4" % (did, f) not in ids
 import base64
-for alg, f in (("EdDSA", "key"), ("ES256K", "es256k"), ("ES256", "es256"), ("RS256", "rs256")):
+for alg, f in (("EdDSA", "eddsa"), ("ES256K", "es256k"), ("ES256", "es256"), ("RS256", "rs256")):
     jwt = json.load(open("%s/c3-%s.json" % (w, alg)))["credential"]
     h = json.loads(base64.urlsafe_b64decode(jwt.split(".")[0] + "=" * (-len(jwt.split(".")[0]) % 4)))
     assert h["kid"] == "%s#%s-3" % (did, f), h
@@ -184,7 +188,7 @@ w = sys.argv[1]
 before = json.load(open(w + "/doc3.json"))["didDocument"]["verificationMethod"]
 served = json.load(open(w + "/did.json"))["verificationMethod"]
 assert all(vm in served for vm in before), [vm["id"] for vm in before if vm not in served]
-assert len(served) == len(before) + 4, [vm["id"] for vm in served]
+assert len(served) == len(before) + 5, [vm["id"] for vm in served]
 PY
 for rnd in 1 2 3; do
   for a in $ALGS DI; do
@@ -287,7 +291,7 @@ python3 - "$WORK" "$DID" "$D" <<'PY' && ok || fail "32 keys of each alg listed"
 import json, os, sys
 w, did, d = sys.argv[1:]
 doc = json.load(open(w + "/doc5.json"))["didDocument"]
-for f in ("key", "es256k", "es256", "rs256"):
+for f in ("key", "eddsa", "es256k", "es256", "rs256"):
     got = [m for m in doc["assertionMethod"] if m.startswith("%s#%s-" % (did, f))]
     assert got == ["%s#%s-%d" % (did, f, n) for n in range(1, 33)], (f, got[-3:])
 assert not [f for f in os.listdir(os.path.join(d, "keys")) if f.endswith(".next")]

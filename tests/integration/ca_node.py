@@ -473,3 +473,143 @@ def make_test_ca(d, name="credanchor test CA"):
     sh("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
        "-days", "2", "-extfile", ext, "-out", crt)
     return ca, key, crt
+
+
+NGINX_EXAMPLE = os.path.join(SRC, "docs", "nginx-reverse-proxy.conf")
+
+
+class NginxFront:
+    """The node behind nginx as docs/nginx-reverse-proxy.conf deploys it: that file's http{}
+    part, rendered with test values only (upstream = the node's port, `listen` on a loopback
+    port with TLS from the test CA of make_test_ca, server_name localhost, logs and temp dirs
+    in the work dir, no port-80 redirect server), so every proxy setting (raw URI pass-through,
+    keep-alive, problem+json error pages, limits) is the documented one. With base_path
+    ("/base") the server block's locations move under it, as a deployment that mounts the
+    node on a path would (the raw URI still goes through unchanged).
+
+    Use: front = NginxFront(tmp); node public_url = front.public_url; start the node; then
+    front.start(node.port). As a context manager nginx is always stopped. front.ca is the CA
+    to trust (did.web_ca_file, NODE_EXTRA_CA_CERTS); front.tls an ssl.SSLContext for it."""
+
+    def __init__(self, work_dir, base_path=""):
+        import ssl
+        self.dir = os.path.join(work_dir, "nginx")
+        os.makedirs(self.dir, exist_ok=True)
+        self.ca, self.key, self.cert = make_test_ca(self.dir, "credanchor production-shape CA")
+        self.port = free_port()
+        self.base_path = base_path
+        self.public_url = f"https://localhost:{self.port}{base_path}"
+        self.proc = None
+        self.tls = ssl.create_default_context(cafile=self.ca)
+
+    def render(self, upstream_port):
+        """The example config with test values (raises if the example's shape changed, so the
+        test never silently runs another config than the documented one)."""
+        import re
+        with open(NGINX_EXAMPLE) as f:
+            text = f.read()
+
+        def sub(pattern, repl, count=1):
+            nonlocal text
+            text, n = re.subn(pattern, repl, text, count=count, flags=re.M)
+            if n != count:
+                raise RuntimeError(f"{NGINX_EXAMPLE}: expected {count} of {pattern!r}")
+
+        d = self.dir
+        sub(r"^\s*server 127\.0\.0\.1:8080;", f"    server 127.0.0.1:{upstream_port};")
+        # The plain-HTTP redirect server: no port 80 in a test.
+        text, n = re.subn(r"^server \{\n(?:    [^\n]*\n|\n)*?    return 301 [^\n]*\n\}\n", "",
+                          text, count=1, flags=re.M)
+        if n != 1:
+            raise RuntimeError(f"{NGINX_EXAMPLE}: the port-80 redirect server is gone")
+        sub(r"^\s*listen 443 ssl http2;", f"    listen 127.0.0.1:{self.port} ssl http2;")
+        sub(r"^\s*listen \[::\]:443 ssl http2;\n", "")
+        sub(r"server_name issuer\.example\.org;", "server_name localhost;")
+        sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {self.cert};")
+        sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {self.key};")
+        sub(r"access_log \S+;", f"access_log {d}/access.log;")
+        sub(r"error_log \S+ warn;", f"error_log {d}/error.log warn;")
+        if self.base_path:
+            b = self.base_path
+            sub(r"location = /v1/credentials/batch \{", f"location = {b}/v1/credentials/batch {{")
+            sub(r"location = /metrics \{", f"location = {b}/metrics {{")
+            sub(r"location / \{", f"location {b}/ {{")
+        for t in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.makedirs(os.path.join(d, "temp", t), exist_ok=True)
+        return f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    client_body_temp_path {d}/temp/body;
+    proxy_temp_path {d}/temp/proxy;
+    fastcgi_temp_path {d}/temp/fastcgi;
+    uwsgi_temp_path {d}/temp/uwsgi;
+    scgi_temp_path {d}/temp/scgi;
+    default_type application/octet-stream;
+{text}
+}}
+"""
+
+    def start(self, upstream_port):
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(self.render(upstream_port))
+        self.proc = subprocess.Popen([nginx, "-p", self.dir, "-c", conf, "-e",
+                                      os.path.join(self.dir, "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + scaled(10)
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nginx exited: {self.proc.stderr.read().decode()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("nginx did not start listening")
+
+    def request(self, method, path, body=None, headers=None, token=None):
+        """One HTTPS request to the front (path under public_url), verified against the CA."""
+        c = http.client.HTTPSConnection("localhost", self.port, timeout=scaled(30),
+                                        context=self.tls)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        try:
+            c.request(method, self.base_path + path, body=body, headers=h)
+            r = c.getresponse()
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        finally:
+            c.close()
+
+    def error_log(self):
+        try:
+            with open(os.path.join(self.dir, "error.log"), errors="replace") as f:
+                return "".join(f.readlines()[-15:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False

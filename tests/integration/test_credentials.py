@@ -206,8 +206,16 @@ ENV_A = dict(BASE_ENV, CREDANCHOR_CREDENTIALS_SUSPENSION="true", CREDANCHOR_NODE
              CREDANCHOR_CREDENTIALS_TEMPLATES_DIR=TPL2, CREDANCHOR_NODE_MAX_BODY="262144")
 
 
+def method_of(doc, vm_id):
+    """The verificationMethod vm_id of a DID document when assertionMethod lists it."""
+    if vm_id not in doc.get("assertionMethod", []):
+        return None
+    return next((m for m in doc.get("verificationMethod", []) if m.get("id") == vm_id), None)
+
+
 def part_issue(a):
     tok = a.tokens["issuer"]
+    own_doc = a.get("/.well-known/did.json").json()
     for i, (fmt, alg) in enumerate(ALGS):
         body = {"credential": unsigned(f"did:example:s{i}"), "format": fmt,
                 "recipient": {"name": f"Single {i}", "department": "Singles",
@@ -235,6 +243,11 @@ def part_issue(a):
             t.eq(sorted(hdr), ["alg", "kid", "typ"], f"{what}: header members")
             t.eq((hdr["alg"], hdr["typ"]), (alg, "JWT"), f"{what}: header alg/typ")
             t.ok(hdr["kid"].startswith(a.init["did"] + "#"), f"{what}: kid in the issuer DID")
+            # SPEC §5, OB 3.0 §8.2.3/§8.5: the kid is a JsonWebKey assertionMethod with
+            # publicKeyJwk, for EdDSA too (issue #12 item 2: it named the Multikey).
+            vm = method_of(own_doc, hdr["kid"]) or {}
+            t.ok(vm.get("type") == "JsonWebKey" and "publicKeyJwk" in vm,
+                 f"{what}: kid {hdr['kid']} is a JsonWebKey assertionMethod ({vm})")
             for k in ("iss", "jti", "nbf", "sub"):
                 t.ok(k in pl, f"{what}: payload has {k}")
             t.ok("vc" not in pl, f"{what}: no vc wrapper")
@@ -248,6 +261,9 @@ def part_issue(a):
             t.ok(isinstance(cred, dict) and "proof" in cred, f"{what}: signed JSON with proof")
             t.eq(ans["digest"], sha(jcs(cred)), f"{what}: digest = sha256(JCS)")
             t.eq(cred["proof"].get("cryptosuite"), "eddsa-jcs-2022", f"{what}: cryptosuite")
+            vm = method_of(own_doc, cred["proof"].get("verificationMethod")) or {}
+            t.ok(vm.get("type") == "Multikey" and "publicKeyMultibase" in vm,
+                 f"{what}: proof names the Multikey assertionMethod ({vm})")
             t.eq(cred.get("id"), ans["id"], f"{what}: credential id")
         t.eq(cred.get("issuer", {}).get("id"), a.init["did"], f"{what}: issuer filled")
         t.ok("validFrom" in cred, f"{what}: validFrom filled")

@@ -84,27 +84,27 @@ def check_own_document(doc, did, anchor, chain_id, what):
     c.eq(key.get("controller"), did, f"{what}: key controller")
     mb = key.get("publicKeyMultibase", "")
     c.ok(mb.startswith("z6Mk") and len(mb) == 48, f"{what}: Ed25519 multibase {mb!r}")
-    # The VC-JWT keys for ES256K, ES256 and RS256 (SPEC §5) as JsonWebKey methods, public
-    # members only.
-    jose = [did + "#es256k-1", did + "#es256-1", did + "#rs256-1"]
+    # The VC-JWT keys (SPEC §5: a kid dereferences to a JsonWebKey), the Ed25519 key again as
+    # "#eddsa-1" (issue #12) and the ES256K, ES256 and RS256 keys, public members only.
+    jose = [did + "#eddsa-1", did + "#es256k-1", did + "#es256-1", did + "#rs256-1"]
     c.eq(doc.get("assertionMethod"), [did + "#key-1"] + jose, f"{what}: assertionMethod")
     c.eq(doc.get("authentication"), [did + "#key-1"] + jose, f"{what}: authentication")
     jwks = {vm.get("id"): vm for vm in vms if vm.get("type") == "JsonWebKey"}
     c.eq(sorted(jwks), sorted(jose), f"{what}: JsonWebKey methods")
-    want_kty = {"es256k-1": ("EC", "secp256k1"), "es256-1": ("EC", "P-256"),
-                "rs256-1": ("RSA", None)}
+    want_kty = {"eddsa-1": ("OKP", "Ed25519"), "es256k-1": ("EC", "secp256k1"),
+                "es256-1": ("EC", "P-256"), "rs256-1": ("RSA", None)}
     for frag, (kty, crv) in want_kty.items():
         jwk = jwks.get(did + "#" + frag, {}).get("publicKeyJwk", {})
         c.eq((jwk.get("kty"), jwk.get("crv")), (kty, crv), f"{what}: {frag} JWK type")
         c.ok(not ({"d", "p", "q", "dp", "dq", "qi"} & set(jwk)), f"{what}: {frag} JWK public")
     if chain_id:
-        c.eq(len(vms), 5, f"{what}: five verification methods")
+        c.eq(len(vms), 6, f"{what}: six verification methods")
         c.eq(vms[-1], {"id": did + "#anchor", "type": "EcdsaSecp256k1RecoveryMethod2020",
                        "controller": did,
                        "blockchainAccountId": f"eip155:{chain_id}:{anchor}"},
              f"{what}: anchor method")
     else:
-        c.eq(len(vms), 4, f"{what}: no anchor method without a chain id")
+        c.eq(len(vms), 5, f"{what}: no anchor method without a chain id")
     return mb
 
 

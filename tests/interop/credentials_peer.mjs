@@ -10,8 +10,8 @@
 //
 // Checks:
 //   jose (A): EdDSA, ES256K, ES256 and RS256 VC-JWTs verify (jwtVerify) with the key of
-//     /.well-known/did.json whose id is the header kid (JsonWebKey via importJWK; the Ed25519
-//     Multikey converted to an OKP JWK here); payload claims (iss, jti, nbf, sub, exp, no vc);
+//     /.well-known/did.json whose id is the header kid (a JsonWebKey: its publicKeyJwk via
+//     importJWK, for every alg); payload claims (iss, jti, nbf, sub, exp, no vc);
 //     digest = SHA-256 of the compact JWS; a tampered payload or signature is refused.
 //   canonicalize (A): for eddsa-jcs-2022 credentials, also ones carrying awkward numbers and
 //     strings, SHA-256(canonicalize(credential)) equals the node's digest; the proof itself
@@ -186,8 +186,11 @@ async function keyForKid(kid, alg) {
   if(!(didDoc.assertionMethod || []).includes(kid)) {
     throw new Error(`${kid} is not an assertionMethod`);
   }
-  const jwk = vm.publicKeyJwk ? vm.publicKeyJwk : multikeyToJwk(vm.publicKeyMultibase);
-  return jose.importJWK(jwk, alg);
+  // SPEC §5, OB 3.0 §8.2.3/§8.5: the kid names a JsonWebKey; nothing converts a Multikey here.
+  if(vm.type !== 'JsonWebKey' || !vm.publicKeyJwk) {
+    throw new Error(`${kid} is a ${vm.type}, not a JsonWebKey with publicKeyJwk`);
+  }
+  return jose.importJWK(vm.publicKeyJwk, alg);
 }
 
 const ALGS = ['EdDSA', 'ES256K', 'ES256', 'RS256'];

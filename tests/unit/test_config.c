@@ -587,6 +587,10 @@ static void test_validate_public_url(void **state)
     expect_invalid("node", "public_url", "https://", "host is empty");
     expect_invalid("node", "public_url", "https://exa_mple.org", "host name");
     expect_invalid("node", "public_url", "https://-example.org", "host name");
+    /* An IDN host: refused, naming the A-label form to write instead (issue #12). */
+    expect_invalid("node", "public_url", "https://b\xc3\xbc" "cher.example/base",
+                   "write its A-label form: https://xn--bcher-kva.example/base");
+    expect_invalid("node", "public_url", "https://a\xe2\x98\x83.example", "internationalized");
 
     /* Trailing slashes are dropped so paths can be appended. */
     ca_config cfg;

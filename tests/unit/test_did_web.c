@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "credanchor/did.h"
 #include "credanchor/did_resolve.h"
 
 #include <stdio.h>
@@ -47,6 +48,134 @@ static void test_url_mapping(void **state)
             fail_msg("%s: %s", ok[i].did, eb.msg);
         assert_string_equal(url, ok[i].url);
     }
+}
+
+/* URL -> did:web (the node's own DID from node.public_url; issue #12: every https:// URL
+ * gave did:web:<host>:<host>). Each DID maps back, by ca_did_web_url, to the document URL
+ * the did:web spec gives for it. */
+static void test_did_from_url(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url, *did, *doc_url;
+    } ok[] = {
+        /* the did:web spec's examples */
+        {"https://w3c-ccg.github.io", "did:web:w3c-ccg.github.io",
+         "https://w3c-ccg.github.io/.well-known/did.json"},
+        {"https://w3c-ccg.github.io/user/alice", "did:web:w3c-ccg.github.io:user:alice",
+         "https://w3c-ccg.github.io/user/alice/did.json"},
+        {"https://example.com:3000", "did:web:example.com%3A3000",
+         "https://example.com:3000/.well-known/did.json"},
+        {"https://example.com:3000/user/alice", "did:web:example.com%3A3000:user:alice",
+         "https://example.com:3000/user/alice/did.json"},
+        /* http and https alike (the scan once skipped strlen("http://") for both) */
+        {"https://issuer.example.org", "did:web:issuer.example.org",
+         "https://issuer.example.org/.well-known/did.json"},
+        {"http://issuer.example.org", "did:web:issuer.example.org",
+         "https://issuer.example.org/.well-known/did.json"},
+        {"http://localhost:8080", "did:web:localhost%3A8080",
+         "https://localhost:8080/.well-known/did.json"},
+        {"https://localhost:8443", "did:web:localhost%3A8443",
+         "https://localhost:8443/.well-known/did.json"},
+        {"https://a.example:8443/x", "did:web:a.example%3A8443:x",
+         "https://a.example:8443/x/did.json"},
+        /* https's default port is no part of the DID */
+        {"https://issuer.example.org:443", "did:web:issuer.example.org",
+         "https://issuer.example.org/.well-known/did.json"},
+        {"http://issuer.example.org:443", "did:web:issuer.example.org%3A443",
+         "https://issuer.example.org:443/.well-known/did.json"},
+        /* paths and trailing slashes */
+        {"https://issuer.example.org/", "did:web:issuer.example.org",
+         "https://issuer.example.org/.well-known/did.json"},
+        {"https://issuer.example.org/credanchor", "did:web:issuer.example.org:credanchor",
+         "https://issuer.example.org/credanchor/did.json"},
+        {"https://issuer.example.org/credanchor/", "did:web:issuer.example.org:credanchor",
+         "https://issuer.example.org/credanchor/did.json"},
+        {"https://issuer.example.org/a/b/c", "did:web:issuer.example.org:a:b:c",
+         "https://issuer.example.org/a/b/c/did.json"},
+        {"http://localhost:8080/base/", "did:web:localhost%3A8080:base",
+         "https://localhost:8080/base/did.json"},
+        /* upper case: scheme and host are case-insensitive (RFC 3986 §3.1, §3.2.2); the
+         * path is not */
+        {"HTTPS://Issuer.Example.ORG/Base", "did:web:issuer.example.org:Base",
+         "https://issuer.example.org/Base/did.json"},
+        {"Http://LOCALHOST:8080", "did:web:localhost%3A8080",
+         "https://localhost:8080/.well-known/did.json"},
+        /* IDNs: the A-label (punycode) form */
+        {"https://b\xc3\xbc" "cher.example", "did:web:xn--bcher-kva.example",
+         "https://xn--bcher-kva.example/.well-known/did.json"},
+        {"https://B\xc3\x9c" "CHER.example:8443/p", "did:web:xn--bcher-kva.example%3A8443:p",
+         "https://xn--bcher-kva.example:8443/p/did.json"},
+        {"https://xn--bcher-kva.example", "did:web:xn--bcher-kva.example",
+         "https://xn--bcher-kva.example/.well-known/did.json"},
+        /* path bytes outside DID Core idchar are percent-encoded; escapes are kept */
+        {"https://example.com/~user", "did:web:example.com:%7Euser",
+         "https://example.com/~user/did.json"},
+        {"https://example.com/a%20b", "did:web:example.com:a%20b",
+         "https://example.com/a%20b/did.json"},
+        {"https://example.com/a:b", "did:web:example.com:a%3Ab",
+         "https://example.com/a%3Ab/did.json"},
+        {"https://example.com/caf\xc3\xa9", "did:web:example.com:caf%C3%A9",
+         "https://example.com/caf%C3%A9/did.json"},
+        {"https://example.com/A_b-c.d", "did:web:example.com:A_b-c.d",
+         "https://example.com/A_b-c.d/did.json"},
+        {"https://example.com/100%", "did:web:example.com:100%25",
+         "https://example.com/100%25/did.json"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char did[CA_DID_TEXT_MAX], url[CA_DID_TEXT_MAX + 64];
+        ca_errbuf eb = {{0}};
+        if (ca_did_web_from_url(did, sizeof did, ok[i].url, &eb))
+            fail_msg("%s: %s", ok[i].url, eb.msg);
+        if (strcmp(did, ok[i].did) != 0)
+            fail_msg("%s: got %s, want %s", ok[i].url, did, ok[i].did);
+        if (ca_did_web_url(url, sizeof url, did, &eb))
+            fail_msg("%s -> %s does not map back: %s", ok[i].url, did, eb.msg);
+        if (strcmp(url, ok[i].doc_url) != 0)
+            fail_msg("%s -> %s -> %s, want %s", ok[i].url, did, url, ok[i].doc_url);
+    }
+
+    static const struct {
+        const char *url, *why;
+    } bad[] = {
+        {"https://issuer.example.org?x=1", "query or fragment"},
+        {"https://issuer.example.org/base?x=1", "query or fragment"},
+        {"https://issuer.example.org#frag", "query or fragment"},
+        {"https://issuer.example.org/#", "query or fragment"},
+        {"ftp://issuer.example.org", "not http:// or https://"},
+        {"issuer.example.org", "not http:// or https://"},
+        {"https://", "no host"},
+        {"https://:8443", "no host"},
+        {"https://user@issuer.example.org", "user information"},
+        {"https://issuer.example.org:0", "bad port"},
+        {"https://issuer.example.org:65536", "bad port"},
+        {"https://issuer.example.org:", "bad port"},
+        {"https://issuer.example.org:80a", "bad port"},
+        {"https://[::1]:8443", "bad character"},
+        {"https://exa_mple.org", "bad character"},
+        {"https://issuer.example.org//x", "empty path segment"},
+        {"https://issuer.example.org/a/../b", "\"..\""},
+        {"https://issuer.example.org/./b", "\".\""},
+        {"https://.example", "empty"},
+        {"https://a..example", "empty"},
+        {"https://-a.example", "hyphen"},
+        {"https://\xe2\x80\x8b.example", "empty"},  /* U+200B is dropped by UTS #46 */
+        {"https://a\xe2\x98\x83.example", "internationalized"},  /* U+2603 is disallowed */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char did[CA_DID_TEXT_MAX];
+        ca_errbuf eb = {{0}};
+        ca_err err = ca_did_web_from_url(did, sizeof did, bad[i].url, &eb);
+        if (err != CA_ERR_INVALID || !strstr(eb.msg, bad[i].why))
+            fail_msg("%s: want CA_ERR_INVALID with [%s], got %d [%s]", bad[i].url, bad[i].why,
+                     err, eb.msg);
+    }
+    /* Too small an output buffer is an error, never a cut DID. */
+    char small[24];
+    ca_errbuf eb = {{0}};
+    assert_int_equal(ca_did_web_from_url(small, sizeof small,
+                                         "https://issuer.example.org/credanchor", &eb),
+                     CA_ERR_TOO_LARGE);
 }
 
 static void test_url_invalid(void **state)
@@ -467,6 +596,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_mapping),
+        cmocka_unit_test(test_did_from_url),
         cmocka_unit_test(test_url_invalid),
         cmocka_unit_test(test_url_lengths),
         cmocka_unit_test(test_resolve_ok),
