@@ -47,6 +47,19 @@ static bool digits(const char *s, int n, int *out)
     return true;
 }
 
+ca_err ca_date_bound_parse(int64_t *t, const char *text, bool end_of_day)
+{
+    char full[64];
+    size_t n = text ? strlen(text) : 0;
+    if (n == 10) /* a date: from its start, to its end */
+        snprintf(full, sizeof full, "%sT%s", text, end_of_day ? "23:59:59Z" : "00:00:00Z");
+    else if (n < sizeof full)
+        snprintf(full, sizeof full, "%s", text ? text : "");
+    else
+        return CA_ERR_INVALID;
+    return ca_datetime_parse(t, full);
+}
+
 ca_err ca_datetime_parse(int64_t *t, const char *text)
 {
     /* XML Schema 1.1 dateTimeStamp, as VC DM 2.0 §4.9 and Data Integrity §2.1 use it:

@@ -29,6 +29,7 @@
  */
 #include "credanchor/auth.h"
 
+#include "credanchor/credential.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
 #include "credanchor/group_commit.h"
@@ -637,6 +638,77 @@ ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb)
     if (req.err && eb)
         *eb = req.eb;
     return req.err;
+}
+
+/* ---- reading the log ------------------------------------------------------------------------- */
+
+typedef struct audit_list_acc {
+    const ca_audit_query *q;
+    json_t *out;
+    uint64_t scanned, last_seq, next;
+    ca_err err;
+} audit_list_acc;
+
+static bool audit_list_fn(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    audit_list_acc *a = arg;
+    if (key->len != 8) /* the head record */
+        return true;
+    uint64_t seq = ca_store_u64_from(key->data);
+    if (seq <= a->q->after)
+        return true;
+    if (json_array_size(a->out) == a->q->limit || a->scanned == CA_AUDIT_SCAN_MAX) {
+        a->next = a->last_seq; /* more to read: resume after the last one looked at */
+        return false;
+    }
+    a->scanned++;
+    a->last_seq = seq;
+    json_t *e = json_loadb(val->data, val->len, JSON_PRESERVE_ORDER, NULL);
+    if (!json_is_object(e)) {
+        json_decref(e);
+        a->err = CA_ERR_STORE;
+        return false;
+    }
+    int64_t t = 0;
+    bool keep = ca_datetime_parse(&t, json_string_value(json_object_get(e, "time"))) == CA_OK &&
+                (!a->q->since || t >= a->q->since) && (!a->q->until || t <= a->q->until);
+    const char *tok = json_string_value(json_object_get(e, "tokenId"));
+    keep = keep && (!a->q->token_id[0] || (tok && strcmp(tok, a->q->token_id) == 0));
+    if (keep && json_array_append_new(a->out, e))
+        a->err = CA_ERR_NOMEM;
+    else if (!keep)
+        json_decref(e);
+    return a->err == CA_OK;
+}
+
+ca_err ca_audit_list(ca_store *store, const ca_audit_query *q, json_t **entries, uint64_t *next,
+                     ca_errbuf *eb)
+{
+    CA_ASSERT(store && q && entries && next && q->limit >= 1 && q->limit <= CA_AUDIT_LIST_MAX);
+    *entries = NULL;
+    *next = 0;
+    audit_list_acc a = {.q = q, .out = json_array()};
+    if (!a.out)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err) {
+        json_decref(a.out);
+        return err;
+    }
+    uint8_t start[8];
+    ca_store_u64_key(start, q->after + 1);
+    err = ca_store_scan(t, CA_TABLE_AUDIT, start, sizeof start, audit_list_fn, &a);
+    ca_store_abort(t);
+    if (!err)
+        err = a.err;
+    if (err) {
+        json_decref(a.out);
+        return ca_fail(eb, err, "auth: cannot read the audit log: %s", ca_strerror(err));
+    }
+    *entries = a.out;
+    *next = a.next;
+    return CA_OK;
 }
 
 typedef struct verify_acc {

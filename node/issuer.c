@@ -654,8 +654,7 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
         if (!err && it->audit) { /* the route then writes none */
             char detail[160];
             snprintf(detail, sizeof detail, "issued %s %s", it->issue_number, it->id);
-            ca_audit_event ev = *it->audit;
-            ev.status = 201;
+            ca_audit_event ev = *it->audit; /* status: 201 on HTTP, the exit code 0 on the CLI */
             ev.detail = detail;
             err = ca_audit_write(t, &ev, (int64_t)time(NULL), eb);
         }
@@ -1294,11 +1293,13 @@ static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries
             const ca_status_change *c = &q->changes[i];
             if (!c->audit || c->err)
                 continue;
-            char detail[160];
-            snprintf(detail, sizeof detail, "%s %s -> %s%s", c->issue_number, c->id, c->status,
-                     c->changed ? "" : " (unchanged)");
-            ca_audit_event ev = *c->audit;
-            ev.status = 200;
+            /* The reason goes into the entry too (issue #12 item 7); it is UTF-8 and capped at
+             * CA_STATUS_REASON_MAX by the route and the CLI. */
+            char detail[256 + CA_STATUS_REASON_MAX];
+            snprintf(detail, sizeof detail, "%s %s -> %s%s%s%s", c->issue_number, c->id,
+                     c->status, c->changed ? "" : " (unchanged)",
+                     c->reason && c->reason[0] ? "; reason: " : "", c->reason ? c->reason : "");
+            ca_audit_event ev = *c->audit; /* status: 200 on HTTP, the exit code 0 on the CLI */
             ev.detail = detail;
             err = ca_audit_write(t, &ev, r->now, eb);
         }

@@ -228,8 +228,8 @@ static void change_status(ca_http_request *req, ca_http_response *resp, ca_statu
             return;
         }
         reason = json_string_value(r);
-        if (reason && strlen(reason) > 512) {
-            ca_http_problem(resp, 400, "reason: at most 512 characters");
+        if (reason && strlen(reason) > CA_STATUS_REASON_MAX) {
+            ca_http_problem(resp, 400, "reason: at most %d bytes of UTF-8", CA_STATUS_REASON_MAX);
             json_decref(body);
             return;
         }
@@ -364,14 +364,10 @@ static ca_err filter_from(ca_report_filter *f, ca_http_request *req, ca_errbuf *
     const char *names[2] = {"from", "to"};
     int64_t *dst[2] = {&f->from, &f->to};
     for (int i = 0; i < 2; i++) {
-        char v[40], full[64];
+        char v[40];
         if (ca_http_query(req, names[i], v, sizeof v, NULL) != CA_OK)
             continue;
-        if (strlen(v) == 10) /* a date: from its start, to its end */
-            snprintf(full, sizeof full, "%sT%s", v, i ? "23:59:59Z" : "00:00:00Z");
-        else
-            snprintf(full, sizeof full, "%s", v);
-        if (ca_datetime_parse(dst[i], full))
+        if (ca_date_bound_parse(dst[i], v, i == 1))
             return ca_fail(eb, CA_ERR_INVALID, "%s: a date (YYYY-MM-DD) or a dateTime",
                            names[i]);
     }

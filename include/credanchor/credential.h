@@ -44,6 +44,9 @@ ca_err ca_ob3_check(const json_t *cred, const char *expected_issuer, ca_errbuf *
 /* The unix time of an XML Schema dateTime with a zone ("2026-06-01T09:00:00Z", fractions and
  * "+02:00" accepted). CA_ERR_INVALID otherwise. */
 ca_err ca_datetime_parse(int64_t *t, const char *text);
+/* A query bound: a date "YYYY-MM-DD" (UTC; its first second, or its last when end_of_day) or
+ * a dateTime as ca_datetime_parse takes it. CA_ERR_INVALID otherwise. */
+ca_err ca_date_bound_parse(int64_t *t, const char *text, bool end_of_day);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void ca_datetime_format(char out[CA_DATETIME_MAX], int64_t t);
 
