@@ -50,8 +50,10 @@ ca_err ca_date_bound_parse(int64_t *t, const char *text, bool end_of_day);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void ca_datetime_format(char out[CA_DATETIME_MAX], int64_t t);
 
-/* A new credential id: a version 7 UUID (RFC 9562 §5.7: Unix milliseconds, then 74 random
- * bits from the CSPRNG) as "urn:uuid:xxxxxxxx-...". uuid gets the 16 bytes. */
+/* A new credential id: a version 7 UUID (RFC 9562 §5.7: Unix milliseconds, a 12-bit counter
+ * in rand_a (§6.2 method 1), then 62 random bits from the CSPRNG in rand_b) as
+ * "urn:uuid:xxxxxxxx-...". uuid gets the 16 bytes. Within a process ids only increase, so
+ * credentials issued in number order sort in that order (the reports walk them by id). */
 ca_err ca_credential_new_id(char out[CA_CREDENTIAL_ID_MAX], uint8_t uuid[16]);
 /* The 16 bytes of a "urn:uuid:" id (lowercase or uppercase hex). CA_ERR_INVALID otherwise. */
 ca_err ca_credential_id_parse(uint8_t uuid[16], const char *text);
