@@ -820,13 +820,18 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
 
     ca_token_info info;
     if (found->r->role) {
+        ca_audit_denied_flush(srv->node->store, (int64_t)time(NULL), false); /* counts due */
         if (!ca_http_authenticate(&req, resp, &info, 1u << found->r->role)) {
             if (resp->status == 403 && strcmp(method, "GET") && !is_head) {
-                ca_errbuf eb = {{0}};
+                /* Repeats are counted, not each synced, and past a limit get 429 (issue #13
+                 * item 16; node/auth.c). */
                 ca_audit_event ev = {&info, method, req.route, resp->status, resp->detail};
-                if (ca_audit_append(srv->node->store, &ev, &eb))
-                    fprintf(stderr, "{\"level\":\"error\",\"audit\":\"%s\"}\n",
-                            ca_strerror(CA_ERR_STORE));
+                unsigned wait = ca_audit_denied(srv->node->store, &ev, (int64_t)time(NULL));
+                if (wait) {
+                    resp->retry_after = wait;
+                    ca_http_problem(resp, 429, "too many denied attempts with this token; "
+                                    "retry in %u s", wait);
+                }
             }
             return metric_idx;
         }
@@ -1741,6 +1746,7 @@ void ca_http_stop(ca_http_server *srv, unsigned grace_ms)
     offload_stop(srv);
     MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    ca_audit_denied_flush(srv->node->store, (int64_t)time(NULL), true); /* pending counts */
 }
 
 void ca_http_destroy(ca_http_server *srv)
