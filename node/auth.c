@@ -640,7 +640,7 @@ ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb)
     return req.err;
 }
 
-/* ---- denied attempts (issue #13 item 16) ------------------------------------------------------- */
+/* ---- denied attempts (issue #13 item 16) ----------------------------------------------------- */
 
 #define DENY_SLOTS 256
 

@@ -428,7 +428,8 @@ static bool csv_field(ca_capbuf *b, const char *s, bool last)
     if (!tmp)
         return false;
     ca_csv_escape(tmp, s, n);
-    bool ok = ca_capbuf_append(b, tmp, need) && ca_capbuf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
+    bool ok = ca_capbuf_append(b, tmp, need) &&
+              ca_capbuf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
     if (tmp != small)
         free(tmp);
     return ok;

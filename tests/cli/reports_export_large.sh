@@ -2,8 +2,9 @@
 # Issue #12 item 6 / #13 item 6: the auditor's CSV export of 100,000 credentials holds every
 # row (it once stopped at 100) and is streamed in bounded memory: the serving node's peak
 # heap (RssAnon) grows by less than REPORT_RSS_MAX_MIB while it sends them. Also: the first
-# JSON page and the summary stay fast at that size. Kept out of the valgrind subset of scripts/test (heavy);
-# CA_EXPORT_N scales it (default 100000). Credentials are bulk-issued by `credanchor issue`.
+# JSON page and the summary stay fast at that size. Kept out of the valgrind subset of
+# scripts/test (heavy); CA_EXPORT_N scales it (default 100000). Credentials are bulk-issued by
+# `credanchor issue`.
 source "$(dirname "$0")/lib.bash"
 N=${CA_EXPORT_N:-100000}
 RSS_MAX_MIB=${REPORT_RSS_MAX_MIB:-64}
