@@ -209,44 +209,98 @@ ca_err ca_csv_next(ca_csv_reader *r, ca_csv_row *row, ca_errbuf *eb)
     return CA_OK;
 }
 
-/* OWASP "CSV Injection": a cell starting with one of these is run as a formula by
- * spreadsheets (tab and CR too, which some strip before looking at the next character). */
-static bool formula_start(char c)
+/* Unicode bidirectional controls (UAX #9 §2: LRE RLE PDF LRO RLO, LRI RLI FSI PDI, LRM RLM
+ * ALM). In an export they reorder what the reader sees (an RLO makes "exe.txt" read "txt.exe")
+ * and hide a formula behind an invisible character, so the writer replaces each with U+FFFD:
+ * the tampering stays visible and no character silently vanishes. */
+static bool bidi_control(uint32_t cp)
 {
-    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
+    return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+           cp == 0x200f || cp == 0x061c;
 }
+
+/* Characters a spreadsheet may skip before it decides whether a cell is a formula: spaces and
+ * line feeds (trimmed on import), the BOM / zero-width no-break space, zero-width space and
+ * joiners, and the bidi controls above. */
+static bool formula_invisible(uint32_t cp)
+{
+    return cp == ' ' || cp == '\n' || cp == 0xa0 || cp == 0xfeff ||
+           (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || bidi_control(cp);
+}
+
+/* OWASP "CSV Injection": a cell whose first visible character is one of these is run as a
+ * formula by spreadsheets (tab and CR too, which some strip before looking at the next
+ * character), including the fullwidth forms U+FF1D ＝, U+FF0B ＋, U+FF0D －, U+FF20 ＠ that
+ * Excel and LibreOffice fold to their ASCII forms on input (issue #13 item 14). */
+static bool formula_char(uint32_t cp)
+{
+    return cp == '=' || cp == '+' || cp == '-' || cp == '@' || cp == '\t' || cp == '\r' ||
+           cp == 0xff1d || cp == 0xff0b || cp == 0xff0d || cp == 0xff20;
+}
+
+/* The code point at field[i] (one byte, as itself, when the bytes are not well-formed UTF-8). */
+static size_t next_cp(const char *field, size_t len, size_t i, uint32_t *cp)
+{
+    size_t n = ca_utf8_seq((const uint8_t *)field + i, len - i, cp);
+    if (n == 0) {
+        *cp = (uint8_t)field[i];
+        n = 1;
+    }
+    return n;
+}
+
+static bool formula_start(const char *field, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i += next_cp(field, len, i, &cp);
+        if (!formula_invisible(cp))
+            return formula_char(cp);
+    }
+    return false;
+}
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
 size_t ca_csv_escape(char *out, const char *field, size_t len)
 {
     CA_ASSERT(field || len == 0);
-    bool formula = len > 0 && formula_start(field[0]);
+    bool formula = formula_start(field, len);
     bool quote = formula;
-    size_t nq = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = field[i];
-        if (c == '"')
-            nq++;
-        if (c == '"' || c == ',' || c == '\r' || c == '\n')
+    size_t need = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = next_cp(field, len, i, &cp);
+        if (cp == '"' || cp == ',' || cp == '\r' || cp == '\n')
             quote = true;
-    }
-    if (!quote) {
-        if (out && len)
-            memcpy(out, field, len);
-        return len;
+        need += cp == '"' ? 2 : bidi_control(cp) ? sizeof replacement - 1 : n;
+        i += n;
     }
     /* RFC 4180 §2 rule 7: quotes doubled inside a quoted field. */
-    size_t need = 2 + (formula ? 1 : 0) + len + nq;
+    if (quote)
+        need += 2 + (formula ? 1 : 0);
     if (!out)
         return need;
     size_t o = 0;
-    out[o++] = '"';
+    if (quote)
+        out[o++] = '"';
     if (formula)
         out[o++] = '\'';
-    for (size_t i = 0; i < len; i++) {
-        if (field[i] == '"')
-            out[o++] = '"';
-        out[o++] = field[i];
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = next_cp(field, len, i, &cp);
+        if (bidi_control(cp)) {
+            memcpy(out + o, replacement, sizeof replacement - 1);
+            o += sizeof replacement - 1;
+        } else {
+            if (cp == '"')
+                out[o++] = '"';
+            memcpy(out + o, field + i, n);
+            o += n;
+        }
+        i += n;
     }
-    out[o++] = '"';
+    if (quote)
+        out[o++] = '"';
     return o;
 }

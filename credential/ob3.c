@@ -6,6 +6,7 @@
 #include "credanchor/encoding.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,19 @@ static bool digits(const char *s, int n, int *out)
     }
     *out = v;
     return true;
+}
+
+ca_err ca_date_bound_parse(int64_t *t, const char *text, bool end_of_day)
+{
+    char full[64];
+    size_t n = text ? strlen(text) : 0;
+    if (n == 10) /* a date: from its start, to its end */
+        snprintf(full, sizeof full, "%sT%s", text, end_of_day ? "23:59:59Z" : "00:00:00Z");
+    else if (n < sizeof full)
+        snprintf(full, sizeof full, "%s", text ? text : "");
+    else
+        return CA_ERR_INVALID;
+    return ca_datetime_parse(t, full);
 }
 
 ca_err ca_datetime_parse(int64_t *t, const char *text)
@@ -128,20 +142,44 @@ void ca_credential_id_format(char out[CA_CREDENTIAL_ID_MAX], const uint8_t u[16]
              hex + 12, hex + 16, hex + 20);
 }
 
+/* The last id's time and counter (ca_credential_new_id). */
+static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t id_last_ms;
+static uint16_t id_last_counter;
+
 ca_err ca_credential_new_id(char out[CA_CREDENTIAL_ID_MAX], uint8_t uuid[16])
 {
-    /* RFC 9562 §5.7 version 7: 48 bits of Unix milliseconds, then 74 random bits. Still
-     * unguessable (SPEC §5), and ids issued together sort together, so the stores keyed by
-     * id append instead of dirtying a random page per credential. */
+    /* RFC 9562 §5.7 version 7: 48 bits of Unix milliseconds, 12 bits rand_a, then 62 random
+     * bits. Still unguessable (SPEC §5: rand_b alone is 62 CSPRNG bits), and ids issued
+     * together sort together, so the stores keyed by id append instead of dirtying a random
+     * page per credential. rand_a is a counter (§6.2 method 1, "fixed bit-length dedicated
+     * counter"): seeded at random below 2^11 in each new millisecond and incremented within
+     * one, with the previous time reused if the clock steps back (§6.2) and the time moved on
+     * by one when the counter runs out, so ids never decrease within a process and the
+     * reports' walk in id order is issue order (issue #13 item 6). */
     ca_err err = ca_random_bytes(uuid + 6, 10);
     if (err)
         return err;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint16_t counter = (uint16_t)(((uuid[6] << 8) | uuid[7]) & 0x07ff);
+    pthread_mutex_lock(&id_lock);
+    if (ms <= id_last_ms) {
+        ms = id_last_ms;
+        counter = (uint16_t)(id_last_counter + 1);
+        if (counter > 0x0fff) {
+            ms++;
+            counter = (uint16_t)(((uuid[6] << 8) | uuid[7]) & 0x07ff); /* fresh seed */
+        }
+    }
+    id_last_ms = ms;
+    id_last_counter = counter;
+    pthread_mutex_unlock(&id_lock);
     for (int i = 0; i < 6; i++)
         uuid[i] = (uint8_t)(ms >> (40 - 8 * i));
-    uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x70); /* version 7 */
+    uuid[6] = (uint8_t)(0x70 | (counter >> 8)); /* version 7, counter bits 11..8 */
+    uuid[7] = (uint8_t)(counter & 0xff);
     uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80); /* variant 10 */
     ca_credential_id_format(out, uuid);
     return CA_OK;

@@ -29,6 +29,7 @@
  */
 #include "credanchor/auth.h"
 
+#include "credanchor/credential.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
 #include "credanchor/group_commit.h"
@@ -637,6 +638,231 @@ ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb)
     if (req.err && eb)
         *eb = req.eb;
     return req.err;
+}
+
+/* ---- denied attempts (issue #13 item 16) ----------------------------------------------------- */
+
+#define DENY_SLOTS 256
+
+/* One token's current window. */
+typedef struct deny_slot {
+    ca_store *store;            /* NULL: free */
+    ca_token_info token;
+    int64_t window_start, first_repeat, last_repeat;
+    uint32_t denied;            /* in this window, the written first one included */
+    uint32_t repeats;           /* counted, not yet written */
+    char method[16], route[128];
+} deny_slot;
+
+static pthread_mutex_t deny_lock = PTHREAD_MUTEX_INITIALIZER;
+static deny_slot deny_table[DENY_SLOTS];
+static int64_t deny_next_due = INT64_MAX; /* the earliest window end with repeats pending */
+
+/* The count entry a slot owes, copied out so it is written without the lock held. */
+typedef struct deny_due {
+    bool due;
+    ca_store *store;
+    ca_token_info token;
+    char method[16], route[128], detail[160];
+} deny_due;
+
+static void take_due(deny_slot *s, deny_due *d)
+{
+    d->due = s->repeats > 0;
+    if (!d->due)
+        return;
+    char a[32], b[32];
+    rfc3339(a, s->first_repeat);
+    rfc3339(b, s->last_repeat);
+    d->store = s->store;
+    d->token = s->token;
+    snprintf(d->method, sizeof d->method, "%s", s->method);
+    snprintf(d->route, sizeof d->route, "%s", s->route);
+    snprintf(d->detail, sizeof d->detail, "%u more denied attempts from %s to %s (aggregated; "
+             "the last on this route)", s->repeats, a, b);
+    s->repeats = 0;
+}
+
+static void write_due(const deny_due *d)
+{
+    if (!d->due)
+        return;
+    ca_audit_event ev = {&d->token, d->method, d->route, 403, d->detail};
+    ca_errbuf eb = {{0}};
+    if (ca_audit_append(d->store, &ev, &eb))
+        fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
+                ca_strerror(CA_ERR_STORE));
+}
+
+static void recompute_due(void)
+{
+    deny_next_due = INT64_MAX;
+    for (size_t i = 0; i < DENY_SLOTS; i++)
+        if (deny_table[i].store && deny_table[i].repeats &&
+            deny_table[i].window_start + CA_AUDIT_DENY_WINDOW < deny_next_due)
+            deny_next_due = deny_table[i].window_start + CA_AUDIT_DENY_WINDOW;
+}
+
+/* The slot of (store, token id): found, a free one, or the one whose window started first
+ * (its pending count goes to evicted). */
+static deny_slot *deny_slot_for(ca_store *store, const char *id, deny_due *evicted)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a of the id */
+    for (const char *p = id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    deny_slot *free_slot = NULL, *oldest = NULL;
+    for (size_t k = 0; k < DENY_SLOTS; k++) {
+        deny_slot *s = &deny_table[(h + k) % DENY_SLOTS];
+        if (!s->store) {
+            if (!free_slot)
+                free_slot = s;
+            continue;
+        }
+        if (s->store == store && strcmp(s->token.id, id) == 0)
+            return s;
+        if (!oldest || s->window_start < oldest->window_start)
+            oldest = s;
+    }
+    deny_slot *s = free_slot ? free_slot : oldest;
+    if (!free_slot)
+        take_due(s, evicted);
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+unsigned ca_audit_denied(ca_store *store, const ca_audit_event *ev, int64_t now)
+{
+    CA_ASSERT(store && ev && ev->token);
+    deny_due old = {0}, evicted = {0};
+    pthread_mutex_lock(&deny_lock);
+    deny_slot *s = deny_slot_for(store, ev->token->id, &evicted);
+    if (s->store && now - s->window_start >= CA_AUDIT_DENY_WINDOW) {
+        take_due(s, &old); /* the window has passed: its count is written now */
+        s->store = NULL;
+    }
+    if (!s->store) {
+        s->store = store;
+        s->token = *ev->token;
+        s->window_start = now;
+        s->denied = 0;
+    }
+    bool write_this = s->denied++ == 0;
+    if (!write_this) {
+        if (s->repeats++ == 0)
+            s->first_repeat = now;
+        s->last_repeat = now;
+        snprintf(s->method, sizeof s->method, "%s", ev->method ? ev->method : "");
+        snprintf(s->route, sizeof s->route, "%s", ev->route ? ev->route : "");
+    }
+    unsigned retry = 0;
+    if (s->denied > CA_AUDIT_DENY_MAX) {
+        int64_t left = s->window_start + CA_AUDIT_DENY_WINDOW - now;
+        retry = left > 0 ? (unsigned)left : 1;
+    }
+    recompute_due();
+    pthread_mutex_unlock(&deny_lock);
+    write_due(&evicted);
+    write_due(&old);
+    if (write_this) {
+        ca_errbuf eb = {{0}};
+        if (ca_audit_append(store, ev, &eb))
+            fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
+                    ca_strerror(CA_ERR_STORE));
+    }
+    return retry;
+}
+
+void ca_audit_denied_flush(ca_store *store, int64_t now, bool all)
+{
+    pthread_mutex_lock(&deny_lock);
+    if (!all && now < deny_next_due) {
+        pthread_mutex_unlock(&deny_lock);
+        return;
+    }
+    for (size_t i = 0; i < DENY_SLOTS; i++) {
+        deny_slot *s = &deny_table[i];
+        if (s->store != store || (!all && now - s->window_start < CA_AUDIT_DENY_WINDOW))
+            continue;
+        deny_due d = {0};
+        take_due(s, &d);
+        s->store = NULL;
+        pthread_mutex_unlock(&deny_lock); /* written without the lock; the slot is free */
+        write_due(&d);
+        pthread_mutex_lock(&deny_lock);
+    }
+    recompute_due();
+    pthread_mutex_unlock(&deny_lock);
+}
+
+/* ---- reading the log ------------------------------------------------------------------------- */
+
+typedef struct audit_list_acc {
+    const ca_audit_query *q;
+    json_t *out;
+    uint64_t scanned, last_seq, next;
+    ca_err err;
+} audit_list_acc;
+
+static bool audit_list_fn(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    audit_list_acc *a = arg;
+    if (key->len != 8) /* the head record */
+        return true;
+    uint64_t seq = ca_store_u64_from(key->data);
+    if (seq <= a->q->after)
+        return true;
+    if (json_array_size(a->out) == a->q->limit || a->scanned == CA_AUDIT_SCAN_MAX) {
+        a->next = a->last_seq; /* more to read: resume after the last one looked at */
+        return false;
+    }
+    a->scanned++;
+    a->last_seq = seq;
+    json_t *e = json_loadb(val->data, val->len, JSON_PRESERVE_ORDER, NULL);
+    if (!json_is_object(e)) {
+        json_decref(e);
+        a->err = CA_ERR_STORE;
+        return false;
+    }
+    int64_t t = 0;
+    bool keep = ca_datetime_parse(&t, json_string_value(json_object_get(e, "time"))) == CA_OK &&
+                (!a->q->since || t >= a->q->since) && (!a->q->until || t <= a->q->until);
+    const char *tok = json_string_value(json_object_get(e, "tokenId"));
+    keep = keep && (!a->q->token_id[0] || (tok && strcmp(tok, a->q->token_id) == 0));
+    if (keep && json_array_append_new(a->out, e))
+        a->err = CA_ERR_NOMEM;
+    else if (!keep)
+        json_decref(e);
+    return a->err == CA_OK;
+}
+
+ca_err ca_audit_list(ca_store *store, const ca_audit_query *q, json_t **entries, uint64_t *next,
+                     ca_errbuf *eb)
+{
+    CA_ASSERT(store && q && entries && next && q->limit >= 1 && q->limit <= CA_AUDIT_LIST_MAX);
+    *entries = NULL;
+    *next = 0;
+    audit_list_acc a = {.q = q, .out = json_array()};
+    if (!a.out)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err) {
+        json_decref(a.out);
+        return err;
+    }
+    uint8_t start[8];
+    ca_store_u64_key(start, q->after + 1);
+    err = ca_store_scan(t, CA_TABLE_AUDIT, start, sizeof start, audit_list_fn, &a);
+    ca_store_abort(t);
+    if (!err)
+        err = a.err;
+    if (err) {
+        json_decref(a.out);
+        return ca_fail(eb, err, "auth: cannot read the audit log: %s", ca_strerror(err));
+    }
+    *entries = a.out;
+    *next = a.next;
+    return CA_OK;
 }
 
 typedef struct verify_acc {

@@ -424,6 +424,7 @@ ca_err ca_bulk_issue(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t
             it->format = o->format;
             it->alg = o->alg;
             it->participant = &row->p;
+            it->audit = o->audit;
             if (row->p.completed_at && !(it->credential = apply_template(tmpl, &row->p))) {
                 err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
                 break;

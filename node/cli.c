@@ -627,10 +627,17 @@ static const ca_cli_verb verbs[] = {
      "create and revoke are recorded in the audit log. All of them work while the node\n"
      "serves, which sees a new or revoked token on its next request.\n",
      ca_cli_token},
-    {"audit", "verify the hash-chained audit log",
+    {"audit", "verify or list the hash-chained audit log",
      "usage: credanchor audit verify [--json] [--config FILE] [--data-dir DIR]\n"
-     "The audit log records every authenticated write and every token change; each entry\n"
-     "holds the SHA-256 of the one before it.\n"
+     "       credanchor audit list [--since DATE] [--until DATE] [--token ID] [--json]\n"
+     "                             [--config FILE] [--data-dir DIR]\n"
+     "The audit log records every authenticated write, every CLI issuance and status change\n"
+     "(actor \"cli\") and every token change; each entry holds the SHA-256 of the one before\n"
+     "it.\n"
+     "  list    prints the entries oldest first, one a line (seq, time, token id or cli,\n"
+     "          role, method, route, status, detail), or a JSON array with --json.\n"
+     "          --since / --until take a date (YYYY-MM-DD, whole day) or a dateTime;\n"
+     "          --token keeps one token's entries (\"cli\" for the CLI's).\n"
      "  verify  walks the whole chain. Exit 0: intact (prints the number of entries);\n"
      "          1: broken (names the first broken entry); 2: bad usage or unreadable data.\n"
      "          --json prints {\"intact\":true,\"entries\":N} or\n"

@@ -7,6 +7,7 @@
  */
 #include "node/cli.h"
 
+#include "credanchor/auth.h"
 #include "credanchor/bulk.h"
 #include "credanchor/encoding.h"
 #include "credanchor/issuer.h"
@@ -24,6 +25,10 @@
 #define LIST_MAX (256u << 20)      /* a participant list file (1,000,000 rows) */
 #define CREDENTIAL_MAX (1u << 20)  /* a credential file (CA_JWS_MAX) */
 #define REVOKE_CHUNK 5000          /* changes per status round */
+
+/* The audit entry of each credential `issue` creates, written in the issuance's own commit
+ * (issue #12 item 7: CLI issuances are audited as HTTP ones are; the actor is "cli"). */
+static const ca_audit_event cli_issue_audit = {NULL, "issue", "issue", CA_EXIT_OK, NULL};
 
 /* Opens node + resolver + issuer for issue/revoke. Returns an exit code. */
 static int open_issuer(const char *verb, const ca_cli_opt *opts, ca_config *cfg,
@@ -106,7 +111,7 @@ static int issue_one(const ca_cli_opt *opts, ca_issuer *is)
         return ca_cli_usage_error("issue", "%s: not a JSON object (%s)",
                                   ca_cli_value(opts, "credential"), jerr.text);
     }
-    ca_issue_item it = {.credential = cred};
+    ca_issue_item it = {.credential = cred, .audit = &cli_issue_audit};
     int rc = parse_format_alg("issue", opts, &it.format, &it.alg);
     if (rc) {
         json_decref(cred);
@@ -219,6 +224,7 @@ int ca_cli_issue(int argc, char **argv)
     bo.errors_only = !ca_cli_flag(opts, "json");
     bo.progress = show_progress;
     bo.progress_ctx = &pr;
+    bo.audit = &cli_issue_audit;
     err = ca_bulk_issue(is, &b, &bo, &report, &eb);
     if (err && !report) {
         rc = ca_cli_error("issue", err, &eb);
@@ -271,6 +277,16 @@ int ca_cli_revoke(int argc, char **argv)
                               : ca_cli_flag(opts, "reinstate") ? CA_STATUS_REINSTATE
                                                                : CA_STATUS_REVOKE;
     const char *file = ca_cli_value(opts, "file"), *reason = ca_cli_value(opts, "reason");
+    if (reason && (strlen(reason) > CA_STATUS_REASON_MAX ||
+                   ca_utf8_valid_prefix((const uint8_t *)reason, strlen(reason)) !=
+                       strlen(reason)))
+        return ca_cli_usage_error("revoke", "--reason must be UTF-8, at most %d bytes",
+                                  CA_STATUS_REASON_MAX);
+    /* Each change's audit entry, written in the change's own commit (issue #12 item 7). */
+    static const char *const verbs[] = {[CA_STATUS_REVOKE] = "revoke",
+                                        [CA_STATUS_SUSPEND] = "revoke --suspend",
+                                        [CA_STATUS_REINSTATE] = "revoke --reinstate"};
+    const ca_audit_event audit = {NULL, "revoke", verbs[action], CA_EXIT_OK, NULL};
     if (!file && npos == 0)
         return ca_cli_usage_error("revoke", "give credential ids or issue numbers, or --file "
                                   "FILE (one per line)");
@@ -290,7 +306,8 @@ int ca_cli_revoke(int argc, char **argv)
         return ca_cli_usage_error("revoke", "out of memory");
     }
     for (int i = 0; i < npos; i++)
-        changes[n++] = (ca_status_change){.ref = pos[i], .action = action, .reason = reason};
+        changes[n++] = (ca_status_change){.ref = pos[i], .action = action, .reason = reason,
+                                              .audit = &audit};
     for (char *line = data; data && line < data + len;) {
         char *end = memchr(line, '\n', (size_t)(data + len - line));
         if (!end)
@@ -299,7 +316,8 @@ int ca_cli_revoke(int argc, char **argv)
         if (end > line && end[-1] == '\r')
             end[-1] = '\0';
         if (line[0])
-            changes[n++] = (ca_status_change){.ref = line, .action = action, .reason = reason};
+            changes[n++] = (ca_status_change){.ref = line, .action = action, .reason = reason,
+                                              .audit = &audit};
         line = end + 1;
     }
     ca_config cfg;

@@ -1,5 +1,5 @@
 /*
- * node/cli_token.c — `credanchor token create|list|revoke` and `credanchor audit verify`
+ * node/cli_token.c — `credanchor token create|list|revoke` and `credanchor audit verify|list`
  * (SPEC §3, §6). The help texts are in the verb table in node/cli.c.
  *
  * create and revoke open the store as a shared writer (CA_NODE_ADMIN_WRITE): they write only
@@ -10,6 +10,7 @@
 #include "node/cli.h"
 
 #include "credanchor/auth.h"
+#include "credanchor/credential.h"
 #include "credanchor/node.h"
 
 #include <jansson.h>
@@ -34,7 +35,7 @@ static void fmt_time(char out[32], int64_t t)
 static const char *find_subcommand(int argc, char **argv)
 {
     static const char *const valued[] = {"--config", "--data-dir", "--role", "--expires",
-                                         "--name"};
+                                         "--name", "--since", "--until", "--token"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0)
@@ -309,10 +310,89 @@ static int audit_verify(int argc, char **argv)
     return ca_cli_error("audit", err, &eb); /* CA_ERR_VERIFY: exit 1 */
 }
 
+/* ---- audit list ------------------------------------------------------------------------------ */
+
+/* One entry as a line: seq, time, actor (token id or "cli") and role, method, route, status,
+ * detail. Free text was made valid UTF-8 when written; control characters are shown as '?'. */
+static void print_audit_line(const json_t *e)
+{
+    const char *detail = json_string_value(json_object_get(e, "detail"));
+    char *clean = strdup(detail ? detail : "-");
+    for (char *p = clean; p && *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = '?';
+    const char *role = json_string_value(json_object_get(e, "role"));
+    printf("%lld %s %s %s %s %s %lld %s\n",
+           (long long)json_integer_value(json_object_get(e, "seq")),
+           json_string_value(json_object_get(e, "time")),
+           json_string_value(json_object_get(e, "tokenId")), role ? role : "-",
+           json_string_value(json_object_get(e, "method")),
+           json_string_value(json_object_get(e, "route")),
+           (long long)json_integer_value(json_object_get(e, "status")), clean ? clean : "-");
+    free(clean);
+}
+
+static int audit_list(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false},
+                         {"since", true, NULL, false}, {"until", true, NULL, false},
+                         {"token", true, NULL, false}, OPTS_END};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    ca_audit_query q = {.limit = CA_AUDIT_LIST_MAX};
+    const char *since = ca_cli_value(opts, "since"), *until = ca_cli_value(opts, "until");
+    const char *tok = ca_cli_value(opts, "token");
+    if (since && ca_date_bound_parse(&q.since, since, false))
+        return ca_cli_usage_error("audit", "--since: a date (YYYY-MM-DD) or a dateTime");
+    if (until && ca_date_bound_parse(&q.until, until, true))
+        return ca_cli_usage_error("audit", "--until: a date (YYYY-MM-DD) or a dateTime");
+    if (tok && strlen(tok) >= sizeof q.token_id)
+        return ca_cli_usage_error("audit", "--token: a token id (16 hex digits) or \"cli\"");
+    snprintf(q.token_id, sizeof q.token_id, "%s", tok ? tok : "");
+    ca_node *node;
+    if ((rc = open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
+        return rc;
+    bool json = ca_cli_flag(opts, "json"), first = true;
+    ca_errbuf eb = {{0}};
+    ca_err err = CA_OK;
+    if (json)
+        fputs("[", stdout);
+    /* Page by page, so a long log prints in bounded memory. */
+    do {
+        json_t *page;
+        uint64_t next;
+        if ((err = ca_audit_list(node->store, &q, &page, &next, &eb)))
+            break;
+        size_t i;
+        json_t *e;
+        json_array_foreach(page, i, e) {
+            if (!json) {
+                print_audit_line(e);
+                continue;
+            }
+            char *s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            if (s)
+                printf("%s%s", first ? "" : ",\n", s);
+            first = false;
+            free(s);
+        }
+        json_decref(page);
+        q.after = next;
+    } while (q.after);
+    ca_node_close(node);
+    if (json)
+        puts("]");
+    return err ? ca_cli_error("audit", err, &eb) : CA_EXIT_OK;
+}
+
 int ca_cli_audit(int argc, char **argv)
 {
     const char *sub = find_subcommand(argc, argv);
     if (sub && strcmp(sub, "verify") == 0)
         return audit_verify(argc, argv);
-    return no_subcommand(argc, argv, sub, "verify");
+    if (sub && strcmp(sub, "list") == 0)
+        return audit_list(argc, argv);
+    return no_subcommand(argc, argv, sub, "verify or list");
 }

@@ -16,6 +16,7 @@
  * the commit fails, so memory never runs ahead of the store.
  */
 #include "credanchor/issuer.h"
+#include "credanchor/reports.h"
 
 #include "credanchor/crypto.h"
 #include "credanchor/data_integrity.h"
@@ -405,7 +406,8 @@ ca_err ca_issuer_open(ca_issuer **out, ca_node *node, ca_resolver *resolver, ca_
         if (is->lists[i]->version)
             err = load_latest(is, t, is->lists[i], eb);
     ca_store_abort(t);
-    if (err)
+    /* A data dir from before the summary counters gets them built once (issue #13 item 6). */
+    if (err || (err = ca_report_counts_migrate(is->store, eb)))
         goto fail;
     /* No list is opened here: the first issuance opens the lists it needs in its own commit
      * (take_slot), so a node that never issues keeps an empty log. */
@@ -608,6 +610,23 @@ static ca_err pair_key(char *key, size_t cap, size_t *len, char tag, const char 
     return CA_OK;
 }
 
+/* The summary counters for a participant row about to be written at key (node/reports.c):
+ * a re-run of the same (course, person) moves the row's counts, it does not add them twice. */
+static ca_err count_participant(ca_store_txn *t, const char *key, size_t klen, const char *text)
+{
+    ca_store_val v;
+    json_t *old = NULL, *row = json_loads(text, 0, NULL);
+    ca_err err = ca_store_get(t, CA_TABLE_PARTICIPANTS, key, klen, &v);
+    if (err == CA_OK)
+        old = json_loadb(v.data, v.len, 0, NULL);
+    else if (err != CA_ERR_NOT_FOUND)
+        return err;
+    err = row ? ca_report_count_participant(t, old, row) : CA_ERR_NOMEM;
+    json_decref(old);
+    json_decref(row);
+    return err;
+}
+
 static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries, size_t n,
                         ca_errbuf *eb)
 {
@@ -633,6 +652,8 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
                          it->participant->external_id))
                 err = CA_ERR_TOO_LARGE;
             else
+                err = count_participant(t, key, klen, text);
+            if (!err)
                 err = ca_store_put(t, CA_TABLE_PARTICIPANTS, key, klen, text, strlen(text));
             free(text);
             if (err)
@@ -647,6 +668,8 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
             return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
         err = ca_store_put(t, CA_TABLE_CREDENTIALS, p->uuid, 16, text, strlen(text));
         free(text);
+        if (!err) /* the summary counters move with the record (issue #13 item 6) */
+            err = ca_report_count_credential(t, p->record, NULL, "active");
         if (!err)
             err = ca_store_put(t, CA_TABLE_CREDENTIAL_DOCS, p->uuid, 16, it->signed_text,
                                it->signed_len);
@@ -666,8 +689,7 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
         if (!err && it->audit) { /* the route then writes none */
             char detail[160];
             snprintf(detail, sizeof detail, "issued %s %s", it->issue_number, it->id);
-            ca_audit_event ev = *it->audit;
-            ev.status = 201;
+            ca_audit_event ev = *it->audit; /* status: 201 on HTTP, the exit code 0 on the CLI */
             ev.detail = detail;
             err = ca_audit_write(t, &ev, (int64_t)time(NULL), eb);
         }
@@ -1313,6 +1335,7 @@ out:
 typedef struct round_cred {
     uint8_t uuid[16];
     json_t *record;
+    char old_status[16];       /* as stored before the round (the summary counters' delta) */
 } round_cred;
 
 /* One bit flipped in the round, to undo on failure. */
@@ -1357,6 +1380,9 @@ static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries
             return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
         err = ca_store_put(t, CA_TABLE_CREDENTIALS, r->creds[i].uuid, 16, text, strlen(text));
         free(text);
+        if (!err) /* the summary counters move with the record (issue #13 item 6) */
+            err = ca_report_count_credential(t, rec, r->creds[i].old_status,
+                                             json_string_value(json_object_get(rec, "status")));
     }
     /* Each touched list's slots with the bits as published in this round (status_entries,
      * node/store.c): open rebuilds the lists from them. */
@@ -1368,11 +1394,13 @@ static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries
             const ca_status_change *c = &q->changes[i];
             if (!c->audit || c->err)
                 continue;
-            char detail[160];
-            snprintf(detail, sizeof detail, "%s %s -> %s%s", c->issue_number, c->id, c->status,
-                     c->changed ? "" : " (unchanged)");
-            ca_audit_event ev = *c->audit;
-            ev.status = 200;
+            /* The reason goes into the entry too (issue #12 item 7); it is UTF-8 and capped at
+             * CA_STATUS_REASON_MAX by the route and the CLI. */
+            char detail[256 + CA_STATUS_REASON_MAX];
+            snprintf(detail, sizeof detail, "%s %s -> %s%s%s%s", c->issue_number, c->id,
+                     c->status, c->changed ? "" : " (unchanged)",
+                     c->reason && c->reason[0] ? "; reason: " : "", c->reason ? c->reason : "");
+            ca_audit_event ev = *c->audit; /* status: 200 on HTTP, the exit code 0 on the CLI */
             ev.detail = detail;
             err = ca_audit_write(t, &ev, r->now, eb);
         }
@@ -1494,6 +1522,7 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
                 rc = &creds[ncreds++];
                 memcpy(rc->uuid, uuid, 16);
                 rc->record = rec;
+                snprintf(rc->old_status, sizeof rc->old_status, "%s", status);
             }
             json_object_set_new(rc->record, "status", json_string(next));
             json_object_set_new(rc->record, "statusChangedAt", json_string(when));

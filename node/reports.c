@@ -1,4 +1,13 @@
-/* node/reports.c — auditor reports (include/credanchor/reports.h). */
+/* node/reports.c — auditor reports (include/credanchor/reports.h).
+ *
+ * Nothing here loads the credential table (issue #13 item 6): lists walk it with a cursor in
+ * key (issue) order and filter in the walk, the CSV export walks it one chunk per read of the
+ * client, and the summary reads counters kept per group in the table report_counts:
+ *   key: 1 dimension byte ('t' total, 'd' department, 'c' course) || the group name
+ *   value: six u64 BE: issued, active, revoked, suspended, enrolled, completed
+ * (the course group of a credential is its course, or its achievement id when it has none).
+ * meta "report_counts" = u64 BE 1 once they are built (ca_report_counts_migrate).
+ */
 #include "credanchor/reports.h"
 
 #include "credanchor/capbuf.h"
@@ -11,7 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REPORT_MAX (512u << 20) /* the largest report body built */
+#define REPORT_MAX (512u << 20)    /* the largest JSON/summary body built */
+#define CSV_CHUNK (64u << 10)      /* CSV bytes prepared per read of the client */
+#define CSV_CHUNK_RECORDS 4096     /* records looked at per read (a rare filter stays quick) */
+#define COUNTS_META "report_counts"
+#define COUNTS_VERSION 1
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -19,154 +32,508 @@ static const char *str(const json_t *o, const char *k)
     return s ? s : "";
 }
 
-/* The JSON body of a report (takes doc's reference; NULL doc: out of memory). */
-static ca_err dump_report(char **out, size_t *len, json_t *doc, size_t flags, ca_errbuf *eb)
+/* ---- filters and the cursor walk ------------------------------------------------------------ */
+
+static bool in_range(const char *when, int64_t from, int64_t to)
 {
-    *out = doc ? json_dumps(doc, flags) : NULL;
-    json_decref(doc);
-    if (!*out)
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    *len = strlen(*out);
-    return CA_OK;
+    if (!from && !to)
+        return true;
+    int64_t t = 0;
+    if (!when[0] || ca_datetime_parse(&t, when) != CA_OK)
+        return false;
+    return (!from || t >= from) && (!to || t <= to);
 }
 
-/* ---- the list ------------------------------------------------------------------------------ */
+static bool matches(const ca_report_filter *f, const json_t *rec)
+{
+    if (f->status[0] && strcmp(str(rec, "status"), f->status))
+        return false;
+    if (f->department[0] && strcmp(str(rec, "department"), f->department))
+        return false;
+    if (f->course[0] && strcmp(str(rec, "course"), f->course) &&
+        strcmp(str(rec, "achievementId"), f->course))
+        return false;
+    return in_range(str(rec, "issuedAt"), f->from, f->to) &&
+           in_range(str(rec, "completedAt"), f->completed_from, f->completed_to);
+}
+
+/* Called with each record after the cursor; false stops the walk. */
+typedef bool (*record_fn)(void *arg, const uint8_t key[16], const json_t *rec);
+
+typedef struct walk {
+    const uint8_t *after;      /* NULL: from the first record */
+    record_fn fn;
+    void *arg;
+    size_t max_records;        /* 0: no limit */
+    size_t seen;
+    bool stopped;              /* fn or max_records ended the walk before the table's end */
+    ca_err err;
+} walk;
+
+static bool walk_visit(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    walk *w = arg;
+    if (key->len != 16)
+        return true;
+    if (w->after && memcmp(key->data, w->after, 16) == 0)
+        return true; /* the cursor itself: the walk starts after it */
+    if (w->max_records && w->seen == w->max_records) {
+        w->stopped = true;
+        return false;
+    }
+    w->seen++;
+    json_t *rec = json_loadb(val->data, val->len, 0, NULL);
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        w->err = CA_ERR_STORE;
+        return false;
+    }
+    bool more = w->fn(w->arg, key->data, rec);
+    json_decref(rec);
+    if (!more)
+        w->stopped = true;
+    return more;
+}
+
+/* Walks the credential records after w->after in one read transaction. */
+static ca_err walk_records(ca_store *store, walk *w, ca_errbuf *eb)
+{
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err)
+        return err;
+    err = ca_store_scan(t, CA_TABLE_CREDENTIALS, w->after, w->after ? 16 : 0, walk_visit, w);
+    ca_store_abort(t);
+    if (!err)
+        err = w->err;
+    return err ? ca_fail(eb, err, "cannot read the issuance records: %s", ca_strerror(err))
+               : CA_OK;
+}
+
+/* ---- counters ------------------------------------------------------------------------------- */
+
+enum { C_ISSUED, C_ACTIVE, C_REVOKED, C_SUSPENDED, C_ENROLLED, C_COMPLETED, C_N };
+
+typedef struct group {
+    char key[256];
+    uint64_t n[C_N];
+} group;
+
+static int status_counter(const char *status)
+{
+    if (strcmp(status, "revoked") == 0)
+        return C_REVOKED;
+    if (strcmp(status, "suspended") == 0)
+        return C_SUSPENDED;
+    return C_ACTIVE;
+}
+
+static ca_err counts_add(ca_store_txn *t, char dim, const char *name, const int64_t delta[C_N])
+{
+    char key[1 + 1024];
+    size_t nl = strlen(name);
+    if (nl > sizeof key - 1)
+        nl = sizeof key - 1; /* names are capped far below this by the request checks */
+    key[0] = dim;
+    memcpy(key + 1, name, nl);
+    uint8_t v[8 * C_N];
+    ca_store_val old;
+    ca_err err = ca_store_get(t, CA_TABLE_REPORT_COUNTS, key, 1 + nl, &old);
+    if (err == CA_OK && old.len == sizeof v)
+        memcpy(v, old.data, sizeof v);
+    else if (err == CA_OK || err == CA_ERR_NOT_FOUND)
+        memset(v, 0, sizeof v);
+    else
+        return err;
+    for (int i = 0; i < C_N; i++) {
+        int64_t n = (int64_t)ca_store_u64_from(v + 8 * i) + delta[i];
+        ca_store_u64_key(v + 8 * i, n > 0 ? (uint64_t)n : 0);
+    }
+    return ca_store_put(t, CA_TABLE_REPORT_COUNTS, key, 1 + nl, v, sizeof v);
+}
+
+/* Adds delta to the total, the department and the course groups. */
+static ca_err counts_add3(ca_store_txn *t, const char *dept, const char *course,
+                          const int64_t delta[C_N])
+{
+    ca_err err = counts_add(t, 't', "all", delta);
+    if (!err)
+        err = counts_add(t, 'd', dept, delta);
+    if (!err)
+        err = counts_add(t, 'c', course, delta);
+    return err;
+}
+
+static const char *course_group(const json_t *rec)
+{
+    return str(rec, "course")[0] ? str(rec, "course") : str(rec, "achievementId");
+}
+
+ca_err ca_report_count_credential(ca_store_txn *t, const json_t *rec, const char *old_status,
+                                  const char *new_status)
+{
+    int64_t d[C_N] = {0};
+    if (!old_status)
+        d[C_ISSUED] = 1;
+    else
+        d[status_counter(old_status)]--;
+    d[status_counter(new_status)]++;
+    if (old_status && status_counter(old_status) == status_counter(new_status))
+        return CA_OK;
+    return counts_add3(t, str(rec, "department"), course_group(rec), d);
+}
+
+static bool completed(const json_t *row)
+{
+    return json_integer_value(json_object_get(row, "completedAt")) > 0;
+}
+
+ca_err ca_report_count_participant(ca_store_txn *t, const json_t *old_row, const json_t *new_row)
+{
+    ca_err err = CA_OK;
+    if (old_row) {
+        int64_t d[C_N] = {[C_ENROLLED] = -1, [C_COMPLETED] = completed(old_row) ? -1 : 0};
+        err = counts_add3(t, str(old_row, "department"), str(old_row, "course"), d);
+    }
+    if (!err) {
+        int64_t d[C_N] = {[C_ENROLLED] = 1, [C_COMPLETED] = completed(new_row) ? 1 : 0};
+        err = counts_add3(t, str(new_row, "department"), str(new_row, "course"), d);
+    }
+    return err;
+}
+
+typedef struct migrate_ctx {
+    ca_store_txn *t;
+    bool participants;
+    ca_err err;
+} migrate_ctx;
+
+static bool migrate_visit(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    migrate_ctx *m = arg;
+    (void)key;
+    json_t *rec = json_loadb(val->data, val->len, 0, NULL);
+    if (!json_is_object(rec))
+        m->err = CA_ERR_STORE;
+    else if (m->participants)
+        m->err = ca_report_count_participant(m->t, NULL, rec);
+    else
+        m->err = ca_report_count_credential(m->t, rec, NULL, str(rec, "status"));
+    json_decref(rec);
+    return m->err == CA_OK;
+}
+
+static ca_err migrate_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    bool *built = arg;
+    ca_store_val v;
+    ca_err err = ca_store_get(t, CA_TABLE_META, COUNTS_META, strlen(COUNTS_META), &v);
+    if (err == CA_OK) {
+        *built = false; /* another writer built them first */
+        return CA_OK;
+    }
+    if (err != CA_ERR_NOT_FOUND)
+        return ca_fail(eb, err, "cannot read the report counters' version");
+    migrate_ctx m = {.t = t};
+    if (!(err = ca_store_scan(t, CA_TABLE_CREDENTIALS, NULL, 0, migrate_visit, &m)) &&
+        !(err = m.err)) {
+        m.participants = true;
+        if (!(err = ca_store_scan(t, CA_TABLE_PARTICIPANTS, NULL, 0, migrate_visit, &m)))
+            err = m.err;
+    }
+    uint8_t ver[8];
+    ca_store_u64_key(ver, COUNTS_VERSION);
+    if (!err)
+        err = ca_store_put(t, CA_TABLE_META, COUNTS_META, strlen(COUNTS_META), ver, 8);
+    *built = true;
+    return err ? ca_fail(eb, err, "cannot build the report counters: %s", ca_strerror(err))
+               : CA_OK;
+}
+
+ca_err ca_report_counts_migrate(ca_store *store, ca_errbuf *eb)
+{
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err)
+        return err;
+    ca_store_val v;
+    err = ca_store_get(t, CA_TABLE_META, COUNTS_META, strlen(COUNTS_META), &v);
+    ca_store_abort(t);
+    if (err != CA_ERR_NOT_FOUND)
+        return err == CA_OK ? CA_OK : ca_fail(eb, err, "cannot read the report counters");
+    bool built = false;
+    err = ca_store_write(store, migrate_txn, &built, eb);
+    if (!err && built)
+        fprintf(stderr, "{\"level\":\"info\",\"msg\":\"report counters built from the "
+                        "records (migration, once)\"}\n");
+    return err;
+}
+
+/* The counters of one group; false (zeros) when it has none. */
+static ca_err counts_get(ca_store_txn *t, char dim, const char *name, group *g)
+{
+    memset(g, 0, sizeof *g);
+    snprintf(g->key, sizeof g->key, "%s", name);
+    char key[1 + 256];
+    size_t nl = strnlen(name, sizeof key - 1);
+    key[0] = dim;
+    memcpy(key + 1, name, nl);
+    ca_store_val v;
+    ca_err err = ca_store_get(t, CA_TABLE_REPORT_COUNTS, key, 1 + nl, &v);
+    if (err == CA_OK && v.len == 8 * C_N)
+        for (int i = 0; i < C_N; i++)
+            g->n[i] = ca_store_u64_from((const uint8_t *)v.data + 8 * i);
+    return err == CA_ERR_NOT_FOUND ? CA_OK : err;
+}
+
+/* ---- the list (JSON) ------------------------------------------------------------------------ */
 
 typedef struct list_ctx {
     const ca_report_filter *f;
-    json_t **rows;
-    size_t n, cap;
+    json_t *rows;
+    uint64_t total, skipped;
+    bool count_all;            /* total by the walk (no counter answers these filters) */
+    bool more;                 /* a match after the page exists */
+    bool past_cursor;          /* the walk is after f->after (a counting walk starts before) */
+    uint8_t last[16];          /* the last row's key (the next cursor) */
     bool oom;
 } list_ctx;
 
-static bool collect(void *arg, const json_t *rec)
+static json_t *row_json(const json_t *r)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+                          str(r, "id"), "issueNumber", str(r, "issueNumber"), "name",
+                          str(r, "name"), "type", str(r, "achievementType"), "achievementId",
+                          str(r, "achievementId"), "achievementName", str(r, "achievementName"),
+                          "department", str(r, "department"), "course", str(r, "course"),
+                          "issuedAt", str(r, "issuedAt"), "status", str(r, "status"), "format",
+                          str(r, "format"));
+    static const char *const optional[] = {"statusChangedAt", "statusReason", "completedAt"};
+    for (size_t i = 0; o && i < sizeof optional / sizeof optional[0]; i++)
+        if (json_object_get(r, optional[i]))
+            json_object_set(o, optional[i], json_object_get(r, optional[i]));
+    return o;
+}
+
+static bool list_visit(void *arg, const uint8_t key[16], const json_t *rec)
 {
     list_ctx *c = arg;
     const ca_report_filter *f = c->f;
-    if (f->status[0] && strcmp(str(rec, "status"), f->status))
+    if (!c->past_cursor && f->has_after && memcmp(key, f->after, 16) > 0)
+        c->past_cursor = true;
+    if (!matches(f, rec))
         return true;
-    if (f->department[0] && strcmp(str(rec, "department"), f->department))
+    if (c->count_all)
+        c->total++;
+    if (!c->past_cursor)
         return true;
-    if (f->course[0] && strcmp(str(rec, "course"), f->course) &&
-        strcmp(str(rec, "achievementId"), f->course))
+    if (c->skipped < f->offset) {
+        c->skipped++;
         return true;
-    int64_t t = 0;
-    if (ca_datetime_parse(&t, str(rec, "issuedAt")) == CA_OK &&
-        ((f->from && t < f->from) || (f->to && t > f->to)))
-        return true;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 256;
-        json_t **r = realloc(c->rows, cap * sizeof *r);
-        if (!r) {
-            c->oom = true;
-            return false;
-        }
-        c->rows = r;
-        c->cap = cap;
     }
-    c->rows[c->n++] = json_incref((json_t *)rec);
+    if (json_array_size(c->rows) == f->limit) {
+        c->more = true;
+        return c->count_all; /* a counting walk goes on to the end */
+    }
+    json_t *o = row_json(rec);
+    if (!o || json_array_append_new(c->rows, o)) {
+        c->oom = true;
+        return false;
+    }
+    memcpy(c->last, key, 16);
     return true;
 }
 
-static int by_issue(const void *a, const void *b)
+/* total from the counters when the filters are at most status and department. */
+static ca_err total_from_counts(ca_store *store, const ca_report_filter *f, uint64_t *total,
+                                bool *known, ca_errbuf *eb)
 {
-    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    int c = strcmp(str(x, "issuedAt"), str(y, "issuedAt"));
-    if (c)
-        return c;
-    /* Same second: by issue number (same prefix and month: the longer number is later). */
-    size_t lx = strlen(str(x, "issueNumber")), ly = strlen(str(y, "issueNumber"));
-    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(str(x, "issueNumber"), str(y, "issueNumber"));
-}
-
-static bool csv_field(ca_capbuf *b, const char *s, bool last)
-{
-    size_t n = strlen(s), need = ca_csv_escape(NULL, s, n);
-    char *tmp = malloc(need + 1);
-    if (!tmp)
-        return false;
-    ca_csv_escape(tmp, s, n);
-    bool ok = ca_capbuf_append(b, tmp, need) && ca_capbuf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
-    free(tmp);
-    return ok;
+    *known = false;
+    if (f->course[0] || f->from || f->to || f->completed_from || f->completed_to)
+        return CA_OK;
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err)
+        return err;
+    ca_store_val v;
+    group g;
+    if ((err = ca_store_get(t, CA_TABLE_META, COUNTS_META, strlen(COUNTS_META), &v)) == CA_OK &&
+        (err = f->department[0] ? counts_get(t, 'd', f->department, &g)
+                                : counts_get(t, 't', "all", &g)) == CA_OK) {
+        *total = f->status[0] ? g.n[status_counter(f->status)] : g.n[C_ISSUED];
+        *known = true;
+    }
+    ca_store_abort(t);
+    return err == CA_ERR_NOT_FOUND ? CA_OK : err;
 }
 
 ca_err ca_report_list(char **out, size_t *len, ca_store *store, const ca_report_filter *f,
-                      bool csv, ca_errbuf *eb)
+                      ca_errbuf *eb)
 {
+    CA_ASSERT(f->limit >= 1 && f->limit <= CA_REPORT_LIMIT_MAX);
     *out = NULL;
-    list_ctx c = {.f = f};
-    ca_err err = ca_credential_scan(store, collect, &c, eb);
+    list_ctx c = {.f = f, .rows = json_array(), .past_cursor = !f->has_after};
+    bool known = false;
+    ca_err err = c.rows ? total_from_counts(store, f, &c.total, &known, eb)
+                        : ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (err)
+        goto out;
+    /* With counters, the walk starts at the cursor and stops after the page; otherwise it
+     * counts every match from the start (past the page, it parses but keeps nothing). */
+    c.count_all = !known;
+    walk w = {.after = known && f->has_after ? f->after : NULL, .fn = list_visit, .arg = &c};
+    if (known)
+        c.past_cursor = true;
+    err = walk_records(store, &w, eb);
     if (!err && c.oom)
         err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     if (err)
         goto out;
-    if (c.n) /* qsort's base may not be NULL, even for no elements */
-        qsort(c.rows, c.n, sizeof *c.rows, by_issue);
-    size_t start = f->offset < c.n ? (size_t)f->offset : c.n;
-    size_t end = start + f->limit < c.n ? start + (size_t)f->limit : c.n;
-    if (csv) {
-        ca_capbuf b;
-        ca_capbuf_init(&b, REPORT_MAX);
-        const char *head = "issueNumber,name,type,achievement,issueDate,status,department,"
-                           "course,achievementId,id\r\n";
-        bool ok = ca_capbuf_append(&b, head, strlen(head));
-        for (size_t i = start; ok && i < end; i++) {
-            const json_t *r = c.rows[i];
-            ok = csv_field(&b, str(r, "issueNumber"), false) &&
-                 csv_field(&b, str(r, "name"), false) &&
-                 csv_field(&b, str(r, "achievementType"), false) &&
-                 csv_field(&b, str(r, "achievementName"), false) &&
-                 csv_field(&b, str(r, "issuedAt"), false) &&
-                 csv_field(&b, str(r, "status"), false) &&
-                 csv_field(&b, str(r, "department"), false) &&
-                 csv_field(&b, str(r, "course"), false) &&
-                 csv_field(&b, str(r, "achievementId"), false) &&
-                 csv_field(&b, str(r, "id"), true);
-        }
-        if (!ok) {
-            ca_capbuf_free(&b);
-            err = ca_fail(eb, b.overflow ? CA_ERR_TOO_LARGE : CA_ERR_NOMEM,
-                          "the report is too large; narrow the filters");
-            goto out;
-        }
-        *out = ca_capbuf_take(&b, len);
-        ca_capbuf_free(&b);
-        if (!*out)
-            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    json_t *list = json_array();
-    for (size_t i = start; list && i < end; i++) {
-        const json_t *r = c.rows[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
-                              str(r, "id"), "issueNumber", str(r, "issueNumber"), "name",
-                              str(r, "name"), "type", str(r, "achievementType"),
-                              "achievementId", str(r, "achievementId"), "achievementName",
-                              str(r, "achievementName"), "department", str(r, "department"),
-                              "course", str(r, "course"), "issuedAt", str(r, "issuedAt"),
-                              "status", str(r, "status"), "format", str(r, "format"));
-        if (o && json_object_get(r, "statusChangedAt"))
-            json_object_set(o, "statusChangedAt", json_object_get(r, "statusChangedAt"));
-        json_array_append_new(list, o);
-    }
-    json_t *doc = json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)c.n, "offset",
-                            (json_int_t)f->offset, "limit", (json_int_t)f->limit,
-                            "credentials", list);
-    err = dump_report(out, len, doc, JSON_COMPACT, eb);
+    char next[CA_CREDENTIAL_ID_MAX];
+    if (c.more)
+        ca_credential_id_format(next, c.last);
+    json_t *doc = json_pack("{s:I, s:I, s:I, s:o, s:O}", "total", (json_int_t)c.total, "offset",
+                            (json_int_t)f->offset, "limit", (json_int_t)f->limit, "next",
+                            c.more ? json_string(next) : json_null(), "credentials", c.rows);
+    *out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!*out)
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    else
+        *len = strlen(*out);
 out:
-    for (size_t i = 0; i < c.n; i++)
-        json_decref(c.rows[i]);
-    free(c.rows);
+    json_decref(c.rows);
     return err;
 }
 
-/* ---- the summary ----------------------------------------------------------------------------- */
+/* ---- the CSV export ------------------------------------------------------------------------- */
 
-typedef struct group {
-    char key[256];
-    uint64_t issued, active, revoked, suspended, enrolled, completed;
-} group;
+struct ca_report_stream {
+    ca_store *store;
+    ca_report_filter f;
+    ca_capbuf chunk;           /* prepared bytes not yet handed out */
+    size_t chunk_off;
+    uint8_t last[16];          /* the last record looked at */
+    bool has_last;
+    bool end;                  /* every record was looked at */
+    bool failed;
+    uint64_t skipped, emitted;
+};
+
+static bool csv_field(ca_capbuf *b, const char *s, bool last)
+{
+    size_t n = strlen(s), need = ca_csv_escape(NULL, s, n);
+    char small[512];
+    char *tmp = need <= sizeof small ? small : malloc(need);
+    if (!tmp)
+        return false;
+    ca_csv_escape(tmp, s, n);
+    bool ok = ca_capbuf_append(b, tmp, need) &&
+              ca_capbuf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
+    if (tmp != small)
+        free(tmp);
+    return ok;
+}
+
+/* The CSV columns after the header's order (CA_REPORT_CSV_HEADER): record members. Delivery
+ * columns (issue #12 item 6: e-mail sent / bounced) go at the end of both when delivery is
+ * recorded in the issuance record. */
+static const char *const csv_members[] = {
+    "issueNumber", "name", "achievementType", "achievementName", "issuedAt", "status",
+    "department", "course", "achievementId", "id", "completedAt", "statusChangedAt",
+    "statusReason"};
+#define CSV_NCOLS (sizeof csv_members / sizeof csv_members[0])
+
+static bool csv_row(ca_capbuf *b, const json_t *rec)
+{
+    bool ok = true;
+    for (size_t i = 0; ok && i < CSV_NCOLS; i++)
+        ok = csv_field(b, str(rec, csv_members[i]), i + 1 == CSV_NCOLS);
+    return ok;
+}
+
+static bool csv_visit(void *arg, const uint8_t key[16], const json_t *rec)
+{
+    ca_report_stream *s = arg;
+    memcpy(s->last, key, 16);
+    s->has_last = true;
+    if (!matches(&s->f, rec))
+        return true;
+    if (s->skipped < s->f.offset) {
+        s->skipped++;
+        return true;
+    }
+    if (s->f.limit && s->emitted == s->f.limit) {
+        s->end = true;
+        return false;
+    }
+    if (!csv_row(&s->chunk, rec)) {
+        s->failed = true;
+        return false;
+    }
+    s->emitted++;
+    return s->chunk.len < CSV_CHUNK;
+}
+
+ca_err ca_report_csv_open(ca_report_stream **out, ca_store *store, const ca_report_filter *f,
+                          bool bom, ca_errbuf *eb)
+{
+    ca_report_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    s->store = store;
+    s->f = *f;
+    if (f->has_after) {
+        memcpy(s->last, f->after, 16);
+        s->has_last = true;
+    }
+    /* A chunk plus one row of at most a few capped fields. */
+    ca_capbuf_init(&s->chunk, CSV_CHUNK + (1u << 20));
+    const char *head = CA_REPORT_CSV_HEADER "\r\n";
+    if ((bom && !ca_capbuf_append(&s->chunk, "\xef\xbb\xbf", 3)) ||
+        !ca_capbuf_append(&s->chunk, head, strlen(head))) {
+        ca_report_csv_close(s);
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    }
+    *out = s;
+    return CA_OK;
+}
+
+ssize_t ca_report_csv_read(ca_report_stream *s, char *buf, size_t max)
+{
+    while (s->chunk_off == s->chunk.len && !s->end && !s->failed) {
+        ca_capbuf_reset(&s->chunk);
+        s->chunk_off = 0;
+        walk w = {.after = s->has_last ? s->last : NULL, .fn = csv_visit, .arg = s,
+                  .max_records = CSV_CHUNK_RECORDS};
+        ca_errbuf eb = {{0}};
+        if (walk_records(s->store, &w, &eb)) {
+            fprintf(stderr, "{\"level\":\"error\",\"msg\":\"CSV export cut: %s\"}\n", eb.msg);
+            s->failed = true;
+        } else if (!w.stopped) {
+            s->end = true; /* the walk reached the table's end */
+        }
+    }
+    if (s->failed)
+        return -1;
+    size_t n = s->chunk.len - s->chunk_off;
+    if (n > max)
+        n = max;
+    if (n)
+        memcpy(buf, s->chunk.data + s->chunk_off, n);
+    s->chunk_off += n;
+    return (ssize_t)n;
+}
+
+void ca_report_csv_close(ca_report_stream *s)
+{
+    if (!s)
+        return;
+    ca_capbuf_free(&s->chunk);
+    free(s);
+}
+
+/* ---- the summary ---------------------------------------------------------------------------- */
 
 typedef struct group_set {
     group *g;
@@ -179,135 +546,112 @@ typedef struct summary_ctx {
     bool oom;
 } summary_ctx;
 
-static group *group_get(group_set *s, const char *key, bool *oom)
+static bool sum_visit(void *arg, const ca_store_val *key, const ca_store_val *val)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->g[i].key, key) == 0)
-            return &s->g[i];
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 16;
-        group *g = realloc(s->g, cap * sizeof *g);
-        if (!g) {
-            *oom = true;
-            return NULL;
+    summary_ctx *c = arg;
+    if (key->len < 1 || val->len != 8 * C_N)
+        return true;
+    char dim = ((const char *)key->data)[0];
+    group_set *s = dim == 'd' ? &c->dept : dim == 'c' ? &c->course : NULL;
+    group *g = &c->totals;
+    if (s) {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? 2 * s->cap : 16;
+            group *ng = realloc(s->g, cap * sizeof *ng);
+            if (!ng) {
+                c->oom = true;
+                return false;
+            }
+            s->g = ng;
+            s->cap = cap;
         }
-        s->g = g;
-        s->cap = cap;
+        g = &s->g[s->n++];
+    } else if (dim != 't') {
+        return true;
     }
-    group *g = &s->g[s->n++];
-    memset(g, 0, sizeof *g);
-    snprintf(g->key, sizeof g->key, "%s", key);
-    return g;
-}
-
-static void count(group *g, const char *status)
-{
-    g->issued++;
-    if (strcmp(status, "revoked") == 0)
-        g->revoked++;
-    else if (strcmp(status, "suspended") == 0)
-        g->suspended++;
-    else
-        g->active++;
-}
-
-static bool sum_credential(void *arg, const json_t *rec)
-{
-    summary_ctx *c = arg;
-    const char *status = str(rec, "status");
-    const char *course = str(rec, "course")[0] ? str(rec, "course") : str(rec, "achievementId");
-    group *d = group_get(&c->dept, str(rec, "department"), &c->oom);
-    group *k = group_get(&c->course, course, &c->oom);
-    if (!d || !k)
-        return false;
-    count(d, status);
-    count(k, status);
-    count(&c->totals, status);
+    size_t nl = key->len - 1 < sizeof g->key - 1 ? key->len - 1 : sizeof g->key - 1;
+    memcpy(g->key, (const char *)key->data + 1, nl);
+    g->key[nl] = '\0';
+    for (int i = 0; i < C_N; i++)
+        g->n[i] = ca_store_u64_from((const uint8_t *)val->data + 8 * i);
     return true;
-}
-
-static bool sum_participant(void *arg, const json_t *row)
-{
-    summary_ctx *c = arg;
-    bool done = json_integer_value(json_object_get(row, "completedAt")) > 0;
-    group *d = group_get(&c->dept, str(row, "department"), &c->oom);
-    group *k = group_get(&c->course, str(row, "course"), &c->oom);
-    if (!d || !k)
-        return false;
-    d->enrolled++;
-    k->enrolled++;
-    d->completed += done;
-    k->completed += done;
-    c->totals.enrolled++;
-    c->totals.completed += done;
-    return true;
-}
-
-static int by_key(const void *a, const void *b)
-{
-    return strcmp(((const group *)a)->key, ((const group *)b)->key);
 }
 
 static json_t *group_json(const group *g, const char *name)
 {
     json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", name, g->key, "issued",
-                          (json_int_t)g->issued, "active", (json_int_t)g->active, "revoked",
-                          (json_int_t)g->revoked, "suspended", (json_int_t)g->suspended,
-                          "enrolled", (json_int_t)g->enrolled, "completed",
-                          (json_int_t)g->completed);
+                          (json_int_t)g->n[C_ISSUED], "active", (json_int_t)g->n[C_ACTIVE],
+                          "revoked", (json_int_t)g->n[C_REVOKED], "suspended",
+                          (json_int_t)g->n[C_SUSPENDED], "enrolled",
+                          (json_int_t)g->n[C_ENROLLED], "completed",
+                          (json_int_t)g->n[C_COMPLETED]);
     if (o)
         json_object_set_new(o, "completionRate",
-                            g->enrolled ? json_real((double)g->completed / (double)g->enrolled)
-                                        : json_null());
+                            g->n[C_ENROLLED] ? json_real((double)g->n[C_COMPLETED] /
+                                                         (double)g->n[C_ENROLLED])
+                                             : json_null());
     return o;
 }
 
 static bool csv_group(ca_capbuf *b, const char *dimension, const group *g)
 {
     char nums[200], rate[32] = "";
-    if (g->enrolled)
-        snprintf(rate, sizeof rate, "%.4f", (double)g->completed / (double)g->enrolled);
+    if (g->n[C_ENROLLED])
+        snprintf(rate, sizeof rate, "%.4f",
+                 (double)g->n[C_COMPLETED] / (double)g->n[C_ENROLLED]);
     snprintf(nums, sizeof nums, "%llu,%llu,%llu,%llu,%llu,%llu,%s\r\n",
-             (unsigned long long)g->issued, (unsigned long long)g->active,
-             (unsigned long long)g->revoked, (unsigned long long)g->suspended,
-             (unsigned long long)g->enrolled, (unsigned long long)g->completed, rate);
+             (unsigned long long)g->n[C_ISSUED], (unsigned long long)g->n[C_ACTIVE],
+             (unsigned long long)g->n[C_REVOKED], (unsigned long long)g->n[C_SUSPENDED],
+             (unsigned long long)g->n[C_ENROLLED], (unsigned long long)g->n[C_COMPLETED], rate);
     return csv_field(b, dimension, false) && csv_field(b, g->key, false) &&
            ca_capbuf_append(b, nums, strlen(nums));
 }
 
-ca_err ca_report_summary(char **out, size_t *len, ca_store *store, bool csv, ca_errbuf *eb)
+static ca_err summary_csv(char **out, size_t *len, const summary_ctx *c, bool bom,
+                          ca_errbuf *eb)
+{
+    ca_capbuf b;
+    ca_capbuf_init(&b, REPORT_MAX);
+    const char *head = "dimension,key,issued,active,revoked,suspended,enrolled,completed,"
+                       "completionRate\r\n";
+    bool ok = (!bom || ca_capbuf_append(&b, "\xef\xbb\xbf", 3)) &&
+              ca_capbuf_append(&b, head, strlen(head)) && csv_group(&b, "total", &c->totals);
+    for (size_t i = 0; ok && i < c->dept.n; i++)
+        ok = csv_group(&b, "department", &c->dept.g[i]);
+    for (size_t i = 0; ok && i < c->course.n; i++)
+        ok = csv_group(&b, "course", &c->course.g[i]);
+    if (ok)
+        *out = ca_capbuf_take(&b, len);
+    ca_capbuf_free(&b);
+    return *out ? CA_OK : ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+}
+
+ca_err ca_report_summary(char **out, size_t *len, ca_store *store, bool csv, bool bom,
+                         ca_errbuf *eb)
 {
     *out = NULL;
     summary_ctx c;
     memset(&c, 0, sizeof c);
-    ca_err err = ca_credential_scan(store, sum_credential, &c, eb);
-    if (!err)
-        err = ca_participant_scan(store, sum_participant, &c, eb);
+    snprintf(c.totals.key, sizeof c.totals.key, "all");
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(store, &t, false, eb);
+    if (err)
+        return err;
+    ca_store_val v;
+    err = ca_store_get(t, CA_TABLE_META, COUNTS_META, strlen(COUNTS_META), &v);
+    if (err == CA_OK) /* keys sort bytewise: groups come sorted by name */
+        err = ca_store_scan(t, CA_TABLE_REPORT_COUNTS, NULL, 0, sum_visit, &c);
+    else if (err == CA_ERR_NOT_FOUND)
+        err = CA_OK; /* a data dir that never issued from a writer open: nothing to count */
+    ca_store_abort(t);
     if (!err && c.oom)
         err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    else if (err)
+        err = ca_fail(eb, err, "cannot read the report counters: %s", ca_strerror(err));
     if (err)
         goto out;
-    if (c.dept.n)
-        qsort(c.dept.g, c.dept.n, sizeof *c.dept.g, by_key);
-    if (c.course.n)
-        qsort(c.course.g, c.course.n, sizeof *c.course.g, by_key);
     if (csv) {
-        ca_capbuf b;
-        ca_capbuf_init(&b, REPORT_MAX);
-        const char *head = "dimension,key,issued,active,revoked,suspended,enrolled,completed,"
-                           "completionRate\r\n";
-        bool ok = ca_capbuf_append(&b, head, strlen(head));
-        snprintf(c.totals.key, sizeof c.totals.key, "all");
-        ok = ok && csv_group(&b, "total", &c.totals);
-        for (size_t i = 0; ok && i < c.dept.n; i++)
-            ok = csv_group(&b, "department", &c.dept.g[i]);
-        for (size_t i = 0; ok && i < c.course.n; i++)
-            ok = csv_group(&b, "course", &c.course.g[i]);
-        if (ok)
-            *out = ca_capbuf_take(&b, len);
-        ca_capbuf_free(&b);
-        if (!*out)
-            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        err = summary_csv(out, len, &c, bom, eb);
         goto out;
     }
     json_t *depts = json_array(), *courses = json_array();
@@ -316,10 +660,14 @@ ca_err ca_report_summary(char **out, size_t *len, ca_store *store, bool csv, ca_
     for (size_t i = 0; i < c.course.n; i++)
         json_array_append_new(courses, group_json(&c.course.g[i], "course"));
     json_t *totals = group_json(&c.totals, "scope");
-    json_object_set_new(totals, "scope", json_string("all"));
     json_t *doc = json_pack("{s:o, s:o, s:o}", "totals", totals, "byDepartment", depts,
                             "byCourse", courses);
-    err = dump_report(out, len, doc, JSON_COMPACT | JSON_REAL_PRECISION(6), eb);
+    *out = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(doc);
+    if (!*out)
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    else
+        *len = strlen(*out);
 out:
     free(c.dept.g);
     free(c.course.g);

@@ -7,6 +7,7 @@
  *                                                number)  the four checks, third-party path
  *   GET  /v1/credentials                         auditor  issuance list, JSON or CSV
  *   GET  /v1/reports/summary                     auditor  counts and completion rates
+ *   GET  /v1/audit                               auditor  the audit log, filtered and paged
  *   GET  /v1/status/{listId}[?timestamp=]        public   the Bitstring Status List credential
  */
 #include "credanchor/bulk.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct cred_routes {
     ca_issuer *issuer;
@@ -237,8 +239,8 @@ static void change_status(ca_http_request *req, ca_http_response *resp, ca_statu
             return;
         }
         reason = json_string_value(r);
-        if (reason && strlen(reason) > 512) {
-            ca_http_problem(resp, 400, "reason: at most 512 characters");
+        if (reason && strlen(reason) > CA_STATUS_REASON_MAX) {
+            ca_http_problem(resp, 400, "reason: at most %d bytes of UTF-8", CA_STATUS_REASON_MAX);
             json_decref(body);
             return;
         }
@@ -339,20 +341,51 @@ static bool verification_may_wait(const ca_http_request *req)
     return req->node->cfg.anchor_rpc_url[0] != '\0';
 }
 
-/* Accept or ?format= asks for CSV. */
-static bool wants_csv(ca_http_request *req)
+/* ?format=csv|json, else Accept: text/csv asks for CSV. *csv set; false for another format
+ * (a 400 is answered). */
+static bool report_format(ca_http_request *req, ca_http_response *resp, bool *csv)
 {
     char f[16];
-    if (ca_http_query(req, "format", f, sizeof f, NULL) == CA_OK)
-        return strcmp(f, "csv") == 0;
+    ca_err err = ca_http_query(req, "format", f, sizeof f, NULL);
+    if (err == CA_OK && (strcmp(f, "csv") == 0 || strcmp(f, "json") == 0)) {
+        *csv = strcmp(f, "csv") == 0;
+        return true;
+    }
+    if (err != CA_ERR_NOT_FOUND) {
+        ca_http_problem(resp, 400, "format: csv or json");
+        return false;
+    }
     const char *accept = ca_http_header(req, "Accept");
-    return accept && strstr(accept, "text/csv") != NULL;
+    *csv = accept && strstr(accept, "text/csv") != NULL;
+    return true;
 }
 
-static void reply_report(ca_http_request *req, ca_http_response *resp, ca_err err,
-                         const ca_errbuf *eb, char *text, size_t len, bool csv)
+/* ?bom=true starts a CSV with U+FEFF so Excel reads it as UTF-8 (issue #12 item 6). */
+static bool report_bom(ca_http_request *req, ca_http_response *resp, bool *bom)
 {
-    (void)req;
+    char v[8];
+    ca_err err = ca_http_query(req, "bom", v, sizeof v, NULL);
+    *bom = err == CA_OK && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+    if (err == CA_ERR_NOT_FOUND || *bom || (err == CA_OK && (strcmp(v, "false") == 0 ||
+                                                           strcmp(v, "0") == 0)))
+        return true;
+    ca_http_problem(resp, 400, "bom: true or false");
+    return false;
+}
+
+/* A CSV download: Content-Disposition names a dated file (RFC 6266). */
+static void csv_disposition(ca_http_response *resp, const char *what)
+{
+    char day[CA_DATETIME_MAX];
+    ca_datetime_format(day, (int64_t)time(NULL));
+    day[10] = '\0';
+    snprintf(resp->content_disposition, sizeof resp->content_disposition,
+             "attachment; filename=\"credanchor-%s-%s.csv\"", what, day);
+}
+
+static void reply_report(ca_http_response *resp, ca_err err, const ca_errbuf *eb, char *text,
+                         size_t len, bool csv)
+{
     if (err) {
         ca_http_problem_err(resp, err, eb);
         return;
@@ -361,13 +394,33 @@ static void reply_report(ca_http_request *req, ca_http_response *resp, ca_err er
                         len);
 }
 
-/* Query filters of GET /v1/credentials: status, department, course, from, to (issue date,
- * a date or dateTime), offset, limit. */
-static ca_err filter_from(ca_report_filter *f, ca_http_request *req, ca_errbuf *eb)
+static ca_err time_bound(ca_http_request *req, const char *name, bool end, int64_t *t,
+                         ca_errbuf *eb)
+{
+    char v[40];
+    ca_err err = ca_http_query(req, name, v, sizeof v, NULL);
+    if (err == CA_ERR_NOT_FOUND)
+        return CA_OK;
+    if (err || ca_date_bound_parse(t, v, end))
+        return ca_fail(eb, CA_ERR_INVALID, "%s: a date (YYYY-MM-DD) or a dateTime", name);
+    return CA_OK;
+}
+
+static const char *const list_params[] = {"status", "department", "course", "from", "to",
+                                          "completedFrom", "completedTo", "after", "offset",
+                                          "limit", "format", "bom", NULL};
+
+/* Query filters of GET /v1/credentials: status, department, course, from/to (issue date),
+ * completedFrom/completedTo (completion date; each a date or dateTime), after (the cursor: a
+ * credential id), offset, limit (default 100 for JSON; every row for CSV unless given). Any
+ * other parameter is a 400, never an unfiltered answer. */
+static ca_err filter_from(ca_report_filter *f, ca_http_request *req, bool csv, ca_errbuf *eb)
 {
     memset(f, 0, sizeof *f);
-    f->limit = 100;
+    f->limit = csv ? 0 : 100;
     ca_err err;
+    if ((err = ca_http_query_only(req, list_params, eb)))
+        return err;
     if ((err = ca_http_query(req, "status", f->status, sizeof f->status, NULL)) &&
         err != CA_ERR_NOT_FOUND)
         return ca_fail(eb, CA_ERR_INVALID, "status: active, revoked or suspended");
@@ -380,53 +433,154 @@ static ca_err filter_from(ca_report_filter *f, ca_http_request *req, ca_errbuf *
     if ((err = ca_http_query(req, "course", f->course, sizeof f->course, NULL)) &&
         err != CA_ERR_NOT_FOUND)
         return ca_fail(eb, CA_ERR_INVALID, "course: too long or badly escaped");
-    const char *names[2] = {"from", "to"};
-    int64_t *dst[2] = {&f->from, &f->to};
-    for (int i = 0; i < 2; i++) {
-        char v[40], full[64];
-        if (ca_http_query(req, names[i], v, sizeof v, NULL) != CA_OK)
-            continue;
-        if (strlen(v) == 10) /* a date: from its start, to its end */
-            snprintf(full, sizeof full, "%sT%s", v, i ? "23:59:59Z" : "00:00:00Z");
-        else
-            snprintf(full, sizeof full, "%s", v);
-        if (ca_datetime_parse(dst[i], full))
-            return ca_fail(eb, CA_ERR_INVALID, "%s: a date (YYYY-MM-DD) or a dateTime",
-                           names[i]);
+    if ((err = time_bound(req, "from", false, &f->from, eb)) ||
+        (err = time_bound(req, "to", true, &f->to, eb)) ||
+        (err = time_bound(req, "completedFrom", false, &f->completed_from, eb)) ||
+        (err = time_bound(req, "completedTo", true, &f->completed_to, eb)))
+        return err;
+    char after[CA_CREDENTIAL_ID_MAX + 8];
+    if ((err = ca_http_query(req, "after", after, sizeof after, NULL)) != CA_ERR_NOT_FOUND) {
+        if (err || ca_credential_id_parse(f->after, after))
+            return ca_fail(eb, CA_ERR_INVALID, "after: a credential id (urn:uuid:...)");
+        f->has_after = true;
     }
     if ((err = ca_http_query_u64(req, "offset", &f->offset, eb)) && err != CA_ERR_NOT_FOUND)
         return err;
     if ((err = ca_http_query_u64(req, "limit", &f->limit, eb)) && err != CA_ERR_NOT_FOUND)
         return err;
-    if (f->limit < 1 || f->limit > CA_REPORT_LIMIT_MAX)
+    if (err == CA_OK && (f->limit < 1 || f->limit > CA_REPORT_LIMIT_MAX))
         return ca_fail(eb, CA_ERR_INVALID, "limit: 1 to %d", CA_REPORT_LIMIT_MAX);
     return CA_OK;
 }
 
+/* Link: <...?after=NEXT&(the other parameters)>; rel="next" for the following page. */
+static void next_link(ca_http_request *req, ca_http_response *resp, const char *base,
+                      const char *next, const char *const *params)
+{
+    int n = snprintf(resp->link, sizeof resp->link, "<%s?after=%s", base, next);
+    for (const char *const *p = params; *p && n > 0 && (size_t)n < sizeof resp->link; p++) {
+        const char *raw = strcmp(*p, "after") ? ca_http_query_raw(req, *p) : NULL;
+        bool safe = raw != NULL; /* as sent: percent-encoded URL characters, no <, >, " */
+        for (const char *c = raw; safe && *c; c++)
+            safe = *c > 0x20 && *c < 0x7f && *c != '<' && *c != '>' && *c != '"';
+        if (safe)
+            n += snprintf(resp->link + n, sizeof resp->link - (size_t)n, "&%s=%s", *p, raw);
+    }
+    if (n > 0 && (size_t)n + 14 < sizeof resp->link)
+        snprintf(resp->link + n, sizeof resp->link - (size_t)n, ">; rel=\"next\"");
+    else
+        resp->link[0] = '\0'; /* too long to give whole: the body's "next" still says it */
+}
+
+static ssize_t csv_stream_read(void *ctx, char *buf, size_t max)
+{
+    return ca_report_csv_read(ctx, buf, max);
+}
+
+static void csv_stream_free(void *ctx)
+{
+    ca_report_csv_close(ctx);
+}
+
 static void h_list(ca_http_request *req, ca_http_response *resp)
 {
+    bool csv, bom;
+    if (!report_format(req, resp, &csv) || !report_bom(req, resp, &bom))
+        return;
     ca_report_filter f;
     ca_errbuf eb = {{0}};
-    ca_err err = filter_from(&f, req, &eb);
+    ca_err err = filter_from(&f, req, csv, &eb);
     if (err) {
         ca_http_problem_err(resp, err, &eb);
         return;
     }
-    bool csv = wants_csv(req);
+    if (csv) { /* every matching row, streamed while the client reads (issue #12 item 6) */
+        ca_report_stream *s;
+        if ((err = ca_report_csv_open(&s, req->node->store, &f, bom, &eb))) {
+            ca_http_problem_err(resp, err, &eb);
+            return;
+        }
+        csv_disposition(resp, "credentials");
+        ca_http_reply_stream(resp, 200, "text/csv; charset=utf-8", csv_stream_read,
+                             csv_stream_free, s);
+        return;
+    }
     char *text = NULL;
     size_t len = 0;
-    err = ca_report_list(&text, &len, req->node->store, &f, csv, &eb);
-    reply_report(req, resp, err, &eb, text, len, csv);
+    err = ca_report_list(&text, &len, req->node->store, &f, &eb);
+    if (!err) { /* the cursor of the next page, for the Link header too */
+        json_t *doc = json_loadb(text, len, 0, NULL);
+        const char *next = json_string_value(json_object_get(doc, "next"));
+        if (next)
+            next_link(req, resp, "/v1/credentials", next, list_params);
+        json_decref(doc);
+    }
+    reply_report(resp, err, &eb, text, len, false);
 }
 
 static void h_summary(ca_http_request *req, ca_http_response *resp)
 {
-    bool csv = wants_csv(req);
+    static const char *const params[] = {"format", "bom", NULL};
+    bool csv, bom;
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_http_query_only(req, params, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    if (!report_format(req, resp, &csv) || !report_bom(req, resp, &bom))
+        return;
     char *text = NULL;
     size_t len = 0;
+    err = ca_report_summary(&text, &len, req->node->store, csv, bom, &eb);
+    if (csv)
+        csv_disposition(resp, "summary");
+    reply_report(resp, err, &eb, text, len, csv);
+}
+
+/* GET /v1/audit (auditor; issue #12 item 7): the audit log oldest first, ?since= ?until=
+ * (a date or dateTime), ?tokenId= (a token id or "cli"), ?after= (a sequence number: the
+ * cursor), ?limit= (1..1000, default 100). {"entries":[...],"next":N|null} and a Link header
+ * to the next page. */
+static void h_audit(ca_http_request *req, ca_http_response *resp)
+{
+    static const char *const params[] = {"since", "until", "tokenId", "after", "limit", NULL};
+    ca_audit_query q = {.limit = 100};
+    uint64_t limit = q.limit;
     ca_errbuf eb = {{0}};
-    ca_err err = ca_report_summary(&text, &len, req->node->store, csv, &eb);
-    reply_report(req, resp, err, &eb, text, len, csv);
+    ca_err err = ca_http_query_only(req, params, &eb);
+    if (!err)
+        err = time_bound(req, "since", false, &q.since, &eb);
+    if (!err)
+        err = time_bound(req, "until", true, &q.until, &eb);
+    if (!err) {
+        ca_err terr = ca_http_query(req, "tokenId", q.token_id, sizeof q.token_id, NULL);
+        if (terr && terr != CA_ERR_NOT_FOUND)
+            err = ca_fail(&eb, CA_ERR_INVALID, "tokenId: a token id or \"cli\"");
+    }
+    if (!err && (err = ca_http_query_u64(req, "after", &q.after, &eb)) == CA_ERR_NOT_FOUND)
+        err = CA_OK;
+    if (!err && (err = ca_http_query_u64(req, "limit", &limit, &eb)) == CA_ERR_NOT_FOUND)
+        err = CA_OK;
+    if (!err && (limit < 1 || limit > CA_AUDIT_LIST_MAX))
+        err = ca_fail(&eb, CA_ERR_INVALID, "limit: 1 to %d", CA_AUDIT_LIST_MAX);
+    json_t *entries = NULL;
+    uint64_t next = 0;
+    q.limit = (size_t)limit;
+    if (!err)
+        err = ca_audit_list(req->node->store, &q, &entries, &next, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    if (next) {
+        char n[24];
+        snprintf(n, sizeof n, "%llu", (unsigned long long)next);
+        next_link(req, resp, "/v1/audit", n, params);
+    }
+    ca_http_reply_json(resp, 200,
+                       json_pack("{s:o, s:o}", "entries", entries, "next",
+                                 next ? json_integer((json_int_t)next) : json_null()));
 }
 
 static void h_status(ca_http_request *req, ca_http_response *resp)
@@ -483,6 +637,7 @@ static const ca_http_route credential_routes[] = {
      verification_may_wait},
     {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list, NULL},
     {"GET", "/v1/reports/summary", CA_ROLE_AUDITOR, NULL, h_summary, NULL},
+    {"GET", "/v1/audit", CA_ROLE_AUDITOR, NULL, h_audit, NULL},
     {"GET", "/v1/status/{listId}", 0, NULL, h_status, NULL},
 };
 

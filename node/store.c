@@ -53,6 +53,10 @@
  *                    BitstringStatusListCredential (JCS bytes, whose SHA-256 is in the log)
  *   participants     key: course || 0x00 || external id  value: participant JSON (name,
  *                    department, completedAt): the enrolment totals of completion rates
+ *   report_counts    key: 't' "all" | 'd' department | 'c' course  value: six u64 BE counters
+ *                    (issued, active, revoked, suspended, enrolled, completed), updated in
+ *                    the commits that write credentials, status changes and participants;
+ *                    built once from the records by the first writer open (node/reports.c)
  *
  * Durability: LMDB's default sync on every commit; no MDB_NOSYNC/NOMETASYNC, and never
  * MDB_WRITEMAP, with which a full disk turns into SIGBUS instead of an error.
@@ -108,6 +112,7 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_STATUS_ENTRIES] = "status_entries",
     [CA_TABLE_STATUS_VERSIONS] = "status_versions",
     [CA_TABLE_PARTICIPANTS] = "participants",
+    [CA_TABLE_REPORT_COUNTS] = "report_counts",
 };
 
 #define STORE_MAX_CACHED_READERS 256

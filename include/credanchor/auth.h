@@ -16,6 +16,8 @@
 #include "credanchor/common.h"
 #include "credanchor/store.h"
 
+#include <jansson.h>
+
 #include <time.h>
 
 #ifdef __cplusplus
@@ -83,6 +85,40 @@ ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb)
  * now is the entry's time (unix seconds). Re-runnable: it reads the chain head in txn. */
 typedef struct ca_store_txn ca_store_txn;
 ca_err ca_audit_write(ca_store_txn *txn, const ca_audit_event *ev, int64_t now, ca_errbuf *eb);
+
+/* Denied attempts (403) of valid tokens (issue #13 item 16: one token could write ~570 synced
+ * entries a second through 403s). Per token and CA_AUDIT_DENY_WINDOW-second window: the first
+ * denial is written as an entry of its own, the repeats only counted, and one entry then
+ * records their number ("N more denied attempts ...") when the window has passed: at the
+ * token's next denial, at ca_audit_denied_flush, or when the table needs the slot. Past
+ * CA_AUDIT_DENY_MAX denials in a window the caller answers 429 instead of 403, for the seconds
+ * ca_audit_denied returns (0: answer 403). ev->token must be set. Nothing denied goes
+ * unrecorded except the counts of a process killed before it flushed (at most one window). */
+#define CA_AUDIT_DENY_WINDOW 60
+#define CA_AUDIT_DENY_MAX 30
+unsigned ca_audit_denied(ca_store *store, const ca_audit_event *ev, int64_t now);
+/* Writes the count entries of the windows that have passed (all: every pending count, as at
+ * shutdown). Cheap when none is due. */
+void ca_audit_denied_flush(ca_store *store, int64_t now, bool all);
+
+/* Reading the audit log (issue #12 item 7: `audit list`, GET /v1/audit). Entries come in
+ * sequence order, each the stored JSON object as it is (seq, time, tokenId, role, method,
+ * route, status, detail, prev), starting after sequence `after`. Filters: entries at or after
+ * `since` and at or before `until` (unix seconds, 0 = open), of token `token_id` ("" any;
+ * "cli" for CLI actions). At most `limit` entries (1..CA_AUDIT_LIST_MAX); *next is the
+ * sequence to pass as `after` for the following page, 0 when this page reached the end. At
+ * most CA_AUDIT_SCAN_MAX entries are read per call, so a filter matching nothing still
+ * answers quickly, with *next set to resume the scan. *entries is a new JSON array. */
+#define CA_AUDIT_LIST_MAX 1000
+#define CA_AUDIT_SCAN_MAX 100000
+typedef struct ca_audit_query {
+    uint64_t after;
+    int64_t since, until;
+    char token_id[24];
+    size_t limit;
+} ca_audit_query;
+ca_err ca_audit_list(ca_store *store, const ca_audit_query *q, json_t **entries,
+                     uint64_t *next, ca_errbuf *eb);
 
 /* Walks the chain; CA_OK with *entries counted when intact, CA_ERR_VERIFY naming the first
  * broken entry otherwise. */

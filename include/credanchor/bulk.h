@@ -68,6 +68,9 @@ typedef struct ca_bulk_options {
     /* Called after each commit with rows done so far (may be NULL). */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
+    /* The audit entry each issued credential gets in its own commit (may be NULL): the CLI's
+     * `issue` (issue #12 item 7; the HTTP batch route audits the request instead). */
+    const struct ca_audit_event *audit;
 } ca_bulk_options;
 
 /* Issues every good row. *report gets {"issued","existing","enrolled","failed",

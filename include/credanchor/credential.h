@@ -44,6 +44,9 @@ ca_err ca_ob3_check(const json_t *cred, const char *expected_issuer, ca_errbuf *
 /* The unix time of an XML Schema dateTime with a zone ("2026-06-01T09:00:00Z", fractions and
  * "+02:00" accepted). CA_ERR_INVALID otherwise. */
 ca_err ca_datetime_parse(int64_t *t, const char *text);
+/* A query bound: a date "YYYY-MM-DD" (UTC; its first second, or its last when end_of_day) or
+ * a dateTime as ca_datetime_parse takes it. CA_ERR_INVALID otherwise. */
+ca_err ca_date_bound_parse(int64_t *t, const char *text, bool end_of_day);
 /* "YYYY-MM-DDTHH:MM:SSZ" (UTC). */
 void ca_datetime_format(char out[CA_DATETIME_MAX], int64_t t);
 /* A completion date as participant lists and requests give it (issue #12 item 8): a date
@@ -56,8 +59,10 @@ ca_err ca_completion_date_parse(int64_t *t, const char *text);
  * credentialStatus object (OB 3.0 B.1.2, SPEC §5), so never the suspension entry. */
 bool ca_credential_is_open_badge(const json_t *cred);
 
-/* A new credential id: a version 7 UUID (RFC 9562 §5.7: Unix milliseconds, then 74 random
- * bits from the CSPRNG) as "urn:uuid:xxxxxxxx-...". uuid gets the 16 bytes. */
+/* A new credential id: a version 7 UUID (RFC 9562 §5.7: Unix milliseconds, a 12-bit counter
+ * in rand_a (§6.2 method 1), then 62 random bits from the CSPRNG in rand_b) as
+ * "urn:uuid:xxxxxxxx-...". uuid gets the 16 bytes. Within a process ids only increase, so
+ * credentials issued in number order sort in that order (the reports walk them by id). */
 ca_err ca_credential_new_id(char out[CA_CREDENTIAL_ID_MAX], uint8_t uuid[16]);
 /* The 16 bytes of a "urn:uuid:" id (lowercase or uppercase hex). CA_ERR_INVALID otherwise. */
 ca_err ca_credential_id_parse(uint8_t uuid[16], const char *text);

@@ -45,9 +45,12 @@ void ca_csv_init(ca_csv_reader *r, const char *data, size_t len);
 ca_err ca_csv_next(ca_csv_reader *r, ca_csv_row *row, ca_errbuf *eb);
 
 /* Writes one field to out for CSV output (RFC 4180): quoted when it holds a comma, quote, CR
- * or LF, or when it starts with =, +, -, @, tab or CR (which spreadsheets run as formulas:
- * OWASP CSV injection; such fields also get a leading apostrophe inside the quotes). Returns
- * the bytes written, or the bytes needed when out is NULL. No NUL is written. */
+ * or LF, or when its first visible character is =, +, -, @, tab or CR, or their fullwidth
+ * forms U+FF1D, U+FF0B, U+FF0D, U+FF20 (which spreadsheets run as formulas: OWASP CSV
+ * injection), "visible" meaning after spaces, LF, U+00A0, a BOM, zero-width characters and bidi
+ * controls; such fields also get a leading apostrophe inside the quotes. Bidi controls
+ * (U+202A..202E, U+2066..2069, U+200E/200F, U+061C) are written as U+FFFD. Returns the bytes
+ * written, or the bytes needed when out is NULL. No NUL is written. */
 size_t ca_csv_escape(char *out, const char *field, size_t len);
 
 #ifdef __cplusplus

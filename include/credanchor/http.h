@@ -43,6 +43,7 @@
 #include "credanchor/node.h"
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -85,6 +86,14 @@ typedef struct ca_http_response {
                                      * commit): the server writes none */
     char detail[160];               /* short outcome for the audit log (a problem's detail
                                      * by default); never a token */
+    char link[768];                 /* non-empty adds Link (RFC 8288), e.g. rel="next" */
+    char content_disposition[128];  /* non-empty adds Content-Disposition (RFC 6266) */
+    /* A streamed body instead of body (ca_http_reply_stream): the server calls stream(ctx,
+     * buf, max) while the client reads, until it returns 0 (the end) or -1 (a failure: the
+     * connection is cut so the client sees a truncated body), then stream_free(ctx) once. */
+    ssize_t (*stream)(void *ctx, char *buf, size_t max);
+    void (*stream_free)(void *ctx);
+    void *stream_ctx;
 } ca_http_response;
 
 typedef void (*ca_http_handler)(ca_http_request *req, ca_http_response *resp);
@@ -143,6 +152,18 @@ void ca_http_destroy(ca_http_server *srv);
 bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token_info *info,
                           unsigned role_mask);
 
+/* Answers status with a body produced by stream (see ca_http_response.stream); the server
+ * owns ctx from here and calls stream_free(ctx) once in every case. */
+void ca_http_reply_stream(ca_http_response *resp, int status, const char *ctype,
+                          ssize_t (*stream)(void *ctx, char *buf, size_t max),
+                          void (*stream_free)(void *ctx), void *ctx);
+
+/* CA_OK when every query parameter's name is one of allowed (NULL-terminated); otherwise
+ * CA_ERR_INVALID with eb naming the first unknown one, so a misspelt filter gets 400 instead
+ * of an unfiltered answer (issue #12 item 6). */
+ca_err ca_http_query_only(const ca_http_request *req, const char *const *allowed,
+                          ca_errbuf *eb);
+
 /* A request header (case-insensitive name), or NULL. */
 const char *ca_http_header(const ca_http_request *req, const char *name);
 
@@ -151,6 +172,9 @@ const char *ca_http_header(const ca_http_request *req, const char *name);
  * CA_ERR_TOO_LARGE when it does not fit in cap bytes with its NUL. */
 ca_err ca_http_query(const ca_http_request *req, const char *name, char *out, size_t cap,
                      size_t *len);
+
+/* The query parameter's value as sent (still percent-encoded), or NULL: for building links. */
+const char *ca_http_query_raw(const ca_http_request *req, const char *name);
 
 /* Decodes a query number: decimal digits only (no sign, no spaces), no overflow.
  * CA_ERR_NOT_FOUND when absent, CA_ERR_INVALID otherwise, with eb naming the parameter. */

@@ -64,7 +64,7 @@ typedef struct ca_issue_item {
      * participant's, else the credential's awardedDate, else the issuing month (issue #12
      * item 8). */
     int64_t completed_at;
-    /* The audit entry of an HTTP issuance (may be NULL): written in the commit that appends
+    /* The audit entry of an issuance (may be NULL): written in the commit that appends
      * the credential, so the request needs one sync, not two (as ca_status_change.audit). */
     const struct ca_audit_event *audit;
     /* out */
@@ -96,13 +96,17 @@ typedef enum ca_status_action {
     CA_STATUS_REINSTATE = 3,   /* undoes a suspension */
 } ca_status_action;
 
+/* The longest status change reason in bytes (UTF-8; the routes and the CLI check it). */
+#define CA_STATUS_REASON_MAX 512
+
 typedef struct ca_status_change {
     /* in */
     const char *ref;           /* the credential id (urn:uuid:...) or its issue number */
     ca_status_action action;
-    const char *reason;        /* may be NULL; kept in the record, never in the list */
-    /* The audit entry of an HTTP change (may be NULL): written in the same transaction as
-     * the list version, so the request needs one sync, not two. */
+    const char *reason;        /* may be NULL; kept in the record ("statusReason") and the
+                                * audit entry, never in the list */
+    /* The audit entry of the change (may be NULL; HTTP and the CLI give one): written in the
+     * same transaction as the list version, so the request needs one sync, not two. */
     const struct ca_audit_event *audit;
     /* out */
     bool audited;              /* the audit entry was written with the change */

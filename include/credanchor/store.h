@@ -37,6 +37,7 @@ typedef enum ca_table {
     CA_TABLE_STATUS_ENTRIES,   /* status list id -> allocated and published bitmaps */
     CA_TABLE_STATUS_VERSIONS,  /* status list id || version -> a published list credential */
     CA_TABLE_PARTICIPANTS,     /* course || external id -> participant row (reports) */
+    CA_TABLE_REPORT_COUNTS,    /* dimension || group -> summary counters (node/reports.c) */
     CA_TABLE__COUNT
 } ca_table;
 

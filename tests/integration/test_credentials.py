@@ -454,6 +454,29 @@ def part_cli_issue():
     t.eq(p.returncode, 2, "cli issue bad --alg: exit 2")
     p = cli("issue", "--help", env=env)
     t.ok(p.returncode == 0 and "usage" in (p.stdout + p.stderr), "issue --help")
+    # Issue #12 item 7: every CLI issuance is audited (actor "cli"), and audit list reads them.
+    p = cli("audit", "list", "--json", "--token", "cli", env=env, data_dir=d)
+    t.eq(p.returncode, 0, f"audit list --json: exit 0 ({p.stderr.strip()[-200:]})")
+    try:
+        entries = json.loads(p.stdout)
+        issued = [e for e in entries if e.get("method") == "issue"]
+        t.eq(len(issued), 13, "audit list: one entry per CLI issuance (12 + Y-1)")
+        t.ok(all(e["tokenId"] == "cli" and e["detail"].startswith(f"issued BIZM-{YYYYMM}-")
+                 for e in issued), f"CLI issuance entries name cli and the credential "
+             f"({issued[:1]})")
+        t.eq([e["seq"] for e in entries], sorted(e["seq"] for e in entries), "oldest first")
+    except (ValueError, KeyError) as e:
+        t.ok(False, f"audit list --json: {e}: {p.stdout[:200]!r}")
+    p = cli("audit", "list", "--since", "2099-01-01", env=env, data_dir=d)
+    t.ok(p.returncode == 0 and p.stdout == "", f"audit list --since the future: none "
+         f"({p.stdout[:100]!r})")
+    p = cli("audit", "list", env=env, data_dir=d)
+    t.ok(p.returncode == 0 and len(p.stdout.splitlines()) >= 13 and " cli " in p.stdout,
+         "audit list: one line per entry")
+    t.eq(cli("audit", "list", "--since", "yesterday", env=env, data_dir=d).returncode, 2,
+         "audit list --since bad: exit 2")
+    t.eq(cli("audit", "verify", env=env, data_dir=d).returncode, 0,
+         "audit verify after CLI issuances: intact")
 
 
 # ================================================================================================
@@ -916,13 +939,84 @@ def part_reports(a):
         text = r.body.decode()
         rows = list(csv.reader(io.StringIO(text)))
         t.eq(rows[0], ["issueNumber", "name", "type", "achievement", "issueDate", "status",
-                       "department", "course", "achievementId", "id"], f"CSV header ({how})")
+                       "department", "course", "achievementId", "id", "completionDate",
+                       "statusChangedAt", "statusReason"], f"CSV header ({how})")
         t.eq(len(rows) - 1, total, f"CSV rows ({how})")
         evil = [x for x in rows[1:] if x[0] == ISSUED["eddsa-jcs-2022/None"]["issueNumber"]]
         if t.ok(len(evil) == 1, "CSV row of the '=' name"):
             t.ok(not evil[0][1].startswith(("=", "+", "-", "@")),
                  f"CSV injection neutralised ({evil[0][1]!r})")
             t.ok("HYPERLINK" in evil[0][1], "the name is kept, neutralised")
+    # Issue #12 item 6: BOM, download name, new columns, completion filter, unknown filters.
+    r = a.get("/v1/credentials?format=csv&bom=true", token=au)
+    t.ok(r.status == 200 and r.body.startswith(b"\xef\xbb\xbfissueNumber,"),
+         f"CSV ?bom=true starts with the UTF-8 BOM ({r.body[:8]!r})")
+    cd = r.headers.get("content-disposition", "")
+    t.ok(cd.startswith("attachment;") and ".csv" in cd, f"CSV Content-Disposition ({cd!r})")
+    t.ok(a.get("/v1/credentials?format=csv", token=au).body.startswith(b"issueNumber,"),
+         "CSV without bom: no BOM")
+    rows = list(csv.DictReader(io.StringIO(r.body.decode("utf-8-sig"))))
+    by_num = {x["issueNumber"]: x for x in rows}
+    revoked = by_num.get(ISSUED["vc+jwt/EdDSA"]["issueNumber"], {})
+    t.eq((revoked.get("status"), revoked.get("statusReason")), ("revoked", "test"),
+         "CSV statusReason of a revocation")
+    t.ok(revoked.get("statusChangedAt", "").endswith("Z"), "CSV statusChangedAt")
+    done = [x for x in rows if x["completionDate"]]
+    t.eq(len(done), 4, f"CSV completionDate of the 4 batch credentials ({len(done)})")
+    t.eq(lst("?completedFrom=2026-06-04").json().get("total"), 3, "completedFrom")
+    t.eq(lst("?completedFrom=2026-06-03&completedTo=2026-06-03").json().get("total"), 1,
+         "completedFrom/completedTo one day")
+    t.eq(lst("?completedTo=2000-01-01").json().get("total"), 0, "completedTo the past: none")
+    t.eq(len(list(csv.reader(io.StringIO(a.get("/v1/credentials?format=csv&completedFrom="
+                                               "2026-06-04", token=au).body.decode())))) - 1,
+         3, "CSV with a completion filter")
+    for q in ("?departmnet=Eng", "?format=xml", "?bom=maybe", "?after=nope",
+              "?completedFrom=June", "?format=csv&foo=1"):
+        r = lst(q)
+        t.ok(r.status == 400 and r.is_problem(400), f"list {q}: 400 ({r.status})")
+    t.ok("departmnet" in lst("?departmnet=Eng").json().get("detail", ""),
+         "the 400 names the unknown parameter")
+    t.eq(a.get("/v1/reports/summary?dept=x", token=au).status, 400, "summary unknown: 400")
+    # Cursor pages: next + Link, and the page after it.
+    pg = lst("?limit=3")
+    ids = [c["id"] for c in body["credentials"]]
+    t.eq(pg.json().get("next"), ids[2], "next names the page's last credential")
+    link = pg.headers.get("link", "")
+    t.ok("rel=\"next\"" in link and "after=" in link and "limit=3" in link,
+         f"Link rel=next ({link!r})")
+    pg2 = lst("?limit=3&after=" + enc(ids[2])).json()
+    t.eq([c["issueNumber"] for c in pg2["credentials"]], nums[3:6], "the page after the cursor")
+    t.eq(pg2["total"], total, "total is the whole match, cursor aside")
+    last = lst("?limit=3&after=" + enc(ids[-4])).json()
+    t.eq((len(last["credentials"]), last["next"]), (3, None), "last page: next null")
+    t.eq(lst("?status=revoked&limit=1").json().get("total"), REVOKED_A[0],
+         "total with a status filter (counters)")
+    # Issue #12 item 7: GET /v1/audit.
+    r = a.get("/v1/audit", token=au)
+    t.eq(r.status, 200, "audit: 200")
+    ents = r.json().get("entries", [])
+    cli_rev = [e for e in a.get("/v1/audit?tokenId=cli&limit=1000", token=au).json()["entries"]
+               if e["method"] == "revoke"]
+    t.ok(len(cli_rev) == 2 and all("reason: test" in e["detail"] for e in cli_rev),
+         f"CLI revocations audited with their reason ({cli_rev[:1]})")
+    http_rev = [e for e in a.get("/v1/audit?limit=1000", token=au).json()["entries"]
+                if e["route"] == "/v1/credentials/{id}/revoke" and e["status"] == 200]
+    t.ok(len(http_rev) >= 1 and all(e["tokenId"] == a.tokens["revoker"].split("_")[1]
+                                    for e in http_rev), "HTTP revocations name the token")
+    p1 = a.get("/v1/audit?limit=2", token=au)
+    t.eq([e["seq"] for e in p1.json()["entries"]], [1, 2], "audit ?limit=2: entries 1, 2")
+    t.eq(p1.json().get("next"), 2, "audit next")
+    t.ok("after=2" in p1.headers.get("link", ""), "audit Link rel=next")
+    t.eq([e["seq"] for e in a.get("/v1/audit?after=2&limit=1", token=au).json()["entries"]],
+         [3], "audit ?after=2")
+    t.eq(a.get("/v1/audit?since=2099-01-01", token=au).json()["entries"], [],
+         "audit ?since the future: none")
+    t.ok(len(ents) >= 1 and all("prev" in e for e in ents), "audit entries as stored")
+    for q in ("?sinse=2026-01-01", "?limit=0", "?limit=1001", "?since=nope", "?after=-1"):
+        r = a.get("/v1/audit" + q, token=au)
+        t.ok(r.status == 400 and r.is_problem(400), f"audit {q}: 400 ({r.status})")
+    t.eq(a.get("/v1/audit", token=a.tokens["issuer"]).status, 403, "audit issuer: 403")
+    t.eq(a.get("/v1/audit").status, 401, "audit without token: 401")
     # summary
     r = a.get("/v1/reports/summary", token=au)
     t.eq(r.status, 200, "summary: 200")

@@ -666,6 +666,92 @@ static void test_audit_seq_field_mismatch(void **state)
     free(e);
 }
 
+/* Issue #13 item 16: a token's repeated 403s are one entry plus one count entry, not one
+ * synced entry each; past CA_AUDIT_DENY_MAX in a window the answer becomes 429. */
+static void test_audit_denied_aggregated(void **state)
+{
+    fixture *f = *state;
+    ca_token_info a = {.id = "00112233aabbccdd", .role = CA_ROLE_AUDITOR};
+    ca_token_info b = {.id = "ffeeddccbbaa9988", .role = CA_ROLE_REVOKER};
+    ca_audit_event ea = {&a, "POST", "/v1/log/entries", 403, "needs issuer"};
+    ca_audit_event ebv = {&b, "POST", "/v1/anchors", 403, "needs admin"};
+    int64_t now = 2000000000;
+    for (int i = 1; i <= 100; i++) {
+        unsigned wait = ca_audit_denied(f->store, &ea, now);
+        if (i <= CA_AUDIT_DENY_MAX)
+            assert_int_equal(wait, 0);
+        else
+            assert_int_equal(wait, CA_AUDIT_DENY_WINDOW);
+    }
+    assert_int_equal(ca_audit_denied(f->store, &ebv, now + 5), 0); /* another token: its own */
+    ca_audit_query q = {.limit = 100};
+    json_t *list;
+    uint64_t next;
+    assert_int_equal(ca_audit_list(f->store, &q, &list, &next, NULL), CA_OK);
+    assert_int_equal(json_array_size(list), 2); /* a's first denial, b's first */
+    json_decref(list);
+    /* Nothing is due before the window ends; after it the count is written once. */
+    ca_audit_denied_flush(f->store, now + CA_AUDIT_DENY_WINDOW - 1, false);
+    assert_int_equal(ca_audit_list(f->store, &q, &list, &next, NULL), CA_OK);
+    assert_int_equal(json_array_size(list), 2);
+    json_decref(list);
+    ca_audit_denied_flush(f->store, now + CA_AUDIT_DENY_WINDOW, false);
+    assert_int_equal(ca_audit_list(f->store, &q, &list, &next, NULL), CA_OK);
+    assert_int_equal(json_array_size(list), 3);
+    const json_t *e = json_array_get(list, 2);
+    assert_string_equal(json_string_value(json_object_get(e, "tokenId")), a.id);
+    assert_int_equal(json_integer_value(json_object_get(e, "status")), 403);
+    assert_non_null(strstr(json_string_value(json_object_get(e, "detail")),
+                           "99 more denied attempts"));
+    json_decref(list);
+    /* A new window for a: its first denial is written again, and not limited. */
+    assert_int_equal(ca_audit_denied(f->store, &ea, now + 200), 0);
+    /* b's single denial has no repeats: the final flush adds nothing for it. */
+    ca_audit_denied_flush(f->store, now + 300, true);
+    assert_int_equal(ca_audit_list(f->store, &q, &list, &next, NULL), CA_OK);
+    assert_int_equal(json_array_size(list), 4);
+    json_decref(list);
+    uint64_t n;
+    assert_int_equal(ca_audit_verify(f->store, &n, NULL), CA_OK);
+    assert_int_equal(n, 4);
+}
+
+/* audit list: filters, pages and the cursor. */
+static void test_audit_list_pages(void **state)
+{
+    fixture *f = *state;
+    ca_token_info a = {.id = "0123456789abcdef", .role = CA_ROLE_ISSUER};
+    for (int i = 0; i < 25; i++) {
+        ca_audit_event ev = {i % 2 ? &a : NULL, "POST", "/v1/x", 200, NULL};
+        assert_int_equal(ca_audit_append(f->store, &ev, NULL), CA_OK);
+    }
+    ca_audit_query q = {.limit = 10};
+    json_t *list;
+    uint64_t next;
+    size_t total = 0;
+    do {
+        assert_int_equal(ca_audit_list(f->store, &q, &list, &next, NULL), CA_OK);
+        assert_true(json_array_size(list) <= 10);
+        if (json_array_size(list))
+            assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "seq")),
+                             (json_int_t)(q.after + 1));
+        total += json_array_size(list);
+        json_decref(list);
+        q.after = next;
+    } while (next);
+    assert_int_equal(total, 25);
+    ca_audit_query cq = {.limit = 100};
+    snprintf(cq.token_id, sizeof cq.token_id, "cli");
+    assert_int_equal(ca_audit_list(f->store, &cq, &list, &next, NULL), CA_OK);
+    assert_int_equal(json_array_size(list), 13);
+    assert_int_equal(next, 0);
+    json_decref(list);
+    ca_audit_query fq = {.limit = 100, .since = (int64_t)time(NULL) + 3600};
+    assert_int_equal(ca_audit_list(f->store, &fq, &list, &next, NULL), CA_OK);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -688,6 +774,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_audit_delete_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_delete_first_and_last, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_seq_field_mismatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_denied_aggregated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_list_pages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -322,6 +322,34 @@ static void test_escape(void **state)
     expect_escape("'=already", "'=already");
 }
 
+/* Issue #13 item 14: what spreadsheets skip or fold before the formula check. */
+static void test_escape_hidden_formulas(void **state)
+{
+    (void)state;
+    expect_escape(" =1+2", "\"' =1+2\"");                 /* a leading space */
+    expect_escape("  @x", "\"'  @x\"");
+    expect_escape("\xc2\xa0-1", "\"'\xc2\xa0-1\"");        /* U+00A0 no-break space */
+    expect_escape("\xef\xbc\x9d" "1+2", "\"'\xef\xbc\x9d" "1+2\""); /* U+FF1D fullwidth = */
+    expect_escape("\xef\xbc\x8b" "1", "\"'\xef\xbc\x8b" "1\"");     /* U+FF0B fullwidth + */
+    expect_escape("\xef\xbc\x8d" "1", "\"'\xef\xbc\x8d" "1\"");     /* U+FF0D fullwidth - */
+    expect_escape("\xef\xbc\xa0x", "\"'\xef\xbc\xa0x\"");     /* U+FF20 fullwidth @ */
+    expect_escape("\xef\xbb\xbf=1", "\"'\xef\xbb\xbf=1\"");   /* behind a BOM */
+    expect_escape("\xe2\x80\x8b=1", "\"'\xe2\x80\x8b=1\"");   /* behind a zero-width space */
+    expect_escape("\n=1", "\"'\n=1\"");                  /* LF first */
+    /* Behind an RLO (U+202E): neutralised, and the override itself shown as U+FFFD. */
+    expect_escape("\xe2\x80\xae=1", "\"'\xef\xbf\xbd=1\"");
+    /* RTL overrides inside text are not exported as they are (the "exe.txt" trick). */
+    expect_escape("invoice\xe2\x80\xaetxt.exe", "invoice\xef\xbf\xbdtxt.exe");
+    expect_escape("a\xe2\x81\xa7" "b\xe2\x81\xa9" "c\xd8\x9c", /* RLI, PDI, ALM */
+                  "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd");
+    /* Not formulas: the character after the spaces is harmless, or '=' is not first. */
+    expect_escape("  plain", "  plain");
+    expect_escape("\xea\xb9\x80\xec\xb2\xa0\xec\x88\x98=1", /* Hangul name then '=' */
+                  "\xea\xb9\x80\xec\xb2\xa0\xec\x88\x98=1");
+    expect_escape(" ", " ");
+    expect_escape("\xef\xbb\xbf", "\xef\xbb\xbf");
+}
+
 /* Escaped fields read back as the same fields (formulas with their apostrophe). */
 static void test_escape_roundtrip(void **state)
 {
@@ -373,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_nul),
         cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_escape_hidden_formulas),
         cmocka_unit_test(test_escape_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
