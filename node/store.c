@@ -81,10 +81,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STORE_INITIAL_MAP (256ull << 20)
 #define STORE_MAX_READERS 1024
+/* How often a writer sweeps the reader table for slots of dead processes (clear_stale_readers). */
+#define STORE_READER_CHECK_SECONDS 60
 
 /* Tables holding several sorted fixed-size values per key. */
 static const unsigned table_flags[CA_TABLE__COUNT] = {
@@ -126,6 +129,8 @@ struct ca_store {
     pthread_mutex_t cache_lock;
     MDB_txn *cached[STORE_MAX_CACHED_READERS]; /* every thread's cached read transaction */
     size_t cached_count;
+    atomic_uint_fast64_t stale_readers_cleared; /* reader slots of dead processes freed */
+    atomic_int_fast64_t readers_checked_at;     /* CLOCK_MONOTONIC seconds of the last sweep */
 };
 
 struct ca_store_txn {
@@ -184,6 +189,54 @@ static void store_free(ca_store *s)
         close(s->lock_fd);
     pthread_rwlock_destroy(&s->resize_lock);
     free(s);
+}
+
+static int64_t monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* Frees the reader-table slots of processes that died inside a read transaction (a `check` or
+ * `backup` killed with SIGKILL): LMDB frees a slot only when its owner ends the transaction
+ * or closes the environment. A stale slot pins its snapshot, so the pages freed since cannot
+ * be reused and data.mdb grows, and enough of them fill the table (MDB_READERS_FULL). Run at
+ * every open, by writers every STORE_READER_CHECK_SECONDS, and when the table is full
+ * (issue #13 item 10; mdb_reader_check, lmdb.h). */
+static void clear_stale_readers(ca_store *s)
+{
+    int dead = 0;
+    atomic_store(&s->readers_checked_at, monotonic_seconds());
+    if (mdb_reader_check(s->env, &dead) == 0 && dead > 0) {
+        atomic_fetch_add(&s->stale_readers_cleared, (uint_fast64_t)dead);
+        fprintf(stderr, "credanchor: store: freed %d reader slot(s) left by processes that "
+                        "died in a read transaction\n", dead);
+    }
+}
+
+/* LMDB maps data.mdb without comparing its length with the pages the newest meta page names,
+ * so a truncated file (a bad copy, a full disk outside LMDB, a restore gone wrong) faults with
+ * SIGBUS on the first read past its end. mdb_env_open reads the meta pages with pread, so the
+ * comparison can run before any page is touched (issue #13 item 9). */
+static ca_err check_not_truncated(ca_store *s, ca_errbuf *eb)
+{
+    MDB_envinfo info;
+    MDB_stat mst;
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
+        return ca_fail(eb, CA_ERR_IO, "store: cannot stat %s/data.mdb: %s", s->dir,
+                       strerror(errno));
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &mst);
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * mst.ms_psize;
+    if ((uint64_t)st.st_size < need)
+        return ca_fail(eb, CA_ERR_STORE,
+                       "store truncated: %s/data.mdb holds %llu bytes but its pages reach %llu; "
+                       "restore from a backup (credanchor restore)", s->dir,
+                       (unsigned long long)st.st_size, (unsigned long long)need);
+    return CA_OK;
 }
 
 /* Takes the single-writer lock on dir/writer.lock, so a second `serve` or a CLI `append`
@@ -262,6 +315,9 @@ ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb
         err = store_fail(eb, rc, opts->dir);
         goto out;
     }
+    if ((err = check_not_truncated(s, eb)))
+        goto out;
+    clear_stale_readers(s);
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     s->map_size = info.me_mapsize; /* an existing environment may already be larger */
@@ -355,7 +411,14 @@ ca_err ca_store_begin(ca_store *s, ca_store_txn **out, bool write, ca_errbuf *eb
         pthread_rwlock_unlock(&s->resize_lock);
         return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
     }
+    if (write && monotonic_seconds() - atomic_load(&s->readers_checked_at) >=
+                     STORE_READER_CHECK_SECONDS)
+        clear_stale_readers(s);
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc == MDB_READERS_FULL) {
+        clear_stale_readers(s);
+        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    }
     if (rc == MDB_MAP_RESIZED) {
         /* Another process grew the map: adopt its size (LMDB reads it from the file). */
         pthread_rwlock_unlock(&s->resize_lock);
@@ -598,5 +661,7 @@ ca_err ca_store_get_stats(ca_store *s, ca_store_stats *st)
     st->map_size = info.me_mapsize;
     st->page_size = mst.ms_psize;
     st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * mst.ms_psize;
+    st->readers_used = info.me_numreaders;
+    st->stale_readers_cleared = atomic_load(&s->stale_readers_cleared);
     return CA_OK;
 }

@@ -107,6 +107,8 @@ typedef struct ca_store_stats {
     uint64_t map_size;     /* current map size in bytes */
     uint64_t used_bytes;   /* pages in use * page size */
     uint64_t page_size;
+    uint64_t readers_used;          /* reader-table slots ever taken (LMDB me_numreaders) */
+    uint64_t stale_readers_cleared; /* slots of dead processes this open freed */
 } ca_store_stats;
 ca_err ca_store_get_stats(ca_store *store, ca_store_stats *stats);
 
