@@ -17,6 +17,8 @@
  *   credentials every issued credential's stored bytes hash to its record's digest, which is
  *               the leaf at its leafIndex;
  *   audit       the audit hash chain is intact (ca_audit_verify);
+ *   store       every page of every table and of LMDB's free-page list reads (a damaged
+ *               free list fails every append but no read; issue #13 item 11);
  *   keys        every key file decrypts; log.key holds the log's verifier key and each issuer
  *               key file the newest key of its history; a missing file the store names
  *               fails (issue #13 items 7, 11: a regenerated key would break what it signed);
@@ -582,6 +584,16 @@ int ca_cli_check(int argc, char **argv)
         add(&r, "audit", R_OK, "chain of %llu entries intact", (unsigned long long)entries);
     else
         add(&r, "audit", aerr == CA_ERR_VERIFY ? R_FAIL : R_ERROR, "%s", ca_errmsg(&aeb, aerr));
+
+    /* store */
+    uint64_t nentries = 0;
+    ca_errbuf seb = {{0}};
+    ca_err serr = ca_store_verify(node->store, &nentries, &seb);
+    if (!serr)
+        add(&r, "store", R_OK, "%llu entries read, free-page list included",
+            (unsigned long long)nentries);
+    else
+        add(&r, "store", serr == CA_ERR_STORE ? R_FAIL : R_ERROR, "%s", ca_errmsg(&seb, serr));
 
     /* keys */
     size_t nkeys = 0;

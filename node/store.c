@@ -652,6 +652,38 @@ ca_err ca_store_copy(ca_store *s, const char *dir, ca_errbuf *eb)
     return rc ? store_fail(eb, rc, "copy") : CA_OK;
 }
 
+/* Reads every entry of every table and of LMDB's free-page list (dbi 0, as mdb_stat -f walks
+ * it). Readers never touch the free list, but every write transaction that allocates a page
+ * does: a damaged free-list root or page in the meta page makes every append fail (500)
+ * while every read still answers (issue #13 item 11). A page that cannot be read is
+ * CA_ERR_STORE naming the table; *entries counts what was read. */
+ca_err ca_store_verify(ca_store *s, uint64_t *entries, ca_errbuf *eb)
+{
+    *entries = 0;
+    ca_store_txn *t = NULL;
+    ca_err err = ca_store_begin(s, &t, false, eb);
+    if (err)
+        return err;
+    for (int i = -1; i < CA_TABLE__COUNT && !err; i++) {
+        if (i >= 0 && s->missing[i])
+            continue;
+        const char *name = i < 0 ? "the free-page list" : table_names[i];
+        MDB_cursor *c = NULL;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(t->txn, i < 0 ? 0 : s->dbi[i], &c);
+        for (MDB_cursor_op op = MDB_FIRST; rc == 0; op = MDB_NEXT) {
+            if ((rc = mdb_cursor_get(c, &k, &v, op)) == 0)
+                (*entries)++;
+        }
+        mdb_cursor_close(c);
+        if (rc != MDB_NOTFOUND)
+            err = ca_fail(eb, CA_ERR_STORE, "%s cannot be read: %s (a write would "
+                          "fail); restore from a backup", name, mdb_strerror(rc));
+    }
+    ca_store_abort(t);
+    return err;
+}
+
 ca_err ca_store_get_stats(ca_store *s, ca_store_stats *st)
 {
     MDB_envinfo info;
