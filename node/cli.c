@@ -795,8 +795,9 @@ static const ca_cli_verb verbs[] = {
      "--json prints {id, verified, checks:{signature, status, inclusion, anchor}, ...}.\n"
      "Exit 0: verified (no check failed). 1: a check failed. 2: not a credential, or usage.\n",
      ca_cli_verify},
-    {"keys", "rotate the log key or the issuer keys (the node must be stopped)",
+    {"keys", "rotate the log key or the issuer keys, or create missing ones (node stopped)",
      "usage: credanchor keys rotate --log|--issuer [--config FILE] [--data-dir DIR] [--json]\n"
+     "       credanchor keys migrate [--config FILE] [--data-dir DIR] [--json]\n"
      "Replaces keys with new random ones; the new keys sign from then on, and the old\n"
      "public keys stay published so what they signed still verifies. The node must be\n"
      "stopped: rotate takes the writer lock (against a serving node: exit 2, \"in use\").\n"
@@ -815,7 +816,12 @@ static const ca_cli_verb verbs[] = {
      "the audit log. A rotation a crash interrupted is finished by running it again.\n"
      "Prints the new keys, or with --json {\"rotated\",\"logKey\"|\"issuerKey\",\n"
      "\"previousKey\",...}; --issuer adds \"rotatedMethods\" (every new method id).\n"
-     "Exit 0: rotated. 2: bad usage, a running node, or an error.\n",
+     "migrate creates the ES256K, ES256 and RS256 issuer key files that a data dir made\n"
+     "before those algorithms lacks, and records them in the store and the audit log. No\n"
+     "other verb creates keys: a missing key file that the store names (it signed\n"
+     "credentials) is refused everywhere, migrate included; restore it from a backup.\n"
+     "Prints the files created, or with --json {\"created\":[...]}.\n"
+     "Exit 0: rotated or migrated. 2: bad usage, a running node, or an error.\n",
      ca_cli_keys},
 };
 

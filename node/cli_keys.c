@@ -1,6 +1,7 @@
 /*
  * node/cli_keys.c — `credanchor keys rotate --log|--issuer` (SPEC §6, issue 7 "Key
- * management"). The help text is in the verb table in node/cli.c.
+ * management") and `credanchor keys migrate` (issue #13 item 7: the only way, besides init,
+ * that key files are created). The help text is in the verb table in node/cli.c.
  *
  * Rotation needs the node stopped: it opens the data dir as the single writer
  * (CA_NODE_WRITE), so against a serving node it fails at once ("in use", exit 2) instead of
@@ -29,6 +30,38 @@ static void print_json(json_t *o)
     json_decref(o);
 }
 
+/* keys migrate: creates the JOSE issuer keys an older data dir lacks, with the writer lock. */
+static int keys_migrate(ca_cli_opt *opts)
+{
+    if (ca_cli_flag(opts, "log") || ca_cli_flag(opts, "issuer"))
+        return ca_cli_usage_error(VERB, "migrate takes neither --log nor --issuer");
+    ca_config cfg;
+    int rc = ca_cli_load_config(&cfg, VERB, opts);
+    if (rc)
+        return rc;
+    ca_errbuf eb = {{0}};
+    ca_node *node = NULL;
+    ca_key_migration m;
+    ca_err err = ca_node_open(&node, &cfg, CA_NODE_WRITE | CA_NODE_ISSUER_KEY, &eb);
+    if (!err)
+        err = ca_node_migrate_issuer_keys(node, &m, &eb);
+    ca_node_close(node);
+    if (err)
+        return ca_cli_error(VERB, err, &eb);
+    if (ca_cli_flag(opts, "json")) {
+        json_t *files = json_array();
+        for (size_t i = 0; files && i < m.ncreated; i++)
+            json_array_append_new(files, json_string(m.created[i]));
+        print_json(json_pack("{s:o*}", "created", files));
+    } else if (!m.ncreated) {
+        printf("every issuer key file is present; nothing to create\n");
+    } else {
+        for (size_t i = 0; i < m.ncreated; i++)
+            printf("created keys/%s\n", m.created[i]);
+    }
+    return CA_EXIT_OK;
+}
+
 int ca_cli_keys(int argc, char **argv)
 {
     ca_cli_opt opts[] = {{"config", true, NULL, false}, {"data-dir", true, NULL, false},
@@ -38,8 +71,10 @@ int ca_cli_keys(int argc, char **argv)
     int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
     if (rc)
         return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    if (npos == 1 && strcmp(pos[0], "migrate") == 0)
+        return keys_migrate(opts);
     if (npos != 1 || strcmp(pos[0], "rotate") != 0)
-        return ca_cli_usage_error(VERB, "give the subcommand rotate (see --help)");
+        return ca_cli_usage_error(VERB, "give the subcommand rotate or migrate (see --help)");
     bool log = ca_cli_flag(opts, "log"), issuer = ca_cli_flag(opts, "issuer");
     if (log == issuer)
         return ca_cli_usage_error(VERB, "rotate needs exactly one of --log and --issuer");

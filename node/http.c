@@ -1846,14 +1846,16 @@ static void h_metrics(ca_http_request *req, ca_http_response *resp)
             "# HELP credanchor_log_commits_total Log write transactions since start.\n"
             "# TYPE credanchor_log_commits_total counter\n"
             "credanchor_log_commits_total %llu\n"
-            "# HELP credanchor_log_appends_blocked 1 while appends are refused.\n"
+            "# HELP credanchor_log_appends_blocked 1 while appends are refused (an "
+            "inconsistent or held log, or a full store: 507).\n"
             "# TYPE credanchor_log_appends_blocked gauge\n"
             "credanchor_log_appends_blocked %d\n"
             "# HELP credanchor_http_requests_in_flight Requests being handled.\n"
             "# TYPE credanchor_http_requests_in_flight gauge\n"
             "credanchor_http_requests_in_flight %d\n",
             (unsigned long long)st.tree_size, (unsigned long long)st.appended,
-            (unsigned long long)st.commits, ca_log_append_blocked(req->node->log) ? 1 : 0,
+            (unsigned long long)st.commits,
+            ca_log_append_blocked(req->node->log) || st.store_full ? 1 : 0,
             atomic_load(&srv->inflight));
     for (size_t i = 0; i < srv->nmetrics_hooks; i++)
         srv->metrics_hooks[i].fn(srv->metrics_hooks[i].ctx, f);

@@ -169,7 +169,13 @@ static ca_err build_version(ca_issuer *is, pending_version *pv, status_list *l,
     memset(pv, 0, sizeof *pv);
     pv->list = l;
     pv->version = version;
+    /* max(now, the previous version's time) (issue #13 item 12): after the clock steps back a
+     * new version must not claim an earlier validFrom than the one it replaces, or
+     * ?timestamp= (which takes versions in time order, pick_version) would miss it. The
+     * previous time is the writer's own: only the commit leader building this publishes. */
     pv->published_at = now_seconds();
+    if (version > 1 && pv->published_at < l->published_at)
+        pv->published_at = l->published_at;
     char url[CA_CONFIG_STR_MAX + 32], subject_id[CA_CONFIG_STR_MAX + 40];
     char when[CA_DATETIME_MAX], *encoded = NULL;
     size_t enc_len;

@@ -231,6 +231,9 @@ struct ca_log {
     ca_hash peaks[CA_MERKLE_MAX_PROOF]; /* peaks[L] valid iff bit L of size is set */
     uint64_t indexed;
     uint64_t commits, appended;
+    /* The last commit attempt with digests failed with CA_ERR_FULL (answered 507): appends
+     * are refused until one commits again (credanchor_log_appends_blocked, issue #13 item 15). */
+    atomic_bool store_full;
 
     /* The not-yet-indexed tail [indexed, size): written by the leader under tail_lock. */
     pthread_rwlock_t tail_lock;
@@ -1022,6 +1025,9 @@ static void commit_requests(ca_log *log, append_request *requests)
         ca_fail(&eb, err, "log: out of memory");
     } else {
         err = ca_store_write(log->store, commit_txn, &b, &eb);
+        /* A commit without digests (an audit entry alone) is too small to show room. */
+        if (err == CA_ERR_FULL || (!err && b.digests))
+            atomic_store(&log->store_full, err == CA_ERR_FULL);
         if (!err) {
             log->tile_dirty = false;
             publish_batch(&b);
@@ -1435,6 +1441,7 @@ void ca_log_get_stats(ca_log *log, ca_log_stats *st)
     pthread_rwlock_unlock(&log->tail_lock);
     st->commits = log->commits;
     st->appended = log->appended;
+    st->store_full = atomic_load(&log->store_full);
 }
 
 /* ---- key history and rotation (keys rotate --log) ------------------------------------------- */

@@ -98,6 +98,24 @@ static ca_err make_dir(const char *path, ca_errbuf *eb)
                    strerror(errno));
 }
 
+/* Whether dir/keys holds any of the node's key files: then the data dir has been initialised
+ * and its keys have signed something (issue #13 item 8). */
+static bool data_dir_has_keys(const char *dir)
+{
+    const char *names[3 + NSLOTS] = {KEY_LOG, KEY_ANCHOR};
+    size_t n = 2;
+    for (size_t i = 0; i < NSLOTS; i++)
+        names[n++] = issuer_slots[i].file; /* issuer.key among them */
+    for (size_t i = 0; i < n; i++) {
+        char path[CA_CONFIG_STR_MAX + 80];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/keys/%s", dir, names[i]);
+        if (lstat(path, &st) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Decrypts one key file of the expected kind into secret (*len: in the capacity, out the
  * length; 32-byte kinds must be exactly 32); the caller wipes it. */
 static ca_err read_key_any(uint8_t *secret, size_t *len, const ca_config *cfg, const char *name,
@@ -173,8 +191,9 @@ void ca_node_close(ca_node *node)
     free(node);
 }
 
-static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb);
+static ca_err load_signers(ca_node *node, ca_errbuf *eb);
 static ca_err check_issuer_rotation(ca_node *node, bool writer, ca_errbuf *eb);
+static ca_err check_issuer_key_files(ca_node *node, bool writer, ca_errbuf *eb);
 static ca_err check_log_rotation(ca_node *node, ca_log_options *lo, ca_errbuf *eb);
 
 static ca_err open_store(ca_store **store, const ca_config *cfg, bool read_only,
@@ -202,15 +221,15 @@ static ca_err node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_
     if ((err = ca_did_web_from_url(node->did, sizeof node->did, cfg->node_public_url, eb)))
         goto fail;
     if ((flags & CA_NODE_WRITE) && (err = load_ed25519(&node->log_key, cfg, KEY_LOG, eb)))
-        goto fail;
+        goto fail_key;
     if ((flags & CA_NODE_ISSUER_KEY) &&
         ((err = load_ed25519(&node->issuer_key, cfg, KEY_ISSUER, eb)) ||
-         (err = load_signers(node, (flags & (CA_NODE_WRITE | CA_NODE_ADMIN_WRITE)) != 0, eb))))
-        goto fail;
+         (err = load_signers(node, eb))))
+        goto fail_key;
     if (flags & CA_NODE_ANCHOR_ADDRESS) {
         uint8_t secret[32];
         if ((err = ca_node_anchor_secret(node, secret, eb)))
-            goto fail;
+            goto fail_key;
         err = ca_eth_address(node->anchor_address, secret);
         ca_wipe(secret, sizeof secret);
         if (err) {
@@ -225,16 +244,35 @@ static ca_err node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_
     ca_log_options lo = {.store = node->store, .index_batch = cfg->store_index_batch,
                          .index_flush_pages = cfg->store_index_flush_pages,
                          .log_key = node->log_key};
-    if ((err = ca_log_open(&node->log, &lo, eb)))
+    if ((err = ca_log_open(&node->log, &lo, eb))) {
+        if (err == CA_ERR_NOT_FOUND && data_dir_has_keys(cfg->node_data_dir))
+            err = ca_fail(eb, err, "the store in %s/db holds no log, but the data dir has its "
+                          "keys: the store was lost or emptied. Restore the data dir from a "
+                          "backup (credanchor restore); do not run init, which would start a "
+                          "second log under the same log key", cfg->node_data_dir);
         goto fail;
+    }
     if ((flags & CA_NODE_WRITE) && !(flags & CA_NODE_NO_ROTATION_CHECK) &&
         (err = check_log_rotation(node, &lo, eb)))
         goto fail;
     if ((flags & CA_NODE_ISSUER_KEY) && !(flags & CA_NODE_NO_ROTATION_CHECK) &&
         (err = check_issuer_rotation(node, (flags & CA_NODE_WRITE) != 0, eb)))
         goto fail;
+    if ((flags & CA_NODE_ISSUER_KEY) &&
+        (err = check_issuer_key_files(node, (flags & CA_NODE_WRITE) != 0, eb)))
+        goto fail;
     *out = node;
     return CA_OK;
+fail_key:
+    /* Key files are made only by init and keys migrate (issue #13 item 7): a missing one is
+     * restored, never regenerated, or what it signed stops verifying. */
+    if (err == CA_ERR_NOT_FOUND) {
+        char detail[sizeof eb->msg];
+        snprintf(detail, sizeof detail, "%s", ca_errmsg(eb, err));
+        ca_fail(eb, err, "%s: %s", detail, data_dir_has_keys(cfg->node_data_dir)
+                                                ? "restore the key from a backup"
+                                                : "run credanchor init");
+    }
 fail:
     ca_node_close(node);
     return err;
@@ -294,8 +332,8 @@ static ca_err create_alg_key(const char *keys_dir, const issuer_slot *k, const c
     return err;
 }
 
-/* Creates the JOSE issuer keys a data dir lacks (init, and data dirs made before they
- * existed, on the first open that may write). */
+/* Creates the JOSE issuer keys a data dir lacks: init only (a data dir made before they
+ * existed gets them from `keys migrate`, ca_node_migrate_issuer_keys). */
 static ca_err create_alg_keys(const ca_config *cfg, ca_errbuf *eb)
 {
     char keys_dir[CA_CONFIG_STR_MAX + 8], pass_path[CA_CONFIG_STR_MAX + 64];
@@ -315,8 +353,10 @@ out:
     return err;
 }
 
-/* Loads issuer.key as the EdDSA signer and every JOSE issuer key (SPEC §5). */
-static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb)
+/* Loads issuer.key as the EdDSA signer and every JOSE issuer key (SPEC §5). A JOSE key file
+ * that is missing leaves its signer NULL: check_issuer_key_files decides, once the store is
+ * open, whether that is a lost key (refused) or a data dir from before that alg. */
+static ca_err load_signers(ca_node *node, ca_errbuf *eb)
 {
     uint8_t *secret = malloc(CA_SIGNER_SECRET_MAX);
     ca_err err = CA_OK;
@@ -327,8 +367,6 @@ static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb)
         (err = ca_signer_open(&node->issuer_signers[CA_ALG_EDDSA], CA_ALG_EDDSA, secret, len,
                               eb)))
         goto out;
-    if (may_create && (err = create_alg_keys(&node->cfg, eb)))
-        goto out;
     for (size_t i = 0; i < NSLOTS; i++) {
         const issuer_slot *k = &issuer_slots[i];
         if (k->alg == CA_ALG_EDDSA)
@@ -336,7 +374,7 @@ static ca_err load_signers(ca_node *node, bool may_create, ca_errbuf *eb)
         len = CA_SIGNER_SECRET_MAX;
         err = read_key_any(secret, &len, &node->cfg, k->file, k->kind, eb);
         if (err == CA_ERR_NOT_FOUND) {
-            err = CA_OK; /* a data dir from before these keys, opened read-only: no such alg */
+            err = CA_OK; /* check_issuer_key_files */
             continue;
         }
         if (err || (err = ca_signer_open(&node->issuer_signers[k->alg], k->alg, secret, len,
@@ -355,6 +393,60 @@ static void report_node(ca_init_report *r, ca_node *node, ca_errbuf *eb)
     snprintf(r->did, sizeof r->did, "%s", node->did);
     ca_eth_address_hex(r->anchor_address, node->anchor_address);
     ca_log_verifier_key(node->log, r->log_key, eb);
+}
+
+/* *has_log: the data dir's store holds a log. A missing or empty data.mdb holds none (a
+ * read-only open cannot look into either). */
+static ca_err probe_log(const ca_config *cfg, bool *has_log, ca_errbuf *eb)
+{
+    char path[CA_CONFIG_STR_MAX + 16];
+    struct stat st;
+    *has_log = false;
+    snprintf(path, sizeof path, "%s/db/data.mdb", cfg->node_data_dir);
+    if (stat(path, &st) != 0 || st.st_size == 0)
+        return CA_OK;
+    ca_store *store = NULL;
+    ca_log *log = NULL;
+    ca_err err = open_store(&store, cfg, true, true, eb);
+    if (!err) {
+        ca_log_options lo = {.store = store, .index_batch = cfg->store_index_batch};
+        err = ca_log_open(&log, &lo, eb);
+        *has_log = err == CA_OK;
+    }
+    ca_log_close(log);
+    ca_store_close(store);
+    return err == CA_ERR_NOT_FOUND ? CA_OK : err;
+}
+
+/* init creates keys only in a data dir that has none and whose store holds no log. Keys with
+ * no log are a lost or emptied store: a new log there would be signed by the same log key as
+ * the lost one, a split view C2SP forbids (issue #13 item 8). A log with no keys is lost keys.
+ * Either is restored from a backup. With both, the read-only open that failed says why. */
+static ca_err init_allowed(const ca_config *cfg, ca_errbuf *eb)
+{
+    const char *dir = cfg->node_data_dir;
+    bool has_keys = data_dir_has_keys(dir), has_log = false;
+    ca_err err = probe_log(cfg, &has_log, eb);
+    if (err)
+        return err;
+    if (has_keys && !has_log)
+        return ca_fail(eb, CA_ERR_INCONSISTENT,
+                       "%s has its keys but its store holds no log: the store was lost or "
+                       "emptied. Restore the data dir from a backup (credanchor restore); a new "
+                       "log would be a second log signed by the same log key. (An init "
+                       "interrupted before it created the log: remove %s/keys and run init "
+                       "again.)", dir, dir);
+    if (!has_keys && has_log)
+        return ca_fail(eb, CA_ERR_INCONSISTENT,
+                       "the store in %s/db holds a log but %s/keys holds no key files: restore "
+                       "the keys from a backup (credanchor restore)", dir, dir);
+    if (has_keys) {
+        ca_node *node = NULL;
+        err = ca_node_open(&node, cfg, CA_NODE_READ_ONLY | CA_NODE_ANCHOR_ADDRESS, eb);
+        ca_node_close(node);
+        return err ? err : ca_fail(eb, CA_ERR_STORE, "%s: cannot open it", dir);
+    }
+    return CA_OK;
 }
 
 static ca_err node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
@@ -379,6 +471,7 @@ static ca_err node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
     ca_log *log = NULL;
 
     if ((err = make_dir(dir, eb)) || (err = check_data_dir(dir, eb)) ||
+        (err = init_allowed(cfg, eb)) ||
         (err = join_path(keys_dir, sizeof keys_dir, dir, "keys", eb)) ||
         (err = make_dir(keys_dir, eb)))
         return err;
@@ -421,8 +514,11 @@ static ca_err node_init(ca_init_report *r, const ca_config *cfg, ca_errbuf *eb)
     ca_store_close(store);
     store = NULL;
 
-    /* Report through the normal open path, which also proves the files read back. */
-    if ((err = ca_node_open(&node, cfg, CA_NODE_READ_ONLY | CA_NODE_ANCHOR_ADDRESS, eb)))
+    /* Report through the normal open path, which also proves the files read back; as the
+     * writer, it records every issuer key in the store's histories (check_issuer_key_files),
+     * so a key file lost later is noticed. */
+    if ((err = ca_node_open(&node, cfg, CA_NODE_WRITE | CA_NODE_ISSUER_KEY |
+                            CA_NODE_ANCHOR_ADDRESS, eb)))
         goto out;
     report_node(r, node, eb);
 out:
@@ -1307,5 +1403,232 @@ out:
     ca_wipe(pass, sizeof pass);
     free_scan(sr, nsr, secret);
     free(text);
+    return err;
+}
+
+/* ---- issuer key files against the store's histories (issue #13 item 7) --------------------
+ * Key files are created only by init and `keys migrate`, never by an open: a key regenerated
+ * in place of a lost file would silently break every credential the lost key signed. Each
+ * open that loads the issuer keys (check_issuer_key_files):
+ *   - refuses when a JOSE key file is missing but the store's history names a key of that
+ *     alg: "restore the key from a backup";
+ *   - with the file missing and no history (a data dir from before that alg), leaves the alg
+ *     unavailable; `credanchor keys migrate` creates the key, audited;
+ *   - as the writer, records each key file's key in a history still absent (one line
+ *     "0 <key>", what the first rotation would write), so from then on the store names every
+ *     key in use. The DID document is unchanged: it appends the file's key to a history that
+ *     does not end with it (load_history). */
+
+typedef struct record_args {
+    const issuer_slot *slots[NSLOTS];
+    char (*lines)[ISSUER_PUB_MAX + 8]; /* "0 <key>\n" per slot */
+    size_t n;
+} record_args;
+
+static ca_err record_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    const record_args *a = arg;
+    for (size_t i = 0; i < a->n; i++) {
+        const char *meta = a->slots[i]->meta;
+        ca_store_val v;
+        ca_err err = ca_store_get(t, CA_TABLE_META, meta, strlen(meta), &v);
+        if (err == CA_ERR_NOT_FOUND)
+            err = ca_store_put(t, CA_TABLE_META, meta, strlen(meta), a->lines[i],
+                               strlen(a->lines[i]));
+        if (err)
+            return ca_fail(eb, err, "cannot store the issuer key history %s: %s", meta,
+                           ca_strerror(err));
+    }
+    return CA_OK;
+}
+
+/* Writes "0 <key>" as the history of every slot in want[] (NULL: skip) whose history is
+ * absent. */
+static ca_err record_histories(ca_node *node, const issuer_slot *const *want, ca_errbuf *eb)
+{
+    record_args a = {.lines = calloc(NSLOTS, sizeof *a.lines)};
+    ca_err err = CA_OK;
+    if (!a.lines)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < NSLOTS && !err; i++) {
+        if (!want[i])
+            continue;
+        char pub[ISSUER_PUB_MAX];
+        if (!(err = signer_pub_text(pub, want[i], node->issuer_signers[want[i]->alg], eb))) {
+            snprintf(a.lines[a.n], sizeof a.lines[0], "0 %s\n", pub);
+            a.slots[a.n++] = want[i];
+        }
+    }
+    if (!err && a.n)
+        err = ca_store_write(node->store, record_txn, &a, eb);
+    free(a.lines);
+    return err;
+}
+
+static ca_err check_issuer_key_files(ca_node *node, bool writer, ca_errbuf *eb)
+{
+    const issuer_slot *record[NSLOTS] = {0};
+    hist_key *h = calloc(CA_ISSUER_KEYS_MAX, sizeof *h);
+    ca_store_txn *t = NULL;
+    size_t n = 0;
+    bool any = false;
+    ca_err err = h ? ca_store_begin(node->store, &t, false, eb)
+                   : ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < NSLOTS && !err; i++) {
+        const issuer_slot *s = &issuer_slots[i];
+        if ((err = read_history(t, s, h, CA_ISSUER_KEYS_MAX, &n, eb)))
+            break;
+        if (node->issuer_signers[s->alg]) {
+            if (n == 0 && writer) {
+                record[i] = s;
+                any = true;
+            }
+        } else if (n > 0) {
+            err = ca_fail(eb, CA_ERR_NOT_FOUND,
+                          "%s/keys/%s is missing, but the store's key history names %zu %s "
+                          "issuer key(s) (#%s-1..%zu) that credentials may be signed with: "
+                          "restore the key from a backup",
+                          node->cfg.node_data_dir, s->file, n, ca_jws_alg_name(s->alg),
+                          s->fragment, n);
+        } else if (writer) {
+            fprintf(stderr, "credanchor: warning: %s/keys/%s is missing and the store names "
+                    "no %s key: %s is unavailable (a data dir from before it: run credanchor "
+                    "keys migrate; otherwise restore the key from a backup)\n",
+                    node->cfg.node_data_dir, s->file, ca_jws_alg_name(s->alg),
+                    ca_jws_alg_name(s->alg));
+        }
+    }
+    ca_store_abort(t);
+    free(h);
+    if (!err && any)
+        err = record_histories(node, record, eb);
+    return err;
+}
+
+ca_err ca_node_migrate_issuer_keys(ca_node *node, ca_key_migration *m, ca_errbuf *eb)
+{
+    CA_ASSERT(node && m && node->issuer_signers[CA_ALG_EDDSA]);
+    memset(m, 0, sizeof *m);
+    char keys_dir[CA_CONFIG_STR_MAX + 8], pass_path[CA_CONFIG_STR_MAX + 64];
+    char pass[CA_PASSPHRASE_MAX], detail[256] = "created";
+    const issuer_slot *record[NSLOTS] = {0};
+    uint8_t *secret = malloc(CA_SIGNER_SECRET_MAX);
+    size_t pass_len = 0;
+    ca_err err;
+    if (!secret)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_config_passphrase_path(&node->cfg, pass_path, sizeof pass_path);
+    if ((err = join_path(keys_dir, sizeof keys_dir, node->cfg.node_data_dir, "keys", eb)) ||
+        (err = ca_passphrase_load(pass, &pass_len, pass_path, eb)))
+        goto out;
+    /* The open refused any missing key a history names, so each missing one here never
+     * signed anything. */
+    for (size_t i = 0; i < NSLOTS && !err; i++) {
+        const issuer_slot *s = &issuer_slots[i];
+        if (node->issuer_signers[s->alg])
+            continue;
+        size_t len = CA_SIGNER_SECRET_MAX;
+        if ((err = create_alg_key(keys_dir, s, pass, pass_len, eb)) ||
+            (err = read_key_any(secret, &len, &node->cfg, s->file, s->kind, eb)) ||
+            (err = ca_signer_open(&node->issuer_signers[s->alg], s->alg, secret, len, eb)))
+            break;
+        ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+        record[i] = s;
+        snprintf(m->created[m->ncreated++], sizeof m->created[0], "%s", s->file);
+        size_t dl = strlen(detail);
+        snprintf(detail + dl, sizeof detail - dl, " %s (%s)", s->file, ca_jws_alg_name(s->alg));
+    }
+    if (!err && m->ncreated && !(err = record_histories(node, record, eb))) {
+        ca_audit_event ev = {NULL, "keys migrate", "keys/issuer", 0, detail};
+        ca_errbuf aeb = {{0}};
+        if ((err = ca_audit_append(node->store, &ev, &aeb)))
+            ca_fail(eb, err, "the keys were created but the audit entry was not written: %s",
+                    ca_errmsg(&aeb, err));
+    }
+out:
+    ca_wipe(pass, sizeof pass);
+    ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    free(secret);
+    return err;
+}
+
+/* What `check` asks of the key files (issue #13 item 11): each decrypts, log.key holds the
+ * key of the log's verifier key, and each issuer key file holds the newest key of its
+ * history; a missing file the store names fails. CA_ERR_VERIFY names the first file that
+ * does not match; other errors mean the check could not run (say, no passphrase). */
+ca_err ca_node_check_keys(ca_node *node, size_t *checked, ca_errbuf *eb)
+{
+    CA_ASSERT(node && checked);
+    *checked = 0;
+    const char *dir = node->cfg.node_data_dir;
+    char vkey[CA_VERIFIER_KEY_MAX], stored[CA_VERIFIER_KEY_MAX], pub_text[ISSUER_PUB_MAX];
+    ca_ed25519_key *key = NULL;
+    ca_signer *sg = NULL;
+    hist_key *h = calloc(CA_ISSUER_KEYS_MAX, sizeof *h);
+    uint8_t *secret = malloc(CA_SIGNER_SECRET_MAX);
+    ca_store_txn *t = NULL;
+    ca_err err = CA_OK;
+    if (!h || !secret) {
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* log.key against the log's verifier key */
+    if ((err = load_ed25519(&key, &node->cfg, KEY_LOG, eb))) {
+        if (err == CA_ERR_NOT_FOUND)
+            err = ca_fail(eb, CA_ERR_VERIFY, "%s/keys/%s is missing: restore it from a backup",
+                          dir, KEY_LOG);
+        goto out;
+    }
+    uint8_t pub[CA_ED25519_PUB_SIZE];
+    ca_ed25519_key_public(key, pub);
+    ca_verifier_key_format(vkey, ca_log_origin(node->log), pub);
+    if ((err = ca_log_verifier_key(node->log, stored, eb)))
+        goto out;
+    if (strcmp(vkey, stored) != 0) {
+        err = ca_fail(eb, CA_ERR_VERIFY, "%s/keys/%s holds %s, not the log's key %s", dir,
+                      KEY_LOG, vkey, stored);
+        goto out;
+    }
+    (*checked)++;
+    if ((err = ca_node_anchor_secret(node, secret, eb)))
+        goto out;
+    ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    (*checked)++;
+    if ((err = ca_store_begin(node->store, &t, false, eb)))
+        goto out;
+    for (size_t i = 0; i < NSLOTS && !err; i++) {
+        const issuer_slot *s = &issuer_slots[i];
+        size_t n = 0, len = CA_SIGNER_SECRET_MAX;
+        if ((err = read_history(t, s, h, CA_ISSUER_KEYS_MAX, &n, eb)))
+            break;
+        err = read_key_any(secret, &len, &node->cfg, s->file, s->kind, eb);
+        if (err == CA_ERR_NOT_FOUND) {
+            err = n ? ca_fail(eb, CA_ERR_VERIFY, "%s/keys/%s is missing, but the store names "
+                              "%zu %s key(s): restore it from a backup", dir, s->file, n,
+                              ca_jws_alg_name(s->alg))
+                    : CA_OK; /* a data dir from before that alg: keys migrate */
+            continue;
+        }
+        if (err || (err = ca_signer_open(&sg, s->alg, secret, len, eb)) ||
+            (err = signer_pub_text(pub_text, s, sg, eb)))
+            break;
+        ca_signer_free(sg);
+        sg = NULL;
+        if (n && strcmp(h[n - 1].pub, pub_text) != 0)
+            err = ca_fail(eb, CA_ERR_VERIFY, "%s/keys/%s holds another %s key than the one "
+                          "the store names (#%s-%zu): what it signs would not verify; restore "
+                          "it from a backup", dir, s->file, ca_jws_alg_name(s->alg),
+                          s->fragment, n);
+        else
+            (*checked)++;
+    }
+out:
+    ca_store_abort(t);
+    ca_signer_free(sg);
+    ca_ed25519_key_free(key);
+    if (secret)
+        ca_wipe(secret, CA_SIGNER_SECRET_MAX);
+    free(secret);
+    free(h);
     return err;
 }

@@ -85,10 +85,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STORE_INITIAL_MAP (256ull << 20)
 #define STORE_MAX_READERS 1024
+/* How often a writer sweeps the reader table for slots of dead processes (clear_stale_readers). */
+#define STORE_READER_CHECK_SECONDS 60
 
 /* Tables holding several sorted fixed-size values per key. */
 static const unsigned table_flags[CA_TABLE__COUNT] = {
@@ -131,6 +134,8 @@ struct ca_store {
     pthread_mutex_t cache_lock;
     MDB_txn *cached[STORE_MAX_CACHED_READERS]; /* every thread's cached read transaction */
     size_t cached_count;
+    atomic_uint_fast64_t stale_readers_cleared; /* reader slots of dead processes freed */
+    atomic_int_fast64_t readers_checked_at;     /* CLOCK_MONOTONIC seconds of the last sweep */
 };
 
 struct ca_store_txn {
@@ -189,6 +194,54 @@ static void store_free(ca_store *s)
         close(s->lock_fd);
     pthread_rwlock_destroy(&s->resize_lock);
     free(s);
+}
+
+static int64_t monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* Frees the reader-table slots of processes that died inside a read transaction (a `check` or
+ * `backup` killed with SIGKILL): LMDB frees a slot only when its owner ends the transaction
+ * or closes the environment. A stale slot pins its snapshot, so the pages freed since cannot
+ * be reused and data.mdb grows, and enough of them fill the table (MDB_READERS_FULL). Run at
+ * every open, by writers every STORE_READER_CHECK_SECONDS, and when the table is full
+ * (issue #13 item 10; mdb_reader_check, lmdb.h). */
+static void clear_stale_readers(ca_store *s)
+{
+    int dead = 0;
+    atomic_store(&s->readers_checked_at, monotonic_seconds());
+    if (mdb_reader_check(s->env, &dead) == 0 && dead > 0) {
+        atomic_fetch_add(&s->stale_readers_cleared, (uint_fast64_t)dead);
+        fprintf(stderr, "credanchor: store: freed %d reader slot(s) left by processes that "
+                        "died in a read transaction\n", dead);
+    }
+}
+
+/* LMDB maps data.mdb without comparing its length with the pages the newest meta page names,
+ * so a truncated file (a bad copy, a full disk outside LMDB, a restore gone wrong) faults with
+ * SIGBUS on the first read past its end. mdb_env_open reads the meta pages with pread, so the
+ * comparison can run before any page is touched (issue #13 item 9). */
+static ca_err check_not_truncated(ca_store *s, ca_errbuf *eb)
+{
+    MDB_envinfo info;
+    MDB_stat mst;
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
+        return ca_fail(eb, CA_ERR_IO, "store: cannot stat %s/data.mdb: %s", s->dir,
+                       strerror(errno));
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &mst);
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * mst.ms_psize;
+    if ((uint64_t)st.st_size < need)
+        return ca_fail(eb, CA_ERR_STORE,
+                       "store truncated: %s/data.mdb holds %llu bytes but its pages reach %llu; "
+                       "restore from a backup (credanchor restore)", s->dir,
+                       (unsigned long long)st.st_size, (unsigned long long)need);
+    return CA_OK;
 }
 
 /* Takes the single-writer lock on dir/writer.lock, so a second `serve` or a CLI `append`
@@ -267,6 +320,9 @@ ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb
         err = store_fail(eb, rc, opts->dir);
         goto out;
     }
+    if ((err = check_not_truncated(s, eb)))
+        goto out;
+    clear_stale_readers(s);
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     s->map_size = info.me_mapsize; /* an existing environment may already be larger */
@@ -360,7 +416,14 @@ ca_err ca_store_begin(ca_store *s, ca_store_txn **out, bool write, ca_errbuf *eb
         pthread_rwlock_unlock(&s->resize_lock);
         return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
     }
+    if (write && monotonic_seconds() - atomic_load(&s->readers_checked_at) >=
+                     STORE_READER_CHECK_SECONDS)
+        clear_stale_readers(s);
     int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc == MDB_READERS_FULL) {
+        clear_stale_readers(s);
+        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    }
     if (rc == MDB_MAP_RESIZED) {
         /* Another process grew the map: adopt its size (LMDB reads it from the file). */
         pthread_rwlock_unlock(&s->resize_lock);
@@ -594,6 +657,38 @@ ca_err ca_store_copy(ca_store *s, const char *dir, ca_errbuf *eb)
     return rc ? store_fail(eb, rc, "copy") : CA_OK;
 }
 
+/* Reads every entry of every table and of LMDB's free-page list (dbi 0, as mdb_stat -f walks
+ * it). Readers never touch the free list, but every write transaction that allocates a page
+ * does: a damaged free-list root or page in the meta page makes every append fail (500)
+ * while every read still answers (issue #13 item 11). A page that cannot be read is
+ * CA_ERR_STORE naming the table; *entries counts what was read. */
+ca_err ca_store_verify(ca_store *s, uint64_t *entries, ca_errbuf *eb)
+{
+    *entries = 0;
+    ca_store_txn *t = NULL;
+    ca_err err = ca_store_begin(s, &t, false, eb);
+    if (err)
+        return err;
+    for (int i = -1; i < CA_TABLE__COUNT && !err; i++) {
+        if (i >= 0 && s->missing[i])
+            continue;
+        const char *name = i < 0 ? "the free-page list" : table_names[i];
+        MDB_cursor *c = NULL;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(t->txn, i < 0 ? 0 : s->dbi[i], &c);
+        for (MDB_cursor_op op = MDB_FIRST; rc == 0; op = MDB_NEXT) {
+            if ((rc = mdb_cursor_get(c, &k, &v, op)) == 0)
+                (*entries)++;
+        }
+        mdb_cursor_close(c);
+        if (rc != MDB_NOTFOUND)
+            err = ca_fail(eb, CA_ERR_STORE, "%s cannot be read: %s (a write would "
+                          "fail); restore from a backup", name, mdb_strerror(rc));
+    }
+    ca_store_abort(t);
+    return err;
+}
+
 ca_err ca_store_get_stats(ca_store *s, ca_store_stats *st)
 {
     MDB_envinfo info;
@@ -603,5 +698,7 @@ ca_err ca_store_get_stats(ca_store *s, ca_store_stats *st)
     st->map_size = info.me_mapsize;
     st->page_size = mst.ms_psize;
     st->used_bytes = (uint64_t)(info.me_last_pgno + 1) * mst.ms_psize;
+    st->readers_used = info.me_numreaders;
+    st->stale_readers_cleared = atomic_load(&s->stale_readers_cleared);
     return CA_OK;
 }

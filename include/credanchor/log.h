@@ -159,6 +159,7 @@ typedef struct ca_log_stats {
     uint64_t indexed;       /* digests [0, indexed) are in the stored digest index */
     uint64_t commits;       /* write transactions since open */
     uint64_t appended;      /* new leaves since open */
+    bool store_full;        /* the last commit failed because the store is full (507) */
 } ca_log_stats;
 void ca_log_get_stats(ca_log *log, ca_log_stats *stats);
 

@@ -117,6 +117,23 @@ ca_err ca_node_rotate_log_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb);
  * keys. */
 ca_err ca_node_rotate_issuer_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb);
 
+/* `keys migrate` (issue #13 item 7): creates the JOSE issuer key files a data dir from before
+ * their algorithms lacks, records them in the store's key histories and writes an audit
+ * entry. Opens never create keys, and refuse when a history names a key whose file is
+ * missing, so only algs that never had a key get one. Needs CA_NODE_WRITE |
+ * CA_NODE_ISSUER_KEY; node->issuer_signers gets the new keys. */
+typedef struct ca_key_migration {
+    char created[CA_ISSUER_ALGS][32]; /* the key files created, e.g. "issuer-es256k.key" */
+    size_t ncreated;
+} ca_key_migration;
+ca_err ca_node_migrate_issuer_keys(ca_node *node, ca_key_migration *m, ca_errbuf *eb);
+
+/* For `check`: decrypts every key file (the passphrase is needed) and compares log.key with
+ * the log's verifier key and each issuer key file with the newest key of its history.
+ * CA_ERR_VERIFY (with the file named) on a mismatch or a missing file the store names; *checked
+ * gets the number of files that matched. Works on a read-only open. */
+ca_err ca_node_check_keys(ca_node *node, size_t *checked, ca_errbuf *eb);
+
 /* One issuer key ever used (meta "issuer_keys"). */
 typedef struct ca_issuer_key {
     int64_t valid_from;                   /* unix seconds it signs from; 0 = since init */

@@ -103,11 +103,17 @@ ca_err ca_store_last(ca_store_txn *txn, ca_table table, ca_store_val *key, ca_st
 /* A consistent hot copy of the environment into dir, compacting (mdb_env_copy2 MDB_CP_COMPACT). */
 ca_err ca_store_copy(ca_store *store, const char *dir, ca_errbuf *eb);
 
+/* Reads every entry of every table and of LMDB's free-page list (for `check`): CA_ERR_STORE
+ * naming what cannot be read; *entries gets the number read. */
+ca_err ca_store_verify(ca_store *store, uint64_t *entries, ca_errbuf *eb);
+
 /* Figures for metrics and benchmarks. */
 typedef struct ca_store_stats {
     uint64_t map_size;     /* current map size in bytes */
     uint64_t used_bytes;   /* pages in use * page size */
     uint64_t page_size;
+    uint64_t readers_used;          /* reader-table slots ever taken (LMDB me_numreaders) */
+    uint64_t stale_readers_cleared; /* slots of dead processes this open freed */
 } ca_store_stats;
 ca_err ca_store_get_stats(ca_store *store, ca_store_stats *stats);
 

@@ -25,7 +25,7 @@ python3 -c "
 import json,sys
 o=json.loads(sys.argv[1])
 assert o['ok'] is True, o
-assert [c['name'] for c in o['checks']] == ['checkpoint','root','tiles','anchors','status lists','credentials','audit'], o
+assert [c['name'] for c in o['checks']] == ['checkpoint','root','tiles','anchors','status lists','credentials','audit','store','keys'], o
 assert all(set(c) == {'name','result','detail'} for c in o['checks'])
 assert {c['result'] for c in o['checks']} <= {'ok','skip'}
 " "$json" && ok || fail "--json shape: $json"
@@ -103,4 +103,39 @@ PY
 expect_exit 1 "check: an altered credential fails" -- "$BIN" check --data-dir "$C"
 out=$("$BIN" check --data-dir "$C" 2>/dev/null)
 grep -q "^fail  credentials: .*does not hash to its digest" <<<"$out" && ok || fail "altered line: $out"
+# Issue #13 item 11. A legitimately pending anchor (no transaction yet: the RPC endpoint is
+# down) is not a failure.
+P=$WORK/pending
+"$BIN" init --data-dir "$P" >/dev/null || fail "init pending"
+head -300 "$WORK/d5000" | "$BIN" append --data-dir "$P" - > /dev/null || fail "append pending"
+CREDANCHOR_ANCHOR_RPC_URL=http://127.0.0.1:9 CREDANCHOR_ANCHOR_CHAIN_ID=31337 \
+  "$BIN" anchor --data-dir "$P" --timeout 1 > "$WORK/pending.json" 2>/dev/null
+grep -q '"status": *"pending"' "$WORK/pending.json" && ok || fail "a pending anchor: $(cat "$WORK/pending.json")"
+expect_exit 0 "check: a pending anchor passes" -- "$BIN" check --data-dir "$P"
+grep -q '^ok    anchor 300: ' <<<"$("$BIN" check --data-dir "$P")" && ok || fail "pending anchor line"
+
+# LMDB's free-page list root damaged in both meta pages: every read still answers, every
+# append fails (a write allocates from the free list); check reads the free list and fails.
+M=$WORK/meta
+cp -a "$P" "$M"
+python3 - "$M/db/data.mdb" <<'PY' && ok || fail "patch the meta pages"
+import struct, sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+# LMDB 0.9 layout (lmdb/mdb.c): a 16-byte page header, then MDB_meta: magic, version,
+# address, mapsize, mm_dbs[FREE_DBI] (md_pad = page size; md_root at +40), mm_dbs[MAIN_DBI],
+# mm_last_pg at +120.
+psize = struct.unpack_from("<I", data, 16 + 24)[0]
+assert psize in (4096, 8192, 16384, 65536), psize
+for page in (0, 1):
+    base = page * psize + 16
+    assert struct.unpack_from("<I", data, base)[0] == 0xBEEFC0DE
+    last = struct.unpack_from("<Q", data, base + 120)[0]
+    struct.pack_into("<Q", data, base + 64, last + 1000)   # free list root past the last page
+open(path, "r+b").write(data)
+PY
+sed -n 301,310p "$WORK/d5000" | "$BIN" append --data-dir "$M" - > /dev/null 2>&1 && fail "append on a damaged free list succeeded" || ok
+expect_exit 1 "check: a damaged free list fails" -- "$BIN" check --data-dir "$M"
+grep -q '^fail  store: the free-page list cannot be read' <<<"$("$BIN" check --data-dir "$M" 2>/dev/null)" && ok ||
+  fail "damaged free list line"
 finish

@@ -7,8 +7,8 @@
 # Then, served without a limit: every acknowledged digest of the last batches before each 507
 # and a random sample of the rest is provable (RFC 9162 path to the checkpoint's root), every
 # acknowledged credential's /verification passes signature and inclusion, and
-# `credanchor check` is clean. The tmpfs is always unmounted (trap). Not root, or no tmpfs:
-# skipped with a printed reason, counting nothing as failed.
+# `credanchor check` is clean. While full, the credanchor_log_appends_blocked gauge is 1
+# (issue #13 item 15). The tmpfs is always unmounted (trap). Not root, or no tmpfs: skipped with a printed reason, counting nothing as failed.
 source "$(dirname "$0")/lib.bash"
 : "${CA_SOURCE_DIR:?set by ctest}"
 if [ "$(id -u)" != 0 ]; then
@@ -105,6 +105,16 @@ def after_full(n, phase):
              f"{phase}: the last acknowledged digest is provable while full: {r.status}")
     r = n.get("/v1/checkpoint")
     c.eq(r.status, 200, f"{phase}: /v1/checkpoint while full")
+    c.eq(appends_blocked(n), 1, f"{phase}: credanchor_log_appends_blocked while appends get 507")
+
+
+def appends_blocked(n):
+    """The credanchor_log_appends_blocked gauge (issue #13 item 15), or None."""
+    r = n.get("/metrics")
+    for line in r.body.decode(errors="replace").splitlines():
+        if line.startswith("credanchor_log_appends_blocked "):
+            return int(line.split()[1])
+    return None
 
 
 # ---- phase 1: the tmpfs fills up ----
@@ -150,6 +160,7 @@ n3.log_path = os.path.join(work, "serve3.log")
 n3.start()
 h = n3.get("/v1/health").json()
 c.ok(h["treeSize"] >= len(acked), f"final: treeSize {h['treeSize']} >= {len(acked)}")
+c.eq(appends_blocked(n3), 0, "final: credanchor_log_appends_blocked 0 with room again")
 sample = set(d for b in batches[-3:] for d in b)
 sample |= set(d for b in [batches[i] for i in range(len(batches)) if
                           sum(len(x) for x in batches[:i + 1]) >= n1_acked][:3] for d in b)

@@ -1,0 +1,172 @@
+/* Unit tests for node/store.c's defences against a damaged or abandoned environment
+ * (issue #13): a truncated data.mdb is refused at open with a message instead of SIGBUS
+ * (item 9), and reader slots left by processes killed inside a read transaction are freed at
+ * the next open (item 10). Appends, growth and the full map: test_log.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "credanchor/store.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct fixture {
+    char dir[64];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/ca-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", f->dir);
+    free(f);
+    return 0;
+}
+
+static ca_err open_store(ca_store **s, const fixture *f, bool read_only, ca_errbuf *eb)
+{
+    ca_store_options so = {.dir = f->dir, .max_map_size = 1ull << 30, .read_only = read_only,
+                           .shared_writer = true};
+    return ca_store_open(s, &so, eb);
+}
+
+typedef struct fill_args {
+    uint32_t first, count;
+} fill_args;
+
+static ca_err fill_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    (void)eb;
+    const fill_args *a = arg;
+    uint8_t key[8], val[1024];
+    memset(val, 0xab, sizeof val);
+    for (uint32_t i = a->first; i < a->first + a->count; i++) {
+        ca_store_u64_key(key, i);
+        ca_err err = ca_store_put(t, CA_TABLE_LEAVES, key, sizeof key, val, sizeof val);
+        if (err)
+            return err;
+    }
+    return CA_OK;
+}
+
+/* Item 9: data.mdb cut to half its length. Before the check, the open (or the first read
+ * after it) died with SIGBUS; now it fails with a sentence that says what to do. */
+static void truncated_file_is_refused(void **state)
+{
+    fixture *f = *state;
+    ca_store *s = NULL;
+    ca_errbuf eb = {{0}};
+    assert_int_equal(open_store(&s, f, false, &eb), CA_OK);
+    for (uint32_t i = 0; i < 8; i++) {
+        fill_args a = {i * 500, 500};
+        assert_int_equal(ca_store_write(s, fill_txn, &a, &eb), CA_OK);
+    }
+    ca_store_close(s);
+
+    char path[128];
+    snprintf(path, sizeof path, "%s/data.mdb", f->dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 4 << 20);
+    assert_int_equal(truncate(path, st.st_size / 2), 0);
+
+    for (int ro = 0; ro <= 1; ro++) {
+        s = NULL;
+        memset(&eb, 0, sizeof eb);
+        ca_err err = open_store(&s, f, ro, &eb);
+        assert_int_equal(err, CA_ERR_STORE);
+        assert_null(s);
+        assert_non_null(strstr(eb.msg, "store truncated"));
+        assert_non_null(strstr(eb.msg, "restore from a backup"));
+    }
+}
+
+/* Runs in a child: opens the store read-only (as a CLI verb would) and exits with the number
+ * of stale reader slots that open freed. */
+static int count_cleared_in_child(const fixture *f)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        ca_store *cs = NULL;
+        ca_store_stats st;
+        if (open_store(&cs, f, true, NULL) || ca_store_get_stats(cs, &st))
+            _exit(100);
+        _exit((int)(st.stale_readers_cleared < 99 ? st.stale_readers_cleared : 99));
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* Item 10: while a serving node holds the environment (here this process), three children
+ * open the store, begin a read transaction and are killed (SIGKILL, as `kill -9` of a `check`
+ * or `backup`). Their reader slots stay taken (pinning their snapshots) until an open clears
+ * them. (With no process holding the environment LMDB resets the table itself.) */
+static void stale_reader_is_cleared_at_open(void **state)
+{
+    fixture *f = *state;
+    ca_store *s = NULL;
+    ca_errbuf eb = {{0}};
+    assert_int_equal(open_store(&s, f, false, &eb), CA_OK);
+    fill_args a = {0, 10};
+    assert_int_equal(ca_store_write(s, fill_txn, &a, &eb), CA_OK);
+
+    for (int i = 0; i < 3; i++) {
+        int ready[2];
+        assert_int_equal(pipe(ready), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            ca_store *cs = NULL;
+            ca_store_txn *t = NULL;
+            close(ready[0]);
+            if (open_store(&cs, f, true, NULL) || ca_store_begin(cs, &t, false, NULL))
+                _exit(3);
+            if (write(ready[1], "r", 1) != 1)
+                _exit(4);
+            for (;;)
+                pause(); /* killed inside the read transaction */
+        }
+        close(ready[1]);
+        char c;
+        assert_int_equal(read(ready[0], &c, 1), 1);
+        close(ready[0]);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+    }
+    /* Each child's open freed its predecessor's slot; the last one is left for this open. */
+    assert_int_equal(count_cleared_in_child(f), 1);
+    assert_int_equal(count_cleared_in_child(f), 0); /* nothing left to clear */
+    ca_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(truncated_file_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(stale_reader_is_cleared_at_open, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
