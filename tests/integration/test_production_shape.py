@@ -88,6 +88,21 @@ def behind_nginx(tmp, base_path):
             r = front.request("POST", "/v1/log/entries", body="x" * (11 * 1024 * 1024),
                               headers={"Content-Type": "application/json"})
             c.ok(r.status == 413 and r.is_problem(413), f"{what}: 413 as problem+json")
+            # Issue #12 item 5 in this shape: a 10 KB DID is answered 414 problem+json (nginx's
+            # request-line limit, mapped by the documented error page), a 6 KB one reaches the
+            # node and gets SPEC §4's error form, and a token without "Bearer " is told why.
+            r = front.request("GET", "/1.0/identifiers/did:web:" + "a" * 10240)
+            c.ok(r.status == 414 and r.is_problem(414),
+                 f"{what}: 10 KB DID: 414 problem+json ({r.status} {r.ctype})")
+            r = front.request("GET", "/1.0/identifiers/did:key:z" + "a" * 6144)
+            ok = r.status == 400 and r.ctype.startswith("application/did-resolution")
+            c.ok(ok and "INVALID_DID" in r.json()["didResolutionMetadata"]["error"]["type"],
+                 f"{what}: 6 KB DID: 400 INVALID_DID ({r.status} {r.body[:160]!r})")
+            r = front.request("POST", "/v1/log/entries", body="{}",
+                              headers={"Authorization": node.tokens["issuer"],
+                                       "Content-Type": "application/json"})
+            c.ok(r.status == 401 and r.is_problem(401) and "Bearer" in r.json()["detail"],
+                 f"{what}: token without Bearer: 401 naming the scheme ({r.body[:200]!r})")
             run_peer(front.public_url, did, node)
             # The node still serves after everything the peer sent.
             c.eq(front.request("GET", "/v1/health").status, 200, f"{what}: node still up")
