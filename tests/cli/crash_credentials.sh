@@ -122,6 +122,14 @@ for round in $(seq 1 "$ROUNDS"); do
   python3 "$WORK/load.py" "$port" "$WORK/acked" "$ISSUER" "$REVOKER" \
     "$CA_SOURCE_DIR/config/templates/security-awareness-2026.json" 2>/dev/null &
   lpid=$!
+  # The kill lands at a random moment once this round's load is flowing: wait (up to 30 s)
+  # for its first acknowledgement, so a slow or busy machine still kills mid-load rather
+  # than before python has sent anything (CI once saw 0 issuances in 8 rounds).
+  before=$(wc -l < "$WORK/acked")
+  for _ in $(seq 1 300); do
+    [ "$(wc -l < "$WORK/acked")" -gt "$before" ] && break
+    sleep 0.1
+  done
   sleep "$((RANDOM % 2)).$(printf "%03d" $((RANDOM % 1000)))"
   kill -9 "$spid" 2>/dev/null && killed=$((killed + 1))
   wait "$spid" 2>/dev/null
