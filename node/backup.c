@@ -15,7 +15,7 @@
  */
 #include "credanchor/backup.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
 #include "credanchor/keystore.h"
 #include "credanchor/log.h"

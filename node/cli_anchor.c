@@ -6,7 +6,7 @@
  * told to POST /v1/anchors. */
 #include "node/cli.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/node.h"
 
 #include <errno.h>

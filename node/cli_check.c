@@ -28,7 +28,7 @@
  */
 #include "node/cli.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
 #include "credanchor/auth.h"
 #include "credanchor/encoding.h"

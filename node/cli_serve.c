@@ -7,7 +7,7 @@
  * happens in a signal handler. */
 #include "node/cli.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
 #include "credanchor/http.h"
 #include "credanchor/issuer.h"

@@ -36,7 +36,7 @@
  */
 #include "credanchor/http.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
 #include "credanchor/log.h"
 #include "credanchor/proof.h"

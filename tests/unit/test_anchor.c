@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -59,7 +59,7 @@
  * newest final record's root must be the log's root at that size. A failed check keeps
  * appends held and says why; an unreachable endpoint keeps them held until it answers.
  */
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
 
 #include "credanchor/encoding.h"
