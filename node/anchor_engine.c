@@ -64,8 +64,8 @@
 
 #include "credanchor/encoding.h"
 #include "credanchor/eth.h"
-#include "credanchor/log.h"
-#include "credanchor/store.h"
+#include "node/log.h"
+#include "node/store.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -17,7 +17,7 @@
 
 #include "credanchor/common.h"
 #include "credanchor/merkle.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/rpc.h"
 
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #include "node/cli.h"
 
 #include "node/anchor_engine.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 
 #include <errno.h>
 #include <stdlib.h>

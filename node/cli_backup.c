@@ -5,7 +5,7 @@
  */
 #include "node/cli.h"
 
-#include "credanchor/backup.h"
+#include "node/backup.h"
 #include "credanchor/encoding.h"
 
 #include <jansson.h>

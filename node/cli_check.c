@@ -34,9 +34,9 @@
 #include "credanchor/encoding.h"
 #include "credanchor/issuer.h"
 #include "credanchor/merkle.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/rpc.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <errno.h>
 #include <jansson.h>

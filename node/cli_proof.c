@@ -10,7 +10,7 @@
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"
 #include "credanchor/fetch.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/proof.h"
 #include "credanchor/resolver.h"
 #include "credanchor/rpc.h"

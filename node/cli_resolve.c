@@ -18,7 +18,7 @@
 #include "node/cli.h"
 
 #include "credanchor/did.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/resolver.h"
 
 #include <jansson.h>

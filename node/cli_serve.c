@@ -11,7 +11,7 @@
 #include "credanchor/anchor_check.h"
 #include "credanchor/http.h"
 #include "credanchor/issuer.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/resolver.h"
 #include "credanchor/rpc.h"
 

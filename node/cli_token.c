@@ -11,7 +11,7 @@
 
 #include "credanchor/auth.h"
 #include "credanchor/credential.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 
 #include <jansson.h>
 #include <stdio.h>

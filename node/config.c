@@ -18,7 +18,7 @@
  * Durability is deliberately not configurable: there is no fsync/nosync switch (SPEC §1 says an
  * append is acknowledged only after it is durable).
  */
-#include "credanchor/config.h"
+#include "node/config.h"
 #include "credanchor/did.h"
 
 #include <arpa/inet.h>

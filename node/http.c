@@ -38,7 +38,7 @@
 
 #include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 #include "credanchor/proof.h"
 
 #include <arpa/inet.h>

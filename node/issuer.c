@@ -23,10 +23,10 @@
 #include "credanchor/encoding.h"
 #include "credanchor/group_commit.h"
 #include "credanchor/jws.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 #include "credanchor/resolver.h"
 #include "credanchor/status_list.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <pthread.h>
 #include <stdarg.h>

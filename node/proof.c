@@ -7,7 +7,7 @@
 
 #include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

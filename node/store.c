@@ -72,7 +72,7 @@
  * closing the store aborts them; a thread notices a closed store by its id. A writer process holds an exclusive flock on writer.lock so two processes never
  * append to one log (the digest index keeps an in-memory tail, see node/log.c).
  */
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

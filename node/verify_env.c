@@ -3,7 +3,7 @@
 
 #include "credanchor/encoding.h"
 #include "credanchor/fetch.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 #include "credanchor/proof.h"
 
 #include <stdio.h>

@@ -40,7 +40,7 @@
 
 #include "credanchor/auth.h"
 #include "credanchor/common.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 
 #include <stdio.h>
 #include <sys/types.h>

@@ -19,7 +19,7 @@
 #include "credanchor/auth.h"
 #include "credanchor/common.h"
 #include "credanchor/credential.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/signer.h"
 
 #include <jansson.h>

@@ -16,7 +16,7 @@
 #include "credanchor/auth.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #define TOKEN_LEN 63
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "credanchor/config.h"
+#include "node/config.h"
 
 #define SOURCE_DIR CA_TEST_VECTORS "/../.."
 

@@ -16,7 +16,7 @@
 
 #include "credanchor/credential.h"
 #include "credanchor/reports.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 typedef struct fixture {
     char dir[64];

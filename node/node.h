@@ -18,11 +18,11 @@
 #define CREDANCHOR_NODE_H
 
 #include "credanchor/checkpoint.h"
-#include "credanchor/config.h"
+#include "node/config.h"
 #include "credanchor/crypto.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 #include "credanchor/signer.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #ifdef __cplusplus
 extern "C" {
