@@ -27,7 +27,7 @@
  * (not to whatever entry is last), so a later append does not paper over such an edit. The chain and head are
  * tamper-evident against partial edits, not against someone who rewrites the whole table.
  */
-#include "credanchor/auth.h"
+#include "node/auth.h"
 
 #include "credanchor/credential.h"
 #include "credanchor/crypto.h"

@@ -30,9 +30,9 @@
 
 #include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/encoding.h"
-#include "credanchor/issuer.h"
+#include "node/issuer.h"
 #include "credanchor/merkle.h"
 #include "node/node.h"
 #include "credanchor/rpc.h"

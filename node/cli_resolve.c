@@ -19,7 +19,7 @@
 
 #include "credanchor/did.h"
 #include "node/node.h"
-#include "credanchor/resolver.h"
+#include "node/resolver.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -9,10 +9,10 @@
 
 #include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
-#include "credanchor/http.h"
-#include "credanchor/issuer.h"
+#include "node/http.h"
+#include "node/issuer.h"
 #include "node/node.h"
-#include "credanchor/resolver.h"
+#include "node/resolver.h"
 #include "credanchor/rpc.h"
 
 #include <errno.h>

@@ -9,7 +9,7 @@
  */
 #include "node/cli.h"
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/credential.h"
 #include "node/node.h"
 

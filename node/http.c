@@ -34,7 +34,7 @@
  * limit: 431, broken chunked encoding) are answered by MHD itself with its short bodies;
  * connections over node.max_connections_per_ip are closed at accept.
  */
-#include "credanchor/http.h"
+#include "node/http.h"
 
 #include "node/anchor_engine.h"
 #include "credanchor/encoding.h"

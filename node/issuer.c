@@ -15,8 +15,8 @@
  * together. All writers hold is->writer; the in-memory state they change is rolled back when
  * the commit fails, so memory never runs ahead of the store.
  */
-#include "credanchor/issuer.h"
-#include "credanchor/reports.h"
+#include "node/issuer.h"
+#include "node/reports.h"
 
 #include "credanchor/crypto.h"
 #include "credanchor/data_integrity.h"
@@ -24,7 +24,7 @@
 #include "credanchor/group_commit.h"
 #include "credanchor/jws.h"
 #include "node/log.h"
-#include "credanchor/resolver.h"
+#include "node/resolver.h"
 #include "credanchor/status_list.h"
 #include "node/store.h"
 

@@ -5,7 +5,7 @@
  */
 #include "node/node.h"
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/did.h"
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"

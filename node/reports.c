@@ -8,12 +8,12 @@
  * (the course group of a credential is its course, or its achievement id when it has none).
  * meta "report_counts" = u64 BE 1 once they are built (ca_report_counts_migrate).
  */
-#include "credanchor/reports.h"
+#include "node/reports.h"
 
 #include "credanchor/capbuf.h"
 #include "credanchor/credential.h"
 #include "credanchor/csv.h"
-#include "credanchor/issuer.h"
+#include "node/issuer.h"
 
 #include <jansson.h>
 #include <stdio.h>

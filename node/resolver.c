@@ -23,7 +23,7 @@
  * max-age from above, CA_RESOLVER_MIN_TTL (or cache_ttl when smaller) from below, so a host
  * answering max-age=0 cannot make every resolution a fetch; cache_ttl = 0 disables the cache.
  */
-#include "credanchor/resolver.h"
+#include "node/resolver.h"
 
 #include "credanchor/crypto.h"
 #include "credanchor/did.h"

@@ -9,7 +9,7 @@
  * The GET routes read the records from the store, so they work with anchoring disabled.
  */
 #include "node/anchor_engine.h"
-#include "credanchor/http.h"
+#include "node/http.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* node/verify_env.c — where a verification's lookups go (include/credanchor/verify_env.h). */
-#include "credanchor/verify_env.h"
+#include "node/verify_env.h"
 
 #include "credanchor/encoding.h"
-#include "credanchor/fetch.h"
+#include "node/fetch.h"
 #include "node/log.h"
 #include "credanchor/proof.h"
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
 #include "node/store.h"

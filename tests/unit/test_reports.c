@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "credanchor/credential.h"
-#include "credanchor/reports.h"
+#include "node/reports.h"
 #include "node/store.h"
 
 typedef struct fixture {

@@ -16,7 +16,7 @@
 #ifndef CREDANCHOR_ISSUER_H
 #define CREDANCHOR_ISSUER_H
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/common.h"
 #include "credanchor/credential.h"
 #include "node/node.h"

@@ -38,7 +38,7 @@
 #ifndef CREDANCHOR_HTTP_H
 #define CREDANCHOR_HTTP_H
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/common.h"
 #include "node/node.h"
 
