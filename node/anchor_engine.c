@@ -1,5 +1,5 @@
 /*
- * anchor/engine.c — the anchoring state machine (SPEC §2; contract: include/credanchor/anchor.h).
+ * node/anchor_engine.c — the anchoring state machine (SPEC §2; contract: node/anchor_engine.h).
  *
  * Storage. Table `anchors` (CA_TABLE_ANCHORS): key u64 BE tree size -> one anchor record as
  * compact JSON text (jansson), written whole at every transition:

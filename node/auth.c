@@ -1,6 +1,6 @@
 /*
  * node/auth.c — API tokens with roles and the hash-chained audit log (SPEC §3; contract:
- * include/credanchor/auth.h).
+ * node/auth.h).
  *
  * Token text: "ca_" || 16 lowercase hex (the id: 8 random bytes) || "_" || 43 base64url chars
  * (32 random bytes, no padding) = 63 characters. Only SHA-256 of the whole text is stored.

@@ -1,6 +1,6 @@
 /*
  * node/backup.c — `credanchor backup DIR` and `credanchor restore DIR` (SPEC §1, §6; issue 7).
- * Layout of a backup and the guarantees: include/credanchor/backup.h.
+ * Layout of a backup and the guarantees: node/backup.h.
  *
  * Why the manifest's figures come from the copy: the node keeps appending while the copy is
  * taken, so the live size is already stale when the copy finishes. The copy is opened

@@ -1,5 +1,5 @@
 /* node/bulk.c — bulk issuance from a participant list and templates (SPEC §5,
- * include/credanchor/bulk.h). */
+ * node/bulk.h). */
 #include "node/bulk.h"
 
 #include "credanchor/credential.h"

@@ -83,7 +83,7 @@ int ca_cli_serve(int argc, char **argv)
     }
     if (!err)
         err = ca_did_routes_register(srv, resolver, &eb);
-    /* The anchoring engine (anchor/engine.c) when anchor.rpc_url is set, and the anchor
+    /* The anchoring engine (node/anchor_engine.c) when anchor.rpc_url is set, and the anchor
      * routes (node/routes_anchor.c), which read records without it. */
     if (!err && node->cfg.anchor_rpc_url[0]) {
         ca_anchor_engine_options ao = {.node = node};

@@ -1,5 +1,5 @@
 /*
- * Node configuration (SPEC §0, §7; contract: include/credanchor/config.h).
+ * Node configuration (SPEC §0, §7; contract: node/config.h).
  *
  * Every key is declared once in `entries[]` below with its section, name, type, field, default,
  * range and a one-line doc (after Redis's config.c). Everything else is driven by that table:

@@ -1,4 +1,4 @@
-/* node/fetch.c — the CLI's HTTP(S) GET (include/credanchor/fetch.h). */
+/* node/fetch.c — the CLI's HTTP(S) GET (node/fetch.h). */
 #include "node/fetch.h"
 
 #include "credanchor/capbuf.h"

@@ -1,5 +1,5 @@
 /*
- * node/issuer.c — the issuance engine (SPEC §5; contract in include/credanchor/issuer.h).
+ * node/issuer.c — the issuance engine (SPEC §5; contract in node/issuer.h).
  *
  * State:
  *   - status lists: per list its purpose, the published bits (1 = revoked/suspended), the

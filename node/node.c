@@ -1,6 +1,6 @@
 /*
  * node/node.c — the data dir: creating it (init) and opening it for a verb or the server.
- * Layout: include/credanchor/node.h. Keys are decrypted only when a flag asks for them, and
+ * Layout: node/node.h. Keys are decrypted only when a flag asks for them, and
  * decrypted secrets are wiped as soon as the key object (or address) is made.
  */
 #include "node/node.h"

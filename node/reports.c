@@ -1,4 +1,4 @@
-/* node/reports.c — auditor reports (include/credanchor/reports.h).
+/* node/reports.c — auditor reports (node/reports.h).
  *
  * Nothing here loads the credential table (issue #13 item 6): lists walk it with a cursor in
  * key (issue) order and filter in the walk, the CSV export walks it one chunk per read of the

@@ -1,5 +1,5 @@
 /*
- * node/resolver.c — the node's DID resolver (contract: include/credanchor/resolver.h,
+ * node/resolver.c — the node's DID resolver (contract: node/resolver.h,
  * SPEC §4). It glues did/ (did:key, did:web, no I/O of its own) to the node: the own
  * document from the keys in memory, the libcurl transport, and the did_cache table.
  *

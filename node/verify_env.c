@@ -1,4 +1,4 @@
-/* node/verify_env.c — where a verification's lookups go (include/credanchor/verify_env.h). */
+/* node/verify_env.c — where a verification's lookups go (node/verify_env.h). */
 #include "node/verify_env.h"
 
 #include "credanchor/encoding.h"

@@ -1,4 +1,4 @@
-/* Anchor records (anchor/engine.c): the stored encoding round-trips every field, the public
+/* Anchor records (node/anchor_engine.c): the stored encoding round-trips every field, the public
  * object has exactly the SPEC §3 fields, and malformed stored text is refused. The state
  * machine itself runs against a real anvil in tests/cli/anchor_anvil.sh. */
 #include <stdarg.h>

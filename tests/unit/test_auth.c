@@ -1,4 +1,4 @@
-/* Unit tests for node/auth.c (contract: include/credanchor/auth.h, SPEC §3). */
+/* Unit tests for node/auth.c (contract: node/auth.h, SPEC §3). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests for node/config.c (contract: include/credanchor/config.h, SPEC §0, §7). */
+/* Unit tests for node/config.c (contract: node/config.h, SPEC §0, §7). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
