@@ -11,10 +11,10 @@
  * usage: bench_log [--config FILE] [--dir DIR] [--big N]   (N: leaves for the second proof
  *        run, default 10000000; 0 skips it)
  */
-#include "credanchor/config.h"
+#include "node/config.h"
 #include "credanchor/crypto.h"
-#include "credanchor/log.h"
-#include "credanchor/store.h"
+#include "node/log.h"
+#include "node/store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,5 +1,5 @@
 /* SHA-256, the CSPRNG and Ed25519 over OpenSSL 3; secp256k1 over libsecp256k1 (crypto.h).
- * Keccak-256 lives in anchor/keccak.c. Every OpenSSL failure becomes CA_ERR_CRYPTO (or
+ * Keccak-256 lives in common/keccak.c. Every OpenSSL failure becomes CA_ERR_CRYPTO (or
  * CA_ERR_VERIFY where the contract says a check failed); secrets are wiped on every path. */
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"

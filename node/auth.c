@@ -1,6 +1,6 @@
 /*
  * node/auth.c — API tokens with roles and the hash-chained audit log (SPEC §3; contract:
- * include/credanchor/auth.h).
+ * node/auth.h).
  *
  * Token text: "ca_" || 16 lowercase hex (the id: 8 random bytes) || "_" || 43 base64url chars
  * (32 random bytes, no padding) = 63 characters. Only SHA-256 of the whole text is stored.
@@ -27,7 +27,7 @@
  * (not to whatever entry is last), so a later append does not paper over such an edit. The chain and head are
  * tamper-evident against partial edits, not against someone who rewrites the whole table.
  */
-#include "credanchor/auth.h"
+#include "node/auth.h"
 
 #include "credanchor/credential.h"
 #include "credanchor/crypto.h"

@@ -1,6 +1,6 @@
 /*
  * node/backup.c — `credanchor backup DIR` and `credanchor restore DIR` (SPEC §1, §6; issue 7).
- * Layout of a backup and the guarantees: include/credanchor/backup.h.
+ * Layout of a backup and the guarantees: node/backup.h.
  *
  * Why the manifest's figures come from the copy: the node keeps appending while the copy is
  * taken, so the live size is already stale when the copy finishes. The copy is opened
@@ -13,14 +13,14 @@
  * (check_signed_max in node/log.c) until the log is consistent with it again. The newest
  * anchor on chain is checked by the anchoring engine when the node starts (SPEC §1).
  */
-#include "credanchor/backup.h"
+#include "node/backup.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
-#include "credanchor/keystore.h"
-#include "credanchor/log.h"
-#include "credanchor/node.h"
-#include "credanchor/store.h"
+#include "node/keystore.h"
+#include "node/log.h"
+#include "node/node.h"
+#include "node/store.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* node/bulk.c — bulk issuance from a participant list and templates (SPEC §5,
- * include/credanchor/bulk.h). */
-#include "credanchor/bulk.h"
+ * node/bulk.h). */
+#include "node/bulk.h"
 
 #include "credanchor/credential.h"
 #include "credanchor/crypto.h"

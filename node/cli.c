@@ -9,7 +9,7 @@
 #include "credanchor/encoding.h"
 #include "credanchor/jcs.h"
 #include "credanchor/merkle.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/proof.h"
 
 #include <errno.h>

@@ -8,7 +8,7 @@
 #define CREDANCHOR_CLI_H
 
 #include "credanchor/common.h"
-#include "credanchor/config.h"
+#include "node/config.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,13 +1,13 @@
 /* node/cli_anchor.c — `credanchor anchor` (SPEC §6): anchors the latest checkpoint now when no
  * node serves the data dir, by running the anchoring engine's state machine
- * (anchor/engine.c) in this process: one request, then passes until the record is final or
+ * (node/anchor_engine.c) in this process: one request, then passes until the record is final or
  * the timeout passes. The record stays in the store either way, so `serve` resumes it. While
  * a node serves the data dir (its writer lock is held) the node owns anchoring: the user is
  * told to POST /v1/anchors. */
 #include "node/cli.h"
 
-#include "credanchor/anchor.h"
-#include "credanchor/node.h"
+#include "node/anchor_engine.h"
+#include "node/node.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /*
  * node/cli_backup.c — `credanchor backup DIR` and `credanchor restore DIR` (SPEC §6; issue 7).
- * The work is in node/backup.c (include/credanchor/backup.h); this file parses, prints and
+ * The work is in node/backup.c (node/backup.h); this file parses, prints and
  * maps errors to exit codes: 0 done, 1 the backup failed verification, 2 anything else.
  */
 #include "node/cli.h"
 
-#include "credanchor/backup.h"
+#include "node/backup.h"
 #include "credanchor/encoding.h"
 
 #include <jansson.h>

@@ -28,15 +28,15 @@
  */
 #include "node/cli.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/encoding.h"
-#include "credanchor/issuer.h"
+#include "node/issuer.h"
 #include "credanchor/merkle.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/rpc.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -7,14 +7,14 @@
  */
 #include "node/cli.h"
 
-#include "credanchor/auth.h"
-#include "credanchor/bulk.h"
+#include "node/auth.h"
+#include "node/bulk.h"
 #include "credanchor/encoding.h"
-#include "credanchor/issuer.h"
+#include "node/issuer.h"
 #include "credanchor/jws.h"
-#include "credanchor/resolver.h"
+#include "node/resolver.h"
 #include "credanchor/verify.h"
-#include "credanchor/verify_env.h"
+#include "node/verify_env.h"
 
 #include <jansson.h>
 #include <stdio.h>

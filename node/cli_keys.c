@@ -12,7 +12,7 @@
  */
 #include "node/cli.h"
 
-#include "credanchor/node.h"
+#include "node/node.h"
 
 #include <jansson.h>
 #include <stdio.h>

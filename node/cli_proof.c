@@ -9,10 +9,10 @@
 #include "credanchor/anchor_check.h"
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"
-#include "credanchor/fetch.h"
-#include "credanchor/node.h"
+#include "node/fetch.h"
+#include "node/node.h"
 #include "credanchor/proof.h"
-#include "credanchor/resolver.h"
+#include "node/resolver.h"
 #include "credanchor/rpc.h"
 
 #include <curl/curl.h>

@@ -18,8 +18,8 @@
 #include "node/cli.h"
 
 #include "credanchor/did.h"
-#include "credanchor/node.h"
-#include "credanchor/resolver.h"
+#include "node/node.h"
+#include "node/resolver.h"
 
 #include <jansson.h>
 #include <stdlib.h>

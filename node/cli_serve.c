@@ -7,12 +7,12 @@
  * happens in a signal handler. */
 #include "node/cli.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
-#include "credanchor/http.h"
-#include "credanchor/issuer.h"
-#include "credanchor/node.h"
-#include "credanchor/resolver.h"
+#include "node/http.h"
+#include "node/issuer.h"
+#include "node/node.h"
+#include "node/resolver.h"
 #include "credanchor/rpc.h"
 
 #include <errno.h>
@@ -83,7 +83,7 @@ int ca_cli_serve(int argc, char **argv)
     }
     if (!err)
         err = ca_did_routes_register(srv, resolver, &eb);
-    /* The anchoring engine (anchor/engine.c) when anchor.rpc_url is set, and the anchor
+    /* The anchoring engine (node/anchor_engine.c) when anchor.rpc_url is set, and the anchor
      * routes (node/routes_anchor.c), which read records without it. */
     if (!err && node->cfg.anchor_rpc_url[0]) {
         ca_anchor_engine_options ao = {.node = node};

@@ -9,9 +9,9 @@
  */
 #include "node/cli.h"
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/credential.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 
 #include <jansson.h>
 #include <stdio.h>

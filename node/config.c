@@ -1,5 +1,5 @@
 /*
- * Node configuration (SPEC §0, §7; contract: include/credanchor/config.h).
+ * Node configuration (SPEC §0, §7; contract: node/config.h).
  *
  * Every key is declared once in `entries[]` below with its section, name, type, field, default,
  * range and a one-line doc (after Redis's config.c). Everything else is driven by that table:
@@ -18,7 +18,7 @@
  * Durability is deliberately not configurable: there is no fsync/nosync switch (SPEC §1 says an
  * append is acknowledged only after it is durable).
  */
-#include "credanchor/config.h"
+#include "node/config.h"
 #include "credanchor/did.h"
 
 #include <arpa/inet.h>

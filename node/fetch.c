@@ -1,5 +1,5 @@
-/* node/fetch.c — the CLI's HTTP(S) GET (include/credanchor/fetch.h). */
-#include "credanchor/fetch.h"
+/* node/fetch.c — the CLI's HTTP(S) GET (node/fetch.h). */
+#include "node/fetch.h"
 
 #include "credanchor/capbuf.h"
 

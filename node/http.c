@@ -34,11 +34,11 @@
  * limit: 431, broken chunked encoding) are answered by MHD itself with its short bodies;
  * connections over node.max_connections_per_ip are closed at accept.
  */
-#include "credanchor/http.h"
+#include "node/http.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 #include "credanchor/proof.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
 /*
- * node/issuer.c — the issuance engine (SPEC §5; contract in include/credanchor/issuer.h).
+ * node/issuer.c — the issuance engine (SPEC §5; contract in node/issuer.h).
  *
  * State:
  *   - status lists: per list its purpose, the published bits (1 = revoked/suspended), the
@@ -15,18 +15,18 @@
  * together. All writers hold is->writer; the in-memory state they change is rolled back when
  * the commit fails, so memory never runs ahead of the store.
  */
-#include "credanchor/issuer.h"
-#include "credanchor/reports.h"
+#include "node/issuer.h"
+#include "node/reports.h"
 
 #include "credanchor/crypto.h"
 #include "credanchor/data_integrity.h"
 #include "credanchor/encoding.h"
 #include "credanchor/group_commit.h"
 #include "credanchor/jws.h"
-#include "credanchor/log.h"
-#include "credanchor/resolver.h"
+#include "node/log.h"
+#include "node/resolver.h"
 #include "credanchor/status_list.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <pthread.h>
 #include <stdarg.h>

@@ -26,7 +26,7 @@
  * and never replace an existing file. Files group or others have any permission on are
  * refused. Derived keys and plaintext are wiped on every path.
  */
-#include "credanchor/keystore.h"
+#include "node/keystore.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
 #include "credanchor/signer.h"

@@ -43,12 +43,12 @@
  * in-memory hash table, which answers idempotency checks and lookups. After a crash `open`
  * reloads the tail from `leaves` before anything else runs.
  */
-#include "credanchor/log.h"
+#include "node/log.h"
 
 #include "credanchor/group_commit.h"
 
 #include "credanchor/encoding.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <math.h>
 #include <pthread.h>

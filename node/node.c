@@ -1,17 +1,17 @@
 /*
  * node/node.c — the data dir: creating it (init) and opening it for a verb or the server.
- * Layout: include/credanchor/node.h. Keys are decrypted only when a flag asks for them, and
+ * Layout: node/node.h. Keys are decrypted only when a flag asks for them, and
  * decrypted secrets are wiped as soon as the key object (or address) is made.
  */
-#include "credanchor/node.h"
+#include "node/node.h"
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/did.h"
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"
-#include "credanchor/keystore.h"
+#include "node/keystore.h"
 #include "credanchor/multibase.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

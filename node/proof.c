@@ -5,9 +5,9 @@
  * integers need no escaping; the checkpoint note is escaped per RFC 8259 §7. */
 #include "credanchor/proof.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

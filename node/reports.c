@@ -1,4 +1,4 @@
-/* node/reports.c — auditor reports (include/credanchor/reports.h).
+/* node/reports.c — auditor reports (node/reports.h).
  *
  * Nothing here loads the credential table (issue #13 item 6): lists walk it with a cursor in
  * key (issue) order and filter in the walk, the CSV export walks it one chunk per read of the
@@ -8,12 +8,12 @@
  * (the course group of a credential is its course, or its achievement id when it has none).
  * meta "report_counts" = u64 BE 1 once they are built (ca_report_counts_migrate).
  */
-#include "credanchor/reports.h"
+#include "node/reports.h"
 
 #include "credanchor/capbuf.h"
 #include "credanchor/credential.h"
 #include "credanchor/csv.h"
-#include "credanchor/issuer.h"
+#include "node/issuer.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * node/resolver.c — the node's DID resolver (contract: include/credanchor/resolver.h,
+ * node/resolver.c — the node's DID resolver (contract: node/resolver.h,
  * SPEC §4). It glues did/ (did:key, did:web, no I/O of its own) to the node: the own
  * document from the keys in memory, the libcurl transport, and the did_cache table.
  *
@@ -23,7 +23,7 @@
  * max-age from above, CA_RESOLVER_MIN_TTL (or cache_ttl when smaller) from below, so a host
  * answering max-age=0 cannot make every resolution a fetch; cache_ttl = 0 disables the cache.
  */
-#include "credanchor/resolver.h"
+#include "node/resolver.h"
 
 #include "credanchor/crypto.h"
 #include "credanchor/did.h"

@@ -8,8 +8,8 @@
  *                                  checkpoint is already anchored, 503 when anchoring is off.
  * The GET routes read the records from the store, so they work with anchoring disabled.
  */
-#include "credanchor/anchor.h"
-#include "credanchor/http.h"
+#include "node/anchor_engine.h"
+#include "node/http.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,14 +10,14 @@
  *   GET  /v1/audit                               auditor  the audit log, filtered and paged
  *   GET  /v1/status/{listId}[?timestamp=]        public   the Bitstring Status List credential
  */
-#include "credanchor/bulk.h"
+#include "node/bulk.h"
 #include "credanchor/encoding.h"
-#include "credanchor/http.h"
-#include "credanchor/issuer.h"
-#include "credanchor/reports.h"
-#include "credanchor/resolver.h"
+#include "node/http.h"
+#include "node/issuer.h"
+#include "node/reports.h"
+#include "node/resolver.h"
 #include "credanchor/verify.h"
-#include "credanchor/verify_env.h"
+#include "node/verify_env.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -30,8 +30,8 @@
  * @context). did:web resolvers read the body whatever the type; generic JSON clients accept
  * any +json type.
  */
-#include "credanchor/http.h"
-#include "credanchor/resolver.h"
+#include "node/http.h"
+#include "node/resolver.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -30,7 +30,7 @@
  *   anchors       key: u64 BE tree size       value: one anchor record as compact JSON: the
  *                 SPEC §3 public fields plus nonce, fees, gas limit, the signed raw
  *                 transaction and its hash, replaced hashes and times (layout: the top of
- *                 anchor/engine.c). Written only by the anchoring engine; sizes only grow.
+ *                 node/anchor_engine.c). Written only by the anchoring engine; sizes only grow.
  *   tokens        key: 16-char hex token id   value: binary token record (SHA-256 of the
  *                                              token, role, times, name), see node/auth.c
  *   audit         key: u64 BE sequence (1..)  value: audit entry JSON, hash-chained; plus the
@@ -72,7 +72,7 @@
  * closing the store aborts them; a thread notices a closed store by its id. A writer process holds an exclusive flock on writer.lock so two processes never
  * append to one log (the digest index keeps an in-memory tail, see node/log.c).
  */
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

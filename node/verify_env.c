@@ -1,9 +1,9 @@
-/* node/verify_env.c — where a verification's lookups go (include/credanchor/verify_env.h). */
-#include "credanchor/verify_env.h"
+/* node/verify_env.c — where a verification's lookups go (node/verify_env.h). */
+#include "node/verify_env.h"
 
 #include "credanchor/encoding.h"
-#include "credanchor/fetch.h"
-#include "credanchor/log.h"
+#include "node/fetch.h"
+#include "node/log.h"
 #include "credanchor/proof.h"
 
 #include <stdio.h>

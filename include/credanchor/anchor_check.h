@@ -118,7 +118,7 @@ void ca_anchor_check_cache_put(ca_anchor_check_cache *cache, const ca_anchor_rep
                                const uint8_t expected_from[CA_ETH_ADDRESS_SIZE]);
 
 /* Forgets every entry of this transaction: the anchoring engine calls it when a watched
- * record's transaction leaves the block it was in (a reorg, anchor/engine.c). */
+ * record's transaction leaves the block it was in (a reorg, node/anchor_engine.c). */
 void ca_anchor_check_cache_forget(ca_anchor_check_cache *cache, const uint8_t tx_hash[32]);
 
 #ifdef __cplusplus

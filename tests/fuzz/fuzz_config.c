@@ -3,7 +3,7 @@
  *     ca_config_passphrase_path and ca_config_print (to /dev/null);
  *   - as an INI file: written to a memfd and loaded with ca_config_load("/proc/self/fd/N").
  * Every error must come with a message; nothing may crash, overrun or leak. */
-#include "credanchor/config.h"
+#include "node/config.h"
 #include "fuzz_common.h"
 
 #include <sys/mman.h>

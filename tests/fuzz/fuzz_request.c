@@ -5,10 +5,10 @@
  * participant array (node/bulk.c). Invariants: a refused body gets a 400 whose problem+json
  * body parses as JSON (the parser's error text is quoted into it); an accepted one is a value
  * every later step handles with CA_OK or a one-line sentence; nothing leaks. */
-#include "credanchor/bulk.h"
+#include "node/bulk.h"
 #include "credanchor/credential.h"
 #include "credanchor/encoding.h"
-#include "credanchor/http.h"
+#include "node/http.h"
 #include "fuzz_common.h"
 
 #include <jansson.h>

@@ -12,10 +12,10 @@
  *  "rootHash","previous":null}. `to` defaults to the node's own address.
  * Exit 0 on success, 1 with one "anchor_send: ..." line on stderr on any error, 2 on usage.
  */
-#include "credanchor/config.h"
+#include "node/config.h"
 #include "credanchor/encoding.h"
 #include "credanchor/eth.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/rpc.h"
 
 #include <curl/curl.h>

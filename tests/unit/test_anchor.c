@@ -1,4 +1,4 @@
-/* Anchor records (anchor/engine.c): the stored encoding round-trips every field, the public
+/* Anchor records (node/anchor_engine.c): the stored encoding round-trips every field, the public
  * object has exactly the SPEC §3 fields, and malformed stored text is refused. The state
  * machine itself runs against a real anvil in tests/cli/anchor_anvil.sh. */
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Unit tests for node/auth.c (contract: include/credanchor/auth.h, SPEC §3). */
+/* Unit tests for node/auth.c (contract: node/auth.h, SPEC §3). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #define TOKEN_LEN 63
 

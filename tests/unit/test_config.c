@@ -1,4 +1,4 @@
-/* Unit tests for node/config.c (contract: include/credanchor/config.h, SPEC §0, §7). */
+/* Unit tests for node/config.c (contract: node/config.h, SPEC §0, §7). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "credanchor/config.h"
+#include "node/config.h"
 
 #define SOURCE_DIR CA_TEST_VECTORS "/../.."
 

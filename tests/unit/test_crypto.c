@@ -1,4 +1,4 @@
-/* Tests for common/crypto.c and anchor/keccak.c: Keccak-256 and SHA-256 vectors, the
+/* Tests for common/crypto.c and common/keccak.c: Keccak-256 and SHA-256 vectors, the
  * Ethereum address of a known key, RFC 8032 Ed25519 test vector 1, and bit-flip negatives.
  * Multi-block Keccak values were cross-checked with js-sha3 (keccak256). */
 #include <setjmp.h>

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "credanchor/keystore.h"
+#include "node/keystore.h"
 #include "credanchor/signer.h"
 
 #define KEYFILE_LEN 85 /* 37-byte header, 32-byte secret, 16-byte tag */

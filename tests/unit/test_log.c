@@ -7,9 +7,9 @@
 #include <cmocka.h>
 
 #include "credanchor/crypto.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 #include "credanchor/proof.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <pthread.h>
 #include <stdio.h>

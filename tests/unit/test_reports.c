@@ -1,4 +1,4 @@
-/* Unit tests for node/reports.c (contract: include/credanchor/reports.h): the summary
+/* Unit tests for node/reports.c (contract: node/reports.h): the summary
  * counters' migration on a data dir that has records but no counters, counters kept in step
  * by the count calls the issuer makes, the cursor list and the streamed CSV export (in small
  * reads, with BOM), over a store with hand-written issuance records. */
@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "credanchor/credential.h"
-#include "credanchor/reports.h"
-#include "credanchor/store.h"
+#include "node/reports.h"
+#include "node/store.h"
 
 typedef struct fixture {
     char dir[64];

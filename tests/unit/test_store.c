@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * anchor/engine.c — the anchoring state machine (SPEC §2; contract: include/credanchor/anchor.h).
+ * node/anchor_engine.c — the anchoring state machine (SPEC §2; contract: node/anchor_engine.h).
  *
  * Storage. Table `anchors` (CA_TABLE_ANCHORS): key u64 BE tree size -> one anchor record as
  * compact JSON text (jansson), written whole at every transition:
@@ -59,13 +59,13 @@
  * newest final record's root must be the log's root at that size. A failed check keeps
  * appends held and says why; an unreachable endpoint keeps them held until it answers.
  */
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
 
 #include "credanchor/encoding.h"
 #include "credanchor/eth.h"
-#include "credanchor/log.h"
-#include "credanchor/store.h"
+#include "node/log.h"
+#include "node/store.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -16,10 +16,10 @@
 #ifndef CREDANCHOR_ISSUER_H
 #define CREDANCHOR_ISSUER_H
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/common.h"
 #include "credanchor/credential.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/signer.h"
 
 #include <jansson.h>

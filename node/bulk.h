@@ -18,7 +18,7 @@
 #define CREDANCHOR_BULK_H
 
 #include "credanchor/common.h"
-#include "credanchor/issuer.h"
+#include "node/issuer.h"
 
 #include <jansson.h>
 

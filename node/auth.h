@@ -14,7 +14,7 @@
 #define CREDANCHOR_AUTH_H
 
 #include "credanchor/common.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <jansson.h>
 

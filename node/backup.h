@@ -23,7 +23,7 @@
 #define CREDANCHOR_BACKUP_H
 
 #include "credanchor/common.h"
-#include "credanchor/config.h"
+#include "node/config.h"
 
 #include <jansson.h>
 

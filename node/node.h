@@ -5,7 +5,7 @@
  *                transactions), issuer.key (Ed25519, signs credentials and status lists),
  *                issuer-es256k.key, issuer-es256.key, issuer-rs256.key (the issuer's keys for
  *                the other VC-JWT algorithms, SPEC §5); each encrypted at rest under
- *                node.key_passphrase_file (include/credanchor/keystore.h)
+ *                node.key_passphrase_file (node/keystore.h)
  *   keys/archive/  keys replaced by `keys rotate`: log-<hex key id>.key, issuer-<n>.key
  *                (n as in the DID document's "#key-n") and issuer-es256k-<n>.key,
  *                issuer-es256-<n>.key, issuer-rs256-<n>.key ("#es256k-n", ...), still
@@ -18,11 +18,11 @@
 #define CREDANCHOR_NODE_H
 
 #include "credanchor/checkpoint.h"
-#include "credanchor/config.h"
+#include "node/config.h"
 #include "credanchor/crypto.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 #include "credanchor/signer.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #ifdef __cplusplus
 extern "C" {

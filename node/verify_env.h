@@ -15,8 +15,8 @@
 #define CREDANCHOR_VERIFY_ENV_H
 
 #include "credanchor/did_resolve.h"
-#include "credanchor/issuer.h"
-#include "credanchor/resolver.h"
+#include "node/issuer.h"
+#include "node/resolver.h"
 #include "credanchor/rpc.h"
 #include "credanchor/verify.h"
 

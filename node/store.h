@@ -30,7 +30,7 @@ typedef enum ca_table {
     CA_TABLE_AUDIT,            /* sequence number -> hash-chained audit entry */
     CA_TABLE_TILES,            /* 256-leaf block -> its levels 0..7 hashes (read copy) */
     CA_TABLE_DID_CACHE,        /* did:web DID -> expiry || resolved document */
-    CA_TABLE_ANCHORS,          /* tree size -> anchor record (anchor/engine.c) */
+    CA_TABLE_ANCHORS,          /* tree size -> anchor record (node/anchor_engine.c) */
     CA_TABLE_CREDENTIALS,      /* credential uuid -> issuance record (node/issuer.c) */
     CA_TABLE_CREDENTIAL_DOCS,  /* credential uuid -> the signed credential as issued */
     CA_TABLE_CREDENTIAL_KEYS,  /* issue number / (achievement, external id) -> uuid */

@@ -22,9 +22,9 @@
 #define CREDANCHOR_RESOLVER_H
 
 #include "credanchor/common.h"
-#include "credanchor/config.h"
+#include "node/config.h"
 #include "credanchor/did_resolve.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 
 #include <jansson.h>
 

@@ -38,9 +38,9 @@
 #ifndef CREDANCHOR_HTTP_H
 #define CREDANCHOR_HTTP_H
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/common.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 
 #include <stdio.h>
 #include <sys/types.h>

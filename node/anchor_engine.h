@@ -2,7 +2,7 @@
  * The anchoring engine (SPEC §2): commits checkpoints of the log to an EVM chain with
  * EIP-1559 transactions signed by the node's anchor key, and tracks each anchor through
  * pending -> submitted -> confirmed -> final, surviving restarts (all state in LMDB,
- * CA_TABLE_ANCHORS; the record layout is documented at the top of anchor/engine.c).
+ * CA_TABLE_ANCHORS; the record layout is documented at the top of node/anchor_engine.c).
  *
  * Two layers:
  *  - record access (ca_anchor_get / _latest / _covering / _list_json / _record_json): plain
@@ -17,7 +17,7 @@
 
 #include "credanchor/common.h"
 #include "credanchor/merkle.h"
-#include "credanchor/node.h"
+#include "node/node.h"
 #include "credanchor/rpc.h"
 
 #include <stdio.h>
