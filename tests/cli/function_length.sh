@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.bash"
 : "${CA_SOURCE_DIR:?set by ctest}"
 LIMIT=120
 
-if ! command -v ctags >/dev/null || [[ "$(ctags --version 2>/dev/null)" != *"Universal Ctags"* ]]; then
+version=$(ctags --version 2>/dev/null)
+if [[ "$version" != *"Universal Ctags"* ]]; then
   fail "universal-ctags is not installed (scripts/install-deps installs it)"
   finish
   exit 1
@@ -28,8 +29,10 @@ count=$(wc -l < "$WORK/tags")
 awk '$4 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ { print $4 - $3 + 1, $2, $1 }' "$WORK/tags" |
   sort -rn > "$WORK/lengths"
 # Every listed function has an end line (a missing one would measure as nothing).
-[ "$(wc -l < "$WORK/lengths")" = "$count" ] && ok || fail "ctags gave no end line for some functions"
-long=$(awk -v limit="$LIMIT" '$1 > limit { printf "%s %s: %d lines\n", $2, $3, $1 }' "$WORK/lengths")
+[ "$(wc -l < "$WORK/lengths")" = "$count" ] && ok ||
+  fail "ctags gave no end line for some functions"
+long=$(awk -v limit="$LIMIT" '$1 > limit { printf "%s %s: %d lines\n", $2, $3, $1 }' \
+  "$WORK/lengths")
 if [ -n "$long" ]; then
   fail "functions over $LIMIT lines:"
   printf '%s\n' "$long" >&2
