@@ -248,6 +248,155 @@ static void addr_text(char out[43], const uint8_t a[CA_ETH_ADDRESS_SIZE])
     ca_eth_address_hex(out, a);
 }
 
+/* The transaction's hash, type, chain, sender (as the endpoint reports it) and recipient
+ * (into t->to) are the record's. */
+static ca_err check_tx_fields(const ca_anchor_claim *rec, const uint8_t expected_from[20],
+                              const json_t *tx, const char *hash_hex, ca_eth_tx *t,
+                              ca_errbuf *eb)
+{
+    ca_err err;
+    char want[43], got_text[43];
+    uint8_t got[CA_ETH_ADDRESS_SIZE], h[32];
+    const char *type;
+    if ((err = tx_data(h, 32, tx, "hash", eb)))
+        return err;
+    if (memcmp(h, rec->tx_hash, 32) != 0)
+        return ca_fail(eb, CA_ERR_VERIFY, "the endpoint answered another transaction for %s",
+                       hash_hex);
+    if ((err = tx_str(&type, tx, "type", eb)))
+        return err;
+    if (strcmp(type, "0x2") != 0)
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction is of type %.16s, not an "
+                                          "EIP-1559 (0x2) transaction", type);
+    if ((err = tx_u64(&t->chain_id, tx, "chainId", eb)))
+        return err;
+    if (t->chain_id != rec->chain_id)
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction is signed for chain %" PRIu64
+                       ", not eip155:%" PRIu64, t->chain_id, rec->chain_id);
+    addr_text(want, expected_from);
+    if ((err = tx_data(got, sizeof got, tx, "from", eb)))
+        return err;
+    if (memcmp(got, expected_from, sizeof got) != 0) {
+        addr_text(got_text, got);
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction was sent by %s, not by the "
+                       "issuer's anchor account %s", got_text, want);
+    }
+    if (json_is_null(json_object_get(tx, "to")))
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction creates a contract; it must "
+                                          "be sent to the anchor address");
+    if ((err = tx_data(t->to, sizeof t->to, tx, "to", eb)))
+        return err;
+    if (memcmp(t->to, rec->to, sizeof t->to) != 0) {
+        addr_text(got_text, t->to);
+        addr_text(want, rec->to);
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction goes to %s, not to %s as the "
+                       "record says", got_text, want);
+    }
+    return CA_OK;
+}
+
+/* The transaction's input is the SPEC anchor calldata of the record's tree size and root. */
+static ca_err check_tx_calldata(const ca_anchor_claim *rec, const json_t *tx,
+                                uint8_t data[CA_ANCHOR_CALLDATA_SIZE], ca_errbuf *eb)
+{
+    ca_err err;
+    const char *input;
+    uint8_t expect_data[CA_ANCHOR_CALLDATA_SIZE];
+    if ((err = tx_str(&input, tx, "input", eb)))
+        return err;
+    size_t ilen = strlen(input);
+    if (ilen != 2 + 2 * CA_ANCHOR_CALLDATA_SIZE ||
+        ca_rpc_parse_data(data, CA_ANCHOR_CALLDATA_SIZE, input, NULL))
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction's calldata is %zu bytes, not "
+                       "the %d-byte SPEC anchor calldata", ilen >= 2 ? (ilen - 2) / 2 : 0,
+                       CA_ANCHOR_CALLDATA_SIZE);
+    ca_anchor_calldata(expect_data, rec->tree_size, &rec->root);
+    if (memcmp(data, expect_data, CA_ANCHOR_CALLDATA_SIZE) != 0) {
+        uint64_t size;
+        ca_hash root;
+        if (ca_anchor_calldata_parse(&size, &root, data, CA_ANCHOR_CALLDATA_SIZE))
+            return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction's calldata is not CAv1 "
+                                              "anchor data");
+        if (size != rec->tree_size)
+            return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction commits tree size %"
+                           PRIu64 ", not %" PRIu64, size, rec->tree_size);
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction commits another root for "
+                       "tree size %" PRIu64, size);
+    }
+    return CA_OK;
+}
+
+/* Re-derive the sender from the signature over the re-encoded transaction, and check the
+ * encoding hashes to txHash: the endpoint's "from" alone is only its word. t holds the
+ * chain, recipient and calldata already checked. */
+static ca_err check_tx_signature(const ca_anchor_claim *rec, const uint8_t expected_from[20],
+                                 const json_t *tx, const char *hash_hex, ca_eth_tx *t,
+                                 ca_errbuf *eb)
+{
+    ca_err err;
+    char want[43], got_text[43];
+    uint8_t got[CA_ETH_ADDRESS_SIZE];
+    uint64_t parity;
+    ca_eth_sig sig = {0};
+    const json_t *al = json_object_get(tx, "accessList");
+    if (al && !(json_is_array(al) && json_array_size(al) == 0))
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction has an access list; anchor "
+                                          "transactions have none");
+    if ((err = tx_u64(&t->nonce, tx, "nonce", eb)) ||
+        (err = tx_u256(t->max_priority_fee_per_gas, tx, "maxPriorityFeePerGas", eb)) ||
+        (err = tx_u256(t->max_fee_per_gas, tx, "maxFeePerGas", eb)) ||
+        (err = tx_u64(&t->gas_limit, tx, "gas", eb)) ||
+        (err = tx_u256(t->value, tx, "value", eb)) ||
+        (err = tx_u256(sig.r, tx, "r", eb)) || (err = tx_u256(sig.s, tx, "s", eb)) ||
+        (err = tx_u64(&parity, tx, json_object_get(tx, "yParity") ? "yParity" : "v", eb)))
+        return err;
+    if (parity > 1)
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction's signature has y parity %"
+                       PRIu64, parity);
+    sig.y_parity = (uint8_t)parity;
+    uint8_t *raw = malloc(CA_ETH_TX_MAX_SIZE);
+    size_t raw_len = CA_ETH_TX_MAX_SIZE;
+    ca_hash rehash;
+    if (!raw)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    err = ca_eth_tx_encode_signed(raw, &raw_len, &rehash, t, &sig, eb);
+    free(raw);
+    if (err)
+        return err;
+    if (memcmp(rehash.b, rec->tx_hash, 32) != 0)
+        return ca_fail(eb, CA_ERR_VERIFY, "the transaction the endpoint reports does not "
+                                          "hash to %s", hash_hex);
+    if ((err = ca_eth_tx_recover(got, t, &sig, eb)))
+        return err;
+    if (memcmp(got, expected_from, sizeof got) != 0) {
+        addr_text(got_text, got);
+        addr_text(want, expected_from);
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction's signature recovers to %s, "
+                       "not to the issuer's anchor account %s", got_text, want);
+    }
+    return CA_OK;
+}
+
+/* A record that is in a block names the transaction's block (number and hash). */
+static ca_err check_tx_block(const ca_anchor_claim *rec, const json_t *tx, ca_errbuf *eb)
+{
+    ca_err err;
+    uint64_t bn;
+    uint8_t bh[32];
+    if (!rec->in_block)
+        return CA_OK;
+    if (json_is_null(json_object_get(tx, "blockNumber")))
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction is not in a block yet");
+    if ((err = tx_u64(&bn, tx, "blockNumber", eb)) ||
+        (err = tx_data(bh, 32, tx, "blockHash", eb)))
+        return err;
+    if (bn != rec->block_number || memcmp(bh, rec->block_hash, 32) != 0)
+        return ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction is in block %" PRIu64
+                       " with another hash than the record's block %" PRIu64,
+                       bn, rec->block_number);
+    return CA_OK;
+}
+
 /* Step 3: the transaction itself. */
 static ca_err check_tx(const ca_anchor_claim *rec, const uint8_t expected_from[20],
                        ca_rpc *rpc, ca_errbuf *eb)
@@ -261,13 +410,8 @@ static ca_err check_tx(const ca_anchor_claim *rec, const uint8_t expected_from[2
     json_decref(params);
     if (err)
         return rpc_fault(err);
-    char want[43], got_text[43];
-    uint8_t got[CA_ETH_ADDRESS_SIZE], h[32];
-    const char *type, *input;
-    uint64_t chain_id, parity;
-    uint8_t data[CA_ANCHOR_CALLDATA_SIZE], expect_data[CA_ANCHOR_CALLDATA_SIZE];
+    uint8_t data[CA_ANCHOR_CALLDATA_SIZE];
     ca_eth_tx t = {0};
-    ca_eth_sig sig = {0};
     if (json_is_null(tx)) {
         err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction %s does not exist on "
                       "eip155:%" PRIu64, hash_hex, rec->chain_id);
@@ -278,145 +422,13 @@ static ca_err check_tx(const ca_anchor_claim *rec, const uint8_t expected_from[2
                                           "object");
         goto out;
     }
-    if ((err = tx_data(h, 32, tx, "hash", eb)))
+    if ((err = check_tx_fields(rec, expected_from, tx, hash_hex, &t, eb)) ||
+        (err = check_tx_calldata(rec, tx, data, eb)))
         goto out;
-    if (memcmp(h, rec->tx_hash, 32) != 0) {
-        err = ca_fail(eb, CA_ERR_VERIFY, "the endpoint answered another transaction for %s",
-                      hash_hex);
-        goto out;
-    }
-    if ((err = tx_str(&type, tx, "type", eb)))
-        goto out;
-    if (strcmp(type, "0x2") != 0) {
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction is of type %.16s, not an "
-                                         "EIP-1559 (0x2) transaction", type);
-        goto out;
-    }
-    if ((err = tx_u64(&chain_id, tx, "chainId", eb)))
-        goto out;
-    if (chain_id != rec->chain_id) {
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction is signed for chain %" PRIu64
-                      ", not eip155:%" PRIu64, chain_id, rec->chain_id);
-        goto out;
-    }
-    addr_text(want, expected_from);
-    if ((err = tx_data(got, sizeof got, tx, "from", eb)))
-        goto out;
-    if (memcmp(got, expected_from, sizeof got) != 0) {
-        addr_text(got_text, got);
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction was sent by %s, not by the "
-                      "issuer's anchor account %s", got_text, want);
-        goto out;
-    }
-    if (json_is_null(json_object_get(tx, "to"))) {
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction creates a contract; it must "
-                                         "be sent to the anchor address");
-        goto out;
-    }
-    if ((err = tx_data(t.to, sizeof t.to, tx, "to", eb)))
-        goto out;
-    if (memcmp(t.to, rec->to, sizeof t.to) != 0) {
-        addr_text(got_text, t.to);
-        addr_text(want, rec->to);
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction goes to %s, not to %s as the "
-                      "record says", got_text, want);
-        goto out;
-    }
-    if ((err = tx_str(&input, tx, "input", eb)))
-        goto out;
-    size_t ilen = strlen(input);
-    if (ilen != 2 + 2 * CA_ANCHOR_CALLDATA_SIZE ||
-        ca_rpc_parse_data(data, sizeof data, input, NULL)) {
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction's calldata is %zu bytes, not "
-                      "the %d-byte SPEC anchor calldata", ilen >= 2 ? (ilen - 2) / 2 : 0,
-                      CA_ANCHOR_CALLDATA_SIZE);
-        goto out;
-    }
-    ca_anchor_calldata(expect_data, rec->tree_size, &rec->root);
-    if (memcmp(data, expect_data, sizeof data) != 0) {
-        uint64_t size;
-        ca_hash root;
-        if (ca_anchor_calldata_parse(&size, &root, data, sizeof data))
-            err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction's calldata is not CAv1 "
-                                             "anchor data");
-        else if (size != rec->tree_size)
-            err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction commits tree size %" PRIu64
-                          ", not %" PRIu64, size, rec->tree_size);
-        else
-            err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction commits another root for "
-                          "tree size %" PRIu64, size);
-        goto out;
-    }
-
-    /* Re-derive the sender from the signature over the re-encoded transaction, and check the
-     * encoding hashes to txHash: the endpoint's "from" alone is only its word. */
-    const json_t *al = json_object_get(tx, "accessList");
-    if (al && !(json_is_array(al) && json_array_size(al) == 0)) {
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction has an access list; anchor "
-                                         "transactions have none");
-        goto out;
-    }
-    t.chain_id = chain_id;
     t.data = data;
     t.data_len = sizeof data;
-    if ((err = tx_u64(&t.nonce, tx, "nonce", eb)) ||
-        (err = tx_u256(t.max_priority_fee_per_gas, tx, "maxPriorityFeePerGas", eb)) ||
-        (err = tx_u256(t.max_fee_per_gas, tx, "maxFeePerGas", eb)) ||
-        (err = tx_u64(&t.gas_limit, tx, "gas", eb)) ||
-        (err = tx_u256(t.value, tx, "value", eb)) ||
-        (err = tx_u256(sig.r, tx, "r", eb)) || (err = tx_u256(sig.s, tx, "s", eb)) ||
-        (err = tx_u64(&parity, tx, json_object_get(tx, "yParity") ? "yParity" : "v", eb)))
-        goto out;
-    if (parity > 1) {
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction's signature has y parity %"
-                      PRIu64, parity);
-        goto out;
-    }
-    sig.y_parity = (uint8_t)parity;
-    {
-        uint8_t *raw = malloc(CA_ETH_TX_MAX_SIZE);
-        size_t raw_len = CA_ETH_TX_MAX_SIZE;
-        ca_hash rehash;
-        if (!raw) {
-            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        err = ca_eth_tx_encode_signed(raw, &raw_len, &rehash, &t, &sig, eb);
-        free(raw);
-        if (err)
-            goto out;
-        if (memcmp(rehash.b, rec->tx_hash, 32) != 0) {
-            err = ca_fail(eb, CA_ERR_VERIFY, "the transaction the endpoint reports does not "
-                                             "hash to %s", hash_hex);
-            goto out;
-        }
-    }
-    if ((err = ca_eth_tx_recover(got, &t, &sig, eb)))
-        goto out;
-    if (memcmp(got, expected_from, sizeof got) != 0) {
-        addr_text(got_text, got);
-        addr_text(want, expected_from);
-        err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction's signature recovers to %s, "
-                      "not to the issuer's anchor account %s", got_text, want);
-        goto out;
-    }
-    if (rec->in_block) {
-        uint64_t bn;
-        uint8_t bh[32];
-        if (json_is_null(json_object_get(tx, "blockNumber"))) {
-            err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction is not in a block yet");
-            goto out;
-        }
-        if ((err = tx_u64(&bn, tx, "blockNumber", eb)) ||
-            (err = tx_data(bh, 32, tx, "blockHash", eb)))
-            goto out;
-        if (bn != rec->block_number || memcmp(bh, rec->block_hash, 32) != 0) {
-            err = ca_fail(eb, CA_ERR_VERIFY, "the anchor transaction is in block %" PRIu64
-                          " with another hash than the record's block %" PRIu64,
-                          bn, rec->block_number);
-            goto out;
-        }
-    }
+    if (!(err = check_tx_signature(rec, expected_from, tx, hash_hex, &t, eb)))
+        err = check_tx_block(rec, tx, eb);
 out:
     json_decref(tx);
     return err;

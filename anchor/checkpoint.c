@@ -235,15 +235,9 @@ static bool parse_size(uint64_t *out, const char *s, size_t len)
     return true;
 }
 
-ca_err ca_checkpoint_open(ca_checkpoint *cp, const char *note, size_t len,
-                          const ca_note_verifier *v, ca_errbuf *eb)
+/* 1. UTF-8, and no control characters but '\n'. */
+static ca_err check_note_chars(const char *note, size_t len, ca_errbuf *eb)
 {
-    CA_ASSERT(cp != NULL && v != NULL && (note != NULL || len == 0));
-    if (len > CA_NOTE_MAX)
-        return ca_fail(eb, CA_ERR_TOO_LARGE, "checkpoint note is longer than %d bytes",
-                       CA_NOTE_MAX);
-
-    /* 1. UTF-8, and no control characters but '\n'. */
     const uint8_t *u = (const uint8_t *)note;
     for (size_t i = 0; i < len;) {
         uint32_t c;
@@ -254,8 +248,12 @@ ca_err ca_checkpoint_open(ca_checkpoint *cp, const char *note, size_t len,
                            "%zu", i);
         i += n;
     }
+    return CA_OK;
+}
 
-    /* 2. Text and signature block around the last blank line. */
+/* 2. Text and signature block around the last blank line: the text is note[0, *text_len). */
+static ca_err split_note(size_t *text_len, const char *note, size_t len, ca_errbuf *eb)
+{
     size_t split = len; /* index of the first '\n' of the last "\n\n" */
     for (size_t i = len; i >= 2; i--) {
         if (note[i - 2] == '\n' && note[i - 1] == '\n') {
@@ -266,17 +264,21 @@ ca_err ca_checkpoint_open(ca_checkpoint *cp, const char *note, size_t len,
     if (split == len)
         return ca_fail(eb, CA_ERR_INVALID,
                        "checkpoint note has no blank line before its signatures");
-    size_t text_len = split + 1;
+    *text_len = split + 1;
     const char *sigs = note + split + 2, *end = note + len;
     if (sigs == end || end[-1] != '\n')
         return ca_fail(eb, CA_ERR_INVALID,
                        "checkpoint note must end with signature lines, each ending in a "
                        "newline");
+    return CA_OK;
+}
 
-    /* 3-4. The three body lines. */
+/* 3-4. The three body lines of the text (which ends in '\n') into cp. */
+static ca_err parse_body(ca_checkpoint *cp, const char *text, size_t text_len, ca_errbuf *eb)
+{
     const char *line[3];
     size_t line_len[3];
-    const char *p = note, *text_end = note + text_len;
+    const char *p = text, *text_end = text + text_len;
     for (int i = 0; i < 3; i++) {
         if (p == text_end)
             return ca_fail(eb, CA_ERR_INVALID, "checkpoint body has %d lines, expected 3", i);
@@ -291,30 +293,32 @@ ca_err ca_checkpoint_open(ca_checkpoint *cp, const char *note, size_t len,
                        "checkpoint body has more than 3 lines (extension lines are not "
                        "accepted)");
 
-    ca_checkpoint tmp;
-    memset(&tmp, 0, sizeof tmp);
     if (!valid_name(line[0], line_len[0]))
         return ca_fail(eb, CA_ERR_INVALID,
                        "checkpoint origin must be 1-%d bytes of UTF-8 without spaces or '+'",
                        CA_ORIGIN_MAX);
-    memcpy(tmp.origin, line[0], line_len[0]);
-    if (!parse_size(&tmp.size, line[1], line_len[1]))
+    memcpy(cp->origin, line[0], line_len[0]);
+    if (!parse_size(&cp->size, line[1], line_len[1]))
         return ca_fail(eb, CA_ERR_INVALID,
                        "checkpoint tree size is not a decimal number without leading zeros");
     size_t root_len = CA_HASH_SIZE;
     if (line_len[2] != ROOT_B64_LEN ||
-        ca_base64_decode(tmp.root.b, &root_len, line[2], line_len[2]) != CA_OK ||
+        ca_base64_decode(cp->root.b, &root_len, line[2], line_len[2]) != CA_OK ||
         root_len != CA_HASH_SIZE)
         return ca_fail(eb, CA_ERR_INVALID, "checkpoint root is not base64 of 32 bytes");
+    return CA_OK;
+}
 
-    /* 5. Signature lines; remember the first one by v. */
+/* 5. Signature lines in [sigs, end); remember the first one by v (*found, its blob in mine,
+ * *mine_len bytes long; mine is filled only when that is SIG_BLOB_LEN). */
+static ca_err scan_signatures(bool *found, uint8_t mine[SIG_BLOB_LEN], size_t *mine_len,
+                              const char *sigs, const char *end, const ca_note_verifier *v,
+                              ca_errbuf *eb)
+{
     uint8_t blob[CA_NOTE_MAX];
-    uint8_t mine[SIG_BLOB_LEN];
-    size_t mine_len = 0;
-    bool found = false;
     int nsigs = 0;
     size_t vname_len = strlen(v->name);
-    for (p = sigs; p < end;) {
+    for (const char *p = sigs; p < end;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t ll = (size_t)(nl - p);
         if (++nsigs > NOTE_MAX_SIGS)
@@ -335,15 +339,41 @@ ca_err ca_checkpoint_open(ca_checkpoint *cp, const char *note, size_t len,
             ca_base64_decode(blob, &blob_len, b64, b64_len) != CA_OK || blob_len < 5)
             return ca_fail(eb, CA_ERR_INVALID, "checkpoint signature line %d is malformed",
                            nsigs);
-        if (!found && name_len == vname_len && memcmp(name, v->name, name_len) == 0 &&
+        if (!*found && name_len == vname_len && memcmp(name, v->name, name_len) == 0 &&
             memcmp(blob, v->key_id, 4) == 0) {
-            found = true;
-            mine_len = blob_len;
+            *found = true;
+            *mine_len = blob_len;
             if (blob_len == SIG_BLOB_LEN)
                 memcpy(mine, blob, SIG_BLOB_LEN);
         }
         p = nl + 1;
     }
+    return CA_OK;
+}
+
+ca_err ca_checkpoint_open(ca_checkpoint *cp, const char *note, size_t len,
+                          const ca_note_verifier *v, ca_errbuf *eb)
+{
+    CA_ASSERT(cp != NULL && v != NULL && (note != NULL || len == 0));
+    if (len > CA_NOTE_MAX)
+        return ca_fail(eb, CA_ERR_TOO_LARGE, "checkpoint note is longer than %d bytes",
+                       CA_NOTE_MAX);
+
+    ca_err err;
+    size_t text_len = 0;
+    if ((err = check_note_chars(note, len, eb)) || (err = split_note(&text_len, note, len, eb)))
+        return err;
+
+    ca_checkpoint tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if ((err = parse_body(&tmp, note, text_len, eb)))
+        return err;
+
+    uint8_t mine[SIG_BLOB_LEN];
+    size_t mine_len = 0;
+    bool found = false;
+    if ((err = scan_signatures(&found, mine, &mine_len, note + text_len + 1, note + len, v, eb)))
+        return err;
 
     /* 6-7. */
     if (strcmp(tmp.origin, v->name) != 0)

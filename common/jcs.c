@@ -566,6 +566,64 @@ static void free_members(member *m, size_t n)
     free(m);
 }
 
+/* Reads the member name at p->pos into a new entry of *m (grown as needed). *n counts the
+ * entry from before the name is read, so the caller frees whatever name it holds. */
+static ca_err read_member_name(parser *p, member **m, size_t *n, size_t *cap)
+{
+    ca_err rc;
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        member *nm = realloc(*m, ncap * sizeof **m);
+        if (!nm)
+            return ca_fail(p->eb, CA_ERR_NOMEM, "out of memory canonicalizing JSON");
+        *m = nm;
+        *cap = ncap;
+    }
+    member *cur = &(*m)[*n];
+    cur->name = NULL;
+    cur->name_at = p->pos;
+    cur->text_off = p->out.len;
+    (*n)++;
+    if ((rc = parse_string(p)) != CA_OK)
+        return rc;
+    cur->name = malloc(p->str_len ? p->str_len : 1);
+    if (!cur->name)
+        return ca_fail(p->eb, CA_ERR_NOMEM, "out of memory canonicalizing JSON");
+    if (p->str_len) /* p->str is NULL until a first non-empty string */
+        memcpy(cur->name, p->str, p->str_len);
+    cur->name_len = p->str_len;
+    return CA_OK;
+}
+
+/* §3.2.3: sorts the n members of the object whose '{' is at output offset obj_start, refuses
+ * a duplicate name, and rewrites the members in sorted order in the output. */
+static ca_err sort_members(parser *p, member *m, size_t n, size_t obj_start)
+{
+    qsort(m, n, sizeof *m, member_cmp);
+    for (size_t i = 1; i < n; i++) {
+        if (utf16_cmp(m[i - 1].name, m[i - 1].name_len, m[i].name, m[i].name_len) == 0) {
+            size_t later = m[i].name_at > m[i - 1].name_at ? m[i].name_at : m[i - 1].name_at;
+            return syntax(p, later, "duplicate member name in an object");
+        }
+    }
+    /* Rewrite the members in sorted order: '{' m0 ',' m1 ... (the same length as before). */
+    size_t body = p->out.len - (obj_start + 1);
+    char *tmp = malloc(body ? body : 1);
+    if (!tmp)
+        return ca_fail(p->eb, CA_ERR_NOMEM, "out of memory canonicalizing JSON");
+    memcpy(tmp, p->out.b + obj_start + 1, body);
+    size_t w = obj_start + 1;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            p->out.b[w++] = ',';
+        memcpy(p->out.b + w, tmp + (m[i].text_off - (obj_start + 1)), m[i].text_len);
+        w += m[i].text_len;
+    }
+    free(tmp);
+    CA_ASSERT(w == p->out.len);
+    return CA_OK;
+}
+
 static ca_err parse_object(parser *p, int depth)
 {
     ca_err rc;
@@ -586,31 +644,8 @@ static ca_err parse_object(parser *p, int depth)
             rc = unexpected(p, "expected a member name");
             goto out;
         }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            member *nm = realloc(m, ncap * sizeof *m);
-            if (!nm) {
-                rc = ca_fail(p->eb, CA_ERR_NOMEM, "out of memory canonicalizing JSON");
-                goto out;
-            }
-            m = nm;
-            cap = ncap;
-        }
-        member *cur = &m[n];
-        cur->name = NULL;
-        cur->name_at = p->pos;
-        cur->text_off = p->out.len;
-        n++;
-        if ((rc = parse_string(p)) != CA_OK)
+        if ((rc = read_member_name(p, &m, &n, &cap)) != CA_OK)
             goto out;
-        cur->name = malloc(p->str_len ? p->str_len : 1);
-        if (!cur->name) {
-            rc = ca_fail(p->eb, CA_ERR_NOMEM, "out of memory canonicalizing JSON");
-            goto out;
-        }
-        if (p->str_len) /* p->str is NULL until a first non-empty string */
-            memcpy(cur->name, p->str, p->str_len);
-        cur->name_len = p->str_len;
         skip_ws(p);
         if (p->pos >= p->len || p->s[p->pos] != ':') {
             rc = unexpected(p, "expected ':' after a member name");
@@ -642,33 +677,8 @@ static ca_err parse_object(parser *p, int depth)
         rc = unexpected(p, "expected ',' or '}' in an object");
         goto out;
     }
-
-    qsort(m, n, sizeof *m, member_cmp);
-    for (size_t i = 1; i < n; i++) {
-        if (utf16_cmp(m[i - 1].name, m[i - 1].name_len, m[i].name, m[i].name_len) == 0) {
-            size_t later = m[i].name_at > m[i - 1].name_at ? m[i].name_at : m[i - 1].name_at;
-            rc = syntax(p, later, "duplicate member name in an object");
-            goto out;
-        }
-    }
-    /* Rewrite the members in sorted order: '{' m0 ',' m1 ... (the same length as before). */
-    size_t body = p->out.len - (obj_start + 1);
-    char *tmp = malloc(body ? body : 1);
-    if (!tmp) {
-        rc = ca_fail(p->eb, CA_ERR_NOMEM, "out of memory canonicalizing JSON");
-        goto out;
-    }
-    memcpy(tmp, p->out.b + obj_start + 1, body);
-    size_t w = obj_start + 1;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            p->out.b[w++] = ',';
-        memcpy(p->out.b + w, tmp + (m[i].text_off - (obj_start + 1)), m[i].text_len);
-        w += m[i].text_len;
-    }
-    free(tmp);
-    CA_ASSERT(w == p->out.len);
-    rc = out_byte(p, '}');
+    if ((rc = sort_members(p, m, n, obj_start)) == CA_OK)
+        rc = out_byte(p, '}');
 out:
     free_members(m, n);
     return rc;

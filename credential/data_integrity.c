@@ -236,6 +236,63 @@ static ca_err copy_member(char *buf, size_t cap, const json_t *proof, const char
     return CA_OK;
 }
 
+/* The secured document's single "proof" object (*proof, borrowed from doc). */
+static ca_err get_proof(const json_t **proof, const json_t *doc, ca_errbuf *eb)
+{
+    if (!json_is_object(doc))
+        return ca_fail(eb, CA_ERR_INVALID, "the secured document is not a JSON object");
+    *proof = json_object_get(doc, "proof");
+    if (!*proof)
+        return ca_fail(eb, CA_ERR_INVALID, "the document has no \"proof\"");
+    if (!json_is_object(*proof))
+        return ca_fail(eb, CA_ERR_INVALID, "the document \"proof\" is not a single object%s",
+                       json_is_array(*proof) ? " (proof sets and chains are not supported)"
+                                             : "");
+    return CA_OK;
+}
+
+/* §3.3.2 step 3: proofBytes = multibase base58-btc decode of proofValue, an Ed25519 signature
+ * (sig holds *sig_len bytes on entry, CA_ED25519_SIG_SIZE on success). */
+static ca_err decode_proof_value(uint8_t *sig, size_t *sig_len, const json_t *proof,
+                                 ca_errbuf *eb)
+{
+    const json_t *pv = json_object_get(proof, "proofValue");
+    if (!pv || !json_is_string(pv))
+        return ca_fail(eb, CA_ERR_INVALID, "the proof has no string \"proofValue\"");
+    const char *pv_text = json_string_value(pv);
+    size_t pv_len = json_string_length(pv);
+    if (pv_len == 0 || pv_text[0] != 'z')
+        return ca_fail(eb, CA_ERR_INVALID,
+                       "the proof \"proofValue\" is not multibase base58-btc ('z')");
+    ca_errbuf inner = {{0}};
+    ca_err derr = ca_multibase_decode(sig, sig_len, pv_text, pv_len, &inner);
+    if (derr != CA_OK)
+        return ca_fail(eb, CA_ERR_INVALID, "the proof \"proofValue\" does not decode: %s",
+                       ca_errmsg(&inner, derr));
+    if (*sig_len != CA_ED25519_SIG_SIZE)
+        return ca_fail(eb, CA_ERR_INVALID,
+                       "the proof \"proofValue\" decodes to %zu bytes, not an Ed25519 signature "
+                       "of 64", *sig_len);
+    return CA_OK;
+}
+
+/* §3.3.2 step 4: a proof "@context" must be one the document's "@context" starts with, and
+ * then replaces it in the unsecured document. This implementation asks for more: the two
+ * must be equal (the form ca_di_sign produces), so the replacement changes nothing and a
+ * context added to the document after signing is not accepted. A mismatch is a failed
+ * verification ("set verified to false"), not a malformed proof. */
+static ca_err check_proof_context(const json_t *doc, const json_t *proof, ca_errbuf *eb)
+{
+    const json_t *proof_ctx = json_object_get(proof, "@context");
+    if (proof_ctx) {
+        const json_t *doc_ctx = json_object_get(doc, "@context");
+        if (!doc_ctx || !json_equal(doc_ctx, proof_ctx))
+            return ca_fail(eb, CA_ERR_VERIFY,
+                           "the proof \"@context\" differs from the document's \"@context\"");
+    }
+    return CA_OK;
+}
+
 ca_err ca_di_verify(const json_t *doc, const uint8_t *pub, ca_di_proof_info *info,
                     ca_errbuf *eb)
 {
@@ -251,20 +308,9 @@ ca_err ca_di_verify(const json_t *doc, const uint8_t *pub, ca_di_proof_info *inf
         info = &local;
     memset(info, 0, sizeof *info);
 
-    if (!json_is_object(doc)) {
-        err = ca_fail(eb, CA_ERR_INVALID, "the secured document is not a JSON object");
+    const json_t *proof = NULL;
+    if ((err = get_proof(&proof, doc, eb)) != CA_OK)
         goto out;
-    }
-    const json_t *proof = json_object_get(doc, "proof");
-    if (!proof) {
-        err = ca_fail(eb, CA_ERR_INVALID, "the document has no \"proof\"");
-        goto out;
-    }
-    if (!json_is_object(proof)) {
-        err = ca_fail(eb, CA_ERR_INVALID, "the document \"proof\" is not a single object%s",
-                      json_is_array(proof) ? " (proof sets and chains are not supported)" : "");
-        goto out;
-    }
 
     /* The members a verifier reports and needs to fetch a key (Data Integrity §2.1). */
     err = copy_member(info->verification_method, sizeof info->verification_method, proof,
@@ -292,49 +338,10 @@ ca_err ca_di_verify(const json_t *doc, const uint8_t *pub, ca_di_proof_info *inf
     }
     json_object_del(options, "proofValue");
 
-    /* §3.3.2 step 3: proofBytes = multibase base58-btc decode of proofValue. */
-    const json_t *pv = json_object_get(proof, "proofValue");
-    if (!pv || !json_is_string(pv)) {
-        err = ca_fail(eb, CA_ERR_INVALID, "the proof has no string \"proofValue\"");
+    /* §3.3.2 step 3, step 4. */
+    if ((err = decode_proof_value(sig, &sig_len, proof, eb)) != CA_OK ||
+        (err = check_proof_context(doc, proof, eb)) != CA_OK)
         goto out;
-    }
-    const char *pv_text = json_string_value(pv);
-    size_t pv_len = json_string_length(pv);
-    if (pv_len == 0 || pv_text[0] != 'z') {
-        err = ca_fail(eb, CA_ERR_INVALID,
-                      "the proof \"proofValue\" is not multibase base58-btc ('z')");
-        goto out;
-    }
-    {
-        ca_errbuf inner = {{0}};
-        ca_err derr = ca_multibase_decode(sig, &sig_len, pv_text, pv_len, &inner);
-        if (derr != CA_OK) {
-            err = ca_fail(eb, CA_ERR_INVALID, "the proof \"proofValue\" does not decode: %s",
-                          ca_errmsg(&inner, derr));
-            goto out;
-        }
-    }
-    if (sig_len != CA_ED25519_SIG_SIZE) {
-        err = ca_fail(eb, CA_ERR_INVALID,
-                      "the proof \"proofValue\" decodes to %zu bytes, not an Ed25519 signature "
-                      "of 64", sig_len);
-        goto out;
-    }
-
-    /* §3.3.2 step 4: a proof "@context" must be one the document's "@context" starts with, and
-     * then replaces it in the unsecured document. This implementation asks for more: the two
-     * must be equal (the form ca_di_sign produces), so the replacement changes nothing and a
-     * context added to the document after signing is not accepted. A mismatch is a failed
-     * verification ("set verified to false"), not a malformed proof. */
-    const json_t *proof_ctx = json_object_get(proof, "@context");
-    if (proof_ctx) {
-        const json_t *doc_ctx = json_object_get(doc, "@context");
-        if (!doc_ctx || !json_equal(doc_ctx, proof_ctx)) {
-            err = ca_fail(eb, CA_ERR_VERIFY,
-                          "the proof \"@context\" differs from the document's \"@context\"");
-            goto out;
-        }
-    }
 
     /* §3.3.2 step 5-6: the type / cryptosuite checks of §3.3.3 and the proof configuration of
      * §3.3.5 (which also checks "created"). */

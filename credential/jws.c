@@ -120,6 +120,50 @@ static json_t *load_object(const uint8_t *text, size_t len, json_error_t *jerr)
     return j;
 }
 
+/* RFC 7515 §7.1: exactly three parts separated by two '.' (at *d1 and *d2), none empty.
+ * NULL, or why the token is refused (*part names the part at fault). */
+static const char *split_parts(const char **d1, const char **d2, const char **part,
+                               const char *text, size_t len)
+{
+    *d1 = len ? memchr(text, '.', len) : NULL;
+    *d2 = *d1 ? memchr(*d1 + 1, '.', len - (size_t)(*d1 + 1 - text)) : NULL;
+    if (!*d1 || !*d2)
+        return "it does not have three dot-separated parts";
+    if (memchr(*d2 + 1, '.', len - (size_t)(*d2 + 1 - text)))
+        return "it has more than three parts";
+    size_t l1 = (size_t)(*d1 - text), l2 = (size_t)(*d2 - *d1 - 1);
+    size_t l3 = len - (size_t)(*d2 + 1 - text);
+    if (l1 == 0 || l2 == 0 || l3 == 0) {
+        *part = l1 == 0 ? "header" : l2 == 0 ? "payload" : "signature";
+        return "it is empty";
+    }
+    return NULL;
+}
+
+/* The members of the parsed header this implementation reads (alg, kid, typ) and refuses
+ * (alg "none", crit) into jws; NULL, or why the header is refused. */
+static const char *check_header(ca_jws *jws)
+{
+    const json_t *alg = json_object_get(jws->header, "alg");
+    if (!json_is_string(alg))
+        return "\"alg\" is missing or not a string";
+    if (strcmp(json_string_value(alg), "none") == 0)
+        return "\"alg\":\"none\" (an unsecured JWS) is not accepted";
+    if (strlen(json_string_value(alg)) != json_string_length(alg) ||
+        ca_jws_alg_parse(&jws->alg, json_string_value(alg)) != CA_OK)
+        return "\"alg\" is not EdDSA, ES256K, ES256 or RS256";
+    if (json_object_get(jws->header, "crit"))
+        return "it has \"crit\" extensions, none of which are understood";
+    const json_t *kid = json_object_get(jws->header, "kid");
+    if (kid && !json_is_string(kid))
+        return "\"kid\" is not a string";
+    const json_t *typ = json_object_get(jws->header, "typ");
+    if (typ && !json_is_string(typ))
+        return "\"typ\" is not a string";
+    jws->kid = kid ? json_string_value(kid) : NULL;
+    return NULL;
+}
+
 ca_err ca_jws_parse(ca_jws *jws, const char *text, size_t len, ca_errbuf *eb)
 {
     CA_ASSERT(jws != NULL);
@@ -136,24 +180,11 @@ ca_err ca_jws_parse(ca_jws *jws, const char *text, size_t len, ca_errbuf *eb)
         result = ca_fail(eb, CA_ERR_TOO_LARGE, "JWS refused: longer than %u bytes", CA_JWS_MAX);
         goto out;
     }
-    /* RFC 7515 §7.1: exactly three parts separated by two '.'. */
-    const char *d1 = len ? memchr(text, '.', len) : NULL;
-    const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - text)) : NULL;
-    if (!d1 || !d2) {
-        why = "it does not have three dot-separated parts";
+    const char *d1, *d2;
+    if ((why = split_parts(&d1, &d2, &part, text, len)))
         goto out;
-    }
-    if (memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - text))) {
-        why = "it has more than three parts";
-        goto out;
-    }
     size_t l1 = (size_t)(d1 - text), l2 = (size_t)(d2 - d1 - 1);
     size_t l3 = len - (size_t)(d2 + 1 - text);
-    if (l1 == 0 || l2 == 0 || l3 == 0) {
-        part = l1 == 0 ? "header" : l2 == 0 ? "payload" : "signature";
-        why = "it is empty";
-        goto out;
-    }
 
     /* Header. */
     part = "header";
@@ -166,35 +197,8 @@ ca_err ca_jws_parse(ca_jws *jws, const char *text, size_t len, ca_errbuf *eb)
         why = jerr.text;
         goto out;
     }
-    const json_t *alg = json_object_get(jws->header, "alg");
-    if (!json_is_string(alg)) {
-        why = "\"alg\" is missing or not a string";
+    if ((why = check_header(jws)))
         goto out;
-    }
-    if (strcmp(json_string_value(alg), "none") == 0) {
-        why = "\"alg\":\"none\" (an unsecured JWS) is not accepted";
-        goto out;
-    }
-    if (strlen(json_string_value(alg)) != json_string_length(alg) ||
-        ca_jws_alg_parse(&jws->alg, json_string_value(alg)) != CA_OK) {
-        why = "\"alg\" is not EdDSA, ES256K, ES256 or RS256";
-        goto out;
-    }
-    if (json_object_get(jws->header, "crit")) {
-        why = "it has \"crit\" extensions, none of which are understood";
-        goto out;
-    }
-    const json_t *kid = json_object_get(jws->header, "kid");
-    if (kid && !json_is_string(kid)) {
-        why = "\"kid\" is not a string";
-        goto out;
-    }
-    const json_t *typ = json_object_get(jws->header, "typ");
-    if (typ && !json_is_string(typ)) {
-        why = "\"typ\" is not a string";
-        goto out;
-    }
-    jws->kid = kid ? json_string_value(kid) : NULL;
 
     /* Payload. */
     part = "payload";

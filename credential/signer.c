@@ -453,6 +453,96 @@ out:
     return result;
 }
 
+/* The openers of ca_signer_open, one per algorithm: each fills s from secret and returns
+ * CA_OK, or an error with *why (left as it is when the caller's default reason fits). */
+static ca_err open_ed25519(ca_signer *s, const uint8_t *secret, size_t len, const char **why)
+{
+    if (len != CA_ED25519_SEED_SIZE) {
+        *why = "an Ed25519 seed is 32 bytes";
+        return CA_ERR_INVALID;
+    }
+    s->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, secret, len);
+    size_t pl = CA_ED25519_PUB_SIZE;
+    if (!s->pkey || EVP_PKEY_get_raw_public_key(s->pkey, s->pub, &pl) != 1 ||
+        pl != CA_ED25519_PUB_SIZE)
+        return CA_ERR_CRYPTO;
+    s->pub_len = CA_ED25519_PUB_SIZE;
+    return CA_OK;
+}
+
+static ca_err open_secp256k1(ca_signer *s, const uint8_t *secret, size_t len, const char **why)
+{
+    const secp256k1_context *ctx = secp();
+    secp256k1_pubkey pk;
+    size_t pl = EC_PUB_U;
+    if (!ctx)
+        return CA_ERR_CRYPTO;
+    if (len != EC_COORD || !secp256k1_ec_pubkey_create(ctx, &pk, secret)) {
+        *why = "a secp256k1 key is a 32-byte scalar in [1, n-1]";
+        return CA_ERR_INVALID;
+    }
+    if (!secp256k1_ec_pubkey_serialize(ctx, s->pub, &pl, &pk, SECP256K1_EC_UNCOMPRESSED))
+        return CA_ERR_CRYPTO;
+    memcpy(s->scalar, secret, EC_COORD);
+    s->pub_len = EC_PUB_U;
+    return CA_OK;
+}
+
+static ca_err open_p256(ca_signer *s, const uint8_t *secret, size_t len, const char **why)
+{
+    if (len != EC_COORD) {
+        *why = "a P-256 key is a 32-byte scalar in [1, n-1]";
+        return CA_ERR_INVALID;
+    }
+    ca_err rc = p256_public_of(s->pub, secret);
+    if (rc == CA_OK)
+        rc = p256_pkey(&s->pkey, NULL, s->pub, EC_PUB_U, secret);
+    if (rc != CA_OK) {
+        *why = "a P-256 key is a 32-byte scalar in [1, n-1]";
+        return rc;
+    }
+    s->pub_len = EC_PUB_U;
+    return CA_OK;
+}
+
+static ca_err open_rsa(ca_signer *s, const uint8_t *secret, size_t len, const char **why)
+{
+    ca_err result = CA_ERR_INVALID;
+    PKCS8_PRIV_KEY_INFO *p8 = NULL;
+    EVP_PKEY_CTX *check = NULL;
+    const uint8_t *p = secret;
+    if (len == 0 || len > CA_SIGNER_SECRET_MAX || len > (size_t)LONG_MAX) {
+        *why = "an RSA key is a PKCS#8 DER of at most 4096 bytes";
+        goto out;
+    }
+    p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len);
+    if (!p8 || p != secret + len) {
+        *why = "it is not one PKCS#8 DER private key";
+        goto out;
+    }
+    s->pkey = EVP_PKCS82PKEY(p8);
+    if (!s->pkey || !EVP_PKEY_is_a(s->pkey, "RSA")) {
+        *why = "it is not an RSA private key";
+        goto out;
+    }
+    if (!rsa_bits_ok(s->pkey) || !rsa_e_ok(s->pkey)) {
+        *why = "the modulus must be 2048..4096 bits and the exponent odd";
+        goto out;
+    }
+    /* The private half must match the public one (a corrupted CRT value would otherwise
+     * yield signatures that do not verify, or leak a factor). */
+    check = EVP_PKEY_CTX_new_from_pkey(NULL, s->pkey, NULL);
+    if (!check || EVP_PKEY_pairwise_check(check) != 1) {
+        *why = "its private and public parts do not match";
+        goto out;
+    }
+    result = CA_OK;
+out:
+    EVP_PKEY_CTX_free(check);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    return result;
+}
+
 ca_err ca_signer_open(ca_signer **out, ca_jws_alg alg, const uint8_t *secret, size_t len,
                       ca_errbuf *eb)
 {
@@ -461,8 +551,6 @@ ca_err ca_signer_open(ca_signer **out, ca_jws_alg alg, const uint8_t *secret, si
     const char *name = ca_jws_alg_name(alg);
     const char *why = "it is not a valid key";
     ca_err result = CA_ERR_INVALID;
-    PKCS8_PRIV_KEY_INFO *p8 = NULL;
-    EVP_PKEY_CTX *check = NULL;
     *out = NULL;
     ca_signer *s = calloc(1, sizeof *s);
     if (!s) {
@@ -472,93 +560,24 @@ ca_err ca_signer_open(ca_signer **out, ca_jws_alg alg, const uint8_t *secret, si
     }
     s->alg = alg;
     switch (alg) {
-    case CA_ALG_EDDSA: {
-        if (len != CA_ED25519_SEED_SIZE) {
-            why = "an Ed25519 seed is 32 bytes";
-            goto out;
-        }
-        s->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, secret, len);
-        size_t pl = CA_ED25519_PUB_SIZE;
-        if (!s->pkey || EVP_PKEY_get_raw_public_key(s->pkey, s->pub, &pl) != 1 ||
-            pl != CA_ED25519_PUB_SIZE) {
-            result = CA_ERR_CRYPTO;
-            goto out;
-        }
-        s->pub_len = CA_ED25519_PUB_SIZE;
+    case CA_ALG_EDDSA:
+        result = open_ed25519(s, secret, len, &why);
+        break;
+    case CA_ALG_ES256K:
+        result = open_secp256k1(s, secret, len, &why);
+        break;
+    case CA_ALG_ES256:
+        result = open_p256(s, secret, len, &why);
+        break;
+    case CA_ALG_RS256:
+        result = open_rsa(s, secret, len, &why);
         break;
     }
-    case CA_ALG_ES256K: {
-        const secp256k1_context *ctx = secp();
-        secp256k1_pubkey pk;
-        size_t pl = EC_PUB_U;
-        if (!ctx) {
-            result = CA_ERR_CRYPTO;
-            goto out;
-        }
-        if (len != EC_COORD || !secp256k1_ec_pubkey_create(ctx, &pk, secret)) {
-            why = "a secp256k1 key is a 32-byte scalar in [1, n-1]";
-            goto out;
-        }
-        if (!secp256k1_ec_pubkey_serialize(ctx, s->pub, &pl, &pk, SECP256K1_EC_UNCOMPRESSED)) {
-            result = CA_ERR_CRYPTO;
-            goto out;
-        }
-        memcpy(s->scalar, secret, EC_COORD);
-        s->pub_len = EC_PUB_U;
-        break;
-    }
-    case CA_ALG_ES256: {
-        if (len != EC_COORD) {
-            why = "a P-256 key is a 32-byte scalar in [1, n-1]";
-            goto out;
-        }
-        ca_err rc = p256_public_of(s->pub, secret);
-        if (rc == CA_OK)
-            rc = p256_pkey(&s->pkey, NULL, s->pub, EC_PUB_U, secret);
-        if (rc != CA_OK) {
-            result = rc;
-            why = "a P-256 key is a 32-byte scalar in [1, n-1]";
-            goto out;
-        }
-        s->pub_len = EC_PUB_U;
-        break;
-    }
-    case CA_ALG_RS256: {
-        const uint8_t *p = secret;
-        if (len == 0 || len > CA_SIGNER_SECRET_MAX || len > (size_t)LONG_MAX) {
-            why = "an RSA key is a PKCS#8 DER of at most 4096 bytes";
-            goto out;
-        }
-        p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len);
-        if (!p8 || p != secret + len) {
-            why = "it is not one PKCS#8 DER private key";
-            goto out;
-        }
-        s->pkey = EVP_PKCS82PKEY(p8);
-        if (!s->pkey || !EVP_PKEY_is_a(s->pkey, "RSA")) {
-            why = "it is not an RSA private key";
-            goto out;
-        }
-        if (!rsa_bits_ok(s->pkey) || !rsa_e_ok(s->pkey)) {
-            why = "the modulus must be 2048..4096 bits and the exponent odd";
-            goto out;
-        }
-        /* The private half must match the public one (a corrupted CRT value would otherwise
-         * yield signatures that do not verify, or leak a factor). */
-        check = EVP_PKEY_CTX_new_from_pkey(NULL, s->pkey, NULL);
-        if (!check || EVP_PKEY_pairwise_check(check) != 1) {
-            why = "its private and public parts do not match";
-            goto out;
-        }
-        break;
-    }
-    }
+    if (result != CA_OK)
+        goto out;
     *out = s;
     s = NULL;
-    result = CA_OK;
 out:
-    EVP_PKEY_CTX_free(check);
-    PKCS8_PRIV_KEY_INFO_free(p8);
     ca_signer_free(s);
     ERR_clear_error();
     if (result != CA_OK)
@@ -865,100 +884,106 @@ out:
     return why;
 }
 
-ca_err ca_verify_key_from_jwk(ca_verify_key **out, const json_t *jwk, ca_errbuf *eb)
+/* The algorithm a public JWK implies (*alg); NULL, or why it is refused (*member names the
+ * member at fault, when one is). */
+static const char *jwk_alg(ca_jws_alg *alg, const char **member, const json_t *jwk)
 {
-    CA_ASSERT(out != NULL && jwk != NULL);
     /* RFC 7517 §4 / RFC 7518 §6.2.2, §6.3.2 / RFC 8037 §2 private members; "k" is the
      * symmetric key of RFC 7518 §6.4.1. */
     static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
-    ca_err result = CA_ERR_INVALID;
-    const char *why = NULL;
-    const char *member = NULL;
-    ca_verify_key *k = NULL;
-    uint8_t a[RSA_MAX_BITS / 8 + 1], b[RSA_MAX_BITS / 8 + 1];
-    uint8_t point[EC_PUB_U];
-    size_t a_len = 0, b_len = 0;
-    ca_jws_alg alg;
-    *out = NULL;
-
-    if (!json_is_object(jwk)) {
-        why = "it is not a JSON object";
-        goto out;
-    }
+    if (!json_is_object(jwk))
+        return "it is not a JSON object";
     for (size_t i = 0; i < sizeof private_members / sizeof private_members[0]; i++) {
         if (json_object_get(jwk, private_members[i])) {
-            member = private_members[i];
-            why = "it carries the private member";
-            goto out;
+            *member = private_members[i];
+            return "it carries the private member";
         }
     }
     const char *kty = json_string_value(json_object_get(jwk, "kty"));
     const char *crv = json_string_value(json_object_get(jwk, "crv"));
-    if (!kty) {
-        why = "\"kty\" is missing or not a string";
-        goto out;
-    }
-    if (strcmp(kty, "OKP") == 0 && crv && strcmp(crv, "Ed25519") == 0) {
-        alg = CA_ALG_EDDSA;
-    } else if (strcmp(kty, "EC") == 0 && crv && strcmp(crv, "secp256k1") == 0) {
-        alg = CA_ALG_ES256K;
-    } else if (strcmp(kty, "EC") == 0 && crv && strcmp(crv, "P-256") == 0) {
-        alg = CA_ALG_ES256;
-    } else if (strcmp(kty, "RSA") == 0) {
-        alg = CA_ALG_RS256;
-    } else {
-        why = "its kty/crv is not OKP Ed25519, EC secp256k1, EC P-256 or RSA";
-        goto out;
-    }
+    if (!kty)
+        return "\"kty\" is missing or not a string";
+    if (strcmp(kty, "OKP") == 0 && crv && strcmp(crv, "Ed25519") == 0)
+        *alg = CA_ALG_EDDSA;
+    else if (strcmp(kty, "EC") == 0 && crv && strcmp(crv, "secp256k1") == 0)
+        *alg = CA_ALG_ES256K;
+    else if (strcmp(kty, "EC") == 0 && crv && strcmp(crv, "P-256") == 0)
+        *alg = CA_ALG_ES256;
+    else if (strcmp(kty, "RSA") == 0)
+        *alg = CA_ALG_RS256;
+    else
+        return "its kty/crv is not OKP Ed25519, EC secp256k1, EC P-256 or RSA";
     /* An "alg" member, when present, must name the algorithm the key implies (RFC 7517 §4.4):
      * a key is never used with a second algorithm. */
     const json_t *jalg = json_object_get(jwk, "alg");
     if (jalg && (!json_is_string(jalg) ||
-                 strcmp(json_string_value(jalg), ca_jws_alg_name(alg)) != 0)) {
-        why = "its \"alg\" does not match its key type";
-        goto out;
+                 strcmp(json_string_value(jalg), ca_jws_alg_name(*alg)) != 0))
+        return "its \"alg\" does not match its key type";
+    return NULL;
+}
+
+/* The public key members of jwk (x; x and y; n and e) into k; NULL, or why they are refused
+ * (*member names the member at fault, when one is). */
+static const char *jwk_set_key(ca_verify_key *k, ca_jws_alg alg, const char **member,
+                               const json_t *jwk)
+{
+    const char *why = NULL;
+    uint8_t a[RSA_MAX_BITS / 8 + 1], b[RSA_MAX_BITS / 8 + 1];
+    uint8_t point[EC_PUB_U];
+    size_t a_len = 0, b_len = 0;
+    switch (alg) {
+    case CA_ALG_EDDSA:
+        *member = "x";
+        if ((why = jwk_bytes(a, &a_len, sizeof a, CA_ED25519_PUB_SIZE, jwk, "x")) ||
+            (why = vk_set_ed25519(k, a, a_len)))
+            return why;
+        break;
+    case CA_ALG_ES256K:
+    case CA_ALG_ES256:
+        *member = "x";
+        if ((why = jwk_bytes(a, &a_len, sizeof a, EC_COORD, jwk, "x")))
+            return why;
+        *member = "y";
+        if ((why = jwk_bytes(b, &b_len, sizeof b, EC_COORD, jwk, "y")))
+            return why;
+        *member = NULL;
+        point[0] = 0x04;
+        memcpy(point + 1, a, EC_COORD);
+        memcpy(point + 1 + EC_COORD, b, EC_COORD);
+        return alg == CA_ALG_ES256K ? vk_set_secp256k1(k, point, EC_PUB_U)
+                                    : vk_set_p256(k, point, EC_PUB_U);
+    case CA_ALG_RS256:
+        *member = "n";
+        if ((why = jwk_bytes(a, &a_len, sizeof a, 0, jwk, "n")))
+            return why;
+        *member = "e";
+        if ((why = jwk_bytes(b, &b_len, sizeof b, 0, jwk, "e")))
+            return why;
+        *member = NULL;
+        return vk_set_rsa(k, a, a_len, b, b_len);
     }
+    return NULL;
+}
+
+ca_err ca_verify_key_from_jwk(ca_verify_key **out, const json_t *jwk, ca_errbuf *eb)
+{
+    CA_ASSERT(out != NULL && jwk != NULL);
+    ca_err result = CA_ERR_INVALID;
+    const char *why = NULL;
+    const char *member = NULL;
+    ca_verify_key *k = NULL;
+    ca_jws_alg alg = CA_ALG_EDDSA;
+    *out = NULL;
+
+    if ((why = jwk_alg(&alg, &member, jwk)))
+        goto out;
     if ((result = vk_new(&k, alg)) != CA_OK) {
         why = "out of memory";
         goto out;
     }
     result = CA_ERR_INVALID;
-    switch (alg) {
-    case CA_ALG_EDDSA:
-        member = "x";
-        if ((why = jwk_bytes(a, &a_len, sizeof a, CA_ED25519_PUB_SIZE, jwk, "x")) ||
-            (why = vk_set_ed25519(k, a, a_len)))
-            goto out;
-        break;
-    case CA_ALG_ES256K:
-    case CA_ALG_ES256:
-        member = "x";
-        if ((why = jwk_bytes(a, &a_len, sizeof a, EC_COORD, jwk, "x")))
-            goto out;
-        member = "y";
-        if ((why = jwk_bytes(b, &b_len, sizeof b, EC_COORD, jwk, "y")))
-            goto out;
-        member = NULL;
-        point[0] = 0x04;
-        memcpy(point + 1, a, EC_COORD);
-        memcpy(point + 1 + EC_COORD, b, EC_COORD);
-        why = alg == CA_ALG_ES256K ? vk_set_secp256k1(k, point, EC_PUB_U)
-                                   : vk_set_p256(k, point, EC_PUB_U);
-        if (why)
-            goto out;
-        break;
-    case CA_ALG_RS256:
-        member = "n";
-        if ((why = jwk_bytes(a, &a_len, sizeof a, 0, jwk, "n")))
-            goto out;
-        member = "e";
-        if ((why = jwk_bytes(b, &b_len, sizeof b, 0, jwk, "e")))
-            goto out;
-        member = NULL;
-        if ((why = vk_set_rsa(k, a, a_len, b, b_len)))
-            goto out;
-        break;
-    }
+    if ((why = jwk_set_key(k, alg, &member, jwk)))
+        goto out;
     *out = k;
     k = NULL;
     result = CA_OK;

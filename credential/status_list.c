@@ -123,6 +123,33 @@ out:
     return rc;
 }
 
+/* Doubles the output buffer *buf of *cap bytes, up to max_bytes. */
+static ca_err grow_buffer(uint8_t **buf, size_t *cap, size_t max_bytes, ca_errbuf *eb)
+{
+    size_t ncap = *cap > max_bytes / 2 ? max_bytes : *cap * 2;
+    uint8_t *nb = realloc(*buf, ncap);
+    if (!nb)
+        return ca_fail(eb, CA_ERR_NOMEM, "status list: out of memory");
+    *buf = nb;
+    *cap = ncap;
+    return CA_OK;
+}
+
+/* The error an inflate() result other than Z_STREAM_END stands for; CA_OK to go on. */
+static ca_err inflate_error(int zr, const z_stream *zs, ca_errbuf *eb)
+{
+    if (zr == Z_MEM_ERROR)
+        return ca_fail(eb, CA_ERR_NOMEM, "status list: out of memory while inflating");
+    if (zr == Z_NEED_DICT || zr == Z_DATA_ERROR || zr == Z_STREAM_ERROR)
+        return ca_fail(eb, CA_ERR_INVALID, "status list: bad gzip stream: %s",
+                       zs->msg ? zs->msg : "inflate error");
+    /* Output room is always offered (buffer or probe), so Z_BUF_ERROR means zlib needs
+     * input that is not there: the stream is cut short. */
+    if (zr == Z_BUF_ERROR)
+        return ca_fail(eb, CA_ERR_INVALID, "status list: truncated gzip stream");
+    return CA_OK;
+}
+
 /* Inflates a gzip stream into a buffer of at most max_bytes. */
 static ca_err gunzip_capped(uint8_t **out, size_t *out_len, const uint8_t *in, size_t in_len,
                             size_t max_bytes, ca_errbuf *eb)
@@ -155,16 +182,8 @@ static ca_err gunzip_capped(uint8_t **out, size_t *out_len, const uint8_t *in, s
     zs.next_in = (Bytef *)(uintptr_t)in;
     for (;;) {
         bool probing = false;
-        if (used == cap && cap < max_bytes) {
-            size_t ncap = cap > max_bytes / 2 ? max_bytes : cap * 2;
-            uint8_t *nb = realloc(buf, ncap);
-            if (!nb) {
-                rc = ca_fail(eb, CA_ERR_NOMEM, "status list: out of memory");
-                goto out;
-            }
-            buf = nb;
-            cap = ncap;
-        }
+        if (used == cap && cap < max_bytes && (rc = grow_buffer(&buf, &cap, max_bytes, eb)))
+            goto out;
         if (used == cap) {
             /* At the cap: one more byte of output means the list is too large. The stream
              * may still legitimately end here (only the trailer left), so let zlib run. */
@@ -189,21 +208,8 @@ static ca_err gunzip_capped(uint8_t **out, size_t *out_len, const uint8_t *in, s
             used += produced;
         if (zr == Z_STREAM_END)
             break;
-        if (zr == Z_MEM_ERROR) {
-            rc = ca_fail(eb, CA_ERR_NOMEM, "status list: out of memory while inflating");
+        if ((rc = inflate_error(zr, &zs, eb)))
             goto out;
-        }
-        if (zr == Z_NEED_DICT || zr == Z_DATA_ERROR || zr == Z_STREAM_ERROR) {
-            rc = ca_fail(eb, CA_ERR_INVALID, "status list: bad gzip stream: %s",
-                         zs.msg ? zs.msg : "inflate error");
-            goto out;
-        }
-        /* Output room is always offered (buffer or probe), so Z_BUF_ERROR means zlib needs
-         * input that is not there: the stream is cut short. */
-        if (zr == Z_BUF_ERROR) {
-            rc = ca_fail(eb, CA_ERR_INVALID, "status list: truncated gzip stream");
-            goto out;
-        }
     }
     /* RFC 1952 §2.2 allows several members back to back; an encodedList is one member, and
      * anything after its trailer is refused. */

@@ -534,6 +534,129 @@ out:
 
 /* ---- status (Bitstring Status List v1.0 §3.2) ---------------------------------------------- */
 
+/* §3.2 step: dereference statusListCredential (STATUS_RETRIEVAL_ERROR), and parse it (body
+ * and list are the caller's to free, also on failure). */
+static ca_err fetch_list(vctx *c, const char *url, char **body, size_t *len, json_t **list,
+                         ca_errbuf *e)
+{
+    ca_err err;
+    if (!c->env->fetch_url)
+        return ca_fail(e, CA_ERR_NOT_FOUND, "no way to fetch status lists");
+    if ((err = c->env->fetch_url(c->env->ctx, url, body, len, e))) {
+        ca_errbuf e2 = {{0}};
+        err = ca_fail(&e2, err, "cannot fetch: %s", ca_errmsg(e, err));
+        *e = e2;
+        return err;
+    }
+    json_error_t jerr;
+    *list = json_loadb(*body ? *body : "", *len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(*list))
+        return ca_fail(e, CA_ERR_INVALID, "not a JSON object (%s)", *list ? "wrong type"
+                                                                           : jerr.text);
+    return CA_OK;
+}
+
+/* §2.2 BitstringStatusListCredential: its types, its id (the URL it came from), its
+ * credentialSubject and its issuer id (*list_issuer, borrowed from list). */
+static ca_err check_list_form(const json_t *list, const char *url, const char **list_issuer,
+                              ca_errbuf *e)
+{
+    if (!has_type(list, "VerifiableCredential") ||
+        !has_type(list, "BitstringStatusListCredential"))
+        return ca_fail(e, CA_ERR_VERIFY, "not a VerifiableCredential of type "
+                       "BitstringStatusListCredential");
+    const json_t *lid = json_object_get(list, "id");
+    if (!json_is_string(lid) || strcmp(json_string_value(lid), url) != 0)
+        return ca_fail(e, CA_ERR_VERIFY, "its id is not the URL it was fetched from");
+    const json_t *cs = json_object_get(list, "credentialSubject");
+    if (!json_is_object(cs) || !has_type(cs, "BitstringStatusList") ||
+        !json_is_string(json_object_get(cs, "encodedList")))
+        return ca_fail(e, CA_ERR_INVALID, "credentialSubject is not a BitstringStatusList with "
+                       "an encodedList");
+    *list_issuer = issuer_id(list);
+    if (!*list_issuer)
+        return ca_fail(e, CA_ERR_INVALID, "the list has no issuer id");
+    return CA_OK;
+}
+
+/* §3.2: verify all proofs of the list credential (STATUS_VERIFICATION_ERROR), against the
+ * DID document of the list's own issuer. */
+static ca_err verify_list_proof(vctx *c, const json_t *list, const char *list_issuer,
+                                ca_errbuf *e)
+{
+    ca_err err;
+    vm_key key;
+    memset(&key, 0, sizeof key);
+    ca_di_proof_info info;
+    const json_t *proof = json_object_get(list, "proof");
+    if (!json_is_object(proof) ||
+        !json_is_string(json_object_get(proof, "cryptosuite")) ||
+        strcmp(json_string_value(json_object_get(proof, "cryptosuite")), CA_DI_CRYPTOSUITE))
+        return ca_fail(e, CA_ERR_VERIFY, "the list has no " CA_DI_CRYPTOSUITE " proof");
+    ca_errbuf e2 = {{0}};
+    if ((err = ca_di_verify(list, NULL, &info, &e2))) {
+        err = ca_fail(e, CA_ERR_VERIFY, "malformed proof: %s", ca_errmsg(&e2, err));
+        goto out;
+    }
+    if ((err = find_key(c, &key, list_issuer, info.verification_method, &e2))) {
+        err = ca_fail(e, err, "%s", ca_errmsg(&e2, err));
+        goto out;
+    }
+    if (!key.has_ed25519) {
+        err = ca_fail(e, CA_ERR_VERIFY, "the list's verification method is not an Ed25519 "
+                      "key");
+        goto out;
+    }
+    if ((err = ca_di_verify(list, key.ed25519, NULL, &e2))) {
+        err = ca_fail(e, CA_ERR_VERIFY, "the list's proof does not verify: %s",
+                      ca_errmsg(&e2, err));
+        goto out;
+    }
+out:
+    vm_key_clear(&key);
+    return err;
+}
+
+/* The list speaks for the credential's issuer only. A did:key node signs its lists with
+ * its Ed25519 did:key while an ES256K/ES256 credential names its secp256k1/P-256 did:key,
+ * and one did:key cannot list another as a key: that pair is accepted and reported (s->note). */
+static ca_err check_list_issuer(vctx *c, list_slot *s, const char *list_issuer, ca_errbuf *e)
+{
+    if (!c->issuer || strcmp(list_issuer, c->issuer) != 0) {
+        if (c->issuer && strncmp(list_issuer, "did:key:", 8) == 0 &&
+            strncmp(c->issuer, "did:key:", 8) == 0) {
+            snprintf(s->note, sizeof s->note, "list issued by another did:key (%.120s)",
+                     list_issuer);
+        } else {
+            return ca_fail(e, CA_ERR_VERIFY, "the list is issued by %.200s, not by the "
+                           "credential's issuer", list_issuer);
+        }
+    }
+    return CA_OK;
+}
+
+/* VC DM 2.0 §4.8 for the list itself, then §3.2: decode encodedList (GZIP) into s, at least
+ * 131,072 bits (§2.2 minimum). */
+static ca_err decode_list(vctx *c, list_slot *s, const json_t *list, ca_errbuf *e)
+{
+    ca_err err;
+    ca_errbuf e2 = {{0}};
+    int64_t until;
+    bool has_until;
+    const char *until_text;
+    if ((err = get_date(&until, &has_until, &until_text, list, "validUntil", &e2)))
+        return ca_fail(e, CA_ERR_INVALID, "%s", ca_errmsg(&e2, err));
+    if (has_until && until < c->env->now)
+        return ca_fail(e, CA_ERR_VERIFY, "the list expired at %.64s", until_text);
+    const json_t *enc = json_object_get(json_object_get(list, "credentialSubject"),
+                                        "encodedList");
+    if ((err = ca_status_list_decode(&s->bits, &s->nbytes, json_string_value(enc),
+                                     json_string_length(enc), CA_STATUS_LIST_BITS,
+                                     CA_STATUS_LIST_MAX_BYTES, &e2)))
+        return ca_fail(e, err, "%s", ca_errmsg(&e2, err));
+    return CA_OK;
+}
+
 /* Fetches, parses and verifies the list at url (once per call). */
 static list_slot *load_list(vctx *c, const char *url, ca_errbuf *eb)
 {
@@ -558,120 +681,19 @@ static list_slot *load_list(vctx *c, const char *url, ca_errbuf *eb)
     char *body = NULL;
     size_t len = 0;
     json_t *list = NULL;
-    vm_key key;
-    memset(&key, 0, sizeof key);
-    ca_di_proof_info info;
+    const char *list_issuer = NULL;
 
-    /* §3.2 step: dereference statusListCredential (STATUS_RETRIEVAL_ERROR). */
-    if (!c->env->fetch_url) {
-        err = ca_fail(&e, CA_ERR_NOT_FOUND, "no way to fetch status lists");
+    if ((err = fetch_list(c, url, &body, &len, &list, &e)) ||
+        (err = check_list_form(list, url, &list_issuer, &e)) ||
+        (err = verify_list_proof(c, list, list_issuer, &e)) ||
+        (err = check_list_issuer(c, s, list_issuer, &e)) ||
+        (err = decode_list(c, s, list, &e)))
         goto out;
-    }
-    if ((err = c->env->fetch_url(c->env->ctx, url, &body, &len, &e))) {
-        ca_errbuf e2 = {{0}};
-        err = ca_fail(&e2, err, "cannot fetch: %s", ca_errmsg(&e, err));
-        e = e2;
-        goto out;
-    }
-    json_error_t jerr;
-    list = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(list)) {
-        err = ca_fail(&e, CA_ERR_INVALID, "not a JSON object (%s)", list ? "wrong type"
-                                                                          : jerr.text);
-        goto out;
-    }
-    /* §2.2 BitstringStatusListCredential. */
-    if (!has_type(list, "VerifiableCredential") ||
-        !has_type(list, "BitstringStatusListCredential")) {
-        err = ca_fail(&e, CA_ERR_VERIFY, "not a VerifiableCredential of type "
-                      "BitstringStatusListCredential");
-        goto out;
-    }
-    const json_t *lid = json_object_get(list, "id");
-    if (!json_is_string(lid) || strcmp(json_string_value(lid), url) != 0) {
-        err = ca_fail(&e, CA_ERR_VERIFY, "its id is not the URL it was fetched from");
-        goto out;
-    }
-    const json_t *cs = json_object_get(list, "credentialSubject");
-    if (!json_is_object(cs) || !has_type(cs, "BitstringStatusList") ||
-        !json_is_string(json_object_get(cs, "encodedList"))) {
-        err = ca_fail(&e, CA_ERR_INVALID, "credentialSubject is not a BitstringStatusList with "
-                      "an encodedList");
-        goto out;
-    }
-    const char *list_issuer = issuer_id(list);
-    if (!list_issuer) {
-        err = ca_fail(&e, CA_ERR_INVALID, "the list has no issuer id");
-        goto out;
-    }
-    /* §3.2: verify all proofs of the list credential (STATUS_VERIFICATION_ERROR), against the
-     * DID document of the list's own issuer. */
-    const json_t *proof = json_object_get(list, "proof");
-    if (!json_is_object(proof) ||
-        !json_is_string(json_object_get(proof, "cryptosuite")) ||
-        strcmp(json_string_value(json_object_get(proof, "cryptosuite")), CA_DI_CRYPTOSUITE)) {
-        err = ca_fail(&e, CA_ERR_VERIFY, "the list has no " CA_DI_CRYPTOSUITE " proof");
-        goto out;
-    }
-    ca_errbuf e2 = {{0}};
-    if ((err = ca_di_verify(list, NULL, &info, &e2))) {
-        err = ca_fail(&e, CA_ERR_VERIFY, "malformed proof: %s", ca_errmsg(&e2, err));
-        goto out;
-    }
-    if ((err = find_key(c, &key, list_issuer, info.verification_method, &e2))) {
-        err = ca_fail(&e, err, "%s", ca_errmsg(&e2, err));
-        goto out;
-    }
-    if (!key.has_ed25519) {
-        err = ca_fail(&e, CA_ERR_VERIFY, "the list's verification method is not an Ed25519 "
-                      "key");
-        goto out;
-    }
-    if ((err = ca_di_verify(list, key.ed25519, NULL, &e2))) {
-        err = ca_fail(&e, CA_ERR_VERIFY, "the list's proof does not verify: %s",
-                      ca_errmsg(&e2, err));
-        goto out;
-    }
-    /* The list speaks for the credential's issuer only. A did:key node signs its lists with
-     * its Ed25519 did:key while an ES256K/ES256 credential names its secp256k1/P-256 did:key,
-     * and one did:key cannot list another as a key: that pair is accepted and reported. */
-    if (!c->issuer || strcmp(list_issuer, c->issuer) != 0) {
-        if (c->issuer && strncmp(list_issuer, "did:key:", 8) == 0 &&
-            strncmp(c->issuer, "did:key:", 8) == 0) {
-            snprintf(s->note, sizeof s->note, "list issued by another did:key (%.120s)",
-                     list_issuer);
-        } else {
-            err = ca_fail(&e, CA_ERR_VERIFY, "the list is issued by %.200s, not by the "
-                          "credential's issuer", list_issuer);
-            goto out;
-        }
-    }
-    /* VC DM 2.0 §4.8 for the list itself. */
-    int64_t until;
-    bool has_until;
-    const char *until_text;
-    if ((err = get_date(&until, &has_until, &until_text, list, "validUntil", &e2))) {
-        err = ca_fail(&e, CA_ERR_INVALID, "%s", ca_errmsg(&e2, err));
-        goto out;
-    }
-    if (has_until && until < c->env->now) {
-        err = ca_fail(&e, CA_ERR_VERIFY, "the list expired at %.64s", until_text);
-        goto out;
-    }
-    /* §3.2: decode encodedList (GZIP), at least 131,072 bits (§2.2 minimum). */
-    const json_t *enc = json_object_get(cs, "encodedList");
-    if ((err = ca_status_list_decode(&s->bits, &s->nbytes, json_string_value(enc),
-                                     json_string_length(enc), CA_STATUS_LIST_BITS,
-                                     CA_STATUS_LIST_MAX_BYTES, &e2))) {
-        err = ca_fail(&e, err, "%s", ca_errmsg(&e2, err));
-        goto out;
-    }
     s->list = list;
     list = NULL;
 out:
     free(body);
     json_decref(list);
-    vm_key_clear(&key);
     s->err = err;
     if (err)
         snprintf(s->msg, sizeof s->msg, "%s", ca_errmsg(&e, err));
@@ -693,12 +715,114 @@ static bool list_has_purpose(const json_t *list, const char *purpose)
     return false;
 }
 
+/* What the credentialStatus entries found so far add up to. */
+typedef struct status_tally {
+    char detail[CA_VERIFY_DETAIL_MAX];
+    bool failed, pending;
+    size_t checked;
+} status_tally;
+
+/* §3.2 for one entry whose fields are valid: the list at url, its purpose, and the bit. */
+static void check_status_bit(vctx *c, ca_verify_report *r, status_tally *t, const char *purpose,
+                             bool revocation, uint64_t index, const char *url)
+{
+    ca_errbuf eb = {{0}};
+    list_slot *ls = load_list(c, url, &eb);
+    if (!ls) {
+        add_detail(t->detail, sizeof t->detail, "%s: %s", purpose, ca_errmsg(&eb, CA_ERR_RANGE));
+        t->failed = true;
+        return;
+    }
+    if (ls->err) {
+        add_detail(t->detail, sizeof t->detail, "%s list %.160s: %s", purpose, url, ls->msg);
+        t->failed = true;
+        return;
+    }
+    /* §3.2: the entry's purpose must be one of the list's. */
+    if (!list_has_purpose(ls->list, purpose)) {
+        add_detail(t->detail, sizeof t->detail, "%s list %.160s has another statusPurpose",
+                   purpose, url);
+        t->failed = true;
+        return;
+    }
+    if (index / 8 >= ls->nbytes) {
+        add_detail(t->detail, sizeof t->detail, "%s index %" PRIu64 " is outside the list of "
+                   "%zu entries (RANGE_ERROR)", purpose, index, ls->nbytes * 8);
+        t->failed = true;
+        return;
+    }
+    t->checked++;
+    if (ls->note[0])
+        add_detail(t->detail, sizeof t->detail, "%s", ls->note);
+    if (ca_status_bit_get(ls->bits, index)) {
+        if (revocation)
+            r->revoked = true;
+        else
+            r->suspended = true;
+        add_detail(t->detail, sizeof t->detail, "%s (index %" PRIu64 " of %.160s)",
+                   revocation ? "revoked" : "suspended", index, url);
+        t->failed = true;
+    } else {
+        add_detail(t->detail, sizeof t->detail, "not %s (index %" PRIu64 ")",
+                   revocation ? "revoked" : "suspended", index);
+    }
+}
+
+/* Entry i of credentialStatus: its type and its §2.1 fields, then its bit. */
+static void check_status_entry(vctx *c, ca_verify_report *r, status_tally *t, const json_t *e,
+                               size_t i)
+{
+    if (!json_is_object(e)) {
+        add_detail(t->detail, sizeof t->detail, "entry %zu is not an object", i);
+        t->failed = true;
+        return;
+    }
+    if (!has_type(e, "BitstringStatusListEntry")) {
+        /* Not a mechanism this verifier knows: the status stays unknown, which is not a
+         * failure of the credential but is not a pass either. */
+        const json_t *ty = json_object_get(e, "type");
+        add_detail(t->detail, sizeof t->detail, "entry %zu of type %.64s not checked", i,
+                   json_is_string(ty) ? json_string_value(ty) : "(unknown)");
+        t->pending = true;
+        return;
+    }
+    /* §2.1: statusPurpose, statusListIndex, statusListCredential. */
+    const char *purpose = json_string_value(json_object_get(e, "statusPurpose"));
+    if (!purpose) {
+        add_detail(t->detail, sizeof t->detail, "entry %zu has no statusPurpose", i);
+        t->failed = true;
+        return;
+    }
+    bool revocation = strcmp(purpose, "revocation") == 0;
+    if (!revocation && strcmp(purpose, "suspension") != 0) {
+        add_detail(t->detail, sizeof t->detail, "entry %zu with statusPurpose \"%.32s\" ignored",
+                   i, purpose);
+        return;
+    }
+    uint64_t index;
+    if (!parse_index(&index, json_object_get(e, "statusListIndex"))) {
+        add_detail(t->detail, sizeof t->detail, "entry %zu: statusListIndex is not a base-10 "
+                   "string", i);
+        t->failed = true;
+        return;
+    }
+    const json_t *u = json_object_get(e, "statusListCredential");
+    const char *url = json_string_value(u);
+    if (!is_url(url, json_string_length(u))) {
+        add_detail(t->detail, sizeof t->detail, "entry %zu: statusListCredential is not a URL",
+                   i);
+        t->failed = true;
+        return;
+    }
+    check_status_bit(c, r, t, purpose, revocation, index, url);
+}
+
 static void check_status(vctx *c, ca_verify_report *r, const json_t *cred)
 {
     const json_t *st = json_object_get(cred, "credentialStatus");
-    char detail[CA_VERIFY_DETAIL_MAX] = "";
-    bool failed = false, pending = false;
-    size_t n, checked = 0;
+    status_tally t;
+    memset(&t, 0, sizeof t);
+    size_t n;
 
     if (!st) {
         set_check(&r->status, CA_CHECK_PASS, "no credentialStatus");
@@ -718,147 +842,77 @@ static void check_status(vctx *c, ca_verify_report *r, const json_t *cred)
                   STATUS_ENTRIES_MAX);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_is_array(st) ? json_array_get(st, i) : st;
-        if (!json_is_object(e)) {
-            add_detail(detail, sizeof detail, "entry %zu is not an object", i);
-            failed = true;
-            continue;
-        }
-        if (!has_type(e, "BitstringStatusListEntry")) {
-            /* Not a mechanism this verifier knows: the status stays unknown, which is not a
-             * failure of the credential but is not a pass either. */
-            const json_t *ty = json_object_get(e, "type");
-            add_detail(detail, sizeof detail, "entry %zu of type %.64s not checked", i,
-                       json_is_string(ty) ? json_string_value(ty) : "(unknown)");
-            pending = true;
-            continue;
-        }
-        /* §2.1: statusPurpose, statusListIndex, statusListCredential. */
-        const char *purpose = json_string_value(json_object_get(e, "statusPurpose"));
-        if (!purpose) {
-            add_detail(detail, sizeof detail, "entry %zu has no statusPurpose", i);
-            failed = true;
-            continue;
-        }
-        bool revocation = strcmp(purpose, "revocation") == 0;
-        if (!revocation && strcmp(purpose, "suspension") != 0) {
-            add_detail(detail, sizeof detail, "entry %zu with statusPurpose \"%.32s\" ignored",
-                       i, purpose);
-            continue;
-        }
-        uint64_t index;
-        if (!parse_index(&index, json_object_get(e, "statusListIndex"))) {
-            add_detail(detail, sizeof detail, "entry %zu: statusListIndex is not a base-10 "
-                       "string", i);
-            failed = true;
-            continue;
-        }
-        const json_t *u = json_object_get(e, "statusListCredential");
-        const char *url = json_string_value(u);
-        if (!is_url(url, json_string_length(u))) {
-            add_detail(detail, sizeof detail, "entry %zu: statusListCredential is not a URL",
-                       i);
-            failed = true;
-            continue;
-        }
-        ca_errbuf eb = {{0}};
-        list_slot *ls = load_list(c, url, &eb);
-        if (!ls) {
-            add_detail(detail, sizeof detail, "%s: %s", purpose, ca_errmsg(&eb, CA_ERR_RANGE));
-            failed = true;
-            continue;
-        }
-        if (ls->err) {
-            add_detail(detail, sizeof detail, "%s list %.160s: %s", purpose, url, ls->msg);
-            failed = true;
-            continue;
-        }
-        /* §3.2: the entry's purpose must be one of the list's. */
-        if (!list_has_purpose(ls->list, purpose)) {
-            add_detail(detail, sizeof detail, "%s list %.160s has another statusPurpose",
-                       purpose, url);
-            failed = true;
-            continue;
-        }
-        if (index / 8 >= ls->nbytes) {
-            add_detail(detail, sizeof detail, "%s index %" PRIu64 " is outside the list of "
-                       "%zu entries (RANGE_ERROR)", purpose, index, ls->nbytes * 8);
-            failed = true;
-            continue;
-        }
-        checked++;
-        if (ls->note[0])
-            add_detail(detail, sizeof detail, "%s", ls->note);
-        if (ca_status_bit_get(ls->bits, index)) {
-            if (revocation)
-                r->revoked = true;
-            else
-                r->suspended = true;
-            add_detail(detail, sizeof detail, "%s (index %" PRIu64 " of %.160s)",
-                       revocation ? "revoked" : "suspended", index, url);
-            failed = true;
-        } else {
-            add_detail(detail, sizeof detail, "not %s (index %" PRIu64 ")",
-                       revocation ? "revoked" : "suspended", index);
-        }
-    }
-    ca_check_result res = failed ? CA_CHECK_FAIL : pending ? CA_CHECK_PENDING : CA_CHECK_PASS;
-    if (!failed && !pending && checked == 0 && !detail[0])
-        snprintf(detail, sizeof detail, "no status entries");
-    set_check(&r->status, res, "%s", detail);
+    for (size_t i = 0; i < n; i++)
+        check_status_entry(c, r, &t, json_is_array(st) ? json_array_get(st, i) : st, i);
+    ca_check_result res = t.failed    ? CA_CHECK_FAIL
+                          : t.pending ? CA_CHECK_PENDING
+                                      : CA_CHECK_PASS;
+    if (!t.failed && !t.pending && t.checked == 0 && !t.detail[0])
+        snprintf(t.detail, sizeof t.detail, "no status entries");
+    set_check(&r->status, res, "%s", t.detail);
 }
 
 /* ---- inclusion (SPEC §1, §3) and anchor (SPEC §2, §3) --------------------------------------- */
 
-static void check_log(vctx *c, ca_verify_report *r)
+/* Fetches the inclusion proof of r->digest and parses it (body and proof are the caller's to
+ * free, also on failure). False, with the inclusion check failed, when there is none usable. */
+static bool fetch_log_proof(vctx *c, ca_verify_report *r, char **body, size_t *len,
+                            json_t **proof)
 {
     const ca_verify_env *env = c->env;
     char hex[2 * CA_HASH_SIZE + 1];
     ca_hash_to_hex(hex, &r->digest);
     ca_errbuf e = {{0}};
     ca_err err;
-    char *body = NULL;
-    size_t len = 0;
-    json_t *proof = NULL;
-    ca_note_verifier *keys = NULL;
-    size_t nkeys = 0;
-    ca_proof_report pr;
 
-    set_check(&r->anchor, CA_CHECK_PENDING, "no inclusion proof");
     if (!env->fetch_proof) {
         set_check(&r->inclusion, CA_CHECK_FAIL, "no log to ask for an inclusion proof");
-        return;
+        return false;
     }
-    err = env->fetch_proof(env->ctx, hex, &body, &len, &e);
+    err = env->fetch_proof(env->ctx, hex, body, len, &e);
     if (err == CA_ERR_NOT_FOUND) {
         set_check(&r->inclusion, CA_CHECK_FAIL, "digest not in the log");
-        goto out;
+        return false;
     }
     if (err) {
         set_check(&r->inclusion, CA_CHECK_FAIL, "cannot fetch the inclusion proof: %s",
                   ca_errmsg(&e, err));
-        goto out;
+        return false;
     }
-    if (len > CA_PROOF_MAX_BYTES) {
+    if (*len > CA_PROOF_MAX_BYTES) {
         set_check(&r->inclusion, CA_CHECK_FAIL, "the inclusion proof is larger than %u bytes",
                   CA_PROOF_MAX_BYTES);
-        goto out;
+        return false;
     }
     json_error_t jerr;
-    proof = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
-    const json_t *pd = json_object_get(proof, "digest");
+    *proof = json_loadb(*body ? *body : "", *len, JSON_REJECT_DUPLICATES, &jerr);
+    const json_t *pd = json_object_get(*proof, "digest");
     ca_hash got;
-    if (!json_is_object(proof) || !json_is_string(pd) ||
+    if (!json_is_object(*proof) || !json_is_string(pd) ||
         ca_hash_from_hex(&got, json_string_value(pd), json_string_length(pd))) {
         set_check(&r->inclusion, CA_CHECK_FAIL, "the inclusion proof is malformed (no hex "
                   "\"digest\")");
-        goto out;
+        return false;
     }
     if (memcmp(got.b, r->digest.b, CA_HASH_SIZE) != 0) {
         set_check(&r->inclusion, CA_CHECK_FAIL, "the inclusion proof is for another digest");
-        goto out;
+        return false;
     }
+    return true;
+}
+
+/* Checks the proof in body with every key the log ever used (SPEC §3, through
+ * ca_proof_check); fills *pr and sets the inclusion check. True when it passes. */
+static bool check_inclusion(vctx *c, ca_verify_report *r, const char *body, size_t len,
+                            ca_proof_report *pr)
+{
+    const ca_verify_env *env = c->env;
+    ca_errbuf e = {{0}};
+    ca_err err;
+    ca_note_verifier *keys = NULL;
+    size_t nkeys = 0;
+    bool passed = false;
+
     if (!env->log_keys) {
         set_check(&r->inclusion, CA_CHECK_FAIL, "no log verifier keys");
         goto out;
@@ -883,7 +937,7 @@ static void check_log(vctx *c, ca_verify_report *r)
     ca_err first_err = CA_OK;
     for (size_t i = 0; i < nkeys && ok == nkeys; i++) {
         ca_errbuf ke = {{0}};
-        err = ca_proof_check(&pr, body, len, &keys[i], &ke);
+        err = ca_proof_check(pr, body, len, &keys[i], &ke);
         if (err == CA_OK) {
             ok = i;
         } else if (first_err == CA_OK) {
@@ -901,43 +955,38 @@ static void check_log(vctx *c, ca_verify_report *r)
     char kid[9];
     ca_hex_encode(kid, keys[ok].key_id, 4);
     set_check(&r->inclusion, CA_CHECK_PASS, "leaf %" PRIu64 " of tree size %" PRIu64
-              ", checkpoint signed by %.200s (key id %s)", pr.leaf_index, pr.tree_size,
+              ", checkpoint signed by %.200s (key id %s)", pr->leaf_index, pr->tree_size,
               keys[ok].name, kid);
+    passed = true;
+out:
+    free(keys);
+    return passed;
+}
 
-    /* ---- anchor ---- */
-    const json_t *anchor = json_object_get(proof, "anchor");
-    if (!anchor || json_is_null(anchor)) {
-        set_check(&r->anchor, CA_CHECK_PENDING, "not yet anchored");
-        goto out;
-    }
-    ca_anchor_claim claim;
-    if ((err = ca_anchor_claim_parse(&claim, anchor, &e))) {
-        set_check(&r->anchor, CA_CHECK_FAIL, "%s", ca_errmsg(&e, err));
-        goto out;
-    }
-    if (claim.tree_size != pr.tree_size || memcmp(claim.root.b, pr.root.b, CA_HASH_SIZE)) {
-        set_check(&r->anchor, CA_CHECK_FAIL, "the anchor record is for tree size %" PRIu64
-                  " with another root, not the proof's checkpoint", claim.tree_size);
-        goto out;
-    }
-    /* The expected sender is the account the issuer lists, never the record's own "from". */
-    uint8_t from[CA_ETH_ADDRESS_SIZE];
+/* The account the anchor must come from: the one the issuer's DID document lists for the
+ * claim's chain, else the caller's. The expected sender is the account the issuer lists, never
+ * the record's own "from". False, with the anchor check failed, when none is known. */
+static bool anchor_sender(vctx *c, ca_verify_report *r, const ca_anchor_claim *claim,
+                          uint8_t from[CA_ETH_ADDRESS_SIZE])
+{
+    const ca_verify_env *env = c->env;
+    ca_errbuf e = {{0}};
     const json_t *doc = NULL;
-    err = CA_ERR_NOT_FOUND;
+    ca_err err = CA_ERR_NOT_FOUND;
     if (!c->issuer) {
         set_check(&r->anchor, CA_CHECK_FAIL, "the credential names no issuer whose anchor "
                   "account could be checked");
-        goto out;
+        return false;
     }
     if (strncmp(c->issuer, "did:", 4) == 0) {
         if ((err = resolve(c, &doc, c->issuer, &e))) {
             set_check(&r->anchor, CA_CHECK_FAIL, "no anchor account: %s", ca_errmsg(&e, err));
-            goto out;
+            return false;
         }
-        err = ca_did_anchor_account(from, doc, claim.chain_id, &e);
+        err = ca_did_anchor_account(from, doc, claim->chain_id, &e);
         if (err && err != CA_ERR_NOT_FOUND) {
             set_check(&r->anchor, CA_CHECK_FAIL, "%s", ca_errmsg(&e, err));
-            goto out;
+            return false;
         }
     }
     if (err) {
@@ -945,25 +994,54 @@ static void check_log(vctx *c, ca_verify_report *r)
         ca_errbuf ae = {{0}};
         ca_err aerr = CA_ERR_NOT_FOUND;
         if (env->anchor_account)
-            aerr = env->anchor_account(env->ctx, claim.chain_id, from, &ae);
+            aerr = env->anchor_account(env->ctx, claim->chain_id, from, &ae);
         if (aerr) {
             set_check(&r->anchor, CA_CHECK_FAIL, "no anchor account is known for the issuer on "
-                      "eip155:%" PRIu64 "%s%s", claim.chain_id,
+                      "eip155:%" PRIu64 "%s%s", claim->chain_id,
                       aerr == CA_ERR_NOT_FOUND ? "" : ": ",
                       aerr == CA_ERR_NOT_FOUND ? "" : ca_errmsg(&ae, aerr));
-            goto out;
+            return false;
         }
     }
+    return true;
+}
+
+/* The anchor record of a proof that passed (SPEC §2, §3): its checkpoint is the proof's, it
+ * comes from the issuer's account, and it has enough confirmations on chain. */
+static void check_anchor_record(vctx *c, ca_verify_report *r, const json_t *proof,
+                                const ca_proof_report *pr)
+{
+    const ca_verify_env *env = c->env;
+    ca_errbuf e = {{0}};
+    ca_err err;
+    const json_t *anchor = json_object_get(proof, "anchor");
+    if (!anchor || json_is_null(anchor)) {
+        set_check(&r->anchor, CA_CHECK_PENDING, "not yet anchored");
+        return;
+    }
+    ca_anchor_claim claim;
+    if ((err = ca_anchor_claim_parse(&claim, anchor, &e))) {
+        set_check(&r->anchor, CA_CHECK_FAIL, "%s", ca_errmsg(&e, err));
+        return;
+    }
+    if (claim.tree_size != pr->tree_size || memcmp(claim.root.b, pr->root.b, CA_HASH_SIZE)) {
+        set_check(&r->anchor, CA_CHECK_FAIL, "the anchor record is for tree size %" PRIu64
+                  " with another root, not the proof's checkpoint", claim.tree_size);
+        return;
+    }
+    uint8_t from[CA_ETH_ADDRESS_SIZE];
+    if (!anchor_sender(c, r, &claim, from))
+        return;
     if (!env->check_anchor) {
         set_check(&r->anchor, CA_CHECK_PENDING, "no RPC endpoint to check the anchor on chain");
-        goto out;
+        return;
     }
     ca_anchor_report ar;
     memset(&ar, 0, sizeof ar);
-    err = env->check_anchor(env->ctx, anchor, pr.tree_size, &pr.root, from, &ar, &e);
+    err = env->check_anchor(env->ctx, anchor, pr->tree_size, &pr->root, from, &ar, &e);
     if (err == CA_ERR_VERIFY || err == CA_ERR_INVALID) {
         set_check(&r->anchor, CA_CHECK_FAIL, "%s", ca_errmsg(&e, err));
-        goto out;
+        return;
     }
     if (err) {
         /* The credential claims an anchor that could not be read (an RPC endpoint mistyped or
@@ -971,7 +1049,7 @@ static void check_log(vctx *c, ca_verify_report *r)
          * and "verified" must not be claimed without it (issue 12 item 9). */
         set_check(&r->anchor, CA_CHECK_FAIL, "cannot check the anchor on chain: %s",
                   ca_errmsg(&e, err));
-        goto out;
+        return;
     }
     char tx[67];
     tx[0] = '0';
@@ -984,18 +1062,77 @@ static void check_log(vctx *c, ca_verify_report *r)
         set_check(&r->anchor, CA_CHECK_PENDING, "%" PRIu64 " confirmation(s), %" PRIu64
                   " required%s (record status %s, tx %s)", ar.confirmations, need,
                   by_chain ? " by the chain's default" : "", claim.status, tx);
-        goto out;
+        return;
     }
     set_check(&r->anchor, CA_CHECK_PASS, "tx %s in block %" PRIu64 " on eip155:%" PRIu64
               " (%" PRIu64 " confirmations, %" PRIu64 " required) anchors tree size %" PRIu64,
               tx, claim.block_number, claim.chain_id, ar.confirmations, need, claim.tree_size);
-out:
-    free(keys);
+}
+
+static void check_log(vctx *c, ca_verify_report *r)
+{
+    char *body = NULL;
+    size_t len = 0;
+    json_t *proof = NULL;
+    ca_proof_report pr;
+
+    set_check(&r->anchor, CA_CHECK_PENDING, "no inclusion proof");
+    if (fetch_log_proof(c, r, &body, &len, &proof) && check_inclusion(c, r, body, len, &pr))
+        check_anchor_record(c, r, proof, &pr);
     json_decref(proof);
     free(body);
 }
 
 /* ---- entry point ---------------------------------------------------------------------------- */
+
+/* A JSON credential secured with a Data Integrity proof (eddsa-jcs-2022): *doc is the parsed
+ * credential (the caller's to free, also on failure). */
+static ca_err parse_json_credential(ca_verify_report *r, json_t **doc, const char *text,
+                                    size_t len, ca_errbuf *eb)
+{
+    ca_err err;
+    json_error_t jerr;
+    *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(*doc))
+        return ca_fail(eb, CA_ERR_INVALID, "the credential is not a JSON object (line %d: "
+                       "%.200s)", jerr.line, *doc ? "wrong type" : jerr.text);
+    const json_t *proof = json_object_get(*doc, "proof");
+    const char *suite = json_string_value(json_object_get(proof, "cryptosuite"));
+    if (!json_is_object(proof) || !suite || strcmp(suite, CA_DI_CRYPTOSUITE) != 0)
+        return ca_fail(eb, CA_ERR_INVALID, "the JSON credential has no single \"proof\" "
+                       "object with cryptosuite " CA_DI_CRYPTOSUITE);
+    /* SPEC §1: SHA-256 of the JCS form of the whole signed JSON, proof included. */
+    ca_errbuf e = {{0}};
+    if ((err = ca_jcs_digest(&r->digest, text, len, &e)))
+        return ca_fail(eb, CA_ERR_INVALID, "the credential is not I-JSON: %s",
+                       ca_errmsg(&e, err));
+    snprintf(r->format, sizeof r->format, "%s", CA_DI_CRYPTOSUITE);
+    return CA_OK;
+}
+
+/* A compact JWS (VC-JWT): the payload is the credential (SPEC §5, no "vc" wrapper).
+ * *jws_text is a NUL-terminated copy of text (the caller's to free, also on failure); *is_jws
+ * says jws needs ca_jws_clear. */
+static ca_err parse_jws_credential(ca_verify_report *r, ca_jws *jws, bool *is_jws,
+                                   char **jws_text, const char *text, size_t len, ca_errbuf *eb)
+{
+    ca_err err;
+    *jws_text = malloc(len + 1);
+    if (!*jws_text)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    memcpy(*jws_text, text, len);
+    (*jws_text)[len] = '\0';
+    ca_errbuf e = {{0}};
+    if ((err = ca_jws_parse(jws, *jws_text, len, &e)))
+        return ca_fail(eb, err == CA_ERR_TOO_LARGE ? err : CA_ERR_INVALID,
+                       "the credential is neither JSON nor a compact JWS: %s",
+                       ca_errmsg(&e, err));
+    *is_jws = true;
+    /* SPEC §1: SHA-256 of the exact compact JWS bytes. */
+    ca_sha256(&r->digest, *jws_text, len);
+    snprintf(r->format, sizeof r->format, "vc+jwt");
+    return CA_OK;
+}
 
 ca_err ca_verify_credential(ca_verify_report *r, const char *text, size_t len,
                             const ca_verify_env *env, ca_errbuf *eb)
@@ -1028,50 +1165,12 @@ ca_err ca_verify_credential(ca_verify_report *r, const char *text, size_t len,
     c.env = env;
 
     if (text[0] == '{') {
-        /* A JSON credential secured with a Data Integrity proof (eddsa-jcs-2022). */
-        json_error_t jerr;
-        doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!json_is_object(doc)) {
-            err = ca_fail(eb, CA_ERR_INVALID, "the credential is not a JSON object (line %d: "
-                          "%.200s)", jerr.line, doc ? "wrong type" : jerr.text);
+        if ((err = parse_json_credential(r, &doc, text, len, eb)))
             goto out;
-        }
-        const json_t *proof = json_object_get(doc, "proof");
-        const char *suite = json_string_value(json_object_get(proof, "cryptosuite"));
-        if (!json_is_object(proof) || !suite || strcmp(suite, CA_DI_CRYPTOSUITE) != 0) {
-            err = ca_fail(eb, CA_ERR_INVALID, "the JSON credential has no single \"proof\" "
-                          "object with cryptosuite " CA_DI_CRYPTOSUITE);
-            goto out;
-        }
-        /* SPEC §1: SHA-256 of the JCS form of the whole signed JSON, proof included. */
-        ca_errbuf e = {{0}};
-        if ((err = ca_jcs_digest(&r->digest, text, len, &e))) {
-            err = ca_fail(eb, CA_ERR_INVALID, "the credential is not I-JSON: %s",
-                          ca_errmsg(&e, err));
-            goto out;
-        }
-        snprintf(r->format, sizeof r->format, "%s", CA_DI_CRYPTOSUITE);
         cred = doc;
     } else {
-        /* A compact JWS (VC-JWT): the payload is the credential (SPEC §5, no "vc" wrapper). */
-        jws_text = malloc(len + 1);
-        if (!jws_text) {
-            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        if ((err = parse_jws_credential(r, &jws, &is_jws, &jws_text, text, len, eb)))
             goto out;
-        }
-        memcpy(jws_text, text, len);
-        jws_text[len] = '\0';
-        ca_errbuf e = {{0}};
-        if ((err = ca_jws_parse(&jws, jws_text, len, &e))) {
-            err = ca_fail(eb, err == CA_ERR_TOO_LARGE ? err : CA_ERR_INVALID,
-                          "the credential is neither JSON nor a compact JWS: %s",
-                          ca_errmsg(&e, err));
-            goto out;
-        }
-        is_jws = true;
-        /* SPEC §1: SHA-256 of the exact compact JWS bytes. */
-        ca_sha256(&r->digest, jws_text, len);
-        snprintf(r->format, sizeof r->format, "vc+jwt");
         cred = jws.payload;
     }
 

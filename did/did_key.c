@@ -402,6 +402,131 @@ static json_t *one_ref(const char *id, size_t len)
     return a;
 }
 
+/* Step 1: did:key:<multibase>, nothing more. *mb (inside did) and *mb_len name the multibase
+ * value. */
+static ca_did_error split_did(ca_did_result *r, const char *did, size_t *did_len,
+                              const char **mb, size_t *mb_len)
+{
+    *did_len = strnlen(did, CA_DID_TEXT_MAX + 1);
+    if (*did_len > CA_DID_TEXT_MAX)
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: the DID is longer than %d bytes",
+                           CA_DID_TEXT_MAX);
+    const size_t plen = sizeof DID_KEY_PREFIX - 1;
+    if (*did_len < plen || memcmp(did, DID_KEY_PREFIX, plen) != 0)
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: not a did:key DID");
+    *mb = did + plen;
+    *mb_len = *did_len - plen;
+    if (*mb_len == 0)
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: the multibase value is empty");
+    size_t bad_at = strcspn(*mb, "#?/:");
+    if (bad_at < *mb_len) {
+        if ((*mb)[bad_at] == ':')
+            return ca_did_fail(r, CA_DID_INVALID_DID,
+                               "invalidDid: only the version-1 form did:key:<multibase> is "
+                               "supported");
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "invalidDid: a DID URL (with '%c') is not a DID", (*mb)[bad_at]);
+    }
+    return CA_DID_OK;
+}
+
+/* Steps 2 and 3 up to the point check: multibase, base58btc, varint codec (into raw), then
+ * the key type (*kt) and a public key (*pub, inside raw) of its length. */
+static ca_did_error decode_key(ca_did_result *r, const char *mb, size_t mb_len,
+                               uint8_t raw[MAX_DECODED], const key_type_info **kt,
+                               const uint8_t **pub)
+{
+    size_t raw_len = MAX_DECODED;
+    ca_errbuf eb;
+    eb.msg[0] = '\0';
+    ca_err err = ca_multibase_decode(raw, &raw_len, mb, mb_len, &eb);
+    if (err == CA_ERR_TOO_LARGE)
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "invalidDid: the multibase value is too long for a did:key key");
+    if (err)
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: %s", eb.msg);
+    uint64_t codec;
+    size_t used;
+    if (ca_varint_decode(&codec, &used, raw, raw_len, &eb))
+        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: multicodec %s", eb.msg);
+
+    *kt = key_type_by_codec(codec);
+    if (!*kt) {
+        const char *name = unsupported_codec_name(codec);
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "unsupportedPublicKeyType: multicodec 0x%llx%s%s%s is not a supported "
+                           "key type",
+                           (unsigned long long)codec, name ? " (" : "", name ? name : "",
+                           name ? ")" : "");
+    }
+    *pub = raw + used;
+    size_t pub_len = raw_len - used;
+    if (pub_len != (*kt)->len)
+        return ca_did_fail(r, CA_DID_INVALID_DID,
+                           "invalidPublicKeyLength: %s public key is %zu bytes, expected %zu",
+                           (*kt)->name, pub_len, (*kt)->len);
+    return CA_DID_OK;
+}
+
+/* The key, as decoded and checked, and the ids of its verification methods. */
+typedef struct key_doc {
+    const char *did, *mb;
+    size_t did_len, mb_len;
+    const key_type_info *kt;
+    const uint8_t *pub, *xy;
+    char vm_id[CA_DID_TEXT_MAX + 2];
+    size_t vm_id_len;
+    bool derive;          /* an X25519 keyAgreement method derived from the Ed25519 key */
+    const uint8_t *u;     /* its key when derive */
+    char ka_id[CA_DID_TEXT_MAX + 128];
+    size_t ka_id_len;
+    char ka_mb[128];
+} key_doc;
+
+/* Steps 4-6: the document of k. NULL when out of memory. */
+static json_t *build_document(const key_doc *k, ca_did_key_format format)
+{
+    json_t *doc = json_object();
+    json_t *ctx = json_array();
+    json_t *vms = json_array();
+    int bad = !doc || !ctx || !vms;
+    if (!bad) {
+        bad |= json_array_append_new(ctx, json_string_nocheck(DID_V1_CONTEXT));
+        bad |= json_array_append_new(ctx, json_string_nocheck(
+            format == CA_DID_FORMAT_JSON_WEB_KEY ? JWK_CONTEXT : MULTIKEY_CONTEXT));
+        bad |= json_object_set_nocheck(doc, "@context", ctx);
+        bad |= json_object_set_new_nocheck(doc, "id", jstr(k->did, k->did_len));
+        bad |= json_array_append_new(vms, vm_object(k->did, k->did_len, k->vm_id, k->vm_id_len,
+                                                    k->mb, k->mb_len, k->kt, k->pub, k->xy,
+                                                    format));
+        if (k->derive)
+            bad |= json_array_append_new(
+                vms, vm_object(k->did, k->did_len, k->ka_id, k->ka_id_len, k->ka_mb,
+                               strlen(k->ka_mb), &key_types[1], k->u, NULL, format));
+        bad |= json_object_set_nocheck(doc, "verificationMethod", vms);
+        if (k->kt->can_sign) {
+            static const char *const rels[] = {"authentication", "assertionMethod",
+                                               "capabilityInvocation", "capabilityDelegation"};
+            for (size_t i = 0; i < 4; i++)
+                bad |= json_object_set_new_nocheck(doc, rels[i],
+                                                   one_ref(k->vm_id, k->vm_id_len));
+            if (k->derive)
+                bad |= json_object_set_new_nocheck(doc, "keyAgreement",
+                                                   one_ref(k->ka_id, k->ka_id_len));
+        } else {
+            bad |= json_object_set_new_nocheck(doc, "keyAgreement",
+                                               one_ref(k->vm_id, k->vm_id_len));
+        }
+    }
+    json_decref(ctx);
+    json_decref(vms);
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
 ca_did_error ca_did_key_resolve(ca_did_result *r, const char *did, const ca_did_options *opts)
 {
     CA_ASSERT(r != NULL && did != NULL);
@@ -418,129 +543,51 @@ ca_did_error ca_did_key_resolve(ca_did_result *r, const char *did, const ca_did_
     else
         json_object_clear(r->document_metadata);
 
+    key_doc k;
+    memset(&k, 0, sizeof k);
+    k.did = did;
+    ca_did_error de;
     /* 1. did:key:<multibase>, nothing more. */
-    size_t did_len = strnlen(did, CA_DID_TEXT_MAX + 1);
-    if (did_len > CA_DID_TEXT_MAX)
-        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: the DID is longer than %d bytes",
-                           CA_DID_TEXT_MAX);
-    const size_t plen = sizeof DID_KEY_PREFIX - 1;
-    if (did_len < plen || memcmp(did, DID_KEY_PREFIX, plen) != 0)
-        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: not a did:key DID");
-    const char *mb = did + plen;
-    size_t mb_len = did_len - plen;
-    if (mb_len == 0)
-        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: the multibase value is empty");
-    size_t bad_at = strcspn(mb, "#?/:");
-    if (bad_at < mb_len) {
-        if (mb[bad_at] == ':')
-            return ca_did_fail(r, CA_DID_INVALID_DID,
-                               "invalidDid: only the version-1 form did:key:<multibase> is "
-                               "supported");
-        return ca_did_fail(r, CA_DID_INVALID_DID,
-                           "invalidDid: a DID URL (with '%c') is not a DID", mb[bad_at]);
-    }
+    if ((de = split_did(r, did, &k.did_len, &k.mb, &k.mb_len)))
+        return de;
 
-    /* 2. multibase, base58btc, varint codec. */
+    /* 2. multibase, base58btc, varint codec. 3. key type, length, point. */
     uint8_t raw[MAX_DECODED];
-    size_t raw_len = sizeof raw;
-    ca_errbuf eb;
-    eb.msg[0] = '\0';
-    ca_err err = ca_multibase_decode(raw, &raw_len, mb, mb_len, &eb);
-    if (err == CA_ERR_TOO_LARGE)
-        return ca_did_fail(r, CA_DID_INVALID_DID,
-                           "invalidDid: the multibase value is too long for a did:key key");
-    if (err)
-        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: %s", eb.msg);
-    uint64_t codec;
-    size_t used;
-    if (ca_varint_decode(&codec, &used, raw, raw_len, &eb))
-        return ca_did_fail(r, CA_DID_INVALID_DID, "invalidDid: multicodec %s", eb.msg);
-
-    /* 3. key type, length, point. */
-    const key_type_info *kt = key_type_by_codec(codec);
-    if (!kt) {
-        const char *name = unsupported_codec_name(codec);
-        return ca_did_fail(r, CA_DID_INVALID_DID,
-                           "unsupportedPublicKeyType: multicodec 0x%llx%s%s%s is not a supported "
-                           "key type",
-                           (unsigned long long)codec, name ? " (" : "", name ? name : "",
-                           name ? ")" : "");
-    }
-    const uint8_t *pub = raw + used;
-    size_t pub_len = raw_len - used;
-    if (pub_len != kt->len)
-        return ca_did_fail(r, CA_DID_INVALID_DID,
-                           "invalidPublicKeyLength: %s public key is %zu bytes, expected %zu",
-                           kt->name, pub_len, kt->len);
+    if ((de = decode_key(r, k.mb, k.mb_len, raw, &k.kt, &k.pub)))
+        return de;
     pthread_once(&curves_once, curves_init);
     if (!curves_ok)
         return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "could not set up the curves");
-    bool derive = kt->type == CA_KEYTYPE_ED25519 && opts->enable_encryption_key_derivation;
+    k.derive = k.kt->type == CA_KEYTYPE_ED25519 && opts->enable_encryption_key_derivation;
     uint8_t xy[2 * MAX_COORD], u[32];
-    int ok = key_check(kt, pub, xy, derive ? u : NULL);
+    int ok = key_check(k.kt, k.pub, xy, k.derive ? u : NULL);
     if (ok < 0)
-        return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "%s key check failed", kt->name);
+        return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "%s key check failed", k.kt->name);
     if (ok == 0)
         return ca_did_fail(r, CA_DID_INVALID_DID,
                            "invalidPublicKey: the key bytes are not a valid %s public key%s",
-                           kt->name,
-                           derive ? " (or have no X25519 image: the identity point)" : "");
+                           k.kt->name,
+                           k.derive ? " (or have no X25519 image: the identity point)" : "");
+    k.xy = xy;
+    k.u = u;
 
     /* 4-6. the document. */
-    char vm_id[CA_DID_TEXT_MAX + 2];
-    memcpy(vm_id, did, did_len);
-    vm_id[did_len] = '#';
-    memcpy(vm_id + did_len + 1, mb, mb_len);
-    size_t vm_id_len = did_len + 1 + mb_len;
-
-    char ka_id[CA_DID_TEXT_MAX + 128];
-    size_t ka_id_len = 0;
-    char ka_mb[128];
-    if (derive) {
-        if (multikey_encode(ka_mb, sizeof ka_mb, CA_KEYTYPE_X25519, u, 32, NULL))
+    memcpy(k.vm_id, did, k.did_len);
+    k.vm_id[k.did_len] = '#';
+    memcpy(k.vm_id + k.did_len + 1, k.mb, k.mb_len);
+    k.vm_id_len = k.did_len + 1 + k.mb_len;
+    if (k.derive) {
+        if (multikey_encode(k.ka_mb, sizeof k.ka_mb, CA_KEYTYPE_X25519, u, 32, NULL))
             return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "cannot encode the X25519 key");
-        size_t n = strlen(ka_mb);
-        memcpy(ka_id, did, did_len);
-        ka_id[did_len] = '#';
-        memcpy(ka_id + did_len + 1, ka_mb, n);
-        ka_id_len = did_len + 1 + n;
+        size_t n = strlen(k.ka_mb);
+        memcpy(k.ka_id, did, k.did_len);
+        k.ka_id[k.did_len] = '#';
+        memcpy(k.ka_id + k.did_len + 1, k.ka_mb, n);
+        k.ka_id_len = k.did_len + 1 + n;
     }
-
-    json_t *doc = json_object();
-    json_t *ctx = json_array();
-    json_t *vms = json_array();
-    int bad = !doc || !ctx || !vms;
-    if (!bad) {
-        bad |= json_array_append_new(ctx, json_string_nocheck(DID_V1_CONTEXT));
-        bad |= json_array_append_new(ctx, json_string_nocheck(
-            opts->format == CA_DID_FORMAT_JSON_WEB_KEY ? JWK_CONTEXT : MULTIKEY_CONTEXT));
-        bad |= json_object_set_nocheck(doc, "@context", ctx);
-        bad |= json_object_set_new_nocheck(doc, "id", jstr(did, did_len));
-        bad |= json_array_append_new(vms, vm_object(did, did_len, vm_id, vm_id_len, mb, mb_len,
-                                                    kt, pub, xy, opts->format));
-        if (derive)
-            bad |= json_array_append_new(
-                vms, vm_object(did, did_len, ka_id, ka_id_len, ka_mb, strlen(ka_mb),
-                               &key_types[1], u, NULL, opts->format));
-        bad |= json_object_set_nocheck(doc, "verificationMethod", vms);
-        if (kt->can_sign) {
-            static const char *const rels[] = {"authentication", "assertionMethod",
-                                               "capabilityInvocation", "capabilityDelegation"};
-            for (size_t i = 0; i < 4; i++)
-                bad |= json_object_set_new_nocheck(doc, rels[i], one_ref(vm_id, vm_id_len));
-            if (derive)
-                bad |= json_object_set_new_nocheck(doc, "keyAgreement",
-                                                   one_ref(ka_id, ka_id_len));
-        } else {
-            bad |= json_object_set_new_nocheck(doc, "keyAgreement", one_ref(vm_id, vm_id_len));
-        }
-    }
-    json_decref(ctx);
-    json_decref(vms);
-    if (bad) {
-        json_decref(doc);
+    json_t *doc = build_document(&k, opts->format);
+    if (!doc)
         return ca_did_fail(r, CA_DID_INTERNAL_ERROR, "out of memory building the document");
-    }
     r->document = doc;
     snprintf(r->content_type, sizeof r->content_type, "application/did+ld+json");
     return CA_DID_OK;

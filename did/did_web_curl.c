@@ -367,6 +367,142 @@ static void one_line(char *s)
 
 /* ---- the transport ---- */
 
+/* Applies the guards to c with the options that hold on every hop (1, 2, 5, 6, 7, 8 above;
+ * the URL and the time left are set per hop). */
+static CURLcode apply_guards(CURL *c, fetch_state *st, long timeout, char *cerr,
+                             struct curl_slist *hdrs)
+{
+    CURLcode rc = CURLE_OK;
+#define SET(opt, val) \
+    do { if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val); } while (0)
+    SET(CURLOPT_PROTOCOLS_STR, "https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_PROXY, "");
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    SET(CURLOPT_CONNECTTIMEOUT, timeout);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->body.max);
+    SET(CURLOPT_WRITEFUNCTION, ca_capbuf_curl_write);
+    SET(CURLOPT_WRITEDATA, &st->body);
+    SET(CURLOPT_HEADERFUNCTION, header_cb);
+    SET(CURLOPT_HEADERDATA, st);
+    SET(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+    SET(CURLOPT_OPENSOCKETDATA, st);
+    SET(CURLOPT_PREREQFUNCTION, prereq_cb);
+    SET(CURLOPT_PREREQDATA, st);
+    SET(CURLOPT_ERRORBUFFER, cerr);
+    SET(CURLOPT_USERAGENT, "credanchor did:web resolver");
+    SET(CURLOPT_HTTPHEADER, hdrs);
+    if (st->extra_cas) {
+        SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
+        SET(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+        SET(CURLOPT_SSL_CTX_DATA, st);
+    }
+#undef SET
+    return rc;
+}
+
+/* Why the hop to cur failed: the body cap (5), the address guard (7), or libcurl's reason. */
+static ca_err hop_error(const fetch_state *st, CURLcode rc, const char *cur, char *cerr,
+                        ca_errbuf *eb)
+{
+    if (st->body.overflow || rc == CURLE_FILESIZE_EXCEEDED)
+        return ca_fail(eb, CA_ERR_TOO_LARGE,
+                       "did:web fetch of %s failed: the response is larger than %zu bytes",
+                       cur, st->body.max);
+    if (st->guard_refused && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_ABORTED_BY_CALLBACK))
+        return ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s", cur,
+                       st->guard_msg);
+    one_line(cerr);
+    return ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s%s%s%s", cur,
+                   curl_easy_strerror(rc), cerr[0] ? " (" : "", cerr, cerr[0] ? ")" : "");
+}
+
+/* Guard 4: the redirect from cur to loc is followed only to https on the same host and port,
+ * to a URL not visited before, and at most DID_WEB_MAX_REDIRECTS times. */
+static ca_err check_redirect(const fetch_state *st, const char *url, const char *cur,
+                             const char *loc, char *const *visited, size_t nvisited,
+                             ca_errbuf *eb)
+{
+    char rhost[256];
+    long rport = 0;
+    ca_errbuf reb;
+    if (url_parts(loc, rhost, sizeof rhost, &rport, &reb) != CA_OK ||
+        strcasecmp(rhost, st->host) != 0 || rport != st->port)
+        return ca_fail(eb, CA_ERR_NETWORK,
+                       "did:web fetch of %s refused: it redirects to %.200s (only https on "
+                       "the same host %s:%ld is followed)",
+                       cur, loc, st->host, st->port);
+    bool loop = false;
+    for (size_t i = 0; i < nvisited; i++)
+        loop = loop || strcmp(visited[i], loc) == 0;
+    if (loop)
+        return ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: redirect loop at %.200s",
+                       url, loc);
+    if (nvisited > DID_WEB_MAX_REDIRECTS)
+        return ca_fail(eb, CA_ERR_NETWORK,
+                       "did:web fetch of %s failed: more than %d redirects", url,
+                       DID_WEB_MAX_REDIRECTS);
+    return CA_OK;
+}
+
+/* Fetches url with c, following redirects by hand (guard 4) within the total deadline
+ * (guard 6), and hands over the final answer. */
+static ca_err fetch_hops(CURL *c, fetch_state *st, const char *url, long timeout,
+                         double deadline, char *cerr, char **body, size_t *body_len,
+                         long *status, long *max_age, ca_errbuf *eb)
+{
+    ca_err err = CA_OK;
+    char *visited[DID_WEB_MAX_REDIRECTS + 1] = {0};
+    size_t nvisited = 0;
+    char *cur = strdup(url);
+    if (!cur)
+        return ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
+    for (;;) {
+        visited[nvisited++] = cur;
+        double left = deadline - now_seconds();
+        if (left <= 0) {
+            err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: timed out after %ld s",
+                          url, timeout);
+            break;
+        }
+        ca_capbuf_reset(&st->body);
+        st->max_age = -1;
+        st->no_cache = false;
+        cerr[0] = '\0';
+        curl_easy_setopt(c, CURLOPT_URL, cur);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left * 1000) + 1);
+        CURLcode rc = curl_easy_perform(c);
+        if (rc != CURLE_OK) {
+            err = hop_error(st, rc, cur, cerr, eb);
+            break;
+        }
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        char *loc = NULL;
+        if (code >= 300 && code < 400)
+            curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
+        if (!loc) { /* a final answer */
+            *status = code;
+            *max_age = st->no_cache ? 0 : st->max_age;
+            if (!(*body = ca_capbuf_take(&st->body, body_len)))
+                err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
+            break;
+        }
+        if ((err = check_redirect(st, url, cur, loc, visited, nvisited, eb)))
+            break;
+        cur = strdup(loc);
+        if (!cur) {
+            err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
+            break;
+        }
+    }
+    for (size_t i = 0; i < nvisited; i++)
+        free(visited[i]);
+    return err;
+}
+
 ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *body_len,
                              long *status, long *max_age, ca_errbuf *eb)
 {
@@ -403,124 +539,13 @@ ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *bo
     char cerr[CURL_ERROR_SIZE];
     struct curl_slist *hdrs = curl_slist_append(
         NULL, "Accept: application/did+json, application/did+ld+json, application/json");
-    CURLcode rc = CURLE_OK;
-#define SET(opt, val) \
-    do { if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val); } while (0)
-    SET(CURLOPT_PROTOCOLS_STR, "https");
-    SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_PROXY, "");
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    SET(CURLOPT_CONNECTTIMEOUT, timeout);
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st.body.max);
-    SET(CURLOPT_WRITEFUNCTION, ca_capbuf_curl_write);
-    SET(CURLOPT_WRITEDATA, &st.body);
-    SET(CURLOPT_HEADERFUNCTION, header_cb);
-    SET(CURLOPT_HEADERDATA, &st);
-    SET(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
-    SET(CURLOPT_OPENSOCKETDATA, &st);
-    SET(CURLOPT_PREREQFUNCTION, prereq_cb);
-    SET(CURLOPT_PREREQDATA, &st);
-    SET(CURLOPT_ERRORBUFFER, cerr);
-    SET(CURLOPT_USERAGENT, "credanchor did:web resolver");
-    SET(CURLOPT_HTTPHEADER, hdrs);
-    if (st.extra_cas) {
-        SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
-        SET(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-        SET(CURLOPT_SSL_CTX_DATA, &st);
-    }
-#undef SET
+    CURLcode rc = apply_guards(c, &st, timeout, cerr, hdrs);
     if (rc != CURLE_OK) {
         err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s: libcurl cannot apply a guard: %s",
                       url, curl_easy_strerror(rc));
         goto cleanup;
     }
-
-    char *visited[DID_WEB_MAX_REDIRECTS + 1] = {0};
-    size_t nvisited = 0;
-    char *cur = strdup(url);
-    if (!cur) {
-        err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
-        goto cleanup;
-    }
-    for (;;) {
-        visited[nvisited++] = cur;
-        double left = deadline - now_seconds();
-        if (left <= 0) {
-            err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: timed out after %ld s",
-                          url, timeout);
-            break;
-        }
-        ca_capbuf_reset(&st.body);
-        st.max_age = -1;
-        st.no_cache = false;
-        cerr[0] = '\0';
-        curl_easy_setopt(c, CURLOPT_URL, cur);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left * 1000) + 1);
-        rc = curl_easy_perform(c);
-        if (rc != CURLE_OK) {
-            if (st.body.overflow || rc == CURLE_FILESIZE_EXCEEDED)
-                err = ca_fail(eb, CA_ERR_TOO_LARGE,
-                              "did:web fetch of %s failed: the response is larger than %zu bytes",
-                              cur, st.body.max);
-            else if (st.guard_refused &&
-                     (rc == CURLE_COULDNT_CONNECT || rc == CURLE_ABORTED_BY_CALLBACK))
-                err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s", cur,
-                              st.guard_msg);
-            else {
-                one_line(cerr);
-                err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s%s%s%s", cur,
-                              curl_easy_strerror(rc), cerr[0] ? " (" : "", cerr,
-                              cerr[0] ? ")" : "");
-            }
-            break;
-        }
-        long code = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        char *loc = NULL;
-        if (code >= 300 && code < 400)
-            curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
-        if (!loc) { /* a final answer */
-            *status = code;
-            *max_age = st.no_cache ? 0 : st.max_age;
-            if (!(*body = ca_capbuf_take(&st.body, body_len)))
-                err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
-            break;
-        }
-        char rhost[256];
-        long rport = 0;
-        ca_errbuf reb;
-        if (url_parts(loc, rhost, sizeof rhost, &rport, &reb) != CA_OK ||
-            strcasecmp(rhost, st.host) != 0 || rport != st.port) {
-            err = ca_fail(eb, CA_ERR_NETWORK,
-                          "did:web fetch of %s refused: it redirects to %.200s (only https on "
-                          "the same host %s:%ld is followed)",
-                          cur, loc, st.host, st.port);
-            break;
-        }
-        bool loop = false;
-        for (size_t i = 0; i < nvisited; i++)
-            loop = loop || strcmp(visited[i], loc) == 0;
-        if (loop) {
-            err = ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: redirect loop at %.200s",
-                          url, loc);
-            break;
-        }
-        if (nvisited > DID_WEB_MAX_REDIRECTS) {
-            err = ca_fail(eb, CA_ERR_NETWORK,
-                          "did:web fetch of %s failed: more than %d redirects", url,
-                          DID_WEB_MAX_REDIRECTS);
-            break;
-        }
-        cur = strdup(loc);
-        if (!cur) {
-            err = ca_fail(eb, CA_ERR_NOMEM, "did:web fetch of %s: out of memory", url);
-            break;
-        }
-    }
-    for (size_t i = 0; i < nvisited; i++)
-        free(visited[i]);
+    err = fetch_hops(c, &st, url, timeout, deadline, cerr, body, body_len, status, max_age, eb);
 cleanup:
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
