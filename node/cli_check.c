@@ -37,6 +37,7 @@
 #include "credanchor/node.h"
 #include "credanchor/rpc.h"
 #include "credanchor/store.h"
+#include "credanchor/tile.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -113,9 +114,6 @@ static bool json_u64_field(uint64_t *v, const json_t *o, const char *name)
 
 /* ---- the leaf scan ------------------------------------------------------------------------- */
 
-#define CHECK_TILE_LEAVES 256
-#define CHECK_TILE_HASHES (2 * CHECK_TILE_LEAVES - 2) /* levels 0..7: 256 + 128 + ... + 2 */
-
 typedef struct scan_ctx {
     ca_merkle_builder b;
     uint64_t cp_size;      /* capture the root at this size too */
@@ -128,7 +126,7 @@ typedef struct scan_ctx {
     /* tiles: each complete 256-leaf block's stored read copy (node/store.c `tiles`) against
      * the hashes recomputed from its leaves; proofs read these, the root does not */
     ca_store_txn *txn;
-    ca_hash block[CHECK_TILE_HASHES];
+    ca_hash block[CA_TILE_BLOCK_HASHES];
     uint64_t tiles_checked, tiles_bad, first_bad_tile;
 } scan_ctx;
 
@@ -157,14 +155,7 @@ static void check_tile(scan_ctx *c, uint64_t t)
     ca_store_u64_key(key, t);
     if (ca_store_get(c->txn, CA_TABLE_TILES, key, sizeof key, &v) != CA_OK)
         return;
-    size_t at = CHECK_TILE_LEAVES, width = CHECK_TILE_LEAVES;
-    while (width > 2) { /* level by level: each pair of the previous level */
-        for (size_t i = 0; i < width / 2; i++)
-            ca_merkle_node_hash(&c->block[at + i], &c->block[at - width + 2 * i],
-                                &c->block[at - width + 2 * i + 1]);
-        at += width / 2;
-        width /= 2;
-    }
+    ca_tile_block_fill(c->block);
     c->tiles_checked++;
     if (v.len != sizeof c->block || memcmp(v.data, c->block, sizeof c->block) != 0) {
         if (c->tiles_bad++ == 0)
@@ -182,11 +173,11 @@ static bool leaf_fn(void *arg, const ca_store_val *k, const ca_store_val *v)
     }
     ca_hash leaf;
     ca_merkle_leaf_hash(&leaf, v->data);
-    c->block[c->b.count % CHECK_TILE_LEAVES] = leaf;
+    c->block[c->b.count % CA_TILE_WIDTH] = leaf;
     ca_merkle_builder_add(&c->b, &leaf);
     capture(c);
-    if (c->b.count % CHECK_TILE_LEAVES == 0 && c->txn)
-        check_tile(c, c->b.count / CHECK_TILE_LEAVES - 1);
+    if (c->b.count % CA_TILE_WIDTH == 0 && c->txn)
+        check_tile(c, c->b.count / CA_TILE_WIDTH - 1);
     return true;
 }
 
@@ -553,8 +544,8 @@ int ca_cli_check(int argc, char **argv)
             "(first: block %llu, leaves %llu..%llu): inclusion proofs there would not verify",
             (unsigned long long)sc.tiles_bad, (unsigned long long)sc.tiles_checked,
             (unsigned long long)sc.first_bad_tile,
-            (unsigned long long)sc.first_bad_tile * CHECK_TILE_LEAVES,
-            (unsigned long long)sc.first_bad_tile * CHECK_TILE_LEAVES + CHECK_TILE_LEAVES - 1);
+            (unsigned long long)sc.first_bad_tile * CA_TILE_WIDTH,
+            (unsigned long long)sc.first_bad_tile * CA_TILE_WIDTH + CA_TILE_WIDTH - 1);
     else
         add(&r, "tiles", R_OK, "%llu stored 256-leaf tiles match their leaves",
             (unsigned long long)sc.tiles_checked);

@@ -49,6 +49,7 @@
 
 #include "credanchor/encoding.h"
 #include "credanchor/store.h"
+#include "credanchor/tile.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -68,9 +69,6 @@
 #define LOG_KEYS_TEXT_MAX (CA_LOG_KEYS_MAX * (CA_VERIFIER_KEY_MAX + 24))
 #define LOG_SCHEMA_VERSION "1"
 #define CACHE_LEVEL 8      /* levels >= this are kept in memory */
-#define TILE_LEVELS 8      /* a tile holds levels 0..7 of a 256-leaf block */
-#define TILE_LEAVES (1u << TILE_LEVELS)
-#define TILE_HASHES (2 * TILE_LEAVES - 2)
 /* Address space for the upper levels is reserved for up to 2^40 leaves (256 GiB of
  * MAP_NORESERVE mappings; only written pages use memory). Where that much address space is
  * not to be had (ulimit -v, valgrind's smaller address space), `open` halves the reservation
@@ -212,7 +210,7 @@ struct ca_log {
     _Atomic uint64_t size; /* durable leaves; published after each commit */
     ca_hash *upper[64];    /* upper[L][k] = subtree (L, k) for L >= CACHE_LEVEL */
     unsigned max_leaves_log2; /* upper levels reserved for 2^this leaves (upper_reserve) */
-    ca_hash tile[TILE_HASHES]; /* leader only: the block being filled */
+    ca_hash tile[CA_TILE_BLOCK_HASHES]; /* leader only: the block being filled */
     /* A commit attempt wrote tile slots and did not commit (it failed, or re-runs after the
      * map grew): a batch that crossed into later blocks has overwritten slots of leaves the
      * store already holds, so the next attempt reloads the block from the store first. */
@@ -306,14 +304,6 @@ static ca_err store_reader(void *ctx, unsigned level, uint64_t index, ca_hash *o
     return CA_OK;
 }
 
-/* Position of subtree (level, index), level < TILE_LEVELS, inside its block's tile: level L
- * starts after the 256 + 128 + ... hashes of the levels below it. */
-static size_t tile_slot(unsigned level, uint64_t index)
-{
-    size_t start = 2 * TILE_LEAVES - (2 * TILE_LEAVES >> level);
-    return start + (size_t)(index & ((TILE_LEAVES >> level) - 1));
-}
-
 /* The reader proofs use: upper levels from memory, the rest from the store. */
 typedef struct log_read {
     const ca_log *log;
@@ -330,19 +320,19 @@ static ca_err cached_reader(void *ctx, unsigned level, uint64_t index, ca_hash *
         *out = r->log->upper[level][index];
         return CA_OK;
     }
-    uint64_t block = index >> (TILE_LEVELS - level);
-    if (level < TILE_LEVELS && (block + 1) * TILE_LEAVES <= r->size) {
+    uint64_t block = level < CA_TILE_HEIGHT ? ca_tile_block_of(level, index) : 0;
+    if (level < CA_TILE_HEIGHT && ca_tile_block_complete(block, r->size)) {
         if (!r->tile || r->block != block) {
             uint8_t key[8];
             ca_store_val val;
             ca_store_u64_key(key, block);
             ca_err err = ca_store_get(r->txn, CA_TABLE_TILES, key, 8, &val);
-            if (err || val.len != TILE_HASHES * CA_HASH_SIZE)
+            if (err || val.len != CA_TILE_BLOCK_HASHES * CA_HASH_SIZE)
                 return err && err != CA_ERR_NOT_FOUND ? err : CA_ERR_STORE;
             r->tile = val.data;
             r->block = block;
         }
-        memcpy(out->b, r->tile + tile_slot(level, index) * CA_HASH_SIZE, CA_HASH_SIZE);
+        memcpy(out->b, r->tile + ca_tile_block_slot(level, index) * CA_HASH_SIZE, CA_HASH_SIZE);
         return CA_OK;
     }
     return store_reader(r->txn, level, index, out);
@@ -353,7 +343,7 @@ static ca_err cached_reader(void *ctx, unsigned level, uint64_t index, ca_hash *
 static ca_err leaf_matches(log_read *r, uint64_t index, const ca_hash *d, bool *match)
 {
     ca_hash want, got;
-    if (((index >> TILE_LEVELS) + 1) * TILE_LEAVES <= r->size) {
+    if (ca_tile_block_complete(ca_tile_block_of(0, index), r->size)) {
         ca_merkle_leaf_hash(&want, d->b);
         ca_err err = cached_reader(r, 0, index, &got);
         if (err)
@@ -416,10 +406,10 @@ static ca_err lookup_stored(log_read *r, const ca_hash *d, uint64_t *index, bool
 /* Refills the leader's tile with the complete subtrees of the block `size` is in (open). */
 static ca_err tile_load(ca_log *log, ca_store_txn *t, uint64_t size)
 {
-    uint64_t first = size & ~(uint64_t)(TILE_LEAVES - 1);
-    for (unsigned level = 0; level < TILE_LEVELS; level++)
+    uint64_t first = size & ~(uint64_t)(CA_TILE_WIDTH - 1);
+    for (unsigned level = 0; level < CA_TILE_HEIGHT; level++)
         for (uint64_t k = first >> level; (k + 1) << level <= size; k++) {
-            ca_err err = store_reader(t, level, k, &log->tile[tile_slot(level, k)]);
+            ca_err err = store_reader(t, level, k, &log->tile[ca_tile_block_slot(level, k)]);
             if (err)
                 return err;
         }
@@ -932,12 +922,12 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
                                (unsigned long long)size);
             if ((size + 1) >> log->max_leaves_log2)
                 return ca_fail(eb, CA_ERR_FULL, "log: the log holds the most leaves it can");
-            log->tile[tile_slot(0, size)] = leaf;
+            log->tile[ca_tile_block_slot(0, size)] = leaf;
             for (size_t l = 0; l < made_count; l++) {
                 /* Readers see this only once the size is published; a re-run of the
                  * transaction writes the same value. */
-                if (l + 1 < TILE_LEVELS)
-                    log->tile[tile_slot((unsigned)l + 1, size >> (l + 1))] = made[l];
+                if (l + 1 < CA_TILE_HEIGHT)
+                    log->tile[ca_tile_block_slot((unsigned)l + 1, size >> (l + 1))] = made[l];
                 if (l + 1 >= CACHE_LEVEL)
                     log->upper[l + 1][size >> (l + 1)] = made[l];
                 ca_store_u64_key(key, ca_merkle_stored_index((unsigned)l + 1, size >> (l + 1)));
@@ -946,8 +936,8 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
                     return ca_fail(eb, err, "log: cannot write subtree hash: %s",
                                    ca_strerror(err));
             }
-            if ((size + 1) % TILE_LEAVES == 0) {
-                ca_store_u64_key(key, size / TILE_LEAVES);
+            if ((size + 1) % CA_TILE_WIDTH == 0) {
+                ca_store_u64_key(key, size / CA_TILE_WIDTH);
                 if ((err = ca_store_append(t, CA_TABLE_TILES, key, 8, log->tile,
                                            sizeof log->tile)))
                     return ca_fail(eb, err, "log: cannot write tile: %s", ca_strerror(err));
