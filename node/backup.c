@@ -706,157 +706,155 @@ static void check_passphrase(ca_restore_report *r, const ca_config *cfg, const c
                 "use when the backup was taken", pass_path, ca_errmsg(&eb, err));
 }
 
-ca_err ca_restore(ca_restore_report *r, const ca_config *cfg, const char *dir, bool force,
-                  ca_errbuf *eb)
+/* The target data dir exists (created if not) and whether it already holds a node; a node
+ * there needs force. */
+static ca_err prepare_data_dir(bool *have_db, bool *have_keys, const char *data,
+                               const char *db_dir, const char *keys_dir, bool force,
+                               ca_errbuf *eb)
 {
-    CA_ASSERT(r && cfg && dir);
-    memset(r, 0, sizeof *r);
-    const char *data = cfg->node_data_dir;
-    char db_dir[PATH_CAP], keys_dir[PATH_CAP], tmp_db[PATH_CAP], src[PATH_CAP], dst[PATH_CAP];
-    char stamp[32];
-    manifest m;
-    ca_store *old = NULL, *store = NULL;
-    ca_err err = load_manifest(&m, dir, eb);
-    if (err || (err = verify_backup(&m, dir, cfg, eb)))
-        goto out;
-    if ((err = join(db_dir, data, "db", eb)) || (err = join(keys_dir, data, "keys", eb)) ||
-        (err = join(tmp_db, data, "db.restoring", eb)))
-        goto out;
-
-    /* The target data dir. */
     struct stat st;
     if (stat(data, &st) != 0) {
-        if (errno != ENOENT || mkdir(data, 0700) != 0) {
-            err = io_fail(eb, "cannot create the data dir", data);
-            goto out;
-        }
+        if (errno != ENOENT || mkdir(data, 0700) != 0)
+            return io_fail(eb, "cannot create the data dir", data);
     } else if (!S_ISDIR(st.st_mode)) {
-        err = ca_fail(eb, CA_ERR_INVALID, "data dir %s is not a directory", data);
-        goto out;
+        return ca_fail(eb, CA_ERR_INVALID, "data dir %s is not a directory", data);
     }
-    bool have_db, have_keys;
-    if ((err = data_dir_occupied(&have_db, &have_keys, db_dir, keys_dir, eb)))
-        goto out;
-    if ((have_db || have_keys) && !force) {
-        err = ca_fail(eb, CA_ERR_EXISTS,
-                      "data dir %s already holds a node (db/ or keys/); give --force to move "
-                      "them aside", data);
-        goto out;
-    }
+    ca_err err = data_dir_occupied(have_db, have_keys, db_dir, keys_dir, eb);
+    if (err)
+        return err;
+    if ((*have_db || *have_keys) && !force)
+        return ca_fail(eb, CA_ERR_EXISTS,
+                       "data dir %s already holds a node (db/ or keys/); give --force to move "
+                       "them aside", data);
+    return CA_OK;
+}
 
-    /* Replace: take the writer lock on the current store (fails while a node serves it), read
-     * the largest checkpoint it signed, then move db/ and keys/ aside. */
-    bool have_old_max = false;
-    uint64_t old_size = 0;
-    ca_hash old_root;
-    utc_time(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ");
-    if (have_db) {
-        char old_mdb[PATH_CAP];
-        if ((err = join(old_mdb, db_dir, "data.mdb", eb)))
-            goto out;
-        if (stat(old_mdb, &st) == 0) {
-            ca_store_options so = {.dir = db_dir, .max_map_size = cfg->store_max_map_size};
-            if ((err = ca_store_open(&old, &so, eb))) {
-                if (err != CA_ERR_LOCKED) {
-                    char what[PATH_CAP + 160];
-                    snprintf(what, sizeof what,
-                             "cannot read the current store's largest signed checkpoint (move "
-                             "%s aside yourself to restore without it)", db_dir);
-                    wrap(eb, err, what, err);
-                }
-                goto out;
-            }
-            err = ca_log_signed_max(old, &old_size, &old_root, eb);
-            if (err && err != CA_ERR_NOT_FOUND)
-                goto out;
-            have_old_max = err == CA_OK;
-            err = CA_OK;
-        }
-        if ((size_t)snprintf(r->moved_db, sizeof r->moved_db, "%s.before-restore-%s", db_dir,
-                             stamp) >= sizeof r->moved_db) {
-            err = ca_fail(eb, CA_ERR_TOO_LARGE, "path %s is too long", db_dir);
-            goto out;
-        }
-        if (rename(db_dir, r->moved_db) != 0) {
-            err = io_fail(eb, "cannot move aside", db_dir);
-            r->moved_db[0] = '\0';
-            goto out;
-        }
-    }
-    if (have_keys) {
-        if ((size_t)snprintf(r->moved_keys, sizeof r->moved_keys, "%s.before-restore-%s",
-                             keys_dir, stamp) >= sizeof r->moved_keys) {
-            err = ca_fail(eb, CA_ERR_TOO_LARGE, "path %s is too long", keys_dir);
-            goto out;
-        }
-        if (rename(keys_dir, r->moved_keys) != 0) {
-            err = io_fail(eb, "cannot move aside", keys_dir);
-            r->moved_keys[0] = '\0';
-            goto out;
-        }
-    }
+/* The largest checkpoint the replaced store signed (SPEC §1), read under its writer lock,
+ * which *old keeps until the restore ends (opening fails while a node serves it). */
+typedef struct old_max {
+    ca_store *old;
+    bool have;
+    uint64_t size;
+    ca_hash root;
+} old_max;
 
-    /* Install db/ through db.restoring, so db/ appears complete or not at all. */
+static ca_err read_old_signed_max(old_max *om, const char *db_dir, const ca_config *cfg,
+                                  ca_errbuf *eb)
+{
+    char old_mdb[PATH_CAP];
+    struct stat st;
+    ca_err err = join(old_mdb, db_dir, "data.mdb", eb);
+    if (err || stat(old_mdb, &st) != 0)
+        return err;
+    ca_store_options so = {.dir = db_dir, .max_map_size = cfg->store_max_map_size};
+    if ((err = ca_store_open(&om->old, &so, eb))) {
+        if (err != CA_ERR_LOCKED) {
+            char what[PATH_CAP + 160];
+            snprintf(what, sizeof what,
+                     "cannot read the current store's largest signed checkpoint (move "
+                     "%s aside yourself to restore without it)", db_dir);
+            wrap(eb, err, what, err);
+        }
+        return err;
+    }
+    err = ca_log_signed_max(om->old, &om->size, &om->root, eb);
+    if (err && err != CA_ERR_NOT_FOUND)
+        return err;
+    om->have = err == CA_OK;
+    return CA_OK;
+}
+
+/* Renames path to moved = "<path>.before-restore-<stamp>" (moved[0] is '\0' when the rename
+ * fails). */
+static ca_err move_aside(char *moved, size_t cap, const char *path, const char *stamp,
+                         ca_errbuf *eb)
+{
+    if ((size_t)snprintf(moved, cap, "%s.before-restore-%s", path, stamp) >= cap)
+        return ca_fail(eb, CA_ERR_TOO_LARGE, "path %s is too long", path);
+    if (rename(path, moved) != 0) {
+        ca_err err = io_fail(eb, "cannot move aside", path);
+        moved[0] = '\0';
+        return err;
+    }
+    return CA_OK;
+}
+
+/* Installs db/ through db.restoring, so db/ appears complete or not at all. */
+static ca_err install_db(const manifest *m, const char *dir, const char *tmp_db,
+                         const char *db_dir, ca_errbuf *eb)
+{
+    char src[PATH_CAP], dst[PATH_CAP];
     ca_hash h;
+    ca_err err;
     remove_partial(tmp_db);
-    if (mkdir(tmp_db, 0700) != 0) {
-        err = io_fail(eb, "cannot create", tmp_db);
-        goto out;
-    }
+    if (mkdir(tmp_db, 0700) != 0)
+        return io_fail(eb, "cannot create", tmp_db);
     if ((err = join(src, dir, "db/data.mdb", eb)) || (err = join(dst, tmp_db, "data.mdb", eb)) ||
         (err = copy_file(src, dst, 0600, &h, eb)))
-        goto out;
-    if (memcmp(h.b, m.db_hash.b, CA_HASH_SIZE) != 0) {
-        err = ca_fail(eb, CA_ERR_VERIFY, "db/data.mdb changed while it was restored");
-        goto out;
-    }
+        return err;
+    if (memcmp(h.b, m->db_hash.b, CA_HASH_SIZE) != 0)
+        return ca_fail(eb, CA_ERR_VERIFY, "db/data.mdb changed while it was restored");
     if ((err = sync_path(tmp_db, eb)))
-        goto out;
-    if (rename(tmp_db, db_dir) != 0) {
-        err = io_fail(eb, "cannot rename to", db_dir);
-        goto out;
-    }
-    if (mkdir(keys_dir, 0700) != 0 && errno != EEXIST) {
-        err = io_fail(eb, "cannot create", keys_dir);
-        goto out;
-    }
+        return err;
+    if (rename(tmp_db, db_dir) != 0)
+        return io_fail(eb, "cannot rename to", db_dir);
+    return CA_OK;
+}
+
+/* Copies the manifest's key files into keys/, each checked against its recorded hash. */
+static ca_err install_keys(ca_restore_report *r, const manifest *m, const char *dir,
+                           const char *keys_dir, ca_errbuf *eb)
+{
+    char src[PATH_CAP], dst[PATH_CAP];
+    ca_hash h;
+    ca_err err;
+    if (mkdir(keys_dir, 0700) != 0 && errno != EEXIST)
+        return io_fail(eb, "cannot create", keys_dir);
     const char *name;
     json_t *v;
-    json_object_foreach(m.key_files, name, v)
+    json_object_foreach(m->key_files, name, v)
     {
         char rel[PATH_CAP];
         ca_hash expect;
-        get_hash(&expect, m.key_files, name);
+        get_hash(&expect, m->key_files, name);
         snprintf(rel, sizeof rel, "keys/%s", name);
         if ((err = join(src, dir, rel, eb)) || (err = join(dst, keys_dir, name, eb)))
-            goto out;
+            return err;
         if ((err = copy_file(src, dst, 0600, &h, eb)))
-            goto out;
-        if (memcmp(h.b, expect.b, CA_HASH_SIZE) != 0) {
-            err = ca_fail(eb, CA_ERR_VERIFY, "keys/%s changed while it was restored", name);
-            goto out;
-        }
+            return err;
+        if (memcmp(h.b, expect.b, CA_HASH_SIZE) != 0)
+            return ca_fail(eb, CA_ERR_VERIFY, "keys/%s changed while it was restored", name);
         r->key_files++;
     }
-    if ((err = sync_path(keys_dir, eb)) || (err = sync_path(data, eb)))
-        goto out;
+    return CA_OK;
+}
 
-    /* Carry the replaced store's largest signed checkpoint (SPEC §1), under the new store's
-     * writer lock. */
+/* Carries the replaced store's largest signed checkpoint (SPEC §1) into the new store, under
+ * the new store's writer lock; then closes both. */
+static ca_err carry_signed_max(ca_restore_report *r, old_max *om, const char *db_dir,
+                               const ca_config *cfg, ca_errbuf *eb)
+{
+    ca_store *store = NULL;
     ca_store_options so = {.dir = db_dir, .max_map_size = cfg->store_max_map_size};
-    if ((err = ca_store_open(&store, &so, eb)))
-        goto out;
-    if (have_old_max &&
-        (err = ca_log_carry_signed_max(store, old_size, &old_root, &r->carried, eb)))
-        goto out;
+    ca_err err = ca_store_open(&store, &so, eb);
+    if (!err && om->have)
+        err = ca_log_carry_signed_max(store, om->size, &om->root, &r->carried, eb);
     ca_store_close(store);
-    store = NULL;
-    ca_store_close(old);
-    old = NULL;
+    if (!err) {
+        ca_store_close(om->old);
+        om->old = NULL;
+    }
+    return err;
+}
 
+/* The restored store's figures, into the report. */
+static ca_err report_figures(ca_restore_report *r, const char *db_dir, const ca_config *cfg,
+                             ca_errbuf *eb)
+{
     store_figures f;
-    if ((err = read_figures(&f, db_dir, cfg, eb)))
-        goto out;
+    ca_err err = read_figures(&f, db_dir, cfg, eb);
+    if (err)
+        return err;
     json_decref(f.latest_anchor);
     r->tree_size = f.size;
     r->root = f.root;
@@ -864,10 +862,49 @@ ca_err ca_restore(ca_restore_report *r, const ca_config *cfg, const char *dir, b
     r->signed_max_size = f.signed_max_size;
     r->signed_max_root = f.signed_max_root;
     snprintf(r->blocked, sizeof r->blocked, "%s", f.blocked);
+    return CA_OK;
+}
+
+ca_err ca_restore(ca_restore_report *r, const ca_config *cfg, const char *dir, bool force,
+                  ca_errbuf *eb)
+{
+    CA_ASSERT(r && cfg && dir);
+    memset(r, 0, sizeof *r);
+    const char *data = cfg->node_data_dir;
+    char db_dir[PATH_CAP], keys_dir[PATH_CAP], tmp_db[PATH_CAP];
+    char stamp[32];
+    manifest m;
+    old_max om = {0};
+    ca_err err = load_manifest(&m, dir, eb);
+    if (err || (err = verify_backup(&m, dir, cfg, eb)))
+        goto out;
+    if ((err = join(db_dir, data, "db", eb)) || (err = join(keys_dir, data, "keys", eb)) ||
+        (err = join(tmp_db, data, "db.restoring", eb)))
+        goto out;
+    bool have_db = false, have_keys = false;
+    if ((err = prepare_data_dir(&have_db, &have_keys, data, db_dir, keys_dir, force, eb)))
+        goto out;
+
+    /* Replace: take the writer lock on the current store (fails while a node serves it), read
+     * the largest checkpoint it signed, then move db/ and keys/ aside. */
+    utc_time(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ");
+    if (have_db && ((err = read_old_signed_max(&om, db_dir, cfg, eb)) ||
+                    (err = move_aside(r->moved_db, sizeof r->moved_db, db_dir, stamp, eb))))
+        goto out;
+    if (have_keys &&
+        (err = move_aside(r->moved_keys, sizeof r->moved_keys, keys_dir, stamp, eb)))
+        goto out;
+
+    if ((err = install_db(&m, dir, tmp_db, db_dir, eb)) ||
+        (err = install_keys(r, &m, dir, keys_dir, eb)) || (err = sync_path(keys_dir, eb)) ||
+        (err = sync_path(data, eb)))
+        goto out;
+    if ((err = carry_signed_max(r, &om, db_dir, cfg, eb)) ||
+        (err = report_figures(r, db_dir, cfg, eb)))
+        goto out;
     check_passphrase(r, cfg, keys_dir);
 out:
-    ca_store_close(store);
-    ca_store_close(old);
+    ca_store_close(om.old);
     json_decref(m.root);
     if (err && r->moved_db[0]) {
         char what[sizeof r->moved_db + 64];

@@ -381,111 +381,136 @@ static json_t *row_result(const ca_bulk_row *row, const char *status)
                      row->p.external_id, "status", status);
 }
 
+/* One ca_bulk_issue run: the tallies and results so far, the chunk being issued. */
+typedef struct bulk_run {
+    const ca_bulk_options *o;
+    json_t *results;
+    size_t issued, existing, enrolled, failed;
+    ca_issue_item *items;  /* the chunk's items; row_of[k] is item k's row */
+    size_t *row_of;
+    tmpl_entry *cache;
+    size_t ncache;
+} bulk_run;
+
+/* A row that failed: its error result. */
+static void row_failed(bulk_run *run, const ca_bulk_row *row, const char *error)
+{
+    json_t *r = row_result(row, "error");
+    json_object_set_new(r, "error", json_string(error));
+    json_array_append_new(run->results, r);
+    run->failed++;
+}
+
+/* Fills run->items with rows [start, end) that can be issued (the others fail at once);
+ * *nitems counts them, also when an error stops the chunk. */
+static ca_err prepare_chunk(bulk_run *run, ca_bulk *b, size_t start, size_t end, size_t *nitems,
+                            ca_errbuf *eb)
+{
+    const ca_bulk_options *o = run->o;
+    *nitems = 0;
+    for (size_t i = start; i < end; i++) {
+        ca_bulk_row *row = &b->rows[i];
+        const char *terr = NULL;
+        if (row->error[0]) {
+            row_failed(run, row, row->error);
+            continue;
+        }
+        const json_t *tmpl = template_for(&run->cache, &run->ncache, o, &row->p, &terr);
+        if (!tmpl) {
+            row_failed(run, row, terr);
+            continue;
+        }
+        ca_issue_item *it = &run->items[*nitems];
+        memset(it, 0, sizeof *it);
+        it->format = o->format;
+        it->alg = o->alg;
+        it->participant = &row->p;
+        it->audit = o->audit;
+        if (row->p.completed_at && !(it->credential = apply_template(tmpl, &row->p)))
+            return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        run->row_of[(*nitems)++] = i;
+    }
+    return CA_OK;
+}
+
+/* Item it's outcome (err: the chunk's own failure, its message in eb) into the tallies and,
+ * unless o->errors_only drops it, the results; then clears the item. */
+static void record_item(bulk_run *run, ca_issue_item *it, const ca_bulk_row *row, ca_err err,
+                        const ca_errbuf *eb)
+{
+    json_t *r;
+    if (err) {
+        r = row_result(row, "error");
+        json_object_set_new(r, "error", json_string(eb->msg));
+        run->failed++;
+    } else if (it->err) {
+        r = row_result(row, "error");
+        json_object_set_new(r, "error", json_string(it->error));
+        run->failed++;
+    } else if (run->o->errors_only) {
+        r = NULL;
+        if (!it->credential)
+            run->enrolled++;
+        else if (it->existing)
+            run->existing++;
+        else
+            run->issued++;
+    } else if (!it->credential) {
+        r = row_result(row, "enrolled");
+        run->enrolled++;
+    } else {
+        char hex[2 * CA_HASH_SIZE + 1];
+        ca_hash_to_hex(hex, &it->digest);
+        r = row_result(row, it->existing ? "existing" : "issued");
+        json_object_set_new(r, "id", json_string(it->id));
+        json_object_set_new(r, "issueNumber", json_string(it->issue_number));
+        json_object_set_new(r, "digest", json_string(hex));
+        json_object_set_new(r, "leafIndex", json_integer((json_int_t)it->leaf_index));
+        if (it->existing)
+            run->existing++;
+        else
+            run->issued++;
+    }
+    if (r)
+        json_array_append_new(run->results, r);
+    json_decref(it->credential);
+    ca_issue_item_clear(it);
+}
+
 ca_err ca_bulk_issue(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t **report,
                      ca_errbuf *eb)
 {
     size_t chunk = o->chunk ? o->chunk : 1000;
     if (chunk > CA_ISSUE_BATCH_MAX)
         chunk = CA_ISSUE_BATCH_MAX;
-    json_t *results = json_array();
-    size_t issued = 0, existing = 0, enrolled = 0, failed = 0;
-    ca_issue_item *items = calloc(chunk, sizeof *items);
-    size_t *row_of = calloc(chunk, sizeof *row_of);
-    tmpl_entry *cache = NULL;
-    size_t ncache = 0;
+    bulk_run run = {.o = o, .results = json_array(), .items = calloc(chunk, sizeof *run.items),
+                    .row_of = calloc(chunk, sizeof *run.row_of)};
     ca_err err = CA_OK;
     *report = NULL;
-    if (!results || !items || !row_of) {
+    if (!run.results || !run.items || !run.row_of) {
         err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (size_t start = 0; start < b->n && !err; start += chunk) {
-        size_t end = start + chunk < b->n ? start + chunk : b->n, nitems = 0;
-        for (size_t i = start; i < end; i++) {
-            ca_bulk_row *row = &b->rows[i];
-            const char *terr = NULL;
-            if (row->error[0]) {
-                json_t *r = row_result(row, "error");
-                json_object_set_new(r, "error", json_string(row->error));
-                json_array_append_new(results, r);
-                failed++;
-                continue;
-            }
-            const json_t *tmpl = template_for(&cache, &ncache, o, &row->p, &terr);
-            if (!tmpl) {
-                json_t *r = row_result(row, "error");
-                json_object_set_new(r, "error", json_string(terr));
-                json_array_append_new(results, r);
-                failed++;
-                continue;
-            }
-            ca_issue_item *it = &items[nitems];
-            memset(it, 0, sizeof *it);
-            it->format = o->format;
-            it->alg = o->alg;
-            it->participant = &row->p;
-            it->audit = o->audit;
-            if (row->p.completed_at && !(it->credential = apply_template(tmpl, &row->p))) {
-                err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-                break;
-            }
-            row_of[nitems++] = i;
-        }
+        size_t end = start + chunk < b->n ? start + chunk : b->n, nitems;
+        err = prepare_chunk(&run, b, start, end, &nitems, eb);
         if (!err)
-            err = ca_issuer_issue(is, items, nitems, eb);
-        for (size_t k = 0; k < nitems; k++) {
-            ca_issue_item *it = &items[k];
-            const ca_bulk_row *row = &b->rows[row_of[k]];
-            json_t *r;
-            if (err) {
-                r = row_result(row, "error");
-                json_object_set_new(r, "error", json_string(eb->msg));
-                failed++;
-            } else if (it->err) {
-                r = row_result(row, "error");
-                json_object_set_new(r, "error", json_string(it->error));
-                failed++;
-            } else if (o->errors_only) {
-                r = NULL;
-                if (!it->credential)
-                    enrolled++;
-                else if (it->existing)
-                    existing++;
-                else
-                    issued++;
-            } else if (!it->credential) {
-                r = row_result(row, "enrolled");
-                enrolled++;
-            } else {
-                char hex[2 * CA_HASH_SIZE + 1];
-                ca_hash_to_hex(hex, &it->digest);
-                r = row_result(row, it->existing ? "existing" : "issued");
-                json_object_set_new(r, "id", json_string(it->id));
-                json_object_set_new(r, "issueNumber", json_string(it->issue_number));
-                json_object_set_new(r, "digest", json_string(hex));
-                json_object_set_new(r, "leafIndex", json_integer((json_int_t)it->leaf_index));
-                if (it->existing)
-                    existing++;
-                else
-                    issued++;
-            }
-            if (r)
-                json_array_append_new(results, r);
-            json_decref(it->credential);
-            ca_issue_item_clear(it);
-        }
+            err = ca_issuer_issue(is, run.items, nitems, eb);
+        for (size_t k = 0; k < nitems; k++)
+            record_item(&run, &run.items[k], &b->rows[run.row_of[k]], err, eb);
         if (o->progress)
             o->progress(o->progress_ctx, end, b->n);
     }
-    *report = json_pack("{s:I, s:I, s:I, s:I, s:O}", "issued", (json_int_t)issued, "existing",
-                        (json_int_t)existing, "enrolled", (json_int_t)enrolled, "failed",
-                        (json_int_t)failed, "results", results);
+    *report = json_pack("{s:I, s:I, s:I, s:I, s:O}", "issued", (json_int_t)run.issued,
+                        "existing", (json_int_t)run.existing, "enrolled",
+                        (json_int_t)run.enrolled, "failed", (json_int_t)run.failed, "results",
+                        run.results);
 out:
-    json_decref(results);
-    for (size_t i = 0; i < ncache; i++)
-        json_decref(cache[i].tmpl);
-    free(cache);
-    free(items);
-    free(row_of);
+    json_decref(run.results);
+    for (size_t i = 0; i < run.ncache; i++)
+        json_decref(run.cache[i].tmpl);
+    free(run.cache);
+    free(run.items);
+    free(run.row_of);
     return err;
 }

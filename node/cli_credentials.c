@@ -142,6 +142,106 @@ static int issue_one(const ca_cli_opt *opts, ca_issuer *is)
     return rc;
 }
 
+/* --chunk N into bo->chunk. */
+static int parse_chunk(const ca_cli_opt *opts, ca_bulk_options *bo)
+{
+    const char *chunk = ca_cli_value(opts, "chunk");
+    if (chunk) {
+        char *end;
+        unsigned long c = strtoul(chunk, &end, 10);
+        if (*end || c < 1 || c > CA_ISSUE_BATCH_MAX)
+            return ca_cli_usage_error("issue", "--chunk must be 1 to %d", CA_ISSUE_BATCH_MAX);
+        bo->chunk = c;
+    }
+    return CA_EXIT_OK;
+}
+
+/* The rows of --csv FILE or --participants FILE (a JSON array). */
+static ca_err read_rows(ca_bulk *b, const char *csv, const char *jlist, ca_errbuf *eb)
+{
+    char *data = NULL;
+    size_t len = 0;
+    ca_err err = ca_cli_read_input(&data, &len, csv ? csv : jlist, LIST_MAX, eb);
+    if (err)
+        return err;
+    if (csv) {
+        err = ca_bulk_parse_csv(b, data, len, CA_BULK_MAX_ROWS, eb);
+    } else {
+        json_error_t jerr;
+        json_t *arr = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+        err = arr ? ca_bulk_parse_json(b, arr, CA_BULK_MAX_ROWS, eb)
+                  : ca_fail(eb, CA_ERR_INVALID, "%s: %s", jlist, jerr.text);
+        json_decref(arr);
+    }
+    free(data);
+    return err;
+}
+
+/* --template FILE: loaded into *tmpl and named after the file without its extension. */
+static ca_err load_template(json_t **tmpl, char tname[256], ca_bulk_options *bo,
+                            const ca_cli_opt *opts, ca_errbuf *eb)
+{
+    const char *tpath = ca_cli_value(opts, "template");
+    if (!tpath)
+        return CA_OK;
+    ca_err err = ca_template_load(tmpl, tpath, eb);
+    if (err)
+        return err;
+    const char *base = strrchr(tpath, '/');
+    snprintf(tname, 256, "%s", base ? base + 1 : tpath);
+    char *dot = strrchr(tname, '.');
+    if (dot)
+        *dot = '\0';
+    bo->template_fixed = *tmpl;
+    bo->template_name = tname;
+    return CA_OK;
+}
+
+/* The bulk report on stderr (each failed row, then the totals); returns the failed count. */
+static long long print_bulk_report(const json_t *report, size_t rows)
+{
+    json_t *results = json_object_get(report, "results");
+    size_t i;
+    json_t *r;
+    json_array_foreach(results, i, r)
+        if (json_object_get(r, "error"))
+            fprintf(stderr, "credanchor issue: row %lld (externalId %s): %s\n",
+                    (long long)json_integer_value(json_object_get(r, "row")),
+                    json_string_value(json_object_get(r, "externalId")),
+                    json_string_value(json_object_get(r, "error")));
+    long long failed = json_integer_value(json_object_get(report, "failed"));
+    fprintf(stderr, "credanchor issue: %lld issued, %lld already issued, %lld enrolled "
+            "without completion, %lld failed (%zu rows)\n",
+            (long long)json_integer_value(json_object_get(report, "issued")),
+            (long long)json_integer_value(json_object_get(report, "existing")),
+            (long long)json_integer_value(json_object_get(report, "enrolled")), failed, rows);
+    return failed;
+}
+
+/* Issues the rows in b through the open issuer; returns the exit code. */
+static int issue_rows(const ca_cli_opt *opts, ca_node *node, ca_issuer *is, ca_bulk *b,
+                      ca_bulk_options *bo)
+{
+    ca_errbuf eb = {{0}};
+    json_t *report = NULL;
+    progress pr = {.tty = isatty(STDERR_FILENO) == 1};
+    bo->templates_dir = node->cfg.credentials_templates_dir;
+    bo->errors_only = !ca_cli_flag(opts, "json");
+    bo->progress = show_progress;
+    bo->progress_ctx = &pr;
+    bo->audit = &cli_issue_audit;
+    ca_err err = ca_bulk_issue(is, b, bo, &report, &eb);
+    if (err && !report)
+        return ca_cli_error("issue", err, &eb);
+    long long failed = print_bulk_report(report, b->n);
+    if (ca_cli_flag(opts, "json"))
+        ca_cli_print_json(json_incref(report));
+    json_decref(report);
+    if (err)
+        return ca_cli_error("issue", err, &eb);
+    return failed ? CA_EXIT_CHECK_FAILED : CA_EXIT_OK;
+}
+
 int ca_cli_issue(int argc, char **argv)
 {
     ca_cli_opt opts[] = {{"config", true, NULL, false},     {"data-dir", true, NULL, false},
@@ -160,99 +260,30 @@ int ca_cli_issue(int argc, char **argv)
         return ca_cli_usage_error("issue", "give one of --csv FILE, --participants FILE (a "
                                   "JSON array) or --credential FILE");
     ca_bulk_options bo = {0};
-    if ((rc = parse_format_alg("issue", opts, &bo.format, &bo.alg)))
+    if ((rc = parse_format_alg("issue", opts, &bo.format, &bo.alg)) ||
+        (rc = parse_chunk(opts, &bo)))
         return rc;
-    const char *chunk = ca_cli_value(opts, "chunk");
-    if (chunk) {
-        char *end;
-        unsigned long c = strtoul(chunk, &end, 10);
-        if (*end || c < 1 || c > CA_ISSUE_BATCH_MAX)
-            return ca_cli_usage_error("issue", "--chunk must be 1 to %d", CA_ISSUE_BATCH_MAX);
-        bo.chunk = c;
-    }
 
     ca_errbuf eb = {{0}};
     ca_err err;
     ca_bulk b = {0};
-    json_t *tmpl = NULL, *report = NULL;
+    json_t *tmpl = NULL;
     char tname[256] = "";
     if (!single) {
         /* Read and check the inputs before taking the writer lock. */
-        char *data = NULL;
-        size_t len = 0;
-        if ((err = ca_cli_read_input(&data, &len, csv ? csv : jlist, LIST_MAX, &eb)))
+        if ((err = read_rows(&b, csv, jlist, &eb)))
             return ca_cli_error("issue", err, &eb);
-        if (csv) {
-            err = ca_bulk_parse_csv(&b, data, len, CA_BULK_MAX_ROWS, &eb);
-        } else {
-            json_error_t jerr;
-            json_t *arr = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-            err = arr ? ca_bulk_parse_json(&b, arr, CA_BULK_MAX_ROWS, &eb)
-                      : ca_fail(&eb, CA_ERR_INVALID, "%s: %s", jlist, jerr.text);
-            json_decref(arr);
-        }
-        free(data);
-        if (err)
+        if ((err = load_template(&tmpl, tname, &bo, opts, &eb))) {
+            ca_bulk_free(&b);
             return ca_cli_error("issue", err, &eb);
-        const char *tpath = ca_cli_value(opts, "template");
-        if (tpath) {
-            if ((err = ca_template_load(&tmpl, tpath, &eb))) {
-                ca_bulk_free(&b);
-                return ca_cli_error("issue", err, &eb);
-            }
-            const char *base = strrchr(tpath, '/');
-            snprintf(tname, sizeof tname, "%s", base ? base + 1 : tpath);
-            char *dot = strrchr(tname, '.');
-            if (dot)
-                *dot = '\0';
-            bo.template_fixed = tmpl;
-            bo.template_name = tname;
         }
     }
     ca_config cfg;
     ca_node *node = NULL;
     ca_resolver *resolver = NULL;
     ca_issuer *is = NULL;
-    if ((rc = open_issuer("issue", opts, &cfg, &node, &resolver, &is)))
-        goto out;
-    if (single) {
-        rc = issue_one(opts, is);
-        goto out;
-    }
-    progress pr = {.tty = isatty(STDERR_FILENO) == 1};
-    bo.templates_dir = node->cfg.credentials_templates_dir;
-    bo.errors_only = !ca_cli_flag(opts, "json");
-    bo.progress = show_progress;
-    bo.progress_ctx = &pr;
-    bo.audit = &cli_issue_audit;
-    err = ca_bulk_issue(is, &b, &bo, &report, &eb);
-    if (err && !report) {
-        rc = ca_cli_error("issue", err, &eb);
-        goto out;
-    }
-    json_t *results = json_object_get(report, "results");
-    size_t i;
-    json_t *r;
-    json_array_foreach(results, i, r)
-        if (json_object_get(r, "error"))
-            fprintf(stderr, "credanchor issue: row %lld (externalId %s): %s\n",
-                    (long long)json_integer_value(json_object_get(r, "row")),
-                    json_string_value(json_object_get(r, "externalId")),
-                    json_string_value(json_object_get(r, "error")));
-    long long failed = json_integer_value(json_object_get(report, "failed"));
-    fprintf(stderr, "credanchor issue: %lld issued, %lld already issued, %lld enrolled "
-            "without completion, %lld failed (%zu rows)\n",
-            (long long)json_integer_value(json_object_get(report, "issued")),
-            (long long)json_integer_value(json_object_get(report, "existing")),
-            (long long)json_integer_value(json_object_get(report, "enrolled")), failed, b.n);
-    if (ca_cli_flag(opts, "json"))
-        ca_cli_print_json(json_incref(report));
-    if (err)
-        rc = ca_cli_error("issue", err, &eb);
-    else
-        rc = failed ? CA_EXIT_CHECK_FAILED : CA_EXIT_OK;
-out:
-    json_decref(report);
+    if ((rc = open_issuer("issue", opts, &cfg, &node, &resolver, &is)) == CA_EXIT_OK)
+        rc = single ? issue_one(opts, is) : issue_rows(opts, node, is, &b, &bo);
     json_decref(tmpl);
     ca_bulk_free(&b);
     close_issuer(node, resolver, is);
@@ -261,53 +292,40 @@ out:
 
 /* ---- revoke ----------------------------------------------------------------------------- */
 
-int ca_cli_revoke(int argc, char **argv)
+/* The action (--suspend, --reinstate or revoke) and --reason; a usage error's exit code. */
+static int parse_revoke_action(ca_status_action *action, const char **reason,
+                               const ca_cli_opt *opts)
 {
-    ca_cli_opt opts[] = {{"config", true, NULL, false},    {"data-dir", true, NULL, false},
-                         {"file", true, NULL, false},      {"suspend", false, NULL, false},
-                         {"reinstate", false, NULL, false}, {"reason", true, NULL, false},
-                         {"json", false, NULL, false},     {NULL, false, NULL, false}};
-    const char *pos[64];
-    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 64, &npos);
-    if (rc)
-        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
     if (ca_cli_flag(opts, "suspend") && ca_cli_flag(opts, "reinstate"))
         return ca_cli_usage_error("revoke", "--suspend and --reinstate exclude each other");
-    ca_status_action action = ca_cli_flag(opts, "suspend")     ? CA_STATUS_SUSPEND
-                              : ca_cli_flag(opts, "reinstate") ? CA_STATUS_REINSTATE
-                                                               : CA_STATUS_REVOKE;
-    const char *file = ca_cli_value(opts, "file"), *reason = ca_cli_value(opts, "reason");
-    if (reason && (strlen(reason) > CA_STATUS_REASON_MAX ||
-                   ca_utf8_valid_prefix((const uint8_t *)reason, strlen(reason)) !=
-                       strlen(reason)))
+    *action = ca_cli_flag(opts, "suspend")     ? CA_STATUS_SUSPEND
+              : ca_cli_flag(opts, "reinstate") ? CA_STATUS_REINSTATE
+                                               : CA_STATUS_REVOKE;
+    const char *r = *reason = ca_cli_value(opts, "reason");
+    if (r && (strlen(r) > CA_STATUS_REASON_MAX ||
+              ca_utf8_valid_prefix((const uint8_t *)r, strlen(r)) != strlen(r)))
         return ca_cli_usage_error("revoke", "--reason must be UTF-8, at most %d bytes",
                                   CA_STATUS_REASON_MAX);
-    /* Each change's audit entry, written in the change's own commit (issue #12 item 7). */
-    static const char *const verbs[] = {[CA_STATUS_REVOKE] = "revoke",
-                                        [CA_STATUS_SUSPEND] = "revoke --suspend",
-                                        [CA_STATUS_REINSTATE] = "revoke --reinstate"};
-    const ca_audit_event audit = {NULL, "revoke", verbs[action], CA_EXIT_OK, NULL};
-    if (!file && npos == 0)
-        return ca_cli_usage_error("revoke", "give credential ids or issue numbers, or --file "
-                                  "FILE (one per line)");
-    ca_errbuf eb = {{0}};
-    char *data = NULL;
-    size_t len = 0, n = 0;
-    ca_err err;
-    if (file && (err = ca_cli_read_input(&data, &len, file, LIST_MAX, &eb)))
-        return ca_cli_error("revoke", err, &eb);
-    /* The references: positional ones, then the file's lines (blank lines skipped). */
+    return CA_EXIT_OK;
+}
+
+/* The references: positional ones, then the file's lines (blank lines skipped; data is cut
+ * into lines in place). Each change gets `proto`'s action, reason and audit. NULL when out of
+ * memory. */
+static ca_status_change *collect_changes(size_t *n, const char *const *pos, int npos, char *data,
+                                         size_t len, const ca_status_change *proto)
+{
     size_t cap = (size_t)npos + 1;
     for (size_t i = 0; i < len; i++)
         cap += data[i] == '\n';
     ca_status_change *changes = calloc(cap, sizeof *changes);
-    if (!changes) {
-        free(data);
-        return ca_cli_usage_error("revoke", "out of memory");
+    if (!changes)
+        return NULL;
+    *n = 0;
+    for (int i = 0; i < npos; i++) {
+        changes[*n] = *proto;
+        changes[(*n)++].ref = pos[i];
     }
-    for (int i = 0; i < npos; i++)
-        changes[n++] = (ca_status_change){.ref = pos[i], .action = action, .reason = reason,
-                                              .audit = &audit};
     for (char *line = data; data && line < data + len;) {
         char *end = memchr(line, '\n', (size_t)(data + len - line));
         if (!end)
@@ -315,30 +333,39 @@ int ca_cli_revoke(int argc, char **argv)
         *end = '\0';
         if (end > line && end[-1] == '\r')
             end[-1] = '\0';
-        if (line[0])
-            changes[n++] = (ca_status_change){.ref = line, .action = action, .reason = reason,
-                                              .audit = &audit};
+        if (line[0]) {
+            changes[*n] = *proto;
+            changes[(*n)++].ref = line;
+        }
         line = end + 1;
     }
-    ca_config cfg;
-    ca_node *node = NULL;
-    ca_resolver *resolver = NULL;
-    ca_issuer *is = NULL;
-    size_t refused = 0, changed = 0;
-    if ((rc = open_issuer("revoke", opts, &cfg, &node, &resolver, &is)))
-        goto out;
+    return changes;
+}
+
+/* Applies the changes REVOKE_CHUNK at a time; the exit code of the first failure. */
+static int apply_changes(ca_issuer *is, ca_status_change *changes, size_t n)
+{
+    ca_errbuf eb = {{0}};
     for (size_t i = 0; i < n; i += REVOKE_CHUNK) {
         size_t m = n - i < REVOKE_CHUNK ? n - i : REVOKE_CHUNK;
-        if ((err = ca_issuer_change_status(is, changes + i, m, &eb))) {
-            rc = ca_cli_error("revoke", err, &eb);
+        ca_err err = ca_issuer_change_status(is, changes + i, m, &eb);
+        if (err) {
+            int rc = ca_cli_error("revoke", err, &eb);
             fprintf(stderr, "credanchor revoke: %zu change(s) before this one were applied\n",
                     i);
-            goto out;
+            return rc;
         }
     }
-    json_t *arr = ca_cli_flag(opts, "json") ? json_array() : NULL;
+    return CA_EXIT_OK;
+}
+
+/* Each change's outcome (a line or, with --json, an array) and the totals on stderr. */
+static int print_changes(const ca_status_change *changes, size_t n, bool json)
+{
+    size_t refused = 0, changed = 0;
+    json_t *arr = json ? json_array() : NULL;
     for (size_t i = 0; i < n; i++) {
-        ca_status_change *c = &changes[i];
+        const ca_status_change *c = &changes[i];
         if (c->err) {
             refused++;
             fprintf(stderr, "credanchor revoke: %s: %s\n", c->ref, c->error);
@@ -360,8 +387,51 @@ int ca_cli_revoke(int argc, char **argv)
     ca_cli_print_json(arr);
     fprintf(stderr, "credanchor revoke: %zu changed, %zu unchanged, %zu refused\n", changed,
             n - changed - refused, refused);
-    rc = refused ? CA_EXIT_CHECK_FAILED : CA_EXIT_OK;
-out:
+    return refused ? CA_EXIT_CHECK_FAILED : CA_EXIT_OK;
+}
+
+int ca_cli_revoke(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {{"config", true, NULL, false},    {"data-dir", true, NULL, false},
+                         {"file", true, NULL, false},      {"suspend", false, NULL, false},
+                         {"reinstate", false, NULL, false}, {"reason", true, NULL, false},
+                         {"json", false, NULL, false},     {NULL, false, NULL, false}};
+    const char *pos[64];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 64, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    ca_status_action action = CA_STATUS_REVOKE;
+    const char *reason = NULL;
+    if ((rc = parse_revoke_action(&action, &reason, opts)))
+        return rc;
+    const char *file = ca_cli_value(opts, "file");
+    /* Each change's audit entry, written in the change's own commit (issue #12 item 7). */
+    static const char *const verbs[] = {[CA_STATUS_REVOKE] = "revoke",
+                                        [CA_STATUS_SUSPEND] = "revoke --suspend",
+                                        [CA_STATUS_REINSTATE] = "revoke --reinstate"};
+    const ca_audit_event audit = {NULL, "revoke", verbs[action], CA_EXIT_OK, NULL};
+    if (!file && npos == 0)
+        return ca_cli_usage_error("revoke", "give credential ids or issue numbers, or --file "
+                                  "FILE (one per line)");
+    ca_errbuf eb = {{0}};
+    char *data = NULL;
+    size_t len = 0, n = 0;
+    ca_err err;
+    if (file && (err = ca_cli_read_input(&data, &len, file, LIST_MAX, &eb)))
+        return ca_cli_error("revoke", err, &eb);
+    const ca_status_change proto = {.action = action, .reason = reason, .audit = &audit};
+    ca_status_change *changes = collect_changes(&n, pos, npos, data, len, &proto);
+    if (!changes) {
+        free(data);
+        return ca_cli_usage_error("revoke", "out of memory");
+    }
+    ca_config cfg;
+    ca_node *node = NULL;
+    ca_resolver *resolver = NULL;
+    ca_issuer *is = NULL;
+    if ((rc = open_issuer("revoke", opts, &cfg, &node, &resolver, &is)) == CA_EXIT_OK &&
+        (rc = apply_changes(is, changes, n)) == CA_EXIT_OK)
+        rc = print_changes(changes, n, ca_cli_flag(opts, "json"));
     close_issuer(node, resolver, is);
     free(changes);
     free(data);
@@ -406,6 +476,41 @@ static void derive_node_url(char *out, size_t cap, const char *text, size_t len)
 static void print_check(const char *name, const ca_check *c)
 {
     printf("%-10s %-7s %s\n", name, ca_check_result_name(c->result), c->detail);
+}
+
+/* The node and RPC URLs (--node, else derived from the credential) and the did:web fetch
+ * settings of the configuration. */
+static void set_remote_urls(ca_verify_remote *remote, const ca_config *cfg, const char *node_url,
+                            const char *rpc, const char *text, size_t len)
+{
+    if (node_url) {
+        snprintf(remote->node_url, sizeof remote->node_url, "%s", node_url);
+        remote->node_trusted = true;
+    } else {
+        derive_node_url(remote->node_url, sizeof remote->node_url, text, len);
+    }
+    if (rpc)
+        snprintf(remote->rpc_url, sizeof remote->rpc_url, "%s", rpc);
+    snprintf(remote->curl.ca_file, sizeof remote->curl.ca_file, "%s", cfg->did_web_ca_file);
+    snprintf(remote->curl.allow_hosts, sizeof remote->curl.allow_hosts, "%s",
+             cfg->did_web_allow_hosts);
+    remote->curl.timeout_seconds = (long)cfg->did_web_timeout;
+    remote->curl.max_body = 1u << 20;
+}
+
+static void print_verify_report(const ca_verify_report *rep, bool json)
+{
+    if (json) {
+        ca_cli_print_json(ca_verify_report_json(rep));
+    } else {
+        printf("credential %s (%s, issuer %s)\n", rep->id[0] ? rep->id : "(no id)",
+               rep->format, rep->issuer);
+        print_check("signature", &rep->signature);
+        print_check("status", &rep->status);
+        print_check("inclusion", &rep->inclusion);
+        print_check("anchor", &rep->anchor);
+        printf("%s\n", rep->verified ? "verified" : "NOT verified");
+    }
 }
 
 int ca_cli_verify(int argc, char **argv)
@@ -460,19 +565,7 @@ int ca_cli_verify(int argc, char **argv)
     ca_err err = ca_cli_read_input(&text, &len, pos[0], CREDENTIAL_MAX, &eb);
     if (err)
         return ca_cli_error("verify", err, &eb);
-    if (node_url) {
-        snprintf(remote.node_url, sizeof remote.node_url, "%s", node_url);
-        remote.node_trusted = true;
-    } else {
-        derive_node_url(remote.node_url, sizeof remote.node_url, text, len);
-    }
-    if (rpc)
-        snprintf(remote.rpc_url, sizeof remote.rpc_url, "%s", rpc);
-    snprintf(remote.curl.ca_file, sizeof remote.curl.ca_file, "%s", cfg.did_web_ca_file);
-    snprintf(remote.curl.allow_hosts, sizeof remote.curl.allow_hosts, "%s",
-             cfg.did_web_allow_hosts);
-    remote.curl.timeout_seconds = (long)cfg.did_web_timeout;
-    remote.curl.max_body = 1u << 20;
+    set_remote_urls(&remote, &cfg, node_url, rpc, text, len);
     ca_resolver_options ro = {.cfg = &cfg, .node = NULL, .cache_writes = false};
     if ((err = ca_resolver_create(&remote.resolver, &ro, &eb))) {
         free(text);
@@ -489,17 +582,7 @@ int ca_cli_verify(int argc, char **argv)
         free(rep);
         return ca_cli_error("verify", err == CA_ERR_VERIFY ? CA_ERR_INVALID : err, &eb);
     }
-    if (ca_cli_flag(opts, "json")) {
-        ca_cli_print_json(ca_verify_report_json(rep));
-    } else {
-        printf("credential %s (%s, issuer %s)\n", rep->id[0] ? rep->id : "(no id)",
-               rep->format, rep->issuer);
-        print_check("signature", &rep->signature);
-        print_check("status", &rep->status);
-        print_check("inclusion", &rep->inclusion);
-        print_check("anchor", &rep->anchor);
-        printf("%s\n", rep->verified ? "verified" : "NOT verified");
-    }
+    print_verify_report(rep, ca_cli_flag(opts, "json"));
     rc = rep->verified ? CA_EXIT_OK : CA_EXIT_CHECK_FAILED;
     free(rep);
     return rc;

@@ -241,21 +241,12 @@ static void print_anchor(const ca_anchor_report *rep, const anchor_source *src,
                (unsigned long long)r->previous_tree_size);
 }
 
-int ca_cli_verify_proof(int argc, char **argv)
+/* The options that must go together or apart, and the confirmations to wait for. */
+static int parse_proof_opts(uint64_t *min_conf, const ca_cli_opt *opts)
 {
-    ca_cli_opt opts[] = {{"config", true, NULL, false},         {"data-dir", true, NULL, false},
-                         {"key", true, NULL, false},            {"node", true, NULL, false},
-                         {"json", false, NULL, false},          {"rpc", true, NULL, false},
-                         {"anchor-address", true, NULL, false}, {"did", true, NULL, false},
-                         {"confirmations", true, NULL, false},  {NULL, false, NULL, false}};
-    const char *pos[1];
-    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
-    if (rc)
-        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
-    if (npos != 1)
-        return ca_cli_usage_error("verify-proof", "give one proof FILE (or -); see --help");
     const char *key_opt = ca_cli_value(opts, "key"), *node_url = ca_cli_value(opts, "node");
     const char *rpc_url = ca_cli_value(opts, "rpc"), *conf = ca_cli_value(opts, "confirmations");
+    int rc;
     if (key_opt && node_url)
         return ca_cli_usage_error("verify-proof", "give --key or --node, not both");
     if (!rpc_url && (ca_cli_value(opts, "anchor-address") || ca_cli_value(opts, "did") || conf))
@@ -266,13 +257,13 @@ int ca_cli_verify_proof(int argc, char **argv)
     /* --confirmations, else the configuration when one is given (--config or
      * CREDANCHOR_ANCHOR_CONFIRMATIONS), else the anchor's chain decides: never a silent
      * default (issue 12 item 9). */
-    uint64_t min_conf = CA_CONFIRMATIONS_BY_CHAIN;
+    *min_conf = CA_CONFIRMATIONS_BY_CHAIN;
     if (rpc_url && !conf &&
         (ca_cli_value(opts, "config") || getenv("CREDANCHOR_ANCHOR_CONFIRMATIONS"))) {
         ca_config cfg;
         if ((rc = ca_cli_load_config(&cfg, "verify-proof", opts)))
             return rc;
-        min_conf = cfg.anchor_confirmations;
+        *min_conf = cfg.anchor_confirmations;
     }
     if (conf) {
         char *end;
@@ -281,11 +272,18 @@ int ca_cli_verify_proof(int argc, char **argv)
         if (!*conf || *end || conf[0] == '-' || errno || v > 1000000000ull)
             return ca_cli_usage_error("verify-proof", "--confirmations must be a number of "
                                                       "blocks");
-        min_conf = v;
+        *min_conf = v;
     }
+    return CA_EXIT_OK;
+}
 
+/* The log's verifier key: --key, else from --node URL, else from the local data dir. */
+static int load_verifier(ca_note_verifier *v, const ca_cli_opt *opts)
+{
+    const char *key_opt = ca_cli_value(opts, "key"), *node_url = ca_cli_value(opts, "node");
     ca_errbuf eb = {{0}};
     ca_err err;
+    int rc;
     char vkey_text[CA_VERIFIER_KEY_MAX];
     if (key_opt) {
         snprintf(vkey_text, sizeof vkey_text, "%s", key_opt);
@@ -304,10 +302,61 @@ int ca_cli_verify_proof(int argc, char **argv)
         if (err)
             return ca_cli_error("verify-proof", err, &eb);
     }
-    ca_note_verifier v;
-    if ((err = ca_verifier_key_parse(&v, vkey_text, strlen(vkey_text), &eb)))
+    if ((err = ca_verifier_key_parse(v, vkey_text, strlen(vkey_text), &eb)))
         return ca_cli_error("verify-proof", CA_ERR_INVALID, &eb);
+    return CA_EXIT_OK;
+}
 
+/* The verified proof (and its anchor when --rpc checked it), as text or JSON. */
+static void print_proof(const ca_proof_report *r, const ca_note_verifier *v,
+                        const ca_anchor_report *rep, const anchor_source *src,
+                        uint64_t min_conf, bool rpc, bool json)
+{
+    char digest[2 * CA_HASH_SIZE + 1], root[2 * CA_HASH_SIZE + 1];
+    ca_hash_to_hex(digest, &r->digest);
+    ca_hash_to_hex(root, &r->root);
+    if (json) {
+        printf("{\"valid\":true,\"digest\":\"%s\",\"leafIndex\":%llu,\"treeSize\":%llu,"
+               "\"rootHash\":\"%s\",\"origin\":\"%s\"",
+               digest, (unsigned long long)r->leaf_index, (unsigned long long)r->tree_size, root,
+               r->checkpoint.origin);
+        if (rpc) {
+            fputs(",\"anchor\":", stdout);
+            print_anchor(rep, src, min_conf, true);
+        }
+        puts("}");
+    } else {
+        printf("valid: %s is leaf %llu of %s at size %llu (root %s), checkpoint signed by %s\n",
+               digest, (unsigned long long)r->leaf_index, r->checkpoint.origin,
+               (unsigned long long)r->tree_size, root, v->name);
+        if (rpc)
+            print_anchor(rep, src, min_conf, false);
+        else if (r->has_anchor)
+            puts("anchor: present, not checked on chain (give --rpc URL)");
+    }
+}
+
+int ca_cli_verify_proof(int argc, char **argv)
+{
+    ca_cli_opt opts[] = {{"config", true, NULL, false},         {"data-dir", true, NULL, false},
+                         {"key", true, NULL, false},            {"node", true, NULL, false},
+                         {"json", false, NULL, false},          {"rpc", true, NULL, false},
+                         {"anchor-address", true, NULL, false}, {"did", true, NULL, false},
+                         {"confirmations", true, NULL, false},  {NULL, false, NULL, false}};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 1, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    if (npos != 1)
+        return ca_cli_usage_error("verify-proof", "give one proof FILE (or -); see --help");
+    const char *rpc_url = ca_cli_value(opts, "rpc");
+    uint64_t min_conf = CA_CONFIRMATIONS_BY_CHAIN;
+    ca_note_verifier v;
+    if ((rc = parse_proof_opts(&min_conf, opts)) || (rc = load_verifier(&v, opts)))
+        return rc;
+
+    ca_errbuf eb = {{0}};
+    ca_err err;
     char *data;
     size_t len;
     if ((err = ca_cli_read_input(&data, &len, pos[0], CA_PROOF_MAX_BYTES, &eb)))
@@ -327,29 +376,6 @@ int ca_cli_verify_proof(int argc, char **argv)
     free(data);
     if (rc)
         return rc;
-
-    char digest[2 * CA_HASH_SIZE + 1], root[2 * CA_HASH_SIZE + 1];
-    ca_hash_to_hex(digest, &r.digest);
-    ca_hash_to_hex(root, &r.root);
-    bool json = ca_cli_flag(opts, "json");
-    if (json) {
-        printf("{\"valid\":true,\"digest\":\"%s\",\"leafIndex\":%llu,\"treeSize\":%llu,"
-               "\"rootHash\":\"%s\",\"origin\":\"%s\"",
-               digest, (unsigned long long)r.leaf_index, (unsigned long long)r.tree_size, root,
-               r.checkpoint.origin);
-        if (rpc_url) {
-            fputs(",\"anchor\":", stdout);
-            print_anchor(&rep, &src, min_conf, true);
-        }
-        puts("}");
-    } else {
-        printf("valid: %s is leaf %llu of %s at size %llu (root %s), checkpoint signed by %s\n",
-               digest, (unsigned long long)r.leaf_index, r.checkpoint.origin,
-               (unsigned long long)r.tree_size, root, v.name);
-        if (rpc_url)
-            print_anchor(&rep, &src, min_conf, false);
-        else if (r.has_anchor)
-            puts("anchor: present, not checked on chain (give --rpc URL)");
-    }
+    print_proof(&r, &v, &rep, &src, min_conf, rpc_url != NULL, ca_cli_flag(opts, "json"));
     return CA_EXIT_OK;
 }

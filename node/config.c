@@ -656,12 +656,9 @@ static ca_err refuse_idn_host(const char *url, ca_errbuf *eb)
                    quote(q, sizeof q, url), (int)(host - url), url, alabel, host + hlen);
 }
 
-ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
+/* 1. Every field holds what its type allows (the struct may have been filled by hand). */
+static ca_err validate_fields(const ca_config *cfg, ca_errbuf *eb)
 {
-    CA_ASSERT(cfg);
-    const char *why;
-
-    /* 1. Every field holds what its type allows (the struct may have been filled by hand). */
     for (size_t i = 0; i < N_ENTRIES; i++) {
         const cfg_entry *e = &entries[i];
         const char *field = (const char *)cfg + e->offset;
@@ -684,9 +681,14 @@ ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
             }
         }
     }
+    return CA_OK;
+}
 
+/* 2. to 5.: the node section. */
+static ca_err validate_node(const ca_config *cfg, ca_errbuf *eb)
+{
     /* 2. node.listen: HOST:PORT, IPv6 in brackets. */
-    why = check_hostport(cfg->node_listen, strlen(cfg->node_listen), true, true);
+    const char *why = check_hostport(cfg->node_listen, strlen(cfg->node_listen), true, true);
     if (why)
         return invalid(eb, "node.listen", cfg->node_listen, why);
 
@@ -705,14 +707,15 @@ ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
     if (!cfg->node_tls_cert_file[0] != !cfg->node_tls_key_file[0])
         return ca_fail(eb, CA_ERR_CONFIG, "config: node.tls_cert_file and node.tls_key_file "
                        "must both be set or both be empty");
+    return CA_OK;
+}
 
-    /* 6. log.origin (C2SP signed-note key name): no spaces and no '+'. */
-    if (strpbrk(cfg->log_origin, " +"))
-        return invalid(eb, "log.origin", cfg->log_origin, "must contain no spaces and no '+'");
-
+/* 7. and 8.: the anchor section. */
+static ca_err validate_anchor(const ca_config *cfg, ca_errbuf *eb)
+{
     /* 7. Anchoring: rpc_url is http(s), and then chain_id is required (SPEC §2). */
     if (cfg->anchor_rpc_url[0]) {
-        why = check_url(cfg->anchor_rpc_url, false);
+        const char *why = check_url(cfg->anchor_rpc_url, false);
         if (why)
             return invalid(eb, "anchor.rpc_url", cfg->anchor_rpc_url, why);
         if (cfg->anchor_chain_id == 0)
@@ -729,56 +732,84 @@ ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
         if (!ok)
             return invalid(eb, "anchor.address", a, "is not 0x followed by 40 hex digits");
     }
+    return CA_OK;
+}
 
-    /* 9. did.web_allow_hosts: host[:port] entries, comma-separated, no schemes or paths. */
-    if (cfg->did_web_allow_hosts[0]) {
-        const char *p = cfg->did_web_allow_hosts;
-        for (;;) {
-            size_t n = strcspn(p, ",");
-            const char *s = p, *end = p + n;
-            while (s < end && (*s == ' ' || *s == '\t'))
-                s++;
-            while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-                end--;
-            char item[CA_CONFIG_STR_MAX];
-            memcpy(item, s, (size_t)(end - s));
-            item[end - s] = '\0';
-            if (!item[0])
-                why = "has an empty entry";
-            else if (strstr(item, "://"))
-                why = "entries are host[:port], without a scheme";
-            else if (strpbrk(item, "/?#@ "))
-                why = "entries are host[:port], without a path";
-            else
-                why = check_hostport(item, strlen(item), false, true);
-            if (why) {
-                char q[96], msg[300];
-                snprintf(msg, sizeof msg, "entry %s: %s", quote(q, sizeof q, item), why);
-                return invalid(eb, "did.web_allow_hosts", cfg->did_web_allow_hosts, msg);
-            }
-            if (!p[n])
-                break;
-            p += n + 1;
+/* 9. One did.web_allow_hosts entry (blanks around it trimmed): NULL, or why it is refused. */
+static const char *allow_host_problem(const char *item)
+{
+    if (!item[0])
+        return "has an empty entry";
+    if (strstr(item, "://"))
+        return "entries are host[:port], without a scheme";
+    if (strpbrk(item, "/?#@ "))
+        return "entries are host[:port], without a path";
+    return check_hostport(item, strlen(item), false, true);
+}
+
+/* 9. did.web_allow_hosts: host[:port] entries, comma-separated, no schemes or paths. */
+static ca_err validate_allow_hosts(const ca_config *cfg, ca_errbuf *eb)
+{
+    if (!cfg->did_web_allow_hosts[0])
+        return CA_OK;
+    const char *p = cfg->did_web_allow_hosts;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        const char *s = p, *end = p + n;
+        while (s < end && (*s == ' ' || *s == '\t'))
+            s++;
+        while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        char item[CA_CONFIG_STR_MAX];
+        memcpy(item, s, (size_t)(end - s));
+        item[end - s] = '\0';
+        const char *why = allow_host_problem(item);
+        if (why) {
+            char q[96], msg[300];
+            snprintf(msg, sizeof msg, "entry %s: %s", quote(q, sizeof q, item), why);
+            return invalid(eb, "did.web_allow_hosts", cfg->did_web_allow_hosts, msg);
         }
+        if (!p[n])
+            break;
+        p += n + 1;
     }
+    return CA_OK;
+}
+
+/* 10. credentials.issue_prefix: 1-16 letters, digits or '_' (issue numbers split on '-'). */
+static ca_err validate_issue_prefix(const ca_config *cfg, ca_errbuf *eb)
+{
+    const char *s = cfg->credentials_issue_prefix;
+    size_t n = strlen(s);
+    bool ok = n >= 1 && n <= 16;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+             (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
+    if (!ok)
+        return invalid(eb, "credentials.issue_prefix", s,
+                       "must be 1 to 16 letters, digits or '_'");
+    return CA_OK;
+}
+
+ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
+{
+    CA_ASSERT(cfg);
+    ca_err err;
+    if ((err = validate_fields(cfg, eb)) || (err = validate_node(cfg, eb)))
+        return err;
+
+    /* 6. log.origin (C2SP signed-note key name): no spaces and no '+'. */
+    if (strpbrk(cfg->log_origin, " +"))
+        return invalid(eb, "log.origin", cfg->log_origin, "must contain no spaces and no '+'");
+
+    if ((err = validate_anchor(cfg, eb)) || (err = validate_allow_hosts(cfg, eb)))
+        return err;
 
     /* 10a. did.issuer_method: web or key. */
     if (strcmp(cfg->did_issuer_method, "web") != 0 && strcmp(cfg->did_issuer_method, "key") != 0)
         return invalid(eb, "did.issuer_method", cfg->did_issuer_method, "must be web or key");
 
-    /* 10. credentials.issue_prefix: 1-16 letters, digits or '_' (issue numbers split on '-'). */
-    {
-        const char *s = cfg->credentials_issue_prefix;
-        size_t n = strlen(s);
-        bool ok = n >= 1 && n <= 16;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-                 (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
-        if (!ok)
-            return invalid(eb, "credentials.issue_prefix", s,
-                           "must be 1 to 16 letters, digits or '_'");
-    }
-    return CA_OK;
+    return validate_issue_prefix(cfg, eb);
 }
 
 /* ---- Loading ------------------------------------------------------------------------------- */

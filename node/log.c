@@ -49,6 +49,7 @@
 
 #include "credanchor/encoding.h"
 #include "node/store.h"
+#include "credanchor/tile.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -68,9 +69,6 @@
 #define LOG_KEYS_TEXT_MAX (CA_LOG_KEYS_MAX * (CA_VERIFIER_KEY_MAX + 24))
 #define LOG_SCHEMA_VERSION "1"
 #define CACHE_LEVEL 8      /* levels >= this are kept in memory */
-#define TILE_LEVELS 8      /* a tile holds levels 0..7 of a 256-leaf block */
-#define TILE_LEAVES (1u << TILE_LEVELS)
-#define TILE_HASHES (2 * TILE_LEAVES - 2)
 /* Address space for the upper levels is reserved for up to 2^40 leaves (256 GiB of
  * MAP_NORESERVE mappings; only written pages use memory). Where that much address space is
  * not to be had (ulimit -v, valgrind's smaller address space), `open` halves the reservation
@@ -212,7 +210,7 @@ struct ca_log {
     _Atomic uint64_t size; /* durable leaves; published after each commit */
     ca_hash *upper[64];    /* upper[L][k] = subtree (L, k) for L >= CACHE_LEVEL */
     unsigned max_leaves_log2; /* upper levels reserved for 2^this leaves (upper_reserve) */
-    ca_hash tile[TILE_HASHES]; /* leader only: the block being filled */
+    ca_hash tile[CA_TILE_BLOCK_HASHES]; /* leader only: the block being filled */
     /* A commit attempt wrote tile slots and did not commit (it failed, or re-runs after the
      * map grew): a batch that crossed into later blocks has overwritten slots of leaves the
      * store already holds, so the next attempt reloads the block from the store first. */
@@ -306,14 +304,6 @@ static ca_err store_reader(void *ctx, unsigned level, uint64_t index, ca_hash *o
     return CA_OK;
 }
 
-/* Position of subtree (level, index), level < TILE_LEVELS, inside its block's tile: level L
- * starts after the 256 + 128 + ... hashes of the levels below it. */
-static size_t tile_slot(unsigned level, uint64_t index)
-{
-    size_t start = 2 * TILE_LEAVES - (2 * TILE_LEAVES >> level);
-    return start + (size_t)(index & ((TILE_LEAVES >> level) - 1));
-}
-
 /* The reader proofs use: upper levels from memory, the rest from the store. */
 typedef struct log_read {
     const ca_log *log;
@@ -330,19 +320,19 @@ static ca_err cached_reader(void *ctx, unsigned level, uint64_t index, ca_hash *
         *out = r->log->upper[level][index];
         return CA_OK;
     }
-    uint64_t block = index >> (TILE_LEVELS - level);
-    if (level < TILE_LEVELS && (block + 1) * TILE_LEAVES <= r->size) {
+    uint64_t block = level < CA_TILE_HEIGHT ? ca_tile_block_of(level, index) : 0;
+    if (level < CA_TILE_HEIGHT && ca_tile_block_complete(block, r->size)) {
         if (!r->tile || r->block != block) {
             uint8_t key[8];
             ca_store_val val;
             ca_store_u64_key(key, block);
             ca_err err = ca_store_get(r->txn, CA_TABLE_TILES, key, 8, &val);
-            if (err || val.len != TILE_HASHES * CA_HASH_SIZE)
+            if (err || val.len != CA_TILE_BLOCK_HASHES * CA_HASH_SIZE)
                 return err && err != CA_ERR_NOT_FOUND ? err : CA_ERR_STORE;
             r->tile = val.data;
             r->block = block;
         }
-        memcpy(out->b, r->tile + tile_slot(level, index) * CA_HASH_SIZE, CA_HASH_SIZE);
+        memcpy(out->b, r->tile + ca_tile_block_slot(level, index) * CA_HASH_SIZE, CA_HASH_SIZE);
         return CA_OK;
     }
     return store_reader(r->txn, level, index, out);
@@ -353,7 +343,7 @@ static ca_err cached_reader(void *ctx, unsigned level, uint64_t index, ca_hash *
 static ca_err leaf_matches(log_read *r, uint64_t index, const ca_hash *d, bool *match)
 {
     ca_hash want, got;
-    if (((index >> TILE_LEVELS) + 1) * TILE_LEAVES <= r->size) {
+    if (ca_tile_block_complete(ca_tile_block_of(0, index), r->size)) {
         ca_merkle_leaf_hash(&want, d->b);
         ca_err err = cached_reader(r, 0, index, &got);
         if (err)
@@ -416,10 +406,10 @@ static ca_err lookup_stored(log_read *r, const ca_hash *d, uint64_t *index, bool
 /* Refills the leader's tile with the complete subtrees of the block `size` is in (open). */
 static ca_err tile_load(ca_log *log, ca_store_txn *t, uint64_t size)
 {
-    uint64_t first = size & ~(uint64_t)(TILE_LEAVES - 1);
-    for (unsigned level = 0; level < TILE_LEVELS; level++)
+    uint64_t first = size & ~(uint64_t)(CA_TILE_WIDTH - 1);
+    for (unsigned level = 0; level < CA_TILE_HEIGHT; level++)
         for (uint64_t k = first >> level; (k + 1) << level <= size; k++) {
-            ca_err err = store_reader(t, level, k, &log->tile[tile_slot(level, k)]);
+            ca_err err = store_reader(t, level, k, &log->tile[ca_tile_block_slot(level, k)]);
             if (err)
                 return err;
         }
@@ -734,10 +724,9 @@ static void log_free(ca_log *log)
     free(log);
 }
 
-ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
+/* A log with its locks and in-memory tables, nothing read yet. */
+static ca_err log_alloc(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
 {
-    CA_ASSERT(out && o && o->store);
-    *out = NULL;
     ca_log *log = calloc(1, sizeof *log);
     if (!log)
         return ca_fail(eb, CA_ERR_NOMEM, "log: out of memory");
@@ -755,102 +744,130 @@ ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
         log_free(log);
         return ca_fail(eb, err, "log: out of memory");
     }
+    *out = log;
+    return CA_OK;
+}
 
+/* Creates the log (o->create_origin) in a store that holds none, or checks that the store
+ * holds one of this schema. */
+static ca_err create_or_check_schema(ca_log *log, const ca_log_options *o, ca_errbuf *eb)
+{
     ca_store_txn *t = NULL;
-    if ((err = ca_store_begin(log->store, &t, false, eb)) != CA_OK)
-        goto fail;
+    ca_err err = ca_store_begin(log->store, &t, false, eb);
+    if (err != CA_OK)
+        return err;
     char schema[16];
     bool exists = meta_get_str(t, META_SCHEMA, schema, sizeof schema) == CA_OK;
     ca_store_abort(t);
-    t = NULL;
 
     if (o->create_origin) {
-        if (exists) {
-            err = ca_fail(eb, CA_ERR_EXISTS, "log: the store already holds a log");
-            goto fail;
-        }
+        if (exists)
+            return ca_fail(eb, CA_ERR_EXISTS, "log: the store already holds a log");
         snprintf(log->origin, sizeof log->origin, "%s", o->create_origin);
         uint8_t pub[CA_ED25519_PUB_SIZE];
         ca_ed25519_key_public(o->log_key, pub);
         ca_verifier_key_format(log->verifier_key, log->origin, pub);
         create_args ca = {log};
-        if ((err = ca_store_write(log->store, create_txn, &ca, eb)) != CA_OK)
-            goto fail;
-    } else if (!exists) {
-        err = ca_fail(eb, CA_ERR_NOT_FOUND, "log: the store holds no log (run credanchor init)");
-        goto fail;
-    } else if (strcmp(schema, LOG_SCHEMA_VERSION) != 0) {
-        err = ca_fail(eb, CA_ERR_STORE, "log: unknown schema version %s", schema);
-        goto fail;
+        return ca_store_write(log->store, create_txn, &ca, eb);
     }
+    if (!exists)
+        return ca_fail(eb, CA_ERR_NOT_FOUND, "log: the store holds no log (run credanchor init)");
+    if (strcmp(schema, LOG_SCHEMA_VERSION) != 0)
+        return ca_fail(eb, CA_ERR_STORE, "log: unknown schema version %s", schema);
+    return CA_OK;
+}
 
-    if ((err = ca_store_begin(log->store, &t, false, eb)) != CA_OK)
-        goto fail;
-    uint64_t size = 0;
+/* The metadata, the peaks, the in-memory upper levels and current tile, and the signed_max
+ * check, all from transaction t; *size is the tree size. */
+static ca_err load_tree(ca_log *log, ca_store_txn *t, uint64_t *size, ca_errbuf *eb)
+{
+    ca_err err;
     if (meta_get_str(t, META_ORIGIN, log->origin, sizeof log->origin) ||
         meta_get_str(t, META_VERIFIER_KEY, log->verifier_key, sizeof log->verifier_key) ||
-        meta_get_u64(t, META_INDEXED, &log->indexed) || tree_size_in(t, &size) ||
-        log->indexed > size) {
-        ca_store_abort(t);
-        err = ca_fail(eb, CA_ERR_STORE, "log: metadata is damaged");
-        goto fail;
-    }
-    if ((err = load_peaks(t, log->peaks, size)) != CA_OK) {
-        ca_store_abort(t);
-        err = ca_fail(eb, err, "log: subtree hashes are damaged");
-        goto fail;
-    }
-    if (size >> log->max_leaves_log2) {
-        ca_store_abort(t);
-        err = ca_fail(eb, CA_ERR_RANGE, "log: more than 2^%u leaves (the address space this "
-                      "process may reserve)", log->max_leaves_log2);
-        goto fail;
-    }
-    if ((err = upper_load(log, t, size)) != CA_OK || (err = tile_load(log, t, size)) != CA_OK) {
-        ca_store_abort(t);
-        err = ca_fail(eb, err, "log: subtree hashes are damaged");
-        goto fail;
-    }
-    if ((err = check_signed_max(log, t, size, eb)) != CA_OK) {
-        ca_store_abort(t);
-        goto fail;
-    }
-    if (log->key && !log->blocked[0]) {
-        /* The key in use must be the one the log's verifier key names. */
-        uint8_t pub[CA_ED25519_PUB_SIZE];
-        char vkey[CA_VERIFIER_KEY_MAX];
-        ca_ed25519_key_public(log->key, pub);
-        ca_verifier_key_format(vkey, log->origin, pub);
-        if (strcmp(vkey, log->verifier_key) != 0)
-            snprintf(log->blocked, sizeof log->blocked,
-                     "the log key does not match the log's verifier key %s", log->verifier_key);
-    }
-    /* Crash recovery: rebuild the in-memory digest-index tail before appends resume. */
+        meta_get_u64(t, META_INDEXED, &log->indexed) || tree_size_in(t, size) ||
+        log->indexed > *size)
+        return ca_fail(eb, CA_ERR_STORE, "log: metadata is damaged");
+    if ((err = load_peaks(t, log->peaks, *size)) != CA_OK)
+        return ca_fail(eb, err, "log: subtree hashes are damaged");
+    if (*size >> log->max_leaves_log2)
+        return ca_fail(eb, CA_ERR_RANGE, "log: more than 2^%u leaves (the address space this "
+                       "process may reserve)", log->max_leaves_log2);
+    if ((err = upper_load(log, t, *size)) != CA_OK || (err = tile_load(log, t, *size)) != CA_OK)
+        return ca_fail(eb, err, "log: subtree hashes are damaged");
+    return check_signed_max(log, t, *size, eb);
+}
+
+/* The key in use must be the one the log's verifier key names (else appends are blocked). */
+static void check_log_key(ca_log *log)
+{
+    if (!log->key || log->blocked[0])
+        return;
+    uint8_t pub[CA_ED25519_PUB_SIZE];
+    char vkey[CA_VERIFIER_KEY_MAX];
+    ca_ed25519_key_public(log->key, pub);
+    ca_verifier_key_format(vkey, log->origin, pub);
+    if (strcmp(vkey, log->verifier_key) != 0)
+        snprintf(log->blocked, sizeof log->blocked,
+                 "the log key does not match the log's verifier key %s", log->verifier_key);
+}
+
+/* Crash recovery: rebuild the in-memory digest-index tail before appends resume. */
+static ca_err rebuild_tail(ca_log *log, ca_store_txn *t, uint64_t size, ca_errbuf *eb)
+{
+    ca_err err = CA_OK;
     uint8_t start[8];
     ca_store_u64_key(start, log->indexed);
     tail_loader tl = {&log->tail, log->indexed, CA_OK};
     if (size > log->indexed)
         err = ca_store_scan(t, CA_TABLE_LEAVES, start, 8, load_tail_entry, &tl);
-    ca_store_abort(t);
-    if (err || tl.err || tl.next != size) {
-        err = ca_fail(eb, err ? err : tl.err ? tl.err : CA_ERR_STORE,
-                      "log: cannot rebuild the digest index tail");
-        goto fail;
-    }
+    if (err || tl.err || tl.next != size)
+        return ca_fail(eb, err ? err : tl.err ? tl.err : CA_ERR_STORE,
+                       "log: cannot rebuild the digest index tail");
+    return CA_OK;
+}
+
+/* The latest root and, when it is for this size, the latest checkpoint note. */
+static ca_err load_latest(ca_log *log, uint64_t size, ca_errbuf *eb)
+{
     peaks_view pv = {log->peaks, size};
-    if ((err = ca_merkle_root(&log->latest_root, peaks_reader, &pv, size)) != CA_OK) {
-        err = ca_fail(eb, err, "log: cannot compute the root");
-        goto fail;
-    }
+    ca_err err = ca_merkle_root(&log->latest_root, peaks_reader, &pv, size);
+    if (err != CA_OK)
+        return ca_fail(eb, err, "log: cannot compute the root");
     log->latest_size = size;
+    ca_store_txn *t;
     if ((err = ca_store_begin(log->store, &t, false, eb)) != CA_OK)
-        goto fail;
+        return err;
     char prefix[CA_ORIGIN_MAX + 32];
     int plen = snprintf(prefix, sizeof prefix, "%s\n%llu\n", log->origin, (unsigned long long)size);
     if (meta_get_str(t, META_CHECKPOINT, log->latest_note, sizeof log->latest_note) == CA_OK &&
         strncmp(log->latest_note, prefix, (size_t)plen) == 0)
         log->latest_note_len = strlen(log->latest_note);
     ca_store_abort(t);
+    return CA_OK;
+}
+
+ca_err ca_log_open(ca_log **out, const ca_log_options *o, ca_errbuf *eb)
+{
+    CA_ASSERT(out && o && o->store);
+    *out = NULL;
+    ca_log *log = NULL;
+    ca_err err = log_alloc(&log, o, eb);
+    if (err)
+        return err;
+    if ((err = create_or_check_schema(log, o, eb)) != CA_OK)
+        goto fail;
+
+    ca_store_txn *t = NULL;
+    if ((err = ca_store_begin(log->store, &t, false, eb)) != CA_OK)
+        goto fail;
+    uint64_t size = 0;
+    if ((err = load_tree(log, t, &size, eb)) == CA_OK) {
+        check_log_key(log);
+        err = rebuild_tail(log, t, size, eb);
+    }
+    ca_store_abort(t);
+    if (err || (err = load_latest(log, size, eb)) != CA_OK)
+        goto fail;
     atomic_store(&log->size, size);
     *out = log;
     return CA_OK;
@@ -932,12 +949,12 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
                                (unsigned long long)size);
             if ((size + 1) >> log->max_leaves_log2)
                 return ca_fail(eb, CA_ERR_FULL, "log: the log holds the most leaves it can");
-            log->tile[tile_slot(0, size)] = leaf;
+            log->tile[ca_tile_block_slot(0, size)] = leaf;
             for (size_t l = 0; l < made_count; l++) {
                 /* Readers see this only once the size is published; a re-run of the
                  * transaction writes the same value. */
-                if (l + 1 < TILE_LEVELS)
-                    log->tile[tile_slot((unsigned)l + 1, size >> (l + 1))] = made[l];
+                if (l + 1 < CA_TILE_HEIGHT)
+                    log->tile[ca_tile_block_slot((unsigned)l + 1, size >> (l + 1))] = made[l];
                 if (l + 1 >= CACHE_LEVEL)
                     log->upper[l + 1][size >> (l + 1)] = made[l];
                 ca_store_u64_key(key, ca_merkle_stored_index((unsigned)l + 1, size >> (l + 1)));
@@ -946,8 +963,8 @@ static ca_err commit_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
                     return ca_fail(eb, err, "log: cannot write subtree hash: %s",
                                    ca_strerror(err));
             }
-            if ((size + 1) % TILE_LEAVES == 0) {
-                ca_store_u64_key(key, size / TILE_LEAVES);
+            if ((size + 1) % CA_TILE_WIDTH == 0) {
+                ca_store_u64_key(key, size / CA_TILE_WIDTH);
                 if ((err = ca_store_append(t, CA_TABLE_TILES, key, 8, log->tile,
                                            sizeof log->tile)))
                     return ca_fail(eb, err, "log: cannot write tile: %s", ca_strerror(err));

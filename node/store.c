@@ -264,13 +264,12 @@ static ca_err take_writer_lock(ca_store *s, const char *dir, ca_errbuf *eb)
     return CA_OK;
 }
 
-ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb)
+/* A store with its locks set up and nothing opened. */
+static ca_store *store_alloc(const ca_store_options *opts)
 {
-    CA_ASSERT(out && opts && opts->dir);
-    *out = NULL;
     ca_store *s = calloc(1, sizeof *s);
     if (!s)
-        return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
+        return NULL;
     s->lock_fd = -1;
     s->id = atomic_fetch_add(&next_store_id, 1);
     pthread_mutex_init(&s->cache_lock, NULL);
@@ -283,32 +282,32 @@ ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&s->resize_lock, &attr);
     pthread_rwlockattr_destroy(&attr);
+    return s;
+}
 
-    ca_err err = CA_OK;
-    int rc;
+/* The store's directory exists (created unless read-only) and is a directory. */
+static ca_err ensure_dir(const ca_store_options *opts, ca_errbuf *eb)
+{
     struct stat st;
     if (stat(opts->dir, &st) != 0) {
-        if (errno != ENOENT || opts->read_only) {
-            err = ca_fail(eb, CA_ERR_NOT_FOUND, "store: %s: %s", opts->dir, strerror(errno));
-            goto out;
-        }
-        if (mkdir(opts->dir, 0700) != 0) {
-            err = ca_fail(eb, errno == ENOSPC ? CA_ERR_FULL : CA_ERR_IO,
-                          "store: cannot create %s: %s", opts->dir, strerror(errno));
-            goto out;
-        }
+        if (errno != ENOENT || opts->read_only)
+            return ca_fail(eb, CA_ERR_NOT_FOUND, "store: %s: %s", opts->dir, strerror(errno));
+        if (mkdir(opts->dir, 0700) != 0)
+            return ca_fail(eb, errno == ENOSPC ? CA_ERR_FULL : CA_ERR_IO,
+                           "store: cannot create %s: %s", opts->dir, strerror(errno));
     } else if (!S_ISDIR(st.st_mode)) {
-        err = ca_fail(eb, CA_ERR_INVALID, "store: %s is not a directory", opts->dir);
-        goto out;
+        return ca_fail(eb, CA_ERR_INVALID, "store: %s is not a directory", opts->dir);
     }
-    if (!opts->read_only && !opts->shared_writer &&
-        (err = take_writer_lock(s, opts->dir, eb)) != CA_OK)
-        goto out;
+    return CA_OK;
+}
 
-    if ((rc = mdb_env_create(&s->env)) != 0) {
-        err = store_fail(eb, rc, "mdb_env_create");
-        goto out;
-    }
+/* Creates and opens the LMDB environment. */
+static ca_err open_env(ca_store *s, const ca_store_options *opts, ca_errbuf *eb)
+{
+    int rc;
+    ca_err err;
+    if ((rc = mdb_env_create(&s->env)) != 0)
+        return store_fail(eb, rc, "mdb_env_create");
     s->map_size = STORE_INITIAL_MAP < s->max_map_size ? STORE_INITIAL_MAP : s->max_map_size;
     mdb_env_set_mapsize(s->env, s->map_size);
     mdb_env_set_maxdbs(s->env, CA_TABLE__COUNT + 4);
@@ -316,54 +315,74 @@ ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb
     /* MDB_NOTLS: HTTP worker threads share read transactions' reader slots freely.
      * MDB_NORDAHEAD: proofs read scattered pages; read-ahead only evicts useful ones. */
     unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (opts->read_only ? MDB_RDONLY : 0);
-    if ((rc = mdb_env_open(s->env, opts->dir, flags, 0600)) != 0) {
-        err = store_fail(eb, rc, opts->dir);
-        goto out;
-    }
+    if ((rc = mdb_env_open(s->env, opts->dir, flags, 0600)) != 0)
+        return store_fail(eb, rc, opts->dir);
     if ((err = check_not_truncated(s, eb)))
-        goto out;
+        return err;
     clear_stale_readers(s);
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     s->map_size = info.me_mapsize; /* an existing environment may already be larger */
+    return CA_OK;
+}
 
-    MDB_txn *txn;
-    if ((rc = mdb_txn_begin(s->env, NULL, opts->read_only ? MDB_RDONLY : 0, &txn)) != 0) {
-        err = store_fail(eb, rc, "open tables");
-        goto out;
-    }
+/* Opens (or, unless read-only, creates) every table in transaction txn. */
+static ca_err open_tables_in(ca_store *s, MDB_txn *txn, const ca_store_options *opts,
+                             ca_errbuf *eb)
+{
     for (int t = 0; t < CA_TABLE__COUNT; t++) {
-        rc = mdb_dbi_open(txn, table_names[t],
-                          table_flags[t] | (opts->read_only ? 0 : MDB_CREATE), &s->dbi[t]);
+        int rc = mdb_dbi_open(txn, table_names[t],
+                              table_flags[t] | (opts->read_only ? 0 : MDB_CREATE), &s->dbi[t]);
         if (rc == MDB_NOTFOUND && opts->read_only) {
             /* A read-only open cannot create tables. Without `meta` this is not a node's
              * store; any other table missing is one a newer version added and nothing has
              * written yet, so it reads as empty. */
-            if (t == CA_TABLE_META) {
-                mdb_txn_abort(txn);
-                err = ca_fail(eb, CA_ERR_NOT_FOUND,
-                              "store: %s holds no credanchor data (run init)", opts->dir);
-                goto out;
-            }
+            if (t == CA_TABLE_META)
+                return ca_fail(eb, CA_ERR_NOT_FOUND,
+                               "store: %s holds no credanchor data (run init)", opts->dir);
             s->missing[t] = true;
             continue;
         }
-        if (rc != 0) {
-            mdb_txn_abort(txn);
-            err = store_fail(eb, rc, table_names[t]);
-            goto out;
-        }
+        if (rc != 0)
+            return store_fail(eb, rc, table_names[t]);
     }
-    if ((rc = mdb_txn_commit(txn)) != 0) {
-        err = store_fail(eb, rc, "open tables");
-        goto out;
+    return CA_OK;
+}
+
+static ca_err open_tables(ca_store *s, const ca_store_options *opts, ca_errbuf *eb)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, opts->read_only ? MDB_RDONLY : 0, &txn);
+    if (rc != 0)
+        return store_fail(eb, rc, "open tables");
+    ca_err err = open_tables_in(s, txn, opts, eb);
+    if (err) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return store_fail(eb, rc, "open tables");
+    return CA_OK;
+}
+
+ca_err ca_store_open(ca_store **out, const ca_store_options *opts, ca_errbuf *eb)
+{
+    CA_ASSERT(out && opts && opts->dir);
+    *out = NULL;
+    ca_store *s = store_alloc(opts);
+    if (!s)
+        return ca_fail(eb, CA_ERR_NOMEM, "store: out of memory");
+    ca_err err = ensure_dir(opts, eb);
+    if (!err && !opts->read_only && !opts->shared_writer)
+        err = take_writer_lock(s, opts->dir, eb);
+    if (!err && !(err = open_env(s, opts, eb)))
+        err = open_tables(s, opts, eb);
+    if (err) {
+        store_free(s);
+        return err;
     }
     *out = s;
-    s = NULL;
-out:
-    if (s)
-        store_free(s);
-    return err;
+    return CA_OK;
 }
 
 void ca_store_close(ca_store *s)
