@@ -100,6 +100,13 @@ struct ca_issuer {
     ca_group_commit rounds;    /* queued status changes (leader/follower) */
     ca_group_commit issues;    /* queued issuances (leader/follower) */
     atomic_uint_fast64_t issued, changes, versions;
+    /* Post-commit hooks (ca_issuer_on_committed): registered before the issuer is shared,
+     * read without a lock afterwards. */
+    struct {
+        ca_issuer_committed_fn fn;
+        void *user;
+    } hooks[CA_ISSUER_HOOKS_MAX];
+    size_t nhooks;
 };
 
 static int64_t now_seconds(void)
@@ -1762,6 +1769,73 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
     }
 }
 
+/* ---- post-commit hooks ---------------------------------------------------------------------- */
+
+#define EVENTS_PER_CALL 64 /* events handed to a hook per call (a stack array, no allocation) */
+
+ca_err ca_issuer_on_committed(ca_issuer *is, ca_issuer_committed_fn fn, void *user,
+                              ca_errbuf *eb)
+{
+    CA_ASSERT(is && fn);
+    if (is->nhooks == CA_ISSUER_HOOKS_MAX)
+        return ca_fail(eb, CA_ERR_FULL, "at most %d post-commit hooks", CA_ISSUER_HOOKS_MAX);
+    is->hooks[is->nhooks].fn = fn;
+    is->hooks[is->nhooks].user = user;
+    is->nhooks++;
+    return CA_OK;
+}
+
+static void notify(ca_issuer *is, const ca_issuer_event *ev, size_t n)
+{
+    for (size_t h = 0; h < is->nhooks; h++)
+        is->hooks[h].fn(is->hooks[h].user, ev, n);
+}
+
+/* Tells the hooks about the credentials of a successful ca_issuer_issue call: runs in its
+ * caller's thread once the group commit has returned, so with no issuer lock held and no
+ * commit waiting on it (a hook may issue again). Existing (idempotent) and failed items, and
+ * enrolment-only rows, were not committed by this call. */
+static void notify_issued(ca_issuer *is, const ca_issue_item *items, size_t n)
+{
+    ca_issuer_event ev[EVENTS_PER_CALL];
+    size_t k = 0;
+    for (size_t i = 0; i < n && is->nhooks; i++) {
+        const ca_issue_item *it = &items[i];
+        if (it->err || !it->credential || it->existing)
+            continue;
+        ev[k++] = (ca_issuer_event){.kind = CA_ISSUER_ISSUED, .id = it->id,
+                                    .issue_number = it->issue_number,
+                                    .leaf_index = it->leaf_index, .item = it};
+        if (k == EVENTS_PER_CALL) {
+            notify(is, ev, k);
+            k = 0;
+        }
+    }
+    if (k)
+        notify(is, ev, k);
+}
+
+/* As notify_issued, for the changes of a successful ca_issuer_change_status call that
+ * changed a credential (not the unchanged, idempotent ones). */
+static void notify_changed(ca_issuer *is, const ca_status_change *changes, size_t n)
+{
+    ca_issuer_event ev[EVENTS_PER_CALL];
+    size_t k = 0;
+    for (size_t i = 0; i < n && is->nhooks; i++) {
+        const ca_status_change *c = &changes[i];
+        if (c->err || !c->changed)
+            continue;
+        ev[k++] = (ca_issuer_event){.kind = CA_ISSUER_STATUS_CHANGED, .id = c->id,
+                                    .issue_number = c->issue_number, .change = c};
+        if (k == EVENTS_PER_CALL) {
+            notify(is, ev, k);
+            k = 0;
+        }
+    }
+    if (k)
+        notify(is, ev, k);
+}
+
 /* ---- the group commits ------------------------------------------------------------------- */
 
 /* The group commit's callback: one round under the writer lock. */
@@ -1783,6 +1857,8 @@ ca_err ca_issuer_change_status(ca_issuer *is, ca_status_change *changes, size_t 
     ca_group_commit_run(&is->rounds, &req.gc, status_round_of, is);
     if (req.err && eb)
         *eb = req.eb;
+    if (!req.err) /* durable now; outside the writer lock and the commit (issuer.h) */
+        notify_changed(is, changes, n);
     return req.err;
 }
 
@@ -1843,6 +1919,8 @@ ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf 
     ca_group_commit_run(&is->issues, &req.gc, issue_round_of, is);
     if (req.err && eb)
         *eb = req.eb;
+    if (!req.err) /* durable now; outside the writer lock and the commit (issuer.h) */
+        notify_issued(is, items, n);
     return req.err;
 }
 
