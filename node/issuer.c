@@ -100,6 +100,13 @@ struct ca_issuer {
     ca_group_commit rounds;    /* queued status changes (leader/follower) */
     ca_group_commit issues;    /* queued issuances (leader/follower) */
     atomic_uint_fast64_t issued, changes, versions;
+    /* Post-commit hooks (ca_issuer_on_committed): registered before the issuer is shared,
+     * read without a lock afterwards. */
+    struct {
+        ca_issuer_committed_fn fn;
+        void *user;
+    } hooks[CA_ISSUER_HOOKS_MAX];
+    size_t nhooks;
 };
 
 static int64_t now_seconds(void)
@@ -633,78 +640,88 @@ static ca_err count_participant(ca_store_txn *t, const char *key, size_t klen, c
     return err;
 }
 
-static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries, size_t n,
-                        ca_errbuf *eb)
+/* What a failed write of the issuance transaction reports. */
+static ca_err store_failed(ca_errbuf *eb, ca_err err)
 {
-    issue_batch *b = arg;
-    ca_err err = CA_OK;
-    (void)n;
+    return ca_fail(eb, err, "cannot store the credentials: %s", ca_strerror(err));
+}
+
+/* A bulk row's participant record (an enrolment, with or without a credential) and the
+ * summary counters it moves. */
+static ca_err write_participant(ca_store_txn *t, const ca_issue_item *it, ca_errbuf *eb)
+{
     char key[2 * 1024 + 8];
     size_t klen;
-    for (size_t i = 0; i < b->nplans && !err; i++) {
-        item_plan *p = &b->plans[i];
-        ca_issue_item *it = p->item;
-        if (it->participant) {
-            json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:I}", "externalId",
-                                    it->participant->external_id, "name", it->participant->name,
-                                    "department", it->participant->department, "course",
-                                    it->participant->course, "completedAt",
-                                    (json_int_t)it->participant->completed_at);
-            char *text = row ? json_dumps(row, JSON_COMPACT) : NULL;
-            json_decref(row);
-            if (!text)
-                return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-            if (pair_key(key, sizeof key, &klen, 0, it->participant->course,
-                         it->participant->external_id))
-                err = CA_ERR_TOO_LARGE;
-            else
-                err = count_participant(t, key, klen, text);
-            if (!err)
-                err = ca_store_put(t, CA_TABLE_PARTICIPANTS, key, klen, text, strlen(text));
-            free(text);
-            if (err)
-                break;
-        }
-        if (!p->issue)
-            continue;
-        uint64_t leaf = entries[p->entry].index;
-        json_object_set_new(p->record, "leafIndex", json_integer((json_int_t)leaf));
-        char *text = json_dumps(p->record, JSON_COMPACT);
-        if (!text)
-            return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-        err = ca_store_put(t, CA_TABLE_CREDENTIALS, p->uuid, 16, text, strlen(text));
-        free(text);
-        if (!err) /* the summary counters move with the record (issue #13 item 6) */
-            err = ca_report_count_credential(t, p->record, NULL, "active");
-        if (!err)
-            err = ca_store_put(t, CA_TABLE_CREDENTIAL_DOCS, p->uuid, 16, it->signed_text,
-                               it->signed_len);
-        if (!err) {
-            key[0] = 'n';
-            size_t nl = strlen(it->issue_number);
-            memcpy(key + 1, it->issue_number, nl);
-            err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, 1 + nl, p->uuid, 16);
-        }
-        const char *ach = json_string_value(json_object_get(p->record, "achievementId"));
-        if (!err && it->participant && ach) {
-            if (pair_key(key, sizeof key, &klen, 'x', ach, it->participant->external_id))
-                err = CA_ERR_TOO_LARGE;
-            else
-                err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, klen, p->uuid, 16);
-        }
-        if (!err && it->audit) { /* the route then writes none */
-            char detail[160];
-            snprintf(detail, sizeof detail, "issued %s %s", it->issue_number, it->id);
-            ca_audit_event ev = *it->audit; /* status: 201 on HTTP, the exit code 0 on the CLI */
-            ev.detail = detail;
-            err = ca_audit_write(t, &ev, (int64_t)time(NULL), eb);
-        }
+    ca_err err;
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:I}", "externalId",
+                            it->participant->external_id, "name", it->participant->name,
+                            "department", it->participant->department, "course",
+                            it->participant->course, "completedAt",
+                            (json_int_t)it->participant->completed_at);
+    char *text = row ? json_dumps(row, JSON_COMPACT) : NULL;
+    json_decref(row);
+    if (!text)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    if (pair_key(key, sizeof key, &klen, 0, it->participant->course,
+                 it->participant->external_id))
+        err = CA_ERR_TOO_LARGE;
+    else
+        err = count_participant(t, key, klen, text);
+    if (!err)
+        err = ca_store_put(t, CA_TABLE_PARTICIPANTS, key, klen, text, strlen(text));
+    free(text);
+    return err ? store_failed(eb, err) : CA_OK;
+}
+
+/* One issued credential: its record (with its leaf index), the summary counters, its signed
+ * bytes, its issue number and idempotency keys, and its audit entry. */
+static ca_err write_credential(ca_store_txn *t, item_plan *p, uint64_t leaf, ca_errbuf *eb)
+{
+    ca_issue_item *it = p->item;
+    char key[2 * 1024 + 8];
+    size_t klen;
+    json_object_set_new(p->record, "leafIndex", json_integer((json_int_t)leaf));
+    char *text = json_dumps(p->record, JSON_COMPACT);
+    if (!text)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_err err = ca_store_put(t, CA_TABLE_CREDENTIALS, p->uuid, 16, text, strlen(text));
+    free(text);
+    if (!err) /* the summary counters move with the record (issue #13 item 6) */
+        err = ca_report_count_credential(t, p->record, NULL, "active");
+    if (!err)
+        err = ca_store_put(t, CA_TABLE_CREDENTIAL_DOCS, p->uuid, 16, it->signed_text,
+                           it->signed_len);
+    if (!err) {
+        key[0] = 'n';
+        size_t nl = strlen(it->issue_number);
+        memcpy(key + 1, it->issue_number, nl);
+        err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, 1 + nl, p->uuid, 16);
     }
-    /* Once per batch: each touched list's slots, and each issue number counter at its largest
-     * number in the batch (plans are in number order, so the last one per key). */
+    const char *ach = json_string_value(json_object_get(p->record, "achievementId"));
+    if (!err && it->participant && ach) {
+        if (pair_key(key, sizeof key, &klen, 'x', ach, it->participant->external_id))
+            err = CA_ERR_TOO_LARGE;
+        else
+            err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, klen, p->uuid, 16);
+    }
+    if (!err && it->audit) { /* the route then writes none */
+        char detail[160];
+        snprintf(detail, sizeof detail, "issued %s %s", it->issue_number, it->id);
+        ca_audit_event ev = *it->audit; /* status: 201 on HTTP, the exit code 0 on the CLI */
+        ev.detail = detail;
+        err = ca_audit_write(t, &ev, (int64_t)time(NULL), eb);
+    }
+    return err ? store_failed(eb, err) : CA_OK;
+}
+
+/* Once per batch: each touched list's slots, and each issue number counter at its largest
+ * number in the batch (plans are in number order, so the last one per key). */
+static ca_err write_batch_state(ca_store_txn *t, const issue_batch *b, ca_errbuf *eb)
+{
     const status_list *lists_done[16];
     const char *keys_done[MAX_COUNTERS]; /* a batch touches at most that many (next_seq) */
     size_t nlists_done = 0, nkeys_done = 0;
+    ca_err err = CA_OK;
     for (size_t i = b->nplans; i-- > 0 && !err;) {
         item_plan *p = &b->plans[i];
         if (!p->issue)
@@ -734,8 +751,26 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
         ca_store_u64_key(v, p->seq);
         err = ca_store_put(t, CA_TABLE_META, mkey, strlen(mkey), v, 8);
     }
-    if (err)
-        return ca_fail(eb, err, "cannot store the credentials: %s", ca_strerror(err));
+    return err ? store_failed(eb, err) : CA_OK;
+}
+
+/* The issuance transaction (ca_log_append_with): every item's records, the batch's list
+ * slots and counters, and the first versions of lists the batch opened. */
+static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries, size_t n,
+                        ca_errbuf *eb)
+{
+    issue_batch *b = arg;
+    ca_err err;
+    (void)n;
+    for (size_t i = 0; i < b->nplans; i++) {
+        item_plan *p = &b->plans[i];
+        if (p->item->participant && (err = write_participant(t, p->item, eb)))
+            return err;
+        if (p->issue && (err = write_credential(t, p, entries[p->entry].index, eb)))
+            return err;
+    }
+    if ((err = write_batch_state(t, b, eb)))
+        return err;
     return write_versions(t, &b->vb, entries, eb);
 }
 
@@ -1184,154 +1219,228 @@ static ca_err sign_plans(ca_issuer *is, item_plan *plans, size_t n, int64_t now,
     return CA_OK;
 }
 
+#define NEW_LISTS_MAX 8 /* status lists one issuance batch may open */
+
+/* The working state of one issuance batch (issue_items), and what puts the issuer back when
+ * its commit fails. */
+typedef struct issue_work {
+    item_plan *plans;
+    size_t nplans;
+    ca_log_entry *entries;       /* the credentials' digests, then the new lists' versions */
+    size_t nentries;
+    pending_version newv[NEW_LISTS_MAX]; /* first versions of lists this batch opens */
+    size_t nnew;
+    pair_set pairs;
+    int64_t now;
+    size_t keep_lists, ncounters_before;
+    seq_counter counters_before[MAX_COUNTERS];
+} issue_work;
+
+static ca_err issue_work_alloc(issue_work *w, size_t n, ca_errbuf *eb)
+{
+    memset(w, 0, sizeof *w);
+    w->plans = calloc(n ? n : 1, sizeof *w->plans);
+    w->entries = calloc(n + NEW_LISTS_MAX, sizeof *w->entries);
+    if (!w->plans || !w->entries) {
+        free(w->plans);
+        free(w->entries);
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    }
+    w->now = now_seconds();
+    if (n > 1 && !(w->pairs.slots = calloc(2 * n, sizeof *w->pairs.slots))) {
+        free(w->plans);
+        free(w->entries);
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    }
+    w->pairs.cap = 2 * n;
+    return CA_OK;
+}
+
+static void issue_work_free(issue_work *w)
+{
+    for (size_t i = 0; i < w->nplans; i++)
+        json_decref(w->plans[i].record);
+    free_versions(w->newv, w->nnew);
+    free(w->pairs.slots);
+    free(w->plans);
+    free(w->entries);
+}
+
+/* A bulk row whose (achievement, person) was issued before, or earlier in this batch: the
+ * earlier credential is the item's outcome (the participant row is still recorded); a repeat
+ * within the batch is the item's error and *skip drops it. */
+static ca_err plan_repeat(ca_issuer *is, issue_work *w, item_plan *p, bool *skip)
+{
+    ca_issue_item *it = p->item;
+    uint8_t uuid[16];
+    bool found = false;
+    ca_err err = find_idempotent(is, it, uuid, &found);
+    if (err)
+        return err;
+    /* The same (achievement, person) twice in one batch: the first one counts. */
+    bool dup = !found && pair_seen(&w->pairs, it);
+    if (found) {
+        ca_errbuf feb = {{0}};
+        if (fill_existing(is, it, uuid, &feb))
+            item_error(it, CA_ERR_STORE, "%s", feb.msg);
+        p->issue = false; /* still records the participant row */
+    } else if (dup) {
+        item_error(it, CA_ERR_INVALID, "externalId %s: repeats an earlier row for the "
+                   "same achievement", it->participant->external_id);
+        *skip = true;
+    }
+    return CA_OK;
+}
+
+/* A new credential's id and issue number (writer held). */
+static ca_err plan_number(ca_issuer *is, item_plan *p, int64_t now, ca_errbuf *eb)
+{
+    ca_issue_item *it = p->item;
+    uint8_t uuid[16];
+    ca_err err = ca_credential_new_id(it->id, uuid);
+    if (err)
+        return ca_fail(eb, err, "no randomness for a credential id");
+    memcpy(p->uuid, uuid, 16);
+    /* <PREFIX>-<YYYYMM>-<NNNN>, sequential per prefix and completion month (SPEC
+     * §5, issue #12 item 8). */
+    int64_t month_of = completion_time(it, now);
+    char month[8];
+    time_t tt = (time_t)month_of;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(month, sizeof month, "%Y%m", &tm);
+    /* The prefix is at most 16 characters (config check). */
+    snprintf(p->seq_key, sizeof p->seq_key, "%.16s-%s",
+             is->node->cfg.credentials_issue_prefix, month);
+    seq_counter *slot;
+    if ((err = next_seq(is, p->seq_key, &p->seq, &slot, eb)))
+        return err;
+    ca_issue_number_format(it->issue_number, is->node->cfg.credentials_issue_prefix,
+                           month_of, p->seq);
+    return CA_OK;
+}
+
+/* Plans one item (writer held): checks it, looks for an earlier issuance of a bulk row and,
+ * for a credential to issue, takes its id, issue number and status slots. An item's own
+ * problem goes to its err; the return value fails the whole batch. */
+static ca_err plan_item(ca_issuer *is, issue_work *w, ca_issue_item *it, ca_errbuf *eb)
+{
+    it->err = CA_OK;
+    it->error[0] = '\0';
+    it->existing = false;
+    if (!item_ok(is, it))
+        return CA_OK;
+    item_plan *p = &w->plans[w->nplans];
+    memset(p, 0, sizeof *p);
+    p->item = it;
+    p->issue = it->credential != NULL;
+    ca_err err;
+    if (p->issue && it->participant) {
+        bool skip = false;
+        if ((err = plan_repeat(is, w, p, &skip)))
+            return err;
+        if (skip)
+            return CA_OK;
+    }
+    if (p->issue) {
+        if ((err = plan_number(is, p, w->now, eb)))
+            return err;
+        for (int s = 0; s < status_purposes(is, it); s++)
+            if ((err = take_slot(is, p, s, w->newv, &w->nnew, NEW_LISTS_MAX, eb))) {
+                w->nplans++; /* so its slots are released */
+                return err;
+            }
+    }
+    w->nplans++;
+    return CA_OK;
+}
+
+/* Signs the planned items and the first versions of the lists the batch opened, then
+ * appends their digests and writes their records in one commit (writer held). */
+static ca_err commit_plans(ca_issuer *is, issue_work *w, ca_errbuf *eb)
+{
+    ca_err err;
+    /* First versions of lists opened by this batch: published by the same commit. */
+    for (size_t i = 0; i < w->nnew; i++) {
+        status_list *l = w->newv[i].list;
+        if ((err = build_version(is, &w->newv[i], l, 1, eb)))
+            return err;
+    }
+    if ((err = sign_plans(is, w->plans, w->nplans, w->now, eb)))
+        return err;
+    for (size_t i = 0; i < w->nplans; i++) {
+        if (!w->plans[i].issue)
+            continue;
+        w->plans[i].entry = w->nentries;
+        w->entries[w->nentries++].digest = w->plans[i].item->digest;
+    }
+    for (size_t i = 0; i < w->nnew; i++)
+        w->entries[w->nentries + i].digest = w->newv[i].digest;
+    issue_batch b = {.plans = w->plans, .nplans = w->nplans,
+                     .vb = {.versions = w->newv, .nversions = w->nnew,
+                            .first_entry = w->nentries},
+                     .is = is};
+    return ca_log_append_with(is->log, w->entries, w->nentries + w->nnew, issue_txn, &b, NULL,
+                              eb);
+}
+
+/* After the commit (writer held): the new lists' first versions are served, each issued
+ * item gets its leaf index, and a list the batch filled gets its successor. */
+static void settle_batch(ca_issuer *is, issue_work *w)
+{
+    for (size_t i = 0; i < w->nnew; i++)
+        publish_version(is, &w->newv[i], w->entries[w->nentries + i].index);
+    for (size_t i = 0; i < w->nplans; i++)
+        if (w->plans[i].issue) {
+            w->plans[i].item->leaf_index = w->entries[w->plans[i].entry].index;
+            w->plans[i].item->audited = w->plans[i].item->audit != NULL;
+            atomic_fetch_add(&is->issued, 1);
+        }
+    /* A list filled by this batch: open the next one now, off the next request's path. */
+    bool filled = false;
+    for (size_t i = 0; i < w->nplans; i++)
+        for (int s = 0; s < 2; s++)
+            filled |= w->plans[i].slot_list[s] && w->plans[i].slot_list[s]->nfree == 0;
+    ca_errbuf leb = {{0}};
+    if (filled && ensure_lists(is, &leb))
+        fprintf(stderr, "credanchor: cannot open a new status list yet: %s\n", leb.msg);
+}
+
+/* After a failure (writer held): the slots, lists and issue numbers the batch took go back,
+ * and no item keeps signed bytes. */
+static void rollback_batch(ca_issuer *is, issue_work *w)
+{
+    release_plans(w->plans, w->nplans);
+    drop_lists_after(is, w->keep_lists);
+    memcpy(is->counters, w->counters_before, sizeof w->counters_before);
+    is->ncounters = w->ncounters_before;
+    for (size_t i = 0; i < w->nplans; i++)
+        if (w->plans[i].issue)
+            ca_issue_item_clear(w->plans[i].item);
+}
+
 /* Issues items[0..n) as one commit under the writer lock (the issuance group commit's
  * leader calls it with every queued request's items). */
 static ca_err issue_items(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb)
 {
     CA_ASSERT(n <= CA_ISSUE_BATCH_MAX);
-    item_plan *plans = calloc(n ? n : 1, sizeof *plans);
-    ca_log_entry *entries = calloc(n + 8, sizeof *entries);
-    pending_version newv[8];
-    size_t nnew = 0, nplans = 0, nentries = 0;
-    ca_err err = CA_OK;
-    if (!plans || !entries) {
-        free(plans);
-        free(entries);
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    }
-    memset(newv, 0, sizeof newv);
-    int64_t now = now_seconds();
-
-    pair_set pairs = {0};
-    if (n > 1 && !(pairs.slots = calloc(2 * n, sizeof *pairs.slots))) {
-        free(plans);
-        free(entries);
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    }
-    pairs.cap = 2 * n;
-
+    issue_work w;
+    ca_err err = issue_work_alloc(&w, n, eb);
+    if (err)
+        return err;
     pthread_mutex_lock(&is->writer);
     is->batch++;
-    size_t keep_lists = is->nlists;
-    size_t ncounters_before = is->ncounters;
-    seq_counter counters_before[MAX_COUNTERS];
-    memcpy(counters_before, is->counters, sizeof counters_before);
-
-    for (size_t i = 0; i < n; i++) {
-        ca_issue_item *it = &items[i];
-        it->err = CA_OK;
-        it->error[0] = '\0';
-        it->existing = false;
-        if (!item_ok(is, it))
-            continue;
-        item_plan *p = &plans[nplans];
-        memset(p, 0, sizeof *p);
-        p->item = it;
-        p->issue = it->credential != NULL;
-        if (p->issue && it->participant) {
-            uint8_t uuid[16];
-            bool found = false;
-            if ((err = find_idempotent(is, it, uuid, &found)))
-                goto out;
-            /* The same (achievement, person) twice in one batch: the first one counts. */
-            bool dup = !found && pair_seen(&pairs, it);
-            if (found) {
-                ca_errbuf feb = {{0}};
-                if (fill_existing(is, it, uuid, &feb))
-                    item_error(it, CA_ERR_STORE, "%s", feb.msg);
-                p->issue = false; /* still records the participant row */
-            } else if (dup) {
-                item_error(it, CA_ERR_INVALID, "externalId %s: repeats an earlier row for the "
-                           "same achievement", it->participant->external_id);
-                continue;
-            }
-        }
-        if (p->issue) {
-            uint8_t uuid[16];
-            if ((err = ca_credential_new_id(it->id, uuid))) {
-                ca_fail(eb, err, "no randomness for a credential id");
-                goto out;
-            }
-            memcpy(p->uuid, uuid, 16);
-            /* <PREFIX>-<YYYYMM>-<NNNN>, sequential per prefix and completion month (SPEC
-             * §5, issue #12 item 8). */
-            int64_t month_of = completion_time(it, now);
-            char month[8];
-            time_t tt = (time_t)month_of;
-            struct tm tm;
-            gmtime_r(&tt, &tm);
-            strftime(month, sizeof month, "%Y%m", &tm);
-            /* The prefix is at most 16 characters (config check). */
-            snprintf(p->seq_key, sizeof p->seq_key, "%.16s-%s",
-                     is->node->cfg.credentials_issue_prefix, month);
-            seq_counter *slot;
-            if ((err = next_seq(is, p->seq_key, &p->seq, &slot, eb)))
-                goto out;
-            ca_issue_number_format(it->issue_number, is->node->cfg.credentials_issue_prefix,
-                                   month_of, p->seq);
-            for (int s = 0; s < status_purposes(is, it); s++)
-                if ((err = take_slot(is, p, s, newv, &nnew, 8, eb))) {
-                    nplans++; /* so its slots are released */
-                    goto out;
-                }
-        }
-        nplans++;
-    }
-    /* First versions of lists opened by this batch: published by the same commit. */
-    for (size_t i = 0; i < nnew; i++) {
-        status_list *l = newv[i].list;
-        if ((err = build_version(is, &newv[i], l, 1, eb)))
-            goto out;
-    }
-    if ((err = sign_plans(is, plans, nplans, now, eb)))
-        goto out;
-    for (size_t i = 0; i < nplans; i++) {
-        if (!plans[i].issue)
-            continue;
-        plans[i].entry = nentries;
-        entries[nentries++].digest = plans[i].item->digest;
-    }
-    for (size_t i = 0; i < nnew; i++)
-        entries[nentries + i].digest = newv[i].digest;
-    issue_batch b = {.plans = plans, .nplans = nplans,
-                     .vb = {.versions = newv, .nversions = nnew, .first_entry = nentries},
-                     .is = is};
-    err = ca_log_append_with(is->log, entries, nentries + nnew, issue_txn, &b, NULL, eb);
-    if (!err) {
-        for (size_t i = 0; i < nnew; i++)
-            publish_version(is, &newv[i], entries[nentries + i].index);
-        for (size_t i = 0; i < nplans; i++)
-            if (plans[i].issue) {
-                plans[i].item->leaf_index = entries[plans[i].entry].index;
-                plans[i].item->audited = plans[i].item->audit != NULL;
-                atomic_fetch_add(&is->issued, 1);
-            }
-        /* A list filled by this batch: open the next one now, off the next request's path. */
-        bool filled = false;
-        for (size_t i = 0; i < nplans; i++)
-            for (int s = 0; s < 2; s++)
-                filled |= plans[i].slot_list[s] && plans[i].slot_list[s]->nfree == 0;
-        ca_errbuf leb = {{0}};
-        if (filled && ensure_lists(is, &leb))
-            fprintf(stderr, "credanchor: cannot open a new status list yet: %s\n", leb.msg);
-    }
-out:
-    if (err) {
-        release_plans(plans, nplans);
-        drop_lists_after(is, keep_lists);
-        memcpy(is->counters, counters_before, sizeof counters_before);
-        is->ncounters = ncounters_before;
-        for (size_t i = 0; i < nplans; i++)
-            if (plans[i].issue)
-                ca_issue_item_clear(plans[i].item);
-    }
+    w.keep_lists = is->nlists;
+    w.ncounters_before = is->ncounters;
+    memcpy(w.counters_before, is->counters, sizeof w.counters_before);
+    for (size_t i = 0; i < n && !err; i++)
+        err = plan_item(is, &w, &items[i], eb);
+    if (!err && !(err = commit_plans(is, &w, eb)))
+        settle_batch(is, &w);
+    if (err)
+        rollback_batch(is, &w);
     pthread_mutex_unlock(&is->writer);
-    for (size_t i = 0; i < nplans; i++)
-        json_decref(plans[i].record);
-    free_versions(newv, nnew);
-    free(pairs.slots);
-    free(plans);
-    free(entries);
+    issue_work_free(&w);
     return err;
 }
 
@@ -1425,141 +1534,208 @@ static void change_error(ca_status_change *c, ca_err err, const char *fmt, ...)
     c->err = err;
 }
 
-/* One round: every change of every queued request, as one version per touched list (writer
- * held). */
-static void run_status_round(ca_issuer *is, status_req *reqs)
+/* The working state of one status round: what it changed, to write, publish or undo. */
+typedef struct round_work {
+    round_cred *creds;
+    size_t ncreds;
+    bit_undo *undo;
+    size_t nundo;
+    status_list **touched;     /* the lists that get a new version */
+    size_t ntouched;
+    pending_version *pv;
+    ca_log_entry *entries;
+    size_t npv;
+    int64_t now;
+    char when[CA_DATETIME_MAX];
+} round_work;
+
+static ca_err round_alloc(round_work *w, status_req *reqs, ca_errbuf *eb)
 {
     size_t total = 0;
     for (status_req *r = reqs; r; r = (status_req *)r->gc.next)
         total += r->n;
-    round_cred *creds = calloc(total ? total : 1, sizeof *creds);
-    bit_undo *undo = calloc(total ? total : 1, sizeof *undo);
-    status_list **touched = calloc(total ? total : 1, sizeof *touched);
-    pending_version *pv = calloc(total ? total : 1, sizeof *pv);
-    ca_log_entry *entries = calloc(total ? total : 1, sizeof *entries);
-    size_t ncreds = 0, nundo = 0, ntouched = 0, npv = 0;
-    ca_errbuf eb = {{0}};
-    ca_err err = CA_OK;
-    int64_t now = now_seconds();
-    char when[CA_DATETIME_MAX];
-    ca_datetime_format(when, now);
-    if (!creds || !undo || !touched || !pv || !entries) {
-        err = ca_fail(&eb, CA_ERR_NOMEM, "out of memory");
-        goto out;
+    memset(w, 0, sizeof *w);
+    w->creds = calloc(total ? total : 1, sizeof *w->creds);
+    w->undo = calloc(total ? total : 1, sizeof *w->undo);
+    w->touched = calloc(total ? total : 1, sizeof *w->touched);
+    w->pv = calloc(total ? total : 1, sizeof *w->pv);
+    w->entries = calloc(total ? total : 1, sizeof *w->entries);
+    w->now = now_seconds();
+    ca_datetime_format(w->when, w->now);
+    if (!w->creds || !w->undo || !w->touched || !w->pv || !w->entries)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    return CA_OK;
+}
+
+/* Frees the round; a failed one (err) first puts back the bits it flipped. */
+static void round_free(round_work *w, ca_err err)
+{
+    if (err)
+        while (w->nundo-- > 0)
+            ca_status_bit_set(w->undo[w->nundo].list->bits, w->undo[w->nundo].index,
+                              w->undo[w->nundo].old);
+    for (size_t i = 0; i < w->ncreds; i++)
+        json_decref(w->creds[i].record);
+    free_versions(w->pv, w->npv);
+    free(w->creds);
+    free(w->undo);
+    free(w->touched);
+    free(w->pv);
+    free(w->entries);
+}
+
+/* The status change c leads to from status: the next status, the purpose of the list whose
+ * bit it sets (*purpose) and that bit's value (*bit). A change that cannot apply (revocation
+ * is final; reinstating what is not suspended) gets its err. */
+static const char *change_target(ca_status_change *c, const char *status, int *purpose,
+                                 bool *bit)
+{
+    const char *next = status;
+    *purpose = PURPOSE_REVOCATION;
+    *bit = false;
+    switch (c->action) {
+    case CA_STATUS_REVOKE:
+        next = "revoked";
+        *bit = true;
+        break;
+    case CA_STATUS_SUSPEND:
+        *purpose = PURPOSE_SUSPENSION;
+        next = "suspended";
+        *bit = true;
+        if (strcmp(status, "revoked") == 0)
+            change_error(c, CA_ERR_CONFLICT, "%s is revoked; revocation is final", c->id);
+        break;
+    case CA_STATUS_REINSTATE:
+        *purpose = PURPOSE_SUSPENSION;
+        next = "active";
+        if (strcmp(status, "revoked") == 0)
+            change_error(c, CA_ERR_CONFLICT, "%s is revoked; revocation is final", c->id);
+        else if (strcmp(status, "active") == 0)
+            change_error(c, CA_ERR_CONFLICT, "%s is not suspended", c->id);
+        break;
     }
-    for (status_req *r = reqs; r; r = (status_req *)r->gc.next) {
-        for (size_t i = 0; i < r->n; i++) {
-            ca_status_change *c = &r->changes[i];
-            c->err = CA_OK;
-            c->error[0] = '\0';
-            c->changed = false;
-            c->audited = false;
-            uint8_t uuid[16];
-            json_t *rec = NULL;
-            ca_errbuf feb = {{0}};
-            ca_err ferr = ca_credential_find(is->store, c->ref, uuid, &rec, NULL, NULL, &feb);
-            if (ferr) {
-                change_error(c, ferr, "%s", feb.msg);
-                continue;
-            }
-            /* A credential changed earlier in this round: continue from that state. */
-            round_cred *rc = NULL;
-            for (size_t j = 0; j < ncreds; j++)
-                if (memcmp(creds[j].uuid, uuid, 16) == 0)
-                    rc = &creds[j];
-            if (rc) {
-                json_decref(rec);
-                rec = rc->record;
-            }
-            snprintf(c->id, sizeof c->id, "%s", json_string_value(json_object_get(rec, "id")));
-            snprintf(c->issue_number, sizeof c->issue_number, "%s",
-                     json_string_value(json_object_get(rec, "issueNumber")) ?: "");
-            const char *status = json_string_value(json_object_get(rec, "status")) ?: "active";
-            const char *next = status;
-            int purpose = PURPOSE_REVOCATION;
-            bool bit = false;
-            switch (c->action) {
-            case CA_STATUS_REVOKE:
-                next = "revoked";
-                bit = true;
-                break;
-            case CA_STATUS_SUSPEND:
-                purpose = PURPOSE_SUSPENSION;
-                next = "suspended";
-                bit = true;
-                if (strcmp(status, "revoked") == 0)
-                    change_error(c, CA_ERR_CONFLICT, "%s is revoked; revocation is final",
-                                 c->id);
-                break;
-            case CA_STATUS_REINSTATE:
-                purpose = PURPOSE_SUSPENSION;
-                next = "active";
-                if (strcmp(status, "revoked") == 0)
-                    change_error(c, CA_ERR_CONFLICT, "%s is revoked; revocation is final",
-                                 c->id);
-                else if (strcmp(status, "active") == 0)
-                    change_error(c, CA_ERR_CONFLICT, "%s is not suspended", c->id);
-                break;
-            }
-            uint32_t index = 0;
-            status_list *l = c->err ? NULL : record_slot(is, rec, purpose, &index);
-            if (!c->err && !l)
-                change_error(c, CA_ERR_CONFLICT, "%s has no %s status entry%s", c->id,
-                             purpose_names[purpose],
-                             purpose == PURPOSE_SUSPENSION
-                                 ? " (an OpenBadgeCredential carries only its revocation "
-                                   "entry, SPEC §5; others get one with credentials."
-                                   "suspension)"
-                                 : "");
-            if (c->err) {
-                if (!rc)
-                    json_decref(rec);
-                continue;
-            }
-            snprintf(c->status, sizeof c->status, "%s", next);
-            c->list_id = l->id;
-            if (strcmp(status, next) == 0) { /* already so: idempotent, nothing to publish */
-                c->version = l->version;
-                if (!rc)
-                    json_decref(rec);
-                continue;
-            }
-            if (!rc) {
-                rc = &creds[ncreds++];
-                memcpy(rc->uuid, uuid, 16);
-                rc->record = rec;
-                snprintf(rc->old_status, sizeof rc->old_status, "%s", status);
-            }
-            json_object_set_new(rc->record, "status", json_string(next));
-            json_object_set_new(rc->record, "statusChangedAt", json_string(when));
-            if (c->reason && c->reason[0])
-                json_object_set_new(rc->record, "statusReason", json_string(c->reason));
-            else
-                json_object_del(rc->record, "statusReason");
-            undo[nundo++] = (bit_undo){l, index, ca_status_bit_get(l->bits, index)};
-            ca_status_bit_set(l->bits, index, bit);
-            c->changed = true;
-            bool seen = false;
-            for (size_t j = 0; j < ntouched; j++)
-                seen |= touched[j] == l;
-            if (!seen)
-                touched[ntouched++] = l;
-        }
+    return next;
+}
+
+/* The round's copy of a credential it changed already, or NULL. */
+static round_cred *round_cred_of(round_work *w, const uint8_t uuid[16])
+{
+    round_cred *rc = NULL;
+    for (size_t j = 0; j < w->ncreds; j++)
+        if (memcmp(w->creds[j].uuid, uuid, 16) == 0)
+            rc = &w->creds[j];
+    return rc;
+}
+
+/* Sets the new status in a record the round keeps (rc), flips the list bit (undone if the
+ * round fails) and marks the list for a new version. */
+static void change_record(round_work *w, round_cred *rc, const ca_status_change *c,
+                          const char *next, status_list *l, uint32_t index, bool bit)
+{
+    json_object_set_new(rc->record, "status", json_string(next));
+    json_object_set_new(rc->record, "statusChangedAt", json_string(w->when));
+    if (c->reason && c->reason[0])
+        json_object_set_new(rc->record, "statusReason", json_string(c->reason));
+    else
+        json_object_del(rc->record, "statusReason");
+    w->undo[w->nundo++] = (bit_undo){l, index, ca_status_bit_get(l->bits, index)};
+    ca_status_bit_set(l->bits, index, bit);
+    bool seen = false;
+    for (size_t j = 0; j < w->ntouched; j++)
+        seen |= w->touched[j] == l;
+    if (!seen)
+        w->touched[w->ntouched++] = l;
+}
+
+/* Applies one change to the round (writer held). A change that cannot apply gets its err
+ * and changes nothing; one already in effect changes nothing either (idempotent). */
+static void apply_change(ca_issuer *is, round_work *w, ca_status_change *c)
+{
+    c->err = CA_OK;
+    c->error[0] = '\0';
+    c->changed = false;
+    c->audited = false;
+    uint8_t uuid[16];
+    json_t *rec = NULL;
+    ca_errbuf feb = {{0}};
+    ca_err ferr = ca_credential_find(is->store, c->ref, uuid, &rec, NULL, NULL, &feb);
+    if (ferr) {
+        change_error(c, ferr, "%s", feb.msg);
+        return;
     }
-    for (size_t i = 0; i < ntouched; i++) {
-        if ((err = build_version(is, &pv[npv], touched[i], touched[i]->version + 1, &eb)))
-            goto out;
-        entries[npv].digest = pv[npv].digest;
-        npv++;
+    /* A credential changed earlier in this round: continue from that state. */
+    round_cred *rc = round_cred_of(w, uuid);
+    if (rc) {
+        json_decref(rec);
+        rec = rc->record;
     }
-    if (npv) {
-        status_round round = {.reqs = reqs, .now = now, .creds = creds, .ncreds = ncreds,
-                              .vb = {.versions = pv, .nversions = npv, .first_entry = 0}};
-        if ((err = ca_log_append_with(is->log, entries, npv, status_txn, &round, NULL, &eb)))
-            goto out;
-        for (size_t i = 0; i < npv; i++)
-            publish_version(is, &pv[i], entries[i].index);
+    snprintf(c->id, sizeof c->id, "%s", json_string_value(json_object_get(rec, "id")));
+    snprintf(c->issue_number, sizeof c->issue_number, "%s",
+             json_string_value(json_object_get(rec, "issueNumber")) ?: "");
+    const char *status = json_string_value(json_object_get(rec, "status")) ?: "active";
+    int purpose;
+    bool bit;
+    const char *next = change_target(c, status, &purpose, &bit);
+    uint32_t index = 0;
+    status_list *l = c->err ? NULL : record_slot(is, rec, purpose, &index);
+    if (!c->err && !l)
+        change_error(c, CA_ERR_CONFLICT, "%s has no %s status entry%s", c->id,
+                     purpose_names[purpose],
+                     purpose == PURPOSE_SUSPENSION
+                         ? " (an OpenBadgeCredential carries only its revocation "
+                           "entry, SPEC §5; others get one with credentials."
+                           "suspension)"
+                         : "");
+    if (c->err) {
+        if (!rc)
+            json_decref(rec);
+        return;
     }
+    snprintf(c->status, sizeof c->status, "%s", next);
+    c->list_id = l->id;
+    if (strcmp(status, next) == 0) { /* already so: idempotent, nothing to publish */
+        c->version = l->version;
+        if (!rc)
+            json_decref(rec);
+        return;
+    }
+    if (!rc) {
+        rc = &w->creds[w->ncreds++];
+        memcpy(rc->uuid, uuid, 16);
+        rc->record = rec;
+        snprintf(rc->old_status, sizeof rc->old_status, "%s", status);
+    }
+    change_record(w, rc, c, next, l, index, bit);
+    c->changed = true;
+}
+
+/* Builds one new version of each touched list, commits them with the changed records and
+ * the audit entries, then serves them (writer held). */
+static ca_err publish_round(ca_issuer *is, status_req *reqs, round_work *w, ca_errbuf *eb)
+{
+    ca_err err;
+    for (size_t i = 0; i < w->ntouched; i++) {
+        if ((err = build_version(is, &w->pv[w->npv], w->touched[i],
+                                 w->touched[i]->version + 1, eb)))
+            return err;
+        w->entries[w->npv].digest = w->pv[w->npv].digest;
+        w->npv++;
+    }
+    if (!w->npv)
+        return CA_OK;
+    status_round round = {.reqs = reqs, .now = w->now, .creds = w->creds, .ncreds = w->ncreds,
+                          .vb = {.versions = w->pv, .nversions = w->npv, .first_entry = 0}};
+    if ((err = ca_log_append_with(is->log, w->entries, w->npv, status_txn, &round, NULL, eb)))
+        return err;
+    for (size_t i = 0; i < w->npv; i++)
+        publish_version(is, &w->pv[i], w->entries[i].index);
+    return CA_OK;
+}
+
+/* A committed round's outcome in each change: whether its audit entry went in, and the
+ * version that carries it. */
+static void settle_round(ca_issuer *is, status_req *reqs, size_t npv)
+{
     for (status_req *r = reqs; r; r = (status_req *)r->gc.next)
         for (size_t i = 0; i < r->n; i++)
             r->changes[i].audited = npv && r->changes[i].audit && !r->changes[i].err;
@@ -1569,24 +1745,98 @@ static void run_status_round(ca_issuer *is, status_req *reqs)
                 r->changes[i].version = is->lists[r->changes[i].list_id - 1]->version;
                 atomic_fetch_add(&is->changes, 1);
             }
-out:
-    if (err)
-        while (nundo-- > 0)
-            ca_status_bit_set(undo[nundo].list->bits, undo[nundo].index, undo[nundo].old);
-    for (size_t i = 0; i < ncreds; i++)
-        json_decref(creds[i].record);
-    free_versions(pv, npv);
-    free(creds);
-    free(undo);
-    free(touched);
-    free(pv);
-    free(entries);
+}
+
+/* One round: every change of every queued request, as one version per touched list (writer
+ * held). */
+static void run_status_round(ca_issuer *is, status_req *reqs)
+{
+    round_work w;
+    ca_errbuf eb = {{0}};
+    ca_err err = round_alloc(&w, reqs, &eb);
+    if (!err) {
+        for (status_req *r = reqs; r; r = (status_req *)r->gc.next)
+            for (size_t i = 0; i < r->n; i++)
+                apply_change(is, &w, &r->changes[i]);
+        if (!(err = publish_round(is, reqs, &w, &eb)))
+            settle_round(is, reqs, w.npv);
+    }
+    round_free(&w, err);
     for (status_req *r = reqs; r; r = (status_req *)r->gc.next) {
         r->err = err;
         if (err)
             r->eb = eb;
     }
 }
+
+/* ---- post-commit hooks ---------------------------------------------------------------------- */
+
+#define EVENTS_PER_CALL 64 /* events handed to a hook per call (a stack array, no allocation) */
+
+ca_err ca_issuer_on_committed(ca_issuer *is, ca_issuer_committed_fn fn, void *user,
+                              ca_errbuf *eb)
+{
+    CA_ASSERT(is && fn);
+    if (is->nhooks == CA_ISSUER_HOOKS_MAX)
+        return ca_fail(eb, CA_ERR_FULL, "at most %d post-commit hooks", CA_ISSUER_HOOKS_MAX);
+    is->hooks[is->nhooks].fn = fn;
+    is->hooks[is->nhooks].user = user;
+    is->nhooks++;
+    return CA_OK;
+}
+
+static void notify(ca_issuer *is, const ca_issuer_event *ev, size_t n)
+{
+    for (size_t h = 0; h < is->nhooks; h++)
+        is->hooks[h].fn(is->hooks[h].user, ev, n);
+}
+
+/* Tells the hooks about the credentials of a successful ca_issuer_issue call: runs in its
+ * caller's thread once the group commit has returned, so with no issuer lock held and no
+ * commit waiting on it (a hook may issue again). Existing (idempotent) and failed items, and
+ * enrolment-only rows, were not committed by this call. */
+static void notify_issued(ca_issuer *is, const ca_issue_item *items, size_t n)
+{
+    ca_issuer_event ev[EVENTS_PER_CALL];
+    size_t k = 0;
+    for (size_t i = 0; i < n && is->nhooks; i++) {
+        const ca_issue_item *it = &items[i];
+        if (it->err || !it->credential || it->existing)
+            continue;
+        ev[k++] = (ca_issuer_event){.kind = CA_ISSUER_ISSUED, .id = it->id,
+                                    .issue_number = it->issue_number,
+                                    .leaf_index = it->leaf_index, .item = it};
+        if (k == EVENTS_PER_CALL) {
+            notify(is, ev, k);
+            k = 0;
+        }
+    }
+    if (k)
+        notify(is, ev, k);
+}
+
+/* As notify_issued, for the changes of a successful ca_issuer_change_status call that
+ * changed a credential (not the unchanged, idempotent ones). */
+static void notify_changed(ca_issuer *is, const ca_status_change *changes, size_t n)
+{
+    ca_issuer_event ev[EVENTS_PER_CALL];
+    size_t k = 0;
+    for (size_t i = 0; i < n && is->nhooks; i++) {
+        const ca_status_change *c = &changes[i];
+        if (c->err || !c->changed)
+            continue;
+        ev[k++] = (ca_issuer_event){.kind = CA_ISSUER_STATUS_CHANGED, .id = c->id,
+                                    .issue_number = c->issue_number, .change = c};
+        if (k == EVENTS_PER_CALL) {
+            notify(is, ev, k);
+            k = 0;
+        }
+    }
+    if (k)
+        notify(is, ev, k);
+}
+
+/* ---- the group commits ------------------------------------------------------------------- */
 
 /* The group commit's callback: one round under the writer lock. */
 static void status_round_of(void *ctx, ca_gc_request *batch)
@@ -1607,6 +1857,8 @@ ca_err ca_issuer_change_status(ca_issuer *is, ca_status_change *changes, size_t 
     ca_group_commit_run(&is->rounds, &req.gc, status_round_of, is);
     if (req.err && eb)
         *eb = req.eb;
+    if (!req.err) /* durable now; outside the writer lock and the commit (issuer.h) */
+        notify_changed(is, changes, n);
     return req.err;
 }
 
@@ -1667,6 +1919,8 @@ ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf 
     ca_group_commit_run(&is->issues, &req.gc, issue_round_of, is);
     if (req.err && eb)
         *eb = req.eb;
+    if (!req.err) /* durable now; outside the writer lock and the commit (issuer.h) */
+        notify_issued(is, items, n);
     return req.err;
 }
 

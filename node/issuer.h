@@ -127,6 +127,52 @@ typedef struct ca_status_change {
 ca_err ca_issuer_change_status(ca_issuer *is, ca_status_change *changes, size_t n,
                                ca_errbuf *eb);
 
+/* ---- after the commit: post-commit hooks ----------------------------------------------------- */
+
+/* What a post-commit hook is told about: one credential issued, or one status change made. */
+typedef enum ca_issuer_event_kind {
+    CA_ISSUER_ISSUED = 1,            /* a new credential (not an idempotent re-run's earlier one) */
+    CA_ISSUER_STATUS_CHANGED = 2,    /* revoked, suspended or reinstated (not an unchanged one) */
+} ca_issuer_event_kind;
+
+typedef struct ca_issuer_event {
+    ca_issuer_event_kind kind;
+    const char *id;                  /* the credential id, urn:uuid:... */
+    const char *issue_number;
+    uint64_t leaf_index;             /* ISSUED: the credential's leaf; STATUS_CHANGED: 0
+                                      * (change->list_id and change->version name the list
+                                      * version that carries the change) */
+    const ca_issue_item *item;       /* ISSUED: the item, outcome filled in (its participant,
+                                      * signed_text, ...); NULL otherwise */
+    const ca_status_change *change;  /* STATUS_CHANGED: the change, outcome filled in (action,
+                                      * reason, status, list_id, version); NULL otherwise */
+} ca_issuer_event;
+
+/* A post-commit hook: gets n >= 1 events; everything they point to is borrowed for the call. */
+typedef void (*ca_issuer_committed_fn)(void *user, const ca_issuer_event *events, size_t n);
+
+#define CA_ISSUER_HOOKS_MAX 8
+
+/* Registers fn(user, ...) to run after each commit that issues credentials or changes their
+ * status, for notifiers (email, webhooks) that must never run under the writer lock. Call it
+ * before the issuer is shared between threads (before ca_http_start), as routes are
+ * registered; hooks run in registration order. CA_ERR_FULL past CA_ISSUER_HOOKS_MAX.
+ *
+ * When: once the group commit holding the credentials (or the status list versions) has
+ * committed and synced (they are durable and served), in the thread that called
+ * ca_issuer_issue / ca_issuer_change_status, just before that call returns. No issuer lock is
+ * held and the thread is no longer part of any commit, so a hook may call the issuer
+ * (issue, change status, read) without deadlock; but the caller (an HTTP request) waits for
+ * it, so a slow notifier should queue its work for a thread of its own.
+ * What: every credential of that call which was committed, exactly once: items with
+ * err == CA_OK, a credential and !existing; changes with err == CA_OK and changed. Nothing
+ * from a call that returns an error (its commit failed: nothing of it is durable), nothing for
+ * per-item errors, idempotent repeats or enrolment-only rows. One call's events come in item
+ * order, in one or more calls of fn. Hooks of different calls may run at the same time, in any
+ * order: leaf_index and change->version give the commit order. */
+ca_err ca_issuer_on_committed(ca_issuer *is, ca_issuer_committed_fn fn, void *user,
+                              ca_errbuf *eb);
+
 /* A published status list credential: the latest version (at = 0) or the one in force at
  * unix time at. body is malloc'd (the JCS bytes whose SHA-256 is in the log); etag is
  * "\"<hex digest>\"". CA_ERR_NOT_FOUND for an unknown list or a time before its first

@@ -317,6 +317,210 @@ static ca_err capped_fetch(void *ctx, const char *url, char **body, size_t *body
     return err;
 }
 
+/* The other VC-JWT algorithms (SPEC §5) and the did:key type of each (RS256 has none). */
+static const struct { ca_jws_alg alg; ca_key_type type; } jose[] = {
+    {CA_ALG_ES256K, CA_KEYTYPE_SECP256K1},
+    {CA_ALG_ES256, CA_KEYTYPE_P256},
+    {CA_ALG_RS256, 0},
+};
+enum { NJOSE = sizeof jose / sizeof jose[0] };
+
+/* The issuer keys the own document lists, gathered by ca_resolver_create. */
+typedef struct own_keys {
+    ca_issuer_key ikeys[CA_ISSUER_KEYS_MAX]; /* the Ed25519 keys, oldest first */
+    size_t nkeys;
+    ca_did_doc_key keys[CA_ISSUER_KEYS_MAX];
+    json_t *ed_jwks[CA_ISSUER_KEYS_MAX];     /* the Ed25519 keys as JWKs (owned) */
+    ca_issuer_jwk hist[NJOSE][CA_ISSUER_KEYS_MAX]; /* owned: ca_node_issuer_jwks_free */
+    size_t nhist[NJOSE];
+    ca_did_doc_jwk jwks[(NJOSE + 1) * CA_ISSUER_KEYS_MAX];
+    char frags[(NJOSE + 1) * CA_ISSUER_KEYS_MAX][CA_ISSUER_FRAGMENT_MAX];
+    size_t njwks;
+} own_keys;
+
+/* The node's did:key and every Ed25519 issuer key ever used (keys rotate --issuer), oldest
+ * first, so "#key-n" ids stay put and credentials signed by an old key still verify; the
+ * newest is last. */
+static ca_err load_ed25519_keys(ca_resolver *r, ca_node *node, own_keys *k, ca_errbuf *eb)
+{
+    uint8_t pub[CA_ED25519_PUB_SIZE];
+    ca_ed25519_key_public(node->issuer_key, pub);
+    ca_err err = ca_did_key_encode(r->key_did, CA_KEYTYPE_ED25519, pub, sizeof pub, eb);
+    if (err)
+        return err;
+    if (node->store) {
+        if ((err = ca_node_issuer_keys(node->store, node->issuer_key, k->ikeys,
+                                       CA_ISSUER_KEYS_MAX, &k->nkeys, eb)))
+            return err;
+    } else {
+        memcpy(k->ikeys[0].pub, pub, sizeof pub);
+        k->nkeys = 1;
+    }
+    for (size_t i = 0; i < k->nkeys; i++)
+        k->keys[i] = (ca_did_doc_key){CA_KEYTYPE_ED25519, k->ikeys[i].pub, CA_ED25519_PUB_SIZE};
+    return CA_OK;
+}
+
+/* The newest Ed25519 key signs both: eddsa-jcs-2022 proofs name its Multikey
+ * "#key-<n>"; EdDSA VC-JWTs name its JsonWebKey "#eddsa-<n>", because a JWT kid must
+ * dereference to a publicKeyJwk (OB 3.0 §8.2.3, §8.5; SPEC §5) and 1EdTech's
+ * validator reads no other form. Every Ed25519 key ever used is listed both ways, so
+ * what an old key signed still resolves. With a did:key issuer both name the
+ * did:key's one method, which a resolver gives as a JsonWebKey when asked for
+ * (did:key publicKeyFormat=JsonWebKey, SPEC §4). */
+static void set_eddsa_ids(ca_resolver *r, size_t nkeys)
+{
+    snprintf(r->alg_did[CA_ALG_EDDSA], sizeof r->alg_did[0], "%s", r->web_did);
+    snprintf(r->di_method, sizeof r->di_method, "%s#key-%zu", r->web_did, nkeys);
+    snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#%s-%zu", r->web_did,
+             ED25519_JWK_FRAGMENT, nkeys);
+    if (r->issuer_is_key) {
+        snprintf(r->alg_did[CA_ALG_EDDSA], sizeof r->alg_did[0], "%s", r->key_did);
+        snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#%s", r->key_did,
+                 r->key_did + strlen("did:key:"));
+        snprintf(r->di_method, sizeof r->di_method, "%s", r->alg_kid[CA_ALG_EDDSA]);
+    }
+}
+
+/* The Ed25519 keys as JsonWebKey methods "#eddsa-<n>", in the order of their Multikeys
+ * "#key-<n>" (they come first among the JsonWebKey methods). */
+static ca_err add_ed25519_jwks(own_keys *k, ca_errbuf *eb)
+{
+    for (size_t i = 0; i < k->nkeys; i++) {
+        ca_err err = ca_ed25519_public_jwk(&k->ed_jwks[i], k->ikeys[i].pub, eb);
+        if (err)
+            return err;
+        snprintf(k->frags[k->njwks], sizeof k->frags[0], "%s-%u", ED25519_JWK_FRAGMENT,
+                 (unsigned)(i + 1)); /* i < CA_ISSUER_KEYS_MAX */
+        k->jwks[k->njwks] = (ca_did_doc_jwk){k->frags[k->njwks], k->ed_jwks[i]};
+        k->njwks++;
+    }
+    return CA_OK;
+}
+
+/* With a did:key issuer, the did and kid of JOSE alg j: the did:key of its newest key, or ""
+ * (RS256 has no did:key form). */
+static ca_err set_jose_did_key(ca_resolver *r, size_t j, const ca_signer *sg, ca_errbuf *eb)
+{
+    ca_jws_alg alg = jose[j].alg;
+    r->alg_did[alg][0] = r->alg_kid[alg][0] = '\0';
+    uint8_t raw[33];
+    size_t raw_len = sizeof raw;
+    char kd[CA_DID_TEXT_MAX];
+    ca_err err = CA_OK;
+    if (jose[j].type && !(err = ca_signer_public_raw(sg, raw, &raw_len, eb)) &&
+        !(err = ca_did_key_encode(kd, jose[j].type, raw, raw_len, eb))) {
+        snprintf(r->alg_did[alg], sizeof r->alg_did[0], "%s", kd);
+        snprintf(r->alg_kid[alg], sizeof r->alg_kid[0], "%.512s#%.512s", kd,
+                 kd + strlen("did:key:"));
+    }
+    return err;
+}
+
+/* The other VC-JWT algorithms (SPEC §5): JsonWebKey methods in the did:web document,
+ * every key of each alg ever used oldest first ("#es256k-1", "#es256k-2", ...; the
+ * newest signs); with a did:key issuer, the did:key of the newest key (RS256 has
+ * none). */
+static ca_err add_jose_keys(ca_resolver *r, ca_node *node, own_keys *k, ca_errbuf *eb)
+{
+    ca_err err = CA_OK;
+    for (size_t i = 0; i < NJOSE && !err; i++) {
+        const ca_signer *sg = node->issuer_signers[jose[i].alg];
+        const char *prefix = ca_node_issuer_fragment(jose[i].alg);
+        if (!sg)
+            continue;
+        if (node->store) {
+            if ((err = ca_node_issuer_jwks(node->store, jose[i].alg, sg, k->hist[i],
+                                           CA_ISSUER_KEYS_MAX, &k->nhist[i], eb)))
+                break;
+        } else if ((err = ca_signer_public_jwk(&k->hist[i][0].jwk, sg, eb))) {
+            break;
+        } else {
+            k->nhist[i] = 1;
+        }
+        for (size_t h = 0; h < k->nhist[i]; h++) {
+            snprintf(k->frags[k->njwks], sizeof k->frags[0], "%s-%zu", prefix, h + 1);
+            k->jwks[k->njwks] = (ca_did_doc_jwk){k->frags[k->njwks], k->hist[i][h].jwk};
+            k->njwks++;
+        }
+        snprintf(r->alg_did[jose[i].alg], sizeof r->alg_did[0], "%s", r->web_did);
+        snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%s#%s-%zu", r->web_did,
+                 prefix, k->nhist[i]);
+        if (r->issuer_is_key)
+            err = set_jose_did_key(r, i, sg, eb);
+    }
+    return err;
+}
+
+/* The own did:web document (r->own_text) and the issuer ids per alg, from the node's issuer
+ * keys. */
+static ca_err build_own_document(ca_resolver *r, ca_node *node, const ca_config *cfg,
+                                 ca_errbuf *eb)
+{
+    own_keys keys, *k = &keys;
+    memset(k, 0, sizeof *k);
+    ca_err err = load_ed25519_keys(r, node, k, eb);
+    if (err)
+        return err;
+    set_eddsa_ids(r, k->nkeys);
+    if (!(err = add_ed25519_jwks(k, eb)))
+        err = add_jose_keys(r, node, k, eb);
+    ca_did_own_identity id = {
+        .did = r->web_did, .keys = k->keys, .nkeys = k->nkeys, .jwks = k->jwks,
+        .njwks = k->njwks,
+        .anchor_address = node->have_anchor_address ? node->anchor_address : NULL,
+        .chain_id = cfg->anchor_chain_id};
+    json_t *doc = NULL;
+    if (!err)
+        err = ca_did_own_document(&doc, &id, eb);
+    for (size_t i = 0; i < NJOSE; i++)
+        ca_node_issuer_jwks_free(k->hist[i], k->nhist[i]);
+    for (size_t i = 0; i < k->nkeys; i++)
+        json_decref(k->ed_jwks[i]);
+    if (err)
+        return err;
+    r->own_text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!r->own_text)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    r->own_len = strlen(r->own_text);
+    return CA_OK;
+}
+
+/* The did:web transport: libcurl behind the in-flight cap. */
+static ca_err setup_transport(ca_resolver *r, const ca_config *cfg, ca_errbuf *eb)
+{
+    /* curl_global_init is not thread-safe on every libcurl: do it here, before the HTTP
+     * workers start, rather than on a worker's first did:web fetch. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return ca_fail(eb, CA_ERR_NETWORK, "libcurl initialisation failed");
+    snprintf(r->curl.ca_file, sizeof r->curl.ca_file, "%s", cfg->did_web_ca_file);
+    snprintf(r->curl.allow_hosts, sizeof r->curl.allow_hosts, "%s", cfg->did_web_allow_hosts);
+    r->curl.timeout_seconds = (long)cfg->did_web_timeout;
+    r->curl.max_body = WEB_MAX_BODY;
+    r->transport.fetch = capped_fetch;
+    r->transport.ctx = r;
+    r->max_inflight = CA_RESOLVER_MAX_FETCHES;
+    return CA_OK;
+}
+
+/* The did_cache table, when the node has a store and did.cache_ttl > 0. */
+static void setup_cache(ca_resolver *r, const ca_resolver_options *opts)
+{
+    const ca_config *cfg = opts->cfg;
+    ca_node *node = opts->node;
+    if (!node || !node->store || cfg->did_cache_ttl == 0)
+        return;
+    r->store = node->store;
+    r->cache_writes = opts->cache_writes;
+    r->cache.get = cache_get;
+    r->cache.put = opts->cache_writes ? cache_put : NULL;
+    r->cache.ctx = r;
+    r->cache.max_ttl = cfg->did_cache_ttl;
+    r->cache.min_ttl = cfg->did_cache_ttl < CA_RESOLVER_MIN_TTL ? cfg->did_cache_ttl
+                                                                 : CA_RESOLVER_MIN_TTL;
+}
+
 ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca_errbuf *eb)
 {
     CA_ASSERT(out && opts && opts->cfg);
@@ -333,152 +537,12 @@ ca_err ca_resolver_create(ca_resolver **out, const ca_resolver_options *opts, ca
     ca_err err = ca_did_web_from_url(r->web_did, sizeof r->web_did, cfg->node_public_url, eb);
     if (err)
         goto fail;
-
-    ca_node *node = opts->node;
-    if (node && node->issuer_key) {
-        /* Every issuer key ever used (keys rotate --issuer), oldest first, so "#key-n" ids
-         * stay put and credentials signed by an old key still verify; the newest is last. */
-        uint8_t pub[CA_ED25519_PUB_SIZE];
-        ca_ed25519_key_public(node->issuer_key, pub);
-        if ((err = ca_did_key_encode(r->key_did, CA_KEYTYPE_ED25519, pub, sizeof pub, eb)))
-            goto fail;
-        ca_issuer_key ikeys[CA_ISSUER_KEYS_MAX];
-        size_t nkeys = 0;
-        if (node->store) {
-            if ((err = ca_node_issuer_keys(node->store, node->issuer_key, ikeys,
-                                           CA_ISSUER_KEYS_MAX, &nkeys, eb)))
-                goto fail;
-        } else {
-            memcpy(ikeys[0].pub, pub, sizeof pub);
-            nkeys = 1;
-        }
-        ca_did_doc_key keys[CA_ISSUER_KEYS_MAX];
-        for (size_t i = 0; i < nkeys; i++)
-            keys[i] = (ca_did_doc_key){CA_KEYTYPE_ED25519, ikeys[i].pub, CA_ED25519_PUB_SIZE};
-        /* The newest Ed25519 key signs both: eddsa-jcs-2022 proofs name its Multikey
-         * "#key-<n>"; EdDSA VC-JWTs name its JsonWebKey "#eddsa-<n>", because a JWT kid must
-         * dereference to a publicKeyJwk (OB 3.0 §8.2.3, §8.5; SPEC §5) and 1EdTech's
-         * validator reads no other form. Every Ed25519 key ever used is listed both ways, so
-         * what an old key signed still resolves. With a did:key issuer both name the
-         * did:key's one method, which a resolver gives as a JsonWebKey when asked for
-         * (did:key publicKeyFormat=JsonWebKey, SPEC §4). */
-        snprintf(r->alg_did[CA_ALG_EDDSA], sizeof r->alg_did[0], "%s", r->web_did);
-        snprintf(r->di_method, sizeof r->di_method, "%s#key-%zu", r->web_did, nkeys);
-        snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#%s-%zu", r->web_did,
-                 ED25519_JWK_FRAGMENT, nkeys);
-        if (is_key) {
-            snprintf(r->alg_did[CA_ALG_EDDSA], sizeof r->alg_did[0], "%s", r->key_did);
-            snprintf(r->alg_kid[CA_ALG_EDDSA], sizeof r->alg_kid[0], "%s#%s", r->key_did,
-                     r->key_did + strlen("did:key:"));
-            snprintf(r->di_method, sizeof r->di_method, "%s", r->alg_kid[CA_ALG_EDDSA]);
-        }
-        /* The other VC-JWT algorithms (SPEC §5): JsonWebKey methods in the did:web document,
-         * every key of each alg ever used oldest first ("#es256k-1", "#es256k-2", ...; the
-         * newest signs); with a did:key issuer, the did:key of the newest key (RS256 has
-         * none). */
-        static const struct { ca_jws_alg alg; ca_key_type type; } jose[] = {
-            {CA_ALG_ES256K, CA_KEYTYPE_SECP256K1},
-            {CA_ALG_ES256, CA_KEYTYPE_P256},
-            {CA_ALG_RS256, 0},
-        };
-        enum { NJOSE = sizeof jose / sizeof jose[0] };
-        ca_did_doc_jwk jwks[(NJOSE + 1) * CA_ISSUER_KEYS_MAX];
-        ca_issuer_jwk hist[NJOSE][CA_ISSUER_KEYS_MAX];
-        size_t nhist[NJOSE] = {0};
-        char frags[(NJOSE + 1) * CA_ISSUER_KEYS_MAX][CA_ISSUER_FRAGMENT_MAX];
-        size_t njwks = 0;
-        /* The Ed25519 keys as JsonWebKey methods "#eddsa-<n>" first, in the order of their
-         * Multikeys "#key-<n>". */
-        json_t *ed_jwks[CA_ISSUER_KEYS_MAX] = {0};
-        for (size_t k = 0; k < nkeys && !err; k++) {
-            if ((err = ca_ed25519_public_jwk(&ed_jwks[k], ikeys[k].pub, eb)))
-                break;
-            snprintf(frags[njwks], sizeof frags[0], "%s-%u", ED25519_JWK_FRAGMENT,
-                     (unsigned)(k + 1)); /* k < CA_ISSUER_KEYS_MAX */
-            jwks[njwks] = (ca_did_doc_jwk){frags[njwks], ed_jwks[k]};
-            njwks++;
-        }
-        for (size_t i = 0; i < NJOSE && !err; i++) {
-            const ca_signer *sg = node->issuer_signers[jose[i].alg];
-            const char *prefix = ca_node_issuer_fragment(jose[i].alg);
-            if (!sg)
-                continue;
-            if (node->store) {
-                if ((err = ca_node_issuer_jwks(node->store, jose[i].alg, sg, hist[i],
-                                               CA_ISSUER_KEYS_MAX, &nhist[i], eb)))
-                    break;
-            } else if ((err = ca_signer_public_jwk(&hist[i][0].jwk, sg, eb))) {
-                break;
-            } else {
-                nhist[i] = 1;
-            }
-            for (size_t k = 0; k < nhist[i]; k++) {
-                snprintf(frags[njwks], sizeof frags[0], "%s-%zu", prefix, k + 1);
-                jwks[njwks] = (ca_did_doc_jwk){frags[njwks], hist[i][k].jwk};
-                njwks++;
-            }
-            snprintf(r->alg_did[jose[i].alg], sizeof r->alg_did[0], "%s", r->web_did);
-            snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%s#%s-%zu", r->web_did,
-                     prefix, nhist[i]);
-            if (is_key) {
-                r->alg_did[jose[i].alg][0] = r->alg_kid[jose[i].alg][0] = '\0';
-                uint8_t raw[33];
-                size_t raw_len = sizeof raw;
-                char kd[CA_DID_TEXT_MAX];
-                if (jose[i].type && !(err = ca_signer_public_raw(sg, raw, &raw_len, eb)) &&
-                    !(err = ca_did_key_encode(kd, jose[i].type, raw, raw_len, eb))) {
-                    snprintf(r->alg_did[jose[i].alg], sizeof r->alg_did[0], "%s", kd);
-                    snprintf(r->alg_kid[jose[i].alg], sizeof r->alg_kid[0], "%.512s#%.512s", kd,
-                             kd + strlen("did:key:"));
-                }
-            }
-        }
-        ca_did_own_identity id = {
-            .did = r->web_did, .keys = keys, .nkeys = nkeys, .jwks = jwks, .njwks = njwks,
-            .anchor_address = node->have_anchor_address ? node->anchor_address : NULL,
-            .chain_id = cfg->anchor_chain_id};
-        json_t *doc = NULL;
-        if (!err)
-            err = ca_did_own_document(&doc, &id, eb);
-        for (size_t i = 0; i < NJOSE; i++)
-            ca_node_issuer_jwks_free(hist[i], nhist[i]);
-        for (size_t k = 0; k < nkeys; k++)
-            json_decref(ed_jwks[k]);
-        if (err)
-            goto fail;
-        r->own_text = json_dumps(doc, JSON_COMPACT);
-        json_decref(doc);
-        if (!r->own_text) {
-            err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-        r->own_len = strlen(r->own_text);
-    }
-
-    /* curl_global_init is not thread-safe on every libcurl: do it here, before the HTTP
-     * workers start, rather than on a worker's first did:web fetch. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        err = ca_fail(eb, CA_ERR_NETWORK, "libcurl initialisation failed");
+    if (opts->node && opts->node->issuer_key &&
+        (err = build_own_document(r, opts->node, cfg, eb)))
         goto fail;
-    }
-    snprintf(r->curl.ca_file, sizeof r->curl.ca_file, "%s", cfg->did_web_ca_file);
-    snprintf(r->curl.allow_hosts, sizeof r->curl.allow_hosts, "%s", cfg->did_web_allow_hosts);
-    r->curl.timeout_seconds = (long)cfg->did_web_timeout;
-    r->curl.max_body = WEB_MAX_BODY;
-    r->transport.fetch = capped_fetch;
-    r->transport.ctx = r;
-    r->max_inflight = CA_RESOLVER_MAX_FETCHES;
-
-    if (node && node->store && cfg->did_cache_ttl > 0) {
-        r->store = node->store;
-        r->cache_writes = opts->cache_writes;
-        r->cache.get = cache_get;
-        r->cache.put = opts->cache_writes ? cache_put : NULL;
-        r->cache.ctx = r;
-        r->cache.max_ttl = cfg->did_cache_ttl;
-        r->cache.min_ttl = cfg->did_cache_ttl < CA_RESOLVER_MIN_TTL ? cfg->did_cache_ttl
-                                                                     : CA_RESOLVER_MIN_TTL;
-    }
+    if ((err = setup_transport(r, cfg, eb)))
+        goto fail;
+    setup_cache(r, opts);
     *out = r;
     return CA_OK;
 fail:
