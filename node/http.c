@@ -8,7 +8,7 @@
  * offload pool instead while its connection is suspended, so a slow did:web host or RPC
  * provider never holds a worker. Everything shared
  * between workers is either read-only after start (routes, config), atomic (metrics, the
- * in-flight count) or behind striped locks (the rate limiter).
+ * in-flight count) or behind striped locks (the rate limiter, node/rate_limit.c).
  *
  * Request life in the access handler (MHD calls it several times per request):
  *  1. first call, headers read: allocate the per-request state, note the start time, and
@@ -40,6 +40,7 @@
 #include "credanchor/encoding.h"
 #include "credanchor/log.h"
 #include "credanchor/proof.h"
+#include "node/rate_limit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,8 +65,6 @@
 #define METRICS_STATUS_MIN 100
 #define METRICS_STATUS_N 500              /* statuses 100..599 */
 #define UNMATCHED_ROUTE CA_HTTP_MAX_ROUTES /* metrics slot for 404s on no route */
-#define RL_SLOTS 8192                      /* rate-limit buckets (power of two) */
-#define RL_LOCKS 64
 #define APPENDS_HELD_RETRY_AFTER_S 5 /* Retry-After of a 503 while appends are held */
 
 /* Histogram upper bounds in seconds (Prometheus "le"), +Inf implied. */
@@ -80,13 +79,6 @@ typedef struct route_metrics {
     _Atomic uint64_t sum_ns;
     _Atomic uint64_t count;
 } route_metrics;
-
-typedef struct rl_slot {
-    uint8_t addr[16];
-    uint8_t used;
-    double tokens;
-    int64_t last_ns;
-} rl_slot;
 
 typedef struct registered_route {
     const ca_http_route *r;
@@ -125,9 +117,7 @@ struct ca_http_server {
     } metrics_hooks[CA_HTTP_METRICS_HOOKS_MAX];
     size_t nmetrics_hooks;
 
-    rl_slot *rl;
-    pthread_mutex_t rl_lock[RL_LOCKS];
-    double rl_rate;
+    ca_rate_limit *rl; /* node/rate_limit.c */
 
     struct MHD_Daemon *daemon;
     int listen_fd;
@@ -572,7 +562,7 @@ static bool route_match(const registered_route *rr, char **segs, size_t nsegs,
     return true;
 }
 
-/* ---- rate limiting -------------------------------------------------------------------------- */
+/* ---- the client address (the rate limiter's key) -------------------------------------------- */
 
 /* The client address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and as text. */
 static void client_address(struct MHD_Connection *c, uint8_t key[16], char *text, size_t cap)
@@ -594,43 +584,6 @@ static void client_address(struct MHD_Connection *c, uint8_t key[16], char *text
         memcpy(key, &in6->sin6_addr, 16);
         inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)cap);
     }
-}
-
-/* Token bucket per address in a fixed table: burst = one second's worth. A slot holding
- * another address is taken over (memory stays bounded whatever the number of clients).
- * Returns 0 when allowed, otherwise the seconds to wait. */
-static unsigned rate_limit(ca_http_server *srv, const uint8_t key[16])
-{
-    if (srv->rl_rate <= 0)
-        return 0;
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (int i = 0; i < 16; i++)
-        h = (h ^ key[i]) * 1099511628211ull;
-    size_t slot = (size_t)(h & (RL_SLOTS - 1));
-    pthread_mutex_t *lk = &srv->rl_lock[slot % RL_LOCKS];
-    int64_t now = now_ns();
-    unsigned wait = 0;
-    pthread_mutex_lock(lk);
-    rl_slot *s = &srv->rl[slot];
-    if (!s->used || memcmp(s->addr, key, 16) != 0) {
-        memcpy(s->addr, key, 16);
-        s->used = 1;
-        s->tokens = srv->rl_rate;
-        s->last_ns = now;
-    } else {
-        s->tokens += (double)(now - s->last_ns) / 1e9 * srv->rl_rate;
-        if (s->tokens > srv->rl_rate)
-            s->tokens = srv->rl_rate;
-        s->last_ns = now;
-    }
-    if (s->tokens >= 1.0) {
-        s->tokens -= 1.0;
-    } else {
-        double secs = (1.0 - s->tokens) / srv->rl_rate;
-        wait = (unsigned)secs + 1;
-    }
-    pthread_mutex_unlock(lk);
-    return wait;
 }
 
 /* ---- authentication ------------------------------------------------------------------------- */
@@ -880,7 +833,7 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     /* Counted once: not again in an offload thread's second pass or after step 1. */
     if (public_route && may_offload && !cr->rate_counted) {
         cr->rate_counted = true;
-        unsigned wait = rate_limit(srv, client_key);
+        unsigned wait = ca_rate_limit_take(srv->rl, client_key, now_ns());
         if (wait) {
             resp->allow[0] = '\0';
             resp->retry_after = wait;
@@ -1893,15 +1846,13 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     srv->cfg = &node->cfg;
     srv->listen_fd = -1;
     srv->metrics = calloc(CA_HTTP_MAX_ROUTES + 1, sizeof *srv->metrics);
-    srv->rl = calloc(RL_SLOTS, sizeof *srv->rl);
+    srv->rl = ca_rate_limit_create((double)node->cfg.node_rate_limit_per_ip);
     if (!srv->metrics || !srv->rl) {
         free(srv->metrics);
-        free(srv->rl);
+        ca_rate_limit_destroy(srv->rl);
         free(srv);
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     }
-    for (int i = 0; i < RL_LOCKS; i++)
-        pthread_mutex_init(&srv->rl_lock[i], NULL);
     pthread_mutex_init(&srv->offload_lock, NULL);
     pthread_cond_init(&srv->offload_cond, NULL);
     pthread_mutex_init(&srv->conns_lock, NULL);
@@ -1910,7 +1861,6 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* sweeper_main's timed waits */
     pthread_cond_init(&srv->sweeper_cond, &monotonic);
     pthread_condattr_destroy(&monotonic);
-    srv->rl_rate = (double)node->cfg.node_rate_limit_per_ip;
     ca_err err = ca_http_add_routes(srv, log_routes, sizeof log_routes / sizeof log_routes[0],
                                     NULL, eb);
     if (!err)
@@ -2154,8 +2104,6 @@ void ca_http_destroy(ca_http_server *srv)
         close(srv->listen_fd);
     for (size_t i = 0; i < srv->nroutes; i++)
         route_free(&srv->routes[i]);
-    for (int i = 0; i < RL_LOCKS; i++)
-        pthread_mutex_destroy(&srv->rl_lock[i]);
     pthread_mutex_destroy(&srv->offload_lock);
     pthread_cond_destroy(&srv->offload_cond);
     pthread_mutex_destroy(&srv->conns_lock);
@@ -2166,6 +2114,6 @@ void ca_http_destroy(ca_http_server *srv)
     }
     free(srv->tls_cert);
     free(srv->metrics);
-    free(srv->rl);
+    ca_rate_limit_destroy(srv->rl);
     free(srv);
 }
