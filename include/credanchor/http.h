@@ -5,6 +5,7 @@
  *
  * Life cycle (credanchor serve, node/cli_serve.c):
  *     ca_http_create(&srv, node, eb);           built-in log routes registered
+ *                                               (node/routes_log.c) and /metrics (node/metrics.c)
  *     ca_http_add_routes(srv, table, n, ctx);   routes of later subsystems (anchors, ...)
  *     ca_http_start(srv, eb);                   binds node.listen and starts the workers
  *     ... wait for SIGTERM/SIGINT ...
@@ -114,8 +115,8 @@ typedef struct ca_http_route {
 } ca_http_route;
 
 /* Creates the server for node (borrowed; it must outlive the server) with the built-in routes
- * of SPEC §3 that this file serves: health, checkpoint, log key(s), proof, consistency,
- * POST /v1/log/entries and /metrics. Nothing is bound yet. */
+ * of SPEC §3: health, checkpoint, log key(s), proof, consistency, POST /v1/log/entries
+ * (node/routes_log.c) and /metrics (node/metrics.c). Nothing is bound yet. */
 ca_err ca_http_create(ca_http_server **srv, ca_node *node, ca_errbuf *eb);
 
 /* Adds n routes (the table is borrowed and must outlive the server). ctx reaches their
