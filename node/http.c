@@ -39,6 +39,7 @@
 #include "credanchor/encoding.h"
 #include "credanchor/log.h"
 #include "node/routes_log.h"
+#include "node/metrics.h"
 #include "node/rate_limit.h"
 
 #include <arpa/inet.h>
@@ -60,23 +61,8 @@
 #include <unistd.h>
 
 #define TLS_FILE_MAX (1u << 20)
-#define METRICS_STATUS_MIN 100
-#define METRICS_STATUS_N 500              /* statuses 100..599 */
-#define UNMATCHED_ROUTE CA_HTTP_MAX_ROUTES /* metrics slot for 404s on no route */
+#define UNMATCHED_ROUTE CA_HTTP_METRICS_UNMATCHED /* metrics slot for 404s on no route */
 #define APPENDS_HELD_RETRY_AFTER_S 5 /* Retry-After of a 503 while appends are held */
-
-/* Histogram upper bounds in seconds (Prometheus "le"), +Inf implied. */
-static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                        0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                        1,      2.5,     5,      10};
-#define NBOUNDS (sizeof latency_bounds / sizeof latency_bounds[0])
-
-typedef struct route_metrics {
-    _Atomic uint64_t by_status[METRICS_STATUS_N];
-    _Atomic uint64_t bucket[NBOUNDS + 1]; /* non-cumulative; the last is +Inf */
-    _Atomic uint64_t sum_ns;
-    _Atomic uint64_t count;
-} route_metrics;
 
 typedef struct registered_route {
     const ca_http_route *r;
@@ -108,12 +94,7 @@ struct ca_http_server {
     const ca_config *cfg;
     registered_route routes[CA_HTTP_MAX_ROUTES];
     size_t nroutes;
-    route_metrics *metrics; /* CA_HTTP_MAX_ROUTES + 1 entries (the last: unmatched) */
-    struct {
-        void (*fn)(void *ctx, FILE *f);
-        void *ctx;
-    } metrics_hooks[CA_HTTP_METRICS_HOOKS_MAX];
-    size_t nmetrics_hooks;
+    ca_http_metrics *metrics; /* node/metrics.c */
 
     ca_rate_limit *rl; /* node/rate_limit.c */
 
@@ -532,6 +513,7 @@ ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size
         }
         rr->r = r;
         rr->ctx = ctx;
+        ca_http_metrics_name_route(srv->metrics, srv->nroutes, r->pattern);
         srv->nroutes++;
     }
     return CA_OK;
@@ -695,23 +677,7 @@ static bool content_type_ok(const char *ctype, const char *accepted)
     return false;
 }
 
-/* ---- metrics and the request log ------------------------------------------------------------ */
-
-static void count_request(ca_http_server *srv, int route, int status, int64_t dur_ns)
-{
-    route_metrics *m = &srv->metrics[route];
-    if (status >= METRICS_STATUS_MIN && status < METRICS_STATUS_MIN + METRICS_STATUS_N)
-        atomic_fetch_add_explicit(&m->by_status[status - METRICS_STATUS_MIN], 1,
-                                  memory_order_relaxed);
-    double secs = (double)dur_ns / 1e9;
-    size_t b = 0;
-    while (b < NBOUNDS && secs > latency_bounds[b])
-        b++;
-    atomic_fetch_add_explicit(&m->bucket[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->sum_ns, (uint64_t)(dur_ns > 0 ? dur_ns : 0),
-                              memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
-}
+/* ---- the request log ------------------------------------------------------------------------ */
 
 /* A method name safe to print inside a JSON string: HTTP token characters only. */
 static const char *loggable_method(const char *m)
@@ -1001,7 +967,7 @@ static enum MHD_Result queue(ca_http_server *srv, struct MHD_Connection *c, conn
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     int64_t dur = now_ns() - cr->start_ns;
-    count_request(srv, route_idx, resp->status, dur);
+    ca_http_metrics_count(srv->metrics, (size_t)route_idx, resp->status, dur);
     const char *route = route_idx == UNMATCHED_ROUTE ? "unmatched"
                                                      : srv->routes[route_idx].r->pattern;
     log_request(method, route, resp->status, dur, resp->body_len, client);
@@ -1487,96 +1453,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     json_decref(s);
 }
 
-/* Prometheus text format 0.0.4. */
-static void h_metrics(ca_http_request *req, ca_http_response *resp)
-{
-    ca_http_server *srv = req->ctx;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        ca_http_problem(resp, 500, "out of memory");
-        return;
-    }
-    fputs("# HELP credanchor_http_requests_total HTTP requests answered, by route and status.\n"
-          "# TYPE credanchor_http_requests_total counter\n", f);
-    for (size_t i = 0; i <= CA_HTTP_MAX_ROUTES; i++) {
-        if (i >= srv->nroutes && i != UNMATCHED_ROUTE)
-            continue;
-        const char *route = i == UNMATCHED_ROUTE ? "unmatched" : srv->routes[i].r->pattern;
-        for (int s = 0; s < METRICS_STATUS_N; s++) {
-            uint64_t v = atomic_load_explicit(&srv->metrics[i].by_status[s],
-                                              memory_order_relaxed);
-            if (v)
-                fprintf(f, "credanchor_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                        route, s + METRICS_STATUS_MIN, (unsigned long long)v);
-        }
-    }
-    fputs("# HELP credanchor_http_request_duration_seconds Time from request headers to the "
-          "queued response.\n"
-          "# TYPE credanchor_http_request_duration_seconds histogram\n", f);
-    for (size_t i = 0; i <= CA_HTTP_MAX_ROUTES; i++) {
-        if (i >= srv->nroutes && i != UNMATCHED_ROUTE)
-            continue;
-        const route_metrics *m = &srv->metrics[i];
-        uint64_t count = atomic_load_explicit(&m->count, memory_order_relaxed);
-        if (!count)
-            continue;
-        const char *route = i == UNMATCHED_ROUTE ? "unmatched" : srv->routes[i].r->pattern;
-        uint64_t cum = 0;
-        for (size_t b = 0; b <= NBOUNDS; b++) {
-            cum += atomic_load_explicit(&m->bucket[b], memory_order_relaxed);
-            if (b < NBOUNDS)
-                fprintf(f, "credanchor_http_request_duration_seconds_bucket{route=\"%s\","
-                           "le=\"%g\"} %llu\n", route, latency_bounds[b],
-                        (unsigned long long)cum);
-            else
-                fprintf(f, "credanchor_http_request_duration_seconds_bucket{route=\"%s\","
-                           "le=\"+Inf\"} %llu\n", route, (unsigned long long)cum);
-        }
-        fprintf(f, "credanchor_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route,
-                (double)atomic_load_explicit(&m->sum_ns, memory_order_relaxed) / 1e9);
-        fprintf(f, "credanchor_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route,
-                (unsigned long long)cum);
-    }
-    ca_log_stats st;
-    ca_log_get_stats(req->node->log, &st);
-    fprintf(f,
-            "# HELP credanchor_log_tree_size Leaves in the log.\n"
-            "# TYPE credanchor_log_tree_size gauge\n"
-            "credanchor_log_tree_size %llu\n"
-            "# HELP credanchor_log_appends_total New leaves appended since start.\n"
-            "# TYPE credanchor_log_appends_total counter\n"
-            "credanchor_log_appends_total %llu\n"
-            "# HELP credanchor_log_commits_total Log write transactions since start.\n"
-            "# TYPE credanchor_log_commits_total counter\n"
-            "credanchor_log_commits_total %llu\n"
-            "# HELP credanchor_log_appends_blocked 1 while appends are refused (an "
-            "inconsistent or held log, or a full store: 507).\n"
-            "# TYPE credanchor_log_appends_blocked gauge\n"
-            "credanchor_log_appends_blocked %d\n"
-            "# HELP credanchor_http_requests_in_flight Requests being handled.\n"
-            "# TYPE credanchor_http_requests_in_flight gauge\n"
-            "credanchor_http_requests_in_flight %d\n",
-            (unsigned long long)st.tree_size, (unsigned long long)st.appended,
-            (unsigned long long)st.commits,
-            ca_log_append_blocked(req->node->log) || st.store_full ? 1 : 0,
-            atomic_load(&srv->inflight));
-    for (size_t i = 0; i < srv->nmetrics_hooks; i++)
-        srv->metrics_hooks[i].fn(srv->metrics_hooks[i].ctx, f);
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        ca_http_problem(resp, 500, "out of memory");
-        return;
-    }
-    resp->cache_control = "no-store";
-    ca_http_reply_owned(resp, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
-}
-
-static const ca_http_route metrics_route[] = {
-    {"GET", "/metrics", 0, NULL, h_metrics, NULL},
-};
-
 /* ---- life cycle ----------------------------------------------------------------------------- */
 
 ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
@@ -1588,10 +1464,10 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     srv->node = node;
     srv->cfg = &node->cfg;
     srv->listen_fd = -1;
-    srv->metrics = calloc(CA_HTTP_MAX_ROUTES + 1, sizeof *srv->metrics);
+    srv->metrics = ca_http_metrics_create(&srv->inflight);
     srv->rl = ca_rate_limit_create((double)node->cfg.node_rate_limit_per_ip);
     if (!srv->metrics || !srv->rl) {
-        free(srv->metrics);
+        ca_http_metrics_destroy(srv->metrics);
         ca_rate_limit_destroy(srv->rl);
         free(srv);
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
@@ -1606,7 +1482,7 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     pthread_condattr_destroy(&monotonic);
     ca_err err = ca_log_routes_register(srv, eb); /* node/routes_log.c */
     if (!err)
-        err = ca_http_add_routes(srv, metrics_route, 1, srv, eb);
+        err = ca_http_metrics_register(srv, srv->metrics, eb); /* node/metrics.c */
     if (err) {
         ca_http_destroy(srv);
         return err;
@@ -1617,10 +1493,8 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
 
 void ca_http_add_metrics_hook(ca_http_server *srv, void (*fn)(void *ctx, FILE *f), void *ctx)
 {
-    CA_ASSERT(srv && fn && srv->nmetrics_hooks < CA_HTTP_METRICS_HOOKS_MAX);
-    srv->metrics_hooks[srv->nmetrics_hooks].fn = fn;
-    srv->metrics_hooks[srv->nmetrics_hooks].ctx = ctx;
-    srv->nmetrics_hooks++;
+    CA_ASSERT(srv && fn);
+    ca_http_metrics_add_hook(srv->metrics, fn, ctx);
 }
 
 static ca_err read_small_file(char **out, size_t *len, const char *path, const char *what,
@@ -1855,7 +1729,7 @@ void ca_http_destroy(ca_http_server *srv)
         free(srv->tls_key);
     }
     free(srv->tls_cert);
-    free(srv->metrics);
+    ca_http_metrics_destroy(srv->metrics);
     ca_rate_limit_destroy(srv->rl);
     free(srv);
 }
