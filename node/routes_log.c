@@ -8,7 +8,7 @@
  *   GET  /v1/log/proof         public: the inclusion proof of ?digest=[&treeSize=]
  *   GET  /v1/log/consistency   public: the consistency proof ?from=&to=
  *   POST /v1/log/entries       issuer: appends {"digests":[HEX,...]} in one group commit
- * Moved out of node/http.c (issue #14): the server holds no routes of its own but /metrics.
+ * Moved out of node/http.c (issue #14).
  */
 #include "node/routes_log.h"
 
