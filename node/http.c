@@ -39,6 +39,7 @@
 #include "credanchor/encoding.h"
 #include "credanchor/log.h"
 #include "node/routes_log.h"
+#include "node/http_response.h"
 #include "node/metrics.h"
 #include "node/rate_limit.h"
 
@@ -875,52 +876,6 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     return metric_idx;
 }
 
-/* A streamed body (ca_http_reply_stream) as libmicrohttpd's content reader. */
-typedef struct stream_body {
-    ssize_t (*stream)(void *ctx, char *buf, size_t max);
-    void (*stream_free)(void *ctx);
-    void *ctx;
-} stream_body;
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    stream_body *s = cls;
-    (void)pos;
-    ssize_t n = s->stream(s->ctx, buf, max);
-    return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
-                              : MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-static void stream_done(void *cls)
-{
-    stream_body *s = cls;
-    s->stream_free(s->ctx);
-    free(s);
-}
-
-#define STREAM_BLOCK (64u << 10) /* bytes asked of a stream per call */
-
-static struct MHD_Response *make_response(ca_http_response *resp)
-{
-    if (!resp->stream)
-        return MHD_create_response_from_buffer(
-            resp->body_len, resp->body ? resp->body : (char *)"",
-            resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    stream_body *s = malloc(sizeof *s);
-    struct MHD_Response *r = NULL;
-    if (s) {
-        *s = (stream_body){resp->stream, resp->stream_free, resp->stream_ctx};
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s,
-                                              stream_done);
-    }
-    if (!r) {
-        resp->stream_free(resp->stream_ctx);
-        free(s);
-    }
-    resp->stream = NULL; /* owned by the response now (or freed) */
-    return r;
-}
-
 static enum MHD_Result queue(ca_http_server *srv, struct MHD_Connection *c, conn_req *cr,
                              ca_http_response *resp, int route_idx, const char *method,
                              const char *client, bool role_route)
@@ -930,40 +885,11 @@ static enum MHD_Result queue(ca_http_server *srv, struct MHD_Connection *c, conn
         cr->counted = true;
         atomic_fetch_add(&srv->inflight, 1);
     }
-    bool streamed = resp->stream != NULL;
-    struct MHD_Response *r = make_response(resp);
-    if (!r) {
-        if (!streamed)
-            free(resp->body);
+    /* The body, the stream and every header: node/http_response.c. */
+    struct MHD_Response *r =
+        ca_http_mhd_response(resp, role_route, atomic_load(&srv->stopping));
+    if (!r)
         return MHD_NO;
-    }
-    bool ok = resp->status < 400;
-    const char *cc = resp->cache_control
-                         ? resp->cache_control
-                         : (role_route || !ok) ? "no-store" : "no-cache";
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            resp->content_type ? resp->content_type : "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'");
-    if (resp->allow[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
-    if (resp->www_authenticate)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
-    if (resp->etag[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
-    if (resp->link[0])
-        MHD_add_response_header(r, "Link", resp->link);
-    if (resp->content_disposition[0])
-        MHD_add_response_header(r, "Content-Disposition", resp->content_disposition);
-    if (resp->retry_after) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%u", resp->retry_after);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-    }
-    if (atomic_load(&srv->stopping))
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     int64_t dur = now_ns() - cr->start_ns;
