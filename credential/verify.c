@@ -21,6 +21,7 @@
 
 #include "credanchor/crypto.h"
 #include "credanchor/data_integrity.h"
+#include "credanchor/did.h"
 #include "credanchor/encoding.h"
 #include "credanchor/jcs.h"
 #include "credanchor/jws.h"
@@ -636,8 +637,9 @@ static list_slot *load_list(vctx *c, const char *url, ca_errbuf *eb)
      * its Ed25519 did:key while an ES256K/ES256 credential names its secp256k1/P-256 did:key,
      * and one did:key cannot list another as a key: that pair is accepted and reported. */
     if (!c->issuer || strcmp(list_issuer, c->issuer) != 0) {
-        if (c->issuer && strncmp(list_issuer, "did:key:", 8) == 0 &&
-            strncmp(c->issuer, "did:key:", 8) == 0) {
+        if (c->issuer &&
+            ca_did_method_of(list_issuer, strlen(list_issuer)) == CA_DID_METHOD_KEY &&
+            ca_did_method_of(c->issuer, strlen(c->issuer)) == CA_DID_METHOD_KEY) {
             snprintf(s->note, sizeof s->note, "list issued by another did:key (%.120s)",
                      list_issuer);
         } else {
