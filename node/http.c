@@ -758,6 +758,79 @@ static const char *strip_base_path(const ca_http_server *srv, const char *url)
     return url + n;
 }
 
+/* The first route matching the path segments and the method (HEAD runs a GET route), or
+ * NULL, with its index in *found_idx; *path_idx gets the first route matching the path
+ * whatever its method (-1: none), and allow (cap bytes) lists the methods of every route
+ * matching the path, for a 405's Allow. */
+static const registered_route *find_route(const ca_http_server *srv, char **segs, size_t nsegs,
+                                          const char *method, bool is_head, char *allow,
+                                          size_t cap, int *found_idx, int *path_idx)
+{
+    const registered_route *found = NULL;
+    *found_idx = UNMATCHED_ROUTE;
+    *path_idx = -1;
+    allow[0] = '\0';
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        const registered_route *rr = &srv->routes[i];
+        if (!route_match(rr, segs, nsegs, NULL))
+            continue;
+        if (*path_idx < 0)
+            *path_idx = (int)i;
+        if (!found && (strcmp(rr->r->method, method) == 0 ||
+                       (is_head && strcmp(rr->r->method, "GET") == 0))) {
+            found = rr;
+            *found_idx = (int)i;
+        }
+        size_t al = strlen(allow);
+        snprintf(allow + al, cap - al, "%s%s%s", al ? ", " : "", rr->r->method,
+                 strcmp(rr->r->method, "GET") == 0 ? ", HEAD" : "");
+    }
+    return found;
+}
+
+/* The bearer token of a role route into *info (req->token points at it): the one checked in
+ * step 1 before the body was read, or checked now. False after answering 401/403 into resp;
+ * a denied write attempt is counted, and past a limit answered 429 (issue #13 item 16). */
+static bool route_token(ca_http_server *srv, const registered_route *found, conn_req *cr,
+                        ca_http_request *req, ca_http_response *resp, ca_token_info *info,
+                        bool is_head)
+{
+    if (cr->authenticated) {
+        *info = cr->token; /* checked in step 1, before the body was read */
+        req->token = info;
+        return true;
+    }
+    if (!ca_http_authenticate(req, resp, info, 1u << found->r->role)) {
+        if (resp->status == 403 && strcmp(req->method, "GET") && !is_head) {
+            /* Repeats are counted, not each synced, and past a limit get 429 (issue #13
+             * item 16; node/auth.c). */
+            ca_audit_event ev = {info, req->method, req->route, resp->status, resp->detail};
+            unsigned wait = ca_audit_denied(srv->node->store, &ev, (int64_t)time(NULL));
+            if (wait) {
+                resp->retry_after = wait;
+                ca_http_problem(resp, 429, "too many denied attempts with this token; "
+                                "retry in %u s", wait);
+            }
+        }
+        return false;
+    }
+    req->token = info;
+    return true;
+}
+
+/* The audit entry of a write on a role route, with the answer's status and detail. */
+static void audit_route(ca_http_server *srv, const ca_http_request *req,
+                        const ca_http_response *resp)
+{
+    ca_errbuf eb = {{0}};
+    ca_audit_event ev = {req->token, req->method, req->route, resp->status,
+                         resp->detail[0] ? resp->detail : NULL};
+    ca_err err = audit_after_write(srv, &ev, &eb);
+    if (err)
+        fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
+                ca_strerror(err));
+}
+
 /* Routes the request and runs its handler; returns the route index for metrics (or
  * UNMATCHED_ROUTE). With cr->routing_only (step 1) it stops after the rate limit, 404/405
  * and authentication, leaving resp->status 0 when the body may be read. */
@@ -773,25 +846,13 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     char *segs[MAX_PATH_SEGS];
     size_t nsegs;
     bool path_ok = split_path(url, pathbuf, sizeof pathbuf, segs, &nsegs);
-    const registered_route *found = NULL;
-    int found_idx = UNMATCHED_ROUTE, path_idx = -1;
     bool is_head = strcmp(method, "HEAD") == 0;
+    int found_idx = UNMATCHED_ROUTE, path_idx = -1;
+    const registered_route *found = NULL;
     resp->allow[0] = '\0';
-    for (size_t i = 0; path_ok && i < srv->nroutes; i++) {
-        const registered_route *rr = &srv->routes[i];
-        if (!route_match(rr, segs, nsegs, NULL))
-            continue;
-        if (path_idx < 0)
-            path_idx = (int)i;
-        if (!found && (strcmp(rr->r->method, method) == 0 ||
-                       (is_head && strcmp(rr->r->method, "GET") == 0))) {
-            found = rr;
-            found_idx = (int)i;
-        }
-        size_t al = strlen(resp->allow);
-        snprintf(resp->allow + al, sizeof resp->allow - al, "%s%s%s", al ? ", " : "",
-                 rr->r->method, strcmp(rr->r->method, "GET") == 0 ? ", HEAD" : "");
-    }
+    if (path_ok)
+        found = find_route(srv, segs, nsegs, method, is_head, resp->allow, sizeof resp->allow,
+                           &found_idx, &path_idx);
     int metric_idx = found ? found_idx : path_idx >= 0 ? path_idx : UNMATCHED_ROUTE;
     bool public_route = !found || found->r->role == 0;
 
@@ -827,27 +888,10 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     }
 
     ca_token_info info;
-    if (found->r->role)
+    if (found->r->role) {
         ca_audit_denied_flush(srv->node->store, (int64_t)time(NULL), false); /* counts due */
-    if (found->r->role && cr->authenticated) {
-        info = cr->token; /* checked in step 1, before the body was read */
-        req.token = &info;
-    } else if (found->r->role) {
-        if (!ca_http_authenticate(&req, resp, &info, 1u << found->r->role)) {
-            if (resp->status == 403 && strcmp(method, "GET") && !is_head) {
-                /* Repeats are counted, not each synced, and past a limit get 429 (issue #13
-                 * item 16; node/auth.c). */
-                ca_audit_event ev = {&info, method, req.route, resp->status, resp->detail};
-                unsigned wait = ca_audit_denied(srv->node->store, &ev, (int64_t)time(NULL));
-                if (wait) {
-                    resp->retry_after = wait;
-                    ca_http_problem(resp, 429, "too many denied attempts with this token; "
-                                    "retry in %u s", wait);
-                }
-            }
+        if (!route_token(srv, found, cr, &req, resp, &info, is_head))
             return metric_idx;
-        }
-        req.token = &info;
     }
     if (cr->routing_only) { /* step 1: the body may come (resp->status stays 0) */
         if (found->r->role) {
@@ -864,15 +908,8 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
         if (resp->status == 0)
             ca_http_problem(resp, 500, "the handler gave no answer");
     }
-    if (found->r->role && strcmp(method, "GET") && !is_head && !resp->audited) {
-        ca_errbuf eb = {{0}};
-        ca_audit_event ev = {&info, method, req.route, resp->status,
-                             resp->detail[0] ? resp->detail : NULL};
-        ca_err err = audit_after_write(srv, &ev, &eb);
-        if (err)
-            fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
-                    ca_strerror(err));
-    }
+    if (found->r->role && strcmp(method, "GET") && !is_head && !resp->audited)
+        audit_route(srv, &req, resp);
     return metric_idx;
 }
 
@@ -1230,6 +1267,71 @@ static int check_request_head(ca_http_server *srv, struct MHD_Connection *c, con
     return idx;
 }
 
+/* Step 1 (see the top of this file): the first call, on the headers alone. Allocates the
+ * request state into *con_cls and answers at once what the headers decide. */
+static enum MHD_Result on_headers(ca_http_server *srv, struct MHD_Connection *c, const char *url,
+                                  const char *method, void **con_cls)
+{
+    conn_req *cr = calloc(1, sizeof *cr);
+    if (!cr)
+        return MHD_NO;
+    cr->start_ns = now_ns();
+    *con_cls = cr;
+    /* Step 1: headers only; the body deadline runs while a body may arrive. */
+    conn_deadline(c, srv->cfg->node_body_timeout);
+    ca_http_response resp = {0};
+    int idx = check_request_head(srv, c, url, method, cr, &resp);
+    if (!resp.status)
+        return MHD_YES;
+    char client[INET6_ADDRSTRLEN];
+    uint8_t key[16];
+    client_address(c, key, client, sizeof client);
+    conn_deadline(c, 0);
+    bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
+    return queue(srv, c, cr, &resp, idx, method, client, role_route);
+}
+
+/* Step 2: appends n bytes of the body. MHD 0.9.75 cannot queue an answer in the middle of a
+ * body (MHD_queue_response fails there and the connection closes unanswered), so a body over
+ * the cap or the budget is dropped as it arrives and answered 413/503 at its end, which
+ * node.body_timeout bounds (issue 12 item 5). */
+static enum MHD_Result on_body(ca_http_server *srv, conn_req *cr, const char *upload_data,
+                               size_t n)
+{
+    uint64_t max_body = srv->cfg->node_max_body;
+    if (cr->answered || cr->late_status)
+        return MHD_YES;
+    if (cr->len + n > max_body) {
+        free(cr->body);
+        cr->body = NULL;
+        cr->len = cr->cap = 0;
+        cr->late_status = 413;
+        return MHD_YES;
+    }
+    if (cr->len + n > cr->cap) {
+        size_t cap = cr->cap ? cr->cap : 4096;
+        while (cap < cr->len + n)
+            cap *= 2;
+        if (cap > max_body)
+            cap = (size_t)max_body;
+        if (!body_budget_take(srv, cr, cap - cr->cap)) {
+            free(cr->body);
+            cr->body = NULL;
+            cr->len = cr->cap = 0;
+            cr->late_status = 503;
+            return MHD_YES;
+        }
+        char *b = realloc(cr->body, cap + 1);
+        if (!b)
+            return MHD_NO;
+        cr->body = b;
+        cr->cap = cap;
+    }
+    memcpy(cr->body + cr->len, upload_data, n);
+    cr->len += n;
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -1239,63 +1341,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     ca_http_server *srv = cls;
     conn_req *cr = *con_cls;
     uint64_t max_body = srv->cfg->node_max_body;
-    if (!cr) {
-        cr = calloc(1, sizeof *cr);
-        if (!cr)
-            return MHD_NO;
-        cr->start_ns = now_ns();
-        *con_cls = cr;
-        /* Step 1: headers only; the body deadline runs while a body may arrive. */
-        conn_deadline(c, srv->cfg->node_body_timeout);
-        ca_http_response resp = {0};
-        int idx = check_request_head(srv, c, url, method, cr, &resp);
-        if (!resp.status)
-            return MHD_YES;
-        char client[INET6_ADDRSTRLEN];
-        uint8_t key[16];
-        client_address(c, key, client, sizeof client);
-        conn_deadline(c, 0);
-        bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
-        return queue(srv, c, cr, &resp, idx, method, client, role_route);
-    }
-    if (*upload_data_size) {
-        /* Step 2: collect the body. MHD 0.9.75 cannot queue an answer in the middle of a
-         * body (MHD_queue_response fails there and the connection closes unanswered), so a
-         * body over the cap or the budget is dropped as it arrives and answered 413/503 at
-         * its end, which node.body_timeout bounds (issue 12 item 5). */
+    if (!cr)
+        return on_headers(srv, c, url, method, con_cls); /* step 1 */
+    if (*upload_data_size) { /* step 2: collect the body */
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cr->answered || cr->late_status)
-            return MHD_YES;
-        if (cr->len + n > max_body) {
-            free(cr->body);
-            cr->body = NULL;
-            cr->len = cr->cap = 0;
-            cr->late_status = 413;
-            return MHD_YES;
-        }
-        if (cr->len + n > cr->cap) {
-            size_t cap = cr->cap ? cr->cap : 4096;
-            while (cap < cr->len + n)
-                cap *= 2;
-            if (cap > max_body)
-                cap = (size_t)max_body;
-            if (!body_budget_take(srv, cr, cap - cr->cap)) {
-                free(cr->body);
-                cr->body = NULL;
-                cr->len = cr->cap = 0;
-                cr->late_status = 503;
-                return MHD_YES;
-            }
-            char *b = realloc(cr->body, cap + 1);
-            if (!b)
-                return MHD_NO;
-            cr->body = b;
-            cr->cap = cap;
-        }
-        memcpy(cr->body + cr->len, upload_data, n);
-        cr->len += n;
-        return MHD_YES;
+        return on_body(srv, cr, upload_data, n);
     }
     if (cr->answered)
         return MHD_YES;
