@@ -36,10 +36,10 @@
  *      fresh JOSE key in place of a missing one).
  * A crash between 2 and 4 leaves the store naming the .next keys: the next `keys rotate` of
  * that kind finds them and finishes steps 3-4 for each, and so does the next open with the
- * writer lock (serve, append, issue: ca_node_check_log_rotation, ca_node_check_issuer_rotation). Until then
- * the log refuses appends, as its key does not match, and opens of the issuer keys without
- * the writer lock are refused. A crash before 2 leaves stale .next files, which the next
- * rotation discards.
+ * writer lock (serve, append, issue: ca_node_check_log_rotation,
+ * ca_node_check_issuer_rotation). Until then the log refuses appends, as its key does not
+ * match, and opens of the issuer keys without the writer lock are refused. A crash before 2
+ * leaves stale .next files, which the next rotation discards.
  * The store's meta issuer key histories (owned here), one line per key, oldest first:
  *   "issuer_keys"          issuer.key:         "<unix seconds valid from> <publicKeyMultibase>\n"
  *   "issuer_keys_es256k"   issuer-es256k.key:  "<unix seconds valid from> <public JWK>\n"
@@ -222,8 +222,8 @@ ca_err ca_node_rotate_log_key(ca_node *node, ca_key_rotation *r, ca_errbuf *eb)
     r->tree_size = ca_log_size(node->log);
     ca_log_verifier_key(node->log, r->new_key, NULL);
     ca_log_checkpoint(node->log, r->note, &r->note_len, NULL);
-    if ((err = swap_key_files(keys_dir, CA_KEYFILE_LOG, archive_name, r->archived, sizeof r->archived,
-                              eb)))
+    if ((err = swap_key_files(keys_dir, CA_KEYFILE_LOG, archive_name, r->archived,
+                              sizeof r->archived, eb)))
         return err;
     snprintf(detail, sizeof detail, "log key %s replaced by %s at size %llu", old_id,
              r->new_key, (unsigned long long)r->tree_size);
@@ -322,8 +322,8 @@ static json_t *jwk_from_text(const char *text)
 }
 
 /* A key as its history writes it: the multibase (Ed25519) or the public JWK (JOSE). */
-static ca_err signer_pub_text(char out[ISSUER_PUB_MAX], const ca_issuer_slot *s, const ca_signer *sg,
-                              ca_errbuf *eb)
+static ca_err signer_pub_text(char out[ISSUER_PUB_MAX], const ca_issuer_slot *s,
+                              const ca_signer *sg, ca_errbuf *eb)
 {
     ca_err err;
     if (s->alg == CA_ALG_EDDSA) {

@@ -22,7 +22,8 @@
  * and eddsa-jcs-2022 and is listed in the did:web document as Multikey methods "#key-n"; the
  * keys for the other JOSE algorithms as JsonWebKey methods "#es256k-n", "#es256-n",
  * "#rs256-n". n numbers an algorithm's keys, oldest first: 1 until the first
- * `keys rotate --issuer`, which replaces every one of them (the histories in meta: node/keys.c). */
+ * `keys rotate --issuer`, which replaces every one of them (the histories in meta:
+ * node/keys.c). */
 typedef struct ca_issuer_slot {
     ca_jws_alg alg;
     const char *file;     /* under keys/; archived as keys/archive/<file minus .key>-<n>.key */
