@@ -21,6 +21,7 @@
 
 #include "credanchor/crypto.h"
 #include "credanchor/data_integrity.h"
+#include "credanchor/did.h"
 #include "credanchor/encoding.h"
 #include "credanchor/jcs.h"
 #include "credanchor/jws.h"
@@ -623,8 +624,9 @@ out:
 static ca_err check_list_issuer(vctx *c, list_slot *s, const char *list_issuer, ca_errbuf *e)
 {
     if (!c->issuer || strcmp(list_issuer, c->issuer) != 0) {
-        if (c->issuer && strncmp(list_issuer, "did:key:", 8) == 0 &&
-            strncmp(c->issuer, "did:key:", 8) == 0) {
+        if (c->issuer &&
+            ca_did_method_of(list_issuer, strlen(list_issuer)) == CA_DID_METHOD_KEY &&
+            ca_did_method_of(c->issuer, strlen(c->issuer)) == CA_DID_METHOD_KEY) {
             snprintf(s->note, sizeof s->note, "list issued by another did:key (%.120s)",
                      list_issuer);
         } else {

@@ -6,7 +6,7 @@
  * Rotation needs the node stopped: it opens the data dir as the single writer
  * (CA_NODE_WRITE), so against a serving node it fails at once ("in use", exit 2) instead of
  * swapping a key under a process that still signs with the old one. The file and store steps
- * are in node/node.c (ca_node_rotate_log_key, ca_node_rotate_issuer_key). --issuer replaces
+ * are in node/keys.c (ca_node_rotate_log_key, ca_node_rotate_issuer_key). --issuer replaces
  * every issuer signing key at once (Ed25519 "#key-n" and the JOSE "#es256k-n", "#es256-n",
  * "#rs256-n"); --json lists the new methods in "rotatedMethods".
  */

@@ -81,7 +81,7 @@ int ca_cli_resolve(int argc, char **argv)
 
     ca_node *node = NULL;
     bool cache_writes = false;
-    if (strncmp(did, "did:web:", 8) == 0 && ca_did_syntax_ok(did)) {
+    if (ca_did_method_of(did, strlen(did)) == CA_DID_METHOD_WEB && ca_did_syntax_ok(did)) {
         char own[CA_DID_MAX];
         ca_errbuf eb = {{0}};
         bool is_own = ca_did_web_from_url(own, sizeof own, cfg.node_public_url, &eb) == CA_OK &&

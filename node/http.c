@@ -8,7 +8,7 @@
  * offload pool instead while its connection is suspended, so a slow did:web host or RPC
  * provider never holds a worker. Everything shared
  * between workers is either read-only after start (routes, config), atomic (metrics, the
- * in-flight count) or behind striped locks (the rate limiter).
+ * in-flight count) or behind striped locks (the rate limiter, node/rate_limit.c).
  *
  * Request life in the access handler (MHD calls it several times per request):
  *  1. first call, headers read: allocate the per-request state, note the start time, and
@@ -36,10 +36,12 @@
  */
 #include "node/http.h"
 
-#include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
 #include "node/log.h"
-#include "credanchor/proof.h"
+#include "node/routes_log.h"
+#include "node/http_response.h"
+#include "node/metrics.h"
+#include "node/rate_limit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,34 +61,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_DIGESTS_PER_APPEND 10000
 #define TLS_FILE_MAX (1u << 20)
-#define METRICS_STATUS_MIN 100
-#define METRICS_STATUS_N 500              /* statuses 100..599 */
-#define UNMATCHED_ROUTE CA_HTTP_MAX_ROUTES /* metrics slot for 404s on no route */
-#define RL_SLOTS 8192                      /* rate-limit buckets (power of two) */
-#define RL_LOCKS 64
+#define UNMATCHED_ROUTE CA_HTTP_METRICS_UNMATCHED /* metrics slot for 404s on no route */
 #define APPENDS_HELD_RETRY_AFTER_S 5 /* Retry-After of a 503 while appends are held */
-
-/* Histogram upper bounds in seconds (Prometheus "le"), +Inf implied. */
-static const double latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                        0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
-                                        1,      2.5,     5,      10};
-#define NBOUNDS (sizeof latency_bounds / sizeof latency_bounds[0])
-
-typedef struct route_metrics {
-    _Atomic uint64_t by_status[METRICS_STATUS_N];
-    _Atomic uint64_t bucket[NBOUNDS + 1]; /* non-cumulative; the last is +Inf */
-    _Atomic uint64_t sum_ns;
-    _Atomic uint64_t count;
-} route_metrics;
-
-typedef struct rl_slot {
-    uint8_t addr[16];
-    uint8_t used;
-    double tokens;
-    int64_t last_ns;
-} rl_slot;
 
 typedef struct registered_route {
     const ca_http_route *r;
@@ -118,16 +95,9 @@ struct ca_http_server {
     const ca_config *cfg;
     registered_route routes[CA_HTTP_MAX_ROUTES];
     size_t nroutes;
-    route_metrics *metrics; /* CA_HTTP_MAX_ROUTES + 1 entries (the last: unmatched) */
-    struct {
-        void (*fn)(void *ctx, FILE *f);
-        void *ctx;
-    } metrics_hooks[CA_HTTP_METRICS_HOOKS_MAX];
-    size_t nmetrics_hooks;
+    ca_http_metrics *metrics; /* node/metrics.c */
 
-    rl_slot *rl;
-    pthread_mutex_t rl_lock[RL_LOCKS];
-    double rl_rate;
+    ca_rate_limit *rl; /* node/rate_limit.c */
 
     struct MHD_Daemon *daemon;
     int listen_fd;
@@ -544,6 +514,7 @@ ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size
         }
         rr->r = r;
         rr->ctx = ctx;
+        ca_http_metrics_name_route(srv->metrics, srv->nroutes, r->pattern);
         srv->nroutes++;
     }
     return CA_OK;
@@ -572,7 +543,7 @@ static bool route_match(const registered_route *rr, char **segs, size_t nsegs,
     return true;
 }
 
-/* ---- rate limiting -------------------------------------------------------------------------- */
+/* ---- the client address (the rate limiter's key) -------------------------------------------- */
 
 /* The client address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and as text. */
 static void client_address(struct MHD_Connection *c, uint8_t key[16], char *text, size_t cap)
@@ -594,43 +565,6 @@ static void client_address(struct MHD_Connection *c, uint8_t key[16], char *text
         memcpy(key, &in6->sin6_addr, 16);
         inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)cap);
     }
-}
-
-/* Token bucket per address in a fixed table: burst = one second's worth. A slot holding
- * another address is taken over (memory stays bounded whatever the number of clients).
- * Returns 0 when allowed, otherwise the seconds to wait. */
-static unsigned rate_limit(ca_http_server *srv, const uint8_t key[16])
-{
-    if (srv->rl_rate <= 0)
-        return 0;
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (int i = 0; i < 16; i++)
-        h = (h ^ key[i]) * 1099511628211ull;
-    size_t slot = (size_t)(h & (RL_SLOTS - 1));
-    pthread_mutex_t *lk = &srv->rl_lock[slot % RL_LOCKS];
-    int64_t now = now_ns();
-    unsigned wait = 0;
-    pthread_mutex_lock(lk);
-    rl_slot *s = &srv->rl[slot];
-    if (!s->used || memcmp(s->addr, key, 16) != 0) {
-        memcpy(s->addr, key, 16);
-        s->used = 1;
-        s->tokens = srv->rl_rate;
-        s->last_ns = now;
-    } else {
-        s->tokens += (double)(now - s->last_ns) / 1e9 * srv->rl_rate;
-        if (s->tokens > srv->rl_rate)
-            s->tokens = srv->rl_rate;
-        s->last_ns = now;
-    }
-    if (s->tokens >= 1.0) {
-        s->tokens -= 1.0;
-    } else {
-        double secs = (1.0 - s->tokens) / srv->rl_rate;
-        wait = (unsigned)secs + 1;
-    }
-    pthread_mutex_unlock(lk);
-    return wait;
 }
 
 /* ---- authentication ------------------------------------------------------------------------- */
@@ -744,23 +678,7 @@ static bool content_type_ok(const char *ctype, const char *accepted)
     return false;
 }
 
-/* ---- metrics and the request log ------------------------------------------------------------ */
-
-static void count_request(ca_http_server *srv, int route, int status, int64_t dur_ns)
-{
-    route_metrics *m = &srv->metrics[route];
-    if (status >= METRICS_STATUS_MIN && status < METRICS_STATUS_MIN + METRICS_STATUS_N)
-        atomic_fetch_add_explicit(&m->by_status[status - METRICS_STATUS_MIN], 1,
-                                  memory_order_relaxed);
-    double secs = (double)dur_ns / 1e9;
-    size_t b = 0;
-    while (b < NBOUNDS && secs > latency_bounds[b])
-        b++;
-    atomic_fetch_add_explicit(&m->bucket[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->sum_ns, (uint64_t)(dur_ns > 0 ? dur_ns : 0),
-                              memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
-}
+/* ---- the request log ------------------------------------------------------------------------ */
 
 /* A method name safe to print inside a JSON string: HTTP token characters only. */
 static const char *loggable_method(const char *m)
@@ -840,6 +758,79 @@ static const char *strip_base_path(const ca_http_server *srv, const char *url)
     return url + n;
 }
 
+/* The first route matching the path segments and the method (HEAD runs a GET route), or
+ * NULL, with its index in *found_idx; *path_idx gets the first route matching the path
+ * whatever its method (-1: none), and allow (cap bytes) lists the methods of every route
+ * matching the path, for a 405's Allow. */
+static const registered_route *find_route(const ca_http_server *srv, char **segs, size_t nsegs,
+                                          const char *method, bool is_head, char *allow,
+                                          size_t cap, int *found_idx, int *path_idx)
+{
+    const registered_route *found = NULL;
+    *found_idx = UNMATCHED_ROUTE;
+    *path_idx = -1;
+    allow[0] = '\0';
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        const registered_route *rr = &srv->routes[i];
+        if (!route_match(rr, segs, nsegs, NULL))
+            continue;
+        if (*path_idx < 0)
+            *path_idx = (int)i;
+        if (!found && (strcmp(rr->r->method, method) == 0 ||
+                       (is_head && strcmp(rr->r->method, "GET") == 0))) {
+            found = rr;
+            *found_idx = (int)i;
+        }
+        size_t al = strlen(allow);
+        snprintf(allow + al, cap - al, "%s%s%s", al ? ", " : "", rr->r->method,
+                 strcmp(rr->r->method, "GET") == 0 ? ", HEAD" : "");
+    }
+    return found;
+}
+
+/* The bearer token of a role route into *info (req->token points at it): the one checked in
+ * step 1 before the body was read, or checked now. False after answering 401/403 into resp;
+ * a denied write attempt is counted, and past a limit answered 429 (issue #13 item 16). */
+static bool route_token(ca_http_server *srv, const registered_route *found, conn_req *cr,
+                        ca_http_request *req, ca_http_response *resp, ca_token_info *info,
+                        bool is_head)
+{
+    if (cr->authenticated) {
+        *info = cr->token; /* checked in step 1, before the body was read */
+        req->token = info;
+        return true;
+    }
+    if (!ca_http_authenticate(req, resp, info, 1u << found->r->role)) {
+        if (resp->status == 403 && strcmp(req->method, "GET") && !is_head) {
+            /* Repeats are counted, not each synced, and past a limit get 429 (issue #13
+             * item 16; node/auth.c). */
+            ca_audit_event ev = {info, req->method, req->route, resp->status, resp->detail};
+            unsigned wait = ca_audit_denied(srv->node->store, &ev, (int64_t)time(NULL));
+            if (wait) {
+                resp->retry_after = wait;
+                ca_http_problem(resp, 429, "too many denied attempts with this token; "
+                                "retry in %u s", wait);
+            }
+        }
+        return false;
+    }
+    req->token = info;
+    return true;
+}
+
+/* The audit entry of a write on a role route, with the answer's status and detail. */
+static void audit_route(ca_http_server *srv, const ca_http_request *req,
+                        const ca_http_response *resp)
+{
+    ca_errbuf eb = {{0}};
+    ca_audit_event ev = {req->token, req->method, req->route, resp->status,
+                         resp->detail[0] ? resp->detail : NULL};
+    ca_err err = audit_after_write(srv, &ev, &eb);
+    if (err)
+        fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
+                ca_strerror(err));
+}
+
 /* Routes the request and runs its handler; returns the route index for metrics (or
  * UNMATCHED_ROUTE). With cr->routing_only (step 1) it stops after the rate limit, 404/405
  * and authentication, leaving resp->status 0 when the body may be read. */
@@ -855,32 +846,20 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     char *segs[MAX_PATH_SEGS];
     size_t nsegs;
     bool path_ok = split_path(url, pathbuf, sizeof pathbuf, segs, &nsegs);
-    const registered_route *found = NULL;
-    int found_idx = UNMATCHED_ROUTE, path_idx = -1;
     bool is_head = strcmp(method, "HEAD") == 0;
+    int found_idx = UNMATCHED_ROUTE, path_idx = -1;
+    const registered_route *found = NULL;
     resp->allow[0] = '\0';
-    for (size_t i = 0; path_ok && i < srv->nroutes; i++) {
-        const registered_route *rr = &srv->routes[i];
-        if (!route_match(rr, segs, nsegs, NULL))
-            continue;
-        if (path_idx < 0)
-            path_idx = (int)i;
-        if (!found && (strcmp(rr->r->method, method) == 0 ||
-                       (is_head && strcmp(rr->r->method, "GET") == 0))) {
-            found = rr;
-            found_idx = (int)i;
-        }
-        size_t al = strlen(resp->allow);
-        snprintf(resp->allow + al, sizeof resp->allow - al, "%s%s%s", al ? ", " : "",
-                 rr->r->method, strcmp(rr->r->method, "GET") == 0 ? ", HEAD" : "");
-    }
+    if (path_ok)
+        found = find_route(srv, segs, nsegs, method, is_head, resp->allow, sizeof resp->allow,
+                           &found_idx, &path_idx);
     int metric_idx = found ? found_idx : path_idx >= 0 ? path_idx : UNMATCHED_ROUTE;
     bool public_route = !found || found->r->role == 0;
 
     /* Counted once: not again in an offload thread's second pass or after step 1. */
     if (public_route && may_offload && !cr->rate_counted) {
         cr->rate_counted = true;
-        unsigned wait = rate_limit(srv, client_key);
+        unsigned wait = ca_rate_limit_take(srv->rl, client_key, now_ns());
         if (wait) {
             resp->allow[0] = '\0';
             resp->retry_after = wait;
@@ -909,27 +888,10 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     }
 
     ca_token_info info;
-    if (found->r->role)
+    if (found->r->role) {
         ca_audit_denied_flush(srv->node->store, (int64_t)time(NULL), false); /* counts due */
-    if (found->r->role && cr->authenticated) {
-        info = cr->token; /* checked in step 1, before the body was read */
-        req.token = &info;
-    } else if (found->r->role) {
-        if (!ca_http_authenticate(&req, resp, &info, 1u << found->r->role)) {
-            if (resp->status == 403 && strcmp(method, "GET") && !is_head) {
-                /* Repeats are counted, not each synced, and past a limit get 429 (issue #13
-                 * item 16; node/auth.c). */
-                ca_audit_event ev = {&info, method, req.route, resp->status, resp->detail};
-                unsigned wait = ca_audit_denied(srv->node->store, &ev, (int64_t)time(NULL));
-                if (wait) {
-                    resp->retry_after = wait;
-                    ca_http_problem(resp, 429, "too many denied attempts with this token; "
-                                    "retry in %u s", wait);
-                }
-            }
+        if (!route_token(srv, found, cr, &req, resp, &info, is_head))
             return metric_idx;
-        }
-        req.token = &info;
     }
     if (cr->routing_only) { /* step 1: the body may come (resp->status stays 0) */
         if (found->r->role) {
@@ -946,62 +908,9 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
         if (resp->status == 0)
             ca_http_problem(resp, 500, "the handler gave no answer");
     }
-    if (found->r->role && strcmp(method, "GET") && !is_head && !resp->audited) {
-        ca_errbuf eb = {{0}};
-        ca_audit_event ev = {&info, method, req.route, resp->status,
-                             resp->detail[0] ? resp->detail : NULL};
-        ca_err err = audit_after_write(srv, &ev, &eb);
-        if (err)
-            fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
-                    ca_strerror(err));
-    }
+    if (found->r->role && strcmp(method, "GET") && !is_head && !resp->audited)
+        audit_route(srv, &req, resp);
     return metric_idx;
-}
-
-/* A streamed body (ca_http_reply_stream) as libmicrohttpd's content reader. */
-typedef struct stream_body {
-    ssize_t (*stream)(void *ctx, char *buf, size_t max);
-    void (*stream_free)(void *ctx);
-    void *ctx;
-} stream_body;
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    stream_body *s = cls;
-    (void)pos;
-    ssize_t n = s->stream(s->ctx, buf, max);
-    return n > 0 ? n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM
-                              : MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-static void stream_done(void *cls)
-{
-    stream_body *s = cls;
-    s->stream_free(s->ctx);
-    free(s);
-}
-
-#define STREAM_BLOCK (64u << 10) /* bytes asked of a stream per call */
-
-static struct MHD_Response *make_response(ca_http_response *resp)
-{
-    if (!resp->stream)
-        return MHD_create_response_from_buffer(
-            resp->body_len, resp->body ? resp->body : (char *)"",
-            resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    stream_body *s = malloc(sizeof *s);
-    struct MHD_Response *r = NULL;
-    if (s) {
-        *s = (stream_body){resp->stream, resp->stream_free, resp->stream_ctx};
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s,
-                                              stream_done);
-    }
-    if (!r) {
-        resp->stream_free(resp->stream_ctx);
-        free(s);
-    }
-    resp->stream = NULL; /* owned by the response now (or freed) */
-    return r;
 }
 
 static enum MHD_Result queue(ca_http_server *srv, struct MHD_Connection *c, conn_req *cr,
@@ -1013,44 +922,15 @@ static enum MHD_Result queue(ca_http_server *srv, struct MHD_Connection *c, conn
         cr->counted = true;
         atomic_fetch_add(&srv->inflight, 1);
     }
-    bool streamed = resp->stream != NULL;
-    struct MHD_Response *r = make_response(resp);
-    if (!r) {
-        if (!streamed)
-            free(resp->body);
+    /* The body, the stream and every header: node/http_response.c. */
+    struct MHD_Response *r =
+        ca_http_mhd_response(resp, role_route, atomic_load(&srv->stopping));
+    if (!r)
         return MHD_NO;
-    }
-    bool ok = resp->status < 400;
-    const char *cc = resp->cache_control
-                         ? resp->cache_control
-                         : (role_route || !ok) ? "no-store" : "no-cache";
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            resp->content_type ? resp->content_type : "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'");
-    if (resp->allow[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
-    if (resp->www_authenticate)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
-    if (resp->etag[0])
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
-    if (resp->link[0])
-        MHD_add_response_header(r, "Link", resp->link);
-    if (resp->content_disposition[0])
-        MHD_add_response_header(r, "Content-Disposition", resp->content_disposition);
-    if (resp->retry_after) {
-        char ra[16];
-        snprintf(ra, sizeof ra, "%u", resp->retry_after);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-    }
-    if (atomic_load(&srv->stopping))
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     int64_t dur = now_ns() - cr->start_ns;
-    count_request(srv, route_idx, resp->status, dur);
+    ca_http_metrics_count(srv->metrics, (size_t)route_idx, resp->status, dur);
     const char *route = route_idx == UNMATCHED_ROUTE ? "unmatched"
                                                      : srv->routes[route_idx].r->pattern;
     log_request(method, route, resp->status, dur, resp->body_len, client);
@@ -1387,6 +1267,71 @@ static int check_request_head(ca_http_server *srv, struct MHD_Connection *c, con
     return idx;
 }
 
+/* Step 1 (see the top of this file): the first call, on the headers alone. Allocates the
+ * request state into *con_cls and answers at once what the headers decide. */
+static enum MHD_Result on_headers(ca_http_server *srv, struct MHD_Connection *c, const char *url,
+                                  const char *method, void **con_cls)
+{
+    conn_req *cr = calloc(1, sizeof *cr);
+    if (!cr)
+        return MHD_NO;
+    cr->start_ns = now_ns();
+    *con_cls = cr;
+    /* Step 1: headers only; the body deadline runs while a body may arrive. */
+    conn_deadline(c, srv->cfg->node_body_timeout);
+    ca_http_response resp = {0};
+    int idx = check_request_head(srv, c, url, method, cr, &resp);
+    if (!resp.status)
+        return MHD_YES;
+    char client[INET6_ADDRSTRLEN];
+    uint8_t key[16];
+    client_address(c, key, client, sizeof client);
+    conn_deadline(c, 0);
+    bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
+    return queue(srv, c, cr, &resp, idx, method, client, role_route);
+}
+
+/* Step 2: appends n bytes of the body. MHD 0.9.75 cannot queue an answer in the middle of a
+ * body (MHD_queue_response fails there and the connection closes unanswered), so a body over
+ * the cap or the budget is dropped as it arrives and answered 413/503 at its end, which
+ * node.body_timeout bounds (issue 12 item 5). */
+static enum MHD_Result on_body(ca_http_server *srv, conn_req *cr, const char *upload_data,
+                               size_t n)
+{
+    uint64_t max_body = srv->cfg->node_max_body;
+    if (cr->answered || cr->late_status)
+        return MHD_YES;
+    if (cr->len + n > max_body) {
+        free(cr->body);
+        cr->body = NULL;
+        cr->len = cr->cap = 0;
+        cr->late_status = 413;
+        return MHD_YES;
+    }
+    if (cr->len + n > cr->cap) {
+        size_t cap = cr->cap ? cr->cap : 4096;
+        while (cap < cr->len + n)
+            cap *= 2;
+        if (cap > max_body)
+            cap = (size_t)max_body;
+        if (!body_budget_take(srv, cr, cap - cr->cap)) {
+            free(cr->body);
+            cr->body = NULL;
+            cr->len = cr->cap = 0;
+            cr->late_status = 503;
+            return MHD_YES;
+        }
+        char *b = realloc(cr->body, cap + 1);
+        if (!b)
+            return MHD_NO;
+        cr->body = b;
+        cr->cap = cap;
+    }
+    memcpy(cr->body + cr->len, upload_data, n);
+    cr->len += n;
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -1396,63 +1341,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     ca_http_server *srv = cls;
     conn_req *cr = *con_cls;
     uint64_t max_body = srv->cfg->node_max_body;
-    if (!cr) {
-        cr = calloc(1, sizeof *cr);
-        if (!cr)
-            return MHD_NO;
-        cr->start_ns = now_ns();
-        *con_cls = cr;
-        /* Step 1: headers only; the body deadline runs while a body may arrive. */
-        conn_deadline(c, srv->cfg->node_body_timeout);
-        ca_http_response resp = {0};
-        int idx = check_request_head(srv, c, url, method, cr, &resp);
-        if (!resp.status)
-            return MHD_YES;
-        char client[INET6_ADDRSTRLEN];
-        uint8_t key[16];
-        client_address(c, key, client, sizeof client);
-        conn_deadline(c, 0);
-        bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
-        return queue(srv, c, cr, &resp, idx, method, client, role_route);
-    }
-    if (*upload_data_size) {
-        /* Step 2: collect the body. MHD 0.9.75 cannot queue an answer in the middle of a
-         * body (MHD_queue_response fails there and the connection closes unanswered), so a
-         * body over the cap or the budget is dropped as it arrives and answered 413/503 at
-         * its end, which node.body_timeout bounds (issue 12 item 5). */
+    if (!cr)
+        return on_headers(srv, c, url, method, con_cls); /* step 1 */
+    if (*upload_data_size) { /* step 2: collect the body */
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cr->answered || cr->late_status)
-            return MHD_YES;
-        if (cr->len + n > max_body) {
-            free(cr->body);
-            cr->body = NULL;
-            cr->len = cr->cap = 0;
-            cr->late_status = 413;
-            return MHD_YES;
-        }
-        if (cr->len + n > cr->cap) {
-            size_t cap = cr->cap ? cr->cap : 4096;
-            while (cap < cr->len + n)
-                cap *= 2;
-            if (cap > max_body)
-                cap = (size_t)max_body;
-            if (!body_budget_take(srv, cr, cap - cr->cap)) {
-                free(cr->body);
-                cr->body = NULL;
-                cr->len = cr->cap = 0;
-                cr->late_status = 503;
-                return MHD_YES;
-            }
-            char *b = realloc(cr->body, cap + 1);
-            if (!b)
-                return MHD_NO;
-            cr->body = b;
-            cr->cap = cap;
-        }
-        memcpy(cr->body + cr->len, upload_data, n);
-        cr->len += n;
-        return MHD_YES;
+        return on_body(srv, cr, upload_data, n);
     }
     if (cr->answered)
         return MHD_YES;
@@ -1536,351 +1430,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     json_decref(s);
 }
 
-/* ---- built-in log routes (SPEC §3) ---------------------------------------------------------- */
-
-static void h_health(ca_http_request *req, ca_http_response *resp)
-{
-    /* latestAnchor: the newest anchor record (anchor/engine.c), null when none. */
-    ca_anchor_record *rec = malloc(sizeof *rec);
-    json_t *anchor = NULL;
-    if (rec && ca_anchor_latest(req->node->store, rec, NULL) == CA_OK)
-        anchor = ca_anchor_record_json(rec);
-    free(rec);
-    char *a = anchor ? json_dumps(anchor, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(anchor);
-    char *buf = NULL;
-    int n = asprintf(&buf, "{\"status\":\"ok\",\"treeSize\":%llu,\"latestAnchor\":%s}",
-                     (unsigned long long)ca_log_size(req->node->log), a ? a : "null");
-    free(a);
-    if (n < 0)
-        ca_http_problem(resp, 500, "out of memory");
-    else
-        ca_http_reply_owned(resp, 200, "application/json", buf, (size_t)n);
-}
-
-static void h_checkpoint(ca_http_request *req, ca_http_response *resp)
-{
-    char note[CA_NOTE_MAX];
-    size_t len;
-    ca_errbuf eb = {{0}};
-    ca_err err = ca_log_checkpoint(req->node->log, note, &len, &eb);
-    if (err)
-        ca_http_problem_err(resp, err, &eb);
-    else
-        ca_http_reply_text(resp, 200, "text/plain; charset=utf-8", note, len);
-}
-
-static void h_log_key(ca_http_request *req, ca_http_response *resp)
-{
-    char key[CA_VERIFIER_KEY_MAX + 1];
-    ca_errbuf eb = {{0}};
-    ca_err err = ca_log_verifier_key(req->node->log, key, &eb);
-    if (err) {
-        ca_http_problem_err(resp, err, &eb);
-        return;
-    }
-    size_t n = strlen(key);
-    key[n++] = '\n';
-    ca_http_reply_text(resp, 200, "text/plain; charset=utf-8", key, n);
-}
-
-/* Every log key with the sizes it signed (SPEC §3), oldest first; toSize null for the current
- * key. Stored (anchored) checkpoints keep their signer; historical sizes signed on demand are
- * signed by the current key. */
-static void h_log_keys(ca_http_request *req, ca_http_response *resp)
-{
-    ca_errbuf eb = {{0}};
-    size_t n = 0;
-    ca_log_key_span *spans = calloc(CA_LOG_KEYS_MAX, sizeof *spans);
-    if (!spans) {
-        ca_http_problem_err(resp, CA_ERR_NOMEM, NULL);
-        return;
-    }
-    ca_err err = ca_log_key_history(req->node->log, spans, CA_LOG_KEYS_MAX, &n, &eb);
-    if (err) {
-        free(spans);
-        ca_http_problem_err(resp, err, &eb);
-        return;
-    }
-    json_t *keys = json_array();
-    for (size_t i = 0; keys && i < n; i++) {
-        json_t *k = spans[i].current
-                        ? json_pack("{s:s, s:I, s:n}", "key", spans[i].key, "fromSize",
-                                    (json_int_t)spans[i].from_size, "toSize")
-                        : json_pack("{s:s, s:I, s:I}", "key", spans[i].key, "fromSize",
-                                    (json_int_t)spans[i].from_size, "toSize",
-                                    (json_int_t)spans[i].to_size);
-        if (!k || json_array_append_new(keys, k)) {
-            json_decref(keys);
-            keys = NULL;
-        }
-    }
-    free(spans);
-    if (!keys) {
-        ca_http_problem_err(resp, CA_ERR_NOMEM, NULL);
-        return;
-    }
-    ca_http_reply_json(resp, 200, json_pack("{s:o}", "keys", keys));
-}
-
-static void h_proof(ca_http_request *req, ca_http_response *resp)
-{
-    char hex[80];
-    size_t len;
-    ca_errbuf eb = {{0}};
-    ca_err err = ca_http_query(req, "digest", hex, sizeof hex, &len);
-    if (err == CA_ERR_NOT_FOUND) {
-        ca_http_problem(resp, 400, "the digest query parameter is required");
-        return;
-    }
-    ca_hash digest;
-    if (err || ca_hash_from_hex(&digest, hex, len)) {
-        ca_http_problem(resp, 400, "digest must be 64 hex characters");
-        return;
-    }
-    uint64_t size = 0, current = ca_log_size(req->node->log);
-    err = ca_http_query_u64(req, "treeSize", &size, &eb);
-    if (err == CA_OK) {
-        if (size == 0 || size > current) {
-            ca_http_problem(resp, 400, "treeSize %llu is outside 1..%llu",
-                            (unsigned long long)size, (unsigned long long)current);
-            return;
-        }
-    } else if (err != CA_ERR_NOT_FOUND) {
-        ca_http_problem_err(resp, err, &eb);
-        return;
-    } else {
-        size = 0;
-    }
-    char *json;
-    err = ca_proof_build_anchored(&json, req->node->log, req->node->store, &digest, size, &eb);
-    if (err == CA_ERR_NOT_FOUND)
-        ca_http_problem(resp, 404, "the digest is not in the log");
-    else if (err)
-        ca_http_problem_err(resp, err, &eb);
-    else
-        ca_http_reply_owned(resp, 200, "application/json", json, strlen(json));
-}
-
-static void h_consistency(ca_http_request *req, ca_http_response *resp)
-{
-    ca_errbuf eb = {{0}};
-    uint64_t from, to, current = ca_log_size(req->node->log);
-    ca_err err = ca_http_query_u64(req, "from", &from, &eb);
-    if (!err)
-        err = ca_http_query_u64(req, "to", &to, &eb);
-    if (err == CA_ERR_NOT_FOUND) {
-        ca_http_problem(resp, 400, "the from and to query parameters are required");
-        return;
-    }
-    if (err) {
-        ca_http_problem_err(resp, err, &eb);
-        return;
-    }
-    if (from == 0 || from > to || to > current) {
-        ca_http_problem(resp, 400, "need 0 < from <= to <= %llu (the tree size); got from=%llu "
-                        "to=%llu", (unsigned long long)current, (unsigned long long)from,
-                        (unsigned long long)to);
-        return;
-    }
-    ca_hash path[CA_MERKLE_MAX_PROOF];
-    size_t n;
-    if ((err = ca_log_consistency(req->node->log, path, &n, from, to, &eb))) {
-        ca_http_problem_err(resp, err, &eb);
-        return;
-    }
-    size_t cap = 96 + n * 67;
-    char *buf = malloc(cap);
-    if (!buf) {
-        ca_http_problem(resp, 500, "out of memory");
-        return;
-    }
-    size_t off = (size_t)snprintf(buf, cap, "{\"from\":%llu,\"to\":%llu,\"proof\":[",
-                                  (unsigned long long)from, (unsigned long long)to);
-    for (size_t i = 0; i < n; i++) {
-        buf[off++] = i ? ',' : '"';
-        if (i)
-            buf[off++] = '"';
-        ca_hash_to_hex(buf + off, &path[i]);
-        off += 64;
-        buf[off++] = '"';
-    }
-    memcpy(buf + off, "]}", 3);
-    off += 2;
-    ca_http_reply_owned(resp, 200, "application/json", buf, off);
-}
-
-static void h_append(ca_http_request *req, ca_http_response *resp)
-{
-    json_t *o = ca_http_body_json(req, resp);
-    if (!o)
-        return;
-    ca_log_entry *entries = NULL;
-    json_t *digests = json_is_object(o) ? json_object_get(o, "digests") : NULL;
-    size_t n = json_array_size(digests);
-    if (!json_is_object(o)) {
-        ca_http_problem(resp, 400, "the body must be a JSON object {\"digests\":[HEX,...]}");
-    } else if (!digests) {
-        ca_http_problem(resp, 400, "the digests field is missing");
-    } else if (!json_is_array(digests)) {
-        ca_http_problem(resp, 400, "digests must be an array of 64-hex-character strings");
-    } else if (n == 0) {
-        ca_http_problem(resp, 400, "digests is empty");
-    } else if (n > MAX_DIGESTS_PER_APPEND) {
-        ca_http_problem(resp, 413, "at most %d digests per request (got %zu)",
-                        MAX_DIGESTS_PER_APPEND, n);
-    } else if (!(entries = malloc(n * sizeof *entries))) {
-        ca_http_problem(resp, 500, "out of memory");
-    } else {
-        size_t i;
-        for (i = 0; i < n; i++) {
-            json_t *d = json_array_get(digests, i);
-            if (!json_is_string(d) ||
-                ca_hash_from_hex(&entries[i].digest, json_string_value(d),
-                                 json_string_length(d))) {
-                ca_http_problem(resp, 400, "digests[%zu] is not a string of 64 hex characters",
-                                i);
-                break;
-            }
-        }
-        if (i == n) {
-            json_decref(o);
-            o = NULL;
-            uint64_t size = 0;
-            ca_errbuf eb = {{0}};
-            ca_err err = ca_log_append(req->node->log, entries, n, &size, &eb);
-            if (err) {
-                ca_http_problem_err(resp, err, &eb);
-            } else {
-                /* {"entries":[{"digest":"<64>","leafIndex":N},...],"treeSize":N} */
-                size_t cap = 64 + n * 110;
-                char *buf = malloc(cap);
-                if (!buf) {
-                    ca_http_problem(resp, 500, "out of memory (the digests were appended)");
-                } else {
-                    size_t off = (size_t)snprintf(buf, cap, "{\"entries\":[");
-                    for (size_t k = 0; k < n; k++) {
-                        memcpy(buf + off, k ? ",{\"digest\":\"" : "{\"digest\":\"",
-                               k ? 12 : 11);
-                        off += k ? 12 : 11;
-                        ca_hash_to_hex(buf + off, &entries[k].digest);
-                        off += 64;
-                        off += (size_t)snprintf(buf + off, cap - off, "\",\"leafIndex\":%llu}",
-                                                (unsigned long long)entries[k].index);
-                    }
-                    off += (size_t)snprintf(buf + off, cap - off, "],\"treeSize\":%llu}",
-                                            (unsigned long long)size);
-                    ca_http_reply_owned(resp, 200, "application/json", buf, off);
-                    snprintf(resp->detail, sizeof resp->detail,
-                             "appended %zu digests; tree size %llu", n,
-                             (unsigned long long)size);
-                }
-            }
-        }
-    }
-    free(entries);
-    json_decref(o);
-}
-
-/* Prometheus text format 0.0.4. */
-static void h_metrics(ca_http_request *req, ca_http_response *resp)
-{
-    ca_http_server *srv = req->ctx;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        ca_http_problem(resp, 500, "out of memory");
-        return;
-    }
-    fputs("# HELP credanchor_http_requests_total HTTP requests answered, by route and status.\n"
-          "# TYPE credanchor_http_requests_total counter\n", f);
-    for (size_t i = 0; i <= CA_HTTP_MAX_ROUTES; i++) {
-        if (i >= srv->nroutes && i != UNMATCHED_ROUTE)
-            continue;
-        const char *route = i == UNMATCHED_ROUTE ? "unmatched" : srv->routes[i].r->pattern;
-        for (int s = 0; s < METRICS_STATUS_N; s++) {
-            uint64_t v = atomic_load_explicit(&srv->metrics[i].by_status[s],
-                                              memory_order_relaxed);
-            if (v)
-                fprintf(f, "credanchor_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                        route, s + METRICS_STATUS_MIN, (unsigned long long)v);
-        }
-    }
-    fputs("# HELP credanchor_http_request_duration_seconds Time from request headers to the "
-          "queued response.\n"
-          "# TYPE credanchor_http_request_duration_seconds histogram\n", f);
-    for (size_t i = 0; i <= CA_HTTP_MAX_ROUTES; i++) {
-        if (i >= srv->nroutes && i != UNMATCHED_ROUTE)
-            continue;
-        const route_metrics *m = &srv->metrics[i];
-        uint64_t count = atomic_load_explicit(&m->count, memory_order_relaxed);
-        if (!count)
-            continue;
-        const char *route = i == UNMATCHED_ROUTE ? "unmatched" : srv->routes[i].r->pattern;
-        uint64_t cum = 0;
-        for (size_t b = 0; b <= NBOUNDS; b++) {
-            cum += atomic_load_explicit(&m->bucket[b], memory_order_relaxed);
-            if (b < NBOUNDS)
-                fprintf(f, "credanchor_http_request_duration_seconds_bucket{route=\"%s\","
-                           "le=\"%g\"} %llu\n", route, latency_bounds[b],
-                        (unsigned long long)cum);
-            else
-                fprintf(f, "credanchor_http_request_duration_seconds_bucket{route=\"%s\","
-                           "le=\"+Inf\"} %llu\n", route, (unsigned long long)cum);
-        }
-        fprintf(f, "credanchor_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n", route,
-                (double)atomic_load_explicit(&m->sum_ns, memory_order_relaxed) / 1e9);
-        fprintf(f, "credanchor_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route,
-                (unsigned long long)cum);
-    }
-    ca_log_stats st;
-    ca_log_get_stats(req->node->log, &st);
-    fprintf(f,
-            "# HELP credanchor_log_tree_size Leaves in the log.\n"
-            "# TYPE credanchor_log_tree_size gauge\n"
-            "credanchor_log_tree_size %llu\n"
-            "# HELP credanchor_log_appends_total New leaves appended since start.\n"
-            "# TYPE credanchor_log_appends_total counter\n"
-            "credanchor_log_appends_total %llu\n"
-            "# HELP credanchor_log_commits_total Log write transactions since start.\n"
-            "# TYPE credanchor_log_commits_total counter\n"
-            "credanchor_log_commits_total %llu\n"
-            "# HELP credanchor_log_appends_blocked 1 while appends are refused (an "
-            "inconsistent or held log, or a full store: 507).\n"
-            "# TYPE credanchor_log_appends_blocked gauge\n"
-            "credanchor_log_appends_blocked %d\n"
-            "# HELP credanchor_http_requests_in_flight Requests being handled.\n"
-            "# TYPE credanchor_http_requests_in_flight gauge\n"
-            "credanchor_http_requests_in_flight %d\n",
-            (unsigned long long)st.tree_size, (unsigned long long)st.appended,
-            (unsigned long long)st.commits,
-            ca_log_append_blocked(req->node->log) || st.store_full ? 1 : 0,
-            atomic_load(&srv->inflight));
-    for (size_t i = 0; i < srv->nmetrics_hooks; i++)
-        srv->metrics_hooks[i].fn(srv->metrics_hooks[i].ctx, f);
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        ca_http_problem(resp, 500, "out of memory");
-        return;
-    }
-    resp->cache_control = "no-store";
-    ca_http_reply_owned(resp, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
-}
-
-static const ca_http_route log_routes[] = {
-    {"GET", "/v1/health", 0, NULL, h_health, NULL},
-    {"GET", "/v1/checkpoint", 0, NULL, h_checkpoint, NULL},
-    {"GET", "/v1/log/key", 0, NULL, h_log_key, NULL},
-    {"GET", "/v1/log/keys", 0, NULL, h_log_keys, NULL},
-    {"GET", "/v1/log/proof", 0, NULL, h_proof, NULL},
-    {"GET", "/v1/log/consistency", 0, NULL, h_consistency, NULL},
-    {"POST", "/v1/log/entries", CA_ROLE_ISSUER, "application/json", h_append, NULL},
-};
-static const ca_http_route metrics_route[] = {
-    {"GET", "/metrics", 0, NULL, h_metrics, NULL},
-};
-
 /* ---- life cycle ----------------------------------------------------------------------------- */
 
 ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
@@ -1892,16 +1441,14 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     srv->node = node;
     srv->cfg = &node->cfg;
     srv->listen_fd = -1;
-    srv->metrics = calloc(CA_HTTP_MAX_ROUTES + 1, sizeof *srv->metrics);
-    srv->rl = calloc(RL_SLOTS, sizeof *srv->rl);
+    srv->metrics = ca_http_metrics_create(&srv->inflight);
+    srv->rl = ca_rate_limit_create((double)node->cfg.node_rate_limit_per_ip);
     if (!srv->metrics || !srv->rl) {
-        free(srv->metrics);
-        free(srv->rl);
+        ca_http_metrics_destroy(srv->metrics);
+        ca_rate_limit_destroy(srv->rl);
         free(srv);
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     }
-    for (int i = 0; i < RL_LOCKS; i++)
-        pthread_mutex_init(&srv->rl_lock[i], NULL);
     pthread_mutex_init(&srv->offload_lock, NULL);
     pthread_cond_init(&srv->offload_cond, NULL);
     pthread_mutex_init(&srv->conns_lock, NULL);
@@ -1910,11 +1457,9 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC); /* sweeper_main's timed waits */
     pthread_cond_init(&srv->sweeper_cond, &monotonic);
     pthread_condattr_destroy(&monotonic);
-    srv->rl_rate = (double)node->cfg.node_rate_limit_per_ip;
-    ca_err err = ca_http_add_routes(srv, log_routes, sizeof log_routes / sizeof log_routes[0],
-                                    NULL, eb);
+    ca_err err = ca_log_routes_register(srv, eb); /* node/routes_log.c */
     if (!err)
-        err = ca_http_add_routes(srv, metrics_route, 1, srv, eb);
+        err = ca_http_metrics_register(srv, srv->metrics, eb); /* node/metrics.c */
     if (err) {
         ca_http_destroy(srv);
         return err;
@@ -1925,10 +1470,8 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
 
 void ca_http_add_metrics_hook(ca_http_server *srv, void (*fn)(void *ctx, FILE *f), void *ctx)
 {
-    CA_ASSERT(srv && fn && srv->nmetrics_hooks < CA_HTTP_METRICS_HOOKS_MAX);
-    srv->metrics_hooks[srv->nmetrics_hooks].fn = fn;
-    srv->metrics_hooks[srv->nmetrics_hooks].ctx = ctx;
-    srv->nmetrics_hooks++;
+    CA_ASSERT(srv && fn);
+    ca_http_metrics_add_hook(srv->metrics, fn, ctx);
 }
 
 static ca_err read_small_file(char **out, size_t *len, const char *path, const char *what,
@@ -2154,8 +1697,6 @@ void ca_http_destroy(ca_http_server *srv)
         close(srv->listen_fd);
     for (size_t i = 0; i < srv->nroutes; i++)
         route_free(&srv->routes[i]);
-    for (int i = 0; i < RL_LOCKS; i++)
-        pthread_mutex_destroy(&srv->rl_lock[i]);
     pthread_mutex_destroy(&srv->offload_lock);
     pthread_cond_destroy(&srv->offload_cond);
     pthread_mutex_destroy(&srv->conns_lock);
@@ -2165,7 +1706,7 @@ void ca_http_destroy(ca_http_server *srv)
         free(srv->tls_key);
     }
     free(srv->tls_cert);
-    free(srv->metrics);
-    free(srv->rl);
+    ca_http_metrics_destroy(srv->metrics);
+    ca_rate_limit_destroy(srv->rl);
     free(srv);
 }

@@ -5,6 +5,7 @@
  *
  * Life cycle (credanchor serve, node/cli_serve.c):
  *     ca_http_create(&srv, node, eb);           built-in log routes registered
+ *                                               (node/routes_log.c) and /metrics (node/metrics.c)
  *     ca_http_add_routes(srv, table, n, ctx);   routes of later subsystems (anchors, ...)
  *     ca_http_start(srv, eb);                   binds node.listen and starts the workers
  *     ... wait for SIGTERM/SIGINT ...
@@ -52,6 +53,9 @@ extern "C" {
 #define CA_HTTP_MAX_PARAMS 4   /* {param} segments per pattern */
 #define CA_HTTP_MAX_ROUTES 63  /* every registered route, built-in ones included */
 #define CA_HTTP_JSON_DEPTH 32  /* deepest JSON nesting ca_http_body_json accepts */
+#define CA_HTTP_EXTRA_HEADERS_MAX 4    /* ca_http_response_add_header per response */
+#define CA_HTTP_HEADER_NAME_MAX 64     /* an extra header's name, its NUL included */
+#define CA_HTTP_HEADER_VALUE_MAX 1024  /* an extra header's value, its NUL included */
 
 typedef struct ca_http_server ca_http_server; /* opaque */
 
@@ -94,6 +98,13 @@ typedef struct ca_http_response {
     ssize_t (*stream)(void *ctx, char *buf, size_t max);
     void (*stream_free)(void *ctx);
     void *stream_ctx;
+    /* Headers of the handler's own (ca_http_response_add_header), sent after the server's;
+     * a Content-Security-Policy among them replaces the server's default one. */
+    struct {
+        char name[CA_HTTP_HEADER_NAME_MAX];
+        char value[CA_HTTP_HEADER_VALUE_MAX];
+    } extra[CA_HTTP_EXTRA_HEADERS_MAX];
+    size_t nextra;
 } ca_http_response;
 
 typedef void (*ca_http_handler)(ca_http_request *req, ca_http_response *resp);
@@ -114,8 +125,8 @@ typedef struct ca_http_route {
 } ca_http_route;
 
 /* Creates the server for node (borrowed; it must outlive the server) with the built-in routes
- * of SPEC §3 that this file serves: health, checkpoint, log key(s), proof, consistency,
- * POST /v1/log/entries and /metrics. Nothing is bound yet. */
+ * of SPEC §3: health, checkpoint, log key(s), proof, consistency, POST /v1/log/entries
+ * (node/routes_log.c) and /metrics (node/metrics.c). Nothing is bound yet. */
 ca_err ca_http_create(ca_http_server **srv, ca_node *node, ca_errbuf *eb);
 
 /* Adds n routes (the table is borrowed and must outlive the server). ctx reaches their
@@ -208,6 +219,18 @@ void ca_http_problem(ca_http_response *resp, int status, const char *fmt, ...)
  * CONFLICT 409,
  * FULL 507, INCONSISTENT 503, anything else 500 (whose detail is logged, not sent). */
 void ca_http_problem_err(ca_http_response *resp, ca_err err, const ca_errbuf *eb);
+
+/* Adds a header to the response, e.g. a page's own Content-Security-Policy, which then
+ * replaces the server's default "default-src 'none'" (node/http_response.c). name must be an
+ * HTTP token (RFC 9110 §5.6.2); value may hold no control character but HTAB (no CR or LF:
+ * a value cannot end the header and write another). Both are copied.
+ * CA_ERR_INVALID for a bad name or value, or a header that has its own field here or that
+ * the server owns (Content-Type, Cache-Control, Allow, WWW-Authenticate, ETag, Link,
+ * Content-Disposition, Retry-After; Content-Length, Transfer-Encoding, Connection, Date);
+ * CA_ERR_EXISTS when the response already has that header (case-insensitive);
+ * CA_ERR_TOO_LARGE past CA_HTTP_EXTRA_HEADERS_MAX headers or the size limits above. The
+ * response is unchanged on error. */
+ca_err ca_http_response_add_header(ca_http_response *resp, const char *name, const char *value);
 
 /* The reason phrase of an HTTP status ("Not Found"); "Unknown" for others. */
 const char *ca_http_reason(int status);

@@ -84,7 +84,7 @@ ca_err ca_node_init(ca_init_report *report, const ca_config *cfg, ca_errbuf *eb)
 ca_err ca_node_anchor_secret(const ca_node *node, uint8_t secret[CA_SECP256K1_SECRET_SIZE],
                              ca_errbuf *eb);
 
-/* ---- key rotation (credanchor keys rotate; node/node.c documents the file steps) ---- */
+/* ---- key rotation (credanchor keys rotate; node/keys.c documents the file steps) ---- */
 
 #define CA_ISSUER_KEYS_MAX 32   /* per algorithm */
 #define CA_MULTIBASE_KEY_MAX 128

@@ -620,7 +620,8 @@ ca_did_error ca_resolver_resolve(ca_resolver *r, ca_did_result *res, const char 
     if (!ca_did_syntax_ok(did))
         return ca_did_fail(res, CA_DID_INVALID_DID, "\"%s\" is not a DID (DID Core 3.1: "
                            "did:<method>:<method-specific-id>)", shown(buf, did));
-    if (strncmp(did, "did:web:", 8) == 0) {
+    ca_did_method method = ca_did_method_of(did, len); /* did/did_methods.c */
+    if (method == CA_DID_METHOD_WEB) {
         if (r->own_text && strcmp(did, r->web_did) == 0) {
             json_t *doc = json_loadb(r->own_text, r->own_len, 0, NULL);
             if (!doc)
@@ -633,7 +634,7 @@ ca_did_error ca_resolver_resolve(ca_resolver *r, ca_did_result *res, const char 
         }
         return ca_did_web_resolve(res, did, opts, &r->transport, &r->cache);
     }
-    if (strncmp(did, "did:key:", 8) == 0)
+    if (method == CA_DID_METHOD_KEY)
         return ca_did_key_resolve(res, did, opts);
     size_t m = strcspn(did + 4, ":");
     return ca_did_fail(res, CA_DID_METHOD_NOT_SUPPORTED,

@@ -30,6 +30,7 @@
  * @context). did:web resolvers read the body whatever the type; generic JSON clients accept
  * any +json type.
  */
+#include "credanchor/did.h"
 #include "node/http.h"
 #include "node/resolver.h"
 
@@ -483,13 +484,15 @@ static void h_did_json(ca_http_request *req, ca_http_response *resp)
  * or silent hosts cannot hold the workers that serve health and proofs (issue #13 item 1).
  * The decision is made on the DID the handler will resolve, after step 2's decoding: the raw
  * segment is no guide, since did%3Aweb:... and did%3A%77eb%3A... decode to did:web too. Only
- * did:web fetches (ca_resolver_resolve); a segment that does not decode is answered at once. */
+ * did:web fetches (ca_resolver_resolve; the "fetches" column of did/did_methods.c); a segment
+ * that does not decode is answered at once. */
 static bool may_fetch(const ca_http_request *req)
 {
     char did[CA_DID_TEXT_MAX + 1];
     if (decode_segment(did, sizeof did, req->params[0]) != SEGMENT_OK)
         return false;
-    return strncmp(did, "did:web:", 8) == 0 && strcmp(did, ca_resolver_web_did(req->ctx)) != 0;
+    return ca_did_method_fetches(ca_did_method_of(did, strlen(did))) &&
+           strcmp(did, ca_resolver_web_did(req->ctx)) != 0;
 }
 
 static const ca_http_route did_routes[] = {

@@ -6,7 +6,7 @@
  *   meta          key: ASCII name             value: see node/log.c (tree size, index
  *                                              watermark, origin, latest checkpoint, the largest
  *                                              signed checkpoint, schema version, the log key
- *                                              history "log_keys") and node/node.c (the issuer
+ *                                              history "log_keys") and node/keys.c (the issuer
  *                                              key histories "issuer_keys",
  *                                              "issuer_keys_es256k", "issuer_keys_es256",
  *                                              "issuer_keys_rs256"; keys rotate)

@@ -1,6 +1,7 @@
 /* node/verify_env.c — where a verification's lookups go (node/verify_env.h). */
 #include "node/verify_env.h"
 
+#include "credanchor/did.h"
 #include "credanchor/encoding.h"
 #include "node/fetch.h"
 #include "node/log.h"
@@ -259,7 +260,8 @@ static ca_err remote_get(ca_verify_remote *r, const char *url, char **body, size
 static ca_err remote_resolve(void *ctx, const char *did, json_t **doc, ca_errbuf *eb)
 {
     ca_verify_remote *r = ctx;
-    if (r->node_url[0] && r->node_trusted && strncmp(did, "did:key:", 8) != 0) {
+    if (r->node_url[0] && r->node_trusted &&
+        ca_did_method_of(did, strlen(did)) != CA_DID_METHOD_KEY) {
         /* The named node's Universal Resolver endpoint (SPEC §4). */
         char url[2048 + CA_DID_TEXT_MAX], *body = NULL;
         size_t len;

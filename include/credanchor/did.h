@@ -31,6 +31,24 @@ ca_err ca_url_host_port(char *host, size_t host_cap, unsigned *port, const char 
  * CA_ERR_TOO_LARGE when out (cap bytes) is too small. */
 ca_err ca_host_to_ascii(char *out, size_t cap, const char *host, size_t len, ca_errbuf *eb);
 
+/* The DID methods this node knows (did/did_methods.c), one row each in a table: the place to
+ * add a method. */
+typedef enum ca_did_method {
+    CA_DID_METHOD_OTHER = 0, /* not a DID of a known method (or not a DID at all) */
+    CA_DID_METHOD_KEY,       /* did:key: resolved offline from the DID itself */
+    CA_DID_METHOD_WEB,       /* did:web: its document is fetched over HTTPS */
+} ca_did_method;
+
+/* The method of the len bytes at did: a known method's prefix ("did:key:", "did:web:") as
+ * is, case-sensitive (DID Core 3.1: method names are lower case), so a percent-encoded DID
+ * ("did%3Aweb%3A...") is CA_DID_METHOD_OTHER until the caller decodes it. No other syntax is
+ * checked (ca_did_syntax_ok does). */
+ca_did_method ca_did_method_of(const char *did, size_t len);
+
+/* True when resolving a DID of method m may fetch over the network (did:web), so a caller
+ * runs it where a slow host cannot hold anything else. False for CA_DID_METHOD_OTHER. */
+bool ca_did_method_fetches(ca_did_method m);
+
 #ifdef __cplusplus
 }
 #endif
