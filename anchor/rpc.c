@@ -20,6 +20,7 @@
 
 #include "credanchor/capbuf.h"
 #include "credanchor/crypto.h"
+#include "credanchor/encoding.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -256,17 +257,6 @@ ca_err ca_rpc_call(ca_rpc *rpc, const char *method, json_t *params, json_t **res
 
 /* ---- strict value decoding ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Checks the quantity shape; returns the digits and their count via out-params. */
 static ca_err quantity_digits(const char **digits, size_t *n, const char *s, size_t max,
                               ca_errbuf *eb)
@@ -282,7 +272,7 @@ static ca_err quantity_digits(const char **digits, size_t *n, const char *s, siz
     if (len > 1 && d[0] == '0')
         return ca_fail(eb, CA_ERR_INVALID, "quantity \"%.80s\" has a leading zero", s);
     for (size_t i = 0; i < len; i++)
-        if (hexval(d[i]) < 0)
+        if (ca_hex_digit_value(d[i]) < 0)
             return ca_fail(eb, CA_ERR_INVALID, "quantity \"%.80s\" is not hex", s);
     *digits = d;
     *n = len;
@@ -299,7 +289,7 @@ ca_err ca_rpc_parse_u64(uint64_t *out, const char *s, ca_errbuf *eb)
         return err;
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++)
-        v = v << 4 | (uint64_t)hexval(d[i]);
+        v = v << 4 | (uint64_t)ca_hex_digit_value(d[i]);
     *out = v;
     return CA_OK;
 }
@@ -315,7 +305,7 @@ ca_err ca_rpc_parse_u256(uint8_t out[32], const char *s, ca_errbuf *eb)
     memset(out, 0, 32);
     for (size_t i = 0; i < n; i++) { /* digit i from the right lands in nibble i */
         size_t k = n - 1 - i;
-        int v = hexval(d[k]);
+        int v = ca_hex_digit_value(d[k]);
         out[31 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
     }
     return CA_OK;
@@ -332,7 +322,7 @@ ca_err ca_rpc_parse_data(uint8_t *out, size_t len, const char *s, ca_errbuf *eb)
     if (n != 2 * len)
         return ca_fail(eb, CA_ERR_INVALID, "data \"%.80s\" is not %zu bytes", s, len);
     for (size_t i = 0; i < len; i++) {
-        int hi = hexval(d[2 * i]), lo = hexval(d[2 * i + 1]);
+        int hi = ca_hex_digit_value(d[2 * i]), lo = ca_hex_digit_value(d[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return ca_fail(eb, CA_ERR_INVALID, "data \"%.80s\" is not hex", s);
         out[i] = (uint8_t)(hi << 4 | lo);
@@ -348,17 +338,12 @@ void ca_rpc_format_u64(char *out, uint64_t v)
 /* "0x" + hex of len bytes, malloc'd. */
 static char *data_hex(const uint8_t *p, size_t len)
 {
-    static const char hx[] = "0123456789abcdef";
     char *s = malloc(2 * len + 3);
     if (!s)
         return NULL;
     s[0] = '0';
     s[1] = 'x';
-    for (size_t i = 0; i < len; i++) {
-        s[2 + 2 * i] = hx[p[i] >> 4];
-        s[3 + 2 * i] = hx[p[i] & 15];
-    }
-    s[2 + 2 * len] = '\0';
+    ca_hex_encode(s + 2, p, len);
     return s;
 }
 

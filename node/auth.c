@@ -145,17 +145,9 @@ static int64_t get_i64(const uint8_t *p)
     return (int64_t)ca_store_u64_from(p);
 }
 
-static bool is_lower_hex(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 static bool id_valid(const char *id)
 {
-    return id && strlen(id) == TOKEN_ID_HEX && is_lower_hex(id, TOKEN_ID_HEX);
+    return id && strlen(id) == TOKEN_ID_HEX && ca_hex_is_lower(id, TOKEN_ID_HEX);
 }
 
 /* Printable text without control characters: names show up in `token list`. */
@@ -390,7 +382,7 @@ static bool token_syntax_ok(const char *t, size_t len)
 {
     if (len != TOKEN_LEN || memcmp(t, TOKEN_PREFIX, TOKEN_PREFIX_LEN) != 0)
         return false;
-    if (!is_lower_hex(t + TOKEN_PREFIX_LEN, TOKEN_ID_HEX) ||
+    if (!ca_hex_is_lower(t + TOKEN_PREFIX_LEN, TOKEN_ID_HEX) ||
         t[TOKEN_PREFIX_LEN + TOKEN_ID_HEX] != '_')
         return false;
     uint8_t secret[TOKEN_SECRET_BYTES];

@@ -327,14 +327,6 @@ const char *ca_http_header(const ca_http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 ca_err ca_http_percent_decode(char *out, size_t cap, size_t *out_len, const char *in,
                               size_t len)
 {
@@ -343,7 +335,7 @@ ca_err ca_http_percent_decode(char *out, size_t cap, size_t *out_len, const char
         char c = in[i];
         if (c == '%') {
             int h, l;
-            if (i + 2 >= len || (h = hexval(in[i + 1])) < 0 || (l = hexval(in[i + 2])) < 0)
+            if (i + 2 >= len || (h = ca_hex_digit_value(in[i + 1])) < 0 || (l = ca_hex_digit_value(in[i + 2])) < 0)
                 return CA_ERR_INVALID;
             c = (char)(h * 16 + l);
             if (c == '\0')
