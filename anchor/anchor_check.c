@@ -8,6 +8,7 @@
 
 #include "credanchor/encoding.h"
 #include "credanchor/eth.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/merkle.h"
 
 #include <inttypes.h>
@@ -44,10 +45,9 @@ static ca_err rec_log_hash(ca_hash *out, const json_t *v, const char *field, ca_
 
 static ca_err rec_u64(uint64_t *out, const json_t *v, const char *field, ca_errbuf *eb)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
+    if (!ca_json_u64_value(out, v))
         return ca_fail(eb, CA_ERR_INVALID, "anchor: \"%s\" must be a non-negative integer",
                        field);
-    *out = (uint64_t)json_integer_value(v);
     return CA_OK;
 }
 

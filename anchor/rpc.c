@@ -21,6 +21,7 @@
 #include "credanchor/capbuf.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -630,18 +631,18 @@ ca_err ca_rpc_receipt(ca_rpc *rpc, ca_rpc_receipt_info *r, const uint8_t tx_hash
         err = CA_ERR_INVALID;
         goto out;
     }
-    PARSE_MEMBER(ca_rpc_parse_u64(&status, json_string_value(json_object_get(res, "status")), &peb_));
+    PARSE_MEMBER(ca_rpc_parse_u64(&status, ca_json_str(res, "status"), &peb_));
     if (status > 1) {
         err = ca_fail(eb, CA_ERR_INVALID, "RPC %s: status is not 0x0 or 0x1", M);
         goto out;
     }
     PARSE_MEMBER(ca_rpc_parse_u64(&r->block_number,
-                                  json_string_value(json_object_get(res, "blockNumber")), &peb_));
+                                  ca_json_str(res, "blockNumber"), &peb_));
     PARSE_MEMBER(ca_rpc_parse_data(r->block_hash, 32,
-                                   json_string_value(json_object_get(res, "blockHash")), &peb_));
-    PARSE_MEMBER(ca_rpc_parse_data(r->from, 20, json_string_value(json_object_get(res, "from")),
+                                   ca_json_str(res, "blockHash"), &peb_));
+    PARSE_MEMBER(ca_rpc_parse_data(r->from, 20, ca_json_str(res, "from"),
                                    &peb_));
-    PARSE_MEMBER(ca_rpc_parse_u64(&r->gas_used, json_string_value(json_object_get(res, "gasUsed")),
+    PARSE_MEMBER(ca_rpc_parse_u64(&r->gas_used, ca_json_str(res, "gasUsed"),
                                   &peb_));
     json_t *to = json_object_get(res, "to");
     if (to && !json_is_null(to)) {
@@ -689,13 +690,13 @@ ca_err ca_rpc_block_hash(ca_rpc *rpc, uint8_t hash[32], bool *found, uint64_t nu
         goto out;
     }
     uint64_t got;
-    PARSE_MEMBER(ca_rpc_parse_u64(&got, json_string_value(json_object_get(res, "number")), &peb_));
+    PARSE_MEMBER(ca_rpc_parse_u64(&got, ca_json_str(res, "number"), &peb_));
     if (got != number) {
         err = ca_fail(eb, CA_ERR_INVALID, "RPC %s: asked for block %llu, got %llu", M,
                       (unsigned long long)number, (unsigned long long)got);
         goto out;
     }
-    PARSE_MEMBER(ca_rpc_parse_data(hash, 32, json_string_value(json_object_get(res, "hash")),
+    PARSE_MEMBER(ca_rpc_parse_data(hash, 32, ca_json_str(res, "hash"),
                                    &peb_));
     *found = true;
 out:

@@ -20,6 +20,7 @@
 #include "credanchor/signer.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -867,8 +868,8 @@ ca_err ca_verify_key_from_jwk(ca_verify_key **out, const json_t *jwk, ca_errbuf 
             goto out;
         }
     }
-    const char *kty = json_string_value(json_object_get(jwk, "kty"));
-    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    const char *kty = ca_json_str(jwk, "kty");
+    const char *crv = ca_json_str(jwk, "crv");
     if (!kty) {
         why = "\"kty\" is missing or not a string";
         goto out;

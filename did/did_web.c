@@ -29,6 +29,7 @@
  */
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,7 +244,7 @@ static ca_did_error accept_document(ca_did_result *r, const char *did, const cha
         return ca_did_fail(r, CA_DID_INVALID_DID_DOCUMENT,
                            "the DID document at %s is not a JSON object", url);
     }
-    const char *id = json_string_value(json_object_get(j, "id"));
+    const char *id = ca_json_str(j, "id");
     if (!id || strcmp(id, did) != 0) {
         ca_did_fail(r, CA_DID_INVALID_DID_DOCUMENT,
                     "the DID document at %s has id \"%.200s\", not the DID \"%.200s\"", url,

@@ -33,6 +33,7 @@
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
 #include "credanchor/group_commit.h"
+#include "credanchor/json_fields.h"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -816,9 +817,9 @@ static bool audit_list_fn(void *arg, const ca_store_val *key, const ca_store_val
         return false;
     }
     int64_t t = 0;
-    bool keep = ca_datetime_parse(&t, json_string_value(json_object_get(e, "time"))) == CA_OK &&
+    bool keep = ca_datetime_parse(&t, ca_json_str(e, "time")) == CA_OK &&
                 (!a->q->since || t >= a->q->since) && (!a->q->until || t <= a->q->until);
-    const char *tok = json_string_value(json_object_get(e, "tokenId"));
+    const char *tok = ca_json_str(e, "tokenId");
     keep = keep && (!a->q->token_id[0] || (tok && strcmp(tok, a->q->token_id) == 0));
     if (keep && json_array_append_new(a->out, e))
         a->err = CA_ERR_NOMEM;

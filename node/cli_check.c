@@ -33,6 +33,7 @@
 #include "credanchor/auth.h"
 #include "credanchor/encoding.h"
 #include "credanchor/issuer.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/merkle.h"
 #include "credanchor/node.h"
 #include "credanchor/rpc.h"
@@ -95,21 +96,6 @@ typedef struct anchor_item {
     bool have_log_root;    /* log_root: the recomputed root at `size` */
     ca_hash log_root;
 } anchor_item;
-
-static bool json_hash_field(ca_hash *h, const json_t *o, const char *name)
-{
-    const char *s = json_string_value(json_object_get(o, name));
-    return s && strlen(s) == 2 * CA_HASH_SIZE && ca_hash_from_hex(h, s, strlen(s)) == CA_OK;
-}
-
-static bool json_u64_field(uint64_t *v, const json_t *o, const char *name)
-{
-    const json_t *x = json_object_get(o, name);
-    if (!json_is_integer(x) || json_integer_value(x) < 0)
-        return false;
-    *v = (uint64_t)json_integer_value(x);
-    return true;
-}
 
 /* ---- the leaf scan ------------------------------------------------------------------------- */
 
@@ -241,7 +227,7 @@ static void check_anchors(report *r, ca_node *node, const ca_note_verifier *v, a
         char name[64], hex[2 * CA_HASH_SIZE + 1];
         json_t *o = it->json;
         uint64_t size = 0;
-        json_u64_field(&size, o, "treeSize");
+        ca_json_u64(&size, o, "treeSize");
         snprintf(name, sizeof name, "anchor %llu", (unsigned long long)size);
         /* The public fields, strictly (the consistency proof is checked below). */
         ca_anchor_claim rec;
@@ -257,7 +243,7 @@ static void check_anchors(report *r, ca_node *node, const ca_note_verifier *v, a
             prev = it;
             continue;
         }
-        if (!json_hash_field(&it->root, o, "rootHash")) {
+        if (!ca_json_hash(&it->root, o, "rootHash")) {
             add(r, name, R_FAIL, "malformed rootHash");
             prev = it;
             continue;
@@ -319,8 +305,8 @@ static void check_anchors(report *r, ca_node *node, const ca_note_verifier *v, a
         }
         uint64_t psize;
         ca_hash proot;
-        if (!json_is_object(p) || !json_u64_field(&psize, p, "treeSize") ||
-            !json_hash_field(&proot, p, "rootHash")) {
+        if (!json_is_object(p) || !ca_json_u64(&psize, p, "treeSize") ||
+            !ca_json_hash(&proot, p, "rootHash")) {
             add(r, name, R_FAIL, "previous is missing or malformed");
             prev = it;
             continue;
@@ -468,7 +454,7 @@ int ca_cli_check(int argc, char **argv)
     }
     for (size_t i = 0; i < n_items; i++) {
         items[i].json = json_array_get(arr, i);
-        json_u64_field(&items[i].size, items[i].json, "treeSize");
+        ca_json_u64(&items[i].size, items[i].json, "treeSize");
     }
 
     /* checkpoint */

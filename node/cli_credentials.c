@@ -11,6 +11,7 @@
 #include "credanchor/bulk.h"
 #include "credanchor/encoding.h"
 #include "credanchor/issuer.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/jws.h"
 #include "credanchor/resolver.h"
 #include "credanchor/verify.h"
@@ -237,8 +238,8 @@ int ca_cli_issue(int argc, char **argv)
         if (json_object_get(r, "error"))
             fprintf(stderr, "credanchor issue: row %lld (externalId %s): %s\n",
                     (long long)json_integer_value(json_object_get(r, "row")),
-                    json_string_value(json_object_get(r, "externalId")),
-                    json_string_value(json_object_get(r, "error")));
+                    ca_json_str(r, "externalId"),
+                    ca_json_str(r, "error"));
     long long failed = json_integer_value(json_object_get(report, "failed"));
     fprintf(stderr, "credanchor issue: %lld issued, %lld already issued, %lld enrolled "
             "without completion, %lld failed (%zu rows)\n",
@@ -396,7 +397,7 @@ static void derive_node_url(char *out, size_t cap, const char *text, size_t len)
     json_t *st = json_object_get(cred, "credentialStatus");
     if (json_is_array(st))
         st = json_array_get(st, 0);
-    const char *url = json_string_value(json_object_get(st, "statusListCredential"));
+    const char *url = ca_json_str(st, "statusListCredential");
     const char *cut = url ? strstr(url, "/v1/status/") : NULL;
     if (cut && (size_t)(cut - url) < cap)
         snprintf(out, cap, "%.*s", (int)(cut - url), url);

@@ -10,6 +10,7 @@
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"
 #include "credanchor/fetch.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/node.h"
 #include "credanchor/proof.h"
 #include "credanchor/resolver.h"
@@ -128,7 +129,7 @@ static int expected_sender(anchor_source *src, const ca_cli_opt *opts, uint64_t 
             return ca_cli_usage_error("verify-proof", "%s/.well-known/did.json is not a JSON "
                                       "object", node_url);
         }
-        const char *id = json_string_value(json_object_get(doc, "id"));
+        const char *id = ca_json_str(doc, "id");
         snprintf(src->what, sizeof src->what, "the DID document of %s",
                  id ? id : "(no id)");
     } else {

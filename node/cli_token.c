@@ -11,6 +11,7 @@
 
 #include "credanchor/auth.h"
 #include "credanchor/credential.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/node.h"
 
 #include <jansson.h>
@@ -316,18 +317,18 @@ static int audit_verify(int argc, char **argv)
  * detail. Free text was made valid UTF-8 when written; control characters are shown as '?'. */
 static void print_audit_line(const json_t *e)
 {
-    const char *detail = json_string_value(json_object_get(e, "detail"));
+    const char *detail = ca_json_str(e, "detail");
     char *clean = strdup(detail ? detail : "-");
     for (char *p = clean; p && *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = '?';
-    const char *role = json_string_value(json_object_get(e, "role"));
+    const char *role = ca_json_str(e, "role");
     printf("%lld %s %s %s %s %s %lld %s\n",
            (long long)json_integer_value(json_object_get(e, "seq")),
-           json_string_value(json_object_get(e, "time")),
-           json_string_value(json_object_get(e, "tokenId")), role ? role : "-",
-           json_string_value(json_object_get(e, "method")),
-           json_string_value(json_object_get(e, "route")),
+           ca_json_str(e, "time"),
+           ca_json_str(e, "tokenId"), role ? role : "-",
+           ca_json_str(e, "method"),
+           ca_json_str(e, "route"),
            (long long)json_integer_value(json_object_get(e, "status")), clean ? clean : "-");
     free(clean);
 }

@@ -14,6 +14,7 @@
 #include "credanchor/credential.h"
 #include "credanchor/csv.h"
 #include "credanchor/issuer.h"
+#include "credanchor/json_fields.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -26,10 +27,10 @@
 #define COUNTS_META "report_counts"
 #define COUNTS_VERSION 1
 
+/* A string member or "" (reports print absent members as empty cells). */
 static const char *str(const json_t *o, const char *k)
 {
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
+    return ca_json_str_or(o, k, "");
 }
 
 /* ---- filters and the cursor walk ------------------------------------------------------------ */
