@@ -32,19 +32,16 @@
 static const ca_audit_event cli_issue_audit = {NULL, "issue", "issue", CA_EXIT_OK, NULL};
 
 /* Opens node + resolver + issuer for issue/revoke. Returns an exit code. */
-static int open_issuer(const char *verb, const ca_cli_opt *opts, ca_config *cfg,
-                       ca_node **node, ca_resolver **resolver, ca_issuer **is)
+static int open_issuer(const char *verb, const ca_cli_opt *opts, ca_node **node,
+                       ca_resolver **resolver, ca_issuer **is)
 {
-    int rc = ca_cli_load_config(cfg, verb, opts);
+    int rc = ca_cli_open_node(node, verb, opts,
+                              CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS);
     if (rc)
         return rc;
     ca_errbuf eb = {{0}};
-    ca_err err = ca_node_open(node, cfg,
-                              CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS, &eb);
-    if (!err) {
-        ca_resolver_options ro = {.cfg = &(*node)->cfg, .node = *node, .cache_writes = true};
-        err = ca_resolver_create(resolver, &ro, &eb);
-    }
+    ca_resolver_options ro = {.cfg = &(*node)->cfg, .node = *node, .cache_writes = true};
+    ca_err err = ca_resolver_create(resolver, &ro, &eb);
     if (!err && !(err = ca_issuer_open(is, *node, *resolver, &eb))) {
         const char *blocked = ca_log_append_blocked((*node)->log);
         if (blocked)
@@ -210,11 +207,10 @@ int ca_cli_issue(int argc, char **argv)
             bo.template_name = tname;
         }
     }
-    ca_config cfg;
     ca_node *node = NULL;
     ca_resolver *resolver = NULL;
     ca_issuer *is = NULL;
-    if ((rc = open_issuer("issue", opts, &cfg, &node, &resolver, &is)))
+    if ((rc = open_issuer("issue", opts, &node, &resolver, &is)))
         goto out;
     if (single) {
         rc = issue_one(opts, is);
@@ -321,12 +317,11 @@ int ca_cli_revoke(int argc, char **argv)
                                               .audit = &audit};
         line = end + 1;
     }
-    ca_config cfg;
     ca_node *node = NULL;
     ca_resolver *resolver = NULL;
     ca_issuer *is = NULL;
     size_t refused = 0, changed = 0;
-    if ((rc = open_issuer("revoke", opts, &cfg, &node, &resolver, &is)))
+    if ((rc = open_issuer("revoke", opts, &node, &resolver, &is)))
         goto out;
     for (size_t i = 0; i < n; i += REVOKE_CHUNK) {
         size_t m = n - i < REVOKE_CHUNK ? n - i : REVOKE_CHUNK;

@@ -35,16 +35,13 @@ static int keys_migrate(ca_cli_opt *opts)
 {
     if (ca_cli_flag(opts, "log") || ca_cli_flag(opts, "issuer"))
         return ca_cli_usage_error(VERB, "migrate takes neither --log nor --issuer");
-    ca_config cfg;
-    int rc = ca_cli_load_config(&cfg, VERB, opts);
+    ca_node *node = NULL;
+    int rc = ca_cli_open_node(&node, VERB, opts, CA_NODE_WRITE | CA_NODE_ISSUER_KEY);
     if (rc)
         return rc;
     ca_errbuf eb = {{0}};
-    ca_node *node = NULL;
     ca_key_migration m;
-    ca_err err = ca_node_open(&node, &cfg, CA_NODE_WRITE | CA_NODE_ISSUER_KEY, &eb);
-    if (!err)
-        err = ca_node_migrate_issuer_keys(node, &m, &eb);
+    ca_err err = ca_node_migrate_issuer_keys(node, &m, &eb);
     ca_node_close(node);
     if (err)
         return ca_cli_error(VERB, err, &eb);
@@ -78,24 +75,21 @@ int ca_cli_keys(int argc, char **argv)
     bool log = ca_cli_flag(opts, "log"), issuer = ca_cli_flag(opts, "issuer");
     if (log == issuer)
         return ca_cli_usage_error(VERB, "rotate needs exactly one of --log and --issuer");
-    ca_config cfg;
-    if ((rc = ca_cli_load_config(&cfg, VERB, opts)))
-        return rc;
-    ca_errbuf eb = {{0}};
     ca_node *node = NULL;
     /* An interrupted rotation is this verb's to finish and report. */
     unsigned flags = CA_NODE_WRITE | CA_NODE_NO_ROTATION_CHECK;
     if (issuer)
         flags |= CA_NODE_ISSUER_KEY;
-    ca_err err = ca_node_open(&node, &cfg, flags, &eb);
-    if (err)
-        return ca_cli_error(VERB, err, &eb);
+    if ((rc = ca_cli_open_node(&node, VERB, opts, flags)))
+        return rc;
+    ca_errbuf eb = {{0}};
     ca_key_rotation *r = malloc(sizeof *r);
     if (!r) {
         ca_node_close(node);
         return ca_cli_error(VERB, CA_ERR_NOMEM, NULL);
     }
-    err = log ? ca_node_rotate_log_key(node, r, &eb) : ca_node_rotate_issuer_key(node, r, &eb);
+    ca_err err = log ? ca_node_rotate_log_key(node, r, &eb)
+                     : ca_node_rotate_issuer_key(node, r, &eb);
     if (err) {
         rc = ca_cli_error(VERB, err, &eb);
     } else if (ca_cli_flag(opts, "json")) {

@@ -294,12 +294,9 @@ int ca_cli_verify_proof(int argc, char **argv)
         if ((err = fetch_verifier_key(vkey_text, sizeof vkey_text, node_url, &eb)))
             return ca_cli_error("verify-proof", err, &eb);
     } else {
-        ca_config cfg;
         ca_node *node;
-        if ((rc = ca_cli_load_config(&cfg, "verify-proof", opts)))
+        if ((rc = ca_cli_open_node(&node, "verify-proof", opts, CA_NODE_READ_ONLY)))
             return rc;
-        if ((err = ca_node_open(&node, &cfg, CA_NODE_READ_ONLY, &eb)))
-            return ca_cli_error("verify-proof", err, &eb);
         err = ca_log_verifier_key(node->log, vkey_text, &eb);
         ca_node_close(node);
         if (err)

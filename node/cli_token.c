@@ -67,17 +67,6 @@ static int no_subcommand(int argc, char **argv, const char *sub, const char *cho
     return ca_cli_usage_error(verb, "give a subcommand (%s); see --help", choices);
 }
 
-static int open_node(ca_node **node, const char *verb, const ca_cli_opt *opts, unsigned flags)
-{
-    ca_config cfg;
-    int rc = ca_cli_load_config(&cfg, verb, opts);
-    if (rc)
-        return rc;
-    ca_errbuf eb = {{0}};
-    ca_err err = ca_node_open(node, &cfg, flags, &eb);
-    return err ? ca_cli_error(verb, err, &eb) : CA_EXIT_OK;
-}
-
 /* ---- token create ---------------------------------------------------------------------------- */
 
 static int token_create(int argc, char **argv)
@@ -116,7 +105,7 @@ static int token_create(int argc, char **argv)
                                   CA_TOKEN_NAME_MAX - 1);
 
     ca_node *node;
-    if ((rc = open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
+    if ((rc = ca_cli_open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
         return rc;
     ca_errbuf eb = {{0}};
     char token[CA_TOKEN_MAX];
@@ -183,7 +172,7 @@ static int token_list(int argc, char **argv)
     if (rc)
         return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
     ca_node *node;
-    if ((rc = open_node(&node, "token", opts, CA_NODE_READ_ONLY)))
+    if ((rc = ca_cli_open_node(&node, "token", opts, CA_NODE_READ_ONLY)))
         return rc;
     ca_errbuf eb = {{0}};
     ca_token_info *list;
@@ -247,7 +236,7 @@ static int token_revoke(int argc, char **argv)
         return ca_cli_usage_error("token", "revoke needs one token ID; see --help");
     const char *id = pos[1];
     ca_node *node;
-    if ((rc = open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
+    if ((rc = ca_cli_open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
         return rc;
     ca_errbuf eb = {{0}};
     ca_err err = ca_token_revoke(node->store, id, &eb);
@@ -286,7 +275,7 @@ static int audit_verify(int argc, char **argv)
     if (rc)
         return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
     ca_node *node;
-    if ((rc = open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
+    if ((rc = ca_cli_open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
         return rc;
     ca_errbuf eb = {{0}};
     uint64_t entries = 0;
@@ -353,7 +342,7 @@ static int audit_list(int argc, char **argv)
         return ca_cli_usage_error("audit", "--token: a token id (16 hex digits) or \"cli\"");
     snprintf(q.token_id, sizeof q.token_id, "%s", tok ? tok : "");
     ca_node *node;
-    if ((rc = open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
+    if ((rc = ca_cli_open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
         return rc;
     bool json = ca_cli_flag(opts, "json"), first = true;
     ca_errbuf eb = {{0}};
