@@ -67,6 +67,7 @@
 #include "credanchor/json_fields.h"
 #include "credanchor/log.h"
 #include "credanchor/store.h"
+#include "node/node_log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -433,7 +434,6 @@ struct ca_anchor_engine {
     ca_rpc rpc;
     ca_rpc_curl curl;
     uint8_t from[20], to[20];
-    FILE *out;
     unsigned poll_ms;
     pthread_t thread;
     bool started;
@@ -463,8 +463,7 @@ static void note(ca_anchor_engine *e, const char *fmt, ...)
     if (strcmp(msg, e->last_msg) == 0)
         return;
     snprintf(e->last_msg, sizeof e->last_msg, "%s", msg);
-    fprintf(e->out, "credanchor anchor: %s\n", msg);
-    fflush(e->out);
+    ca_node_log(CA_NODE_LOG_WARNING, "anchor", "%s", msg);
 }
 
 static void info(ca_anchor_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -472,10 +471,7 @@ static void info(ca_anchor_engine *e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("credanchor anchor: ", e->out);
-    vfprintf(e->out, fmt, ap);
-    fputc('\n', e->out);
-    fflush(e->out);
+    ca_node_logv(CA_NODE_LOG_INFO, "anchor", fmt, ap);
     va_end(ap);
     e->last_msg[0] = '\0';
 }
@@ -1298,7 +1294,6 @@ ca_err ca_anchor_engine_create(ca_anchor_engine **out, const ca_anchor_engine_op
     if (!e)
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     e->node = node;
-    e->out = opts->log ? opts->log : stderr;
     e->poll_ms = opts->poll_ms ? opts->poll_ms : 500;
     ca_rpc_curl_defaults(&e->curl);
     e->curl.cancel = &e->cancel;

@@ -34,6 +34,7 @@
 #include "credanchor/encoding.h"
 #include "credanchor/group_commit.h"
 #include "credanchor/json_fields.h"
+#include "node/node_log.h"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -683,8 +684,8 @@ static void write_due(const deny_due *d)
     ca_audit_event ev = {&d->token, d->method, d->route, 403, d->detail};
     ca_errbuf eb = {{0}};
     if (ca_audit_append(d->store, &ev, &eb))
-        fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
-                ca_strerror(CA_ERR_STORE));
+        ca_node_log(CA_NODE_LOG_ERROR, NULL, "audit: cannot append: %s",
+                    ca_strerror(CA_ERR_STORE));
 }
 
 static void recompute_due(void)
@@ -759,8 +760,8 @@ unsigned ca_audit_denied(ca_store *store, const ca_audit_event *ev, int64_t now)
     if (write_this) {
         ca_errbuf eb = {{0}};
         if (ca_audit_append(store, ev, &eb))
-            fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
-                    ca_strerror(CA_ERR_STORE));
+            ca_node_log(CA_NODE_LOG_ERROR, NULL, "audit: cannot append: %s",
+                        ca_strerror(CA_ERR_STORE));
     }
     return retry;
 }

@@ -40,6 +40,7 @@
 #include "credanchor/encoding.h"
 #include "credanchor/log.h"
 #include "credanchor/proof.h"
+#include "node/node_log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -315,7 +316,7 @@ void ca_http_problem_err(ca_http_response *resp, ca_err err, const ca_errbuf *eb
         break;
     default:
         /* Internal detail stays in the server log. */
-        fprintf(stderr, "{\"level\":\"error\",\"error\":\"%s\"}\n", ca_strerror(err));
+        ca_node_log(CA_NODE_LOG_ERROR, NULL, "internal error: %s", ca_strerror(err));
         ca_http_problem(resp, 500, "internal error (%s)", ca_strerror(err));
     }
 }
@@ -944,8 +945,7 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
                              resp->detail[0] ? resp->detail : NULL};
         ca_err err = audit_after_write(srv, &ev, &eb);
         if (err)
-            fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
-                    ca_strerror(err));
+            ca_node_log(CA_NODE_LOG_ERROR, NULL, "audit: cannot append: %s", ca_strerror(err));
     }
     return metric_idx;
 }
@@ -1521,11 +1521,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    json_t *s = json_string(msg);
-    char *q = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-    fprintf(stderr, "{\"level\":\"warn\",\"http\":%s}\n", q ? q : "\"?\"");
-    free(q);
-    json_decref(s);
+    ca_node_log(CA_NODE_LOG_WARNING, NULL, "http: %s", msg);
 }
 
 /* ---- built-in log routes (SPEC §3) ---------------------------------------------------------- */

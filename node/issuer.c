@@ -27,6 +27,7 @@
 #include "credanchor/resolver.h"
 #include "credanchor/status_list.h"
 #include "credanchor/store.h"
+#include "node/node_log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -1313,7 +1314,8 @@ static ca_err issue_items(ca_issuer *is, ca_issue_item *items, size_t n, ca_errb
                 filled |= plans[i].slot_list[s] && plans[i].slot_list[s]->nfree == 0;
         ca_errbuf leb = {{0}};
         if (filled && ensure_lists(is, &leb))
-            fprintf(stderr, "credanchor: cannot open a new status list yet: %s\n", leb.msg);
+            ca_node_log(CA_NODE_LOG_WARNING, NULL, "cannot open a new status list yet: %s",
+                        leb.msg);
     }
 out:
     if (err) {
