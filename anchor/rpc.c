@@ -363,15 +363,24 @@ static char *data_hex(const uint8_t *p, size_t len)
     } while (0)
 
 
-/* Calls method with params (stolen) and returns the result as a string (copied into a new
- * json reference the caller decrefs), CA_ERR_INVALID when it is not a string. */
-static ca_err call_string(ca_rpc *rpc, const char *method, json_t *params, json_t **res,
-                          ca_errbuf *eb)
+/* Calls method with params (stolen; NULL: building them ran out of memory) and returns the
+ * result in *res, a reference the caller decrefs. */
+static ca_err call_json(ca_rpc *rpc, const char *method, json_t *params, json_t **res,
+                        ca_errbuf *eb)
 {
     if (!params)
         return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", method);
     ca_err err = ca_rpc_call(rpc, method, params, res, eb);
     json_decref(params);
+    return err;
+}
+
+/* Calls method with params (stolen) and returns the result as a string (copied into a new
+ * json reference the caller decrefs), CA_ERR_INVALID when it is not a string. */
+static ca_err call_string(ca_rpc *rpc, const char *method, json_t *params, json_t **res,
+                          ca_errbuf *eb)
+{
+    ca_err err = call_json(rpc, method, params, res, eb);
     if (err)
         return err;
     if (!json_is_string(*res)) {
@@ -382,34 +391,34 @@ static ca_err call_string(ca_rpc *rpc, const char *method, json_t *params, json_
     return CA_OK;
 }
 
-static ca_err call_u64(ca_rpc *rpc, const char *method, json_t *params, uint64_t *out,
-                       ca_errbuf *eb)
+/* Calls method (params stolen) and parses its string result as a strict quantity: into *u64,
+ * or into u256 when u64 is NULL. */
+static ca_err call_quantity(ca_rpc *rpc, const char *method, json_t *params, uint64_t *u64,
+                            uint8_t *u256, ca_errbuf *eb)
 {
     json_t *res = NULL;
     ca_err err = call_string(rpc, method, params, &res, eb);
     if (err)
         return err;
     ca_errbuf peb = {{0}};
-    err = ca_rpc_parse_u64(out, json_string_value(res), &peb);
+    const char *s = json_string_value(res);
+    err = u64 ? ca_rpc_parse_u64(u64, s, &peb) : ca_rpc_parse_u256(u256, s, &peb);
     if (err)
         ca_fail(eb, err, "RPC %s: %s", method, peb.msg);
     json_decref(res);
     return err;
 }
 
+static ca_err call_u64(ca_rpc *rpc, const char *method, json_t *params, uint64_t *out,
+                       ca_errbuf *eb)
+{
+    return call_quantity(rpc, method, params, out, NULL, eb);
+}
+
 static ca_err call_u256(ca_rpc *rpc, const char *method, json_t *params, uint8_t out[32],
                         ca_errbuf *eb)
 {
-    json_t *res = NULL;
-    ca_err err = call_string(rpc, method, params, &res, eb);
-    if (err)
-        return err;
-    ca_errbuf peb = {{0}};
-    err = ca_rpc_parse_u256(out, json_string_value(res), &peb);
-    if (err)
-        ca_fail(eb, err, "RPC %s: %s", method, peb.msg);
-    json_decref(res);
-    return err;
+    return call_quantity(rpc, method, params, NULL, out, eb);
 }
 
 ca_err ca_rpc_chain_id(ca_rpc *rpc, uint64_t *chain_id, ca_errbuf *eb)
@@ -484,13 +493,9 @@ ca_err ca_rpc_fee_suggestion(ca_rpc *rpc, uint8_t max_priority_fee[32], uint8_t 
 {
     static const char M[] = "eth_feeHistory";
     CA_ASSERT(max_priority_fee && max_fee);
-    json_t *p = json_pack("[s, s, [i]]", "0x4", "latest", 50);
-    if (!p)
-        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
     json_t *hist = NULL;
     uint8_t (*rewards)[32] = NULL;
-    ca_err err = ca_rpc_call(rpc, M, p, &hist, eb);
-    json_decref(p);
+    ca_err err = call_json(rpc, M, json_pack("[s, s, [i]]", "0x4", "latest", 50), &hist, eb);
     if (err)
         return err;
     json_t *bases = json_object_get(hist, "baseFeePerGas");
@@ -609,11 +614,8 @@ ca_err ca_rpc_receipt(ca_rpc *rpc, ca_rpc_receipt_info *r, const uint8_t tx_hash
     char *h = data_hex(tx_hash, 32);
     json_t *p = h ? json_pack("[s]", h) : NULL;
     free(h);
-    if (!p)
-        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
     json_t *res = NULL;
-    ca_err err = ca_rpc_call(rpc, M, p, &res, eb);
-    json_decref(p);
+    ca_err err = call_json(rpc, M, p, &res, eb);
     if (err)
         return err;
     if (json_is_null(res) || (json_is_object(res) && json_is_null(json_object_get(res, "blockNumber"))))
@@ -670,12 +672,8 @@ ca_err ca_rpc_block_hash(ca_rpc *rpc, uint8_t hash[32], bool *found, uint64_t nu
     *found = false;
     char q[20];
     ca_rpc_format_u64(q, number);
-    json_t *p = json_pack("[s, b]", q, 0);
-    if (!p)
-        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
     json_t *res = NULL;
-    ca_err err = ca_rpc_call(rpc, M, p, &res, eb);
-    json_decref(p);
+    ca_err err = call_json(rpc, M, json_pack("[s, b]", q, 0), &res, eb);
     if (err)
         return err;
     if (json_is_null(res))
@@ -710,12 +708,8 @@ ca_err ca_rpc_tagged_block_number(ca_rpc *rpc, uint64_t *number, bool *found, co
     static const char M[] = "eth_getBlockByNumber";
     CA_ASSERT(number && found && tag);
     *found = false;
-    json_t *p = json_pack("[s, b]", tag, 0);
-    if (!p)
-        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
     json_t *res = NULL;
-    ca_err err = ca_rpc_call(rpc, M, p, &res, eb);
-    json_decref(p);
+    ca_err err = call_json(rpc, M, json_pack("[s, b]", tag, 0), &res, eb);
     if (err)
         return err;
     if (json_is_null(res))

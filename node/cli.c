@@ -201,12 +201,8 @@ static int cmd_init(int argc, char **argv)
     if (err)
         return ca_cli_error("init", err, &eb);
     if (ca_cli_flag(opts, "json")) {
-        json_t *o = json_pack("{s:s, s:s, s:s}", "did", r.did, "anchorAddress", r.anchor_address,
-                              "logKey", r.log_key);
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        puts(s);
-        free(s);
-        json_decref(o);
+        ca_cli_print_json(json_pack("{s:s, s:s, s:s}", "did", r.did, "anchorAddress",
+                                    r.anchor_address, "logKey", r.log_key));
     } else {
         printf("%s %s\n", r.created ? "created" : "existing", cfg.node_data_dir);
         printf("did:            %s\n", r.did);

@@ -21,15 +21,6 @@
 
 #define VERB "keys"
 
-static void print_json(json_t *o)
-{
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (s)
-        puts(s);
-    free(s);
-    json_decref(o);
-}
-
 /* keys migrate: creates the JOSE issuer keys an older data dir lacks, with the writer lock. */
 static int keys_migrate(ca_cli_opt *opts)
 {
@@ -49,7 +40,7 @@ static int keys_migrate(ca_cli_opt *opts)
         json_t *files = json_array();
         for (size_t i = 0; files && i < m.ncreated; i++)
             json_array_append_new(files, json_string(m.created[i]));
-        print_json(json_pack("{s:o*}", "created", files));
+        ca_cli_print_json(json_pack("{s:o*}", "created", files));
     } else if (!m.ncreated) {
         printf("every issuer key file is present; nothing to create\n");
     } else {
@@ -94,7 +85,7 @@ int ca_cli_keys(int argc, char **argv)
         rc = ca_cli_error(VERB, err, &eb);
     } else if (ca_cli_flag(opts, "json")) {
         if (log)
-            print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "rotated", "log",
+            ca_cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "rotated", "log",
                                  "logKey", r->new_key, "previousKey", r->old_key, "treeSize",
                                  (json_int_t)r->tree_size, "checkpoint", r->note, "archived",
                                  r->archived, "resumed", r->resumed));
@@ -109,7 +100,7 @@ int ca_cli_keys(int argc, char **argv)
             snprintf(vm, sizeof vm, "%s#key-%zu", node->did, r->nkeys);
             /* archived: the Ed25519 key's file; archivedFiles: every replaced key's file, in
              * the order of rotatedMethods. */
-            print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o*, s:o*}", "rotated",
+            ca_cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o*, s:o*}", "rotated",
                                  "issuer", "issuerKey", r->new_key, "previousKey", r->old_key,
                                  "verificationMethod", vm, "keys", (json_int_t)r->nkeys,
                                  "archived", r->archived, "resumed", r->resumed,

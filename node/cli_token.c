@@ -290,12 +290,7 @@ static int audit_verify(int argc, char **argv)
         return CA_EXIT_OK;
     }
     if (err == CA_ERR_VERIFY && json) {
-        json_t *o = json_pack("{s:b, s:s}", "intact", 0, "error", ca_errmsg(&eb, err));
-        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        ca_cli_print_json(json_pack("{s:b, s:s}", "intact", 0, "error", ca_errmsg(&eb, err)));
     }
     return ca_cli_error("audit", err, &eb); /* CA_ERR_VERIFY: exit 1 */
 }
