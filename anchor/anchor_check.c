@@ -8,6 +8,7 @@
 
 #include "credanchor/encoding.h"
 #include "credanchor/eth.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/merkle.h"
 
 #include <inttypes.h>
@@ -18,14 +19,6 @@
 
 /* ---- strict record parsing (SPEC §0: 0x-prefixed lowercase hex; log hashes without 0x) ---- */
 
-static bool lower_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 static ca_err rec_eth_hex(uint8_t *out, size_t n, const json_t *o, const char *field,
                           ca_errbuf *eb)
 {
@@ -33,7 +26,7 @@ static ca_err rec_eth_hex(uint8_t *out, size_t n, const json_t *o, const char *f
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
     if (!json_is_string(v) || len != 2 + 2 * n || s[0] != '0' || s[1] != 'x' ||
-        !lower_hex(s + 2, 2 * n) || ca_hex_decode(out, n, s + 2, 2 * n))
+        !ca_hex_is_lower(s + 2, 2 * n) || ca_hex_decode(out, n, s + 2, 2 * n))
         return ca_fail(eb, CA_ERR_INVALID,
                        "anchor: \"%s\" must be 0x and %zu lowercase hex characters", field,
                        2 * n);
@@ -44,7 +37,7 @@ static ca_err rec_log_hash(ca_hash *out, const json_t *v, const char *field, ca_
 {
     const char *s = json_string_value(v);
     if (!json_is_string(v) || json_string_length(v) != 2 * CA_HASH_SIZE ||
-        !lower_hex(s, 2 * CA_HASH_SIZE) || ca_hash_from_hex(out, s, 2 * CA_HASH_SIZE))
+        !ca_hex_is_lower(s, 2 * CA_HASH_SIZE) || ca_hash_from_hex(out, s, 2 * CA_HASH_SIZE))
         return ca_fail(eb, CA_ERR_INVALID, "anchor: \"%s\" must be 64 lowercase hex characters",
                        field);
     return CA_OK;
@@ -52,10 +45,9 @@ static ca_err rec_log_hash(ca_hash *out, const json_t *v, const char *field, ca_
 
 static ca_err rec_u64(uint64_t *out, const json_t *v, const char *field, ca_errbuf *eb)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
+    if (!ca_json_u64_value(out, v))
         return ca_fail(eb, CA_ERR_INVALID, "anchor: \"%s\" must be a non-negative integer",
                        field);
-    *out = (uint64_t)json_integer_value(v);
     return CA_OK;
 }
 

@@ -7,38 +7,9 @@
  * big-endian strings (0 is 0x80); `to` is a 20-byte string; the access list is always []. */
 #include "credanchor/eth.h"
 
-#include <pthread.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
 #include <string.h>
-
-/* ---- the signing context ----
- * Our own context (common/crypto.c keeps its one private), created once under pthread_once
- * and randomized for side-channel blinding; afterwards it is only read, which libsecp256k1
- * documents as safe from many threads. */
-static secp256k1_context *eth_ctx;
-static pthread_once_t eth_once = PTHREAD_ONCE_INIT;
-
-static void eth_ctx_init(void)
-{
-    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    if (!ctx)
-        return;
-    uint8_t seed[32];
-    if (ca_random_bytes(seed, sizeof seed) != CA_OK || !secp256k1_context_randomize(ctx, seed)) {
-        ca_wipe(seed, sizeof seed);
-        secp256k1_context_destroy(ctx);
-        return;
-    }
-    ca_wipe(seed, sizeof seed);
-    eth_ctx = ctx;
-}
-
-static const secp256k1_context *eth_context(void)
-{
-    pthread_once(&eth_once, eth_ctx_init);
-    return eth_ctx;
-}
 
 /* ---- encoding ---- */
 
@@ -110,7 +81,7 @@ ca_err ca_eth_tx_sign(ca_eth_sig *sig, const ca_eth_tx *tx,
     int recid = -1;
     memset(sig, 0, sizeof *sig);
 
-    const secp256k1_context *ctx = eth_context();
+    const secp256k1_context *ctx = ca_secp256k1_context();
     if (!ctx) {
         result = ca_fail(eb, CA_ERR_CRYPTO, "cannot create the secp256k1 context");
         goto out;
@@ -179,7 +150,7 @@ ca_err ca_eth_tx_recover(uint8_t addr[CA_ETH_ADDRESS_SIZE], const ca_eth_tx *tx,
 {
     CA_ASSERT(addr != NULL && sig != NULL);
     check_tx(tx);
-    const secp256k1_context *ctx = eth_context();
+    const secp256k1_context *ctx = ca_secp256k1_context();
     if (!ctx)
         return ca_fail(eb, CA_ERR_CRYPTO, "cannot create the secp256k1 context");
     if (sig->y_parity > 1)

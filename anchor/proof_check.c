@@ -4,6 +4,7 @@
 #include "credanchor/proof.h"
 
 #include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/merkle.h"
 
 #include <jansson.h>
@@ -21,11 +22,9 @@ static ca_err get_hash(ca_hash *out, json_t *o, const char *field, ca_errbuf *eb
 
 static ca_err get_u64(uint64_t *out, json_t *o, const char *field, ca_errbuf *eb)
 {
-    json_t *v = json_object_get(o, field);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
+    if (!ca_json_u64(out, o, field))
         return ca_fail(eb, CA_ERR_INVALID, "proof: \"%s\" must be a non-negative integer",
                        field);
-    *out = (uint64_t)json_integer_value(v);
     return CA_OK;
 }
 

@@ -80,14 +80,12 @@ static size_t header(uint8_t hdr[9], uint8_t offset, size_t len)
     return 1 + n;
 }
 
-ca_err ca_rlp_put_bytes(ca_rlp_buf *b, const void *p, size_t len)
+/* The header for len payload bytes (offset 0x80: a string, 0xc0: a list), then the payload,
+ * room for both reserved at once. */
+static ca_err put_item(ca_rlp_buf *b, uint8_t offset, const void *p, size_t len)
 {
-    CA_ASSERT(b != NULL);
-    CA_ASSERT(p != NULL || len == 0);
-    if (len == 1 && ((const uint8_t *)p)[0] < 0x80)
-        return append(b, p, 1);
     uint8_t hdr[9];
-    size_t hl = header(hdr, 0x80, len);
+    size_t hl = header(hdr, offset, len);
     if (b->err == CA_OK && (len > b->max || hl > b->max - len))
         return b->err = CA_ERR_TOO_LARGE;
     ca_err rc = reserve(b, hl + len);
@@ -95,6 +93,15 @@ ca_err ca_rlp_put_bytes(ca_rlp_buf *b, const void *p, size_t len)
         return rc;
     append(b, hdr, hl);
     return append(b, p, len);
+}
+
+ca_err ca_rlp_put_bytes(ca_rlp_buf *b, const void *p, size_t len)
+{
+    CA_ASSERT(b != NULL);
+    CA_ASSERT(p != NULL || len == 0);
+    if (len == 1 && ((const uint8_t *)p)[0] < 0x80)
+        return append(b, p, 1);
+    return put_item(b, 0x80, p, len);
 }
 
 ca_err ca_rlp_put_uint_be(ca_rlp_buf *b, const uint8_t *be, size_t len)
@@ -127,15 +134,7 @@ ca_err ca_rlp_put_list(ca_rlp_buf *b, const uint8_t *payload, size_t len)
 {
     CA_ASSERT(b != NULL);
     CA_ASSERT(payload != NULL || len == 0);
-    uint8_t hdr[9];
-    size_t hl = header(hdr, 0xc0, len);
-    if (b->err == CA_OK && (len > b->max || hl > b->max - len))
-        return b->err = CA_ERR_TOO_LARGE;
-    ca_err rc = reserve(b, hl + len);
-    if (rc != CA_OK)
-        return rc;
-    append(b, hdr, hl);
-    return append(b, payload, len);
+    return put_item(b, 0xc0, payload, len);
 }
 
 size_t ca_rlp_list_begin(const ca_rlp_buf *b)

@@ -20,6 +20,8 @@
 
 #include "credanchor/capbuf.h"
 #include "credanchor/crypto.h"
+#include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -256,17 +258,6 @@ ca_err ca_rpc_call(ca_rpc *rpc, const char *method, json_t *params, json_t **res
 
 /* ---- strict value decoding ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Checks the quantity shape; returns the digits and their count via out-params. */
 static ca_err quantity_digits(const char **digits, size_t *n, const char *s, size_t max,
                               ca_errbuf *eb)
@@ -282,7 +273,7 @@ static ca_err quantity_digits(const char **digits, size_t *n, const char *s, siz
     if (len > 1 && d[0] == '0')
         return ca_fail(eb, CA_ERR_INVALID, "quantity \"%.80s\" has a leading zero", s);
     for (size_t i = 0; i < len; i++)
-        if (hexval(d[i]) < 0)
+        if (ca_hex_digit_value(d[i]) < 0)
             return ca_fail(eb, CA_ERR_INVALID, "quantity \"%.80s\" is not hex", s);
     *digits = d;
     *n = len;
@@ -299,7 +290,7 @@ ca_err ca_rpc_parse_u64(uint64_t *out, const char *s, ca_errbuf *eb)
         return err;
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++)
-        v = v << 4 | (uint64_t)hexval(d[i]);
+        v = v << 4 | (uint64_t)ca_hex_digit_value(d[i]);
     *out = v;
     return CA_OK;
 }
@@ -315,7 +306,7 @@ ca_err ca_rpc_parse_u256(uint8_t out[32], const char *s, ca_errbuf *eb)
     memset(out, 0, 32);
     for (size_t i = 0; i < n; i++) { /* digit i from the right lands in nibble i */
         size_t k = n - 1 - i;
-        int v = hexval(d[k]);
+        int v = ca_hex_digit_value(d[k]);
         out[31 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
     }
     return CA_OK;
@@ -332,7 +323,7 @@ ca_err ca_rpc_parse_data(uint8_t *out, size_t len, const char *s, ca_errbuf *eb)
     if (n != 2 * len)
         return ca_fail(eb, CA_ERR_INVALID, "data \"%.80s\" is not %zu bytes", s, len);
     for (size_t i = 0; i < len; i++) {
-        int hi = hexval(d[2 * i]), lo = hexval(d[2 * i + 1]);
+        int hi = ca_hex_digit_value(d[2 * i]), lo = ca_hex_digit_value(d[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return ca_fail(eb, CA_ERR_INVALID, "data \"%.80s\" is not hex", s);
         out[i] = (uint8_t)(hi << 4 | lo);
@@ -348,17 +339,12 @@ void ca_rpc_format_u64(char *out, uint64_t v)
 /* "0x" + hex of len bytes, malloc'd. */
 static char *data_hex(const uint8_t *p, size_t len)
 {
-    static const char hx[] = "0123456789abcdef";
     char *s = malloc(2 * len + 3);
     if (!s)
         return NULL;
     s[0] = '0';
     s[1] = 'x';
-    for (size_t i = 0; i < len; i++) {
-        s[2 + 2 * i] = hx[p[i] >> 4];
-        s[3 + 2 * i] = hx[p[i] & 15];
-    }
-    s[2 + 2 * len] = '\0';
+    ca_hex_encode(s + 2, p, len);
     return s;
 }
 
@@ -377,15 +363,24 @@ static char *data_hex(const uint8_t *p, size_t len)
     } while (0)
 
 
-/* Calls method with params (stolen) and returns the result as a string (copied into a new
- * json reference the caller decrefs), CA_ERR_INVALID when it is not a string. */
-static ca_err call_string(ca_rpc *rpc, const char *method, json_t *params, json_t **res,
-                          ca_errbuf *eb)
+/* Calls method with params (stolen; NULL: building them ran out of memory) and returns the
+ * result in *res, a reference the caller decrefs. */
+static ca_err call_json(ca_rpc *rpc, const char *method, json_t *params, json_t **res,
+                        ca_errbuf *eb)
 {
     if (!params)
         return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", method);
     ca_err err = ca_rpc_call(rpc, method, params, res, eb);
     json_decref(params);
+    return err;
+}
+
+/* Calls method with params (stolen) and returns the result as a string (copied into a new
+ * json reference the caller decrefs), CA_ERR_INVALID when it is not a string. */
+static ca_err call_string(ca_rpc *rpc, const char *method, json_t *params, json_t **res,
+                          ca_errbuf *eb)
+{
+    ca_err err = call_json(rpc, method, params, res, eb);
     if (err)
         return err;
     if (!json_is_string(*res)) {
@@ -396,34 +391,34 @@ static ca_err call_string(ca_rpc *rpc, const char *method, json_t *params, json_
     return CA_OK;
 }
 
-static ca_err call_u64(ca_rpc *rpc, const char *method, json_t *params, uint64_t *out,
-                       ca_errbuf *eb)
+/* Calls method (params stolen) and parses its string result as a strict quantity: into *u64,
+ * or into u256 when u64 is NULL. */
+static ca_err call_quantity(ca_rpc *rpc, const char *method, json_t *params, uint64_t *u64,
+                            uint8_t *u256, ca_errbuf *eb)
 {
     json_t *res = NULL;
     ca_err err = call_string(rpc, method, params, &res, eb);
     if (err)
         return err;
     ca_errbuf peb = {{0}};
-    err = ca_rpc_parse_u64(out, json_string_value(res), &peb);
+    const char *s = json_string_value(res);
+    err = u64 ? ca_rpc_parse_u64(u64, s, &peb) : ca_rpc_parse_u256(u256, s, &peb);
     if (err)
         ca_fail(eb, err, "RPC %s: %s", method, peb.msg);
     json_decref(res);
     return err;
 }
 
+static ca_err call_u64(ca_rpc *rpc, const char *method, json_t *params, uint64_t *out,
+                       ca_errbuf *eb)
+{
+    return call_quantity(rpc, method, params, out, NULL, eb);
+}
+
 static ca_err call_u256(ca_rpc *rpc, const char *method, json_t *params, uint8_t out[32],
                         ca_errbuf *eb)
 {
-    json_t *res = NULL;
-    ca_err err = call_string(rpc, method, params, &res, eb);
-    if (err)
-        return err;
-    ca_errbuf peb = {{0}};
-    err = ca_rpc_parse_u256(out, json_string_value(res), &peb);
-    if (err)
-        ca_fail(eb, err, "RPC %s: %s", method, peb.msg);
-    json_decref(res);
-    return err;
+    return call_quantity(rpc, method, params, NULL, out, eb);
 }
 
 ca_err ca_rpc_chain_id(ca_rpc *rpc, uint64_t *chain_id, ca_errbuf *eb)
@@ -498,13 +493,9 @@ ca_err ca_rpc_fee_suggestion(ca_rpc *rpc, uint8_t max_priority_fee[32], uint8_t 
 {
     static const char M[] = "eth_feeHistory";
     CA_ASSERT(max_priority_fee && max_fee);
-    json_t *p = json_pack("[s, s, [i]]", "0x4", "latest", 50);
-    if (!p)
-        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
     json_t *hist = NULL;
     uint8_t (*rewards)[32] = NULL;
-    ca_err err = ca_rpc_call(rpc, M, p, &hist, eb);
-    json_decref(p);
+    ca_err err = call_json(rpc, M, json_pack("[s, s, [i]]", "0x4", "latest", 50), &hist, eb);
     if (err)
         return err;
     json_t *bases = json_object_get(hist, "baseFeePerGas");
@@ -623,11 +614,8 @@ ca_err ca_rpc_receipt(ca_rpc *rpc, ca_rpc_receipt_info *r, const uint8_t tx_hash
     char *h = data_hex(tx_hash, 32);
     json_t *p = h ? json_pack("[s]", h) : NULL;
     free(h);
-    if (!p)
-        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
     json_t *res = NULL;
-    ca_err err = ca_rpc_call(rpc, M, p, &res, eb);
-    json_decref(p);
+    ca_err err = call_json(rpc, M, p, &res, eb);
     if (err)
         return err;
     if (json_is_null(res) || (json_is_object(res) && json_is_null(json_object_get(res, "blockNumber"))))
@@ -645,18 +633,18 @@ ca_err ca_rpc_receipt(ca_rpc *rpc, ca_rpc_receipt_info *r, const uint8_t tx_hash
         err = CA_ERR_INVALID;
         goto out;
     }
-    PARSE_MEMBER(ca_rpc_parse_u64(&status, json_string_value(json_object_get(res, "status")), &peb_));
+    PARSE_MEMBER(ca_rpc_parse_u64(&status, ca_json_str(res, "status"), &peb_));
     if (status > 1) {
         err = ca_fail(eb, CA_ERR_INVALID, "RPC %s: status is not 0x0 or 0x1", M);
         goto out;
     }
     PARSE_MEMBER(ca_rpc_parse_u64(&r->block_number,
-                                  json_string_value(json_object_get(res, "blockNumber")), &peb_));
+                                  ca_json_str(res, "blockNumber"), &peb_));
     PARSE_MEMBER(ca_rpc_parse_data(r->block_hash, 32,
-                                   json_string_value(json_object_get(res, "blockHash")), &peb_));
-    PARSE_MEMBER(ca_rpc_parse_data(r->from, 20, json_string_value(json_object_get(res, "from")),
+                                   ca_json_str(res, "blockHash"), &peb_));
+    PARSE_MEMBER(ca_rpc_parse_data(r->from, 20, ca_json_str(res, "from"),
                                    &peb_));
-    PARSE_MEMBER(ca_rpc_parse_u64(&r->gas_used, json_string_value(json_object_get(res, "gasUsed")),
+    PARSE_MEMBER(ca_rpc_parse_u64(&r->gas_used, ca_json_str(res, "gasUsed"),
                                   &peb_));
     json_t *to = json_object_get(res, "to");
     if (to && !json_is_null(to)) {
@@ -684,12 +672,8 @@ ca_err ca_rpc_block_hash(ca_rpc *rpc, uint8_t hash[32], bool *found, uint64_t nu
     *found = false;
     char q[20];
     ca_rpc_format_u64(q, number);
-    json_t *p = json_pack("[s, b]", q, 0);
-    if (!p)
-        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
     json_t *res = NULL;
-    ca_err err = ca_rpc_call(rpc, M, p, &res, eb);
-    json_decref(p);
+    ca_err err = call_json(rpc, M, json_pack("[s, b]", q, 0), &res, eb);
     if (err)
         return err;
     if (json_is_null(res))
@@ -704,13 +688,13 @@ ca_err ca_rpc_block_hash(ca_rpc *rpc, uint8_t hash[32], bool *found, uint64_t nu
         goto out;
     }
     uint64_t got;
-    PARSE_MEMBER(ca_rpc_parse_u64(&got, json_string_value(json_object_get(res, "number")), &peb_));
+    PARSE_MEMBER(ca_rpc_parse_u64(&got, ca_json_str(res, "number"), &peb_));
     if (got != number) {
         err = ca_fail(eb, CA_ERR_INVALID, "RPC %s: asked for block %llu, got %llu", M,
                       (unsigned long long)number, (unsigned long long)got);
         goto out;
     }
-    PARSE_MEMBER(ca_rpc_parse_data(hash, 32, json_string_value(json_object_get(res, "hash")),
+    PARSE_MEMBER(ca_rpc_parse_data(hash, 32, ca_json_str(res, "hash"),
                                    &peb_));
     *found = true;
 out:
@@ -724,12 +708,8 @@ ca_err ca_rpc_tagged_block_number(ca_rpc *rpc, uint64_t *number, bool *found, co
     static const char M[] = "eth_getBlockByNumber";
     CA_ASSERT(number && found && tag);
     *found = false;
-    json_t *p = json_pack("[s, b]", tag, 0);
-    if (!p)
-        return ca_fail(eb, CA_ERR_NOMEM, "RPC %s: cannot build params", M);
     json_t *res = NULL;
-    ca_err err = ca_rpc_call(rpc, M, p, &res, eb);
-    json_decref(p);
+    ca_err err = call_json(rpc, M, json_pack("[s, b]", tag, 0), &res, eb);
     if (err)
         return err;
     if (json_is_null(res))

@@ -137,9 +137,10 @@ out:
 }
 
 /* ---- secp256k1 ----
- * One context for the process, created on first use under pthread_once and randomized
- * (side-channel blinding) once. After that it is only read, which libsecp256k1 documents as
- * safe from many threads at once. */
+ * One context for the process (ca_secp256k1_context, shared by credential/signer.c and
+ * anchor/eth_tx.c), created on first use under pthread_once and randomized (side-channel
+ * blinding) once. After that it is only read, which libsecp256k1 documents as safe from many
+ * threads at once. */
 
 static secp256k1_context *secp_ctx;
 static pthread_once_t secp_once = PTHREAD_ONCE_INIT;
@@ -160,7 +161,7 @@ static void secp_init(void)
     secp_ctx = ctx;
 }
 
-static const secp256k1_context *secp_context(void)
+const secp256k1_context *ca_secp256k1_context(void)
 {
     pthread_once(&secp_once, secp_init);
     return secp_ctx;
@@ -169,7 +170,7 @@ static const secp256k1_context *secp_context(void)
 ca_err ca_secp256k1_generate(uint8_t secret[CA_SECP256K1_SECRET_SIZE])
 {
     CA_ASSERT(secret != NULL);
-    const secp256k1_context *ctx = secp_context();
+    const secp256k1_context *ctx = ca_secp256k1_context();
     if (!ctx)
         return CA_ERR_CRYPTO;
     /* An out-of-range draw (zero or >= the group order) has probability about 2^-128. */
@@ -188,7 +189,7 @@ ca_err ca_secp256k1_public(uint8_t *pub, size_t *len, const uint8_t secret[CA_SE
 {
     CA_ASSERT(pub != NULL && len != NULL && secret != NULL);
     CA_ASSERT(*len >= CA_SECP256K1_PUB_COMPRESSED);
-    const secp256k1_context *ctx = secp_context();
+    const secp256k1_context *ctx = ca_secp256k1_context();
     if (!ctx)
         return CA_ERR_CRYPTO;
     secp256k1_pubkey pk;

@@ -6,6 +6,27 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
+char ca_hex_digit(unsigned v)
+{
+    return hex_digits[v & 15];
+}
+
+int ca_hex_digit_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool ca_hex_is_lower(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
 void ca_hex_encode(char *out, const uint8_t *in, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -15,20 +36,12 @@ void ca_hex_encode(char *out, const uint8_t *in, size_t len)
     out[2 * len] = '\0';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 ca_err ca_hex_decode(uint8_t *out, size_t out_len, const char *in, size_t in_len)
 {
     if (in_len != 2 * out_len)
         return CA_ERR_INVALID;
     for (size_t i = 0; i < out_len; i++) {
-        int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
+        int hi = ca_hex_digit_value(in[2 * i]), lo = ca_hex_digit_value(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return CA_ERR_INVALID;
         out[i] = (uint8_t)(hi << 4 | lo);

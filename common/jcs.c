@@ -375,7 +375,6 @@ static ca_err read_u_escape(parser *p, uint32_t *cp)
  * canonical form (§3.2.2.2) to the output. */
 static ca_err parse_string(parser *p)
 {
-    static const char hexd[] = "0123456789abcdef";
     ca_err rc;
     p->str_len = 0;
     p->pos++; /* the quote */
@@ -439,7 +438,7 @@ static ca_err parse_string(parser *p)
             if (two) {
                 rc = out_put(p, two, 2);
             } else {
-                char esc[6] = {'\\', 'u', '0', '0', hexd[cp >> 4], hexd[cp & 15]};
+                char esc[6] = {'\\', 'u', '0', '0', ca_hex_digit(cp >> 4), ca_hex_digit(cp)};
                 rc = out_put(p, esc, 6);
             }
         } else {

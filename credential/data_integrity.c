@@ -14,6 +14,7 @@
 #include "credanchor/credential.h"
 
 #include "credanchor/jcs.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/multibase.h"
 
 #include <stdlib.h>
@@ -53,8 +54,8 @@ static bool valid_date_time_stamp(const char *s)
 /* The type / cryptosuite check that §3.3.3 step 1 and §3.3.5 step 2 both make. */
 static ca_err check_suite(const json_t *options, ca_errbuf *eb)
 {
-    const char *type = json_string_value(json_object_get(options, "type"));
-    const char *suite = json_string_value(json_object_get(options, "cryptosuite"));
+    const char *type = ca_json_str(options, "type");
+    const char *suite = ca_json_str(options, "cryptosuite");
     if (!type || strcmp(type, DI_PROOF_TYPE) != 0)
         return ca_fail(eb, CA_ERR_INVALID, "the proof type is not \"" DI_PROOF_TYPE "\"");
     if (!suite || strcmp(suite, CA_DI_CRYPTOSUITE) != 0)

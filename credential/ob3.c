@@ -4,6 +4,7 @@
 
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -374,7 +375,7 @@ const char *ca_credential_issuer_id(const json_t *cred)
     const json_t *issuer = json_object_get(cred, "issuer");
     if (json_is_string(issuer))
         return json_string_value(issuer);
-    return json_string_value(json_object_get(issuer, "id"));
+    return ca_json_str(issuer, "id");
 }
 
 /* ---- hashed recipient identity ---------------------------------------------------------------- */

@@ -14,11 +14,13 @@
  *
  * Thread safety: a ca_signer is never modified after ca_signer_open, and every signing call
  * uses its own EVP_MD_CTX; OpenSSL documents concurrent use of one EVP_PKEY as safe. For
- * secp256k1 one context is created (and randomized for side-channel blinding) once per process
- * under pthread_once and then only read, which libsecp256k1 documents as thread-safe. */
+ * secp256k1 the process's one context (ca_secp256k1_context in common/crypto.c) is created and
+ * randomized for side-channel blinding once, under pthread_once, and then only read, which
+ * libsecp256k1 documents as thread-safe. */
 #include "credanchor/signer.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -31,7 +33,6 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <limits.h>
-#include <pthread.h>
 #include <secp256k1.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,31 +87,6 @@ ca_err ca_jws_alg_parse(ca_jws_alg *alg, const char *name)
 static bool alg_known(ca_jws_alg alg)
 {
     return ca_jws_alg_name(alg) != NULL;
-}
-
-/* ---- libsecp256k1 context ---- */
-
-static secp256k1_context *secp_ctx;
-static pthread_once_t secp_once = PTHREAD_ONCE_INIT;
-
-static void secp_init(void)
-{
-    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    uint8_t seed[32];
-    if (!ctx)
-        return;
-    if (ca_random_bytes(seed, sizeof seed) != CA_OK || !secp256k1_context_randomize(ctx, seed)) {
-        secp256k1_context_destroy(ctx);
-        ctx = NULL;
-    }
-    ca_wipe(seed, sizeof seed);
-    secp_ctx = ctx;
-}
-
-static const secp256k1_context *secp(void)
-{
-    pthread_once(&secp_once, secp_init);
-    return secp_ctx;
 }
 
 /* ---- OpenSSL helpers ---- */
@@ -472,7 +448,7 @@ static ca_err open_ed25519(ca_signer *s, const uint8_t *secret, size_t len, cons
 
 static ca_err open_secp256k1(ca_signer *s, const uint8_t *secret, size_t len, const char **why)
 {
-    const secp256k1_context *ctx = secp();
+    const secp256k1_context *ctx = ca_secp256k1_context();
     secp256k1_pubkey pk;
     size_t pl = EC_PUB_U;
     if (!ctx)
@@ -619,7 +595,7 @@ ca_err ca_signer_sign(const ca_signer *s, uint8_t *sig, size_t *sig_len, const v
     case CA_ALG_ES256K: {
         /* RFC 8812 §3.2: ECDSA over SHA-256 of the input; libsecp256k1 signs with an RFC 6979
          * nonce and always returns the low-s form. */
-        const secp256k1_context *ctx = secp();
+        const secp256k1_context *ctx = ca_secp256k1_context();
         secp256k1_ecdsa_signature es;
         ca_hash h;
         ca_sha256(&h, len ? msg : "", len);
@@ -820,7 +796,7 @@ static const char *vk_set_ed25519(ca_verify_key *k, const uint8_t *x, size_t len
 
 static const char *vk_set_secp256k1(ca_verify_key *k, const uint8_t *point, size_t len)
 {
-    const secp256k1_context *ctx = secp();
+    const secp256k1_context *ctx = ca_secp256k1_context();
     if (!ctx)
         return "libsecp256k1 is unavailable";
     /* ec_pubkey_parse checks the point is on the curve. */
@@ -1075,7 +1051,7 @@ ca_err ca_verify_sig(const ca_verify_key *k, ca_jws_alg alg, const uint8_t *sig,
         /* RFC 8812 §3.2; parse_compact refuses r or s >= n, and ecdsa_verify refuses the
          * high-s form (BIP 62 / libsecp256k1's lower-S rule), so each signature has one
          * encoding. */
-        const secp256k1_context *ctx = secp();
+        const secp256k1_context *ctx = ca_secp256k1_context();
         secp256k1_ecdsa_signature es;
         ca_hash h;
         if (sig_len != EC_SIG) {

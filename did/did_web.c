@@ -28,6 +28,8 @@
  * own); r->from_cache says whether the cache answered.
  */
 #include "credanchor/did_resolve.h"
+#include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,17 +44,6 @@ static bool is_unreserved(unsigned char c)
 {
     return is_alpha((char)c) || is_digit((char)c) || c == '-' || c == '.' || c == '_' ||
            c == '~';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Checks host (len bytes, not NUL-terminated) as a DNS name that is not an IP literal. */
@@ -108,7 +99,7 @@ static ca_err append_segment(char *out, size_t cap, size_t *n, const char *seg, 
             if (i + 2 >= len)
                 return ca_fail(eb, CA_ERR_INVALID,
                                "did:web \"%s\": truncated percent-encoding in the path", did);
-            int h = hexval(seg[i + 1]), l = hexval(seg[i + 2]);
+            int h = ca_hex_digit_value(seg[i + 1]), l = ca_hex_digit_value(seg[i + 2]);
             if (h < 0 || l < 0)
                 return ca_fail(eb, CA_ERR_INVALID,
                                "did:web \"%s\": bad percent-encoding in the path", did);
@@ -253,7 +244,7 @@ static ca_did_error accept_document(ca_did_result *r, const char *did, const cha
         return ca_did_fail(r, CA_DID_INVALID_DID_DOCUMENT,
                            "the DID document at %s is not a JSON object", url);
     }
-    const char *id = json_string_value(json_object_get(j, "id"));
+    const char *id = ca_json_str(j, "id");
     if (!id || strcmp(id, did) != 0) {
         ca_did_fail(r, CA_DID_INVALID_DID_DOCUMENT,
                     "the DID document at %s has id \"%.200s\", not the DID \"%.200s\"", url,

@@ -2,6 +2,7 @@
  * as "%3A<port>", each path segment after ':'; the document then lives at
  * https://<host>[:port]/<path>/did.json, or /.well-known/did.json without a path). */
 #include "credanchor/did.h"
+#include "credanchor/encoding.h"
 
 #include <idn2.h>
 #include <stdio.h>
@@ -136,11 +137,6 @@ static bool is_idchar(unsigned char c)
            c == '.' || c == '-' || c == '_';
 }
 
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* Appends one path segment as ":" + the segment, with every byte outside idchar (and not
  * already a %XX escape) percent-encoded, so the DID is valid DID syntax and maps back to the
  * same path (did:web "Read": each ':'-separated part is percent-decoded into a segment). */
@@ -157,7 +153,8 @@ static ca_err append_segment(char *out, size_t cap, size_t *n, const char *seg, 
     out[o++] = ':';
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)seg[i];
-        bool escape = c == '%' && i + 2 < len && is_hex(seg[i + 1]) && is_hex(seg[i + 2]);
+        bool escape = c == '%' && i + 2 < len && ca_hex_digit_value(seg[i + 1]) >= 0 &&
+                      ca_hex_digit_value(seg[i + 2]) >= 0;
         if (is_idchar(c) || escape) {
             if (o + 1 >= cap)
                 goto too_long;

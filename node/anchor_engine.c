@@ -66,6 +66,8 @@
 #include "credanchor/eth.h"
 #include "node/log.h"
 #include "node/store.h"
+#include "credanchor/json_fields.h"
+#include "node/node_log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -232,15 +234,6 @@ ca_err ca_anchor_record_encode(char **text, const ca_anchor_record *r, ca_errbuf
     return *text ? CA_OK : ca_fail(eb, CA_ERR_NOMEM, "out of memory");
 }
 
-static bool get_u64(json_t *o, const char *k, uint64_t *v)
-{
-    json_t *x = json_object_get(o, k);
-    if (!json_is_integer(x) || json_integer_value(x) < 0)
-        return false;
-    *v = (uint64_t)json_integer_value(x);
-    return true;
-}
-
 /* "0x" + exactly 2*len hex digits. */
 static bool get_hex0x(json_t *x, uint8_t *out, size_t len)
 {
@@ -249,44 +242,38 @@ static bool get_hex0x(json_t *x, uint8_t *out, size_t len)
            ca_hex_decode(out, len, s + 2, 2 * len) == CA_OK;
 }
 
-static bool get_hash(json_t *x, ca_hash *h)
-{
-    const char *s = json_string_value(x);
-    return s && ca_hash_from_hex(h, s, strlen(s)) == CA_OK;
-}
-
 ca_err ca_anchor_record_decode(ca_anchor_record *r, const char *text, size_t len, ca_errbuf *eb)
 {
     memset(r, 0, sizeof *r);
     json_error_t je;
     json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je), *x;
     bool ok = json_is_object(o);
-    const char *st = ok ? json_string_value(json_object_get(o, "status")) : NULL;
-    ok = ok && st && status_from_name(&r->status, st) && get_u64(o, "chainId", &r->chain_id) &&
-         get_u64(o, "treeSize", &r->tree_size) && get_hash(json_object_get(o, "rootHash"), &r->root) &&
+    const char *st = ok ? ca_json_str(o, "status") : NULL;
+    ok = ok && st && status_from_name(&r->status, st) && ca_json_u64(&r->chain_id, o, "chainId") &&
+         ca_json_u64(&r->tree_size, o, "treeSize") && ca_json_hash(&r->root, o, "rootHash") &&
          get_hex0x(json_object_get(o, "from"), r->from, 20) &&
-         get_hex0x(json_object_get(o, "to"), r->to, 20) && get_u64(o, "nonce", &r->nonce) &&
+         get_hex0x(json_object_get(o, "to"), r->to, 20) && ca_json_u64(&r->nonce, o, "nonce") &&
          get_hex0x(json_object_get(o, "maxFeePerGas"), r->max_fee, 32) &&
          get_hex0x(json_object_get(o, "maxPriorityFeePerGas"), r->max_priority_fee, 32) &&
-         get_u64(o, "gasLimit", &r->gas_limit) && get_u64(o, "createdAt", &r->created_at) &&
-         get_u64(o, "signedAt", &r->signed_at) && get_u64(o, "updatedAt", &r->updated_at);
+         ca_json_u64(&r->gas_limit, o, "gasLimit") && ca_json_u64(&r->created_at, o, "createdAt") &&
+         ca_json_u64(&r->signed_at, o, "signedAt") && ca_json_u64(&r->updated_at, o, "updatedAt");
     if (ok && !json_is_null(x = json_object_get(o, "txHash"))) {
         r->has_tx = true;
         ok = get_hex0x(x, r->tx_hash, 32);
     }
     if (ok && !json_is_null(json_object_get(o, "blockNumber"))) {
         r->in_block = true;
-        ok = get_u64(o, "blockNumber", &r->block_number) &&
+        ok = ca_json_u64(&r->block_number, o, "blockNumber") &&
              get_hex0x(json_object_get(o, "blockHash"), r->block_hash, 32);
     }
     if (ok && json_is_object(x = json_object_get(o, "previous"))) {
         r->has_previous = true;
         json_t *a = json_object_get(x, "consistencyProof");
-        ok = get_u64(x, "treeSize", &r->prev_size) &&
-             get_hash(json_object_get(x, "rootHash"), &r->prev_root) && json_is_array(a) &&
+        ok = ca_json_u64(&r->prev_size, x, "treeSize") &&
+             ca_json_hash(&r->prev_root, x, "rootHash") && json_is_array(a) &&
              json_array_size(a) <= CA_MERKLE_MAX_PROOF;
         for (size_t i = 0; ok && i < json_array_size(a); i++)
-            ok = get_hash(json_array_get(a, i), &r->consistency[i]);
+            ok = ca_json_hash_value(&r->consistency[i], json_array_get(a, i));
         r->consistency_len = ok ? json_array_size(a) : 0;
     }
     if (ok && json_is_string(x = json_object_get(o, "rawTx"))) {
@@ -447,7 +434,6 @@ struct ca_anchor_engine {
     ca_rpc rpc;
     ca_rpc_curl curl;
     uint8_t from[20], to[20];
-    FILE *out;
     unsigned poll_ms;
     pthread_t thread;
     bool started;
@@ -477,8 +463,7 @@ static void note(ca_anchor_engine *e, const char *fmt, ...)
     if (strcmp(msg, e->last_msg) == 0)
         return;
     snprintf(e->last_msg, sizeof e->last_msg, "%s", msg);
-    fprintf(e->out, "credanchor anchor: %s\n", msg);
-    fflush(e->out);
+    ca_node_log(CA_NODE_LOG_WARNING, "anchor", "%s", msg);
 }
 
 static void info(ca_anchor_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -486,10 +471,7 @@ static void info(ca_anchor_engine *e, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("credanchor anchor: ", e->out);
-    vfprintf(e->out, fmt, ap);
-    fputc('\n', e->out);
-    fflush(e->out);
+    ca_node_logv(CA_NODE_LOG_INFO, "anchor", fmt, ap);
     va_end(ap);
     e->last_msg[0] = '\0';
 }
@@ -1312,7 +1294,6 @@ ca_err ca_anchor_engine_create(ca_anchor_engine **out, const ca_anchor_engine_op
     if (!e)
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     e->node = node;
-    e->out = opts->log ? opts->log : stderr;
     e->poll_ms = opts->poll_ms ? opts->poll_ms : 500;
     ca_rpc_curl_defaults(&e->curl);
     e->curl.cancel = &e->cancel;

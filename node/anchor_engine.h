@@ -105,7 +105,6 @@ typedef struct ca_anchor_engine ca_anchor_engine; /* opaque */
 typedef struct ca_anchor_engine_options {
     ca_node *node;                        /* borrowed; opened with CA_NODE_WRITE */
     const ca_rpc_transport *transport;    /* NULL: libcurl (ca_rpc_curl_post) */
-    FILE *log;                            /* engine log lines; NULL: stderr */
     unsigned poll_ms;                     /* re-check period while an anchor is active; 0=500 */
 } ca_anchor_engine_options;
 

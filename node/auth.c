@@ -33,6 +33,8 @@
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
 #include "credanchor/group_commit.h"
+#include "credanchor/json_fields.h"
+#include "node/node_log.h"
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -145,17 +147,9 @@ static int64_t get_i64(const uint8_t *p)
     return (int64_t)ca_store_u64_from(p);
 }
 
-static bool is_lower_hex(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 static bool id_valid(const char *id)
 {
-    return id && strlen(id) == TOKEN_ID_HEX && is_lower_hex(id, TOKEN_ID_HEX);
+    return id && strlen(id) == TOKEN_ID_HEX && ca_hex_is_lower(id, TOKEN_ID_HEX);
 }
 
 /* Printable text without control characters: names show up in `token list`. */
@@ -390,7 +384,7 @@ static bool token_syntax_ok(const char *t, size_t len)
 {
     if (len != TOKEN_LEN || memcmp(t, TOKEN_PREFIX, TOKEN_PREFIX_LEN) != 0)
         return false;
-    if (!is_lower_hex(t + TOKEN_PREFIX_LEN, TOKEN_ID_HEX) ||
+    if (!ca_hex_is_lower(t + TOKEN_PREFIX_LEN, TOKEN_ID_HEX) ||
         t[TOKEN_PREFIX_LEN + TOKEN_ID_HEX] != '_')
         return false;
     uint8_t secret[TOKEN_SECRET_BYTES];
@@ -690,8 +684,8 @@ static void write_due(const deny_due *d)
     ca_audit_event ev = {&d->token, d->method, d->route, 403, d->detail};
     ca_errbuf eb = {{0}};
     if (ca_audit_append(d->store, &ev, &eb))
-        fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
-                ca_strerror(CA_ERR_STORE));
+        ca_node_log(CA_NODE_LOG_ERROR, NULL, "audit: cannot append: %s",
+                    ca_strerror(CA_ERR_STORE));
 }
 
 static void recompute_due(void)
@@ -766,8 +760,8 @@ unsigned ca_audit_denied(ca_store *store, const ca_audit_event *ev, int64_t now)
     if (write_this) {
         ca_errbuf eb = {{0}};
         if (ca_audit_append(store, ev, &eb))
-            fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
-                    ca_strerror(CA_ERR_STORE));
+            ca_node_log(CA_NODE_LOG_ERROR, NULL, "audit: cannot append: %s",
+                        ca_strerror(CA_ERR_STORE));
     }
     return retry;
 }
@@ -824,9 +818,9 @@ static bool audit_list_fn(void *arg, const ca_store_val *key, const ca_store_val
         return false;
     }
     int64_t t = 0;
-    bool keep = ca_datetime_parse(&t, json_string_value(json_object_get(e, "time"))) == CA_OK &&
+    bool keep = ca_datetime_parse(&t, ca_json_str(e, "time")) == CA_OK &&
                 (!a->q->since || t >= a->q->since) && (!a->q->until || t <= a->q->until);
-    const char *tok = json_string_value(json_object_get(e, "tokenId"));
+    const char *tok = ca_json_str(e, "tokenId");
     keep = keep && (!a->q->token_id[0] || (tok && strcmp(tok, a->q->token_id) == 0));
     if (keep && json_array_append_new(a->out, e))
         a->err = CA_ERR_NOMEM;

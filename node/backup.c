@@ -21,6 +21,7 @@
 #include "node/log.h"
 #include "node/node.h"
 #include "node/store.h"
+#include "credanchor/json_fields.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -505,21 +506,6 @@ typedef struct manifest {
     ca_hash db_hash;
 } manifest;
 
-static bool get_hash(ca_hash *h, const json_t *o, const char *name)
-{
-    const char *s = json_string_value(json_object_get(o, name));
-    return s && strlen(s) == 2 * CA_HASH_SIZE && ca_hash_from_hex(h, s, strlen(s)) == CA_OK;
-}
-
-static bool get_u64(uint64_t *v, const json_t *o, const char *name)
-{
-    const json_t *x = json_object_get(o, name);
-    if (!json_is_integer(x) || json_integer_value(x) < 0)
-        return false;
-    *v = (uint64_t)json_integer_value(x);
-    return true;
-}
-
 static ca_err load_manifest(manifest *m, const char *dir, ca_errbuf *eb)
 {
     memset(m, 0, sizeof *m);
@@ -542,22 +528,22 @@ static ca_err load_manifest(manifest *m, const char *dir, ca_errbuf *eb)
                        je.text);
     const json_t *r = m->root, *sm = json_object_get(r, "signedMax");
     uint64_t format;
-    if (!get_u64(&format, r, "format") || format != CA_BACKUP_FORMAT)
+    if (!ca_json_u64(&format, r, "format") || format != CA_BACKUP_FORMAT)
         return ca_fail(eb, CA_ERR_VERIFY, "%s: format is not %d", path, CA_BACKUP_FORMAT);
     m->origin = json_string_value(json_object_get(r, "origin"));
     m->log_key = json_string_value(json_object_get(r, "logKey"));
     m->key_files = json_object_get(r, "keyFiles");
-    if (!get_u64(&m->size, r, "treeSize") || !get_hash(&m->root_hash, r, "rootHash") ||
+    if (!ca_json_u64(&m->size, r, "treeSize") || !ca_json_hash(&m->root_hash, r, "rootHash") ||
         !m->origin || !m->log_key || !json_is_object(m->key_files) ||
         json_object_size(m->key_files) == 0 ||
-        !get_hash(&m->db_hash, json_object_get(r, "db"), "sha256") ||
+        !ca_json_hash(&m->db_hash, json_object_get(r, "db"), "sha256") ||
         !(json_is_null(sm) || json_is_object(sm)))
         return ca_fail(eb, CA_ERR_VERIFY,
                        "%s lacks a valid treeSize, rootHash, origin, logKey, keyFiles, "
                        "db.sha256 or signedMax", path);
     if (json_is_object(sm)) {
-        if (!get_u64(&m->signed_max_size, sm, "treeSize") ||
-            !get_hash(&m->signed_max_root, sm, "rootHash"))
+        if (!ca_json_u64(&m->signed_max_size, sm, "treeSize") ||
+            !ca_json_hash(&m->signed_max_root, sm, "rootHash"))
             return ca_fail(eb, CA_ERR_VERIFY, "%s: signedMax is malformed", path);
         m->have_signed_max = true;
     }
@@ -578,7 +564,7 @@ static ca_err verify_backup(const manifest *m, const char *dir, const ca_config 
     json_object_foreach(m->key_files, name, v)
     {
         ca_hash expect, h;
-        if (!key_file_name(name) || !get_hash(&expect, m->key_files, name))
+        if (!key_file_name(name) || !ca_json_hash(&expect, m->key_files, name))
             return ca_fail(eb, CA_ERR_VERIFY, "manifest: keyFiles entry \"%s\" is malformed",
                            name);
         if ((err = join(path, keys_dir, name, eb)))
@@ -816,7 +802,7 @@ static ca_err install_keys(ca_restore_report *r, const manifest *m, const char *
     {
         char rel[PATH_CAP];
         ca_hash expect;
-        get_hash(&expect, m->key_files, name);
+        ca_json_hash(&expect, m->key_files, name);
         snprintf(rel, sizeof rel, "keys/%s", name);
         if ((err = join(src, dir, rel, eb)) || (err = join(dst, keys_dir, name, eb)))
             return err;

@@ -6,6 +6,7 @@
 #include "credanchor/crypto.h"
 #include "credanchor/csv.h"
 #include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -333,10 +334,10 @@ static const json_t *template_for(tmpl_entry **cache, size_t *n, const ca_bulk_o
 {
     *error = NULL;
     if (o->template_fixed) {
-        const char *ach = json_string_value(json_object_get(
+        const char *ach = ca_json_str(
             json_object_get(json_object_get(o->template_fixed, "credentialSubject"),
                             "achievement"),
-            "id"));
+            "id");
         if (p->course[0] && (!o->template_name || strcmp(p->course, o->template_name)) &&
             (!ach || strcmp(p->course, ach))) {
             *error = "course: names another achievement than the template";

@@ -171,15 +171,15 @@ void ca_cli_print_json(json_t *o)
     json_decref(o);
 }
 
-/* Opens the node for a verb; prints the error line on failure. */
-static int open_node(ca_node **node, ca_config *cfg, const char *verb, const ca_cli_opt *opts,
-                     unsigned flags)
+int ca_cli_open_node(ca_node **node, const char *verb, const ca_cli_opt *opts, unsigned flags)
 {
-    int rc = ca_cli_load_config(cfg, verb, opts);
+    *node = NULL;
+    ca_config cfg;
+    int rc = ca_cli_load_config(&cfg, verb, opts);
     if (rc)
         return rc;
     ca_errbuf eb = {{0}};
-    ca_err err = ca_node_open(node, cfg, flags, &eb);
+    ca_err err = ca_node_open(node, &cfg, flags, &eb);
     return err ? ca_cli_error(verb, err, &eb) : CA_EXIT_OK;
 }
 
@@ -201,12 +201,8 @@ static int cmd_init(int argc, char **argv)
     if (err)
         return ca_cli_error("init", err, &eb);
     if (ca_cli_flag(opts, "json")) {
-        json_t *o = json_pack("{s:s, s:s, s:s}", "did", r.did, "anchorAddress", r.anchor_address,
-                              "logKey", r.log_key);
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        puts(s);
-        free(s);
-        json_decref(o);
+        ca_cli_print_json(json_pack("{s:s, s:s, s:s}", "did", r.did, "anchorAddress",
+                                    r.anchor_address, "logKey", r.log_key));
     } else {
         printf("%s %s\n", r.created ? "created" : "existing", cfg.node_data_dir);
         printf("did:            %s\n", r.did);
@@ -444,9 +440,8 @@ static int cmd_append(int argc, char **argv)
         free(list.v);
         return ca_cli_error("append", err, &eb);
     }
-    ca_config cfg;
     ca_node *node;
-    if ((rc = open_node(&node, &cfg, "append", opts, CA_NODE_WRITE))) {
+    if ((rc = ca_cli_open_node(&node, "append", opts, CA_NODE_WRITE))) {
         free(list.v);
         return rc;
     }
@@ -487,9 +482,8 @@ static int cmd_checkpoint(int argc, char **argv)
     int npos, rc = ca_cli_parse(argc, argv, opts, pos, 0, &npos);
     if (rc)
         return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
-    ca_config cfg;
     ca_node *node;
-    if ((rc = open_node(&node, &cfg, "checkpoint", opts, CA_NODE_READ_ONLY)))
+    if ((rc = ca_cli_open_node(&node, "checkpoint", opts, CA_NODE_READ_ONLY)))
         return rc;
     ca_errbuf eb = {{0}};
     char text[CA_NOTE_MAX > CA_VERIFIER_KEY_MAX ? CA_NOTE_MAX : CA_VERIFIER_KEY_MAX];
@@ -532,10 +526,9 @@ static int cmd_prove(int argc, char **argv)
             return ca_cli_usage_error("prove", "--tree-size \"%s\" is not a positive integer", s);
         size = v;
     }
-    ca_config cfg;
     ca_node *node;
     /* Proofs at a historical size may need a checkpoint signed now: load the log key. */
-    if ((rc = open_node(&node, &cfg, "prove", opts, s ? CA_NODE_WRITE : CA_NODE_READ_ONLY)))
+    if ((rc = ca_cli_open_node(&node, "prove", opts, s ? CA_NODE_WRITE : CA_NODE_READ_ONLY)))
         return rc;
     ca_errbuf eb = {{0}};
     char *json;

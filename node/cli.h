@@ -50,6 +50,14 @@ bool ca_cli_flag(const ca_cli_opt *opts, const char *name);
  * and returns CA_EXIT_USAGE on failure. */
 int ca_cli_load_config(ca_config *cfg, const char *verb, const ca_cli_opt *opts);
 
+/* The one start-up path of the verbs that work on a data dir: loads the config as
+ * ca_cli_load_config does, then opens the node with flags (ca_node_flags). The node keeps its
+ * own copy of the config (node->cfg). Prints the error line ("credanchor <verb>: ...") and
+ * returns its exit code on failure, *node then NULL; CA_EXIT_OK otherwise. */
+struct ca_node;
+int ca_cli_open_node(struct ca_node **node, const char *verb, const ca_cli_opt *opts,
+                     unsigned flags);
+
 /* Prints "credanchor <verb>: <message>" for err and returns the exit code for it
  * (CA_EXIT_CHECK_FAILED for CA_ERR_VERIFY, CA_EXIT_USAGE otherwise). */
 int ca_cli_error(const char *verb, ca_err err, const ca_errbuf *eb);

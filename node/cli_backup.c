@@ -7,6 +7,7 @@
 
 #include "node/backup.h"
 #include "credanchor/encoding.h"
+#include "credanchor/json_fields.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -41,22 +42,19 @@ int ca_cli_backup(int argc, char **argv)
     if (err)
         return ca_cli_error("backup", err, &eb);
     if (ca_cli_flag(opts, "json")) {
-        char *s = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
+        ca_cli_print_json(json_incref(m));
     } else {
         char pass[CA_CONFIG_STR_MAX];
         const json_t *a = json_object_get(m, "latestAnchor");
         printf("backup %s\n", dir);
         printf("tree size:     %lld\n", (long long)json_integer_value(json_object_get(m, "treeSize")));
-        printf("root:          %s\n", json_string_value(json_object_get(m, "rootHash")));
-        printf("log key:       %s\n", json_string_value(json_object_get(m, "logKey")));
+        printf("root:          %s\n", ca_json_str(m, "rootHash"));
+        printf("log key:       %s\n", ca_json_str(m, "logKey"));
         printf("key files:     %zu (encrypted)\n", json_object_size(json_object_get(m, "keyFiles")));
         if (json_is_object(a))
             printf("latest anchor: size %lld, %s\n",
                    (long long)json_integer_value(json_object_get(a, "treeSize")),
-                   json_string_value(json_object_get(a, "status")));
+                   ca_json_str(a, "status"));
         else
             printf("latest anchor: none\n");
         printf("passphrase:    NOT in the backup; back up %s separately\n",
@@ -112,11 +110,7 @@ int ca_cli_restore(int argc, char **argv)
             json_array_append_new(moved, json_string(r->moved_keys));
         for (size_t i = 0; i < r->n_warnings; i++)
             json_array_append_new(w, json_string(r->warnings[i]));
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        ca_cli_print_json(o);
     } else {
         printf("restored %s into %s\n", dir, cfg.node_data_dir);
         printf("tree size:  %llu\n", (unsigned long long)r->tree_size);

@@ -33,6 +33,7 @@
 #include "node/auth.h"
 #include "credanchor/encoding.h"
 #include "node/issuer.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/merkle.h"
 #include "node/node.h"
 #include "credanchor/rpc.h"
@@ -96,21 +97,6 @@ typedef struct anchor_item {
     bool have_log_root;    /* log_root: the recomputed root at `size` */
     ca_hash log_root;
 } anchor_item;
-
-static bool json_hash_field(ca_hash *h, const json_t *o, const char *name)
-{
-    const char *s = json_string_value(json_object_get(o, name));
-    return s && strlen(s) == 2 * CA_HASH_SIZE && ca_hash_from_hex(h, s, strlen(s)) == CA_OK;
-}
-
-static bool json_u64_field(uint64_t *v, const json_t *o, const char *name)
-{
-    const json_t *x = json_object_get(o, name);
-    if (!json_is_integer(x) || json_integer_value(x) < 0)
-        return false;
-    *v = (uint64_t)json_integer_value(x);
-    return true;
-}
 
 /* ---- the leaf scan ------------------------------------------------------------------------- */
 
@@ -235,7 +221,7 @@ static bool anchor_parse(report *r, const char *name, anchor_item *it, uint64_t 
         add(r, name, R_FAIL, "malformed record: %s", ca_errmsg(&eb, err));
         return false;
     }
-    if (!json_hash_field(&it->root, o, "rootHash")) {
+    if (!ca_json_hash(&it->root, o, "rootHash")) {
         add(r, name, R_FAIL, "malformed rootHash");
         return false;
     }
@@ -323,8 +309,8 @@ static void anchor_previous(report *r, const char *name, const anchor_item *it,
     }
     uint64_t psize;
     ca_hash proot;
-    if (!json_is_object(p) || !json_u64_field(&psize, p, "treeSize") ||
-        !json_hash_field(&proot, p, "rootHash")) {
+    if (!json_is_object(p) || !ca_json_u64(&psize, p, "treeSize") ||
+        !ca_json_hash(&proot, p, "rootHash")) {
         add(r, name, R_FAIL, "previous is missing or malformed");
         return;
     }
@@ -364,7 +350,7 @@ static void check_anchors(report *r, ca_node *node, const ca_note_verifier *v, a
         anchor_item *it = &a[i];
         char name[64], hex[2 * CA_HASH_SIZE + 1];
         uint64_t size = 0;
-        json_u64_field(&size, it->json, "treeSize");
+        ca_json_u64(&size, it->json, "treeSize");
         snprintf(name, sizeof name, "anchor %llu", (unsigned long long)size);
         if (anchor_parse(r, name, it, size)) {
             ca_hash_to_hex(hex, &it->root);
@@ -464,7 +450,7 @@ static ca_err load_anchor_items(ca_node *node, char **list_text, json_t **list,
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < *n_items; i++) {
         (*items)[i].json = json_array_get(arr, i);
-        json_u64_field(&(*items)[i].size, (*items)[i].json, "treeSize");
+        ca_json_u64(&(*items)[i].size, (*items)[i].json, "treeSize");
     }
     return CA_OK;
 }

@@ -11,6 +11,7 @@
 #include "node/bulk.h"
 #include "credanchor/encoding.h"
 #include "node/issuer.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/jws.h"
 #include "node/resolver.h"
 #include "credanchor/verify.h"
@@ -31,19 +32,16 @@
 static const ca_audit_event cli_issue_audit = {NULL, "issue", "issue", CA_EXIT_OK, NULL};
 
 /* Opens node + resolver + issuer for issue/revoke. Returns an exit code. */
-static int open_issuer(const char *verb, const ca_cli_opt *opts, ca_config *cfg,
-                       ca_node **node, ca_resolver **resolver, ca_issuer **is)
+static int open_issuer(const char *verb, const ca_cli_opt *opts, ca_node **node,
+                       ca_resolver **resolver, ca_issuer **is)
 {
-    int rc = ca_cli_load_config(cfg, verb, opts);
+    int rc = ca_cli_open_node(node, verb, opts,
+                              CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS);
     if (rc)
         return rc;
     ca_errbuf eb = {{0}};
-    ca_err err = ca_node_open(node, cfg,
-                              CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS, &eb);
-    if (!err) {
-        ca_resolver_options ro = {.cfg = &(*node)->cfg, .node = *node, .cache_writes = true};
-        err = ca_resolver_create(resolver, &ro, &eb);
-    }
+    ca_resolver_options ro = {.cfg = &(*node)->cfg, .node = *node, .cache_writes = true};
+    ca_err err = ca_resolver_create(resolver, &ro, &eb);
     if (!err && !(err = ca_issuer_open(is, *node, *resolver, &eb))) {
         const char *blocked = ca_log_append_blocked((*node)->log);
         if (blocked)
@@ -278,11 +276,10 @@ int ca_cli_issue(int argc, char **argv)
             return ca_cli_error("issue", err, &eb);
         }
     }
-    ca_config cfg;
     ca_node *node = NULL;
     ca_resolver *resolver = NULL;
     ca_issuer *is = NULL;
-    if ((rc = open_issuer("issue", opts, &cfg, &node, &resolver, &is)) == CA_EXIT_OK)
+    if ((rc = open_issuer("issue", opts, &node, &resolver, &is)) == CA_EXIT_OK)
         rc = single ? issue_one(opts, is) : issue_rows(opts, node, is, &b, &bo);
     json_decref(tmpl);
     ca_bulk_free(&b);
@@ -425,11 +422,10 @@ int ca_cli_revoke(int argc, char **argv)
         free(data);
         return ca_cli_usage_error("revoke", "out of memory");
     }
-    ca_config cfg;
     ca_node *node = NULL;
     ca_resolver *resolver = NULL;
     ca_issuer *is = NULL;
-    if ((rc = open_issuer("revoke", opts, &cfg, &node, &resolver, &is)) == CA_EXIT_OK &&
+    if ((rc = open_issuer("revoke", opts, &node, &resolver, &is)) == CA_EXIT_OK &&
         (rc = apply_changes(is, changes, n)) == CA_EXIT_OK)
         rc = print_changes(changes, n, ca_cli_flag(opts, "json"));
     close_issuer(node, resolver, is);
@@ -466,7 +462,7 @@ static void derive_node_url(char *out, size_t cap, const char *text, size_t len)
     json_t *st = json_object_get(cred, "credentialStatus");
     if (json_is_array(st))
         st = json_array_get(st, 0);
-    const char *url = json_string_value(json_object_get(st, "statusListCredential"));
+    const char *url = ca_json_str(st, "statusListCredential");
     const char *cut = url ? strstr(url, "/v1/status/") : NULL;
     if (cut && (size_t)(cut - url) < cap)
         snprintf(out, cap, "%.*s", (int)(cut - url), url);

@@ -21,30 +21,18 @@
 
 #define VERB "keys"
 
-static void print_json(json_t *o)
-{
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (s)
-        puts(s);
-    free(s);
-    json_decref(o);
-}
-
 /* keys migrate: creates the JOSE issuer keys an older data dir lacks, with the writer lock. */
 static int keys_migrate(ca_cli_opt *opts)
 {
     if (ca_cli_flag(opts, "log") || ca_cli_flag(opts, "issuer"))
         return ca_cli_usage_error(VERB, "migrate takes neither --log nor --issuer");
-    ca_config cfg;
-    int rc = ca_cli_load_config(&cfg, VERB, opts);
+    ca_node *node = NULL;
+    int rc = ca_cli_open_node(&node, VERB, opts, CA_NODE_WRITE | CA_NODE_ISSUER_KEY);
     if (rc)
         return rc;
     ca_errbuf eb = {{0}};
-    ca_node *node = NULL;
     ca_key_migration m;
-    ca_err err = ca_node_open(&node, &cfg, CA_NODE_WRITE | CA_NODE_ISSUER_KEY, &eb);
-    if (!err)
-        err = ca_node_migrate_issuer_keys(node, &m, &eb);
+    ca_err err = ca_node_migrate_issuer_keys(node, &m, &eb);
     ca_node_close(node);
     if (err)
         return ca_cli_error(VERB, err, &eb);
@@ -52,7 +40,7 @@ static int keys_migrate(ca_cli_opt *opts)
         json_t *files = json_array();
         for (size_t i = 0; files && i < m.ncreated; i++)
             json_array_append_new(files, json_string(m.created[i]));
-        print_json(json_pack("{s:o*}", "created", files));
+        ca_cli_print_json(json_pack("{s:o*}", "created", files));
     } else if (!m.ncreated) {
         printf("every issuer key file is present; nothing to create\n");
     } else {
@@ -78,29 +66,26 @@ int ca_cli_keys(int argc, char **argv)
     bool log = ca_cli_flag(opts, "log"), issuer = ca_cli_flag(opts, "issuer");
     if (log == issuer)
         return ca_cli_usage_error(VERB, "rotate needs exactly one of --log and --issuer");
-    ca_config cfg;
-    if ((rc = ca_cli_load_config(&cfg, VERB, opts)))
-        return rc;
-    ca_errbuf eb = {{0}};
     ca_node *node = NULL;
     /* An interrupted rotation is this verb's to finish and report. */
     unsigned flags = CA_NODE_WRITE | CA_NODE_NO_ROTATION_CHECK;
     if (issuer)
         flags |= CA_NODE_ISSUER_KEY;
-    ca_err err = ca_node_open(&node, &cfg, flags, &eb);
-    if (err)
-        return ca_cli_error(VERB, err, &eb);
+    if ((rc = ca_cli_open_node(&node, VERB, opts, flags)))
+        return rc;
+    ca_errbuf eb = {{0}};
     ca_key_rotation *r = malloc(sizeof *r);
     if (!r) {
         ca_node_close(node);
         return ca_cli_error(VERB, CA_ERR_NOMEM, NULL);
     }
-    err = log ? ca_node_rotate_log_key(node, r, &eb) : ca_node_rotate_issuer_key(node, r, &eb);
+    ca_err err = log ? ca_node_rotate_log_key(node, r, &eb)
+                     : ca_node_rotate_issuer_key(node, r, &eb);
     if (err) {
         rc = ca_cli_error(VERB, err, &eb);
     } else if (ca_cli_flag(opts, "json")) {
         if (log)
-            print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "rotated", "log",
+            ca_cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "rotated", "log",
                                  "logKey", r->new_key, "previousKey", r->old_key, "treeSize",
                                  (json_int_t)r->tree_size, "checkpoint", r->note, "archived",
                                  r->archived, "resumed", r->resumed));
@@ -115,7 +100,7 @@ int ca_cli_keys(int argc, char **argv)
             snprintf(vm, sizeof vm, "%s#key-%zu", node->did, r->nkeys);
             /* archived: the Ed25519 key's file; archivedFiles: every replaced key's file, in
              * the order of rotatedMethods. */
-            print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o*, s:o*}", "rotated",
+            ca_cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:b, s:o*, s:o*}", "rotated",
                                  "issuer", "issuerKey", r->new_key, "previousKey", r->old_key,
                                  "verificationMethod", vm, "keys", (json_int_t)r->nkeys,
                                  "archived", r->archived, "resumed", r->resumed,

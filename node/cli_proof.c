@@ -11,6 +11,7 @@
 #include "credanchor/encoding.h"
 #include "node/fetch.h"
 #include "node/node.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/proof.h"
 #include "node/resolver.h"
 #include "credanchor/rpc.h"
@@ -128,7 +129,7 @@ static int expected_sender(anchor_source *src, const ca_cli_opt *opts, uint64_t 
             return ca_cli_usage_error("verify-proof", "%s/.well-known/did.json is not a JSON "
                                       "object", node_url);
         }
-        const char *id = json_string_value(json_object_get(doc, "id"));
+        const char *id = ca_json_str(doc, "id");
         snprintf(src->what, sizeof src->what, "the DID document of %s",
                  id ? id : "(no id)");
     } else {
@@ -291,12 +292,9 @@ static int load_verifier(ca_note_verifier *v, const ca_cli_opt *opts)
         if ((err = fetch_verifier_key(vkey_text, sizeof vkey_text, node_url, &eb)))
             return ca_cli_error("verify-proof", err, &eb);
     } else {
-        ca_config cfg;
         ca_node *node;
-        if ((rc = ca_cli_load_config(&cfg, "verify-proof", opts)))
+        if ((rc = ca_cli_open_node(&node, "verify-proof", opts, CA_NODE_READ_ONLY)))
             return rc;
-        if ((err = ca_node_open(&node, &cfg, CA_NODE_READ_ONLY, &eb)))
-            return ca_cli_error("verify-proof", err, &eb);
         err = ca_log_verifier_key(node->log, vkey_text, &eb);
         ca_node_close(node);
         if (err)

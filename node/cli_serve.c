@@ -14,6 +14,7 @@
 #include "node/node.h"
 #include "node/resolver.h"
 #include "credanchor/rpc.h"
+#include "node/node_log.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +25,103 @@
 
 #define SHUTDOWN_GRACE_MS 10000
 #define STDERR_FLUSH_MS 100
+
+/* Blocks SIGTERM and SIGINT in this thread and every thread it starts, ignores SIGPIPE, and
+ * opens the signalfd the main loop reads them from. An exit code on failure. */
+static int block_signals(int *sfd)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return ca_cli_usage_error("serve", "cannot block signals");
+    signal(SIGPIPE, SIG_IGN);
+    *sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (*sfd < 0)
+        return ca_cli_usage_error("serve", "signalfd: %s", strerror(errno));
+    return CA_EXIT_OK;
+}
+
+/* What `serve` runs beside the open node; NULL members were not created. */
+typedef struct serve_parts {
+    ca_http_server *srv;
+    ca_resolver *resolver;
+    ca_anchor_engine *anchor;
+    ca_issuer *issuer;
+    ca_anchor_check_cache *anchor_checks;
+} serve_parts;
+
+/* Creates the server and every subsystem with its routes, then starts listening (url). */
+static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, ca_errbuf *eb)
+{
+    ca_err err = ca_http_create(&p->srv, node, eb);
+    /* The memo of passed final-anchor checks that /verification reads and the engine
+     * invalidates on a reorg (anchor_check.h). */
+    if (!err && !(err = ca_anchor_check_cache_create(&p->anchor_checks, eb)))
+        node->anchor_checks = p->anchor_checks;
+    /* DID resolution and the own did:web document (node/routes_did.c); the resolver caches
+     * did:web documents in the store this process writes. */
+    if (!err) {
+        ca_resolver_options ro = {.cfg = &node->cfg, .node = node, .cache_writes = true};
+        err = ca_resolver_create(&p->resolver, &ro, eb);
+    }
+    if (!err)
+        err = ca_did_routes_register(p->srv, p->resolver, eb);
+    /* The anchoring engine (node/anchor_engine.c) when anchor.rpc_url is set, and the anchor
+     * routes (node/routes_anchor.c), which read records without it. */
+    if (!err && node->cfg.anchor_rpc_url[0]) {
+        ca_anchor_engine_options ao = {.node = node};
+        err = ca_anchor_engine_create(&p->anchor, &ao, eb);
+    }
+    if (!err)
+        err = ca_anchor_routes_register(p->srv, p->anchor, eb);
+    if (!err && p->anchor)
+        err = ca_anchor_engine_start(p->anchor, eb);
+    /* Credentials, status lists, verification and reports (SPEC §5). */
+    if (!err)
+        err = ca_issuer_open(&p->issuer, node, p->resolver, eb);
+    if (!err)
+        err = ca_credential_routes_register(p->srv, &node->cfg, p->issuer, p->resolver, eb);
+    /* Routes of later subsystems register here, before the server starts. */
+    if (!err)
+        err = ca_http_start(p->srv, url, cap, eb);
+    return err;
+}
+
+/* Frees what serve_start created, the server first (its requests use the rest), then the
+ * node; the check memo last, since the node points at it until it closes. */
+static void serve_free(serve_parts *p, ca_node *node)
+{
+    ca_http_destroy(p->srv);
+    ca_anchor_engine_free(p->anchor);
+    ca_issuer_close(p->issuer);
+    ca_resolver_free(p->resolver);
+    if (node)
+        ca_node_close(node);
+    ca_anchor_check_cache_free(p->anchor_checks);
+}
+
+/* Waits for SIGTERM or SIGINT on sfd, flushing stderr every STDERR_FLUSH_MS; the signal. */
+static uint32_t wait_for_signal(int sfd)
+{
+    struct signalfd_siginfo si = {0};
+    for (;;) {
+        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+        int ready = poll(&pfd, 1, STDERR_FLUSH_MS);
+        fflush(stderr);
+        if (ready == 0 || (ready < 0 && errno == EINTR))
+            continue;
+        ssize_t n = read(sfd, &si, sizeof si);
+        if (n == (ssize_t)sizeof si)
+            break;
+        if (n < 0 && errno != EINTR && errno != EAGAIN) {
+            ca_node_log(CA_NODE_LOG_ERROR, "serve", "signalfd read: %s", strerror(errno));
+            break;
+        }
+    }
+    return si.ssi_signo;
+}
 
 int ca_cli_serve(int argc, char **argv)
 {
@@ -39,117 +137,47 @@ int ca_cli_serve(int argc, char **argv)
      * exit. Concurrent lines stay whole (stdio's stream lock). */
     static char stderr_buf[1 << 16];
     setvbuf(stderr, stderr_buf, _IOFBF, sizeof stderr_buf);
+    int sfd = -1;
+    if ((rc = block_signals(&sfd)))
+        return rc;
+    if (geteuid() == 0)
+        ca_node_log(CA_NODE_LOG_WARNING, "serve",
+                    "running as root; run the node as an unprivileged user (see "
+                    "config/credanchor.service)");
 
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-        return ca_cli_usage_error("serve", "cannot block signals");
-    signal(SIGPIPE, SIG_IGN);
-    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (sfd < 0)
-        return ca_cli_usage_error("serve", "signalfd: %s", strerror(errno));
-
-    ca_config cfg;
-    if ((rc = ca_cli_load_config(&cfg, "serve", opts))) {
+    ca_node *node = NULL;
+    serve_parts parts = {0};
+    if ((rc = ca_cli_open_node(&node, "serve", opts,
+                               CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS))) {
         close(sfd);
         return rc;
     }
-    if (geteuid() == 0)
-        fputs("credanchor serve: warning: running as root; run the node as an unprivileged "
-              "user (see config/credanchor.service)\n", stderr);
-
     ca_errbuf eb = {{0}};
-    ca_node *node = NULL;
-    ca_http_server *srv = NULL;
-    ca_resolver *resolver = NULL;
-    ca_anchor_engine *anchor = NULL;
-    ca_issuer *issuer = NULL;
-    ca_err err = ca_node_open(&node, &cfg,
-                              CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS, &eb);
-    if (!err)
-        err = ca_http_create(&srv, node, &eb);
-    /* The memo of passed final-anchor checks that /verification reads and the engine
-     * invalidates on a reorg (anchor_check.h). */
-    ca_anchor_check_cache *anchor_checks = NULL;
-    if (!err && !(err = ca_anchor_check_cache_create(&anchor_checks, &eb)))
-        node->anchor_checks = anchor_checks;
-    /* DID resolution and the own did:web document (node/routes_did.c); the resolver caches
-     * did:web documents in the store this process writes. */
-    if (!err) {
-        ca_resolver_options ro = {.cfg = &node->cfg, .node = node, .cache_writes = true};
-        err = ca_resolver_create(&resolver, &ro, &eb);
-    }
-    if (!err)
-        err = ca_did_routes_register(srv, resolver, &eb);
-    /* The anchoring engine (node/anchor_engine.c) when anchor.rpc_url is set, and the anchor
-     * routes (node/routes_anchor.c), which read records without it. */
-    if (!err && node->cfg.anchor_rpc_url[0]) {
-        ca_anchor_engine_options ao = {.node = node};
-        err = ca_anchor_engine_create(&anchor, &ao, &eb);
-    }
-    if (!err)
-        err = ca_anchor_routes_register(srv, anchor, &eb);
-    if (!err && anchor)
-        err = ca_anchor_engine_start(anchor, &eb);
-    /* Credentials, status lists, verification and reports (SPEC §5). */
-    if (!err)
-        err = ca_issuer_open(&issuer, node, resolver, &eb);
-    if (!err)
-        err = ca_credential_routes_register(srv, &node->cfg, issuer, resolver, &eb);
-    /* Routes of later subsystems register here, before the server starts. */
     char url[400];
-    if (!err)
-        err = ca_http_start(srv, url, sizeof url, &eb);
+    ca_err err = serve_start(&parts, node, url, sizeof url, &eb);
     if (err) {
         rc = ca_cli_error("serve", err, &eb);
-        ca_http_destroy(srv);
-        ca_anchor_engine_free(anchor);
-        ca_issuer_close(issuer);
-        ca_resolver_free(resolver);
-        if (node)
-            ca_node_close(node);
-        ca_anchor_check_cache_free(anchor_checks);
+        serve_free(&parts, node);
         close(sfd);
         return rc;
     }
     const char *blocked = ca_log_append_blocked(node->log);
     ca_config_print(&node->cfg, stderr);
     if (blocked)
-        fprintf(stderr, "credanchor serve: warning: appends are refused: %s\n", blocked);
-    fprintf(stderr, "credanchor serve: listening on %s\n", url);
+        ca_node_log(CA_NODE_LOG_WARNING, "serve", "appends are refused: %s", blocked);
+    ca_node_log(CA_NODE_LOG_INFO, "serve", "listening on %s", url);
     fflush(stderr);
 
-    struct signalfd_siginfo si = {0};
-    for (;;) {
-        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-        int ready = poll(&pfd, 1, STDERR_FLUSH_MS);
-        fflush(stderr);
-        if (ready == 0 || (ready < 0 && errno == EINTR))
-            continue;
-        ssize_t n = read(sfd, &si, sizeof si);
-        if (n == (ssize_t)sizeof si)
-            break;
-        if (n < 0 && errno != EINTR && errno != EAGAIN) {
-            fprintf(stderr, "credanchor serve: signalfd read: %s\n", strerror(errno));
-            break;
-        }
-    }
-    fprintf(stderr, "credanchor serve: %s received, stopping\n",
-            si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    uint32_t signo = wait_for_signal(sfd);
+    ca_node_log(CA_NODE_LOG_INFO, "serve", "%s received, stopping",
+                signo == SIGINT ? "SIGINT" : "SIGTERM");
     /* A stalled chain endpoint must not hold the stop (issue #13 item 5: under 5 s, within
      * systemd's TimeoutStopSec): requests waiting on JSON-RPC (verification) end now. */
     ca_rpc_cancel_all();
-    ca_http_stop(srv, SHUTDOWN_GRACE_MS);
-    ca_http_destroy(srv);
-    ca_anchor_engine_free(anchor);
-    ca_issuer_close(issuer);
-    ca_resolver_free(resolver);
-    ca_node_close(node);
-    ca_anchor_check_cache_free(anchor_checks);
+    ca_http_stop(parts.srv, SHUTDOWN_GRACE_MS);
+    serve_free(&parts, node);
     close(sfd);
-    fputs("credanchor serve: stopped\n", stderr);
+    ca_node_log(CA_NODE_LOG_INFO, "serve", "stopped");
     fflush(stderr);
     return CA_EXIT_OK;
 }

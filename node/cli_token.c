@@ -12,6 +12,7 @@
 #include "node/auth.h"
 #include "credanchor/credential.h"
 #include "node/node.h"
+#include "credanchor/json_fields.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -66,17 +67,6 @@ static int no_subcommand(int argc, char **argv, const char *sub, const char *cho
     return ca_cli_usage_error(verb, "give a subcommand (%s); see --help", choices);
 }
 
-static int open_node(ca_node **node, const char *verb, const ca_cli_opt *opts, unsigned flags)
-{
-    ca_config cfg;
-    int rc = ca_cli_load_config(&cfg, verb, opts);
-    if (rc)
-        return rc;
-    ca_errbuf eb = {{0}};
-    ca_err err = ca_node_open(node, &cfg, flags, &eb);
-    return err ? ca_cli_error(verb, err, &eb) : CA_EXIT_OK;
-}
-
 /* ---- token create ---------------------------------------------------------------------------- */
 
 static int token_create(int argc, char **argv)
@@ -115,7 +105,7 @@ static int token_create(int argc, char **argv)
                                   CA_TOKEN_NAME_MAX - 1);
 
     ca_node *node;
-    if ((rc = open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
+    if ((rc = ca_cli_open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
         return rc;
     ca_errbuf eb = {{0}};
     char token[CA_TOKEN_MAX];
@@ -182,7 +172,7 @@ static int token_list(int argc, char **argv)
     if (rc)
         return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
     ca_node *node;
-    if ((rc = open_node(&node, "token", opts, CA_NODE_READ_ONLY)))
+    if ((rc = ca_cli_open_node(&node, "token", opts, CA_NODE_READ_ONLY)))
         return rc;
     ca_errbuf eb = {{0}};
     ca_token_info *list;
@@ -246,7 +236,7 @@ static int token_revoke(int argc, char **argv)
         return ca_cli_usage_error("token", "revoke needs one token ID; see --help");
     const char *id = pos[1];
     ca_node *node;
-    if ((rc = open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
+    if ((rc = ca_cli_open_node(&node, "token", opts, CA_NODE_ADMIN_WRITE)))
         return rc;
     ca_errbuf eb = {{0}};
     ca_err err = ca_token_revoke(node->store, id, &eb);
@@ -285,7 +275,7 @@ static int audit_verify(int argc, char **argv)
     if (rc)
         return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
     ca_node *node;
-    if ((rc = open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
+    if ((rc = ca_cli_open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
         return rc;
     ca_errbuf eb = {{0}};
     uint64_t entries = 0;
@@ -300,12 +290,7 @@ static int audit_verify(int argc, char **argv)
         return CA_EXIT_OK;
     }
     if (err == CA_ERR_VERIFY && json) {
-        json_t *o = json_pack("{s:b, s:s}", "intact", 0, "error", ca_errmsg(&eb, err));
-        char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(o);
+        ca_cli_print_json(json_pack("{s:b, s:s}", "intact", 0, "error", ca_errmsg(&eb, err)));
     }
     return ca_cli_error("audit", err, &eb); /* CA_ERR_VERIFY: exit 1 */
 }
@@ -316,18 +301,18 @@ static int audit_verify(int argc, char **argv)
  * detail. Free text was made valid UTF-8 when written; control characters are shown as '?'. */
 static void print_audit_line(const json_t *e)
 {
-    const char *detail = json_string_value(json_object_get(e, "detail"));
+    const char *detail = ca_json_str(e, "detail");
     char *clean = strdup(detail ? detail : "-");
     for (char *p = clean; p && *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = '?';
-    const char *role = json_string_value(json_object_get(e, "role"));
+    const char *role = ca_json_str(e, "role");
     printf("%lld %s %s %s %s %s %lld %s\n",
            (long long)json_integer_value(json_object_get(e, "seq")),
-           json_string_value(json_object_get(e, "time")),
-           json_string_value(json_object_get(e, "tokenId")), role ? role : "-",
-           json_string_value(json_object_get(e, "method")),
-           json_string_value(json_object_get(e, "route")),
+           ca_json_str(e, "time"),
+           ca_json_str(e, "tokenId"), role ? role : "-",
+           ca_json_str(e, "method"),
+           ca_json_str(e, "route"),
            (long long)json_integer_value(json_object_get(e, "status")), clean ? clean : "-");
     free(clean);
 }
@@ -352,7 +337,7 @@ static int audit_list(int argc, char **argv)
         return ca_cli_usage_error("audit", "--token: a token id (16 hex digits) or \"cli\"");
     snprintf(q.token_id, sizeof q.token_id, "%s", tok ? tok : "");
     ca_node *node;
-    if ((rc = open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
+    if ((rc = ca_cli_open_node(&node, "audit", opts, CA_NODE_READ_ONLY)))
         return rc;
     bool json = ca_cli_flag(opts, "json"), first = true;
     ca_errbuf eb = {{0}};

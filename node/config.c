@@ -20,6 +20,7 @@
  */
 #include "node/config.h"
 #include "credanchor/did.h"
+#include "credanchor/encoding.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -472,11 +473,6 @@ static bool is_digits(const char *s, size_t n)
     return true;
 }
 
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 static bool valid_port(const char *s, size_t n)
 {
     if (!is_digits(s, n) || n > 5)
@@ -524,7 +520,7 @@ static bool looks_like_ipv4(const char *s, size_t n)
         return true;
     if (len >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X')) {
         for (size_t i = 2; i < len; i++)
-            if (!is_hex(last[i]))
+            if (ca_hex_digit_value(last[i]) < 0)
                 return false;
         return true;
     }
@@ -728,7 +724,7 @@ static ca_err validate_anchor(const ca_config *cfg, ca_errbuf *eb)
         const char *a = cfg->anchor_address;
         bool ok = strlen(a) == 42 && a[0] == '0' && a[1] == 'x';
         for (size_t i = 2; ok && i < 42; i++)
-            ok = is_hex(a[i]);
+            ok = ca_hex_digit_value(a[i]) >= 0;
         if (!ok)
             return invalid(eb, "anchor.address", a, "is not 0x followed by 40 hex digits");
     }

@@ -42,6 +42,8 @@
 #include "node/http_response.h"
 #include "node/metrics.h"
 #include "node/rate_limit.h"
+#include "credanchor/proof.h"
+#include "node/node_log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -285,7 +287,7 @@ void ca_http_problem_err(ca_http_response *resp, ca_err err, const ca_errbuf *eb
         break;
     default:
         /* Internal detail stays in the server log. */
-        fprintf(stderr, "{\"level\":\"error\",\"error\":\"%s\"}\n", ca_strerror(err));
+        ca_node_log(CA_NODE_LOG_ERROR, NULL, "internal error: %s", ca_strerror(err));
         ca_http_problem(resp, 500, "internal error (%s)", ca_strerror(err));
     }
 }
@@ -297,14 +299,6 @@ const char *ca_http_header(const ca_http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 ca_err ca_http_percent_decode(char *out, size_t cap, size_t *out_len, const char *in,
                               size_t len)
 {
@@ -313,7 +307,7 @@ ca_err ca_http_percent_decode(char *out, size_t cap, size_t *out_len, const char
         char c = in[i];
         if (c == '%') {
             int h, l;
-            if (i + 2 >= len || (h = hexval(in[i + 1])) < 0 || (l = hexval(in[i + 2])) < 0)
+            if (i + 2 >= len || (h = ca_hex_digit_value(in[i + 1])) < 0 || (l = ca_hex_digit_value(in[i + 2])) < 0)
                 return CA_ERR_INVALID;
             c = (char)(h * 16 + l);
             if (c == '\0')
@@ -827,8 +821,7 @@ static void audit_route(ca_http_server *srv, const ca_http_request *req,
                          resp->detail[0] ? resp->detail : NULL};
     ca_err err = audit_after_write(srv, &ev, &eb);
     if (err)
-        fprintf(stderr, "{\"level\":\"error\",\"audit\":\"cannot append: %s\"}\n",
-                ca_strerror(err));
+        ca_node_log(CA_NODE_LOG_ERROR, NULL, "audit: cannot append: %s", ca_strerror(err));
 }
 
 /* Routes the request and runs its handler; returns the route index for metrics (or
@@ -1423,11 +1416,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    json_t *s = json_string(msg);
-    char *q = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-    fprintf(stderr, "{\"level\":\"warn\",\"http\":%s}\n", q ? q : "\"?\"");
-    free(q);
-    json_decref(s);
+    ca_node_log(CA_NODE_LOG_WARNING, NULL, "http: %s", msg);
 }
 
 /* ---- life cycle ----------------------------------------------------------------------------- */

@@ -7,7 +7,7 @@
 #ifndef CREDANCHOR_NODE_HTTP_RESPONSE_H
 #define CREDANCHOR_NODE_HTTP_RESPONSE_H
 
-#include "credanchor/http.h"
+#include "node/http.h"
 
 #include <microhttpd.h>
 #include <stdbool.h>

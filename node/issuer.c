@@ -27,6 +27,7 @@
 #include "node/resolver.h"
 #include "credanchor/status_list.h"
 #include "node/store.h"
+#include "node/node_log.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -1403,7 +1404,8 @@ static void settle_batch(ca_issuer *is, issue_work *w)
             filled |= w->plans[i].slot_list[s] && w->plans[i].slot_list[s]->nfree == 0;
     ca_errbuf leb = {{0}};
     if (filled && ensure_lists(is, &leb))
-        fprintf(stderr, "credanchor: cannot open a new status list yet: %s\n", leb.msg);
+        ca_node_log(CA_NODE_LOG_WARNING, NULL, "cannot open a new status list yet: %s",
+                    leb.msg);
 }
 
 /* After a failure (writer held): the slots, lists and issue numbers the batch took go back,

@@ -4,14 +4,15 @@
  * (issue #14). Shared with node/node.c through node/keys.h.
  */
 #include "node/keys.h"
+#include "node/node_log.h"
 
-#include "credanchor/auth.h"
+#include "node/auth.h"
 #include "credanchor/did.h"
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"
-#include "credanchor/keystore.h"
+#include "node/keystore.h"
 #include "credanchor/multibase.h"
-#include "credanchor/store.h"
+#include "node/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,8 +156,8 @@ static void audit_rotation(ca_node *node, const char *route, const char *detail)
     ca_audit_event ev = {NULL, "keys rotate", route, 0, detail};
     ca_errbuf eb = {{0}};
     if (ca_audit_append(node->store, &ev, &eb))
-        fprintf(stderr, "credanchor keys rotate: warning: audit entry not written: %s\n",
-                ca_errmsg(&eb, CA_ERR_STORE));
+        ca_node_log(CA_NODE_LOG_WARNING, "keys rotate", "audit entry not written: %s",
+                    ca_errmsg(&eb, CA_ERR_STORE));
 }
 
 static void key_id_hex(char out[9], const ca_log *log, const char *vkey)
@@ -278,7 +279,8 @@ ca_err ca_node_check_log_rotation(ca_node *node, ca_log_options *lo, ca_errbuf *
     lo->log_key = node->log_key;
     if ((err = ca_log_open(&node->log, lo, eb)))
         return err;
-    fprintf(stderr, "credanchor: finished an interrupted log key rotation (now %s)\n", stored);
+    ca_node_log(CA_NODE_LOG_INFO, NULL, "finished an interrupted log key rotation (now %s)",
+                stored);
     return CA_OK;
 }
 
@@ -771,8 +773,8 @@ ca_err ca_node_check_issuer_rotation(ca_node *node, bool writer, ca_errbuf *eb)
     }
     memset(r, 0, sizeof *r);
     if (!(err = finish_rotation(node, sr, nsr, keys_dir, r, eb)))
-        fprintf(stderr, "credanchor: finished an interrupted issuer key rotation (now #key-%zu)"
-                "\n", r->nkeys);
+        ca_node_log(CA_NODE_LOG_INFO, NULL,
+                    "finished an interrupted issuer key rotation (now #key-%zu)", r->nkeys);
 out:
     free_scan(sr, nsr, secret);
     free(r);
@@ -973,11 +975,12 @@ ca_err ca_node_check_issuer_key_files(ca_node *node, bool writer, ca_errbuf *eb)
                           node->cfg.node_data_dir, s->file, n, ca_jws_alg_name(s->alg),
                           s->fragment, n);
         } else if (writer) {
-            fprintf(stderr, "credanchor: warning: %s/keys/%s is missing and the store names "
-                    "no %s key: %s is unavailable (a data dir from before it: run credanchor "
-                    "keys migrate; otherwise restore the key from a backup)\n",
-                    node->cfg.node_data_dir, s->file, ca_jws_alg_name(s->alg),
-                    ca_jws_alg_name(s->alg));
+            ca_node_log(CA_NODE_LOG_WARNING, NULL,
+                        "%s/keys/%s is missing and the store names no %s key: %s is "
+                        "unavailable (a data dir from before it: run credanchor keys migrate; "
+                        "otherwise restore the key from a backup)",
+                        node->cfg.node_data_dir, s->file, ca_jws_alg_name(s->alg),
+                        ca_jws_alg_name(s->alg));
         }
     }
     ca_store_abort(t);

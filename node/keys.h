@@ -6,9 +6,9 @@
 #ifndef CREDANCHOR_NODE_KEYS_H
 #define CREDANCHOR_NODE_KEYS_H
 
-#include "credanchor/keystore.h"
-#include "credanchor/log.h"
-#include "credanchor/node.h"
+#include "node/keystore.h"
+#include "node/log.h"
+#include "node/node.h"
 
 #include <stdbool.h>
 #include <stddef.h>

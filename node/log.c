@@ -50,6 +50,7 @@
 #include "credanchor/encoding.h"
 #include "node/store.h"
 #include "credanchor/tile.h"
+#include "node/node_log.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -1054,7 +1055,7 @@ static void commit_requests(ca_log *log, append_request *requests)
          * (say, a full disk) is retried at the next commit. */
         ca_errbuf flush_eb = {{0}};
         if (!err && log->tail.count >= log->index_batch && flush_tail(log, &flush_eb))
-            fprintf(stderr, "credanchor: %s (will retry)\n", flush_eb.msg);
+            ca_node_log(CA_NODE_LOG_WARNING, NULL, "%s (will retry)", flush_eb.msg);
     }
     for (append_request *r = requests; r; r = (append_request *)r->gc.next) {
         r->err = err;

@@ -5,7 +5,7 @@
  */
 #include "node/metrics.h"
 
-#include "credanchor/log.h"
+#include "node/log.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

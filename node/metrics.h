@@ -10,7 +10,7 @@
 #ifndef CREDANCHOR_NODE_METRICS_H
 #define CREDANCHOR_NODE_METRICS_H
 
-#include "credanchor/http.h"
+#include "node/http.h"
 
 #include <stdint.h>
 #include <stdio.h>

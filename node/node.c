@@ -14,6 +14,7 @@
 #include "credanchor/multibase.h"
 #include "node/store.h"
 #include "node/keys.h"
+#include "node/node_log.h"
 
 #include <errno.h>
 #include <fcntl.h>

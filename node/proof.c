@@ -16,7 +16,6 @@
 /* Appends s as a JSON string body (without quotes). out has room for 6 bytes per input. */
 static size_t json_escape(char *out, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -28,8 +27,8 @@ static size_t json_escape(char *out, const char *s, size_t len)
             out[o++] = 'n';
         } else if (c < 0x20) {
             memcpy(out + o, "\\u00", 4);
-            out[o + 4] = hex[c >> 4];
-            out[o + 5] = hex[c & 15];
+            out[o + 4] = ca_hex_digit(c >> 4);
+            out[o + 5] = ca_hex_digit(c);
             o += 6;
         } else {
             out[o++] = (char)c; /* UTF-8 (the note's em dash) passes through */

@@ -14,6 +14,8 @@
 #include "credanchor/credential.h"
 #include "credanchor/csv.h"
 #include "node/issuer.h"
+#include "credanchor/json_fields.h"
+#include "node/node_log.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -26,10 +28,10 @@
 #define COUNTS_META "report_counts"
 #define COUNTS_VERSION 1
 
+/* A string member or "" (reports print absent members as empty cells). */
 static const char *str(const json_t *o, const char *k)
 {
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
+    return ca_json_str_or(o, k, "");
 }
 
 /* ---- filters and the cursor walk ------------------------------------------------------------ */
@@ -264,8 +266,8 @@ ca_err ca_report_counts_migrate(ca_store *store, ca_errbuf *eb)
     bool built = false;
     err = ca_store_write(store, migrate_txn, &built, eb);
     if (!err && built)
-        fprintf(stderr, "{\"level\":\"info\",\"msg\":\"report counters built from the "
-                        "records (migration, once)\"}\n");
+        ca_node_log(CA_NODE_LOG_INFO, NULL,
+                    "report counters built from the records (migration, once)");
     return err;
 }
 
@@ -508,7 +510,7 @@ ssize_t ca_report_csv_read(ca_report_stream *s, char *buf, size_t max)
                   .max_records = CSV_CHUNK_RECORDS};
         ca_errbuf eb = {{0}};
         if (walk_records(s->store, &w, &eb)) {
-            fprintf(stderr, "{\"level\":\"error\",\"msg\":\"CSV export cut: %s\"}\n", eb.msg);
+            ca_node_log(CA_NODE_LOG_ERROR, NULL, "CSV export cut: %s", eb.msg);
             s->failed = true;
         } else if (!w.stopped) {
             s->end = true; /* the walk reached the table's end */

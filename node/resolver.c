@@ -27,6 +27,7 @@
 
 #include "credanchor/crypto.h"
 #include "credanchor/did.h"
+#include "node/node_log.h"
 
 #include <curl/curl.h>
 #include <stdatomic.h>
@@ -296,7 +297,7 @@ static ca_err cache_put(void *ctx, const char *did, const char *doc, size_t len,
     ca_errbuf eb = {{0}};
     ca_err err = ca_store_write(r->store, cache_put_fn, &a, &eb);
     if (err) /* resolution still succeeds; the node log says why the cache did not */
-        fprintf(stderr, "{\"level\":\"warning\",\"didCache\":\"%s\"}\n", ca_strerror(err));
+        ca_node_log(CA_NODE_LOG_WARNING, NULL, "did cache: %s", ca_strerror(err));
     return err;
 }
 

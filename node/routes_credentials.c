@@ -16,6 +16,7 @@
 #include "node/issuer.h"
 #include "node/reports.h"
 #include "node/resolver.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/verify.h"
 #include "node/verify_env.h"
 
@@ -113,9 +114,9 @@ static void h_issue(ca_http_request *req, ca_http_response *resp)
                         "completedAt}");
         goto out;
     }
-    it.recipient_name = json_string_value(json_object_get(rcp, "name"));
-    it.department = json_string_value(json_object_get(rcp, "department"));
-    it.course = json_string_value(json_object_get(rcp, "course"));
+    it.recipient_name = ca_json_str(rcp, "name");
+    it.department = ca_json_str(rcp, "department");
+    it.course = ca_json_str(rcp, "course");
     const json_t *done = json_object_get(rcp, "completedAt");
     if (done && (!json_is_string(done) ||
                  ca_completion_date_parse(&it.completed_at, json_string_value(done)))) {
@@ -510,7 +511,7 @@ static void h_list(ca_http_request *req, ca_http_response *resp)
     err = ca_report_list(&text, &len, req->node->store, &f, &eb);
     if (!err) { /* the cursor of the next page, for the Link header too */
         json_t *doc = json_loadb(text, len, 0, NULL);
-        const char *next = json_string_value(json_object_get(doc, "next"));
+        const char *next = ca_json_str(doc, "next");
         if (next)
             next_link(req, resp, "/v1/credentials", next, list_params);
         json_decref(doc);

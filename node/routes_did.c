@@ -33,6 +33,7 @@
 #include "credanchor/did.h"
 #include "node/http.h"
 #include "node/resolver.h"
+#include "credanchor/encoding.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +217,6 @@ static void w_lit(wbuf *b, const char *s)
 
 static void w_string(wbuf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     w_put(b, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
@@ -237,8 +237,8 @@ static void w_string(wbuf *b, const char *s, size_t n)
         case '\t': esc[1] = 't'; break;
         default:
             memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
+            esc[4] = ca_hex_digit(c >> 4);
+            esc[5] = ca_hex_digit(c);
             el = 6;
         }
         w_put(b, esc, el);

@@ -12,9 +12,9 @@
  */
 #include "node/routes_log.h"
 
-#include "credanchor/anchor.h"
+#include "node/anchor_engine.h"
 #include "credanchor/encoding.h"
-#include "credanchor/log.h"
+#include "node/log.h"
 #include "credanchor/proof.h"
 
 #include <jansson.h>

@@ -6,7 +6,7 @@
 #ifndef CREDANCHOR_NODE_ROUTES_LOG_H
 #define CREDANCHOR_NODE_ROUTES_LOG_H
 
-#include "credanchor/http.h"
+#include "node/http.h"
 
 /* Registers the log routes on srv (ca_http_add_routes: its errors). ca_http_create calls it
  * first, so these routes keep the first places in the table and in /metrics. */

@@ -73,6 +73,7 @@
  * append to one log (the digest index keeps an in-memory tail, see node/log.c).
  */
 #include "node/store.h"
+#include "node/node_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -215,8 +216,9 @@ static void clear_stale_readers(ca_store *s)
     atomic_store(&s->readers_checked_at, monotonic_seconds());
     if (mdb_reader_check(s->env, &dead) == 0 && dead > 0) {
         atomic_fetch_add(&s->stale_readers_cleared, (uint_fast64_t)dead);
-        fprintf(stderr, "credanchor: store: freed %d reader slot(s) left by processes that "
-                        "died in a read transaction\n", dead);
+        ca_node_log(CA_NODE_LOG_INFO, NULL,
+                    "store: freed %d reader slot(s) left by processes that died in a read "
+                    "transaction", dead);
     }
 }
 

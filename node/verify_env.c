@@ -5,6 +5,7 @@
 #include "credanchor/encoding.h"
 #include "node/fetch.h"
 #include "node/log.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/proof.h"
 
 #include <stdio.h>
@@ -38,7 +39,7 @@ static ca_err parse_keys(const json_t *keys, ca_note_verifier *v, size_t *n, ca_
     const json_t *k;
     *n = 0;
     json_array_foreach(keys, i, k) {
-        const char *text = json_string_value(json_object_get(k, "key"));
+        const char *text = ca_json_str(k, "key");
         if (!text || *n == CA_VERIFY_LOG_KEYS_MAX)
             return ca_fail(eb, CA_ERR_INVALID, "malformed log key list");
         ca_err err = ca_verifier_key_parse(&v[*n], text, strlen(text), eb);

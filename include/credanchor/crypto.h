@@ -43,6 +43,13 @@ ca_err ca_ed25519_verify(const uint8_t pub[CA_ED25519_PUB_SIZE],
 #define CA_SECP256K1_PUB_UNCOMPRESSED 65
 #define CA_ETH_ADDRESS_SIZE 20
 
+/* The process's one libsecp256k1 context (a secp256k1_context *), created on first use under
+ * pthread_once and randomized once for side-channel blinding; afterwards it is only read,
+ * which libsecp256k1 documents as safe from many threads at once. NULL only when it could not
+ * be created (no memory, no randomness): callers fail with CA_ERR_CRYPTO. Never freed. */
+struct secp256k1_context_struct;
+const struct secp256k1_context_struct *ca_secp256k1_context(void);
+
 /* Generates a valid secret key (retrying the rare out-of-range draw). */
 ca_err ca_secp256k1_generate(uint8_t secret[CA_SECP256K1_SECRET_SIZE]);
 /* The public key, compressed (33 bytes) or uncompressed (65 bytes) per *len (in: capacity,

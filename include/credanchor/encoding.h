@@ -8,6 +8,14 @@
 extern "C" {
 #endif
 
+/* The value of one hex digit (0-9, a-f, A-F): 0..15, or -1 for any other character. */
+int ca_hex_digit_value(char c);
+/* The lowercase hex digit of v & 15. */
+char ca_hex_digit(unsigned v);
+/* True when the n chars at s are all lowercase hex digits (0-9, a-f): the one form SPEC §0
+ * accepts where case is not folded (token ids, anchor records). */
+bool ca_hex_is_lower(const char *s, size_t n);
+
 /* Lowercase hex of len bytes into out, which must hold 2*len+1 chars (NUL-terminated). */
 void ca_hex_encode(char *out, const uint8_t *in, size_t len);
 

@@ -1,5 +1,5 @@
-/* Tests for the UTF-8 helpers in common/encoding.c (RFC 3629 §4, and its §7 examples): the
- * one decoder that JCS, the CSV reader and HTTP problem details share. */
+/* Tests for common/encoding.c: the hex digit helpers, and the UTF-8 helpers (RFC 3629 §4, and
+ * its §7 examples): the one decoder that JCS, the CSV reader and HTTP problem details share. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,12 +66,42 @@ static void test_prefix_and_scrub(void **state)
     assert_string_equal(s2, "plain ascii");
 }
 
+/* The hex digit helpers that replaced the copies in http.c, rpc.c, did_web.c, web_id.c,
+ * config.c, auth.c and anchor_check.c. */
+static void test_hex_digits(void **state)
+{
+    (void)state;
+    static const char all[] = "0123456789abcdefABCDEF";
+    for (int i = 0; i < 22; i++)
+        assert_int_equal(ca_hex_digit_value(all[i]), i < 16 ? i : i - 6);
+    for (int c = 1; c < 256; c++)
+        if (!strchr(all, c))
+            assert_int_equal(ca_hex_digit_value((char)c), -1);
+    assert_int_equal(ca_hex_digit_value('\0'), -1);
+    for (unsigned v = 0; v < 16; v++)
+        assert_int_equal(ca_hex_digit(v), all[v]);
+    assert_int_equal(ca_hex_digit(0x1f), 'f'); /* only the low nibble counts */
+    assert_true(ca_hex_is_lower("0123456789abcdef", 16));
+    assert_false(ca_hex_is_lower("0123456789abcdeF", 16));
+    assert_false(ca_hex_is_lower("12g4", 4));
+    assert_true(ca_hex_is_lower("zz", 0));
+    char out[9];
+    ca_hex_encode(out, (const uint8_t *)"\x00\x9f\xa0\xff", 4);
+    assert_string_equal(out, "009fa0ff");
+    uint8_t back[4];
+    assert_int_equal(ca_hex_decode(back, 4, "009FA0ff", 8), CA_OK);
+    assert_memory_equal(back, "\x00\x9f\xa0\xff", 4);
+    assert_int_equal(ca_hex_decode(back, 4, "009FA0f", 7), CA_ERR_INVALID);
+    assert_int_equal(ca_hex_decode(back, 4, "009FA0fg", 8), CA_ERR_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_well_formed),
         cmocka_unit_test(test_ill_formed),
         cmocka_unit_test(test_prefix_and_scrub),
+        cmocka_unit_test(test_hex_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

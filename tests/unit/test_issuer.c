@@ -18,11 +18,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "credanchor/auth.h"
-#include "credanchor/config.h"
-#include "credanchor/issuer.h"
-#include "credanchor/node.h"
-#include "credanchor/resolver.h"
+#include "node/auth.h"
+#include "node/config.h"
+#include "node/issuer.h"
+#include "node/node.h"
+#include "node/resolver.h"
 
 #define SEEN_MAX 512
 
