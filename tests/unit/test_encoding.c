@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <string.h>
 
@@ -73,5 +74,5 @@ int main(void)
         cmocka_unit_test(test_ill_formed),
         cmocka_unit_test(test_prefix_and_scrub),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("encoding", tests, NULL, NULL);
 }
