@@ -58,7 +58,7 @@ done
 
 # ---- the restore drill: a hot backup under append load ----
 token=$("$BIN" token create --role issuer --data-dir "$D" 2>/dev/null)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 URL=http://127.0.0.1:$port
 CREDANCHOR_NODE_LISTEN=127.0.0.1:$port "$BIN" serve --data-dir "$D" > "$WORK/serve.log" 2>&1 &
 spid=$!

@@ -20,7 +20,7 @@ AUDITOR=$("$BIN" token create --role auditor --data-dir "$D")
 : > "$WORK/acked"
 
 start_node() {
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   # One public URL across restarts (the issuer DID and the status list URLs name it); the
   # node resolves both from local state whatever port it listens on.
   CREDANCHOR_NODE_LISTEN=127.0.0.1:$port CREDANCHOR_NODE_PUBLIC_URL=http://crash.credanchor.test \

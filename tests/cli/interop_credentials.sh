@@ -25,10 +25,6 @@ done
 # The pinned peers, installed once under a lock (tests/interop/install-peers).
 "$INTEROP/install-peers" || bail "installing the pinned peers failed"
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 # start_node NAME EXTRA_ENV...: init + tokens + serve; sets NAME_url, NAME_issuer, NAME_revoker.
 start_node() {
   local name=$1

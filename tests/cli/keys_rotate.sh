@@ -58,7 +58,7 @@ expect_exit 0 "keys rotate --issuer" -- "$BIN" keys rotate --issuer --data-dir "
 expect_exit 0 "audit chain intact" -- "$BIN" audit verify --data-dir "$D"
 
 # serve briefly: /v1/log/keys, /v1/log/key, /.well-known/did.json.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 URL=http://127.0.0.1:$port
 CREDANCHOR_NODE_LISTEN=127.0.0.1:$port "$BIN" serve --data-dir "$D" > "$WORK/serve.log" 2>&1 &
 spid=$!

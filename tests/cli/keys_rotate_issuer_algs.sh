@@ -9,7 +9,7 @@
 # did.issuer_method = key each alg signs as the did:key of its newest key; the per-alg cap.
 source "$(dirname "$0")/lib.bash"
 D=$WORK/data
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 # `verify --node` fetches status lists by their URL: public_url must be this node.
 URL=http://localhost:$port
 export CREDANCHOR_NODE_PUBLIC_URL=$URL CREDANCHOR_NODE_LISTEN=127.0.0.1:$port

@@ -38,6 +38,13 @@ expect_exit() {
   ok
 }
 
+# free_port: a free loopback port, picked by the helper module the Python suites share
+# (tests/integration/ca_node.py), so there is one copy of that code.
+CA_PY_HELPERS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../integration" && pwd)
+free_port() {
+  PYTHONPATH="$CA_PY_HELPERS" python3 -c 'import ca_node; print(ca_node.free_port())'
+}
+
 # wait_healthy URL: waits until URL/v1/health answers 200, for 10 s (scaled).
 wait_healthy() {
   for _ in $(seq 1 "$(scaled 200)"); do curl -sf "$1/v1/health" >/dev/null && return 0; sleep 0.05; done

@@ -28,7 +28,7 @@ t0=$(date +%s)
   && ok || fail "issue $N: $(tail -2 "$WORK/issue.err")"
 echo "bulk issue of $N credentials: $(( $(date +%s) - t0 )) s" >&2
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 # Under AddressSanitizer freed blocks sit in a 256 MiB quarantine before reuse, which is RSS
 # that no release build has: the serving node gets none, so its heap is the live heap again.
 serve_asan=${ASAN_OPTIONS:-}

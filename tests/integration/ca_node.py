@@ -76,6 +76,11 @@ class Checks:
     def eq(self, got, want, what):
         return self.ok(got == want, f"{what}: got {got!r}, want {want!r}")
 
+    def wait_for(self, fn, timeout, what=None, quiet=False):
+        """wait_for (above) that records a timeout as a failure of these checks, unless
+        quiet."""
+        return wait_for(fn, timeout, None if quiet else self, what)
+
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed", flush=True)
         sys.exit(1 if self.failed or not self.passed else 0)
@@ -144,8 +149,10 @@ class Node:
         return run_cli("token", "create", "--role", role, *extra, data_dir=self.data_dir,
                        env=self.env).stdout.strip()
 
-    def start(self, wait=True):
-        self.port = free_port()
+    def start(self, wait=True, port=None):
+        """Starts `serve` in the background on port (a free one when None: pass a port
+        chosen beforehand when the config, e.g. public_url, must name it)."""
+        self.port = port or free_port()
         self.env["CREDANCHOR_NODE_LISTEN"] = f"127.0.0.1:{self.port}"
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([BIN, "serve", "--data-dir", self.data_dir],
@@ -153,6 +160,13 @@ class Node:
         if wait:
             self.wait_healthy()
         return self
+
+    def serve_foreground(self, timeout=30):
+        """Runs `serve` with the node's environment and waits for it to exit, for a start-up
+        that must fail; returns the subprocess.CompletedProcess (text stdout and stderr)."""
+        return subprocess.run([BIN, "serve", "--data-dir", self.data_dir], env=self.env,
+                              capture_output=True, text=True, errors="replace",
+                              timeout=scaled(timeout))
 
     def wait_healthy(self, timeout=30):
         deadline = time.time() + scaled(timeout)

@@ -24,13 +24,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ca_node import (Anvil, Checks, Node, merkle_root, random_digests, run_cli,  # noqa: E402
                      verify_consistency)
 from ca_node import eth_rpc as rpc  # noqa: E402
-from ca_node import wait_for as poll  # noqa: E402
 
 c = Checks("anchor_anvil")
-
-
-def wait_for(fn, timeout, what):
-    return poll(fn, timeout, c, what)
+wait_for = c.wait_for  # a timeout is a failure of c
 
 
 def latest(node):

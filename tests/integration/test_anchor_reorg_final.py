@@ -30,10 +30,7 @@ from test_rpc_faults import Fake  # noqa: E402
 
 c = Checks("anchor_reorg_final")
 CONFIRMATIONS = 3
-
-
-def wait_for(fn, timeout, what):
-    return poll(fn, timeout, c, what)
+wait_for = c.wait_for  # a timeout is a failure of c
 
 
 def metric(node, name):

@@ -33,15 +33,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ca_node import Anvil, Checks, Node, random_digests  # noqa: E402
 from ca_node import eth_rpc as rpc  # noqa: E402
-from ca_node import wait_for as poll  # noqa: E402
 
 OUTAGE_S = float(os.environ.get("CA_RESILIENCE_OUTAGE", "30"))
 c = Checks("anchor_resilience")
 MAGIC = "0x43417631"
-
-
-def wait_for(fn, timeout, what, quiet=False):
-    return poll(fn, timeout, None if quiet else c, what)
+wait_for = c.wait_for  # a timeout is a failure of c
 
 
 def latest(node):

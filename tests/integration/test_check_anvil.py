@@ -18,13 +18,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ca_node import Anvil, Checks, Node, random_digests, run_cli  # noqa: E402
 from ca_node import eth_rpc as rpc  # noqa: E402
-from ca_node import wait_for as poll  # noqa: E402
 
 c = Checks("check_anvil")
-
-
-def wait_for(fn, timeout, what):
-    return poll(fn, timeout, c, what)
+wait_for = c.wait_for  # a timeout is a failure of c
 
 
 def latest_is(node, size, status):

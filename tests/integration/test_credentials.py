@@ -192,16 +192,6 @@ PORT_A = ca.free_port()
 PUB_A = f"http://localhost:{PORT_A}"  # --node of `credanchor verify` must be the same origin
 
 
-def start_on(node, port):
-    """Node.start on a port chosen beforehand (public_url names it)."""
-    orig = ca.free_port
-    ca.free_port = lambda: port
-    try:
-        return node.start()
-    finally:
-        ca.free_port = orig
-
-
 ENV_A = dict(BASE_ENV, CREDANCHOR_CREDENTIALS_SUSPENSION="true", CREDANCHOR_NODE_PUBLIC_URL=PUB_A,
              CREDANCHOR_CREDENTIALS_TEMPLATES_DIR=TPL2, CREDANCHOR_NODE_MAX_BODY="262144")
 
@@ -1100,7 +1090,7 @@ def part_anvil():
                    CREDANCHOR_ANCHOR_CONFIRMATIONS="1")
         with ca.Node(roles=["issuer"], env=env) as n:
             ca.eth_rpc(anvil.url, "anvil_setBalance", [n.init["anchorAddress"], hex(10**19)])
-            start_on(n, port)
+            n.start(port=port)
             r = n.request("POST", "/v1/credentials", body={"credential": unsigned()},
                           token=n.tokens["issuer"])
             if not t.eq(r.status, 201, "anvil node: issue"):
@@ -1154,7 +1144,7 @@ def main():
     with ca.Node(roles=["issuer", "revoker", "auditor"], env=ENV_A) as a, \
             ca.Node(roles=["issuer", "revoker", "auditor"],
                     env=dict(BASE_ENV, CREDANCHOR_NODE_PUBLIC_URL=PUB_A)) as b:
-        start_on(a, PORT_A)
+        a.start(port=PORT_A)
         b.start()
         section(lambda: part_issue(a))
         rep = {}
@@ -1182,7 +1172,7 @@ def main():
         a.stop()
         section(lambda: part_verify_dead(jwt_file["f"]))
         section(lambda: part_cli_revoke(a, rep.get("roster")))
-        start_on(a, PORT_A)
+        a.start(port=PORT_A)
         REVOKED_A[:] = [4, 3, 1]  # ES256K, DI, EdDSA (Singles); extra (no department)
 
         def after_restart():

@@ -20,28 +20,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ca_node import make_test_ca  # noqa: E402
+from ca_node import Checks, free_port, make_test_ca  # noqa: E402
 
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL did_web_nginx: {what}", flush=True)
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+c = Checks("did_web_nginx")
+check = c.ok
 
 
 def find_driver():
@@ -270,12 +252,11 @@ http {{
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if failed and os.path.exists(os.path.join(tmp, "error.log")):
+        if c.failed and os.path.exists(os.path.join(tmp, "error.log")):
             with open(os.path.join(tmp, "error.log")) as f:
                 sys.stdout.write("nginx error.log tail:\n" + "".join(f.readlines()[-15:]))
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed", flush=True)
-    sys.exit(1 if failed or not passed else 0)
+    c.finish()
 
 
 if __name__ == "__main__":

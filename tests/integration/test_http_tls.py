@@ -64,12 +64,10 @@ with ca.Node(roles=["issuer"]) as node:
     # A key file that is not a key: start-up stops with one line, exit 2.
     with open(key, "w") as f:
         f.write("not a key\n")
-    node.proc = subprocess.Popen([ca.BIN, "serve", "--data-dir", node.data_dir], env=node.env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = node.proc.communicate(timeout=30)
-    lines = [l for l in err.decode(errors="replace").splitlines()
+    p = node.serve_foreground()
+    lines = [l for l in p.stderr.splitlines()
              if l.startswith("credanchor") and "serve:" in l and "listening" not in l]
-    t.eq(node.proc.returncode, 2, "bad TLS key: exit 2")
-    t.ok(len(lines) >= 1, f"bad TLS key: a clear error line ({err.decode(errors='replace')[-300:]!r})")
+    t.eq(p.returncode, 2, "bad TLS key: exit 2")
+    t.ok(len(lines) >= 1, f"bad TLS key: a clear error line ({p.stderr[-300:]!r})")
 
 t.finish()

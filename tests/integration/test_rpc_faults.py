@@ -39,7 +39,6 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ca_node import Anvil, Checks, Node, free_port, random_digests  # noqa: E402
 from ca_node import eth_rpc as rpc  # noqa: E402
-from ca_node import wait_for as poll  # noqa: E402
 
 c = Checks("rpc_faults")
 SLOW_S = float(os.environ.get("CA_RPC_FAULTS_SLOW", "23"))  # > the client's 20 s timeout
@@ -160,8 +159,7 @@ class Fake:
             return [m for (md, m) in self.calls if mode is None or md == mode]
 
 
-def wait_for(fn, timeout, what=None):
-    return poll(fn, timeout, c, what)
+wait_for = c.wait_for  # a timeout is a failure of c
 
 
 def anchors(node):

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include "node/anchor_engine.h"
 
@@ -155,5 +156,5 @@ int main(void)
         cmocka_unit_test(test_public_json),
         cmocka_unit_test(test_malformed),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("anchor", tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -196,5 +197,5 @@ int main(void)
         cmocka_unit_test(test_null_cache),
         cmocka_unit_test(test_threads),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("anchor_check_cache", tests, NULL, NULL);
 }

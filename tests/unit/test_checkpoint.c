@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -467,5 +468,5 @@ int main(void)
         cmocka_unit_test(test_verifier_key_parse_negatives),
         cmocka_unit_test(test_go_sumdb_note_vectors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return ca_run_tests("checkpoint", tests, setup, teardown);
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -795,5 +796,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_print, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passphrase_path, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("config", tests, NULL, NULL);
 }

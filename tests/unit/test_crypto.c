@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <string.h>
 
@@ -205,5 +206,5 @@ int main(void)
         cmocka_unit_test(test_ed25519_rfc8032_vector1),
         cmocka_unit_test(test_ed25519_bit_flips),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("crypto", tests, NULL, NULL);
 }

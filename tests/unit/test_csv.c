@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,5 +405,5 @@ int main(void)
         cmocka_unit_test(test_escape_hidden_formulas),
         cmocka_unit_test(test_escape_roundtrip),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("csv", tests, NULL, NULL);
 }

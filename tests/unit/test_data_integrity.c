@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -835,5 +836,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sign_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reals_use_jcs, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("data_integrity", tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -930,5 +931,5 @@ int main(void)
         cmocka_unit_test(test_did_key_property_25519),
         cmocka_unit_test(test_did_key_mutations),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("did_key", tests, NULL, NULL);
 }

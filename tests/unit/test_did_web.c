@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include "credanchor/did.h"
 #include "credanchor/did_resolve.h"
@@ -606,5 +607,5 @@ int main(void)
         cmocka_unit_test(test_resolve_ttl),
         cmocka_unit_test(test_curl_refuses_locally),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("did_web", tests, NULL, NULL);
 }

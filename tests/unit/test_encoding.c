@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <string.h>
 
@@ -103,5 +104,5 @@ int main(void)
         cmocka_unit_test(test_prefix_and_scrub),
         cmocka_unit_test(test_hex_digits),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("encoding", tests, NULL, NULL);
 }

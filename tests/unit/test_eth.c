@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <secp256k1.h>
 #include <stdlib.h>
@@ -751,5 +752,5 @@ int main(void)
         cmocka_unit_test(test_eth_tx_ethers_vectors),
         cmocka_unit_test(test_eth_tx_negatives),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("eth", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <locale.h>
 #include <math.h>
@@ -577,5 +578,5 @@ int main(void)
         cmocka_unit_test(test_output_cap),
         cmocka_unit_test(test_digest),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("jcs", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -551,5 +552,5 @@ int main(void)
         cmocka_unit_test(test_char_substitution),
         cmocka_unit_test(test_alg_confusion),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("jws", tests, NULL, NULL);
 }

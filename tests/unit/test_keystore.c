@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,7 +24,7 @@
 static const char pass[] = "correct horse battery staple";
 
 typedef struct fixture {
-    char dir[64];
+    char dir[CA_TEST_DIR_MAX];
 } fixture;
 
 static int setup(void **state)
@@ -31,8 +32,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    strcpy(f->dir, "/tmp/ca-keystore-XXXXXX");
-    if (!mkdtemp(f->dir)) {
+    if (!ca_test_tmpdir(f->dir, sizeof f->dir, "ca-keystore-")) {
         free(f);
         return -1;
     }
@@ -43,19 +43,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[512];
-            snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(f->dir);
+    ca_test_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -586,5 +574,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_passphrase_drives_keyfile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memo_scope, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("keystore", tests, NULL, NULL);
 }

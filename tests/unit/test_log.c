@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include "credanchor/crypto.h"
 #include "node/log.h"
@@ -18,7 +19,7 @@
 #include <unistd.h>
 
 typedef struct fixture {
-    char dir[64];
+    char dir[CA_TEST_DIR_MAX];
     ca_ed25519_key *key;
     ca_store *store;
     ca_log *log;
@@ -60,8 +61,7 @@ static int setup_with(void **state, uint64_t index_batch, uint64_t flush_pages,
                       uint64_t max_map)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/ca-test-log-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_non_null(ca_test_tmpdir(f->dir, sizeof f->dir, "ca-test-log-"));
     uint8_t seed[32];
     assert_int_equal(ca_ed25519_generate_seed(seed), CA_OK);
     assert_int_equal(ca_ed25519_key_from_seed(&f->key, seed), CA_OK);
@@ -84,9 +84,7 @@ static int teardown(void **state)
     if (f->log)
         close_log(f);
     ca_ed25519_key_free(f->key);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    ca_test_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -602,5 +600,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_map_loses_nothing, setup_small_map, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("log", tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "testutil.h"
 #include <openssl/evp.h>
 #include <pthread.h>
 
@@ -1053,7 +1054,7 @@ int main(void)
         cmocka_unit_test(test_huge_sizes),
         cmocka_unit_test(test_threads),
     };
-    int failed = cmocka_run_group_tests_name("merkle", tests, setup_generic, teardown_generic);
+    int failed = ca_run_tests("merkle", tests, setup_generic, teardown_generic);
     printf("merkle: %lu checks\n", g_checks);
     free(g_memo);
     free(g_have);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -113,5 +114,5 @@ int main(void)
         cmocka_unit_test(test_awarded_date_checked),
         cmocka_unit_test(test_issue_number_month),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("ob3", tests, NULL, NULL);
 }

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 #include "node/store.h"
 
 typedef struct fixture {
-    char dir[64];
+    char dir[CA_TEST_DIR_MAX];
     ca_store *store;
 } fixture;
 
@@ -27,9 +27,8 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/ca_test_reports_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char db[96];
+    assert_non_null(ca_test_tmpdir(f->dir, sizeof f->dir, "ca_test_reports_"));
+    char db[CA_TEST_DIR_MAX + 8];
     snprintf(db, sizeof db, "%s/db", f->dir);
     ca_store_options o = {.dir = db, .max_map_size = 1ull << 30, .read_only = false};
     ca_errbuf eb = {{0}};
@@ -38,19 +37,11 @@ static int setup(void **state)
     return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     fixture *f = *state;
     ca_store_close(f->store);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    ca_test_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -326,5 +317,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_stream, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("reports", tests, NULL, NULL);
 }

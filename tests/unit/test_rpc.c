@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include "credanchor/crypto.h"
 #include "credanchor/rpc.h"
@@ -642,5 +643,5 @@ int main(void)
         cmocka_unit_test(test_quantities),
         cmocka_unit_test(test_allow_list),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("rpc", tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -837,5 +838,5 @@ int main(void)
         cmocka_unit_test(test_rsa_generate),
         cmocka_unit_test(test_concurrent_signing),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("signer", tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -570,5 +571,5 @@ int main(void)
         cmocka_unit_test(test_pick_ignores_padding_bits),
         cmocka_unit_test(test_pick_uniform),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("status_list", tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include "node/store.h"
 
@@ -18,14 +19,13 @@
 #include <unistd.h>
 
 typedef struct fixture {
-    char dir[64];
+    char dir[CA_TEST_DIR_MAX];
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/ca-store-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_non_null(ca_test_tmpdir(f->dir, sizeof f->dir, "ca-store-"));
     *state = f;
     return 0;
 }
@@ -33,10 +33,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", f->dir);
+    ca_test_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -81,7 +78,7 @@ static void truncated_file_is_refused(void **state)
     }
     ca_store_close(s);
 
-    char path[128];
+    char path[CA_TEST_DIR_MAX + 16];
     snprintf(path, sizeof path, "%s/data.mdb", f->dir);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
@@ -168,5 +165,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(truncated_file_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(stale_reader_is_cleared_at_open, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return ca_run_tests("store", tests, NULL, NULL);
 }

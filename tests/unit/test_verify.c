@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1300,5 +1301,5 @@ int main(void)
         cmocka_unit_test_setup(test_garbage, test_setup),
         cmocka_unit_test_setup(test_report_json, test_setup),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return ca_run_tests("verify", tests, group_setup, group_teardown);
 }
