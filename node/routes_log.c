@@ -28,7 +28,7 @@
 
 static void h_health(ca_http_request *req, ca_http_response *resp)
 {
-    /* latestAnchor: the newest anchor record (anchor/engine.c), null when none. */
+    /* latestAnchor: the newest anchor record (node/anchor_engine.c), null when none. */
     ca_anchor_record *rec = malloc(sizeof *rec);
     json_t *anchor = NULL;
     if (rec && ca_anchor_latest(req->node->store, rec, NULL) == CA_OK)
