@@ -29,9 +29,13 @@ void ca_node_logv(ca_node_log_level level, const char *who, const char *fmt, va_
     for (char *p = msg; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
-    /* One fprintf: stdio's stream lock keeps concurrent lines whole. */
+    /* One fprintf: stdio's stream lock keeps concurrent lines whole. Then flushed, as the
+     * engine's own writer did: `serve` buffers stderr for the request log and flushes it only
+     * every 100 ms, but a diagnostic line is rare and should be in the journal (and in the
+     * file a test reads) as soon as what it reports has happened. */
     fprintf(stderr, "credanchor%s%s: %s%s\n", who ? " " : "", who ? who : "", level_word(level),
             msg);
+    fflush(stderr);
 }
 
 void ca_node_log(ca_node_log_level level, const char *who, const char *fmt, ...)

@@ -23,8 +23,8 @@ typedef enum ca_node_log_level {
     CA_NODE_LOG_ERROR    /* "error: " — something failed that an operator should look at */
 } ca_node_log_level;
 
-/* Writes one line with one stdio call (the stream lock keeps concurrent lines whole; `serve`
- * buffers stderr and flushes it from its main loop). The message is cut at about 2 KB;
+/* Writes one line with one stdio call (the stream lock keeps concurrent lines whole) and
+ * flushes stderr, which `serve` otherwise buffers for the request log. The message is cut at about 2 KB;
  * control characters and invalid UTF-8 in it become '?', so text from outside (a client, an
  * RPC endpoint, libmicrohttpd) can never start a line of its own. */
 void ca_node_log(ca_node_log_level level, const char *who, const char *fmt, ...)
