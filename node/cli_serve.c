@@ -17,6 +17,7 @@
 #include "node/node_log.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 #define SHUTDOWN_GRACE_MS 10000
 #define STDERR_FLUSH_MS 100
+#define SERVE_MMAP_THRESHOLD (256 * 1024)
 
 /* Blocks SIGTERM and SIGINT in this thread and every thread it starts, ignores SIGPIPE, and
  * opens the signalfd the main loop reads them from. An exit code on failure. */
@@ -137,6 +139,12 @@ int ca_cli_serve(int argc, char **argv)
      * exit. Concurrent lines stay whole (stdio's stream lock). */
     static char stderr_buf[1 << 16];
     setvbuf(stderr, stderr_buf, _IOFBF, sizeof stderr_buf);
+    /* glibc raises its mmap threshold to the size of every large block freed (up to 32 MiB),
+     * after which large transient buffers (a digest-index flush's sorted tail, big bodies)
+     * come from the per-thread arenas and their pages stay resident once freed. A fixed
+     * threshold keeps such buffers mmapped, so freeing them returns the memory: in the soak
+     * benchmark (issue #13) the heap's plateau fell from 46.5 to 40.5 MiB. */
+    mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD);
     int sfd = -1;
     if ((rc = block_signals(&sfd)))
         return rc;
