@@ -289,29 +289,54 @@ static void h_reinstate(ca_http_request *req, ca_http_response *resp)
     change_status(req, resp, CA_STATUS_REINSTATE);
 }
 
+/* The signed bytes of the credential named by the {id} segment, for the public read routes.
+ * SPEC §5/§8: issue numbers are sequential (guessable), so looking one up needs an auditor
+ * token (revoker tokens are for status changes); the random urn:uuid id is public. False
+ * with the answer made (400, 401/403, 404). *by_number tells which form was used. */
+static bool find_public_credential(ca_http_request *req, ca_http_response *resp, char **doc,
+                                   size_t *len, bool *by_number)
+{
+    char ref[REF_MAX];
+    if (!ref_param(req, resp, ref))
+        return false;
+    *by_number = ca_issue_number_syntax_ok(ref);
+    if (*by_number) {
+        ca_token_info info;
+        if (!ca_http_authenticate(req, resp, &info, 1u << CA_ROLE_AUDITOR))
+            return false;
+    }
+    uint8_t uuid[16];
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_credential_find(req->node->store, ref, uuid, NULL, doc, len, &eb);
+    if (err)
+        ca_http_problem_err(resp, err, &eb);
+    return err == CA_OK;
+}
+
+/* GET /v1/credentials/{id} (SPEC §8): the credential exactly as signed, a compact VC-JWT as
+ * application/vc+jwt or a Data Integrity document as application/vc. */
+static void h_credential(ca_http_request *req, ca_http_response *resp)
+{
+    char *doc = NULL;
+    size_t len = 0;
+    bool by_number;
+    if (!find_public_credential(req, resp, &doc, &len, &by_number))
+        return;
+    if (by_number)
+        resp->cache_control = "no-store"; /* answered to a token: not for shared caches */
+    ca_http_reply_owned(resp, 200, len && doc[0] == '{' ? "application/vc" : "application/vc+jwt",
+                        doc, len);
+}
+
 static void h_verification(ca_http_request *req, ca_http_response *resp)
 {
     cred_routes *c = req->ctx;
-    char ref[REF_MAX];
-    if (!ref_param(req, resp, ref))
-        return;
-    /* SPEC §5: issue numbers are sequential (guessable), so looking one up here needs an
-     * auditor token (revoker tokens are for status changes); the random urn:uuid id is
-     * public. */
-    if (ca_issue_number_syntax_ok(ref)) {
-        ca_token_info info;
-        if (!ca_http_authenticate(req, resp, &info, 1u << CA_ROLE_AUDITOR))
-            return;
-    }
-    uint8_t uuid[16];
     char *doc = NULL;
     size_t len = 0;
-    ca_errbuf eb = {{0}};
-    ca_err err = ca_credential_find(req->node->store, ref, uuid, NULL, &doc, &len, &eb);
-    if (err) {
-        ca_http_problem_err(resp, err, &eb);
+    bool by_number;
+    if (!find_public_credential(req, resp, &doc, &len, &by_number))
         return;
-    }
+    ca_errbuf eb = {{0}};
     /* The presented bytes are the ones issued; every check then takes the third party's
      * path (node/verify_env.c). */
     ca_verify_env env;
@@ -323,7 +348,7 @@ static void h_verification(ca_http_request *req, ca_http_response *resp)
         ca_http_problem(resp, 500, "out of memory");
         return;
     }
-    err = ca_verify_credential(rep, doc, len, &env, &eb);
+    ca_err err = ca_verify_credential(rep, doc, len, &env, &eb);
     free(doc);
     if (err)
         ca_http_problem_err(resp, err, &eb);
@@ -634,6 +659,7 @@ static const ca_http_route credential_routes[] = {
     {"POST", "/v1/credentials/{id}/revoke", CA_ROLE_REVOKER, NULL, h_revoke, NULL},
     {"POST", "/v1/credentials/{id}/suspend", CA_ROLE_REVOKER, NULL, h_suspend, NULL},
     {"POST", "/v1/credentials/{id}/reinstate", CA_ROLE_REVOKER, NULL, h_reinstate, NULL},
+    {"GET", "/v1/credentials/{id}", 0, NULL, h_credential, NULL},
     {"GET", "/v1/credentials/{id}/verification", 0, NULL, h_verification,
      verification_may_wait},
     {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list, NULL},

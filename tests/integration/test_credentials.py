@@ -794,6 +794,40 @@ def part_verify_route(a, sus):
         t.eq(r.json().get("verified"), True, "a bulk-issued credential verifies")
 
 
+def part_credential_route(a):
+    """GET /v1/credentials/{id} (SPEC §8): the bytes as issued, public by id; by issue number
+    an auditor token."""
+    for what, ans in ISSUED.items():
+        if "/" not in what:
+            continue
+        r = a.get(f"/v1/credentials/{enc(ans['id'])}")
+        if not t.eq(r.status, 200, f"GET credential {what}: 200"):
+            continue
+        if what.startswith("vc+jwt"):
+            t.eq((r.ctype, r.body.decode()), ("application/vc+jwt", ans["credential"]),
+                 f"GET credential {what}: the compact JWT as issued")
+        else:
+            t.eq((r.ctype, json.loads(r.body)), ("application/vc", ans["credential"]),
+                 f"GET credential {what}: the signed document as issued")
+        t.eq(r.headers.get("cache-control"), "no-cache", f"GET credential {what}: no-cache")
+    good = ISSUED["vc+jwt/EdDSA"]
+    r = a.get(f"/v1/credentials/{good['issueNumber']}")
+    t.ok(r.status == 401 and r.is_problem(401), f"by issue number without a token: 401 ({r.status})")
+    r = a.get(f"/v1/credentials/{good['issueNumber']}", token=a.tokens["revoker"])
+    t.ok(r.status == 403 and r.is_problem(403), f"by issue number, revoker: 403 ({r.status})")
+    r = a.get(f"/v1/credentials/{good['issueNumber']}", token=a.tokens["auditor"])
+    t.eq((r.status, r.body.decode(), r.headers.get("cache-control")),
+         (200, good["credential"], "no-store"), "by issue number, auditor: 200, no-store")
+    r = a.get("/v1/credentials/" + enc("urn:uuid:00000000-0000-4000-8000-000000000000"))
+    t.ok(r.status == 404 and r.is_problem(404), f"unknown id: 404 problem ({r.status})")
+    for bad in ("not-a-credential", "%ff%00", "x" * 300):
+        r = a.get("/v1/credentials/" + bad)
+        t.ok(r.status in (400, 404) and r.is_problem(r.status),
+             f"malformed id {bad[:12]!r}: 400/404 problem ({r.status})")
+    r = a.request("DELETE", f"/v1/credentials/{enc(good['id'])}", token=a.tokens["issuer"])
+    t.eq(r.status, 405, "DELETE on a credential: 405")
+
+
 def verify_cli(path, node_url, *extra):
     p = cli("verify", path, "--node", node_url, "--json", *extra)
     try:
@@ -1165,6 +1199,7 @@ def main():
 
         def verification():
             part_verify_route(a, sus)
+            part_credential_route(a)
             jwt_file["f"] = part_verify_cli(a, b)
         section(verification)
         section(lambda: part_privacy(b, roster[0]["email"]))

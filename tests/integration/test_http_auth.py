@@ -66,6 +66,8 @@ def role_matrix(node):
          lambda tok: node.get("/v1/credentials", token=tok)),
         ("GET /v1/reports/summary", {"admin", "auditor"}, 200,
          lambda tok: node.get("/v1/reports/summary", token=tok)),
+        ("GET /v1/credentials/{issueNumber}", {"admin", "auditor"}, 200,
+         lambda tok: node.get(f"/v1/credentials/{by_number}", token=tok)),
         ("GET /v1/credentials/{issueNumber}/verification", {"admin", "auditor"}, 200,
          lambda tok: node.get(f"/v1/credentials/{by_number}/verification", token=tok)),
         ("POST /v1/anchors", {"admin"}, 503,

@@ -20,6 +20,8 @@
 //     CA_PUBLIC, through nginx), decodes (@digitalbazaar/vc-bitstring-status-list), its proof
 //     verifies, and a revocation sets exactly the credential's bit.
 //   /v1/credentials/{id}/verification through nginx: verified, signature pass.
+//   /v1/credentials/{id} through nginx (SPEC §8): the bytes as issued, with their media type,
+//     and they verify again (jose, or the eddsa-jcs-2022 check) as downloaded.
 // Prints "FAIL ..." per failed check and ends with "N passed, M failed"; exits 1 on failure.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -84,7 +86,7 @@ async function http(method, url, {token, body} = {}) {
   try {
     json = JSON.parse(text);
   } catch{}
-  return {status: r.status, text, json};
+  return {status: r.status, text, json, type: r.headers.get('content-type') || ''};
 }
 
 // did-io with the did:web driver, as a verifier configures it.
@@ -179,6 +181,17 @@ for(const alg of ['EdDSA', 'ES256K', 'ES256', 'RS256']) {
   } catch(e) {
     check(false, `${alg}: jose.jwtVerify: ${e.code || ''} ${e.message}`);
   }
+  // What a recipient or verifier downloads later by the id (SPEC §8), through nginx, verified
+  // on its own with the key the DID document gives.
+  const g = await http('GET', `${PUB}/v1/credentials/${encodeURIComponent(r.id)}`);
+  check(g.status === 200 && g.type === 'application/vc+jwt' && g.text === jwt,
+    `${alg}: GET /v1/credentials/{id} through nginx is the issued JWT: HTTP ${g.status} ${g.type}`);
+  try {
+    await jose.jwtVerify(g.text, key, {algorithms: [alg], issuer: DID, clockTolerance: 60});
+    check(true, `${alg}: the downloaded credential verifies with jose`);
+  } catch(e) {
+    check(false, `${alg}: the downloaded credential: jose.jwtVerify: ${e.message}`);
+  }
   const [h, p, s] = jwt.split('.');
   const pl = JSON.parse(Buffer.from(p, 'base64url'));
   pl.name = `${pl.name} (forged)`;
@@ -196,6 +209,11 @@ for(const alg of ['EdDSA', 'ES256K', 'ES256', 'RS256']) {
     check(r.digest === sha256hex(canonicalize(r.credential)),
       'eddsa-jcs-2022: digest = SHA-256(JCS)');
     await verifyJcsProof(r.credential, 'eddsa-jcs-2022');
+    const g = await http('GET', `${PUB}/v1/credentials/${encodeURIComponent(r.id)}`);
+    if(check(g.status === 200 && g.type === 'application/vc' && g.json,
+      `eddsa-jcs-2022: GET /v1/credentials/{id} through nginx: HTTP ${g.status} ${g.type}`)) {
+      await verifyJcsProof(g.json, 'eddsa-jcs-2022: the downloaded credential');
+    }
     issued.push({id: r.id, status: r.credential.credentialStatus});
   }
 }
