@@ -1,0 +1,104 @@
+// The credential checks the public page runs in the visitor's browser (issue #15, SPEC §8):
+// signature, status and inclusion, each from signed data the browser fetched itself, never
+// from the node's /verification answer. The anchor check (a JSON-RPC read of the anchor
+// transaction) is the page's next step and is reported `pending` here.
+//
+// io: {base: the node's public URL, fetchJson(url), fetchText(url), resolveDid(did)}.
+// Returns {verdict, checks: {signature, status, inclusion, anchor}} with each check
+// {result: 'pass'|'fail'|'pending', detail}; status also has revoked and suspended.
+import {bytesToHex} from './bytes.mjs';
+import {checkCheckpoint, parseVerifierKey} from './checkpoint.mjs';
+import {checkDataIntegrity, checkJwt, credentialDigest} from './credential.mjs';
+import {checkInclusion} from './merkle.mjs';
+import {bitAt, decodeList} from './status_list.mjs';
+
+const result = (ok) => (ok === true ? 'pass' : ok === false ? 'fail' : 'pending');
+
+async function checkStatus(credential, io) {
+  const entries = [credential.credentialStatus || []].flat();
+  const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id;
+  const out = {result: 'pass', detail: 'no status entry', revoked: false, suspended: false};
+  const seen = [];
+  for (const e of entries) {
+    if (e?.type !== 'BitstringStatusListEntry' ||
+        !['revocation', 'suspension'].includes(e.statusPurpose)) {
+      return {...out, result: 'fail', detail: 'an unknown status entry'};
+    }
+    let list;
+    try {
+      list = await io.fetchJson(e.statusListCredential);
+    } catch (err) {
+      return {...out, result: 'pending', detail: `cannot fetch the status list: ${err.message}`};
+    }
+    const listIssuer = typeof list.issuer === 'string' ? list.issuer : list.issuer?.id;
+    const sig = await checkDataIntegrity(list, io.resolveDid);
+    if (listIssuer !== issuer || !sig.ok) {
+      return {...out, result: 'fail', detail: `the status list is not signed by the issuer: ${sig.detail}`};
+    }
+    if (list.credentialSubject?.statusPurpose !== e.statusPurpose) {
+      return {...out, result: 'fail', detail: 'the status list is for another purpose'};
+    }
+    try {
+      const bit = bitAt(await decodeList(list.credentialSubject.encodedList), Number(e.statusListIndex));
+      out[e.statusPurpose === 'revocation' ? 'revoked' : 'suspended'] = bit === 1;
+    } catch (err) {
+      return {...out, result: 'fail', detail: `the status list cannot be read: ${err.message}`};
+    }
+    seen.push(e.statusPurpose);
+  }
+  if (out.revoked || out.suspended) {
+    return {...out, result: 'fail', detail: out.revoked ? 'revoked by the issuer' : 'suspended by the issuer'};
+  }
+  return seen.length ? {...out, detail: `not revoked${seen.includes('suspension') ? ' or suspended' : ''} (signed status list)`} : out;
+}
+
+async function checkLog(presented, io) {
+  const digest = await credentialDigest(presented);
+  let proof, keys;
+  try {
+    proof = await io.fetchJson(`${io.base}/v1/log/proof?digest=${bytesToHex(digest)}`);
+    keys = (await io.fetchJson(`${io.base}/v1/log/keys`)).keys;
+  } catch (err) {
+    return {result: 'fail', detail: `the log has no proof for this credential: ${err.message}`};
+  }
+  const size = Number(proof.checkpoint?.split('\n')[1]);
+  const entry = keys.find((k) => k.fromSize <= size && (k.toSize === null || size <= k.toSize));
+  if (!entry) {
+    return {result: 'fail', detail: 'no log key covers the checkpoint'};
+  }
+  const cp = await checkCheckpoint(proof.checkpoint, await parseVerifierKey(entry.key));
+  if (!cp.ok) {
+    return {result: 'fail', detail: cp.detail};
+  }
+  if (cp.size !== proof.treeSize || bytesToHex(cp.root) !== String(proof.rootHash).toLowerCase()) {
+    return {result: 'fail', detail: 'the proof is not for the signed checkpoint'};
+  }
+  const inc = await checkInclusion(proof, digest, cp.root);
+  return {result: result(inc.ok), detail: inc.ok ? `${inc.detail}; ${cp.detail}` : inc.detail,
+    proof, checkpoint: cp};
+}
+
+export async function verifyCredential(presented, io) {
+  let sig;
+  if (typeof presented === 'string') {
+    sig = await checkJwt(presented.trim(), io.resolveDid);
+    presented = presented.trim();
+  } else {
+    sig = await checkDataIntegrity(presented, io.resolveDid);
+  }
+  const checks = {signature: {result: result(sig.ok), detail: sig.detail}};
+  const credential = sig.credential || {};
+  checks.status = await checkStatus(credential, io);
+  const log = await checkLog(presented, io);
+  checks.inclusion = {result: log.result, detail: log.detail};
+  checks.anchor = {result: 'pending', detail: 'the anchor transaction is not checked yet'};
+  // A forged or unprovable credential is invalid whatever its status says; a genuine one is
+  // revoked or suspended when its signed status list says so; pending while a check waits.
+  const {revoked, suspended} = checks.status;
+  const failed = checks.signature.result === 'fail' || checks.inclusion.result === 'fail' ||
+    (checks.status.result === 'fail' && !revoked && !suspended);
+  const pending = Object.values(checks).some((c) => c.result === 'pending');
+  const verdict = failed ? 'invalid' : revoked ? 'revoked' : suspended ? 'suspended'
+    : pending ? 'pending' : 'verified';
+  return {verdict, checks, credential, digest: bytesToHex(await credentialDigest(presented))};
+}
