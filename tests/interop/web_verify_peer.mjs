@@ -6,14 +6,17 @@
 //   - a credential with a changed payload and the old signature;
 //   - a status list with the credential's bit flipped and the old signature;
 //   - the proof of another credential's leaf;
-//   - a checkpoint re-signed by another Ed25519 key under the log's name.
-// Input (CA_CASES, a JSON file): {"base": public URL, "cases": [{"name","id","other"}]}
-// where other is another credential's id (for the wrong-proof case).
+//   - a checkpoint re-signed by another Ed25519 key under the log's name;
+//   - an anchor transaction whose calldata names another root (the JSON-RPC answer rewritten);
+//   - a look-alike anchor transaction signed by another key that claims the issuer's sender.
+// Input (CA_CASES, a JSON file): {"base": public URL, "rpc": JSON-RPC URL, "cases":
+// [{"name","id","other","forge"}]} where other is another credential's id (for the
+// wrong-proof case) and forge asks for the forgeries.
 // Output: one JSON line per run: {"name","verdict","checks"}.
 import {readFileSync} from 'node:fs';
 import {verifyCredential} from '../../web/verify/verify.mjs';
 
-const {base, cases} = JSON.parse(readFileSync(process.env.CA_CASES, 'utf8'));
+const {base, rpc, cases} = JSON.parse(readFileSync(process.env.CA_CASES, 'utf8'));
 
 async function get(url, accept) {
   const r = await fetch(url, {headers: accept ? {accept} : {}, signal: AbortSignal.timeout(20000)});
@@ -24,9 +27,9 @@ async function get(url, accept) {
 }
 const io = (rewrite = {}) => ({
   base,
+  rpcUrl: rpc,
   fetchJson: async (url) => (rewrite.json ? rewrite.json(url, await (await get(url)).json())
     : (await get(url)).json()),
-  fetchText: async (url) => (await get(url)).text(),
   resolveDid: async (did) => (await get(`${base}/1.0/identifiers/${encodeURIComponent(did)}`,
     'application/did')).json(),
 });
@@ -95,4 +98,66 @@ for (const c of cases) {
     body.checkpoint = `${text}\n\u2014 ${name} ${Buffer.concat([keyId, sig]).toString('base64')}\n`;
     return body;
   }})));
+  // 5. The chain's answer for the anchor transaction with another root in its calldata.
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url, init) => {
+    const r = await realFetch(url, init);
+    if (url !== rpc || !String(init?.body).includes('eth_getTransactionByHash')) {
+      return r;
+    }
+    const body = await r.json();
+    if (body.result?.input) {
+      const last = body.result.input.slice(-2);
+      body.result.input = body.result.input.slice(0, -2) + (last === '00' ? '01' : '00');
+    }
+    return new Response(JSON.stringify(body), {status: r.status, headers: r.headers});
+  };
+  try {
+    report(`${c.name}: calldata with another root`, await verifyCredential(cred, io()));
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  // 6. A look-alike transaction: the same fields, signed by another key, claiming the issuer's
+  // account as its sender; the record and the chain's answer both name its hash.
+  const {secp256k1} = await import('../../web/vendor/noble-curves-1.9.7/esm/secp256k1.js');
+  const {keccak_256: keccak} = await import('../../web/vendor/noble-hashes-1.8.0/esm/sha3.js');
+  const {rlp} = await import('../../web/verify/anchor.mjs');
+  let fake = null;
+  globalThis.fetch = async (url, init) => {
+    const r = await realFetch(url, init);
+    const text = String(init?.body ?? '');
+    if (url.includes('/v1/log/proof?')) {
+      const body = await r.json();
+      if (body.anchor && fake) {
+        body.anchor.txHash = fake.hash;
+      }
+      return new Response(JSON.stringify(body), {status: r.status, headers: r.headers});
+    }
+    if (url !== rpc || !text.includes('eth_getTransactionByHash')) {
+      return r;
+    }
+    return new Response(JSON.stringify({jsonrpc: '2.0', id: 1, result: fake.tx}), {status: 200});
+  };
+  try {
+    const proof = await (await realFetch(`${base}/v1/log/proof?digest=${
+      Buffer.from(await credentialDigest(cred)).toString('hex')}`)).json();
+    const real = (await (await realFetch(rpc, {method: 'POST', headers: {'content-type': 'application/json'},
+      body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'eth_getTransactionByHash',
+        params: [proof.anchor.txHash]})})).json()).result;
+    const q = (h) => {
+      const x = BigInt(h).toString(16);
+      return BigInt(h) === 0n ? new Uint8Array() : Buffer.from(x.length % 2 ? '0' + x : x, 'hex');
+    };
+    const fields = [q(real.chainId), q(real.nonce), q(real.maxPriorityFeePerGas), q(real.maxFeePerGas),
+      q(real.gas), Buffer.from(real.to.slice(2), 'hex'), q(real.value), Buffer.from(real.input.slice(2), 'hex'), []];
+    const sig = secp256k1.sign(keccak(Buffer.concat([Buffer.of(2), rlp(fields)])), secp256k1.utils.randomPrivateKey());
+    const signed = Buffer.concat([Buffer.of(2), rlp([...fields, q(sig.recovery), q(sig.r), q(sig.s)])]);
+    const hex = (n) => '0x' + n.toString(16);
+    fake = {hash: '0x' + Buffer.from(keccak(signed)).toString('hex'),
+      tx: {...real, hash: undefined, r: hex(sig.r), s: hex(sig.s), yParity: hex(sig.recovery), v: hex(sig.recovery)}};
+    fake.tx.hash = fake.hash;
+    report(`${c.name}: transaction by another key`, await verifyCredential(cred, io()));
+  } finally {
+    globalThis.fetch = realFetch;
+  }
 }

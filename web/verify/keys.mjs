@@ -1,6 +1,6 @@
 // Verification methods from a DID document, as WebCrypto keys, for the in-browser verifier
 // (issue #15). Only methods the document lists under assertionMethod count (SPEC §5).
-import {base58ToBytes} from './bytes.mjs';
+import {base58ToBytes, base64ToBytes, concat} from './bytes.mjs';
 
 const WEBCRYPTO = {
   EdDSA: {name: 'Ed25519'},
@@ -21,7 +21,7 @@ export function assertionMethod(didDoc, id) {
 export async function importMethod(vm, alg) {
   const params = WEBCRYPTO[alg];
   if (!params) {
-    throw new Error(`${alg} cannot be checked in this browser build`);
+    throw new Error(`${alg} is not a WebCrypto algorithm`);
   }
   if (vm.type === 'JsonWebKey' && vm.publicKeyJwk) {
     const {d, ...pub} = vm.publicKeyJwk; // never import a private member
@@ -42,3 +42,16 @@ export async function importMethod(vm, alg) {
 
 export const webcryptoParams = (alg) =>
   alg === 'ES256' ? {name: 'ECDSA', hash: 'SHA-256'} : WEBCRYPTO[alg];
+
+// The uncompressed secp256k1 point (0x04 || x || y) of a JsonWebKey method, for ES256K.
+export function secp256k1Jwk(vm) {
+  const k = vm.type === 'JsonWebKey' ? vm.publicKeyJwk || {} : {};
+  if (k.kty !== 'EC' || k.crv !== 'secp256k1' || k.d !== undefined) {
+    throw new Error(`${vm.id} is not a secp256k1 public key`);
+  }
+  const x = base64ToBytes(k.x), y = base64ToBytes(k.y);
+  if (x.length !== 32 || y.length !== 32) {
+    throw new Error(`${vm.id}: the key's coordinates are not 32 bytes`);
+  }
+  return concat(Uint8Array.of(4), x, y);
+}

@@ -1,11 +1,13 @@
 // The credential checks the public page runs in the visitor's browser (issue #15, SPEC §8):
-// signature, status and inclusion, each from signed data the browser fetched itself, never
-// from the node's /verification answer. The anchor check (a JSON-RPC read of the anchor
-// transaction) is the page's next step and is reported `pending` here.
+// signature, status, inclusion and anchor, each from signed data the browser fetched itself,
+// never from the node's /verification answer.
 //
-// io: {base: the node's public URL, fetchJson(url), fetchText(url), resolveDid(did)}.
-// Returns {verdict, checks: {signature, status, inclusion, anchor}} with each check
-// {result: 'pass'|'fail'|'pending', detail}; status also has revoked and suspended.
+// io: {base: the node's public URL, fetchJson(url), resolveDid(did), rpcUrl (the JSON-RPC
+// URL the visitor may change; without one the anchor stays pending), confirmations
+// (optional; default by chain)}.
+// Returns {verdict, checks: {signature, status, inclusion, anchor}, credential, digest} with
+// each check {result: 'pass'|'fail'|'pending', detail}; status also has revoked and suspended.
+import {anchorAccount, checkAnchor} from './anchor.mjs';
 import {bytesToHex} from './bytes.mjs';
 import {checkCheckpoint, parseVerifierKey} from './checkpoint.mjs';
 import {checkDataIntegrity, checkJwt, credentialDigest} from './credential.mjs';
@@ -91,11 +93,19 @@ export async function verifyCredential(presented, io) {
   checks.status = await checkStatus(credential, io);
   const log = await checkLog(presented, io);
   checks.inclusion = {result: log.result, detail: log.detail};
-  checks.anchor = {result: 'pending', detail: 'the anchor transaction is not checked yet'};
+  if (log.result !== 'pass') {
+    checks.anchor = {result: 'pending', detail: 'needs a proven inclusion first'};
+  } else if (!io.rpcUrl) {
+    checks.anchor = {result: 'pending', detail: 'no JSON-RPC URL to read the chain with'};
+  } else {
+    const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id;
+    const account = anchorAccount(await io.resolveDid(issuer));
+    checks.anchor = await checkAnchor(log.proof, log.checkpoint, account, io.rpcUrl, io.confirmations);
+  }
   // A forged or unprovable credential is invalid whatever its status says; a genuine one is
   // revoked or suspended when its signed status list says so; pending while a check waits.
   const {revoked, suspended} = checks.status;
-  const failed = checks.signature.result === 'fail' || checks.inclusion.result === 'fail' ||
+  const failed = ['signature', 'inclusion', 'anchor'].some((k) => checks[k].result === 'fail') ||
     (checks.status.result === 'fail' && !revoked && !suspended);
   const pending = Object.values(checks).some((c) => c.result === 'pending');
   const verdict = failed ? 'invalid' : revoked ? 'revoked' : suspended ? 'suspended'
