@@ -121,7 +121,7 @@ for (const c of cases) {
   // account as its sender; the record and the chain's answer both name its hash.
   const {secp256k1} = await import('../../web/vendor/noble-curves-1.9.7/esm/secp256k1.js');
   const {keccak_256: keccak} = await import('../../web/vendor/noble-hashes-1.8.0/esm/sha3.js');
-  const {rlp} = await import('../../web/verify/anchor.mjs');
+  const {rlp, txFields} = await import('../../web/verify/anchor.mjs');
   let fake = null;
   globalThis.fetch = async (url, init) => {
     const r = await realFetch(url, init);
@@ -144,14 +144,13 @@ for (const c of cases) {
     const real = (await (await realFetch(rpc, {method: 'POST', headers: {'content-type': 'application/json'},
       body: JSON.stringify({jsonrpc: '2.0', id: 1, method: 'eth_getTransactionByHash',
         params: [proof.anchor.txHash]})})).json()).result;
-    const q = (h) => {
-      const x = BigInt(h).toString(16);
-      return BigInt(h) === 0n ? new Uint8Array() : Buffer.from(x.length % 2 ? '0' + x : x, 'hex');
+    const q = (n) => {
+      const x = n.toString(16);
+      return n === 0n ? new Uint8Array() : Buffer.from(x.length % 2 ? '0' + x : x, 'hex');
     };
-    const fields = [q(real.chainId), q(real.nonce), q(real.maxPriorityFeePerGas), q(real.maxFeePerGas),
-      q(real.gas), Buffer.from(real.to.slice(2), 'hex'), q(real.value), Buffer.from(real.input.slice(2), 'hex'), []];
+    const fields = txFields(real);
     const sig = secp256k1.sign(keccak(Buffer.concat([Buffer.of(2), rlp(fields)])), secp256k1.utils.randomPrivateKey());
-    const signed = Buffer.concat([Buffer.of(2), rlp([...fields, q(sig.recovery), q(sig.r), q(sig.s)])]);
+    const signed = Buffer.concat([Buffer.of(2), rlp([...fields, q(BigInt(sig.recovery)), q(sig.r), q(sig.s)])]);
     const hex = (n) => '0x' + n.toString(16);
     fake = {hash: '0x' + Buffer.from(keccak(signed)).toString('hex'),
       tx: {...real, hash: undefined, r: hex(sig.r), s: hex(sig.s), yParity: hex(sig.recovery), v: hex(sig.recovery)}};

@@ -58,14 +58,17 @@ export async function rpcCall(url, method, params) {
   return body.result;
 }
 
+// The unsigned EIP-1559 fields of a JSON-RPC transaction, as RLP items (no access list).
+export const txFields = (tx) => [quantity(tx.chainId), quantity(tx.nonce),
+  quantity(tx.maxPriorityFeePerGas), quantity(tx.maxFeePerGas), quantity(tx.gas), data(tx.to, 20),
+  quantity(tx.value), data(tx.input), []];
+
 // The sender the signature recovers to, and the hash of the signed encoding (EIP-1559).
 function senderAndHash(tx) {
   if (tx.accessList && tx.accessList.length) {
     throw new Error('the anchor transaction has an access list; anchor transactions have none');
   }
-  const fields = [quantity(tx.chainId), quantity(tx.nonce), quantity(tx.maxPriorityFeePerGas),
-    quantity(tx.maxFeePerGas), quantity(tx.gas), data(tx.to, 20), quantity(tx.value),
-    data(tx.input), []];
+  const fields = txFields(tx);
   const parity = num(tx.yParity ?? tx.v);
   if (parity > 1) {
     throw new Error(`the signature has y parity ${parity}`);

@@ -6,6 +6,9 @@ import {base58ToBytes, base64ToBytes, concat, jcs, sha256, utf8} from './bytes.m
 import {assertionMethod, importMethod, secp256k1Jwk, webcryptoParams} from './keys.mjs';
 import {secp256k1} from '../vendor/noble-curves-1.9.7/esm/secp256k1.js';
 
+// A VC's issuer id: `issuer` is a URL or an object with an id (VC DM 2.0 §4.7).
+export const issuerId = (vc) => (typeof vc?.issuer === 'string' ? vc.issuer : vc?.issuer?.id);
+
 const decodeJson = (b64) => JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(base64ToBytes(b64)));
 
 // Returns {ok: true|false|null (could not check), detail, credential}.
@@ -23,7 +26,7 @@ export async function checkJwt(jwt, resolveDid) {
   }
   const kid = header.kid || '';
   const did = kid.split('#')[0];
-  const issuer = typeof payload.issuer === 'string' ? payload.issuer : payload.issuer?.id;
+  const issuer = issuerId(payload);
   if (!did || (did !== payload.iss && did !== issuer)) {
     return {ok: false, detail: `the key ${kid} is not the issuer's`, credential: payload};
   }
@@ -59,7 +62,7 @@ export async function checkDataIntegrity(doc, resolveDid) {
   }
   const vmId = proof.verificationMethod || '';
   const did = vmId.split('#')[0];
-  const issuer = typeof doc.issuer === 'string' ? doc.issuer : doc.issuer?.id;
+  const issuer = issuerId(doc);
   if (did !== issuer) {
     return {ok: false, detail: `the key ${vmId} is not the issuer's`, credential: doc};
   }

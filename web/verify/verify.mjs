@@ -10,7 +10,7 @@
 import {anchorAccount, checkAnchor} from './anchor.mjs';
 import {bytesToHex} from './bytes.mjs';
 import {checkCheckpoint, parseVerifierKey} from './checkpoint.mjs';
-import {checkDataIntegrity, checkJwt, credentialDigest} from './credential.mjs';
+import {checkDataIntegrity, checkJwt, credentialDigest, issuerId} from './credential.mjs';
 import {checkInclusion} from './merkle.mjs';
 import {bitAt, decodeList} from './status_list.mjs';
 
@@ -18,7 +18,7 @@ const result = (ok) => (ok === true ? 'pass' : ok === false ? 'fail' : 'pending'
 
 async function checkStatus(credential, io) {
   const entries = [credential.credentialStatus || []].flat();
-  const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id;
+  const issuer = issuerId(credential);
   const out = {result: 'pass', detail: 'no status entry', revoked: false, suspended: false};
   const seen = [];
   for (const e of entries) {
@@ -32,7 +32,7 @@ async function checkStatus(credential, io) {
     } catch (err) {
       return {...out, result: 'pending', detail: `cannot fetch the status list: ${err.message}`};
     }
-    const listIssuer = typeof list.issuer === 'string' ? list.issuer : list.issuer?.id;
+    const listIssuer = issuerId(list);
     const sig = await checkDataIntegrity(list, io.resolveDid);
     if (listIssuer !== issuer || !sig.ok) {
       return {...out, result: 'fail', detail: `the status list is not signed by the issuer: ${sig.detail}`};
@@ -54,8 +54,7 @@ async function checkStatus(credential, io) {
   return seen.length ? {...out, detail: `not revoked${seen.includes('suspension') ? ' or suspended' : ''} (signed status list)`} : out;
 }
 
-async function checkLog(presented, io) {
-  const digest = await credentialDigest(presented);
+async function checkLog(digest, io) {
   let proof, keys;
   try {
     proof = await io.fetchJson(`${io.base}/v1/log/proof?digest=${bytesToHex(digest)}`);
@@ -81,6 +80,16 @@ async function checkLog(presented, io) {
 }
 
 export async function verifyCredential(presented, io) {
+  // The signature, each status list and the anchor all ask for the issuer's DID document:
+  // fetch it once per verification.
+  const documents = new Map(), fetchDocument = io.resolveDid;
+  const resolveDid = (did) => {
+    if (!documents.has(did)) {
+      documents.set(did, fetchDocument(did));
+    }
+    return documents.get(did);
+  };
+  io = {...io, resolveDid};
   let sig;
   if (typeof presented === 'string') {
     sig = await checkJwt(presented.trim(), io.resolveDid);
@@ -91,14 +100,15 @@ export async function verifyCredential(presented, io) {
   const checks = {signature: {result: result(sig.ok), detail: sig.detail}};
   const credential = sig.credential || {};
   checks.status = await checkStatus(credential, io);
-  const log = await checkLog(presented, io);
+  const digest = await credentialDigest(presented);
+  const log = await checkLog(digest, io);
   checks.inclusion = {result: log.result, detail: log.detail};
   if (log.result !== 'pass') {
     checks.anchor = {result: 'pending', detail: 'needs a proven inclusion first'};
   } else if (!io.rpcUrl) {
     checks.anchor = {result: 'pending', detail: 'no JSON-RPC URL to read the chain with'};
   } else {
-    const issuer = typeof credential.issuer === 'string' ? credential.issuer : credential.issuer?.id;
+    const issuer = issuerId(credential);
     const account = anchorAccount(await io.resolveDid(issuer));
     checks.anchor = await checkAnchor(log.proof, log.checkpoint, account, io.rpcUrl, io.confirmations);
   }
@@ -110,5 +120,5 @@ export async function verifyCredential(presented, io) {
   const pending = Object.values(checks).some((c) => c.result === 'pending');
   const verdict = failed ? 'invalid' : revoked ? 'revoked' : suspended ? 'suspended'
     : pending ? 'pending' : 'verified';
-  return {verdict, checks, credential, digest: bytesToHex(await credentialDigest(presented))};
+  return {verdict, checks, credential, digest: bytesToHex(digest)};
 }
