@@ -1,6 +1,7 @@
 /* node/bulk.c — bulk issuance from a participant list and templates (SPEC §5,
  * node/bulk.h). */
 #include "node/bulk.h"
+#include "node/pages.h"
 
 #include "credanchor/credential.h"
 #include "credanchor/crypto.h"
@@ -384,6 +385,7 @@ static json_t *row_result(const ca_bulk_row *row, const char *status)
 
 /* One ca_bulk_issue run: the tallies and results so far, the chunk being issued. */
 typedef struct bulk_run {
+    ca_issuer *is;
     const ca_bulk_options *o;
     json_t *results;
     size_t issued, existing, enrolled, failed;
@@ -467,6 +469,9 @@ static void record_item(bulk_run *run, ca_issue_item *it, const ca_bulk_row *row
         json_object_set_new(r, "issueNumber", json_string(it->issue_number));
         json_object_set_new(r, "digest", json_string(hex));
         json_object_set_new(r, "leafIndex", json_integer((json_int_t)it->leaf_index));
+        char page[CA_PAGE_URL_MAX];
+        ca_issuer_page_url(run->is, it->id, page, sizeof page);
+        json_object_set_new(r, "page", json_string(page));
         if (it->existing)
             run->existing++;
         else
@@ -484,7 +489,7 @@ ca_err ca_bulk_issue(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t
     size_t chunk = o->chunk ? o->chunk : 1000;
     if (chunk > CA_ISSUE_BATCH_MAX)
         chunk = CA_ISSUE_BATCH_MAX;
-    bulk_run run = {.o = o, .results = json_array(), .items = calloc(chunk, sizeof *run.items),
+    bulk_run run = {.is = is, .o = o, .results = json_array(), .items = calloc(chunk, sizeof *run.items),
                     .row_of = calloc(chunk, sizeof *run.row_of)};
     ca_err err = CA_OK;
     *report = NULL;

@@ -121,14 +121,7 @@ static int issue_one(const ca_cli_opt *opts, ca_issuer *is)
     else if (it.err)
         rc = ca_cli_usage_error("issue", "%s", it.error);
     else if (ca_cli_flag(opts, "json")) {
-        char hex[2 * CA_HASH_SIZE + 1];
-        ca_hash_to_hex(hex, &it.digest);
-        json_t *c = it.format == CA_FORMAT_VC_JWT
-                        ? json_stringn(it.signed_text, it.signed_len)
-                        : json_loadb(it.signed_text, it.signed_len, 0, NULL);
-        ca_cli_print_json(json_pack("{s:s, s:s, s:o, s:s, s:I}", "id", it.id, "issueNumber",
-                                    it.issue_number, "credential", c, "digest", hex,
-                                    "leafIndex", (json_int_t)it.leaf_index));
+        ca_cli_print_json(ca_issue_item_json(is, &it));
     } else {
         fprintf(stderr, "credanchor issue: issued %s (%s), leaf %llu\n", it.issue_number,
                 it.id, (unsigned long long)it.leaf_index);

@@ -10,6 +10,7 @@
 #include "node/anchor_engine.h"
 #include "credanchor/anchor_check.h"
 #include "node/http.h"
+#include "node/pages.h"
 #include "node/issuer.h"
 #include "node/node.h"
 #include "node/resolver.h"
@@ -85,6 +86,9 @@ static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, 
         err = ca_issuer_open(&p->issuer, node, p->resolver, eb);
     if (!err)
         err = ca_credential_routes_register(p->srv, &node->cfg, p->issuer, p->resolver, eb);
+    /* The credential's public page and its assets (node/routes_pages.c, issue #15). */
+    if (!err)
+        err = ca_page_routes_register(p->srv, &node->cfg, eb);
     /* Routes of later subsystems register here, before the server starts. */
     if (!err)
         err = ca_http_start(p->srv, url, cap, eb);

@@ -151,6 +151,20 @@ static const cfg_entry entries[] = {
     B("credentials", "store_email", credentials_store_email, "false",
       "keep recipients' plaintext email in issuance records (default: only the salted hash "
       "in the credential)"),
+    S("credentials", "issuer_name", credentials_issuer_name, "",
+      "the issuer's name in each new credential's issuer Profile (the page and certificate "
+      "show it); empty = none, the page shows the issuer's domain"),
+    S("credentials", "certificates_dir", credentials_certificates_dir, "config/certificates",
+      "directory of certificate layouts <achievement>.json and default.json (the built-in "
+      "layout when absent)"),
+    /* [page] */
+    S("page", "rpc_urls", page_rpc_urls, "",
+      "comma-separated JSON-RPC URLs the public page may read the anchor from (the first is "
+      "its default; empty: the page leaves the anchor pending unless the visitor names one "
+      "these allow)"),
+    S("page", "linkedin_organization_id", page_linkedin_organization_id, "",
+      "the issuer's LinkedIn organization id (digits) for Add-to-profile links; empty = "
+      "by organization name"),
 };
 
 #undef S
@@ -731,6 +745,32 @@ static ca_err validate_anchor(const ca_config *cfg, ca_errbuf *eb)
     return CA_OK;
 }
 
+/* 8b. [page]: every rpc_urls entry is an http(s) URL (the page puts them in its CSP
+ * connect-src, so a space or a quote must not reach the header), and the LinkedIn
+ * organization id is digits. */
+static ca_err validate_page(const ca_config *cfg, ca_errbuf *eb)
+{
+    char list[CA_CONFIG_STR_MAX];
+    snprintf(list, sizeof list, "%s", cfg->page_rpc_urls);
+    char *save = NULL;
+    for (char *u = strtok_r(list, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+        while (*u == ' ')
+            u++;
+        size_t n = strlen(u);
+        while (n && u[n - 1] == ' ')
+            u[--n] = 0;
+        const char *why = !n ? "has an empty entry"
+                          : strpbrk(u, "\"';<>") ? "must not contain quotes, ';' or '<>'"
+                                                   : check_url(u, false);
+        if (why)
+            return invalid(eb, "page.rpc_urls", u, why);
+    }
+    const char *id = cfg->page_linkedin_organization_id;
+    if (id[0] && strspn(id, "0123456789") != strlen(id))
+        return invalid(eb, "page.linkedin_organization_id", id, "must be digits");
+    return CA_OK;
+}
+
 /* 9. One did.web_allow_hosts entry (blanks around it trimmed): NULL, or why it is refused. */
 static const char *allow_host_problem(const char *item)
 {
@@ -798,7 +838,8 @@ ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
     if (strpbrk(cfg->log_origin, " +"))
         return invalid(eb, "log.origin", cfg->log_origin, "must contain no spaces and no '+'");
 
-    if ((err = validate_anchor(cfg, eb)) || (err = validate_allow_hosts(cfg, eb)))
+    if ((err = validate_anchor(cfg, eb)) || (err = validate_page(cfg, eb)) ||
+        (err = validate_allow_hosts(cfg, eb)))
         return err;
 
     /* 10a. did.issuer_method: web or key. */

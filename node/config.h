@@ -60,6 +60,11 @@ typedef struct ca_config {
     uint64_t credentials_status_ttl;          /* seconds a status list may be cached, 300 */
     char credentials_templates_dir[CA_CONFIG_STR_MAX]; /* default config/templates */
     bool credentials_store_email;             /* default false */
+    char credentials_issuer_name[CA_CONFIG_STR_MAX]; /* issuer Profile name; empty = none */
+    char credentials_certificates_dir[CA_CONFIG_STR_MAX]; /* default config/certificates */
+    /* [page] */
+    char page_rpc_urls[CA_CONFIG_STR_MAX];    /* comma-separated JSON-RPC URLs for the page */
+    char page_linkedin_organization_id[CA_CONFIG_STR_MAX]; /* digits; empty = by name */
 } ca_config;
 
 /* Fills every key with its default. */

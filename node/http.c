@@ -561,6 +561,12 @@ static void client_address(struct MHD_Connection *c, uint8_t key[16], char *text
     }
 }
 
+void ca_http_client_key(const ca_http_request *req, uint8_t key[16])
+{
+    char text[64];
+    client_address(req->conn_, key, text, sizeof text);
+}
+
 /* ---- authentication ------------------------------------------------------------------------- */
 
 /* 401 for a missing or bad token, 403 for a role outside role_mask (bit 1 << ca_role).

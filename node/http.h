@@ -50,7 +50,7 @@
 extern "C" {
 #endif
 
-#define CA_HTTP_MAX_PARAMS 4   /* {param} segments per pattern */
+#define CA_HTTP_MAX_PARAMS 5   /* {param} segments per pattern (/assets/ has five) */
 #define CA_HTTP_MAX_ROUTES 63  /* every registered route, built-in ones included */
 #define CA_HTTP_JSON_DEPTH 32  /* deepest JSON nesting ca_http_body_json accepts */
 #define CA_HTTP_EXTRA_HEADERS_MAX 4    /* ca_http_response_add_header per response */
@@ -174,6 +174,10 @@ void ca_http_reply_stream(ca_http_response *resp, int status, const char *ctype,
  * of an unfiltered answer (issue #12 item 6). */
 ca_err ca_http_query_only(const ca_http_request *req, const char *const *allowed,
                           ca_errbuf *eb);
+
+/* The client's address as a rate-limiter key (node/rate_limit.h): 16 bytes, IPv4 mapped into
+ * ::ffff:0:0/96. Behind a proxy it is the proxy's. */
+void ca_http_client_key(const ca_http_request *req, uint8_t key[16]);
 
 /* A request header (case-insensitive name), or NULL. */
 const char *ca_http_header(const ca_http_request *req, const char *name);

@@ -16,6 +16,7 @@
  * the commit fails, so memory never runs ahead of the store.
  */
 #include "node/issuer.h"
+#include "node/pages.h"
 #include "node/reports.h"
 
 #include "credanchor/crypto.h"
@@ -834,9 +835,14 @@ static json_t *fill_credential(ca_issuer *is, const item_plan *p, const char *di
     json_object_foreach((json_t *)src, k, v)
         if (strcmp(k, "@context") && strcmp(k, "id") && strcmp(k, "type"))
             json_object_set(c, k, v);
-    if (!json_object_get(c, "issuer"))
-        json_object_set_new(c, "issuer", json_pack("{s:s, s:[s]}", "id", did, "type",
-                                                   "Profile"));
+    if (!json_object_get(c, "issuer")) {
+        json_t *profile = json_pack("{s:s, s:[s]}", "id", did, "type", "Profile");
+        /* OB 3.0 Profile.name: what the page and the certificate show as the issuer. */
+        if (profile && is->node->cfg.credentials_issuer_name[0])
+            json_object_set_new(profile, "name",
+                                json_string(is->node->cfg.credentials_issuer_name));
+        json_object_set_new(c, "issuer", profile);
+    }
     if (!json_object_get(c, "validFrom")) {
         char when[CA_DATETIME_MAX];
         ca_datetime_format(when, now);
@@ -2217,4 +2223,22 @@ ca_err ca_issuer_audit_store(ca_store *store, ca_log *log, ca_issuer_audit *out,
     ca_store_abort(t);
     return err ? ca_fail(eb, err, "cannot read the credential tables: %s", ca_strerror(err))
                : CA_OK;
+}
+
+void ca_issuer_page_url(const ca_issuer *is, const char *id, char *out, size_t cap)
+{
+    ca_page_url(out, cap, is->node->cfg.node_public_url, id);
+}
+
+json_t *ca_issue_item_json(const ca_issuer *is, const ca_issue_item *it)
+{
+    char hex[2 * CA_HASH_SIZE + 1], page[CA_PAGE_URL_MAX];
+    ca_hash_to_hex(hex, &it->digest);
+    ca_issuer_page_url(is, it->id, page, sizeof page);
+    json_t *cred = it->format == CA_FORMAT_VC_JWT
+                       ? json_stringn(it->signed_text, it->signed_len)
+                       : json_loadb(it->signed_text, it->signed_len, 0, NULL);
+    return json_pack("{s:s, s:s, s:o, s:s, s:I, s:s}", "id", it->id, "issueNumber",
+                     it->issue_number, "credential", cred ? cred : json_null(), "digest", hex,
+                     "leafIndex", (json_int_t)it->leaf_index, "page", page);
 }

@@ -88,6 +88,14 @@ typedef struct ca_issue_item {
  * acknowledged is lost), CA_ERR_INCONSISTENT (appends refused), ... with eb. */
 ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb);
 /* Frees what an item's outcome holds. */
+/* The SPEC §5 answer for an issued item: {"id","issueNumber","credential","digest",
+ * "leafIndex","page"} (the credential as signed: a JWT string or a JSON object; page as
+ * ca_issuer_page_url). NULL when out of memory. */
+json_t *ca_issue_item_json(const ca_issuer *is, const ca_issue_item *it);
+
+/* The absolute URL of credential id's public page under node.public_url (node/pages.h). */
+void ca_issuer_page_url(const ca_issuer *is, const char *id, char *out, size_t cap);
+
 void ca_issue_item_clear(ca_issue_item *it);
 
 typedef enum ca_status_action {

@@ -22,9 +22,15 @@ struct ca_rate_limit {
     rl_slot *rl;
     pthread_mutex_t rl_lock[RL_LOCKS];
     double rl_rate;
+    double rl_burst;
 };
 
 ca_rate_limit *ca_rate_limit_create(double per_second)
+{
+    return ca_rate_limit_create_burst(per_second, per_second);
+}
+
+ca_rate_limit *ca_rate_limit_create_burst(double per_second, double burst)
 {
     ca_rate_limit *rl = calloc(1, sizeof *rl);
     if (!rl)
@@ -37,6 +43,7 @@ ca_rate_limit *ca_rate_limit_create(double per_second)
     for (int i = 0; i < RL_LOCKS; i++)
         pthread_mutex_init(&rl->rl_lock[i], NULL);
     rl->rl_rate = per_second;
+    rl->rl_burst = burst;
     return rl;
 }
 
@@ -50,7 +57,7 @@ void ca_rate_limit_destroy(ca_rate_limit *rl)
     free(rl);
 }
 
-/* Token bucket per address in a fixed table: burst = one second's worth. A slot holding
+/* Token bucket per address in a fixed table (burst: as created). A slot holding
  * another address is taken over (memory stays bounded whatever the number of clients).
  * Returns 0 when allowed, otherwise the seconds to wait. */
 unsigned ca_rate_limit_take(ca_rate_limit *rl, const uint8_t key[16], int64_t now)
@@ -68,12 +75,12 @@ unsigned ca_rate_limit_take(ca_rate_limit *rl, const uint8_t key[16], int64_t no
     if (!s->used || memcmp(s->addr, key, 16) != 0) {
         memcpy(s->addr, key, 16);
         s->used = 1;
-        s->tokens = rl->rl_rate;
+        s->tokens = rl->rl_burst;
         s->last_ns = now;
     } else {
         s->tokens += (double)(now - s->last_ns) / 1e9 * rl->rl_rate;
-        if (s->tokens > rl->rl_rate)
-            s->tokens = rl->rl_rate;
+        if (s->tokens > rl->rl_burst)
+            s->tokens = rl->rl_burst;
         s->last_ns = now;
     }
     if (s->tokens >= 1.0) {

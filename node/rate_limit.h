@@ -17,6 +17,10 @@ typedef struct ca_rate_limit ca_rate_limit; /* opaque */
  * allows everything. NULL when out of memory. */
 ca_rate_limit *ca_rate_limit_create(double per_second);
 
+/* The same with its own burst (the bucket's size, at least 1): e.g. 10 per minute with a burst
+ * of 10 for a form a person fills in. */
+ca_rate_limit *ca_rate_limit_create_burst(double per_second, double burst);
+
 /* NULL is allowed. */
 void ca_rate_limit_destroy(ca_rate_limit *rl);
 

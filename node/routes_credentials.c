@@ -19,7 +19,12 @@
 #include "credanchor/json_fields.h"
 #include "credanchor/verify.h"
 #include "node/verify_env.h"
+#include "node/badge.h"
+#include "node/node_log.h"
+#include "node/rate_limit.h"
+#include "node/certificate.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +34,18 @@ typedef struct cred_routes {
     ca_issuer *issuer;
     ca_resolver *resolver;
     char status_cache[64]; /* Cache-Control of the latest list version: max-age = ttl */
+    const char *certificates_dir; /* credentials.certificates_dir */
+    ca_rate_limit *lookups;       /* POST /v1/credentials/lookup, per client address */
+    ca_rate_limit *lookups_all;   /* ... and over all clients (one key) */
 } cred_routes;
+
+/* Lookups by issue number and email (SPEC §8): numbers are sequential, so each client gets
+ * LOOKUPS_PER_MINUTE (a burst of LOOKUP_BURST), and all clients together LOOKUPS_ALL_PER_S:
+ * enough for people typing, far too few to walk the numbers. */
+#define LOOKUPS_PER_MINUTE 20
+#define LOOKUP_BURST 10
+#define LOOKUPS_ALL_PER_S 20
+#define EMAIL_MAX 320 /* RFC 5321 §4.5.3.1: 64 + 1 + 255 */
 
 #define REF_MAX 256
 
@@ -59,19 +75,6 @@ static ca_err parse_format_alg(const json_t *format, const json_t *alg, ca_crede
         return CA_ERR_INVALID;
     }
     return CA_OK;
-}
-
-/* The 201 answer of SPEC §5. */
-static json_t *issued_json(const ca_issue_item *it)
-{
-    char hex[2 * CA_HASH_SIZE + 1];
-    ca_hash_to_hex(hex, &it->digest);
-    json_t *cred = it->format == CA_FORMAT_VC_JWT
-                       ? json_stringn(it->signed_text, it->signed_len)
-                       : json_loadb(it->signed_text, it->signed_len, 0, NULL);
-    return json_pack("{s:s, s:s, s:o, s:s, s:I}", "id", it->id, "issueNumber",
-                     it->issue_number, "credential", cred ? cred : json_null(), "digest", hex,
-                     "leafIndex", (json_int_t)it->leaf_index);
 }
 
 static void h_issue(ca_http_request *req, ca_http_response *resp)
@@ -136,7 +139,7 @@ static void h_issue(ca_http_request *req, ca_http_response *resp)
     } else {
         snprintf(resp->detail, sizeof resp->detail, "issued %s %s", it.issue_number, it.id);
         resp->audited = it.audited;
-        ca_http_reply_json(resp, 201, issued_json(&it));
+        ca_http_reply_json(resp, 201, ca_issue_item_json(c->issuer, &it));
     }
     ca_issue_item_clear(&it);
 out:
@@ -326,6 +329,179 @@ static void h_credential(ca_http_request *req, ca_http_response *resp)
         resp->cache_control = "no-store"; /* answered to a token: not for shared caches */
     ca_http_reply_owned(resp, 200, len && doc[0] == '{' ? "application/vc" : "application/vc+jwt",
                         doc, len);
+}
+
+/* The credential named by {id} with its readable facts, for the downloads below: false with
+ * the answer made. *doc (the signed bytes) and *cred are the caller's to free. */
+static bool load_view(ca_http_request *req, ca_http_response *resp, ca_credential_view *v,
+                      json_t **cred, char **doc, size_t *len)
+{
+    cred_routes *c = req->ctx;
+    bool by_number;
+    if (!find_public_credential(req, resp, doc, len, &by_number))
+        return false;
+    if (by_number)
+        resp->cache_control = "no-store"; /* answered to a token: not for shared caches */
+    ca_errbuf eb = {{0}};
+    if (ca_credential_view_load(v, cred, *doc, *len, "", &eb)) {
+        free(*doc);
+        ca_node_log(CA_NODE_LOG_ERROR, NULL, "stored credential unreadable: %s", eb.msg);
+        ca_http_problem(resp, 500, "the stored credential cannot be read");
+        return false;
+    }
+    const char *id = json_string_value(json_object_get(*cred, "id"));
+    ca_issuer_page_url(c->issuer, id ? id : "", v->page_url, sizeof v->page_url);
+    return true;
+}
+
+/* "<issue number>.<ext>" (or "credential.<ext>") as the download's file name (RFC 6266). */
+static void attachment(ca_http_response *resp, const ca_credential_view *v, const char *ext)
+{
+    snprintf(resp->content_disposition, sizeof resp->content_disposition,
+             "attachment; filename=\"%s.%s\"", v->issue_number[0] ? v->issue_number : "credential",
+             ext);
+}
+
+typedef enum download { DOWNLOAD_PDF, DOWNLOAD_PNG, DOWNLOAD_SVG } download;
+
+static void reply_download(ca_http_request *req, ca_http_response *resp, download what)
+{
+    cred_routes *c = req->ctx;
+    ca_credential_view *v = malloc(sizeof *v);
+    char *doc = NULL, *out = NULL;
+    size_t len = 0, out_len = 0;
+    json_t *cred = NULL;
+    if (!v) {
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    if (!load_view(req, resp, v, &cred, &doc, &len)) {
+        free(v);
+        return;
+    }
+    ca_errbuf eb = {{0}};
+    ca_err err = what == DOWNLOAD_PDF
+                     ? ca_certificate_pdf(&out, &out_len, v, c->certificates_dir, &eb)
+                 : what == DOWNLOAD_PNG ? ca_badge_png(&out, &out_len, v, cred, doc, len, &eb)
+                                        : ca_badge_svg(&out, &out_len, v, cred, doc, len, &eb);
+    if (err) {
+        /* A broken layout file is the operator's to fix: named in the log, 500 to the client. */
+        ca_node_log(CA_NODE_LOG_ERROR, NULL, "download: %s", eb.msg);
+        ca_http_problem(resp, 500, "this download cannot be made now (%s)", ca_strerror(err));
+    } else {
+        static const char *const types[] = {"application/pdf", "image/png", "image/svg+xml"};
+        static const char *const exts[] = {"pdf", "png", "svg"};
+        ca_http_reply_owned(resp, 200, types[what], out, out_len);
+        attachment(resp, v, exts[what]);
+    }
+    json_decref(cred);
+    free(doc);
+    free(v);
+}
+
+/* GET /v1/credentials/{id}/certificate.pdf (SPEC §8). */
+static void h_certificate(ca_http_request *req, ca_http_response *resp)
+{
+    reply_download(req, resp, DOWNLOAD_PDF);
+}
+
+/* GET /v1/credentials/{id}/badge.png: an OB 3.0 baked PNG (SPEC §8). */
+static void h_badge_png(ca_http_request *req, ca_http_response *resp)
+{
+    reply_download(req, resp, DOWNLOAD_PNG);
+}
+
+/* GET /v1/credentials/{id}/badge.svg: an OB 3.0 baked SVG (SPEC §8). */
+static void h_badge_svg(ca_http_request *req, ca_http_response *resp)
+{
+    reply_download(req, resp, DOWNLOAD_SVG);
+}
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* True when email hashes to one of the credential's emailAddress IdentityObjects (OB 3.0
+ * B.2.4: "sha256$" + hex SHA-256 of the normalised address and the salt). The comparison is
+ * constant-time; the caller hashes once even when there is no credential, so an unknown
+ * number and a wrong email take the same time. */
+static bool email_matches(const json_t *cred, const char *email)
+{
+    size_t i;
+    const json_t *id;
+    bool match = false;
+    json_array_foreach(json_object_get(json_object_get(cred, "credentialSubject"), "identifier"),
+                       i, id) {
+        const char *type = json_string_value(json_object_get(id, "identityType"));
+        const char *salt = json_string_value(json_object_get(id, "salt"));
+        const char *want = json_string_value(json_object_get(id, "identityHash"));
+        if (!type || strcmp(type, "emailAddress") || !salt || !want)
+            continue;
+        json_t *mine = ca_identity_object(email, salt);
+        const char *got = json_string_value(json_object_get(mine, "identityHash"));
+        if (got && strlen(got) == strlen(want) && CRYPTO_memcmp(got, want, strlen(want)) == 0)
+            match = true;
+        json_decref(mine);
+    }
+    return match;
+}
+
+/* POST /v1/credentials/lookup {"issueNumber","email"} (SPEC §8): {"id","page"} when the email
+ * is the recipient's; the same 404 for an unknown number and a wrong email. */
+static void h_lookup(ca_http_request *req, ca_http_response *resp)
+{
+    cred_routes *c = req->ctx;
+    uint8_t key[16], all[16] = {0};
+    ca_http_client_key(req, key);
+    int64_t now = monotonic_ns();
+    unsigned wait = ca_rate_limit_take(c->lookups, key, now);
+    if (!wait)
+        wait = ca_rate_limit_take(c->lookups_all, all, now);
+    if (wait) {
+        resp->retry_after = wait;
+        ca_http_problem(resp, 429, "too many lookups; try again in %u s", wait);
+        return;
+    }
+    json_t *body = ca_http_body_json(req, resp);
+    if (!body)
+        return;
+    const char *number = json_string_value(json_object_get(body, "issueNumber"));
+    const char *email = json_string_value(json_object_get(body, "email"));
+    if (!json_is_object(body) || json_object_size(body) != 2 || !number || !email ||
+        !email[0] || strlen(email) > EMAIL_MAX || !strchr(email, '@')) {
+        json_decref(body);
+        ca_http_problem(resp, 400, "the body must be {\"issueNumber\": \"...\", \"email\": "
+                        "\"...\"} and nothing else");
+        return;
+    }
+    char *doc = NULL;
+    size_t len = 0;
+    uint8_t uuid[16];
+    ca_errbuf eb = {{0}};
+    json_t *cred = NULL;
+    ca_credential_view *v = calloc(1, sizeof *v);
+    bool found = v && ca_issue_number_syntax_ok(number) &&
+                 ca_credential_find(req->node->store, number, uuid, NULL, &doc, &len, &eb) == CA_OK &&
+                 ca_credential_view_load(v, &cred, doc, len, "", &eb) == CA_OK;
+    if (!found)
+        json_decref(ca_identity_object(email, "00000000000000000000000000000000"));
+    bool ok = found && email_matches(cred, email);
+    const char *id = json_string_value(json_object_get(cred, "id"));
+    resp->cache_control = "no-store";
+    if (ok && id) {
+        char page[CA_PAGE_URL_MAX];
+        ca_issuer_page_url(c->issuer, id, page, sizeof page);
+        ca_http_reply_json(resp, 200, json_pack("{s:s, s:s}", "id", id, "page", page));
+    } else {
+        ca_http_problem(resp, 404, "no credential has this issue number and recipient email");
+    }
+    json_decref(cred);
+    json_decref(body);
+    free(doc);
+    free(v);
 }
 
 static void h_verification(ca_http_request *req, ca_http_response *resp)
@@ -659,7 +835,11 @@ static const ca_http_route credential_routes[] = {
     {"POST", "/v1/credentials/{id}/revoke", CA_ROLE_REVOKER, NULL, h_revoke, NULL},
     {"POST", "/v1/credentials/{id}/suspend", CA_ROLE_REVOKER, NULL, h_suspend, NULL},
     {"POST", "/v1/credentials/{id}/reinstate", CA_ROLE_REVOKER, NULL, h_reinstate, NULL},
+    {"POST", "/v1/credentials/lookup", 0, "application/json", h_lookup, NULL},
     {"GET", "/v1/credentials/{id}", 0, NULL, h_credential, NULL},
+    {"GET", "/v1/credentials/{id}/certificate.pdf", 0, NULL, h_certificate, NULL},
+    {"GET", "/v1/credentials/{id}/badge.png", 0, NULL, h_badge_png, NULL},
+    {"GET", "/v1/credentials/{id}/badge.svg", 0, NULL, h_badge_svg, NULL},
     {"GET", "/v1/credentials/{id}/verification", 0, NULL, h_verification,
      verification_may_wait},
     {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list, NULL},
@@ -696,6 +876,11 @@ ca_err ca_credential_routes_register(struct ca_http_server *srv, const ca_config
     static cred_routes ctx; /* one server per process */
     ctx.issuer = is;
     ctx.resolver = resolver;
+    ctx.certificates_dir = cfg->credentials_certificates_dir;
+    ctx.lookups = ca_rate_limit_create_burst(LOOKUPS_PER_MINUTE / 60.0, LOOKUP_BURST);
+    ctx.lookups_all = ca_rate_limit_create_burst(LOOKUPS_ALL_PER_S, LOOKUPS_ALL_PER_S);
+    if (!ctx.lookups || !ctx.lookups_all)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     snprintf(ctx.status_cache, sizeof ctx.status_cache, "public, max-age=%llu",
              (unsigned long long)cfg->credentials_status_ttl);
     ca_http_add_metrics_hook(srv, issuer_metrics, &ctx);

@@ -75,6 +75,8 @@ done
 P=$CA_BUILD_DIR/libcredanchor_protocol.a
 layer_of() { # OBJECT MEMBER NAME (e.g. crypto.c.o) -> common|anchor|did|credential|node|?
   local src=${1%.o} d hits=()
+  # The one generated source: web/ embedded at build time (cmake/embed_web.cmake) for node/.
+  [ "$src" = web_assets.c ] && { echo node; return; }
   for d in "${PROTOCOL_DIRS[@]}" node; do [ -f "$SRC/$d/$src" ] && hits+=("$d"); done
   if [ ${#hits[@]} = 1 ]; then echo "${hits[0]}"; else echo "?"; fi
 }

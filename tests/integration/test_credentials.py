@@ -221,8 +221,10 @@ def part_issue(a):
             continue
         ans = r.json()
         ISSUED[what] = ans
-        t.eq(sorted(ans), sorted(["id", "issueNumber", "credential", "digest", "leafIndex"]),
+        t.eq(sorted(ans), sorted(["id", "issueNumber", "credential", "digest", "leafIndex", "page"]),
              f"{what}: answer members")
+        t.eq(ans.get("page"), f"{PUB_A}/c/{ans['id'].removeprefix('urn:uuid:')}",
+             f"{what}: page is <public_url>/c/<uuid> (SPEC §5, §8)")
         t.ok(UUID_RE.match(ans["id"]) is not None, f"{what}: id is a urn:uuid ({ans['id']})")
         t.eq(ans["issueNumber"], f"BIZM-{YYYYMM}-{i + 1:04d}", f"{what}: sequential number")
         if fmt == "vc+jwt":

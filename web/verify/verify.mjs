@@ -5,7 +5,7 @@
 // io: {base: the node's public URL, fetchJson(url), resolveDid(did), rpcUrl (the JSON-RPC
 // URL the visitor may change; without one the anchor stays pending), confirmations
 // (optional; default by chain)}.
-// Returns {verdict, checks: {signature, status, inclusion, anchor}, credential, digest} with
+// Returns {verdict, checks: {signature, status, inclusion, anchor}, credential, digest, expired} with
 // each check {result: 'pass'|'fail'|'pending', detail}; status also has revoked and suspended.
 import {anchorAccount, checkAnchor} from './anchor.mjs';
 import {bytesToHex} from './bytes.mjs';
@@ -79,6 +79,16 @@ async function checkLog(digest, io) {
     proof, checkpoint: cp};
 }
 
+// validFrom / validUntil against now (VC DM 2.0 §4.8): null, or why the credential is not
+// valid now.
+function outsideValidity(vc, now = Date.now()) {
+  const from = Date.parse(vc?.validFrom ?? ''), until = Date.parse(vc?.validUntil ?? '');
+  if (from > now) {
+    return `not valid until ${vc.validFrom}`;
+  }
+  return until < now ? `expired at ${vc.validUntil}` : null;
+}
+
 export async function verifyCredential(presented, io) {
   // The signature, each status list and the anchor all ask for the issuer's DID document:
   // fetch it once per verification.
@@ -96,6 +106,12 @@ export async function verifyCredential(presented, io) {
     presented = presented.trim();
   } else {
     sig = await checkDataIntegrity(presented, io.resolveDid);
+  }
+  // VC DM 2.0 §4.8, as credanchor verify does: a genuine credential outside its validity
+  // period fails the signature step, and the verdict says why (expired).
+  const expiredAt = sig.ok ? outsideValidity(sig.credential) : null;
+  if (expiredAt) {
+    sig = {...sig, ok: false, detail: expiredAt};
   }
   const checks = {signature: {result: result(sig.ok), detail: sig.detail}};
   const credential = sig.credential || {};
@@ -120,5 +136,6 @@ export async function verifyCredential(presented, io) {
   const pending = Object.values(checks).some((c) => c.result === 'pending');
   const verdict = failed ? 'invalid' : revoked ? 'revoked' : suspended ? 'suspended'
     : pending ? 'pending' : 'verified';
-  return {verdict, checks, credential, digest: bytesToHex(digest)};
+  return {verdict, checks, credential, digest: bytesToHex(digest),
+    expired: Boolean(expiredAt?.startsWith('expired'))};
 }

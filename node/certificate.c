@@ -1,0 +1,379 @@
+/*
+ * node/certificate.c — the credential's readable facts and its PDF certificate
+ * (node/certificate.h; issue #15 "A PDF certificate").
+ *
+ * Drawing: cairo's PDF surface written into memory, text laid out by pango (which finds a
+ * Hangul font through fontconfig: fonts-nanum), the page URL as a QR code from libqrencode
+ * drawn module by module as filled squares. Each call builds its own surface, layouts and QR
+ * symbol, so the HTTP workers render in parallel (pango >= 1.32 keeps a font map per thread).
+ */
+#include "node/certificate.h"
+
+#include "credanchor/jws.h"
+#include "node/web_assets.h"
+
+#include <cairo-pdf.h>
+#include <stddef.h>
+#include <pango/pangocairo.h>
+#include <qrencode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LAYOUT_MAX (64 * 1024) /* bytes of a layout file */
+#define BLOCKS_MAX 32
+#define TEXT_MAX 4096          /* one block's text after substitution */
+
+/* ---- the view ------------------------------------------------------------------------------ */
+
+static void copy_str(char *out, size_t cap, const json_t *v)
+{
+    snprintf(out, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+static void copy_date(char out[16], const json_t *v)
+{
+    const char *s = json_string_value(v);
+    snprintf(out, 16, "%.10s", s && strlen(s) >= 10 ? s : "");
+}
+
+/* The id's last ':' or '/' segment, keeping only [A-Za-z0-9_-] (it names a file). */
+static void achievement_key(char *out, size_t cap, const char *id)
+{
+    const char *seg = id;
+    for (const char *p = id; *p; p++)
+        if (*p == ':' || *p == '/')
+            seg = p + 1;
+    size_t n = 0;
+    for (const char *p = seg; *p && n + 1 < cap; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_')
+            out[n++] = *p;
+    out[n] = 0;
+}
+
+/* did:web:host%3Aport[:path] -> "host:port". */
+static void did_web_host(char *out, size_t cap, const char *did)
+{
+    out[0] = 0;
+    if (!did || strncmp(did, "did:web:", 8) != 0)
+        return;
+    size_t n = 0;
+    for (const char *p = did + 8; *p && *p != ':' && n + 1 < cap; p++) {
+        if (p[0] == '%' && p[1] == '3' && (p[2] == 'A' || p[2] == 'a')) {
+            out[n++] = ':';
+            p += 2;
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = 0;
+}
+
+static void recipient_name(char *out, size_t cap, const json_t *subject)
+{
+    size_t i;
+    const json_t *id;
+    out[0] = 0;
+    json_array_foreach(json_object_get(subject, "identifier"), i, id) {
+        if (json_is_false(json_object_get(id, "hashed")) &&
+            json_is_string(json_object_get(id, "identityType")) &&
+            strcmp(json_string_value(json_object_get(id, "identityType")), "name") == 0) {
+            copy_str(out, cap, json_object_get(id, "identityHash"));
+            return;
+        }
+    }
+    copy_str(out, cap, json_object_get(subject, "name"));
+}
+
+ca_err ca_credential_view_load(ca_credential_view *v, json_t **cred_out, const char *doc,
+                               size_t len, const char *page_url, ca_errbuf *eb)
+{
+    memset(v, 0, sizeof *v);
+    json_t *cred = NULL;
+    if (len && doc[0] == '{') {
+        cred = json_loadb(doc, len, JSON_REJECT_DUPLICATES, NULL);
+    } else {
+        ca_jws jws = {0};
+        if (ca_jws_parse(&jws, doc, len, eb) == CA_OK)
+            cred = json_incref(jws.payload);
+        ca_jws_clear(&jws);
+    }
+    if (!json_is_object(cred)) {
+        json_decref(cred);
+        return ca_fail(eb, CA_ERR_INVALID, "the stored credential is neither JSON nor a VC-JWT");
+    }
+    const json_t *issuer = json_object_get(cred, "issuer");
+    const json_t *subject = json_object_get(cred, "credentialSubject");
+    const json_t *ach = json_object_get(subject, "achievement");
+    copy_str(v->issuer_name, sizeof v->issuer_name, json_object_get(issuer, "name"));
+    if (!v->issuer_name[0])
+        did_web_host(v->issuer_name, sizeof v->issuer_name,
+                     json_is_string(issuer) ? json_string_value(issuer)
+                                            : json_string_value(json_object_get(issuer, "id")));
+    achievement_key(v->achievement_key, sizeof v->achievement_key,
+                    json_string_value(json_object_get(ach, "id")) ?: "");
+    copy_str(v->achievement_name, sizeof v->achievement_name, json_object_get(ach, "name"));
+    if (!v->achievement_name[0])
+        copy_str(v->achievement_name, sizeof v->achievement_name, json_object_get(cred, "name"));
+    copy_str(v->achievement_type, sizeof v->achievement_type,
+             json_object_get(ach, "achievementType"));
+    copy_str(v->description, sizeof v->description, json_object_get(ach, "description"));
+    copy_str(v->criteria, sizeof v->criteria,
+             json_object_get(json_object_get(ach, "criteria"), "narrative"));
+    recipient_name(v->recipient, sizeof v->recipient, subject);
+    copy_str(v->issue_number, sizeof v->issue_number, json_object_get(subject, "licenseNumber"));
+    copy_date(v->issued_on, json_object_get(cred, "validFrom"));
+    copy_date(v->completed_on, json_object_get(cred, "awardedDate"));
+    if (!v->completed_on[0])
+        memcpy(v->completed_on, v->issued_on, sizeof v->issued_on);
+    copy_date(v->valid_until, json_object_get(cred, "validUntil"));
+    snprintf(v->page_url, sizeof v->page_url, "%s", page_url);
+    if (cred_out)
+        *cred_out = cred;
+    else
+        json_decref(cred);
+    return CA_OK;
+}
+
+/* ---- layouts ------------------------------------------------------------------------------- */
+
+static json_t *load_layout_file(const char *path, bool *missing, ca_errbuf *eb)
+{
+    FILE *f = fopen(path, "rb");
+    *missing = f == NULL;
+    if (!f)
+        return NULL;
+    char *buf = malloc(LAYOUT_MAX + 1);
+    size_t n = buf ? fread(buf, 1, LAYOUT_MAX + 1, f) : 0;
+    fclose(f);
+    json_error_t jerr;
+    json_t *j = buf && n <= LAYOUT_MAX ? json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    free(buf);
+    if (!j)
+        ca_fail(eb, CA_ERR_INVALID, "certificate layout %s: %s", path,
+                n > LAYOUT_MAX ? "over 64 KiB" : jerr.text);
+    return j;
+}
+
+/* The layout for key: <dir>/<key>.json, <dir>/default.json, the built-in one. */
+static json_t *find_layout(const char *dir, const char *key, ca_errbuf *eb)
+{
+    const char *names[] = {key, "default"};
+    for (size_t i = 0; i < 2 && dir && dir[0]; i++) {
+        if (!names[i][0])
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.json", dir, names[i]);
+        bool missing;
+        json_t *j = load_layout_file(path, &missing, eb);
+        if (j || !missing)
+            return j;
+    }
+    for (size_t i = 0; i < ca_web_assets_count; i++)
+        if (strcmp(ca_web_assets[i].path, "certificate/default.json") == 0)
+            return json_loadb((const char *)ca_web_assets[i].data, ca_web_assets[i].len, 0, NULL);
+    ca_fail(eb, CA_ERR_INVALID, "no certificate layout (the build lost web/certificate/)");
+    return NULL;
+}
+
+/* ---- drawing ------------------------------------------------------------------------------- */
+
+typedef struct growbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} growbuf;
+
+static cairo_status_t write_mem(void *closure, const unsigned char *data, unsigned int n)
+{
+    growbuf *b = closure;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 65536;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = true;
+            return CAIRO_STATUS_WRITE_ERROR;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* "#rrggbb" -> rgb in 0..1; black when malformed. */
+static void set_color(cairo_t *cr, const json_t *c)
+{
+    unsigned r = 0x1b, g = 0x1f, b = 0x24;
+    const char *s = json_string_value(c);
+    if (s && strlen(s) == 7 && s[0] == '#')
+        sscanf(s + 1, "%2x%2x%2x", &r, &g, &b);
+    cairo_set_source_rgb(cr, r / 255.0, g / 255.0, b / 255.0);
+}
+
+/* The block's text with {issuerName}, {recipient}, ... replaced. */
+static void substitute(char *out, size_t cap, const char *tmpl, const ca_credential_view *v)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } fields[] = {
+        {"issuerName", offsetof(ca_credential_view, issuer_name)},
+        {"achievementName", offsetof(ca_credential_view, achievement_name)},
+        {"achievementType", offsetof(ca_credential_view, achievement_type)},
+        {"description", offsetof(ca_credential_view, description)},
+        {"criteria", offsetof(ca_credential_view, criteria)},
+        {"recipient", offsetof(ca_credential_view, recipient)},
+        {"issueNumber", offsetof(ca_credential_view, issue_number)},
+        {"issuedOn", offsetof(ca_credential_view, issued_on)},
+        {"completedOn", offsetof(ca_credential_view, completed_on)},
+        {"validUntil", offsetof(ca_credential_view, valid_until)},
+        {"pageUrl", offsetof(ca_credential_view, page_url)},
+    };
+    size_t n = 0;
+    out[0] = 0;
+    for (const char *p = tmpl; *p && n + 1 < cap;) {
+        const char *close = p[0] == '{' ? strchr(p, '}') : NULL;
+        size_t i = 0;
+        for (; close && i < sizeof fields / sizeof fields[0]; i++)
+            if (strlen(fields[i].name) == (size_t)(close - p - 1) &&
+                strncmp(p + 1, fields[i].name, (size_t)(close - p - 1)) == 0)
+                break;
+        if (close && i < sizeof fields / sizeof fields[0]) {
+            const char *val = (const char *)v + fields[i].off;
+            int w = snprintf(out + n, cap - n, "%s", val);
+            n = w < 0 ? n : (size_t)w >= cap - n ? cap - 1 : n + (size_t)w;
+            p = close + 1;
+        } else {
+            out[n++] = *p++;
+            out[n] = 0;
+        }
+    }
+}
+
+static double num(const json_t *o, const char *k, double def)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+static void draw_block(cairo_t *cr, PangoContext *pc, const json_t *b, const char *font,
+                       const ca_credential_view *v)
+{
+    char *text = malloc(TEXT_MAX);
+    if (!text)
+        return;
+    substitute(text, TEXT_MAX, json_string_value(json_object_get(b, "text")) ?: "", v);
+    PangoLayout *layout = pango_layout_new(pc);
+    PangoFontDescription *fd = pango_font_description_from_string(font);
+    pango_font_description_set_absolute_size(fd, num(b, "size", 12) * PANGO_SCALE);
+    if (json_is_true(json_object_get(b, "bold")))
+        pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
+    pango_layout_set_font_description(layout, fd);
+    pango_layout_set_width(layout, (int)(num(b, "width", 400) * PANGO_SCALE));
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    const char *align = json_string_value(json_object_get(b, "align"));
+    pango_layout_set_alignment(layout, align && strcmp(align, "center") == 0 ? PANGO_ALIGN_CENTER
+                                       : align && strcmp(align, "right") == 0 ? PANGO_ALIGN_RIGHT
+                                                                              : PANGO_ALIGN_LEFT);
+    pango_layout_set_text(layout, text, -1);
+    set_color(cr, json_object_get(b, "color"));
+    cairo_move_to(cr, num(b, "x", 0), num(b, "y", 0));
+    pango_cairo_show_layout(cr, layout);
+    pango_font_description_free(fd);
+    g_object_unref(layout);
+    free(text);
+}
+
+/* The page URL as a QR code (ISO/IEC 18004, level M) with its 4-module quiet zone. */
+static ca_err draw_qr(cairo_t *cr, const json_t *q, const char *url, ca_errbuf *eb)
+{
+    QRcode *code = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!code)
+        return ca_fail(eb, CA_ERR_INVALID, "the page URL does not fit a QR code");
+    double size = num(q, "size", 120), x = num(q, "x", 0), y = num(q, "y", 0);
+    double m = size / (code->width + 8);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, x, y, size, size);
+    cairo_fill(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (int r = 0; r < code->width; r++)
+        for (int c = 0; c < code->width; c++)
+            if (code->data[r * code->width + c] & 1)
+                cairo_rectangle(cr, x + (c + 4) * m, y + (r + 4) * m, m, m);
+    cairo_fill(cr);
+    QRcode_free(code);
+    return CA_OK;
+}
+
+static void draw_frame(cairo_t *cr, const json_t *layout, double w, double h)
+{
+    const json_t *bg = json_object_get(layout, "background");
+    if (json_is_string(bg))
+        set_color(cr, bg);
+    else
+        cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    const json_t *border = json_object_get(layout, "border");
+    if (json_is_object(border)) {
+        double inset = num(border, "inset", 20), bw = num(border, "width", 4);
+        set_color(cr, json_object_get(border, "color"));
+        cairo_set_line_width(cr, bw);
+        cairo_rectangle(cr, inset, inset, w - 2 * inset, h - 2 * inset);
+        cairo_stroke(cr);
+    }
+}
+
+ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
+                          const char *certificates_dir, ca_errbuf *eb)
+{
+    json_t *layout = find_layout(certificates_dir, v->achievement_key, eb);
+    if (!layout)
+        return CA_ERR_INVALID;
+    const json_t *size = json_object_get(layout, "size");
+    double w = json_number_value(json_array_get(size, 0)), h = json_number_value(json_array_get(size, 1));
+    const json_t *blocks = json_object_get(layout, "blocks");
+    if (!(w >= 72 && w <= 5000 && h >= 72 && h <= 5000) || !json_is_array(blocks) ||
+        json_array_size(blocks) > BLOCKS_MAX) {
+        json_decref(layout);
+        return ca_fail(eb, CA_ERR_INVALID, "certificate layout for %s: \"size\" must be "
+                       "[width, height] in points (72..5000) and \"blocks\" an array of at most %d",
+                       v->achievement_key[0] ? v->achievement_key : "default", BLOCKS_MAX);
+    }
+    growbuf out = {0};
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(write_mem, &out, w, h);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, v->achievement_name);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_AUTHOR, v->issuer_name);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "credanchor");
+    cairo_t *cr = cairo_create(s);
+    draw_frame(cr, layout, w, h);
+    const char *font = json_string_value(json_object_get(layout, "font")) ?: "NanumGothic";
+    size_t i;
+    const json_t *b;
+    /* One pango context for the page's blocks (the transform never changes). */
+    PangoContext *pc = pango_cairo_create_context(cr);
+    json_array_foreach(blocks, i, b) draw_block(cr, pc, b, font, v);
+    g_object_unref(pc);
+    ca_err err = CA_OK;
+    if (json_is_object(json_object_get(layout, "qr")))
+        err = draw_qr(cr, json_object_get(layout, "qr"), v->page_url, eb);
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    cairo_status_t st = cairo_surface_status(s);
+    cairo_surface_destroy(s);
+    json_decref(layout);
+    if (!err && (out.failed || st != CAIRO_STATUS_SUCCESS))
+        err = out.failed ? ca_fail(eb, CA_ERR_NOMEM, "out of memory rendering the certificate")
+                         : ca_fail(eb, CA_ERR_IO, "cairo: %s", cairo_status_to_string(st));
+    if (err) {
+        free(out.p);
+        return err;
+    }
+    *pdf = out.p;
+    *len = out.len;
+    return CA_OK;
+}

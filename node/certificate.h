@@ -1,0 +1,50 @@
+/*
+ * What a recipient takes away (issue #15, SPEC §8): the credential's human-readable facts
+ * (ca_credential_view), the PDF certificate drawn from them with cairo + pango and a QR code
+ * of the page (libqrencode), and baked badges (node/badge.c).
+ *
+ * Certificate layouts are small JSON files the issuer edits, one per achievement
+ * (docs/operations.md "Certificates"): <credentials.certificates_dir>/<key>.json where key is
+ * the achievement id's last segment ("urn:credanchor:achievement:security-awareness-2026"
+ * -> security-awareness-2026.json), else default.json there, else the built-in
+ * web/certificate/default.json. Conventions: common.h.
+ */
+#ifndef CREDANCHOR_CERTIFICATE_H
+#define CREDANCHOR_CERTIFICATE_H
+
+#include "credanchor/common.h"
+#include "node/pages.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* The facts a person reads, taken from the signed credential (never from the node's records,
+ * so the certificate says exactly what the credential does). Empty strings when absent. */
+typedef struct ca_credential_view {
+    char issuer_name[256];      /* issuer.name, else the did:web host */
+    char achievement_key[128];  /* the achievement id's last segment, [A-Za-z0-9_-] only */
+    char achievement_name[512];
+    char achievement_type[64];
+    char description[2048];
+    char criteria[1024];
+    char recipient[256];        /* the unhashed "name" IdentityObject */
+    char issue_number[64];      /* credentialSubject.licenseNumber */
+    char issued_on[16];         /* YYYY-MM-DD of validFrom */
+    char completed_on[16];      /* YYYY-MM-DD of awardedDate, else validFrom */
+    char valid_until[16];
+    char page_url[CA_PAGE_URL_MAX];
+} ca_credential_view;
+
+/* Fills v from the credential as stored (a compact VC-JWT or a Data Integrity JSON document)
+ * and its page URL. *cred gets the credential JSON (the caller decrefs it) when cred is not
+ * NULL. CA_ERR_INVALID when the bytes are neither. */
+ca_err ca_credential_view_load(ca_credential_view *v, json_t **cred, const char *doc, size_t len,
+                               const char *page_url, ca_errbuf *eb);
+
+/* Renders the certificate PDF of v into *pdf (malloc'd, *len bytes) with the layout for its
+ * achievement found under certificates_dir (see above). CA_ERR_INVALID for a broken layout
+ * file (eb names it and the member), CA_ERR_NOMEM, CA_ERR_IO when cairo fails. */
+ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
+                          const char *certificates_dir, ca_errbuf *eb);
+
+#endif

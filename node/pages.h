@@ -1,0 +1,33 @@
+/*
+ * The credential's public page (issue #15, SPEC §8) and its assets, served from the bytes
+ * web/ had at build time (node/web_assets.h):
+ *     GET /c/{ref}          the page: {ref} is the credential's UUID (for a urn:uuid id) or
+ *                           its percent-encoded id; ?lang=ko|en overrides Accept-Language
+ *     GET /lookup           the form finding a page by issue number and email (SPEC §8)
+ *     GET /assets/{path..}  web/<path>, with its SRI hash as ETag
+ * The page proves the credential in the visitor's browser (web/verify/); the node only
+ * hands out the HTML shell, which names no verdict. Conventions: common.h.
+ */
+#ifndef CREDANCHOR_PAGES_H
+#define CREDANCHOR_PAGES_H
+
+#include "credanchor/common.h"
+#include "node/config.h"
+
+#include <stddef.h>
+
+struct ca_http_server;
+
+/* Room for any page URL: the public URL, "/c/" and a percent-encoded id of up to 256 bytes. */
+#define CA_PAGE_URL_MAX (CA_CONFIG_STR_MAX + 3 * 256 + 8)
+
+/* The absolute URL of the page of credential id (the `page` member of SPEC §5 answers):
+ * <public_url>/c/<uuid> for a urn:uuid id, else <public_url>/c/<percent-encoded id>. */
+void ca_page_url(char *out, size_t cap, const char *public_url, const char *id);
+
+/* Registers the page and asset routes. CA_ERR_CONFIG when the page's Content-Security-Policy
+ * (with page.rpc_urls) does not fit a header; CA_ERR_NOMEM. */
+ca_err ca_page_routes_register(struct ca_http_server *srv, const ca_config *cfg,
+                               ca_errbuf *eb);
+
+#endif

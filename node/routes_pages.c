@@ -1,0 +1,589 @@
+/*
+ * The credential's public page and its assets (issue #15, SPEC §8; node/pages.h).
+ *
+ * Safety (issue #15 "Safety"): the page is a shell whose scripts (same origin, SRI-pinned
+ * through the import map's "integrity" table and the module script's own integrity
+ * attribute) fetch the credential and every piece of evidence themselves and decide in the
+ * browser. Its Content-Security-Policy allows no inline script but the import map, by hash;
+ * connect-src is the node and page.rpc_urls; frame-ancestors 'none'. Behind https it adds
+ * HSTS. Everything the HTML shows before the scripts run comes from web/page/strings.json
+ * and the URL the visitor opened, never from the credential, so a forged credential cannot
+ * inject markup, and nothing the server says can stand in for the browser's checks.
+ */
+#include "node/pages.h"
+
+#include "credanchor/crypto.h"
+#include "credanchor/encoding.h"
+#include "node/http.h"
+#include "credanchor/credential.h"
+#include "node/issuer.h"
+#include "node/web_assets.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REF_MAX 256
+#define SRI_MAX 72         /* "sha384-" + 64 base64 characters + NUL */
+#define ACCEPT_LANG_SCAN 512 /* bytes of Accept-Language looked at; the rest is ignored */
+
+typedef struct asset_meta {
+    char sri[SRI_MAX];
+    char etag[SRI_MAX];             /* the SRI digest (base64), quoted */
+    const char *ctype;
+} asset_meta;
+
+typedef struct pages {
+    const ca_config *cfg;
+    asset_meta *meta;                 /* parallel to ca_web_assets */
+    char root[CA_CONFIG_STR_MAX];     /* public_url's path: "" or "/base" */
+    char *importmap;                  /* the import map's JSON text */
+    char csp[CA_HTTP_HEADER_VALUE_MAX];
+    bool https;
+    json_t *strings;                  /* web/page/strings.json: {"en":{..},"ko":{..}} */
+} pages;
+
+static const char *const langs[] = {"en", "ko"}; /* the first is the default */
+
+/* ---- assets -------------------------------------------------------------------------------- */
+
+static const ca_web_asset *asset_find(const char *path, size_t *idx)
+{
+    size_t lo = 0, hi = ca_web_assets_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(path, ca_web_assets[mid].path);
+        if (c == 0) {
+            if (idx)
+                *idx = mid;
+            return &ca_web_assets[mid];
+        }
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+static const char *content_type(const char *path)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".mjs", "text/javascript; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},        {".html", "text/html; charset=utf-8"},
+        {".json", "application/json"},              {".svg", "image/svg+xml"},
+        {".png", "image/png"},                      {".woff2", "font/woff2"},
+    };
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t e = strlen(types[i].ext);
+        if (n > e && strcmp(path + n - e, types[i].ext) == 0)
+            return types[i].type;
+    }
+    return "text/plain; charset=utf-8"; /* LICENSE, MANIFEST */
+}
+
+/* "sha384-<base64>" of the bytes (W3C Subresource Integrity §3.1). */
+static ca_err sri_of(char out[SRI_MAX], const void *data, size_t len, ca_errbuf *eb)
+{
+    unsigned char md[48];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(data, len, md, &mdlen, EVP_sha384(), NULL) || mdlen != sizeof md)
+        return ca_fail(eb, CA_ERR_CRYPTO, "SHA-384 failed");
+    memcpy(out, "sha384-", 7);
+    ca_base64_encode(out + 7, md, sizeof md);
+    return CA_OK;
+}
+
+static bool is_script(const char *path)
+{
+    size_t n = strlen(path);
+    return (n > 4 && strcmp(path + n - 4, ".mjs") == 0) ||
+           (n > 3 && strcmp(path + n - 3, ".js") == 0);
+}
+
+/* ---- HTML templates ------------------------------------------------------------------------ */
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void put_escaped(buf *b, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '&': put(b, "&amp;", 5); break;
+        case '<': put(b, "&lt;", 4); break;
+        case '>': put(b, "&gt;", 4); break;
+        case '"': put(b, "&quot;", 6); break;
+        case '\'': put(b, "&#39;", 5); break;
+        default: put(b, p, 1);
+        }
+    }
+}
+
+/* JSON inside <script type="application/json">: '<' becomes \u003c so no "</script" or
+ * "<!--" can appear (HTML §4.12.1.3); '<' only occurs inside JSON strings. */
+static void put_json_data(buf *b, const json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT);
+    if (!s) {
+        b->failed = true;
+        return;
+    }
+    for (char *p = s; *p; p++)
+        if (*p == '<')
+            put(b, "\\u003c", 6);
+        else
+            put(b, p, 1);
+    free(s);
+}
+
+typedef struct page_vars {
+    const pages *pg;
+    const char *lang;
+    const json_t *strings; /* strings[lang] */
+    const json_t *data;    /* the page's JSON data block, or NULL */
+} page_vars;
+
+/* One {{name}}: "lang", "root", "importmap", "data", "sri:<asset>" or "t:<string key>". */
+static void put_var(buf *b, const page_vars *v, const char *name, size_t n)
+{
+    char key[128];
+    if (n >= sizeof key) {
+        b->failed = true;
+        return;
+    }
+    memcpy(key, name, n);
+    key[n] = 0;
+    size_t idx;
+    if (strcmp(key, "lang") == 0)
+        put_escaped(b, v->lang);
+    else if (strcmp(key, "root") == 0)
+        put_escaped(b, v->pg->root);
+    else if (strcmp(key, "importmap") == 0)
+        put(b, v->pg->importmap, strlen(v->pg->importmap));
+    else if (strcmp(key, "data") == 0 && v->data)
+        put_json_data(b, v->data);
+    else if (strncmp(key, "sri:", 4) == 0 && asset_find(key + 4, &idx))
+        put(b, v->pg->meta[idx].sri, strlen(v->pg->meta[idx].sri));
+    else if (strncmp(key, "t:", 2) == 0 && json_string_value(json_object_get(v->strings, key + 2)))
+        put_escaped(b, json_string_value(json_object_get(v->strings, key + 2)));
+    else
+        b->failed = true; /* a template names something that does not exist: a build bug */
+}
+
+/* The template web/<path> with every {{name}} replaced; NULL when out of memory or when
+ * the template is broken (the tests render every template, so that cannot ship). */
+static char *render(const char *path, const page_vars *v, size_t *len)
+{
+    const ca_web_asset *t = asset_find(path, NULL);
+    if (!t)
+        return NULL;
+    buf b = {0};
+    const char *p = (const char *)t->data, *end = p + t->len;
+    while (p < end) {
+        const char *open = strstr(p, "{{");
+        if (!open) {
+            put(&b, p, (size_t)(end - p));
+            break;
+        }
+        const char *close = strstr(open + 2, "}}");
+        if (!close) {
+            b.failed = true;
+            break;
+        }
+        put(&b, p, (size_t)(open - p));
+        put_var(&b, v, open + 2, (size_t)(close - open - 2));
+        p = close + 2;
+    }
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}
+
+/* ---- language -------------------------------------------------------------------------------- */
+
+/* The best of langs for an Accept-Language value (RFC 9110 §12.5.4): the highest q among
+ * ranges whose primary tag is one we have; "*" counts for the default. Only the first
+ * ACCEPT_LANG_SCAN bytes are read, byte by byte, so a huge or binary header costs nothing
+ * and matches nothing odd. */
+static const char *lang_from_header(const char *h)
+{
+    const char *best = langs[0];
+    int best_q = -1;
+    if (!h)
+        return best;
+    size_t n = strnlen(h, ACCEPT_LANG_SCAN);
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (h[i] == ' ' || h[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < n && h[i] != ',')
+            i++;
+        const char *item = h + start;
+        size_t len = i - start;
+        size_t tag = strcspn(item, "-;, ");
+        if (tag > len)
+            tag = len;
+        int q = 1000;
+        const char *qp = memmem(item, len, ";q=", 3);
+        if (qp) {
+            q = 0;
+            const char *d = qp + 3;
+            int scale = 1000;
+            if (d < item + len && *d == '1')
+                q = 1000;
+            else if (d + 1 < item + len && d[0] == '0' && d[1] == '.')
+                for (d += 2; d < item + len && *d >= '0' && *d <= '9' && scale > 1; d++) {
+                    scale /= 10;
+                    q += (*d - '0') * scale;
+                }
+        }
+        const char *match = NULL;
+        if (tag == 1 && item[0] == '*')
+            match = langs[0];
+        for (size_t l = 0; l < sizeof langs / sizeof langs[0]; l++)
+            if (tag == strlen(langs[l]) && strncasecmp(item, langs[l], tag) == 0)
+                match = langs[l];
+        if (match && q > 0 && q > best_q) {
+            best = match;
+            best_q = q;
+        }
+    }
+    return best;
+}
+
+/* ?lang= when it names a language we have, else Accept-Language. */
+static const char *page_lang(ca_http_request *req)
+{
+    char q[8];
+    size_t len;
+    if (ca_http_query(req, "lang", q, sizeof q, &len) == CA_OK)
+        for (size_t l = 0; l < sizeof langs / sizeof langs[0]; l++)
+            if (strcmp(q, langs[l]) == 0)
+                return langs[l];
+    return lang_from_header(ca_http_header(req, "Accept-Language"));
+}
+
+/* ---- handlers ------------------------------------------------------------------------------ */
+
+/* The headers every HTML page gets besides the server's own (node/http_response.c). */
+static void page_headers(const pages *pg, ca_http_response *resp, const char *lang)
+{
+    ca_http_response_add_header(resp, "Content-Security-Policy", pg->csp);
+    if (pg->https)
+        ca_http_response_add_header(resp, "Strict-Transport-Security",
+                                    "max-age=63072000; includeSubDomains");
+    ca_http_response_add_header(resp, "Vary", "Accept, Accept-Language");
+    ca_http_response_add_header(resp, "Content-Language", lang);
+}
+
+static bool wants_html(ca_http_request *req)
+{
+    const char *a = ca_http_header(req, "Accept");
+    return a && strstr(a, "text/html");
+}
+
+/* An unknown credential: an HTML page for a browser, problem+json for an API client. */
+static void not_found(ca_http_request *req, ca_http_response *resp, const char *lang)
+{
+    pages *pg = req->ctx;
+    if (!wants_html(req)) {
+        ca_http_problem(resp, 404, "no credential has this id");
+        return;
+    }
+    page_vars v = {pg, lang, json_object_get(pg->strings, lang), NULL};
+    size_t len;
+    char *html = render("page/not_found.html", &v, &len);
+    if (!html) {
+        ca_http_problem(resp, 500, "the page template failed");
+        return;
+    }
+    ca_http_reply_owned(resp, 404, "text/html; charset=utf-8", html, len);
+    resp->cache_control = "no-store";
+    page_headers(pg, resp, lang);
+}
+
+/* The credential id a page path names: a bare UUID stands for urn:uuid:<uuid>. */
+static bool page_ref(const char *raw, char ref[REF_MAX])
+{
+    size_t len;
+    char dec[REF_MAX];
+    if (ca_http_percent_decode(dec, sizeof dec, &len, raw, strlen(raw)))
+        return false;
+    bool uuid = len == 36;
+    for (size_t i = 0; uuid && i < 36; i++)
+        uuid = (i == 8 || i == 13 || i == 18 || i == 23) ? dec[i] == '-'
+                                                          : ca_hex_digit_value(dec[i]) >= 0;
+    int n = snprintf(ref, REF_MAX, "%s%s", uuid ? "urn:uuid:" : "", dec);
+    return n > 0 && n < REF_MAX;
+}
+
+static void h_page(ca_http_request *req, ca_http_response *resp)
+{
+    pages *pg = req->ctx;
+    const char *lang = page_lang(req);
+    static const char *const allowed[] = {"lang", NULL};
+    ca_errbuf eb = {{0}};
+    char ref[REF_MAX];
+    if (ca_http_query_only(req, allowed, &eb)) {
+        ca_http_problem(resp, 400, "%s", eb.msg);
+        return;
+    }
+    /* By id only: issue numbers are sequential, and the page is public (SPEC §5). */
+    uint8_t uuid[16];
+    char *doc = NULL;
+    size_t doc_len = 0;
+    if (!page_ref(req->params[0], ref) || ca_issue_number_syntax_ok(ref) ||
+        ca_credential_find(req->node->store, ref, uuid, NULL, &doc, &doc_len, &eb) != CA_OK) {
+        not_found(req, resp, lang);
+        return;
+    }
+    free(doc); /* the page fetches it itself, from GET /v1/credentials/{id} */
+    json_t *urls = json_array();
+    char list[CA_CONFIG_STR_MAX];
+    snprintf(list, sizeof list, "%s", pg->cfg->page_rpc_urls);
+    char *save = NULL;
+    for (char *u = strtok_r(list, ", ", &save); u; u = strtok_r(NULL, ", ", &save))
+        json_array_append_new(urls, json_string(u));
+    char url[CA_PAGE_URL_MAX];
+    ca_page_url(url, sizeof url, pg->cfg->node_public_url, ref);
+    json_t *data = json_pack(
+        "{s:o, s:{s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s}}", "strings",
+        json_deep_copy(json_object_get(pg->strings, lang)), "config", "id", ref, "base",
+        pg->cfg->node_public_url, "page", url, "rpcUrls", urls, "confirmations",
+        (json_int_t)pg->cfg->anchor_confirmations, "chainId",
+        (json_int_t)pg->cfg->anchor_chain_id, "linkedinOrganizationId",
+        pg->cfg->page_linkedin_organization_id, "lang", lang);
+    page_vars v = {pg, lang, json_object_get(pg->strings, lang), data};
+    size_t len;
+    char *html = data ? render("page/credential.html", &v, &len) : NULL;
+    json_decref(data);
+    if (!html) {
+        ca_http_problem(resp, 500, "the page template failed");
+        return;
+    }
+    ca_http_reply_owned(resp, 200, "text/html; charset=utf-8", html, len);
+    page_headers(pg, resp, lang);
+}
+
+/* GET /lookup: the form that finds a credential's page by issue number and email. */
+static void h_lookup_page(ca_http_request *req, ca_http_response *resp)
+{
+    pages *pg = req->ctx;
+    const char *lang = page_lang(req);
+    static const char *const allowed[] = {"lang", NULL};
+    ca_errbuf eb = {{0}};
+    if (ca_http_query_only(req, allowed, &eb)) {
+        ca_http_problem(resp, 400, "%s", eb.msg);
+        return;
+    }
+    json_t *data = json_pack("{s:o, s:{s:s, s:s}}", "strings",
+                             json_deep_copy(json_object_get(pg->strings, lang)), "config", "base",
+                             pg->cfg->node_public_url, "lang", lang);
+    page_vars v = {pg, lang, json_object_get(pg->strings, lang), data};
+    size_t len;
+    char *html = data ? render("page/lookup.html", &v, &len) : NULL;
+    json_decref(data);
+    if (!html) {
+        ca_http_problem(resp, 500, "the page template failed");
+        return;
+    }
+    ca_http_reply_owned(resp, 200, "text/html; charset=utf-8", html, len);
+    page_headers(pg, resp, lang);
+}
+
+/* GET /assets/<path> with up to five segments (web/vendor/<lib>/esm/abstract/<file>). */
+static void h_asset(ca_http_request *req, ca_http_response *resp)
+{
+    pages *pg = req->ctx;
+    char path[256];
+    size_t at = 0;
+    for (size_t i = 0; i < req->nparams; i++) {
+        const char *s = req->params[i];
+        /* Asset names are plain: no escapes, no dot segments (nothing outside web/). */
+        if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                strlen(s) || s[0] == '.') {
+            ca_http_problem(resp, 404, "no such asset");
+            return;
+        }
+        int n = snprintf(path + at, sizeof path - at, "%s%s", i ? "/" : "", s);
+        if (n < 0 || (size_t)n >= sizeof path - at) {
+            ca_http_problem(resp, 404, "no such asset");
+            return;
+        }
+        at += (size_t)n;
+    }
+    size_t idx;
+    const ca_web_asset *a = asset_find(path, &idx);
+    if (!a) {
+        ca_http_problem(resp, 404, "no such asset");
+        return;
+    }
+    snprintf(resp->etag, sizeof resp->etag, "%s", pg->meta[idx].etag);
+    const char *inm = ca_http_header(req, "If-None-Match");
+    if (inm && strstr(inm, pg->meta[idx].etag)) {
+        resp->status = 304;
+        resp->content_type = pg->meta[idx].ctype;
+        return;
+    }
+    ca_http_reply_text(resp, 200, pg->meta[idx].ctype, (const char *)a->data, a->len);
+}
+
+/* ---- set-up -------------------------------------------------------------------------------- */
+
+void ca_page_url(char *out, size_t cap, const char *public_url, const char *id)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int n = snprintf(out, cap, "%s/c/", public_url);
+    if (n < 0 || (size_t)n >= cap)
+        return;
+    size_t at = (size_t)n;
+    if (strncmp(id, "urn:uuid:", 9) == 0)
+        id += 9;
+    for (const unsigned char *p = (const unsigned char *)id; *p && at + 4 < cap; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            out[at++] = (char)*p;
+        } else {
+            out[at++] = '%';
+            out[at++] = hex[*p >> 4];
+            out[at++] = hex[*p & 15];
+        }
+    }
+    out[at] = 0;
+}
+
+/* The import map (HTML §8.1.5.3) pins every module's SRI hash: a static import cannot
+ * carry an integrity attribute, so this is how the page's own modules and the vendored
+ * libraries get SRI. */
+static ca_err build_importmap(pages *pg, ca_errbuf *eb)
+{
+    json_t *integrity = json_object();
+    for (size_t i = 0; i < ca_web_assets_count; i++) {
+        if (!is_script(ca_web_assets[i].path))
+            continue;
+        char url[CA_CONFIG_STR_MAX + 300];
+        snprintf(url, sizeof url, "%s/assets/%s", pg->root, ca_web_assets[i].path);
+        json_object_set_new(integrity, url, json_string(pg->meta[i].sri));
+    }
+    json_t *map = json_pack("{s:{}, s:o}", "imports", "integrity", integrity);
+    pg->importmap = map ? json_dumps(map, JSON_COMPACT | JSON_ESCAPE_SLASH) : NULL;
+    json_decref(map);
+    if (!pg->importmap)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory building the page's import map");
+    return CA_OK;
+}
+
+/* default-src 'self' with the import map allowed by its hash (CSP3 §8.3 hash-source). */
+static ca_err build_csp(pages *pg, ca_errbuf *eb)
+{
+    ca_hash h;
+    ca_sha256(&h, pg->importmap, strlen(pg->importmap));
+    char b64[48];
+    ca_base64_encode(b64, h.b, sizeof h.b);
+    char rpc[CA_CONFIG_STR_MAX];
+    size_t at = 0;
+    char list[CA_CONFIG_STR_MAX];
+    snprintf(list, sizeof list, "%s", pg->cfg->page_rpc_urls);
+    char *save = NULL;
+    rpc[0] = 0;
+    for (char *u = strtok_r(list, ", ", &save); u; u = strtok_r(NULL, ", ", &save)) {
+        int n = snprintf(rpc + at, sizeof rpc - at, " %s", u);
+        if (n < 0 || (size_t)n >= sizeof rpc - at)
+            return ca_fail(eb, CA_ERR_CONFIG, "config: page.rpc_urls: too long for a header");
+        at += (size_t)n;
+    }
+    int n = snprintf(pg->csp, sizeof pg->csp,
+                     "default-src 'self'; script-src 'self' 'sha256-%s'; style-src 'self'; "
+                     "img-src 'self' data:; connect-src 'self'%s; object-src 'none'; "
+                     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+                     b64, rpc);
+    if (n < 0 || (size_t)n >= sizeof pg->csp)
+        return ca_fail(eb, CA_ERR_CONFIG, "config: page.rpc_urls: too long for a header");
+    return CA_OK;
+}
+
+static ca_err load_assets(pages *pg, ca_errbuf *eb)
+{
+    pg->meta = calloc(ca_web_assets_count ? ca_web_assets_count : 1, sizeof *pg->meta);
+    if (!pg->meta)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < ca_web_assets_count; i++) {
+        asset_meta *m = &pg->meta[i];
+        ca_err err = sri_of(m->sri, ca_web_assets[i].data, ca_web_assets[i].len, eb);
+        if (err)
+            return err;
+        snprintf(m->etag, sizeof m->etag, "\"%s\"", m->sri + 7);
+        m->ctype = content_type(ca_web_assets[i].path);
+    }
+    const ca_web_asset *s = asset_find("page/strings.json", NULL);
+    pg->strings = s ? json_loadb((const char *)s->data, s->len, JSON_REJECT_DUPLICATES, NULL)
+                    : NULL;
+    for (size_t l = 0; pg->strings && l < sizeof langs / sizeof langs[0]; l++)
+        if (!json_is_object(json_object_get(pg->strings, langs[l])))
+            return ca_fail(eb, CA_ERR_CONFIG, "web/page/strings.json has no \"%s\"", langs[l]);
+    if (!pg->strings)
+        return ca_fail(eb, CA_ERR_CONFIG, "web/page/strings.json is missing or not JSON");
+    return CA_OK;
+}
+
+static const ca_http_route page_routes[] = {
+    {"GET", "/c/{ref}", 0, NULL, h_page, NULL},
+    {"GET", "/lookup", 0, NULL, h_lookup_page, NULL},
+    {"GET", "/assets/{a}", 0, NULL, h_asset, NULL},
+    {"GET", "/assets/{a}/{b}", 0, NULL, h_asset, NULL},
+    {"GET", "/assets/{a}/{b}/{c}", 0, NULL, h_asset, NULL},
+    {"GET", "/assets/{a}/{b}/{c}/{d}", 0, NULL, h_asset, NULL},
+    {"GET", "/assets/{a}/{b}/{c}/{d}/{e}", 0, NULL, h_asset, NULL},
+};
+
+ca_err ca_page_routes_register(struct ca_http_server *srv, const ca_config *cfg, ca_errbuf *eb)
+{
+    static pages pg; /* one server per process; lives as long as it */
+    pg.cfg = cfg;
+    const char *u = cfg->node_public_url;
+    pg.https = strncasecmp(u, "https://", 8) == 0;
+    const char *host = strstr(u, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+    snprintf(pg.root, sizeof pg.root, "%s", path ? path : "");
+    ca_err err;
+    if ((err = load_assets(&pg, eb)) || (err = build_importmap(&pg, eb)) ||
+        (err = build_csp(&pg, eb)))
+        return err;
+    return ca_http_add_routes(srv, page_routes, sizeof page_routes / sizeof page_routes[0], &pg,
+                              eb);
+}
