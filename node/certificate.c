@@ -12,10 +12,14 @@
 #include "credanchor/jws.h"
 #include "node/web_assets.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <cairo-pdf.h>
 #include <stddef.h>
 #include <pango/pangocairo.h>
+#include <pthread.h>
 #include <qrencode.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,11 +259,17 @@ static void substitute(char *out, size_t cap, const char *tmpl, const ca_credent
     }
 }
 
-static double num(const json_t *o, const char *k, double def)
+/* A layout number, def when absent, clamped to [lo, hi] so no layout can ask cairo or pango
+ * for a 10^9-point font or a negative width. */
+static double num(const json_t *o, const char *k, double def, double lo, double hi)
 {
     const json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : def;
+    double d = json_is_number(v) ? json_number_value(v) : def;
+    return d != d ? def : d < lo ? lo : d > hi ? hi : d; /* d != d: NaN */
 }
+
+#define COORD_MIN (-5000.0)
+#define COORD_MAX 5000.0
 
 static void draw_block(cairo_t *cr, PangoContext *pc, const json_t *b, const char *font,
                        const ca_credential_view *v)
@@ -270,11 +280,11 @@ static void draw_block(cairo_t *cr, PangoContext *pc, const json_t *b, const cha
     substitute(text, TEXT_MAX, json_string_value(json_object_get(b, "text")) ?: "", v);
     PangoLayout *layout = pango_layout_new(pc);
     PangoFontDescription *fd = pango_font_description_from_string(font);
-    pango_font_description_set_absolute_size(fd, num(b, "size", 12) * PANGO_SCALE);
+    pango_font_description_set_absolute_size(fd, num(b, "size", 12, 1, 300) * PANGO_SCALE);
     if (json_is_true(json_object_get(b, "bold")))
         pango_font_description_set_weight(fd, PANGO_WEIGHT_BOLD);
     pango_layout_set_font_description(layout, fd);
-    pango_layout_set_width(layout, (int)(num(b, "width", 400) * PANGO_SCALE));
+    pango_layout_set_width(layout, (int)(num(b, "width", 400, 1, COORD_MAX) * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
     const char *align = json_string_value(json_object_get(b, "align"));
     pango_layout_set_alignment(layout, align && strcmp(align, "center") == 0 ? PANGO_ALIGN_CENTER
@@ -282,7 +292,7 @@ static void draw_block(cairo_t *cr, PangoContext *pc, const json_t *b, const cha
                                                                               : PANGO_ALIGN_LEFT);
     pango_layout_set_text(layout, text, -1);
     set_color(cr, json_object_get(b, "color"));
-    cairo_move_to(cr, num(b, "x", 0), num(b, "y", 0));
+    cairo_move_to(cr, num(b, "x", 0, COORD_MIN, COORD_MAX), num(b, "y", 0, COORD_MIN, COORD_MAX));
     pango_cairo_show_layout(cr, layout);
     pango_font_description_free(fd);
     g_object_unref(layout);
@@ -295,7 +305,8 @@ static ca_err draw_qr(cairo_t *cr, const json_t *q, const char *url, ca_errbuf *
     QRcode *code = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
     if (!code)
         return ca_fail(eb, CA_ERR_INVALID, "the page URL does not fit a QR code");
-    double size = num(q, "size", 120), x = num(q, "x", 0), y = num(q, "y", 0);
+    double size = num(q, "size", 120, 20, 2000), x = num(q, "x", 0, COORD_MIN, COORD_MAX),
+           y = num(q, "y", 0, COORD_MIN, COORD_MAX);
     double m = size / (code->width + 8);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_rectangle(cr, x, y, size, size);
@@ -320,7 +331,7 @@ static void draw_frame(cairo_t *cr, const json_t *layout, double w, double h)
     cairo_paint(cr);
     const json_t *border = json_object_get(layout, "border");
     if (json_is_object(border)) {
-        double inset = num(border, "inset", 20), bw = num(border, "width", 4);
+        double inset = num(border, "inset", 20, 0, 1000), bw = num(border, "width", 4, 0, 200);
         set_color(cr, json_object_get(border, "color"));
         cairo_set_line_width(cr, bw);
         cairo_rectangle(cr, inset, inset, w - 2 * inset, h - 2 * inset);
@@ -334,12 +345,19 @@ ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
     json_t *layout = find_layout(certificates_dir, v->achievement_key, eb);
     if (!layout)
         return CA_ERR_INVALID;
+    ca_err err = ca_certificate_pdf_layout(pdf, len, v, layout, eb);
+    json_decref(layout);
+    return err;
+}
+
+ca_err ca_certificate_pdf_layout(char **pdf, size_t *len, const ca_credential_view *v,
+                                 const json_t *layout, ca_errbuf *eb)
+{
     const json_t *size = json_object_get(layout, "size");
     double w = json_number_value(json_array_get(size, 0)), h = json_number_value(json_array_get(size, 1));
     const json_t *blocks = json_object_get(layout, "blocks");
     if (!(w >= 72 && w <= 5000 && h >= 72 && h <= 5000) || !json_is_array(blocks) ||
         json_array_size(blocks) > BLOCKS_MAX) {
-        json_decref(layout);
         return ca_fail(eb, CA_ERR_INVALID, "certificate layout for %s: \"size\" must be "
                        "[width, height] in points (72..5000) and \"blocks\" an array of at most %d",
                        v->achievement_key[0] ? v->achievement_key : "default", BLOCKS_MAX);
@@ -365,7 +383,6 @@ ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
     cairo_surface_finish(s);
     cairo_status_t st = cairo_surface_status(s);
     cairo_surface_destroy(s);
-    json_decref(layout);
     if (!err && (out.failed || st != CAIRO_STATUS_SUCCESS))
         err = out.failed ? ca_fail(eb, CA_ERR_NOMEM, "out of memory rendering the certificate")
                          : ca_fail(eb, CA_ERR_IO, "cairo: %s", cairo_status_to_string(st));
@@ -376,4 +393,114 @@ ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
     *pdf = out.p;
     *len = out.len;
     return CA_OK;
+}
+
+/* ---- many certificates as one ZIP ---------------------------------------------------------- */
+
+typedef struct zip_job {
+    const ca_credential_view *views;
+    size_t n;
+    const char *dir;
+    char **pdf;
+    size_t *len;
+    ca_err *err;
+    ca_errbuf *ebs;
+    atomic_size_t next;
+} zip_job;
+
+static void *render_worker(void *arg)
+{
+    zip_job *j = arg;
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;)
+        j->err[i] = ca_certificate_pdf(&j->pdf[i], &j->len[i], &j->views[i], j->dir, &j->ebs[i]);
+    return NULL;
+}
+
+static la_ssize_t zip_write(struct archive *a, void *closure, const void *data, size_t n)
+{
+    (void)a;
+    growbuf *b = closure;
+    return write_mem(b, data, (unsigned int)n) == CAIRO_STATUS_SUCCESS ? (la_ssize_t)n : -1;
+}
+
+/* Writes the rendered PDFs as stored ZIP entries into out. */
+static ca_err write_zip(growbuf *out, const ca_credential_view *views, char **pdf, size_t *len,
+                        size_t n, ca_errbuf *eb)
+{
+    struct archive *a = archive_write_new();
+    if (!a)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_err err = CA_OK;
+    if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
+        archive_write_set_options(a, "zip:compression=store") != ARCHIVE_OK ||
+        archive_write_open(a, out, NULL, zip_write, NULL) != ARCHIVE_OK)
+        err = ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(a));
+    for (size_t i = 0; !err && i < n; i++) {
+        char name[96];
+        if (views[i].issue_number[0])
+            snprintf(name, sizeof name, "%s.pdf", views[i].issue_number);
+        else
+            snprintf(name, sizeof name, "certificate-%zu.pdf", i + 1);
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_size(e, (la_int64_t)len[i]);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        if (archive_write_header(a, e) != ARCHIVE_OK ||
+            archive_write_data(a, pdf[i], len[i]) != (la_ssize_t)len[i])
+            err = ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(a));
+        archive_entry_free(e);
+    }
+    if (archive_write_close(a) != ARCHIVE_OK && !err)
+        err = ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(a));
+    archive_write_free(a);
+    if (!err && out->failed)
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory writing the ZIP");
+    return err;
+}
+
+ca_err ca_certificates_zip(char **zip, size_t *len, const ca_credential_view *views, size_t n,
+                           const char *certificates_dir, unsigned threads, ca_errbuf *eb)
+{
+    zip_job j = {.views = views, .n = n, .dir = certificates_dir};
+    j.pdf = calloc(n ? n : 1, sizeof *j.pdf);
+    j.len = calloc(n ? n : 1, sizeof *j.len);
+    j.err = calloc(n ? n : 1, sizeof *j.err);
+    j.ebs = calloc(n ? n : 1, sizeof *j.ebs);
+    ca_err err = CA_OK;
+    if (!j.pdf || !j.len || !j.err || !j.ebs) {
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    atomic_init(&j.next, 0);
+    pthread_t tid[8];
+    unsigned started = 0;
+    for (; started < threads && started < 8 && started + 1 < n; started++)
+        if (pthread_create(&tid[started], NULL, render_worker, &j))
+            break;
+    render_worker(&j); /* this thread works too */
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    for (size_t i = 0; i < n && !err; i++)
+        if (j.err[i]) {
+            err = j.err[i];
+            ca_fail(eb, err, "%s: %s", views[i].issue_number, j.ebs[i].msg);
+        }
+    growbuf out = {0};
+    if (!err)
+        err = write_zip(&out, views, j.pdf, j.len, n, eb);
+    if (err) {
+        free(out.p);
+    } else {
+        *zip = out.p;
+        *len = out.len;
+    }
+done:
+    for (size_t i = 0; j.pdf && i < n; i++)
+        free(j.pdf[i]);
+    free(j.pdf);
+    free(j.len);
+    free(j.err);
+    free(j.ebs);
+    return err;
 }

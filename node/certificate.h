@@ -47,4 +47,15 @@ ca_err ca_credential_view_load(ca_credential_view *v, json_t **cred, const char 
 ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
                           const char *certificates_dir, ca_errbuf *eb);
 
+/* The certificates of n credentials as one ZIP (PKWARE APPNOTE; entries stored, since PDFs
+ * are compressed already), named "<issue number>.pdf" in the order given, rendered on up to
+ * `threads` threads. CA_ERR_INVALID / CA_ERR_IO / CA_ERR_NOMEM as ca_certificate_pdf, for
+ * the first certificate that fails (eb names it). */
+ca_err ca_certificates_zip(char **zip, size_t *len, const ca_credential_view *views, size_t n,
+                           const char *certificates_dir, unsigned threads, ca_errbuf *eb);
+
+/* The same with a layout already parsed (the fuzz target's entry; layout is borrowed). */
+ca_err ca_certificate_pdf_layout(char **pdf, size_t *len, const ca_credential_view *v,
+                                 const json_t *layout, ca_errbuf *eb);
+
 #endif

@@ -28,6 +28,7 @@
 #define SHUTDOWN_GRACE_MS 10000
 #define STDERR_FLUSH_MS 100
 #define SERVE_MMAP_THRESHOLD (256 * 1024)
+#define SERVE_TRIM_THRESHOLD (2 * 1024 * 1024)
 
 /* Blocks SIGTERM and SIGINT in this thread and every thread it starts, ignores SIGPIPE, and
  * opens the signalfd the main loop reads them from. An exit code on failure. */
@@ -149,6 +150,12 @@ int ca_cli_serve(int argc, char **argv)
      * threshold keeps such buffers mmapped, so freeing them returns the memory: in the soak
      * benchmark (issue #13) the heap's plateau fell from 46.5 to 40.5 MiB. */
     mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD);
+    /* Fixing the mmap threshold also freezes the trim threshold at 128 KiB, so every free
+     * that leaves more than that at an arena's top gives it back with madvise. A certificate
+     * (cairo's PDF streams: a ~260 KiB zlib state per stream, several per PDF) then
+     * page-faults its buffers in again and again: a third of its time. Each arena keeps up
+     * to SERVE_TRIM_THRESHOLD free at its top instead (bench/certificates.sh). */
+    mallopt(M_TRIM_THRESHOLD, SERVE_TRIM_THRESHOLD);
     int sfd = -1;
     if ((rc = block_signals(&sfd)))
         return rc;

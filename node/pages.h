@@ -25,6 +25,10 @@ struct ca_http_server;
  * <public_url>/c/<uuid> for a urn:uuid id, else <public_url>/c/<percent-encoded id>. */
 void ca_page_url(char *out, size_t cap, const char *public_url, const char *id);
 
+/* The page language ("en" or "ko", a static string) for an Accept-Language value (NULL: none):
+ * the highest-q supported range, "*" meaning the default "en". Reads at most 512 bytes. */
+const char *ca_page_lang_from_header(const char *accept_language);
+
 /* Registers the page and asset routes. CA_ERR_CONFIG when the page's Content-Security-Policy
  * (with page.rpc_urls) does not fit a header; CA_ERR_NOMEM. */
 ca_err ca_page_routes_register(struct ca_http_server *srv, const ca_config *cfg,

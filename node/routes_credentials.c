@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct cred_routes {
     ca_issuer *issuer;
@@ -46,6 +47,7 @@ typedef struct cred_routes {
 #define LOOKUP_BURST 10
 #define LOOKUPS_ALL_PER_S 20
 #define EMAIL_MAX 320 /* RFC 5321 §4.5.3.1: 64 + 1 + 255 */
+#define CERTIFICATES_ZIP_MAX 2000 /* certificates in one ZIP (about 50 MB in memory) */
 
 #define REF_MAX 256
 
@@ -828,6 +830,91 @@ static void h_status(ca_http_request *req, ca_http_response *resp)
     ca_http_reply_owned(resp, 200, "application/vc", v.body, v.len);
 }
 
+/* The readable facts of each credential a report page lists (JSON of ca_report_list), with
+ * its page URL; NULL with the answer made. */
+static ca_credential_view *views_of(ca_http_request *req, ca_http_response *resp,
+                                   const json_t *rows, size_t *n)
+{
+    cred_routes *c = req->ctx;
+    *n = json_array_size(rows);
+    ca_credential_view *views = calloc(*n ? *n : 1, sizeof *views);
+    if (!views) {
+        ca_http_problem(resp, 500, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        const char *id = json_string_value(json_object_get(json_array_get(rows, i), "id"));
+        char *doc = NULL;
+        size_t len = 0;
+        uint8_t uuid[16];
+        ca_errbuf eb = {{0}};
+        ca_err err = id ? ca_credential_find(req->node->store, id, uuid, NULL, &doc, &len, &eb)
+                        : CA_ERR_NOT_FOUND;
+        if (!err)
+            err = ca_credential_view_load(&views[i], NULL, doc, len, "", &eb);
+        free(doc);
+        if (err) {
+            free(views);
+            ca_node_log(CA_NODE_LOG_ERROR, NULL, "certificates.zip: %s", eb.msg);
+            ca_http_problem(resp, 500, "a listed credential cannot be read");
+            return NULL;
+        }
+        ca_issuer_page_url(c->issuer, id, views[i].page_url, sizeof views[i].page_url);
+    }
+    return views;
+}
+
+/* GET /v1/reports/certificates.zip: the certificate PDFs of every credential the list
+ * filters select (status, department, course, issue and completion dates; the admin view's
+ * bulk download), at most CERTIFICATES_ZIP_MAX, rendered on the cores. */
+static void h_certificates_zip(ca_http_request *req, ca_http_response *resp)
+{
+    cred_routes *c = req->ctx;
+    ca_report_filter f;
+    ca_errbuf eb = {{0}};
+    ca_err err = filter_from(&f, req, false, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    f.offset = 0;
+    f.has_after = false;
+    f.limit = CERTIFICATES_ZIP_MAX;
+    char *text = NULL;
+    size_t len = 0;
+    if ((err = ca_report_list(&text, &len, req->node->store, &f, &eb))) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    free(text);
+    if ((uint64_t)json_integer_value(json_object_get(doc, "total")) > CERTIFICATES_ZIP_MAX) {
+        json_decref(doc);
+        ca_http_problem(resp, 413, "more than %d credentials match: narrow the filters",
+                        CERTIFICATES_ZIP_MAX);
+        return;
+    }
+    size_t n = 0;
+    ca_credential_view *views = views_of(req, resp, json_object_get(doc, "credentials"), &n);
+    json_decref(doc);
+    if (!views)
+        return;
+    char *zip = NULL;
+    size_t zip_len = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    err = ca_certificates_zip(&zip, &zip_len, views, n, c->certificates_dir,
+                              cores > 1 ? (unsigned)(cores - 1) : 0, &eb);
+    free(views);
+    if (err) {
+        ca_node_log(CA_NODE_LOG_ERROR, NULL, "certificates.zip: %s", eb.msg);
+        ca_http_problem(resp, 500, "the certificates cannot be made now (%s)", ca_strerror(err));
+        return;
+    }
+    ca_http_reply_owned(resp, 200, "application/zip", zip, zip_len);
+    snprintf(resp->content_disposition, sizeof resp->content_disposition,
+             "attachment; filename=\"certificates.zip\"");
+}
+
 static const ca_http_route credential_routes[] = {
     {"POST", "/v1/credentials", CA_ROLE_ISSUER, "application/json", h_issue, NULL},
     {"POST", "/v1/credentials/batch", CA_ROLE_ISSUER, "application/json,text/csv", h_batch,
@@ -844,6 +931,7 @@ static const ca_http_route credential_routes[] = {
      verification_may_wait},
     {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list, NULL},
     {"GET", "/v1/reports/summary", CA_ROLE_AUDITOR, NULL, h_summary, NULL},
+    {"GET", "/v1/reports/certificates.zip", CA_ROLE_AUDITOR, NULL, h_certificates_zip, NULL},
     {"GET", "/v1/audit", CA_ROLE_AUDITOR, NULL, h_audit, NULL},
     {"GET", "/v1/status/{listId}", 0, NULL, h_status, NULL},
 };

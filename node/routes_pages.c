@@ -239,7 +239,7 @@ static char *render(const char *path, const page_vars *v, size_t *len)
  * ranges whose primary tag is one we have; "*" counts for the default. Only the first
  * ACCEPT_LANG_SCAN bytes are read, byte by byte, so a huge or binary header costs nothing
  * and matches nothing odd. */
-static const char *lang_from_header(const char *h)
+const char *ca_page_lang_from_header(const char *h)
 {
     const char *best = langs[0];
     int best_q = -1;
@@ -295,7 +295,7 @@ static const char *page_lang(ca_http_request *req)
         for (size_t l = 0; l < sizeof langs / sizeof langs[0]; l++)
             if (strcmp(q, langs[l]) == 0)
                 return langs[l];
-    return lang_from_header(ca_http_header(req, "Accept-Language"));
+    return ca_page_lang_from_header(ca_http_header(req, "Accept-Language"));
 }
 
 /* ---- handlers ------------------------------------------------------------------------------ */

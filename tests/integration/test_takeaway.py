@@ -198,9 +198,36 @@ def main():
             c.eq(len(results), 6, "six baked credentials extracted")
             for res in results:
                 c.ok(res["ok"], f"{res['name']}: the extracted credential verifies ({res['detail']})")
+            certificates_zip(node)
             bad_input(node, certs, row)
             lookup(node, row)
     c.finish()
+
+
+def certificates_zip(node):
+    """GET /v1/reports/certificates.zip (auditor): every selected credential's PDF, named by
+    issue number; the list's filters apply; other roles 403, no token 401."""
+    import io
+    import zipfile
+    r = node.get("/v1/reports/certificates.zip", token=node.tokens["auditor"])
+    if not c.ok(r.status == 200 and r.ctype == "application/zip",
+                f"certificates.zip: 200 application/zip ({r.status} {r.body[:200]!r})"):
+        return
+    z = zipfile.ZipFile(io.BytesIO(r.body))
+    names = sorted(z.namelist())
+    listed = node.get("/v1/credentials?limit=100", token=node.tokens["auditor"]).json()["credentials"]
+    c.eq(names, sorted(x["issueNumber"] + ".pdf" for x in listed),
+         "certificates.zip: one <issue number>.pdf per credential")
+    c.ok(all(z.read(n)[:5] == b"%PDF-" for n in names) and z.testzip() is None,
+         "certificates.zip: every entry is a PDF, CRCs good (Python zipfile)")
+    r = node.get("/v1/reports/certificates.zip?department=Security", token=node.tokens["auditor"])
+    z = zipfile.ZipFile(io.BytesIO(r.body))
+    c.eq(len(z.namelist()), 1, "certificates.zip?department=Security: the one roster credential")
+    c.eq(node.get("/v1/reports/certificates.zip").status, 401, "certificates.zip: no token, 401")
+    c.eq(node.get("/v1/reports/certificates.zip", token=node.tokens["issuer"]).status, 403,
+         "certificates.zip: an issuer token, 403")
+    r = node.get("/v1/reports/certificates.zip?dept=x", token=node.tokens["auditor"])
+    c.ok(r.status == 400 and r.is_problem(400), "certificates.zip: an unknown filter, 400")
 
 
 def lookup(node, row):

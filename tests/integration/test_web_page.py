@@ -250,14 +250,14 @@ def local_cases(tmp, node, rpc):
                            "forge": forge, "otherProof": other, "rpcUrl": rpc,
                            "statusIndex": status_index(node, creds[target]["id"])})
     got = run_peer(tmp, visits)
-    judge_local(node, creds, got)
+    judge_local(node, creds, got, rpc)
 
 
 def base_of(node):
     return node.public_url
 
 
-def judge_local(node, creds, got):
+def judge_local(node, creds, got, rpc):
     for name in ("good", "es256k", "jcs", "revoked", "expired", "unanchored"):
         visit = got.get("good en" if name == "good" else name)
         if not c.ok(visit is not None and visit.get("verdict"), f"{name}: the page reached a verdict"):
@@ -286,6 +286,23 @@ def judge_local(node, creds, got):
          q.get("certUrl") == [creds["good"]["page"]] and q.get("certId") == [creds["good"]["issueNumber"]] and
          q.get("organizationName") == [ISSUER_NAME] and q.get("issueYear") == ["2026"] and
          q.get("issueMonth") == ["6"], f"good: the LinkedIn Add-to-profile link ({g.get('linkedin')})")
+    dl = g.get("downloads", {})
+    own = f"{base_of(node)}/v1/credentials/{enc(creds['good']['id'])}"
+    c.eq({k: dl.get(k) for k in ("download-certificate", "download-badge-png", "download-badge-svg",
+                                 "download-credential")},
+         {"download-certificate": own + "/certificate.pdf", "download-badge-png": own + "/badge.png",
+          "download-badge-svg": own + "/badge.svg", "download-credential": own},
+         "good: the page links the certificate, the badges and the credential")
+    proof = dl.get("download-proof", "")
+    r = node.get(urllib.parse.urlparse(proof).path + "?" + urllib.parse.urlparse(proof).query)
+    if c.ok(r.status == 200, f"good: the page's proof link answers ({proof})"):
+        path = os.path.join(node.tmp, "proof.json")
+        with open(path, "wb") as f:
+            f.write(r.body)
+        p = subprocess.run([os.environ["CREDANCHOR_BIN"], "verify-proof", "--node", base_of(node),
+                            "--rpc", rpc, path], capture_output=True, text=True, timeout=ca.scaled(60))
+        c.eq(p.returncode, 0, f"good: the downloaded proof passes credanchor verify-proof --rpc offline "
+             f"of the page ({p.stdout[-300:]} {p.stderr[-300:]})")
     k = got.get("good ko", {})
     c.ok(k.get("lang") == "ko" and "검증됨" in k.get("verdictText", ""),
          f"good ko: the Korean page ({k.get('lang')}, {k.get('verdictText')})")

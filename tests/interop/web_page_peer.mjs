@@ -161,6 +161,7 @@ async function visitOnce(v) {
     issuer: document.querySelector('#issuer-name')?.textContent ?? '',
     completedOn: document.querySelector('#completed-on')?.textContent ?? '',
     linkedin: document.querySelector('#linkedin')?.href ?? '',
+    downloads: Object.fromEntries([...document.querySelectorAll('.downloads a')].map((a) => [a.id, a.href])),
   })));
   out.requests = requests;
   out.consoleErrors = consoleErrors;

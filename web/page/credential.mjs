@@ -115,7 +115,7 @@ function showVerdict(v) {
   verdict.dataset.verdict = v.verdict; // last: the test hook says the checks are done
 }
 
-function showShare(vc, verdict) {
+function showShare(vc, verdict, digest) {
   const url = config.page;
   $('page-url').textContent = url;
   $('copy-link').addEventListener('click', async () => {
@@ -142,7 +142,15 @@ function showShare(vc, verdict) {
   $('linkedin').href = `https://www.linkedin.com/profile/add?${q}`;
   // Only a credential that checks out is offered for a profile.
   $('linkedin').hidden = !['verified', 'pending'].includes(verdict);
-  $('download-credential').href = `${config.base}/v1/credentials/${encodeURIComponent(config.id)}`;
+  const own = `${config.base}/v1/credentials/${encodeURIComponent(config.id)}`;
+  $('download-credential').href = own;
+  $('download-certificate').href = `${own}/certificate.pdf`;
+  $('download-badge-png').href = `${own}/badge.png`;
+  $('download-badge-svg').href = `${own}/badge.svg`;
+  // The SPEC §3 proof JSON that `credanchor verify-proof` checks offline.
+  if (digest) {
+    $('download-proof').href = `${config.base}/v1/log/proof?digest=${digest}`;
+  }
 }
 
 let presented;
@@ -190,7 +198,7 @@ async function main() {
   }
   running = run(rpc.value.trim());
   const v = await running;
-  showShare(v.credential, v.verdict);
+  showShare(v.credential, v.verdict, v.digest);
 }
 
 main();
