@@ -315,12 +315,17 @@ ca_err ca_ob3_check(const json_t *cred, const char *expected_issuer, ca_errbuf *
                        "out");
     const json_t *issuer = json_object_get(cred, "issuer");
     if (issuer) {
+        /* An object without an id is a template's profile (name, image, url): the node
+         * fills in its own DID and the Profile type. */
+        bool node_fills = json_is_object(issuer) && !json_object_get(issuer, "id");
         const char *iid = ca_credential_issuer_id(cred);
-        if (!iid)
-            return ca_fail(eb, CA_ERR_INVALID, "issuer: must be a Profile object with an id");
-        if (json_is_object(issuer) && !has_type(json_object_get(issuer, "type"), "Profile"))
+        if (!iid && !node_fills)
+            return ca_fail(eb, CA_ERR_INVALID, "issuer: must be a Profile object (its id "
+                           "may be left out: the node fills it)");
+        const json_t *itype = json_object_get(issuer, "type");
+        if (json_is_object(issuer) && (itype || !node_fills) && !has_type(itype, "Profile"))
             return ca_fail(eb, CA_ERR_INVALID, "issuer.type: must hold \"Profile\"");
-        if (expected_issuer && strcmp(iid, expected_issuer) != 0)
+        if (iid && expected_issuer && strcmp(iid, expected_issuer) != 0)
             return ca_fail(eb, CA_ERR_INVALID, "issuer.id: this node signs only as %s",
                            expected_issuer);
     }

@@ -308,9 +308,15 @@ static json_t *apply_template(const json_t *tmpl, const ca_participant *p)
         return NULL;
     }
     ca_hex_encode(salt, salt_bytes, sizeof salt_bytes);
+    /* A template's own options (never signed): "credanchor": {"showRecipientName": false}
+     * keeps the roster's name out of the credential, so neither the page nor the certificate
+     * shows it (issue #15: default on, the page's URL being unguessable). */
+    const json_t *opts = json_object_get(c, "credanchor");
+    bool show_name = !json_is_false(json_object_get(opts, "showRecipientName"));
+    json_object_del(c, "credanchor");
     json_t *ids = json_array();
     json_array_append_new(ids, ca_identity_object(p->email, salt));
-    if (p->name[0])
+    if (p->name[0] && show_name)
         json_array_append_new(ids, json_pack("{s:s, s:s, s:s, s:b}", "type", "IdentityObject",
                                              "identityHash", p->name, "identityType", "name",
                                              "hashed", 0));

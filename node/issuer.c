@@ -835,10 +835,19 @@ static json_t *fill_credential(ca_issuer *is, const item_plan *p, const char *di
     json_object_foreach((json_t *)src, k, v)
         if (strcmp(k, "@context") && strcmp(k, "id") && strcmp(k, "type"))
             json_object_set(c, k, v);
-    if (!json_object_get(c, "issuer")) {
+    /* The issuer Profile: the node's DID, with what a template's issuer object without an id
+     * says (its name, image, url: the page and the certificate show them), else
+     * credentials.issuer_name as its OB 3.0 Profile.name. */
+    const json_t *given = json_object_get(c, "issuer");
+    if (!given || (json_is_object(given) && !json_object_get(given, "id"))) {
         json_t *profile = json_pack("{s:s, s:[s]}", "id", did, "type", "Profile");
-        /* OB 3.0 Profile.name: what the page and the certificate show as the issuer. */
-        if (profile && is->node->cfg.credentials_issuer_name[0])
+        const char *pk;
+        json_t *pv;
+        json_object_foreach((json_t *)given, pk, pv)
+            if (profile && strcmp(pk, "id") && strcmp(pk, "type"))
+                json_object_set(profile, pk, pv);
+        if (profile && !json_object_get(profile, "name") &&
+            is->node->cfg.credentials_issuer_name[0])
             json_object_set_new(profile, "name",
                                 json_string(is->node->cfg.credentials_issuer_name));
         json_object_set_new(c, "issuer", profile);

@@ -159,11 +159,21 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         certs = os.path.join(tmp, "certificates")
         os.makedirs(certs)
+        templates = os.path.join(tmp, "templates")
+        os.makedirs(templates)
+        shutil.copy(TEMPLATE, templates)
+        private = json.load(open(TEMPLATE))
+        private["credentialSubject"]["achievement"]["id"] = "urn:credanchor:achievement:private-course"
+        private["credanchor"] = {"showRecipientName": False}
+        private["issuer"] = {"name": "Template Issuer", "image": {
+            "id": "data:image/png;base64," + base64.b64encode(tiny_png(8, 8)).decode(), "type": "Image"}}
+        with open(os.path.join(templates, "private-course.json"), "w") as f:
+            json.dump(private, f)
         shutil.copy(os.path.join(SRC, "config", "certificates", "security-awareness-2026.json"), certs)
         port = ca.free_port()
         base = f"http://localhost:{port}"
         env = {"CREDANCHOR_NODE_PUBLIC_URL": base,
-               "CREDANCHOR_CREDENTIALS_TEMPLATES_DIR": TEMPLATES,
+               "CREDANCHOR_CREDENTIALS_TEMPLATES_DIR": templates,
                "CREDANCHOR_CREDENTIALS_CERTIFICATES_DIR": certs,
                "CREDANCHOR_CREDENTIALS_ISSUER_NAME": "BIZM Security Academy"}
         with ca.Node(roles=("issuer", "auditor"), env=env) as node:
@@ -198,10 +208,43 @@ def main():
             c.eq(len(results), 6, "six baked credentials extracted")
             for res in results:
                 c.ok(res["ok"], f"{res['name']}: the extracted credential verifies ({res['detail']})")
+            template_options(node)
             certificates_zip(node)
             bad_input(node, certs, row)
             lookup(node, row)
     c.finish()
+
+
+def template_options(node):
+    """A template's "credanchor" options are not signed, showRecipientName false keeps the
+    roster's name out of the credential (and so off the page and certificate), and a template
+    issuer object without an id keeps its name and image under the node's DID."""
+    csv = ("externalId,name,email,department,course,completedAt\n"
+           "P-0001,Hidden Name,hidden@example.com,Legal,private-course,2026-06-20\n")
+    r = node.request("POST", "/v1/credentials/batch", token=node.tokens["issuer"],
+                     body=csv.encode(), headers={"Content-Type": "text/csv"})
+    if not c.eq(r.status, 200, f"batch with the private template ({r.body[:300]!r})"):
+        return
+    row = r.json()["results"][0]
+    if not c.ok("id" in row, f"the private-template row was issued ({row})"):
+        return
+    cid = row["id"]
+    text = node.get(f"/v1/credentials/{enc(cid)}").body.decode()
+    cred = json.loads(ca.b64u_dec(text.split(".")[1]))
+    c.ok("credanchor" not in cred and "Hidden Name" not in text and
+         "Hidden Name" not in json.dumps(cred),
+         "showRecipientName false: no name and no template options in the credential")
+    did = node.get("/.well-known/did.json").json()["id"]
+    c.ok(cred["issuer"].get("id") == did and cred["issuer"].get("name") == "Template Issuer" and
+         cred["issuer"].get("image", {}).get("id", "").startswith("data:image/png"),
+         f"the template's issuer name and image under the node's DID ({cred['issuer'].get('id')})")
+    pdf = node.get(f"/v1/credentials/{enc(cid)}/certificate.pdf").body
+    path = os.path.join(node.tmp, "private.pdf")
+    with open(path, "wb") as f:
+        f.write(pdf)
+    text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True).stdout
+    c.ok("Template Issuer" in text and "Hidden Name" not in text,
+         "the certificate names the template's issuer and not the hidden recipient")
 
 
 def certificates_zip(node):

@@ -3,6 +3,9 @@
 (tests/interop/web_page_peer.mjs, playwright-core with executablePath, @axe-core/playwright).
 
 Run 1, http://localhost:<port> with a real anvil (page.rpc_urls = anvil):
+- The page and `credanchor verify --rpc` on the same bytes (good, revoked, expired,
+  unanchored, ES256K, eddsa-jcs-2022, a tampered VC-JWT and one signed by another key): the
+  same result for every check, and no failed check exactly when verify exits 0.
 - `page` is in every issuance answer (single and batch) and opens the page.
 - Good (a roster row with a Korean name, EdDSA VC-JWT), ES256K, eddsa-jcs-2022, revoked,
   expired and unanchored credentials: each check's data-result equals the node's own
@@ -249,8 +252,68 @@ def local_cases(tmp, node, rpc):
             visits.append({"name": f"{target}: forged {forge}", "url": creds[target]["page"],
                            "forge": forge, "otherProof": other, "rpcUrl": rpc,
                            "statusIndex": status_index(node, creds[target]["id"])})
+    made = made_credentials(node, tmp, creds["good"]["id"])
+    for name, jwt in made.items():
+        visits.append({"name": name, "url": creds["good"]["page"], "replaceCredential": jwt})
     got = run_peer(tmp, visits)
     judge_local(node, creds, got, rpc)
+    judge_against_cli(node, tmp, creds, made, got, rpc)
+
+
+def made_credentials(node, tmp, good_id):
+    """Two VC-JWTs made from the good one: "tampered" (the payload changed, the signature
+    kept) and "wrong key" (the same header and payload, signed by a fresh Ed25519 key that
+    the issuer's DID document does not list)."""
+    jwt = node.get(f"/v1/credentials/{enc(good_id)}").body.decode().strip()
+    h, p, _sig = jwt.split(".")
+    payload = json.loads(ca.b64u_dec(p))
+    payload["credentialSubject"]["achievement"]["name"] = "Tampered Achievement"
+    tampered_p = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    key = os.path.join(tmp, "other.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key], check=True,
+                   capture_output=True)
+    msg = os.path.join(tmp, "signing-input")
+    with open(msg, "w") as f:
+        f.write(f"{h}.{p}")
+    sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", msg],
+                         check=True, capture_output=True).stdout
+    wrong = base64.urlsafe_b64encode(sig).rstrip(b"=").decode()
+    return {"tampered": f"{h}.{tampered_p}.{_sig}", "wrong key": f"{h}.{p}.{wrong}"}
+
+
+def cli_verify(node, tmp, text, rpc):
+    """`credanchor verify --json` on the given credential bytes: (exit code, checks)."""
+    path = os.path.join(tmp, "presented")
+    with open(path, "w") as f:
+        f.write(text)
+    p = subprocess.run([os.environ["CREDANCHOR_BIN"], "verify", "--node", node.public_url,
+                        "--rpc", rpc, "--json", path], capture_output=True, text=True,
+                       timeout=ca.scaled(60))
+    try:
+        return p.returncode, json.loads(p.stdout)["checks"]
+    except (ValueError, KeyError):
+        return p.returncode, {"error": p.stdout[-300:] + p.stderr[-300:]}
+
+
+def judge_against_cli(node, tmp, creds, made, got, rpc):
+    """The page and `credanchor verify` on the same bytes: every check the same, and the
+    page's verdict "verified" or "pending" (no check failed) exactly when verify exits 0."""
+    cases = {name: node.get(f"/v1/credentials/{enc(creds[name]['id'])}").body.decode()
+             for name in ("good", "revoked", "expired", "unanchored", "es256k", "jcs")}
+    cases.update(made)
+    for name, text in cases.items():
+        visit = got.get("good en" if name == "good" else name, {})
+        rc, checks = cli_verify(node, tmp, text, rpc)
+        for k in CHECKS:
+            c.eq(visit.get("checks", {}).get(k, {}).get("result"), checks.get(k, {}).get("result"),
+                 f"{name}: {k} as credanchor verify ({checks.get(k, {}).get('detail')})")
+        c.eq(visit.get("verdict") in ("verified", "pending"), rc == 0,
+             f"{name}: the page's verdict is verified or pending exactly when credanchor "
+             f"verify exits 0 ({visit.get('verdict')}, exit {rc})")
+    for name, failing in (("tampered", "signature"), ("wrong key", "signature")):
+        v = got.get(name, {})
+        c.ok(v.get("verdict") == "invalid" and v.get("checks", {}).get(failing, {}).get("result") == "fail",
+             f"{name}: the page says invalid, {failing} failing ({v.get('verdict')})")
 
 
 def base_of(node):

@@ -15,7 +15,8 @@
 //   "calldata"    the anchor transaction's calldata naming another root
 // fakeVerification answers every /verification request with "verified" (the page must not
 // ask; the test checks it never did), tamperScript changes one byte of verify.mjs (SRI must
-// stop it), rpc types a JSON-RPC URL into the page's field and checks again.
+// stop it), rpc types a JSON-RPC URL into the page's field and checks again, and
+// replaceCredential serves the given compact JWT as the credential.
 // Output: one JSON line per visit: {"name","status","verdict","checks","durationMs","banner",
 // "title","lang","requests","consoleErrors","axe","linkedin","headers"}.
 import {generateKeyPairSync, sign} from 'node:crypto';
@@ -84,6 +85,12 @@ async function visitOnce(v) {
       const type = r.headers()['content-type'] || '';
       await route.fulfill({response: r, body: f.rewrite(await r.text(), type, v)});
     });
+  }
+  if (v.replaceCredential) {
+    // The credential the page fetches, replaced by bytes the test made (and also gave to
+    // `credanchor verify`).
+    await page.route((u) => /\/v1\/credentials\/[^/?]+$/.test(u.pathname), (route) => route.fulfill({
+      status: 200, contentType: 'application/vc+jwt', body: v.replaceCredential}));
   }
   if (v.forge === 'proof') {
     await page.route((u) => u.pathname.endsWith('/v1/log/proof'), async (route) => {

@@ -63,6 +63,17 @@ function recipientName(subject) {
   return text(named?.identityHash) || text(subject?.name);
 }
 
+// An OB 3.0 Image (a URI or {id, caption}); only one the page's CSP allows (its own origin
+// or a data: URI) is shown, so a credential cannot make the visitor's browser call elsewhere.
+function showImage(el, image, alt) {
+  const src = text(image?.id) || text(image);
+  if (src.startsWith('data:image/') || src.startsWith(`${config.base}/`)) {
+    el.src = src;
+    el.alt = text(image?.caption) || alt;
+    el.hidden = false;
+  }
+}
+
 function showCredential(vc) {
   const subject = vc.credentialSubject || {};
   const a = subject.achievement || {};
@@ -82,13 +93,8 @@ function showCredential(vc) {
     $('expires-row').hidden = false;
     $('expires-on').textContent = dateText(vc.validUntil);
   }
-  // Only an image the page's CSP allows (its own origin or data:) is shown.
-  const img = text(a.image?.id) || text(a.image);
-  if (img.startsWith('data:image/') || img.startsWith(`${config.base}/`)) {
-    $('achievement-image').src = img;
-    $('achievement-image').alt = text(a.image?.caption) || text(a.name);
-    $('achievement-image').hidden = false;
-  }
+  showImage($('achievement-image'), a.image, text(a.name));
+  showImage($('issuer-logo'), vc.issuer?.image, issuerName(vc));
   document.title = `${text(a.name) || t.pageTitle} · ${issuerName(vc)}`;
 }
 
