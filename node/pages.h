@@ -3,6 +3,7 @@
  * web/ had at build time (node/web_assets.h):
  *     GET /c/{ref}          the page: {ref} is the credential's UUID (for a urn:uuid id) or
  *                           its percent-encoded id; ?lang=ko|en overrides Accept-Language
+ *     GET /c/{ref}/qr.svg   the page's URL as a QR code
  *     GET /lookup           the form finding a page by issue number and email (SPEC §8)
  *     GET /assets/{path..}  web/<path>, with its SRI hash as ETag
  * The page proves the credential in the visitor's browser (web/verify/); the node only

@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,6 +401,53 @@ static void h_page(ca_http_request *req, ca_http_response *resp)
     page_headers(pg, resp, lang);
 }
 
+/* GET /c/{ref}/qr.svg: the page's URL as a QR code (level M, 4-module quiet zone), drawn as
+ * one SVG path, for the page's share section (same origin, so the CSP's img-src allows it). */
+static void h_page_qr(ca_http_request *req, ca_http_response *resp)
+{
+    pages *pg = req->ctx;
+    char ref[REF_MAX], url[CA_PAGE_URL_MAX];
+    uint8_t uuid[16];
+    char *doc = NULL;
+    size_t doc_len = 0;
+    ca_errbuf eb = {{0}};
+    if (!page_ref(req->params[0], ref) || ca_issue_number_syntax_ok(ref) ||
+        ca_credential_find(req->node->store, ref, uuid, NULL, &doc, &doc_len, &eb) != CA_OK) {
+        ca_http_problem(resp, 404, "no credential has this id");
+        return;
+    }
+    free(doc);
+    ca_page_url(url, sizeof url, pg->cfg->node_public_url, ref);
+    QRcode *qr = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!qr) {
+        ca_http_problem(resp, 500, "the QR code could not be made");
+        return;
+    }
+    buf b = {0};
+    char head[256];
+    int w = qr->width + 8;
+    snprintf(head, sizeof head,
+             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+             "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
+             "<path fill=\"#000\" d=\"", w, w, w, w);
+    put(&b, head, strlen(head));
+    for (int y = 0; y < qr->width; y++)
+        for (int x = 0; x < qr->width; x++)
+            if (qr->data[y * qr->width + x] & 1) {
+                char m[40];
+                int n = snprintf(m, sizeof m, "M%d %dh1v1h-1z", x + 4, y + 4);
+                put(&b, m, (size_t)n);
+            }
+    put(&b, "\"/></svg>\n", 9);
+    QRcode_free(qr);
+    if (b.failed) {
+        free(b.p);
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    ca_http_reply_owned(resp, 200, "image/svg+xml", b.p, b.len);
+}
+
 /* GET /lookup: the form that finds a credential's page by issue number and email. */
 static void h_lookup_page(ca_http_request *req, ca_http_response *resp)
 {
@@ -563,6 +611,7 @@ static ca_err load_assets(pages *pg, ca_errbuf *eb)
 
 static const ca_http_route page_routes[] = {
     {"GET", "/c/{ref}", 0, NULL, h_page, NULL},
+    {"GET", "/c/{ref}/qr.svg", 0, NULL, h_page_qr, NULL},
     {"GET", "/lookup", 0, NULL, h_lookup_page, NULL},
     {"GET", "/assets/{a}", 0, NULL, h_asset, NULL},
     {"GET", "/assets/{a}/{b}", 0, NULL, h_asset, NULL},

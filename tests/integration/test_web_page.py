@@ -225,7 +225,7 @@ def local_cases(tmp, node, rpc):
     # The page's own address opens in a browser.
     visits = [
         {"name": "good en", "url": good["page"], "locale": "en-US", "screenshot": "page-en.png",
-         "axe": True},
+         "axe": True, "qrShot": "page-qr.png"},
         {"name": "good ko", "url": good["page"], "locale": "ko-KR", "screenshot": "page-ko.png",
          "axe": True},
         {"name": "revoked", "url": creds["revoked"]["page"], "screenshot": "page-revoked.png",
@@ -366,6 +366,9 @@ def judge_local(node, creds, got, rpc):
                             "--rpc", rpc, path], capture_output=True, text=True, timeout=ca.scaled(60))
         c.eq(p.returncode, 0, f"good: the downloaded proof passes credanchor verify-proof --rpc offline "
              f"of the page ({p.stdout[-300:]} {p.stderr[-300:]})")
+    z = subprocess.run(["zbarimg", "-q", "--raw", os.path.join(ARTEFACTS, "page-qr.png")],
+                       capture_output=True, text=True)
+    c.eq(z.stdout.strip(), creds["good"]["page"], "good: the page's QR code decodes to its URL")
     k = got.get("good ko", {})
     c.ok(k.get("lang") == "ko" and "검증됨" in k.get("verdictText", ""),
          f"good ko: the Korean page ({k.get('lang')}, {k.get('verdictText')})")

@@ -175,6 +175,10 @@ async function visitOnce(v) {
   if (v.screenshot) {
     await page.screenshot({path: `${plan.artefacts}/${v.screenshot}`, fullPage: true});
   }
+  if (v.qrShot) {
+    // The share section's QR code as the browser drew it, for zbarimg.
+    await page.locator('#page-qr').screenshot({path: `${plan.artefacts}/${v.qrShot}`, scale: 'css'});
+  }
   if (v.axe) {
     const r = await new AxeBuilder({page}).analyze();
     out.axe = r.violations.map((x) => ({id: x.id, impact: x.impact, nodes: x.nodes.length,

@@ -124,6 +124,7 @@ function showVerdict(v) {
 function showShare(vc, verdict, digest) {
   const url = config.page;
   $('page-url').textContent = url;
+  $('page-qr').src = `${new URL(url).pathname}/qr.svg`;
   $('copy-link').addEventListener('click', async () => {
     await navigator.clipboard?.writeText(url).catch(() => {});
     $('copied').textContent = t.copied;
