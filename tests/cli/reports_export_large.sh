@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Issue #12 item 6 / #13 item 6: the auditor's CSV export of 100,000 credentials holds every
 # row (it once stopped at 100) and is streamed in bounded memory: the serving node's peak
-# heap (RssAnon) grows by less than REPORT_RSS_MAX_MIB while it sends them. Also: the first
+# heap (anonymous RSS) grows by less than REPORT_RSS_MAX_MIB while it sends them. Also: the first
 # JSON page and the summary stay fast at that size. Kept out of the valgrind subset of
 # scripts/test (heavy); CA_EXPORT_N scales it (default 100000). Credentials are bulk-issued by
 # `credanchor issue`.
 source "$(dirname "$0")/lib.bash"
 N=${CA_EXPORT_N:-100000}
-RSS_MAX_MIB=${REPORT_RSS_MAX_MIB:-64}
+# Measured: +0 MiB in release and under ASan. 16 MiB is below the 24 MiB CSV itself, so a
+# route that built the whole body in memory before sending it fails here.
+RSS_MAX_MIB=${REPORT_RSS_MAX_MIB:-16}
 D=$WORK/data
 export CREDANCHOR_ANCHOR_RPC_URL=""
 export CREDANCHOR_CREDENTIALS_TEMPLATES_DIR=$CA_SOURCE_DIR/config/templates
@@ -42,19 +44,37 @@ for _ in $(seq 1 "$(scaled 200)"); do
 done
 AUD=$("$BIN" token create --role auditor --data-dir "$D")
 get() { curl -s -H "Authorization: Bearer $AUD" "$@"; }
-rss_kib() { awk "/^$1:/{print \$2}" "/proc/$spid/status"; }
+# The node's heap: its anonymous resident memory less AddressSanitizer's shadow mappings. The
+# LMDB map is file-backed page cache (RssFile, shared and reclaimable, grown by the kernel's
+# read-ahead), but under ASan every byte read from it is checked against its shadow byte, and
+# the shadow of a file map is anonymous memory: 1/8 of the bytes read (557 MB of records here,
+# +67 MiB), which no release build has. On x86_64 the shadow lies in [0x7fff8000,
+# 0x10007fff8000) (compiler-rt asan_mapping.h); the heap, stacks and binary lie above it, and a
+# release build maps nothing there.
+heap_kib() {
+  python3 -c '
+import sys
+anon = shadow = 0
+for line in open(sys.argv[1]):
+    head = line.split(None, 1)[0]
+    if "-" in head and not head.endswith(":"):
+        start = int(head.split("-")[0], 16)
+    elif head == "Anonymous:":
+        kib = int(line.split()[1])
+        anon += kib
+        shadow += kib if 0x7fff8000 <= start < 0x10007fff8000 else 0
+print(anon - shadow)' "/proc/$spid/smaps"
+}
 
-# Warm up the route once, then sample the node's anonymous (heap) RSS while it streams. The
-# LMDB map is file-backed page cache (RssFile, shared and reclaimable, and grown by the
-# kernel's read-ahead), so heap memory is what "bounded" is about here.
+# Warm up the route once, then sample the node's heap while it streams.
 get -o /dev/null "http://127.0.0.1:$port/v1/credentials?limit=10"
-base=$(rss_kib RssAnon)
+base=$(heap_kib)
 get -D "$WORK/h" -o "$WORK/export.csv" \
   "http://127.0.0.1:$port/v1/credentials?format=csv&bom=true" &
 cpid=$!
 peak=$base
 while kill -0 "$cpid" 2>/dev/null; do
-  cur=$(rss_kib RssAnon)
+  cur=$(heap_kib)
   [ "$cur" -gt "$peak" ] && peak=$cur
   sleep 0.02
 done
@@ -72,7 +92,7 @@ head -c 3 "$WORK/export.csv" | od -An -tx1 | grep -q "ef bb bf" && ok || fail "n
 grep -qi '^content-disposition: attachment' "$WORK/h" && ok || fail "no Content-Disposition"
 grep -q '김민준' "$WORK/export.csv" && ok || fail "Hangul names"
 grow=$(( (peak - base) / 1024 ))
-echo "serve heap (RssAnon) before the export ${base} KiB, peak ${peak} KiB: +${grow} MiB for" \
+echo "serve heap (anonymous RSS less ASan shadow) before the export ${base} KiB, peak ${peak} KiB: +${grow} MiB for" \
   "$N rows ($(stat -c %s "$WORK/export.csv") bytes sent)" >&2
 [ "$grow" -lt "$RSS_MAX_MIB" ] && ok || fail "export heap grew by $grow MiB (max $RSS_MAX_MIB)"
 
