@@ -86,6 +86,12 @@ const char *ca_role_name(ca_role role)
     return role_valid((int)role) ? role_names[role] : "unknown";
 }
 
+bool ca_caller_has_role(const ca_token_info *caller, ca_role role)
+{
+    unsigned have = caller->roles ? caller->roles : 1u << caller->role;
+    return (have & (1u << CA_ROLE_ADMIN)) || (have & (1u << role));
+}
+
 ca_err ca_role_parse(ca_role *role, const char *name)
 {
     CA_ASSERT(role);
@@ -477,6 +483,60 @@ static json_t *audit_string(const char *s, size_t max)
     return j;
 }
 
+/* "admin,issuer": a person's roles, in the matrix's order. */
+static void roles_text(char out[64], unsigned roles)
+{
+    out[0] = 0;
+    for (int r = CA_ROLE_ADMIN; r <= CA_ROLE_AUDITOR; r++)
+        if (roles & (1u << r))
+            snprintf(out + strlen(out), 64 - strlen(out), "%s%s", out[0] ? "," : "",
+                     role_names[r]);
+}
+
+/* The entry's JSON text (malloc'd; NULL when out of memory). Who acted: a token (tokenId,
+ * role), the CLI (tokenId "cli"), or a person through a session (tokenId null; userId,
+ * userName, sessionId; issue #16 "Audit"). */
+static char *audit_entry_text(const ca_audit_event *ev, uint64_t seq, const char *when,
+                              const char *prev)
+{
+    const ca_token_info *tok = ev->token;
+    bool person = tok && tok->user_id[0];
+    char roles[64];
+    roles_text(roles, person ? tok->roles : 0);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_t *fields[] = {
+        json_integer((json_int_t)seq),
+        json_string(when),
+        person ? json_null() : tok ? json_string(tok->id) : json_string("cli"),
+        person ? json_string(roles) : tok ? json_string(ca_role_name(tok->role)) : json_null(),
+        audit_string(ev->method ? ev->method : "", AUDIT_METHOD_MAX),
+        audit_string(ev->route ? ev->route : "", AUDIT_ROUTE_MAX),
+        json_integer(ev->status),
+        audit_string(ev->detail, AUDIT_DETAIL_MAX),
+        json_string(prev),
+        person ? json_string(tok->user_id) : NULL,
+        person ? audit_string(tok->display_name, CA_TOKEN_NAME_MAX) : NULL,
+        person ? json_string(tok->session_id) : NULL,
+        ev->client ? audit_string(ev->client, 64) : NULL,
+    };
+    static const char *const names[] = {"seq",    "time",     "tokenId",   "role",
+                                        "method", "route",    "status",    "detail",
+                                        "prev",   "userId",   "userName",  "sessionId",
+                                        "client"};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        bool optional = i >= 9;
+        if (optional && !fields[i])
+            continue;
+        ok = (fields[i] && json_object_set_new(o, names[i], fields[i]) == 0) && ok;
+    }
+    char *text = ok ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return text;
+}
+
 typedef struct audit_arg {
     const ca_audit_event *ev;
     int64_t now;
@@ -518,28 +578,7 @@ static ca_err audit_fn(ca_store_txn *txn, void *arg, ca_errbuf *eb)
 
     char when[32];
     rfc3339(when, a->now);
-    const ca_token_info *tok = ev->token;
-    json_t *o = json_object();
-    if (!o)
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    json_t *fields[] = {
-        json_integer((json_int_t)seq),
-        json_string(when),
-        tok ? json_string(tok->id) : json_string("cli"),
-        tok ? json_string(ca_role_name(tok->role)) : json_null(),
-        audit_string(ev->method ? ev->method : "", AUDIT_METHOD_MAX),
-        audit_string(ev->route ? ev->route : "", AUDIT_ROUTE_MAX),
-        json_integer(ev->status),
-        audit_string(ev->detail, AUDIT_DETAIL_MAX),
-        json_string(prev),
-    };
-    static const char *const names[] = {"seq",   "time",   "tokenId", "role", "method",
-                                        "route", "status", "detail",  "prev"};
-    bool ok = true;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        ok = (fields[i] && json_object_set_new(o, names[i], fields[i]) == 0) && ok;
-    char *text = ok ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(o);
+    char *text = audit_entry_text(ev, seq, when, prev);
     if (!text)
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory building an audit entry");
 
@@ -681,7 +720,8 @@ static void write_due(const deny_due *d)
 {
     if (!d->due)
         return;
-    ca_audit_event ev = {&d->token, d->method, d->route, 403, d->detail};
+    ca_audit_event ev = {.token = &d->token, .method = d->method, .route = d->route,
+                         .status = 403, .detail = d->detail};
     ca_errbuf eb = {{0}};
     if (ca_audit_append(d->store, &ev, &eb))
         ca_node_log(CA_NODE_LOG_ERROR, NULL, "audit: cannot append: %s",
@@ -712,7 +752,8 @@ static deny_slot *deny_slot_for(ca_store *store, const char *id, deny_due *evict
                 free_slot = s;
             continue;
         }
-        if (s->store == store && strcmp(s->token.id, id) == 0)
+        const char *slot_id = s->token.id[0] ? s->token.id : s->token.user_id;
+        if (s->store == store && strcmp(slot_id, id) == 0)
             return s;
         if (!oldest || s->window_start < oldest->window_start)
             oldest = s;
@@ -729,7 +770,9 @@ unsigned ca_audit_denied(ca_store *store, const ca_audit_event *ev, int64_t now)
     CA_ASSERT(store && ev && ev->token);
     deny_due old = {0}, evicted = {0};
     pthread_mutex_lock(&deny_lock);
-    deny_slot *s = deny_slot_for(store, ev->token->id, &evicted);
+    /* Per token, or per person for a session (a person's token id is ""). */
+    const char *who = ev->token->id[0] ? ev->token->id : ev->token->user_id;
+    deny_slot *s = deny_slot_for(store, who, &evicted);
     if (s->store && now - s->window_start >= CA_AUDIT_DENY_WINDOW) {
         take_due(s, &old); /* the window has passed: its count is written now */
         s->store = NULL;
@@ -820,8 +863,9 @@ static bool audit_list_fn(void *arg, const ca_store_val *key, const ca_store_val
     int64_t t = 0;
     bool keep = ca_datetime_parse(&t, ca_json_str(e, "time")) == CA_OK &&
                 (!a->q->since || t >= a->q->since) && (!a->q->until || t <= a->q->until);
-    const char *tok = ca_json_str(e, "tokenId");
-    keep = keep && (!a->q->token_id[0] || (tok && strcmp(tok, a->q->token_id) == 0));
+    const char *tok = ca_json_str(e, "tokenId"), *user = ca_json_str(e, "userId");
+    keep = keep && (!a->q->token_id[0] || (tok && strcmp(tok, a->q->token_id) == 0) ||
+                    (user && strcmp(user, a->q->token_id) == 0));
     if (keep && json_array_append_new(a->out, e))
         a->err = CA_ERR_NOMEM;
     else if (!keep)

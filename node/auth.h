@@ -46,7 +46,17 @@ typedef struct ca_token_info {
     int64_t created_at;  /* unix seconds */
     int64_t expires_at;  /* 0 = never */
     int64_t revoked_at;  /* 0 = not revoked */
+    /* Set when the caller is a person signed in with a session (issue #16, node/users.h)
+     * instead of a machine token: id is then "" and role the first of roles in the order
+     * admin, issuer, revoker, auditor. Audit entries name the person and the session. */
+    unsigned roles;                        /* 1u << ca_role for each role; 0 for a token */
+    char user_id[CA_TOKEN_ID_MAX];
+    char session_id[CA_TOKEN_ID_MAX];
+    char display_name[CA_TOKEN_NAME_MAX];
 } ca_token_info;
+
+/* True when the caller may act as role: an admin may do everything (issue #12 item 11). */
+bool ca_caller_has_role(const ca_token_info *caller, ca_role role);
 
 /* Creates a token; token_out (CA_TOKEN_MAX bytes) gets the text to show once. expires_at 0 =
  * never. name may be NULL. */
@@ -69,14 +79,17 @@ ca_err ca_token_check(ca_store *store, ca_token_info *info, const char *token, s
 /* Parses a duration such as "90d", "12h", "30m", "3600s" or "3600" into seconds. */
 ca_err ca_duration_parse(int64_t *seconds, const char *text);
 
-/* Appends one audit entry {time, tokenId, role, method, route, status, detail} chained to the
- * previous one, durably, in its own write transaction. */
+/* Appends one audit entry {seq, time, tokenId, role, method, route, status, detail, prev}
+ * chained to the previous one, durably, in its own write transaction. A person's entry
+ * (token->user_id set) has tokenId null, role the person's roles joined by ",", and also
+ * userId, userName and sessionId; an HTTP entry also has client. */
 typedef struct ca_audit_event {
     const ca_token_info *token; /* who (NULL for a CLI action: recorded as "cli") */
     const char *method;         /* "POST" or the CLI verb */
     const char *route;          /* the route pattern or path; never a token or key */
     int status;                 /* HTTP status, or CLI exit code */
     const char *detail;         /* short outcome text; may be NULL */
+    const char *client;         /* the client's address on HTTP; NULL otherwise */
 } ca_audit_event;
 ca_err ca_audit_append(ca_store *store, const ca_audit_event *ev, ca_errbuf *eb);
 
@@ -105,8 +118,9 @@ void ca_audit_denied_flush(ca_store *store, int64_t now, bool all);
  * sequence order, each the stored JSON object as it is (seq, time, tokenId, role, method,
  * route, status, detail, prev), starting after sequence `after`. Filters: entries at or after
  * `since` and at or before `until` (unix seconds, 0 = open), of token `token_id` ("" any;
- * "cli" for CLI actions). At most `limit` entries (1..CA_AUDIT_LIST_MAX); *next is the
- * sequence to pass as `after` for the following page, 0 when this page reached the end. At
+ * "cli" for CLI actions; a user id for a person's actions). At most `limit` entries
+ * (1..CA_AUDIT_LIST_MAX); *next is the sequence to pass as `after` for the following page, 0
+ * when this page reached the end. At
  * most CA_AUDIT_SCAN_MAX entries are read per call, so a filter matching nothing still
  * answers quickly, with *next set to resume the scan. *entries is a new JSON array. */
 #define CA_AUDIT_LIST_MAX 1000

@@ -29,7 +29,8 @@
 
 /* The audit entry of each credential `issue` creates, written in the issuance's own commit
  * (issue #12 item 7: CLI issuances are audited as HTTP ones are; the actor is "cli"). */
-static const ca_audit_event cli_issue_audit = {NULL, "issue", "issue", CA_EXIT_OK, NULL};
+static const ca_audit_event cli_issue_audit = {.method = "issue", .route = "issue",
+                                                .status = CA_EXIT_OK};
 
 /* Opens node + resolver + issuer for issue/revoke. Returns an exit code. */
 static int open_issuer(const char *verb, const ca_cli_opt *opts, ca_node **node,
@@ -399,7 +400,8 @@ int ca_cli_revoke(int argc, char **argv)
     static const char *const verbs[] = {[CA_STATUS_REVOKE] = "revoke",
                                         [CA_STATUS_SUSPEND] = "revoke --suspend",
                                         [CA_STATUS_REINSTATE] = "revoke --reinstate"};
-    const ca_audit_event audit = {NULL, "revoke", verbs[action], CA_EXIT_OK, NULL};
+    const ca_audit_event audit = {.method = "revoke", .route = verbs[action],
+                                  .status = CA_EXIT_OK};
     if (!file && npos == 0)
         return ca_cli_usage_error("revoke", "give credential ids or issue numbers, or --file "
                                   "FILE (one per line)");

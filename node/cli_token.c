@@ -119,7 +119,8 @@ static int token_create(int argc, char **argv)
         snprintf(route, sizeof route, "tokens/%s", info.id);
         snprintf(detail, sizeof detail, "created: role %s, expires %s%s%s",
                  ca_role_name(info.role), expires, info.name[0] ? ", name " : "", info.name);
-        ca_audit_event ev = {NULL, "token create", route, CA_EXIT_OK, detail};
+        ca_audit_event ev = {.method = "token create", .route = route, .status = CA_EXIT_OK,
+                             .detail = detail};
         err = ca_audit_append(node->store, &ev, &eb);
         if (err) {
             /* Every token change is audited: a token whose creation is not on record is
@@ -243,7 +244,8 @@ static int token_revoke(int argc, char **argv)
     if (!err) {
         char route[64];
         snprintf(route, sizeof route, "tokens/%s", id);
-        ca_audit_event ev = {NULL, "token revoke", route, CA_EXIT_OK, "revoked"};
+        ca_audit_event ev = {.method = "token revoke", .route = route, .status = CA_EXIT_OK,
+                             .detail = "revoked"};
         err = ca_audit_append(node->store, &ev, &eb);
     }
     ca_node_close(node);

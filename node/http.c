@@ -567,6 +567,13 @@ void ca_http_client_key(const ca_http_request *req, uint8_t key[16])
     client_address(req->conn_, key, text, sizeof text);
 }
 
+const char *ca_http_client_text(const ca_http_request *req, char *text, size_t cap)
+{
+    uint8_t key[16];
+    client_address(req->conn_, key, text, cap);
+    return text;
+}
+
 /* ---- authentication ------------------------------------------------------------------------- */
 
 /* 401 for a missing or bad token, 403 for a role outside role_mask (bit 1 << ca_role).
@@ -804,7 +811,10 @@ static bool route_token(ca_http_server *srv, const registered_route *found, conn
         if (resp->status == 403 && strcmp(req->method, "GET") && !is_head) {
             /* Repeats are counted, not each synced, and past a limit get 429 (issue #13
              * item 16; node/auth.c). */
-            ca_audit_event ev = {info, req->method, req->route, resp->status, resp->detail};
+            char client[64];
+            ca_audit_event ev = {.token = info, .method = req->method, .route = req->route,
+                                 .status = resp->status, .detail = resp->detail,
+                                 .client = ca_http_client_text(req, client, sizeof client)};
             unsigned wait = ca_audit_denied(srv->node->store, &ev, (int64_t)time(NULL));
             if (wait) {
                 resp->retry_after = wait;
@@ -823,8 +833,11 @@ static void audit_route(ca_http_server *srv, const ca_http_request *req,
                         const ca_http_response *resp)
 {
     ca_errbuf eb = {{0}};
-    ca_audit_event ev = {req->token, req->method, req->route, resp->status,
-                         resp->detail[0] ? resp->detail : NULL};
+    char client[64];
+    ca_audit_event ev = {.token = req->token, .method = req->method, .route = req->route,
+                         .status = resp->status,
+                         .detail = resp->detail[0] ? resp->detail : NULL,
+                         .client = ca_http_client_text(req, client, sizeof client)};
     ca_err err = audit_after_write(srv, &ev, &eb);
     if (err)
         ca_node_log(CA_NODE_LOG_ERROR, NULL, "audit: cannot append: %s", ca_strerror(err));

@@ -178,6 +178,8 @@ ca_err ca_http_query_only(const ca_http_request *req, const char *const *allowed
 /* The client's address as a rate-limiter key (node/rate_limit.h): 16 bytes, IPv4 mapped into
  * ::ffff:0:0/96. Behind a proxy it is the proxy's. */
 void ca_http_client_key(const ca_http_request *req, uint8_t key[16]);
+/* The same address as text for the audit log ("-" when unknown); returns text. */
+const char *ca_http_client_text(const ca_http_request *req, char *text, size_t cap);
 
 /* A request header (case-insensitive name), or NULL. */
 const char *ca_http_header(const ca_http_request *req, const char *name);

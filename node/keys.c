@@ -153,7 +153,7 @@ static void discard_next_key(const ca_config *cfg, const char *name)
 
 static void audit_rotation(ca_node *node, const char *route, const char *detail)
 {
-    ca_audit_event ev = {NULL, "keys rotate", route, 0, detail};
+    ca_audit_event ev = {.method = "keys rotate", .route = route, .detail = detail};
     ca_errbuf eb = {{0}};
     if (ca_audit_append(node->store, &ev, &eb))
         ca_node_log(CA_NODE_LOG_WARNING, "keys rotate", "audit entry not written: %s",
@@ -1024,7 +1024,7 @@ ca_err ca_node_migrate_issuer_keys(ca_node *node, ca_key_migration *m, ca_errbuf
         snprintf(detail + dl, sizeof detail - dl, " %s (%s)", s->file, ca_jws_alg_name(s->alg));
     }
     if (!err && m->ncreated && !(err = record_histories(node, record, eb))) {
-        ca_audit_event ev = {NULL, "keys migrate", "keys/issuer", 0, detail};
+        ca_audit_event ev = {.method = "keys migrate", .route = "keys/issuer", .detail = detail};
         ca_errbuf aeb = {{0}};
         if ((err = ca_audit_append(node->store, &ev, &aeb)))
             ca_fail(eb, err, "the keys were created but the audit entry was not written: %s",

@@ -11,8 +11,8 @@
  *     8   1  scrypt p         (written: 1)
  *     9  16  scrypt salt (random)
  *    25  12  GCM nonce (random)
- *    37   n  ciphertext (n = 32 for Ed25519, secp256k1 and P-256; 1..4096 for an RSA
- *            PKCS#8 DER)
+ *    37   n  ciphertext (n = 32 for Ed25519, secp256k1, P-256 and the data secret; 1..4096
+ *            for an RSA PKCS#8 DER)
  *  37+n  16  GCM tag
  *
  * Bytes 0..36 (everything before the ciphertext) are the GCM additional data, so no header
@@ -56,7 +56,7 @@
 #define KF_OFF_SALT 9
 #define KF_OFF_NONCE (KF_OFF_SALT + KF_SALT_LEN)
 #define KF_HEADER_LEN (KF_OFF_NONCE + KF_NONCE_LEN) /* 37: the AAD */
-#define KF_SECRET_LEN 32                    /* Ed25519, secp256k1 and P-256 secrets */
+#define KF_SECRET_LEN 32                    /* Ed25519, secp256k1, P-256 and data secrets */
 #define KF_SECRET_MAX CA_SIGNER_SECRET_MAX  /* an RSA PKCS#8 DER */
 #define KF_FILE_MAX (KF_HEADER_LEN + KF_SECRET_MAX + KF_TAG_LEN) /* read cap */
 
@@ -294,10 +294,11 @@ out:
 static bool kind_known(unsigned kind)
 {
     return kind == CA_KEY_ED25519 || kind == CA_KEY_SECP256K1 || kind == CA_KEY_RSA ||
-           kind == CA_KEY_P256;
+           kind == CA_KEY_P256 || kind == CA_KEY_DATA;
 }
 
-/* Fixed 32 bytes for the curve kinds; 1..KF_SECRET_MAX for an RSA PKCS#8 DER. */
+/* Fixed 32 bytes for the curve kinds and the data secret; 1..KF_SECRET_MAX for an RSA PKCS#8
+ * DER. */
 static bool secret_len_ok(unsigned kind, size_t len)
 {
     if (kind == CA_KEY_RSA)

@@ -22,6 +22,7 @@ typedef enum ca_key_kind {
     CA_KEY_SECP256K1 = 2, /* 32-byte scalar */
     CA_KEY_RSA = 3,       /* PKCS#8 DER private key, up to CA_SIGNER_SECRET_MAX (4096) bytes */
     CA_KEY_P256 = 4,      /* 32-byte P-256 scalar */
+    CA_KEY_DATA = 5,      /* 32-byte data-encryption secret (node/data_key.h) */
 } ca_key_kind;
 
 /* Creates path with a random passphrase (32 bytes from the CSPRNG, hex), mode 0600.

@@ -130,7 +130,9 @@ static void h_issue(ca_http_request *req, ca_http_response *resp)
         goto out;
     }
     /* The audit entry goes into the issuance's own commit (one sync for the request). */
-    ca_audit_event audit = {req->token, req->method, req->route, 201, NULL};
+    char client[64];
+    ca_audit_event audit = {.token = req->token, .method = req->method, .route = req->route,
+                            .status = 201, .client = ca_http_client_text(req, client, sizeof client)};
     it.audit = &audit;
     ca_errbuf eb = {{0}};
     ca_err err = ca_issuer_issue(c->issuer, &it, 1, &eb);
@@ -252,7 +254,9 @@ static void change_status(ca_http_request *req, ca_http_response *resp, ca_statu
         }
     }
     /* The audit entry goes into the round's own commit (one sync for the request). */
-    ca_audit_event audit = {req->token, req->method, req->route, 200, NULL};
+    char client[64];
+    ca_audit_event audit = {.token = req->token, .method = req->method, .route = req->route,
+                            .status = 200, .client = ca_http_client_text(req, client, sizeof client)};
     ca_status_change ch = {.ref = ref, .action = a, .reason = reason, .audit = &audit};
     ca_errbuf eb = {{0}};
     ca_err err = ca_issuer_change_status(c->issuer, &ch, 1, &eb);

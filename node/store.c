@@ -57,6 +57,18 @@
  *                    (issued, active, revoked, suspended, enrolled, completed), updated in
  *                    the commits that write credentials, status changes and participants;
  *                    built once from the records by the first writer open (node/reports.c)
+ * People (issue #16; binary records with a version byte, laid out at the top of node/users.c;
+ * contact data only sealed with the data key, node/data_key.h):
+ *   users            key: 16-char hex user id  value: state, roles, times, email blind index,
+ *                    pending invite hash, argon2id recovery-code hashes, sealed name and email
+ *   user_emails      key: 32-byte email blind index  value: 16-char user id (unique emails)
+ *   invites          key: SHA-256 of the invite secret  value: user id, expiry, used-at
+ *   passkeys         key: SHA-256 of the WebAuthn credential id  value: user id, COSE key,
+ *                    alg, signature counter, times, name
+ *   sessions         key: 16-char hex session id  value: user id, SHA-256 of the cookie
+ *                    secret, method, times, client address
+ * A data dir from before a table existed opens as before: a writer creates the missing tables
+ * (MDB_CREATE), a read-only open reads them as empty.
  *
  * Durability: LMDB's default sync on every commit; no MDB_NOSYNC/NOMETASYNC, and never
  * MDB_WRITEMAP, with which a full disk turns into SIGBUS instead of an error.
@@ -117,6 +129,11 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_STATUS_VERSIONS] = "status_versions",
     [CA_TABLE_PARTICIPANTS] = "participants",
     [CA_TABLE_REPORT_COUNTS] = "report_counts",
+    [CA_TABLE_USERS] = "users",
+    [CA_TABLE_USER_EMAILS] = "user_emails",
+    [CA_TABLE_INVITES] = "invites",
+    [CA_TABLE_PASSKEYS] = "passkeys",
+    [CA_TABLE_SESSIONS] = "sessions",
 };
 
 #define STORE_MAX_CACHED_READERS 256

@@ -38,6 +38,11 @@ typedef enum ca_table {
     CA_TABLE_STATUS_VERSIONS,  /* status list id || version -> a published list credential */
     CA_TABLE_PARTICIPANTS,     /* course || external id -> participant row (reports) */
     CA_TABLE_REPORT_COUNTS,    /* dimension || group -> summary counters (node/reports.c) */
+    CA_TABLE_USERS,            /* user id -> user record (node/users.c, issue #16) */
+    CA_TABLE_USER_EMAILS,      /* blind index of an email -> user id */
+    CA_TABLE_INVITES,          /* SHA-256 of an invite secret -> user id, expiry, use */
+    CA_TABLE_PASSKEYS,         /* SHA-256 of a credential id -> user id, passkey record */
+    CA_TABLE_SESSIONS,         /* session id -> session record */
     CA_TABLE__COUNT
 } ca_table;
 

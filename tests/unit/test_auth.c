@@ -427,7 +427,7 @@ static void append_n(ca_store *s, int n)
     for (int i = 0; i < n; i++) {
         char detail[32];
         snprintf(detail, sizeof detail, "entry %d", i + 1);
-        ca_audit_event ev = {NULL, "token create", "tokens/x", 0, detail};
+        ca_audit_event ev = {NULL, "token create", "tokens/x", 0, detail, NULL};
         ca_errbuf eb = {{0}};
         if (ca_audit_append(s, &ev, &eb))
             fail_msg("append: %s", eb.msg);
@@ -492,14 +492,14 @@ static void test_audit_entries(void **state)
     ca_token_info info;
     make_token(f->store, tok, &info, CA_ROLE_ISSUER, 0, NULL);
     append_n(f->store, 1);
-    ca_audit_event ev = {&info, "POST", "/v1/log/entries", 200, NULL};
+    ca_audit_event ev = {&info, "POST", "/v1/log/entries", 200, NULL, NULL};
     assert_int_equal(ca_audit_append(f->store, &ev, NULL), CA_OK);
     /* Invalid UTF-8 and over-long text still give a valid, capped entry. */
     char long_detail[4000];
     memset(long_detail, 'x', sizeof long_detail);
     long_detail[sizeof long_detail - 1] = '\0';
     long_detail[10] = (char)0xff;
-    ca_audit_event ev3 = {&info, "POST", "/v1/credentials/\xc3(", 400, long_detail};
+    ca_audit_event ev3 = {&info, "POST", "/v1/credentials/\xc3(", 400, long_detail, NULL};
     assert_int_equal(ca_audit_append(f->store, &ev3, NULL), CA_OK);
 
     uint64_t n;
@@ -664,8 +664,8 @@ static void test_audit_denied_aggregated(void **state)
     fixture *f = *state;
     ca_token_info a = {.id = "00112233aabbccdd", .role = CA_ROLE_AUDITOR};
     ca_token_info b = {.id = "ffeeddccbbaa9988", .role = CA_ROLE_REVOKER};
-    ca_audit_event ea = {&a, "POST", "/v1/log/entries", 403, "needs issuer"};
-    ca_audit_event ebv = {&b, "POST", "/v1/anchors", 403, "needs admin"};
+    ca_audit_event ea = {&a, "POST", "/v1/log/entries", 403, "needs issuer", NULL};
+    ca_audit_event ebv = {&b, "POST", "/v1/anchors", 403, "needs admin", NULL};
     int64_t now = 2000000000;
     for (int i = 1; i <= 100; i++) {
         unsigned wait = ca_audit_denied(f->store, &ea, now);
@@ -713,7 +713,7 @@ static void test_audit_list_pages(void **state)
     fixture *f = *state;
     ca_token_info a = {.id = "0123456789abcdef", .role = CA_ROLE_ISSUER};
     for (int i = 0; i < 25; i++) {
-        ca_audit_event ev = {i % 2 ? &a : NULL, "POST", "/v1/x", 200, NULL};
+        ca_audit_event ev = {i % 2 ? &a : NULL, "POST", "/v1/x", 200, NULL, NULL};
         assert_int_equal(ca_audit_append(f->store, &ev, NULL), CA_OK);
     }
     ca_audit_query q = {.limit = 10};
