@@ -483,13 +483,12 @@ static json_t *audit_string(const char *s, size_t max)
     return j;
 }
 
-/* "admin,issuer": a person's roles, in the matrix's order. */
-static void roles_text(char out[64], unsigned roles)
+void ca_roles_text(char *out, size_t cap, unsigned roles, const char *sep)
 {
     out[0] = 0;
     for (int r = CA_ROLE_ADMIN; r <= CA_ROLE_AUDITOR; r++)
         if (roles & (1u << r))
-            snprintf(out + strlen(out), 64 - strlen(out), "%s%s", out[0] ? "," : "",
+            snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? sep : "",
                      role_names[r]);
 }
 
@@ -502,15 +501,18 @@ static char *audit_entry_text(const ca_audit_event *ev, uint64_t seq, const char
     const ca_token_info *tok = ev->token;
     bool person = tok && tok->user_id[0];
     char roles[64];
-    roles_text(roles, person ? tok->roles : 0);
+    ca_roles_text(roles, sizeof roles, person ? tok->roles : 0, ",");
     json_t *o = json_object();
     if (!o)
         return NULL;
     json_t *fields[] = {
         json_integer((json_int_t)seq),
         json_string(when),
-        person ? json_null() : tok ? json_string(tok->id) : json_string("cli"),
-        person ? json_string(roles) : tok ? json_string(ca_role_name(tok->role)) : json_null(),
+        /* Nobody known yet (a failed sign-in): tokenId and role null, client set. */
+        person || (tok && !tok->id[0]) ? json_null() : tok ? json_string(tok->id)
+                                                           : json_string("cli"),
+        person ? json_string(roles)
+        : tok && tok->id[0] ? json_string(ca_role_name(tok->role)) : json_null(),
         audit_string(ev->method ? ev->method : "", AUDIT_METHOD_MAX),
         audit_string(ev->route ? ev->route : "", AUDIT_ROUTE_MAX),
         json_integer(ev->status),

@@ -52,8 +52,12 @@ typedef struct ca_token_info {
     unsigned roles;                        /* 1u << ca_role for each role; 0 for a token */
     char user_id[CA_TOKEN_ID_MAX];
     char session_id[CA_TOKEN_ID_MAX];
-    char display_name[CA_TOKEN_NAME_MAX];
+    char display_name[CA_TOKEN_NAME_MAX + 1]; /* a CA_USER_NAME_MAX name */
 } ca_token_info;
+
+/* The roles of a mask (1u << ca_role each) in the matrix's order, joined by sep:
+ * "admin,issuer" or "issuer or admin"-style texts for messages. */
+void ca_roles_text(char *out, size_t cap, unsigned roles, const char *sep);
 
 /* True when the caller may act as role: an admin may do everything (issue #12 item 11). */
 bool ca_caller_has_role(const ca_token_info *caller, ca_role role);

@@ -5,6 +5,7 @@
  */
 #include "node/cli.h"
 
+#include "credanchor/credential.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
 #include "credanchor/jcs.h"
@@ -18,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_NODE_OPTS {"config", true, NULL, false}, {"data-dir", true, NULL, false}
 #define DIGEST_INPUT_MAX (256u << 20) /* documents and digest lists read by the CLI */
 #define APPEND_BATCH 10000
 
@@ -31,6 +31,46 @@ int ca_cli_usage_error(const char *verb, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return CA_EXIT_USAGE;
+}
+
+const char *ca_cli_find_subcommand(int argc, char **argv, const char *const *valued)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return i + 1 < argc ? argv[i + 1] : NULL;
+        if (a[0] != '-' || strcmp(a, "-") == 0)
+            return a;
+        for (size_t k = 0; valued[k]; k++)
+            if (strcmp(a, valued[k]) == 0) {
+                i++;
+                break;
+            }
+    }
+    return NULL;
+}
+
+int ca_cli_no_subcommand(int argc, char **argv, const char *sub, const char *choices)
+{
+    const char *verb = argv[0];
+    if (sub)
+        return ca_cli_usage_error(verb, "unknown subcommand \"%s\" (%s; see --help)", sub,
+                                  choices);
+    ca_cli_opt opts[] = {CLI_NODE_OPTS, OPTS_END};
+    const char *pos[1];
+    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
+    return ca_cli_usage_error(verb, "give a subcommand (%s); see --help", choices);
+}
+
+json_t *ca_cli_time_json(int64_t t)
+{
+    if (!t)
+        return json_null();
+    char s[CA_DATETIME_MAX];
+    ca_datetime_format(s, t);
+    return json_string(s);
 }
 
 int ca_cli_error(const char *verb, ca_err err, const ca_errbuf *eb)
@@ -637,6 +677,40 @@ static const ca_cli_verb verbs[] = {
      "          {\"intact\":false,\"error\":\"...\"}.\n"
      "Works while the node serves.\n",
      ca_cli_audit},
+    {"user", "invite people who sign in with passkeys; list, disable, enable, set roles",
+     "usage: credanchor user invite --email ADDRESS --role ROLE [--role ROLE ...]\n"
+     "                             [--name TEXT] [--ttl DURATION] [--config FILE]\n"
+     "                             [--data-dir DIR]\n"
+     "       credanchor user list [--json] [--config FILE] [--data-dir DIR]\n"
+     "       credanchor user disable [--reason TEXT] [--config FILE] [--data-dir DIR] ID\n"
+     "       credanchor user enable [--config FILE] [--data-dir DIR] ID\n"
+     "       credanchor user roles --role ROLE [--role ROLE ...] [--config FILE]\n"
+     "                             [--data-dir DIR] ID\n"
+     "People who sign in to <public_url>/admin with passkeys (issue #16), each with their\n"
+     "own roles: admin, issuer, revoker, auditor (as for tokens). Names and emails are\n"
+     "sealed at rest under the data key (keys/data.key, made by the first invite).\n"
+     "  invite   prints the one-time enrollment URL <public_url>/admin/enroll#SECRET on\n"
+     "           stdout, nothing else (the id and expiry go to stderr); send it to the\n"
+     "           person, who registers a passkey with it. Only the secret's SHA-256 is\n"
+     "           stored. Inviting an email that is still invited replaces its invite.\n"
+     "           --email ADDRESS    the person's address (required)\n"
+     "           --role ROLE        required; repeat it or give a list (admin,issuer)\n"
+     "           --name TEXT        the display name (default: the email before '@')\n"
+     "           --ttl DURATION     how long the URL works: 30m, 12h, 7d at most\n"
+     "                              (default auth.invite_ttl, 30m)\n"
+     "  list     shows every user: id, state (invited, active, disabled), roles, email,\n"
+     "           name, last sign-in. --json prints {\"users\":[{\"id\",\"name\",\"email\",\n"
+     "           \"roles\",\"state\",\"createdAt\",\"activatedAt\",\"lastSignInAt\",\n"
+     "           \"disabledAt\",\"disabledReason\"}]}.\n"
+     "  disable  stops user ID from signing in and revokes their sessions at once\n"
+     "           (--reason TEXT, default \"disabled by cli\"). The last active admin\n"
+     "           cannot be disabled.\n"
+     "  enable   lets user ID sign in again (active; invited when never enrolled).\n"
+     "  roles    replaces the roles of user ID; the last active admin keeps admin.\n"
+     "invite, disable, enable and roles are recorded in the audit log (never an email, a\n"
+     "name or a secret). All of them work while the node serves, which sees a change on\n"
+     "its next request.\n",
+     ca_cli_user},
     {"serve", "serve the HTTP API until SIGTERM or SIGINT",
      "usage: credanchor serve [--config FILE] [--data-dir DIR]\n"
      "Opens the data dir for writing (one writer at a time) and serves the HTTP API of\n"

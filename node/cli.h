@@ -42,6 +42,21 @@ const ca_cli_verb *ca_cli_find(const char *name);
 int ca_cli_parse(int argc, char **argv, ca_cli_opt *opts, const char **pos, int max_pos,
                  int *npos);
 
+/* The options of every verb that opens a data dir, and the end of an option table. */
+#define CLI_NODE_OPTS {"config", true, NULL, false}, {"data-dir", true, NULL, false}
+#define OPTS_END {NULL, false, NULL, false}
+
+/* Verbs with subcommands (`token`, `audit`, `user`): the first positional argument of
+ * argv[1..], skipping the values of the options in valued (NULL-terminated, "--name"), so
+ * `user --data-dir D list` works too; NULL when there is none. */
+const char *ca_cli_find_subcommand(int argc, char **argv, const char *const *valued);
+/* Answers a missing or unknown subcommand sub (choices names the valid ones) with a usage
+ * error, or prints the verb's usage for --help. Returns the exit code. */
+int ca_cli_no_subcommand(int argc, char **argv, const char *sub, const char *choices);
+
+/* t (Unix seconds) as RFC 3339 UTC text, or JSON null for 0 (never happened). */
+json_t *ca_cli_time_json(int64_t t);
+
 /* The value of option name, or NULL when absent. */
 const char *ca_cli_value(const ca_cli_opt *opts, const char *name);
 bool ca_cli_flag(const ca_cli_opt *opts, const char *name);
@@ -79,6 +94,7 @@ int ca_cli_verify_proof(int argc, char **argv);
 int ca_cli_serve(int argc, char **argv);
 int ca_cli_token(int argc, char **argv);
 int ca_cli_audit(int argc, char **argv);
+int ca_cli_user(int argc, char **argv);
 int ca_cli_resolve(int argc, char **argv);
 int ca_cli_anchor(int argc, char **argv);
 int ca_cli_check(int argc, char **argv);

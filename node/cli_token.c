@@ -20,53 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CLI_NODE_OPTS {"config", true, NULL, false}, {"data-dir", true, NULL, false}
-#define OPTS_END {NULL, false, NULL, false}
-
-static void fmt_time(char out[32], int64_t t)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, 32, "%lld", (long long)t);
-}
-
-/* The first positional argument of argv[1..] (the subcommand), skipping the values of the
- * options any subcommand takes, so `token --data-dir D list` works too. */
-static const char *find_subcommand(int argc, char **argv)
-{
-    static const char *const valued[] = {"--config", "--data-dir", "--role", "--expires",
-                                         "--name", "--since", "--until", "--token"};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0)
-            return i + 1 < argc ? argv[i + 1] : NULL;
-        if (a[0] != '-' || strcmp(a, "-") == 0)
-            return a;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            if (strcmp(a, valued[k]) == 0) {
-                i++;
-                break;
-            }
-    }
-    return NULL;
-}
-
-/* Handles a missing or unknown subcommand (and `--help` without one). */
-static int no_subcommand(int argc, char **argv, const char *sub, const char *choices)
-{
-    const char *verb = argv[0];
-    if (sub)
-        return ca_cli_usage_error(verb, "unknown subcommand \"%s\" (%s; see --help)", sub,
-                                  choices);
-    ca_cli_opt opts[] = {OPTS_END};
-    const char *pos[1];
-    int npos, rc = ca_cli_parse(argc, argv, opts, pos, 0, &npos);
-    if (rc)
-        return rc == CA_CLI_HELP ? CA_EXIT_OK : rc;
-    return ca_cli_usage_error(verb, "give a subcommand (%s); see --help", choices);
-}
-
 /* ---- token create ---------------------------------------------------------------------------- */
 
 static int token_create(int argc, char **argv)
@@ -114,7 +67,7 @@ static int token_create(int argc, char **argv)
     char expires[32] = "never";
     if (!err) {
         if (info.expires_at)
-            fmt_time(expires, info.expires_at);
+            ca_datetime_format(expires, info.expires_at);
         char route[64], detail[64 + CA_TOKEN_NAME_MAX];
         snprintf(route, sizeof route, "tokens/%s", info.id);
         snprintf(detail, sizeof detail, "created: role %s, expires %s%s%s",
@@ -156,15 +109,6 @@ static const char *token_status(const ca_token_info *t, int64_t now)
     return "active";
 }
 
-static json_t *json_time_or_null(int64_t t)
-{
-    if (!t)
-        return json_null();
-    char s[32];
-    fmt_time(s, t);
-    return json_string(s);
-}
-
 static int token_list(int argc, char **argv)
 {
     ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false}, OPTS_END};
@@ -191,9 +135,9 @@ static int token_list(int argc, char **argv)
             json_array_append_new(
                 arr, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "id", t->id, "role",
                                ca_role_name(t->role), "name", name ? name : json_null(),
-                               "createdAt", json_time_or_null(t->created_at), "expiresAt",
-                               json_time_or_null(t->expires_at), "revokedAt",
-                               json_time_or_null(t->revoked_at), "status",
+                               "createdAt", ca_cli_time_json(t->created_at), "expiresAt",
+                               ca_cli_time_json(t->expires_at), "revokedAt",
+                               ca_cli_time_json(t->revoked_at), "status",
                                token_status(t, now)));
         }
         json_t *o = json_pack("{s:o}", "tokens", arr);
@@ -213,9 +157,9 @@ static int token_list(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             const ca_token_info *t = &list[i];
             char created[32], expires[32] = "never";
-            fmt_time(created, t->created_at);
+            ca_datetime_format(created, t->created_at);
             if (t->expires_at)
-                fmt_time(expires, t->expires_at);
+                ca_datetime_format(expires, t->expires_at);
             printf("%-16s  %-7s  %-7s  %-20s  %-20s  %s\n", t->id, ca_role_name(t->role),
                    token_status(t, now), created, expires, t->name);
         }
@@ -257,14 +201,16 @@ static int token_revoke(int argc, char **argv)
 
 int ca_cli_token(int argc, char **argv)
 {
-    const char *sub = find_subcommand(argc, argv);
+    static const char *const valued[] = {"--config", "--data-dir", "--role", "--expires",
+                                         "--name", "--since", "--until", "--token", NULL};
+    const char *sub = ca_cli_find_subcommand(argc, argv, valued);
     if (sub && strcmp(sub, "create") == 0)
         return token_create(argc, argv);
     if (sub && strcmp(sub, "list") == 0)
         return token_list(argc, argv);
     if (sub && strcmp(sub, "revoke") == 0)
         return token_revoke(argc, argv);
-    return no_subcommand(argc, argv, sub, "create, list or revoke");
+    return ca_cli_no_subcommand(argc, argv, sub, "create, list or revoke");
 }
 
 /* ---- audit verify ---------------------------------------------------------------------------- */
@@ -299,7 +245,7 @@ static int audit_verify(int argc, char **argv)
 
 /* ---- audit list ------------------------------------------------------------------------------ */
 
-/* One entry as a line: seq, time, actor (token id or "cli") and role, method, route, status,
+/* One entry as a line: seq, time, actor and role, method, route, status,
  * detail. Free text was made valid UTF-8 when written; control characters are shown as '?'. */
 static void print_audit_line(const json_t *e)
 {
@@ -309,10 +255,14 @@ static void print_audit_line(const json_t *e)
         if ((unsigned char)*p < 0x20)
             *p = '?';
     const char *role = ca_json_str(e, "role");
+    /* The actor: a token id, "cli", "user:<id>" for a person (issue #16), or "-" for a
+     * failed sign-in by nobody known. */
+    const char *token = ca_json_str(e, "tokenId"), *user = ca_json_str(e, "userId");
+    char actor[40];
+    snprintf(actor, sizeof actor, "%s%s", user ? "user:" : "", user ? user : token ? token : "-");
     printf("%lld %s %s %s %s %s %lld %s\n",
            (long long)json_integer_value(json_object_get(e, "seq")),
-           ca_json_str(e, "time"),
-           ca_json_str(e, "tokenId"), role ? role : "-",
+           ca_json_str(e, "time"), actor, role ? role : "-",
            ca_json_str(e, "method"),
            ca_json_str(e, "route"),
            (long long)json_integer_value(json_object_get(e, "status")), clean ? clean : "-");
@@ -376,10 +326,12 @@ static int audit_list(int argc, char **argv)
 
 int ca_cli_audit(int argc, char **argv)
 {
-    const char *sub = find_subcommand(argc, argv);
+    static const char *const valued[] = {"--config", "--data-dir", "--role", "--expires",
+                                         "--name", "--since", "--until", "--token", NULL};
+    const char *sub = ca_cli_find_subcommand(argc, argv, valued);
     if (sub && strcmp(sub, "verify") == 0)
         return audit_verify(argc, argv);
     if (sub && strcmp(sub, "list") == 0)
         return audit_list(argc, argv);
-    return no_subcommand(argc, argv, sub, "verify or list");
+    return ca_cli_no_subcommand(argc, argv, sub, "verify or list");
 }

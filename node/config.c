@@ -165,6 +165,15 @@ static const cfg_entry entries[] = {
     S("page", "linkedin_organization_id", page_linkedin_organization_id, "",
       "the issuer's LinkedIn organization id (digits) for Add-to-profile links; empty = "
       "by organization name"),
+    /* [auth] */
+    U("auth", "idle_timeout", CFG_DURATION, auth_idle_timeout, "30m", 1, DAY,
+      "a person's session ends after this long without a request"),
+    U("auth", "absolute_timeout", CFG_DURATION, auth_absolute_timeout, "12h", 1, 30 * DAY,
+      "a person's session ends this long after sign-in, whatever its use"),
+    U("auth", "inactive_days", CFG_UINT, auth_inactive_days, "90", 1, 3650,
+      "a person with no sign-in for this many days is disabled (and the audit log says so)"),
+    U("auth", "invite_ttl", CFG_DURATION, auth_invite_ttl, "30m", 60, 7 * DAY,
+      "how long an enrollment link stays valid"),
 };
 
 #undef S

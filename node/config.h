@@ -65,6 +65,11 @@ typedef struct ca_config {
     /* [page] */
     char page_rpc_urls[CA_CONFIG_STR_MAX];    /* comma-separated JSON-RPC URLs for the page */
     char page_linkedin_organization_id[CA_CONFIG_STR_MAX]; /* digits; empty = by name */
+    /* [auth] people's sign-in (issue #16) */
+    uint64_t auth_idle_timeout;               /* seconds, default 1800 */
+    uint64_t auth_absolute_timeout;           /* seconds, default 43200 */
+    uint64_t auth_inactive_days;              /* default 90 */
+    uint64_t auth_invite_ttl;                 /* seconds, default 1800 */
 } ca_config;
 
 /* Fills every key with its default. */

@@ -35,6 +35,7 @@
  * connections over node.max_connections_per_ip are closed at accept.
  */
 #include "node/http.h"
+#include "node/http_session.h"
 
 #include "credanchor/encoding.h"
 #include "node/log.h"
@@ -466,10 +467,13 @@ static ca_err split_pattern(registered_route *rr, const char *pattern, ca_errbuf
     for (;;) {
         const char *e = strchr(p, '/');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 0 || rr->nsegs == sizeof rr->segs / sizeof rr->segs[0])
+        /* A pattern may end in "/" ("/admin/": a directory-like page): its last segment is
+         * the empty literal, which only a request path ending in "/" has. */
+        bool trailing_slash = n == 0 && !e && rr->nsegs > 0;
+        if ((n == 0 && !trailing_slash) || rr->nsegs == sizeof rr->segs / sizeof rr->segs[0])
             return ca_fail(eb, CA_ERR_INVALID, "route %s: empty segment or too many segments",
                            pattern);
-        if (p[0] == '{') {
+        if (n > 0 && p[0] == '{') {
             if (p[n - 1] != '}' || n < 3 || ++nparams > CA_HTTP_MAX_PARAMS)
                 return ca_fail(eb, CA_ERR_INVALID, "route %s: bad {param} segment", pattern);
         }
@@ -583,11 +587,8 @@ bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token
                           unsigned role_mask)
 {
     const char *h = ca_http_header(req, "Authorization");
-    if (!h) {
-        resp->www_authenticate = "Bearer realm=\"credanchor\"";
-        ca_http_problem(resp, 401, "this route needs an Authorization: Bearer token");
-        return false;
-    }
+    if (!h) /* a person's session, or 401 (node/http_session.c, issue #16) */
+        return ca_http_session_authenticate(req, resp, info, role_mask);
     while (*h == ' ' || *h == '\t')
         h++;
     bool bearer = strncasecmp(h, "Bearer", 6) == 0 &&
@@ -626,11 +627,8 @@ bool ca_http_authenticate(ca_http_request *req, ca_http_response *resp, ca_token
     }
     role_mask |= 1u << CA_ROLE_ADMIN;
     if (!(role_mask & (1u << info->role))) {
-        char names[64] = "";
-        for (int r = 0; r < 8; r++)
-            if ((role_mask & (1u << r)) && ca_role_name((ca_role)r))
-                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                         names[0] ? " or " : "", ca_role_name((ca_role)r));
+        char names[64];
+        ca_roles_text(names, sizeof names, role_mask, " or ");
         ca_http_problem(resp, 403, "this route needs a token with role %s", names);
         return false;
     }

@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define CA_HTTP_MAX_PARAMS 5   /* {param} segments per pattern (/assets/ has five) */
-#define CA_HTTP_MAX_ROUTES 63  /* every registered route, built-in ones included */
+#define CA_HTTP_MAX_ROUTES 127 /* every registered route, built-in ones included */
 #define CA_HTTP_JSON_DEPTH 32  /* deepest JSON nesting ca_http_body_json accepts */
 #define CA_HTTP_EXTRA_HEADERS_MAX 4    /* ca_http_response_add_header per response */
 #define CA_HTTP_HEADER_NAME_MAX 64     /* an extra header's name, its NUL included */

@@ -7,6 +7,8 @@
 #include "node/node.h"
 
 #include "node/auth.h"
+#include "node/data_key.h"
+#include "node/users.h"
 #include "credanchor/did.h"
 #include "credanchor/did_resolve.h"
 #include "credanchor/encoding.h"
@@ -171,12 +173,46 @@ void ca_node_close(ca_node *node)
     ca_store_close(node->store);
     ca_ed25519_key_free(node->log_key);
     ca_ed25519_key_free(node->issuer_key);
+    ca_data_key_free(node->data_key);
     for (size_t i = 0; i < sizeof node->issuer_signers / sizeof node->issuer_signers[0]; i++)
         ca_signer_free(node->issuer_signers[i]);
     free(node);
 }
 
 static ca_err load_signers(ca_node *node, ca_errbuf *eb);
+
+/* The data key (node/data_key.h). It is made on first need, but only while nothing is sealed
+ * under it (no user yet): once contact data exists, a missing data.key is a lost key, which
+ * is restored from a backup, never regenerated (as for the signing keys, issue #13 item 7). */
+static ca_err load_data_key(ca_node *node, bool writable, ca_errbuf *eb)
+{
+    char keys_dir[CA_CONFIG_STR_MAX + 8], pass_path[CA_CONFIG_STR_MAX + 64];
+    char pass[CA_PASSPHRASE_MAX];
+    size_t pass_len = 0, users = 0;
+    ca_err err;
+    if ((err = ca_node_join_path(keys_dir, sizeof keys_dir, node->cfg.node_data_dir, "keys",
+                                 eb)))
+        return err;
+    ca_config_passphrase_path(&node->cfg, pass_path, sizeof pass_path);
+    if ((err = ca_passphrase_load(pass, &pass_len, pass_path, eb)))
+        goto out;
+    if (writable) {
+        ca_user *list = NULL;
+        err = ca_user_list(node->store, NULL, &list, &users, eb);
+        free(list);
+        if (err)
+            goto out;
+    }
+    err = ca_data_key_open(&node->data_key, keys_dir, pass, pass_len, writable && users == 0,
+                           eb);
+    if (err == CA_ERR_NOT_FOUND)
+        ca_fail(eb, err, "%s/data.key is missing%s", keys_dir,
+                users ? " but people's data is sealed under it: restore it from a backup"
+                      : "; open the node for writing (credanchor serve) to create it");
+out:
+    ca_wipe(pass, sizeof pass);
+    return err;
+}
 
 static ca_err open_store(ca_store **store, const ca_config *cfg, bool read_only,
                          bool shared_writer, ca_errbuf *eb)
@@ -235,6 +271,9 @@ static ca_err node_open(ca_node **out, const ca_config *cfg, unsigned flags, ca_
                           "second log under the same log key", cfg->node_data_dir);
         goto fail;
     }
+    if ((flags & CA_NODE_DATA_KEY) &&
+        (err = load_data_key(node, (flags & (CA_NODE_WRITE | CA_NODE_ADMIN_WRITE)) != 0, eb)))
+        goto fail;
     if ((flags & CA_NODE_WRITE) && !(flags & CA_NODE_NO_ROTATION_CHECK) &&
         (err = ca_node_check_log_rotation(node, &lo, eb)))
         goto fail;

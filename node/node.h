@@ -47,6 +47,9 @@ typedef struct ca_node {
      * /verification route (node/verify_env.c) and the anchoring engine, which forgets an
      * entry on a reorg; NULL elsewhere (nothing remembered). Not owned by the node. */
     struct ca_anchor_check_cache *anchor_checks;
+    /* The data key for contact data at rest (node/data_key.h: people's names and emails),
+     * loaded with CA_NODE_DATA_KEY; NULL otherwise. */
+    struct ca_data_key *data_key;
 } ca_node;
 
 enum ca_node_flags {
@@ -56,9 +59,11 @@ enum ca_node_flags {
     CA_NODE_ANCHOR_ADDRESS = 1 << 2, /* decrypt the anchor key for its address, then wipe it */
     CA_NODE_ADMIN_WRITE = 1 << 3,    /* write tokens and audit entries beside a serving node;
                                         the log stays read-only */
-    CA_NODE_NO_ROTATION_CHECK = 1 << 4 /* leave an interrupted key rotation to the caller
+    CA_NODE_NO_ROTATION_CHECK = 1 << 4, /* leave an interrupted key rotation to the caller
                                           (keys rotate); otherwise a writer open finishes it,
                                           and other opens of the issuer keys are refused */
+    CA_NODE_DATA_KEY = 1 << 5           /* decrypt the data key (people's contact data); a
+                                          writable open creates it while no user exists */
 };
 
 /* Opens the node in cfg->node_data_dir. CA_ERR_NOT_FOUND when it was never initialised,

@@ -56,10 +56,12 @@
  */
 #include "node/users.h"
 
+#include "credanchor/credential.h"
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
 
 #include <argon2.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -173,6 +175,30 @@ const char *ca_user_state_name(ca_user_state state)
     case CA_USER_DISABLED: return "disabled";
     }
     return "unknown";
+}
+
+static json_t *time_or_null(int64_t t)
+{
+    char s[CA_DATETIME_MAX];
+    if (t <= 0)
+        return json_null();
+    ca_datetime_format(s, t);
+    return json_string(s);
+}
+
+json_t *ca_user_json(const ca_user *u)
+{
+    json_t *roles = json_array();
+    for (int r = CA_ROLE_ADMIN; r <= CA_ROLE_AUDITOR; r++)
+        if (u->roles & (1u << r))
+            json_array_append_new(roles, json_string(ca_role_name((ca_role)r)));
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s?}", "id", u->id,
+                     "name", u->name, "email", u->email, "roles", roles, "state",
+                     ca_user_state_name(u->state), "createdAt", time_or_null(u->created_at),
+                     "activatedAt", time_or_null(u->activated_at), "lastSignInAt",
+                     time_or_null(u->last_sign_in_at), "disabledAt",
+                     time_or_null(u->disabled_at), "disabledReason",
+                     u->disabled_reason[0] ? u->disabled_reason : NULL);
 }
 
 static ca_err random_id(char out[CA_USER_ID_MAX], ca_errbuf *eb)
@@ -1975,6 +2001,20 @@ ca_err ca_session_check(ca_store *store, ca_session *sess, ca_user *user, const 
     *sess = sr.s;
     sess->csrf_hash = csrf;
     return user_export(user, &ur, NULL, eb);
+}
+
+ca_err ca_session_csrf_token(char *csrf_out, const char *cookie)
+{
+    char id[CA_USER_ID_MAX];
+    uint8_t secret[SECRET_BYTES];
+    ca_hash h;
+    ca_errbuf eb = {{0}};
+    csrf_out[0] = '\0';
+    if (!cookie_parse(id, secret, cookie))
+        return CA_ERR_INVALID;
+    ca_err err = csrf_derive(csrf_out, &h, secret, &eb);
+    ca_wipe(secret, sizeof secret);
+    return err;
 }
 
 bool ca_session_csrf_ok(const ca_session *sess, const char *token)

@@ -76,6 +76,11 @@ typedef struct ca_user {
     char email[CA_USER_EMAIL_MAX];
 } ca_user;
 
+/* The USER object of the API and of `user list --json` (docs/openapi.yaml, components/
+ * schemas/User): id, name, email, roles, state, and the times in RFC 3339 (null: never),
+ * disabledReason (null: none). A new reference, NULL when out of memory. */
+struct json_t *ca_user_json(const ca_user *u);
+
 /* ---- invites --------------------------------------------------------------------------------- */
 
 #define CA_INVITE_SECRET_MAX 44   /* 43 base64url chars (32 random bytes) + NUL */
@@ -262,6 +267,11 @@ ca_err ca_session_create(ca_store *store, ca_session *sess, char *cookie_out, ch
 ca_err ca_session_check(ca_store *store, ca_session *sess, ca_user *user, const char *cookie,
                         int64_t now, int64_t idle_timeout, int64_t absolute_timeout,
                         ca_errbuf *eb);
+
+/* The CSRF token of a session cookie (CA_SESSION_CSRF_MAX bytes), for a page that reloads and
+ * asks again (GET /v1/auth/session); check the cookie with ca_session_check first.
+ * CA_ERR_INVALID for a malformed cookie, CA_ERR_CRYPTO. */
+ca_err ca_session_csrf_token(char *csrf_out, const char *cookie);
 
 /* True when token is the CSRF token of the session (compared in constant time). False for a
  * session that came from a list (no csrf_hash) and for NULL. */
