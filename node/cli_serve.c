@@ -14,6 +14,7 @@
 #include "node/issuer.h"
 #include "node/node.h"
 #include "node/resolver.h"
+#include "node/routes_auth.h"
 #include "credanchor/rpc.h"
 #include "node/node_log.h"
 
@@ -23,10 +24,12 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SHUTDOWN_GRACE_MS 10000
 #define STDERR_FLUSH_MS 100
+#define AUTH_UPKEEP_S 60 /* inactive people disabled, dead sessions pruned (issue #16) */
 #define SERVE_MMAP_THRESHOLD (256 * 1024)
 #define SERVE_TRIM_THRESHOLD (2 * 1024 * 1024)
 
@@ -90,6 +93,9 @@ static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, 
     /* The credential's public page and its assets (node/routes_pages.c, issue #15). */
     if (!err)
         err = ca_page_routes_register(p->srv, &node->cfg, eb);
+    /* People's sign-in, sessions and users (node/routes_auth.c, issue #16). */
+    if (!err)
+        err = ca_auth_routes_register(p->srv, node, eb);
     /* Routes of later subsystems register here, before the server starts. */
     if (!err)
         err = ca_http_start(p->srv, url, cap, eb);
@@ -101,6 +107,7 @@ static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, 
 static void serve_free(serve_parts *p, ca_node *node)
 {
     ca_http_destroy(p->srv);
+    ca_auth_routes_free();
     ca_anchor_engine_free(p->anchor);
     ca_issuer_close(p->issuer);
     ca_resolver_free(p->resolver);
@@ -109,11 +116,17 @@ static void serve_free(serve_parts *p, ca_node *node)
     ca_anchor_check_cache_free(p->anchor_checks);
 }
 
-/* Waits for SIGTERM or SIGINT on sfd, flushing stderr every STDERR_FLUSH_MS; the signal. */
-static uint32_t wait_for_signal(int sfd)
+/* Waits for SIGTERM or SIGINT on sfd, flushing stderr every STDERR_FLUSH_MS and running the
+ * people's upkeep every AUTH_UPKEEP_S; the signal. */
+static uint32_t wait_for_signal(int sfd, ca_node *node)
 {
     struct signalfd_siginfo si = {0};
+    time_t upkeep = 0;
     for (;;) {
+        if (time(NULL) - upkeep >= AUTH_UPKEEP_S) {
+            upkeep = time(NULL);
+            ca_auth_upkeep(node);
+        }
         struct pollfd pfd = {.fd = sfd, .events = POLLIN};
         int ready = poll(&pfd, 1, STDERR_FLUSH_MS);
         fflush(stderr);
@@ -167,7 +180,8 @@ int ca_cli_serve(int argc, char **argv)
     ca_node *node = NULL;
     serve_parts parts = {0};
     if ((rc = ca_cli_open_node(&node, "serve", opts,
-                               CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS))) {
+                               CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS |
+                                   CA_NODE_DATA_KEY))) {
         close(sfd);
         return rc;
     }
@@ -187,7 +201,7 @@ int ca_cli_serve(int argc, char **argv)
     ca_node_log(CA_NODE_LOG_INFO, "serve", "listening on %s", url);
     fflush(stderr);
 
-    uint32_t signo = wait_for_signal(sfd);
+    uint32_t signo = wait_for_signal(sfd, node);
     ca_node_log(CA_NODE_LOG_INFO, "serve", "%s received, stopping",
                 signo == SIGINT ? "SIGINT" : "SIGTERM");
     /* A stalled chain endpoint must not hold the stop (issue #13 item 5: under 5 s, within

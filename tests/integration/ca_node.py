@@ -199,7 +199,9 @@ class Node:
         own = conn is None
         c = conn or self.conn()
         h = dict(headers or {})
-        if token:
+        if hasattr(token, "auth_headers"):  # a person's session (softauthn.Session)
+            h.update(token.auth_headers(method))
+        elif token:
             h["Authorization"] = "Bearer " + token
         if isinstance(body, (dict, list)):
             body = json.dumps(body)

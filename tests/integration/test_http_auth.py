@@ -1,7 +1,8 @@
 """The role matrix (SPEC §3, issue #12 item 11): POST /v1/log/entries in detail (no token 401,
 each wrong role 403, issuer and admin 200, expired and revoked tokens 401 with
 WWW-Authenticate: Bearer), then every authenticated route x every caller (admin, issuer,
-revoker, auditor, no token, bad token): an admin token may use every route, each narrow role
+revoker, auditor, no token, bad token; and issue #16's people: a signed-in session of each role
+and a bad session cookie): an admin token or session may use every route, each narrow role
 only its own. Public routes need no token; every authenticated write lands in the audit log,
 whose chain verifies; no token text ever reaches the server log."""
 import json
@@ -12,6 +13,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ca_node as ca  # noqa: E402
+from softauthn import Session, enroll_person  # noqa: E402
 
 t = ca.Checks("http_auth")
 
@@ -30,10 +32,27 @@ def role_matrix(node):
     in docs/openapi.yaml and docs/operations.md). An allowed caller gets the route's own answer
     (for /suspend and /reinstate on an Open Badge 409, SPEC §5; POST /v1/anchors 503 without
     anchor.rpc_url), a caller without the role 403, no token or a bad one 401."""
-    callers = {"admin": node.tokens["admin"], "issuer": node.tokens["issuer"],
+    admin = node.tokens["admin"]
+    callers = {"admin": admin, "issuer": node.tokens["issuer"],
                "revoker": node.tokens["revoker"], "auditor": node.tokens["auditor"],
                "no token": None, "bad token": "ca_0123456789abcdef_" + "B" * 43}
+    # Issue #16: a person's session passes the same checks as a token of the same role.
+    for role in ("admin", "issuer", "revoker", "auditor"):
+        callers[f"{role} session"] = enroll_person(node, node.origin, admin,
+                                                   f"{role}@matrix.example", [role])
+    callers["bad session"] = Session("credanchor_session=0123456789abcdef.AAAA", "x" * 43,
+                                     node.origin, None)
     counter = iter(range(10**6))
+
+    def invited_user():
+        r = node.request("POST", "/v1/users", token=admin, body={
+            "email": f"u{next(counter)}@matrix.example", "name": "Matrix", "roles": ["auditor"]})
+        return json.loads(r.body)["user"]["id"]
+
+    def disabled_user():
+        uid = invited_user()
+        node.request("POST", f"/v1/users/{uid}/disable", token=admin, body={})
+        return uid
 
     def fresh_credential():
         r = node.request("POST", "/v1/credentials", token=node.tokens["issuer"],
@@ -80,26 +99,41 @@ def role_matrix(node):
          lambda tok: node.get(f"/v1/credentials/{by_number}/verification", token=tok)),
         ("POST /v1/anchors", {"admin"}, 503,
          lambda tok: node.request("POST", "/v1/anchors", token=tok)),
+        ("GET /v1/users", {"admin"}, 200, lambda tok: node.get("/v1/users", token=tok)),
+        ("POST /v1/users", {"admin"}, 201,
+         lambda tok: node.request("POST", "/v1/users", token=tok, body={
+             "email": f"n{next(counter)}@matrix.example", "name": "New", "roles": ["issuer"]})),
+        ("POST /v1/users/{id}/disable", {"admin"}, 200,
+         lambda tok: node.request("POST", f"/v1/users/{invited_user()}/disable", token=tok,
+                                  body={"reason": "matrix"})),
+        ("POST /v1/users/{id}/enable", {"admin"}, 200,
+         lambda tok: node.request("POST", f"/v1/users/{disabled_user()}/enable", token=tok,
+                                  body={})),
+        ("PUT /v1/users/{id}/roles", {"admin"}, 200,
+         lambda tok: node.request("PUT", f"/v1/users/{invited_user()}/roles", token=tok,
+                                  body={"roles": ["revoker"]})),
     ]
     for name, allowed, ok_status, call in routes:
         for who, tok in callers.items():
-            want = (401 if who in ("no token", "bad token") else
-                    ok_status if who in allowed else 403)
+            want = (401 if who in ("no token", "bad token", "bad session") else
+                    ok_status if who.split()[0] in allowed else 403)
             r = call(tok)
             t.eq(r.status, want, f"matrix {name} as {who}")
             if want >= 400:
                 t.ok(r.is_problem(want), f"matrix {name} as {who}: problem+json")
 
 
+MATRIX_PORT = ca.free_port()
 with ca.Node(roles=["admin", "issuer", "revoker", "auditor"],
-             env={"CREDANCHOR_CREDENTIALS_TEMPLATES_DIR":
-                  os.path.dirname(TEMPLATE)}) as node:
+             env={"CREDANCHOR_CREDENTIALS_TEMPLATES_DIR": os.path.dirname(TEMPLATE),
+                  "CREDANCHOR_NODE_PUBLIC_URL": f"http://localhost:{MATRIX_PORT}"}) as node:
+    node.origin = f"http://localhost:{MATRIX_PORT}"
     expired = node.create_token("issuer", "--expires", "1s")
     revoked = node.create_token("issuer")
     revoked_id = revoked[3:19]
     ca.run_cli("token", "revoke", revoked_id, data_dir=node.data_dir, env=node.env)
     created = time.time()
-    node.start()
+    node.start(port=MATRIX_PORT)
     time.sleep(max(0.0, 2.2 - (time.time() - created)))  # let the 1 s token expire
 
     d = ca.random_digests(1)
