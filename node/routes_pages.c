@@ -9,6 +9,11 @@
  * HSTS. Everything the HTML shows before the scripts run comes from web/page/strings.json
  * and the URL the visitor opened, never from the credential, so a forged credential cannot
  * inject markup, and nothing the server says can stand in for the browser's checks.
+ *
+ * The people's sign-in pages (issue #16: /admin/signin, /admin/enroll, the account page at
+ * ADMIN_ACCOUNT_PATH) are shells of the same kind, with their strings in
+ * web/admin/strings.json, a CSP whose connect-src is the node alone, and no-store: their
+ * scripts call /v1/auth/ with the session cookie, and the HTML holds nothing of a person.
  */
 #include "node/pages.h"
 
@@ -30,6 +35,8 @@
 #define REF_MAX 256
 #define SRI_MAX 72         /* "sha384-" + 64 base64 characters + NUL */
 #define ACCEPT_LANG_SCAN 512 /* bytes of Accept-Language looked at; the rest is ignored */
+/* The account page's path (issue #16 names it "/admin/"); "/admin" redirects to it. */
+#define ADMIN_ACCOUNT_PATH "/admin/"
 
 typedef struct asset_meta {
     char sri[SRI_MAX];
@@ -43,8 +50,10 @@ typedef struct pages {
     char root[CA_CONFIG_STR_MAX];     /* public_url's path: "" or "/base" */
     char *importmap;                  /* the import map's JSON text */
     char csp[CA_HTTP_HEADER_VALUE_MAX];
+    char admin_csp[CA_HTTP_HEADER_VALUE_MAX]; /* the sign-in pages': connect-src 'self' */
     bool https;
     json_t *strings;                  /* web/page/strings.json: {"en":{..},"ko":{..}} */
+    json_t *admin_strings;            /* web/admin/strings.json, the same shape */
 } pages;
 
 static const char *const langs[] = {"en", "ko"}; /* the first is the default */
@@ -301,15 +310,34 @@ static const char *page_lang(ca_http_request *req)
 
 /* ---- handlers ------------------------------------------------------------------------------ */
 
-/* The headers every HTML page gets besides the server's own (node/http_response.c). */
-static void page_headers(const pages *pg, ca_http_response *resp, const char *lang)
+/* The headers every HTML page gets besides the server's own (node/http_response.c), with the
+ * page's Content-Security-Policy. */
+static void headers_with_csp(const pages *pg, ca_http_response *resp, const char *lang,
+                             const char *csp)
 {
-    ca_http_response_add_header(resp, "Content-Security-Policy", pg->csp);
+    ca_http_response_add_header(resp, "Content-Security-Policy", csp);
     if (pg->https)
         ca_http_response_add_header(resp, "Strict-Transport-Security",
                                     "max-age=63072000; includeSubDomains");
     ca_http_response_add_header(resp, "Vary", "Accept, Accept-Language");
     ca_http_response_add_header(resp, "Content-Language", lang);
+}
+
+/* Renders template tmpl with the strings of lang and data (a reference it steals; NULL for
+ * a template that takes none), and answers it with status and the page headers under csp. */
+static void reply_page(const pages *pg, ca_http_response *resp, int status, const char *lang,
+                       const json_t *strings, const char *tmpl, json_t *data, const char *csp)
+{
+    page_vars v = {pg, lang, strings, data};
+    size_t len;
+    char *html = render(tmpl, &v, &len);
+    json_decref(data);
+    if (!html) {
+        ca_http_problem(resp, 500, "the page template failed");
+        return;
+    }
+    ca_http_reply_owned(resp, status, "text/html; charset=utf-8", html, len);
+    headers_with_csp(pg, resp, lang, csp);
 }
 
 static bool wants_html(ca_http_request *req)
@@ -326,16 +354,9 @@ static void not_found(ca_http_request *req, ca_http_response *resp, const char *
         ca_http_problem(resp, 404, "no credential has this id");
         return;
     }
-    page_vars v = {pg, lang, json_object_get(pg->strings, lang), NULL};
-    size_t len;
-    char *html = render("page/not_found.html", &v, &len);
-    if (!html) {
-        ca_http_problem(resp, 500, "the page template failed");
-        return;
-    }
-    ca_http_reply_owned(resp, 404, "text/html; charset=utf-8", html, len);
     resp->cache_control = "no-store";
-    page_headers(pg, resp, lang);
+    reply_page(pg, resp, 404, lang, json_object_get(pg->strings, lang), "page/not_found.html",
+               NULL, pg->csp);
 }
 
 /* The credential id a page path names: a bare UUID stands for urn:uuid:<uuid>. */
@@ -389,16 +410,12 @@ static void h_page(ca_http_request *req, ca_http_response *resp)
         (json_int_t)pg->cfg->anchor_confirmations, "chainId",
         (json_int_t)pg->cfg->anchor_chain_id, "linkedinOrganizationId",
         pg->cfg->page_linkedin_organization_id, "lang", lang);
-    page_vars v = {pg, lang, json_object_get(pg->strings, lang), data};
-    size_t len;
-    char *html = data ? render("page/credential.html", &v, &len) : NULL;
-    json_decref(data);
-    if (!html) {
-        ca_http_problem(resp, 500, "the page template failed");
+    if (!data) {
+        ca_http_problem(resp, 500, "out of memory");
         return;
     }
-    ca_http_reply_owned(resp, 200, "text/html; charset=utf-8", html, len);
-    page_headers(pg, resp, lang);
+    reply_page(pg, resp, 200, lang, json_object_get(pg->strings, lang), "page/credential.html",
+               data, pg->csp);
 }
 
 /* GET /c/{ref}/qr.svg: the page's URL as a QR code (level M, 4-module quiet zone), drawn as
@@ -462,16 +479,74 @@ static void h_lookup_page(ca_http_request *req, ca_http_response *resp)
     json_t *data = json_pack("{s:o, s:{s:s, s:s}}", "strings",
                              json_deep_copy(json_object_get(pg->strings, lang)), "config", "base",
                              pg->cfg->node_public_url, "lang", lang);
-    page_vars v = {pg, lang, json_object_get(pg->strings, lang), data};
-    size_t len;
-    char *html = data ? render("page/lookup.html", &v, &len) : NULL;
-    json_decref(data);
-    if (!html) {
-        ca_http_problem(resp, 500, "the page template failed");
+    if (!data) {
+        ca_http_problem(resp, 500, "out of memory");
         return;
     }
-    ca_http_reply_owned(resp, 200, "text/html; charset=utf-8", html, len);
-    page_headers(pg, resp, lang);
+    reply_page(pg, resp, 200, lang, json_object_get(pg->strings, lang), "page/lookup.html", data,
+               pg->csp);
+}
+
+/* GET /admin/signin, /admin/enroll and the account page (issue #16): the template the
+ * route names, in the visitor's language, with the strings and the paths its script needs.
+ * The enrollment secret travels in the URL's fragment, which never reaches the server. */
+static void h_admin_page(ca_http_request *req, ca_http_response *resp)
+{
+    static const struct {
+        const char *route, *page, *tmpl;
+    } admin_pages[] = {
+        {ADMIN_ACCOUNT_PATH, "admin-account", "admin/account.html"},
+        {"/admin/signin", "admin-signin", "admin/signin.html"},
+        {"/admin/enroll", "admin-enroll", "admin/enroll.html"},
+    };
+    pages *pg = req->ctx;
+    const char *lang = page_lang(req);
+    static const char *const allowed[] = {"lang", NULL};
+    ca_errbuf eb = {{0}};
+    if (ca_http_query_only(req, allowed, &eb)) {
+        ca_http_problem(resp, 400, "%s", eb.msg);
+        return;
+    }
+    size_t i = 0;
+    while (i < sizeof admin_pages / sizeof admin_pages[0] && strcmp(req->route, admin_pages[i].route))
+        i++;
+    CA_ASSERT(i < sizeof admin_pages / sizeof admin_pages[0]);
+    json_t *data = json_pack("{s:o, s:{s:s, s:s, s:s, s:s}}", "strings",
+                             json_deep_copy(json_object_get(pg->admin_strings, lang)), "config",
+                             "root", pg->root, "lang", lang, "page", admin_pages[i].page,
+                             "account", ADMIN_ACCOUNT_PATH);
+    if (!data) {
+        ca_http_problem(resp, 500, "out of memory");
+        return;
+    }
+    /* no-store: the sign-in pages are the door to a session; no cache, shared or the
+     * browser's back-forward one, should keep them. */
+    resp->cache_control = "no-store";
+    reply_page(pg, resp, 200, lang, json_object_get(pg->admin_strings, lang),
+               admin_pages[i].tmpl, data, pg->admin_csp);
+}
+
+/* GET /admin: 308 to the account page "/admin/" under the public path, as any web server
+ * answers a directory's URL without its slash; the page's one parameter (?lang=) is kept. */
+static void h_admin_redirect(ca_http_request *req, ca_http_response *resp)
+{
+    const pages *pg = req->ctx;
+    static const char *const allowed[] = {"lang", NULL};
+    ca_errbuf eb = {{0}};
+    if (ca_http_query_only(req, allowed, &eb)) {
+        ca_http_problem(resp, 400, "%s", eb.msg);
+        return;
+    }
+    const char *lang = ca_http_query_raw(req, "lang");
+    char where[CA_HTTP_HEADER_VALUE_MAX];
+    int n = snprintf(where, sizeof where, "%s%s%s%s", pg->root, ADMIN_ACCOUNT_PATH,
+                     lang ? "?lang=" : "", lang ? lang : "");
+    if (n < 0 || (size_t)n >= sizeof where ||
+        ca_http_response_add_header(resp, "Location", where) != CA_OK) {
+        ca_http_problem(resp, 400, "the lang parameter is not a language");
+        return;
+    }
+    ca_http_reply_text(resp, 308, "text/plain; charset=utf-8", where, strlen(where));
 }
 
 /* GET /assets/<path> with up to five segments (web/vendor/<lib>/esm/abstract/<file>). */
@@ -582,6 +657,13 @@ static ca_err build_csp(pages *pg, ca_errbuf *eb)
                      b64, rpc);
     if (n < 0 || (size_t)n >= sizeof pg->csp)
         return ca_fail(eb, CA_ERR_CONFIG, "config: page.rpc_urls: too long for a header");
+    /* The sign-in pages talk to the node only; their forms are never submitted by the
+     * browser itself (a recovery code must not end up in a URL when a script failed). */
+    snprintf(pg->admin_csp, sizeof pg->admin_csp,
+             "default-src 'self'; script-src 'self' 'sha256-%s'; style-src 'self'; "
+             "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+             "form-action 'none'; frame-ancestors 'none'",
+             b64);
     return CA_OK;
 }
 
@@ -606,6 +688,14 @@ static ca_err load_assets(pages *pg, ca_errbuf *eb)
             return ca_fail(eb, CA_ERR_CONFIG, "web/page/strings.json has no \"%s\"", langs[l]);
     if (!pg->strings)
         return ca_fail(eb, CA_ERR_CONFIG, "web/page/strings.json is missing or not JSON");
+    s = asset_find("admin/strings.json", NULL);
+    pg->admin_strings =
+        s ? json_loadb((const char *)s->data, s->len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (!pg->admin_strings)
+        return ca_fail(eb, CA_ERR_CONFIG, "web/admin/strings.json is missing or not JSON");
+    for (size_t l = 0; l < sizeof langs / sizeof langs[0]; l++)
+        if (!json_is_object(json_object_get(pg->admin_strings, langs[l])))
+            return ca_fail(eb, CA_ERR_CONFIG, "web/admin/strings.json has no \"%s\"", langs[l]);
     return CA_OK;
 }
 
@@ -613,6 +703,10 @@ static const ca_http_route page_routes[] = {
     {"GET", "/c/{ref}", 0, NULL, h_page, NULL},
     {"GET", "/c/{ref}/qr.svg", 0, NULL, h_page_qr, NULL},
     {"GET", "/lookup", 0, NULL, h_lookup_page, NULL},
+    {"GET", ADMIN_ACCOUNT_PATH, 0, NULL, h_admin_page, NULL},
+    {"GET", "/admin", 0, NULL, h_admin_redirect, NULL},
+    {"GET", "/admin/signin", 0, NULL, h_admin_page, NULL},
+    {"GET", "/admin/enroll", 0, NULL, h_admin_page, NULL},
     {"GET", "/assets/{a}", 0, NULL, h_asset, NULL},
     {"GET", "/assets/{a}/{b}", 0, NULL, h_asset, NULL},
     {"GET", "/assets/{a}/{b}/{c}", 0, NULL, h_asset, NULL},
