@@ -141,9 +141,10 @@ static int user_invite(int argc, char **argv)
     if ((rc = collect_roles(argc, argv, opts, &roles, "invite")))
         return rc;
     int64_t ttl = 0;
-    if (ttl_s && (ca_duration_parse(&ttl, ttl_s) || ttl > CA_INVITE_TTL_MAX))
-        return ca_cli_usage_error("user", "--ttl \"%s\" is not a duration up to 7d (e.g. 30m, "
-                                          "12h, 7d or seconds)", ttl_s);
+    if (ttl_s && (ca_duration_parse(&ttl, ttl_s) || ttl < CA_INVITE_TTL_MIN ||
+                  ttl > CA_INVITE_TTL_MAX))
+        return ca_cli_usage_error("user", "--ttl \"%s\" is not a duration from 60 s to 7d "
+                                          "(e.g. 30m, 12h, 7d or seconds)", ttl_s);
     char name[CA_USER_NAME_MAX];
     const char *name_s = ca_cli_value(opts, "name");
     if (!name_s)

@@ -105,6 +105,9 @@ static const cfg_entry entries[] = {
       "public-route requests per second per client address; 0 = off"),
     S("node", "tls_cert_file", node_tls_cert_file, "", "PEM certificate chain; empty = plain HTTP"),
     S("node", "tls_key_file", node_tls_key_file, "", "PEM private key for tls_cert_file"),
+    S("node", "trusted_proxies", node_trusted_proxies, "",
+      "comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the client "
+      "(rate limits, sessions, the audit log); empty = the socket's peer"),
     /* [store] */
     U("store", "max_map_size", CFG_SIZE, store_max_map_size, "64G", 1 * MIB, 1024 * TIB,
       "the LMDB map grows up to this many bytes; beyond it appends get 507"),
@@ -821,6 +824,37 @@ static ca_err validate_allow_hosts(const ca_config *cfg, ca_errbuf *eb)
     return CA_OK;
 }
 
+/* 9a. node.trusted_proxies: up to CA_CONFIG_TRUSTED_PROXIES_MAX IPv4 or IPv6 addresses
+ * (no names, no ranges: a proxy is one known host). */
+static ca_err validate_trusted_proxies(const ca_config *cfg, ca_errbuf *eb)
+{
+    const char *p = cfg->node_trusted_proxies;
+    for (size_t count = 0; *p; count++) {
+        size_t n = strcspn(p, ",");
+        const char *a = p, *b = p + n;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        char item[INET6_ADDRSTRLEN];
+        uint8_t bin[16];
+        bool ok = b > a && (size_t)(b - a) < sizeof item;
+        if (ok) {
+            memcpy(item, a, (size_t)(b - a));
+            item[b - a] = '\0';
+            ok = inet_pton(AF_INET, item, bin) == 1 || inet_pton(AF_INET6, item, bin) == 1;
+        }
+        if (!ok)
+            return invalid(eb, "node.trusted_proxies", cfg->node_trusted_proxies,
+                           "entries are IPv4 or IPv6 addresses, comma-separated");
+        if (count == CA_CONFIG_TRUSTED_PROXIES_MAX)
+            return invalid(eb, "node.trusted_proxies", cfg->node_trusted_proxies,
+                           "lists too many proxies");
+        p += n + (p[n] == ',');
+    }
+    return CA_OK;
+}
+
 /* 10. credentials.issue_prefix: 1-16 letters, digits or '_' (issue numbers split on '-'). */
 static ca_err validate_issue_prefix(const ca_config *cfg, ca_errbuf *eb)
 {
@@ -848,7 +882,7 @@ ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
         return invalid(eb, "log.origin", cfg->log_origin, "must contain no spaces and no '+'");
 
     if ((err = validate_anchor(cfg, eb)) || (err = validate_page(cfg, eb)) ||
-        (err = validate_allow_hosts(cfg, eb)))
+        (err = validate_allow_hosts(cfg, eb)) || (err = validate_trusted_proxies(cfg, eb)))
         return err;
 
     /* 10a. did.issuer_method: web or key. */

@@ -16,6 +16,8 @@ extern "C" {
 
 #define CA_CONFIG_STR_MAX 1024
 
+#define CA_CONFIG_TRUSTED_PROXIES_MAX 16 /* node.trusted_proxies entries */
+
 typedef struct ca_config {
     /* [node] */
     char node_listen[CA_CONFIG_STR_MAX];      /* HOST:PORT, default 127.0.0.1:8080 */
@@ -34,6 +36,8 @@ typedef struct ca_config {
     uint64_t node_rate_limit_per_ip;          /* public requests/s per address, 0 = off */
     char node_tls_cert_file[CA_CONFIG_STR_MAX]; /* empty = plain HTTP */
     char node_tls_key_file[CA_CONFIG_STR_MAX];
+    char node_trusted_proxies[CA_CONFIG_STR_MAX]; /* up to CA_CONFIG_TRUSTED_PROXIES_MAX
+                                                   * comma-separated IP addresses */
     /* [store] */
     uint64_t store_max_map_size;              /* bytes, default 64 GiB */
     uint64_t store_index_batch;               /* digests per digest-index batch, 65536 */

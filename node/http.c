@@ -73,6 +73,7 @@ typedef struct registered_route {
     void *ctx;
     char *segs[16]; /* the pattern split at '/', "{...}" kept as is */
     size_t nsegs;
+    bool no_store;  /* ca_http_add_private_routes */
 } registered_route;
 
 /* One request handed to the offload threads. */
@@ -101,6 +102,9 @@ struct ca_http_server {
     ca_http_metrics *metrics; /* node/metrics.c */
 
     ca_rate_limit *rl; /* node/rate_limit.c */
+    /* node.trusted_proxies as 16-byte addresses (IPv4 mapped into ::ffff:0:0/96). */
+    uint8_t trusted[CA_CONFIG_TRUSTED_PROXIES_MAX][16];
+    size_t ntrusted;
 
     struct MHD_Daemon *daemon;
     int listen_fd;
@@ -488,8 +492,8 @@ static ca_err split_pattern(registered_route *rr, const char *pattern, ca_errbuf
     return CA_OK;
 }
 
-ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size_t n, void *ctx,
-                          ca_errbuf *eb)
+static ca_err add_routes(ca_http_server *srv, const ca_http_route *routes, size_t n, void *ctx,
+                         bool no_store, ca_errbuf *eb)
 {
     CA_ASSERT(srv->daemon == NULL);
     for (size_t i = 0; i < n; i++) {
@@ -512,10 +516,23 @@ ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size
         }
         rr->r = r;
         rr->ctx = ctx;
+        rr->no_store = no_store;
         ca_http_metrics_name_route(srv->metrics, srv->nroutes, r->pattern);
         srv->nroutes++;
     }
     return CA_OK;
+}
+
+ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size_t n, void *ctx,
+                          ca_errbuf *eb)
+{
+    return add_routes(srv, routes, n, ctx, false, eb);
+}
+
+ca_err ca_http_add_private_routes(ca_http_server *srv, const ca_http_route *routes, size_t n,
+                                  void *ctx, ca_errbuf *eb)
+{
+    return add_routes(srv, routes, n, ctx, true, eb);
 }
 
 /* Matches the raw path against a route; fills params (pointing into segbuf). */
@@ -543,8 +560,40 @@ static bool route_match(const registered_route *rr, char **segs, size_t nsegs,
 
 /* ---- the client address (the rate limiter's key) -------------------------------------------- */
 
-/* The client address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and as text. */
-static void client_address(struct MHD_Connection *c, uint8_t key[16], char *text, size_t cap)
+/* An address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and as text; false when s is
+ * not an IPv4 or IPv6 address (n bytes, no NUL needed). */
+static bool parse_address(const char *s, size_t n, uint8_t key[16], char *text, size_t cap)
+{
+    char buf[INET6_ADDRSTRLEN];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    memset(key, 0, 16);
+    if (inet_pton(AF_INET, buf, key + 12) == 1) {
+        key[10] = key[11] = 0xff;
+        return inet_ntop(AF_INET, key + 12, text, (socklen_t)cap) != NULL;
+    }
+    return inet_pton(AF_INET6, buf, key) == 1 &&
+           inet_ntop(AF_INET6, key, text, (socklen_t)cap) != NULL;
+}
+
+static bool trusted_proxy(const ca_http_server *srv, const uint8_t key[16])
+{
+    for (size_t i = 0; i < srv->ntrusted; i++)
+        if (memcmp(srv->trusted[i], key, 16) == 0)
+            return true;
+    return false;
+}
+
+/* The client address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and as text: the socket's
+ * peer, or, when that peer is one of node.trusted_proxies (nginx in front), the address the
+ * proxy saw: X-Forwarded-For read from the right, past further trusted proxies (the entries
+ * to their left are the client's own claims, which anyone can forge). An entry that is not
+ * an address stops the walk at the last trusted hop. Rate limits, sessions and the audit log
+ * name this address. */
+static void client_address(const ca_http_server *srv, struct MHD_Connection *c, uint8_t key[16],
+                           char *text, size_t cap)
 {
     memset(key, 0, 16);
     snprintf(text, cap, "-");
@@ -563,19 +612,58 @@ static void client_address(struct MHD_Connection *c, uint8_t key[16], char *text
         memcpy(key, &in6->sin6_addr, 16);
         inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)cap);
     }
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!xff)
+        return;
+    const char *end = xff + strlen(xff);
+    while (trusted_proxy(srv, key) && end > xff) {
+        const char *start = end;
+        while (start > xff && start[-1] != ',')
+            start--;
+        const char *a = start, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        uint8_t hop[16];
+        char hop_text[INET6_ADDRSTRLEN];
+        if (!parse_address(a, (size_t)(b - a), hop, hop_text, sizeof hop_text))
+            return;
+        memcpy(key, hop, 16);
+        snprintf(text, cap, "%s", hop_text);
+        end = start > xff ? start - 1 : xff;
+    }
 }
 
 void ca_http_client_key(const ca_http_request *req, uint8_t key[16])
 {
     char text[64];
-    client_address(req->conn_, key, text, sizeof text);
+    client_address(req->srv_, req->conn_, key, text, sizeof text);
 }
 
 const char *ca_http_client_text(const ca_http_request *req, char *text, size_t cap)
 {
     uint8_t key[16];
-    client_address(req->conn_, key, text, cap);
+    client_address(req->srv_, req->conn_, key, text, cap);
     return text;
+}
+
+/* node.trusted_proxies (checked by node/config.c) into srv->trusted. */
+static void load_trusted_proxies(ca_http_server *srv)
+{
+    const char *p = srv->cfg->node_trusted_proxies;
+    while (*p && srv->ntrusted < CA_CONFIG_TRUSTED_PROXIES_MAX) {
+        size_t n = strcspn(p, ",");
+        const char *a = p, *b = p + n;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        char text[INET6_ADDRSTRLEN];
+        if (parse_address(a, (size_t)(b - a), srv->trusted[srv->ntrusted], text, sizeof text))
+            srv->ntrusted++;
+        p += n + (p[n] == ',');
+    }
 }
 
 /* ---- authentication ------------------------------------------------------------------------- */
@@ -715,6 +803,14 @@ static void log_request(const char *method, const char *route, int status, int64
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
+/* Whether the answers of route idx are no-store: a role route's, or a route's marked so. */
+static bool private_answers(const ca_http_server *srv, int idx)
+{
+    if (idx == UNMATCHED_ROUTE)
+        return false;
+    return srv->routes[idx].r->role != 0 || srv->routes[idx].no_store;
+}
+
 #define MAX_PATH_SEGS 16
 /* Longest raw path routed; a longer one gets 414 in step 1 (a 10 KB DID is no DID). */
 #define MAX_PATH_LEN 8192
@@ -851,7 +947,8 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
     *offload = false;
     url = strip_base_path(srv, url);
     ca_http_request req = {.node = srv->node, .method = method, .path = url,
-                           .body = cr->body ? cr->body : "", .body_len = cr->len, .conn_ = c};
+                           .body = cr->body ? cr->body : "", .body_len = cr->len, .conn_ = c,
+                           .srv_ = srv};
     char pathbuf[MAX_PATH_LEN];
     char *segs[MAX_PATH_SEGS];
     size_t nsegs;
@@ -918,7 +1015,8 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
         if (resp->status == 0)
             ca_http_problem(resp, 500, "the handler gave no answer");
     }
-    if (found->r->role && strcmp(method, "GET") && !is_head && !resp->audited)
+    if (found->r->role && ((strcmp(method, "GET") && !is_head) || resp->audit_read) &&
+        !resp->audited)
         audit_route(srv, &req, resp);
     return metric_idx;
 }
@@ -1258,7 +1356,7 @@ static int check_request_head(ca_http_server *srv, struct MHD_Connection *c, con
         return UNMATCHED_ROUTE;
     uint8_t key[16];
     char client[INET6_ADDRSTRLEN];
-    client_address(c, key, client, sizeof client);
+    client_address(srv, c, key, client, sizeof client);
     bool offload;
     cr->routing_only = true;
     int idx = dispatch(srv, c, url, method, cr, resp, key, true, &offload);
@@ -1295,9 +1393,9 @@ static enum MHD_Result on_headers(ca_http_server *srv, struct MHD_Connection *c,
         return MHD_YES;
     char client[INET6_ADDRSTRLEN];
     uint8_t key[16];
-    client_address(c, key, client, sizeof client);
+    client_address(srv, c, key, client, sizeof client);
     conn_deadline(c, 0);
-    bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
+    bool role_route = private_answers(srv, idx);
     return queue(srv, c, cr, &resp, idx, method, client, role_route);
 }
 
@@ -1362,7 +1460,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     char client[INET6_ADDRSTRLEN];
     uint8_t key[16];
-    client_address(c, key, client, sizeof client);
+    client_address(srv, c, key, client, sizeof client);
     conn_deadline(c, 0); /* the whole request is here: no deadline while it is handled */
     if (cr->late_status) {
         ca_http_response resp = {0};
@@ -1375,7 +1473,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (cr->offload_done) { /* called again after the resume: answer what the job made */
         int idx = cr->offload_idx;
-        bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
+        bool role_route = private_answers(srv, idx);
         return queue(srv, c, cr, &cr->offload_resp, idx, method, client, role_route);
     }
     /* Step 3: the whole request is here. From now until the completion callback it counts
@@ -1395,7 +1493,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         resp.retry_after = 1;
         ca_http_problem(&resp, 503, "too many slow lookups are waiting; try again shortly");
     }
-    bool role_route = idx != UNMATCHED_ROUTE && srv->routes[idx].r->role != 0;
+    bool role_route = private_answers(srv, idx);
     return queue(srv, c, cr, &resp, idx, method, client, role_route);
 }
 
@@ -1449,6 +1547,7 @@ ca_err ca_http_create(ca_http_server **out, ca_node *node, ca_errbuf *eb)
     srv->listen_fd = -1;
     srv->metrics = ca_http_metrics_create(&srv->inflight);
     srv->rl = ca_rate_limit_create((double)node->cfg.node_rate_limit_per_ip);
+    load_trusted_proxies(srv);
     if (!srv->metrics || !srv->rl) {
         ca_http_metrics_destroy(srv->metrics);
         ca_rate_limit_destroy(srv->rl);

@@ -72,6 +72,7 @@ typedef struct ca_http_request {
     size_t body_len;
     const ca_token_info *token;     /* the checked token on role routes, NULL on public ones */
     void *conn_;                    /* internal */
+    const ca_http_server *srv_;     /* internal */
 } ca_http_request;
 
 /* What a handler answers. Set it through the ca_http_reply_* and ca_http_problem helpers. */
@@ -88,6 +89,9 @@ typedef struct ca_http_response {
     char etag[72];                  /* non-empty adds ETag (a quoted entity tag) */
     bool audited;                   /* the handler wrote the audit entry itself (in its own
                                      * commit): the server writes none */
+    bool audit_read;                /* a read on a role route that exports personal data
+                                     * (issue #16 "Audit": every export names the person):
+                                     * the server audits it as it does a write */
     char detail[160];               /* short outcome for the audit log (a problem's detail
                                      * by default); never a token */
     char link[768];                 /* non-empty adds Link (RFC 8288), e.g. rel="next" */
@@ -135,6 +139,11 @@ ca_err ca_http_create(ca_http_server **srv, ca_node *node, ca_errbuf *eb);
  * ca_http_start. */
 ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size_t n, void *ctx,
                           ca_errbuf *eb);
+/* ca_http_add_routes for public routes whose answers hold secrets or personal data (sign-in:
+ * the session cookie, the CSRF token, recovery codes, a person's sessions): every answer is
+ * Cache-Control: no-store, as on role routes. */
+ca_err ca_http_add_private_routes(ca_http_server *srv, const ca_http_route *routes, size_t n,
+                                  void *ctx, ca_errbuf *eb);
 
 /* Adds lines to /metrics (anchor state, issuance): fn writes Prometheus text to f. At most
  * CA_HTTP_METRICS_HOOKS_MAX hooks (a caller bug beyond). Only before ca_http_start. */

@@ -155,6 +155,15 @@ bool ca_http_session_check(ca_http_request *req, ca_http_response *resp, ca_http
                                    "again");
         return false;
     }
+    /* The person's name and email first, so that a refusal below names them too. */
+    if (req->node->data_key) {
+        ca_user full;
+        if (ca_user_get(req->node->store, req->node->data_key, &full, out->user.id, &eb) ==
+            CA_OK) {
+            snprintf(out->user.name, sizeof out->user.name, "%s", full.name);
+            snprintf(out->user.email, sizeof out->user.email, "%s", full.email);
+        }
+    }
     if (!is_read(req)) {
         if (!ca_http_origin_ok(req)) {
             ca_http_problem(resp, 403, "a change under a session must come from this node's "
@@ -165,14 +174,6 @@ bool ca_http_session_check(ca_http_request *req, ca_http_response *resp, ca_http
             ca_http_problem(resp, 403, "a change under a session needs the session's "
                                        "X-CSRF-Token header");
             return false;
-        }
-    }
-    if (req->node->data_key) {
-        ca_user full;
-        if (ca_user_get(req->node->store, req->node->data_key, &full, out->user.id, &eb) ==
-            CA_OK) {
-            snprintf(out->user.name, sizeof out->user.name, "%s", full.name);
-            snprintf(out->user.email, sizeof out->user.email, "%s", full.email);
         }
     }
     return true;
@@ -196,9 +197,13 @@ bool ca_http_session_authenticate(ca_http_request *req, ca_http_response *resp,
                                   ca_token_info *info, unsigned role_mask)
 {
     ca_http_session hs;
-    if (!ca_http_session_check(req, resp, &hs))
-        return false;
+    bool ok = ca_http_session_check(req, resp, &hs);
+    /* A refusal of a known session (Origin, CSRF) is counted against the person in the
+     * audit log's denial table (node/http.c route_token), so info names them; otherwise it
+     * names nobody. */
     ca_http_session_caller(info, &hs);
+    if (!ok)
+        return false;
     if (hs.user.must_enroll_passkey) {
         ca_http_problem(resp, 403, "this session came from a recovery code: add a new passkey "
                                    "first (/admin/)");

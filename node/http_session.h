@@ -62,7 +62,8 @@ typedef struct ca_http_session {
 /* Checks the request's session cookie (node/users.h ca_session_check with auth.* timeouts).
  * For a method other than GET and HEAD it also checks Origin and X-CSRF-Token. On success
  * fills *out and returns true. Otherwise answers 401 (no, unknown, expired or revoked
- * session; the reason stays in the node's log) or 403 (Origin or CSRF) into resp. */
+ * session; the reason stays in the node's log; *out zeroed) or 403 (Origin or CSRF; *out
+ * still names the session and the person) into resp. */
 bool ca_http_session_check(ca_http_request *req, ca_http_response *resp, ca_http_session *out);
 
 /* Fills a caller record for the audit log and role checks from a checked session: id "",

@@ -244,10 +244,10 @@ static void signin_refused(const ca_http_request *req, ca_http_response *resp,
 }
 
 /* Starts a session for user after a successful ceremony: the cookie, the sign-in record, the
- * audit entry, and {"user","csrf","mustEnrollPasskey"} (more members may be added to it by
- * the caller). NULL after answering 500. */
+ * audit entry (with the status the caller answers), and {"user","csrf","mustEnrollPasskey"}
+ * (the caller may add members). NULL after answering 500. */
 static json_t *session_start(ca_http_request *req, ca_http_response *resp, ca_user *user,
-                             const char *method, const char *detail)
+                             const char *method, int status, const char *detail)
 {
     ca_node *node = req->node;
     ca_session s;
@@ -267,7 +267,7 @@ static json_t *session_start(ca_http_request *req, ca_http_response *resp, ca_us
         ca_http_problem_err(resp, err, &eb);
         return NULL;
     }
-    audit_person(req, user, s.id, 200, detail);
+    audit_person(req, user, s.id, status, detail);
     ca_user fresh;
     if (ca_user_get(node->store, node->data_key, &fresh, user->id, &eb) == CA_OK)
         *user = fresh;
@@ -510,7 +510,8 @@ static void h_enroll(ca_http_request *req, ca_http_response *resp)
         ca_http_problem_err(resp, err, &eb);
         goto out;
     }
-    json_t *o = session_start(req, resp, &user, "passkey", "enrolled a passkey from an invite");
+    json_t *o = session_start(req, resp, &user, "passkey", 201,
+                              "enrolled a passkey from an invite");
     json_t *arr = json_array();
     for (size_t i = 0; i < CA_RECOVERY_CODES; i++)
         json_array_append_new(arr, json_string(codes[i]));
@@ -632,7 +633,7 @@ static void h_signin(ca_http_request *req, ca_http_response *resp)
             signin_refused(req, resp, user.id[0] ? &user : NULL, "sign-in", why);
         goto out;
     }
-    json_t *o = session_start(req, resp, &user, "passkey", "signed in with a passkey");
+    json_t *o = session_start(req, resp, &user, "passkey", 200, "signed in with a passkey");
     if (o)
         ca_http_reply_json(resp, 200, o);
 out:
@@ -659,11 +660,20 @@ static void h_recover(ca_http_request *req, ca_http_response *resp)
         ca_http_problem(resp, 400, "send {\"email\", \"code\"}");
         goto out;
     }
-    account_key(key, "email", email);
-    if (!rate_ok(resp, a->attempts_account, key, "sign-in attempts for this account"))
-        goto out;
+    /* The account's bucket is the person's, shared with passkey sign-in; an unknown address
+     * gets the bucket of its blind index, which normalises it as the lookup does (blanks
+     * trimmed, case folded), so spelling variants of one address share one bucket. */
     bool known = ca_user_find_by_email(node->store, node->data_key, &user, email, &eb) ==
                  CA_OK;
+    if (known) {
+        account_key(key, "user", user.id);
+    } else {
+        uint8_t blind[CA_BLIND_INDEX_LEN];
+        ca_data_blind_email(node->data_key, blind, email);
+        memcpy(key, blind, sizeof key);
+    }
+    if (!rate_ok(resp, a->attempts_account, key, "sign-in attempts for this account"))
+        goto out;
     char uid[CA_USER_ID_MAX];
     ca_err err = ca_recovery_code_use(node->store, node->data_key, uid, email, code,
                                       (int64_t)time(NULL), &eb);
@@ -679,7 +689,7 @@ static void h_recover(ca_http_request *req, ca_http_response *resp)
         ca_http_problem_err(resp, err, &eb);
         goto out;
     }
-    json_t *o = session_start(req, resp, &user, "recovery",
+    json_t *o = session_start(req, resp, &user, "recovery", 200,
                               "signed in with a recovery code (a new passkey is required)");
     if (o)
         ca_http_reply_json(resp, 200, o);
@@ -892,9 +902,11 @@ static void h_session_delete(ca_http_request *req, ca_http_response *resp)
         ca_http_problem_err(resp, err, &eb);
         return;
     }
-    char client[64];
+    char client[64], detail[96];
+    snprintf(detail, sizeof detail, "revoked session %s%s", id,
+             hs.session.id[0] && strcmp(hs.session.id, id) == 0 ? " (their own)" : "");
     ca_audit_event ev = {.token = &info, .method = req->method, .route = req->route,
-                         .status = 204, .detail = "revoked a session",
+                         .status = 204, .detail = detail,
                          .client = ca_http_client_text(req, client, sizeof client)};
     if ((err = ca_audit_append(req->node->store, &ev, &eb)))
         ca_node_log(CA_NODE_LOG_ERROR, "auth", "audit: cannot append: %s",
@@ -988,7 +1000,7 @@ static void h_users_create(ca_http_request *req, ca_http_response *resp)
         goto out;
     }
     if (ttl_v && (!json_is_string(ttl_v) || ca_duration_parse(&ttl, json_string_value(ttl_v)) ||
-                  ttl < 60 || ttl > CA_INVITE_TTL_MAX)) {
+                  ttl < CA_INVITE_TTL_MIN || ttl > CA_INVITE_TTL_MAX)) {
         ca_http_problem(resp, 400, "ttl: a duration such as \"30m\" or \"2d\", from 60 s to 7 "
                                    "days");
         goto out;
@@ -1118,8 +1130,10 @@ ca_err ca_auth_routes_register(struct ca_http_server *srv, ca_node *node, ca_err
         ca_auth_routes_free();
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     }
-    return ca_http_add_routes(srv, auth_routes_table,
-                              sizeof auth_routes_table / sizeof auth_routes_table[0], a, eb);
+    /* Every answer here is no-store: cookies, CSRF tokens, recovery codes, emails. */
+    return ca_http_add_private_routes(srv, auth_routes_table,
+                                      sizeof auth_routes_table / sizeof auth_routes_table[0], a,
+                                      eb);
 }
 
 void ca_auth_routes_free(void)

@@ -709,6 +709,8 @@ static void h_list(ca_http_request *req, ca_http_response *resp)
             return;
         }
         csv_disposition(resp, "credentials");
+        resp->audit_read = true; /* names and issue numbers leave the node */
+        snprintf(resp->detail, sizeof resp->detail, "export: credentials.csv");
         ca_http_reply_stream(resp, 200, "text/csv; charset=utf-8", csv_stream_read,
                              csv_stream_free, s);
         return;
@@ -917,6 +919,9 @@ static void h_certificates_zip(ca_http_request *req, ca_http_response *resp)
     ca_http_reply_owned(resp, 200, "application/zip", zip, zip_len);
     snprintf(resp->content_disposition, sizeof resp->content_disposition,
              "attachment; filename=\"certificates.zip\"");
+    resp->audit_read = true; /* every selected person's certificate leaves the node */
+    snprintf(resp->detail, sizeof resp->detail, "export: certificates.zip, %zu certificates",
+             n);
 }
 
 static const ca_http_route credential_routes[] = {

@@ -527,7 +527,8 @@ static void h_admin_page(ca_http_request *req, ca_http_response *resp)
 }
 
 /* GET /admin: 308 to the account page "/admin/" under the public path, as any web server
- * answers a directory's URL without its slash; the page's one parameter (?lang=) is kept. */
+ * answers a directory's URL without its slash; a ?lang= the pages know is kept (any other
+ * value is dropped, never copied into Location). */
 static void h_admin_redirect(ca_http_request *req, ca_http_response *resp)
 {
     const pages *pg = req->ctx;
@@ -537,13 +538,13 @@ static void h_admin_redirect(ca_http_request *req, ca_http_response *resp)
         ca_http_problem(resp, 400, "%s", eb.msg);
         return;
     }
-    const char *lang = ca_http_query_raw(req, "lang");
-    char where[CA_HTTP_HEADER_VALUE_MAX];
-    int n = snprintf(where, sizeof where, "%s%s%s%s", pg->root, ADMIN_ACCOUNT_PATH,
-                     lang ? "?lang=" : "", lang ? lang : "");
-    if (n < 0 || (size_t)n >= sizeof where ||
-        ca_http_response_add_header(resp, "Location", where) != CA_OK) {
-        ca_http_problem(resp, 400, "the lang parameter is not a language");
+    bool asked = ca_http_query_raw(req, "lang") != NULL;
+    const char *lang = page_lang(req);
+    char where[sizeof pg->root + 32];
+    snprintf(where, sizeof where, "%s%s%s%s", pg->root, ADMIN_ACCOUNT_PATH,
+             asked ? "?lang=" : "", asked ? lang : "");
+    if (ca_http_response_add_header(resp, "Location", where) != CA_OK) {
+        ca_http_problem(resp, 500, "node.public_url's path is too long to redirect to");
         return;
     }
     ca_http_reply_text(resp, 308, "text/plain; charset=utf-8", where, strlen(where));

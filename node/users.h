@@ -85,6 +85,7 @@ struct json_t *ca_user_json(const ca_user *u);
 
 #define CA_INVITE_SECRET_MAX 44   /* 43 base64url chars (32 random bytes) + NUL */
 #define CA_INVITE_TTL_DEFAULT 1800 /* 30 minutes */
+#define CA_INVITE_TTL_MIN 60 /* an invite link needs time to reach its person */
 #define CA_INVITE_TTL_MAX (7 * 86400)
 
 /* Invites a person: creates the user in state invited with the given roles (a non-zero subset

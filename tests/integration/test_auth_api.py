@@ -13,8 +13,11 @@
 - recovery code: signs in once with mustEnrollPasskey, role routes refuse that session until
   a passkey is added; the same code again is refused;
 - disable: the person's open session dies at once; sign-in is refused;
-- the audit log names the person (userId, userName, sessionId, client) and stays verifiable;
-- no plaintext email in the data dir.
+- the audit log names the person (userId, userName, sessionId, client), exports included, and
+  stays verifiable;
+- no plaintext email in the data dir;
+- node.trusted_proxies: the client is X-Forwarded-For's address (from the right) only when
+  the peer is a trusted proxy.
 """
 import glob
 import json
@@ -97,6 +100,7 @@ with ca.Node(roles=["admin"], env={"CREDANCHOR_NODE_PUBLIC_URL": ORIGIN}) as nod
     r, o, a = signin(ann)
     c.eq(r.status, 200, "sign-in with the passkey")
     ck, csrf = cookie_of(r), js(r).get("csrf")
+    c.eq(r.headers.get("cache-control"), "no-store", "the sign-in answer (cookie, CSRF) is no-store")
     r2 = node.request("POST", "/v1/auth/signin", headers=O,
                       body={"ceremony": o["ceremony"], "credential": a})
     c.eq(r2.status, 401, "a replayed assertion: 401")
@@ -155,6 +159,11 @@ with ca.Node(roles=["admin"], env={"CREDANCHOR_NODE_PUBLIC_URL": ORIGIN}) as nod
     c.eq(node.get("/v1/users", headers=rc).status, 200, "... then role routes work")
     c.eq(len(js(node.get("/v1/auth/passkeys", headers=rc)).get("passkeys", [])), 2,
          "two passkeys listed")
+    # Exports are audited under the person's name (issue #16 "Audit"), as writes are.
+    r = node.get("/v1/credentials?format=csv", headers=rc)
+    c.ok(r.status == 200 and r.body.startswith(b"issueNumber,"), "an admin session exports CSV")
+    r = node.get("/v1/reports/certificates.zip", headers=rc)
+    c.eq(r.status, 200, "... and the certificates ZIP")
 
     # Disable: the open session dies at once, sign-in is refused; never the last admin.
     r = node.request("POST", f"/v1/users/{ann_id}/disable", token=admin, body={})
@@ -182,11 +191,56 @@ with ca.Node(roles=["admin"], env={"CREDANCHOR_NODE_PUBLIC_URL": ORIGIN}) as nod
          "the backwards counter is audited with its reason")
     c.ok(any("recovery code" in (e.get("detail") or "") for e in person),
          "recovery-code use audited")
+    c.ok(any(e.get("status") == 403 and "Origin" in (e.get("detail") or "")
+             and e.get("sessionId") for e in person),
+         "a session write without Origin is audited under the person and session")
+    for what in ("export: credentials.csv", "export: certificates.zip, 0 certificates"):
+        c.ok(any(e.get("detail") == what and e.get("method") == "GET" and e.get("sessionId")
+                 for e in person), f"audited with the person and session: {what}")
     v = ca.run_cli("audit", "verify", data_dir=node.data_dir, env=node.env, check=False)
     c.eq(v.returncode, 0, "audit chain verifies")
     node.stop()
     leaked = [f for f in glob.glob(os.path.join(node.data_dir, "**"), recursive=True)
               if os.path.isfile(f) and b"ann.admin@example.com" in open(f, "rb").read().lower()]
     c.eq(leaked, [], "no plaintext email in the data dir")
+
+
+def audit_clients(node):
+    """detail -> client of the audit entries of POST /v1/users."""
+    p = ca.run_cli("audit", "list", "--json", data_dir=node.data_dir, env=node.env)
+    doc = json.loads(p.stdout)
+    ents = doc.get("entries", []) if isinstance(doc, dict) else doc
+    return [e.get("client") for e in ents if e.get("route") == "/v1/users"]
+
+
+# Behind a reverse proxy the client is the address the proxy saw (node.trusted_proxies), read
+# from the right of X-Forwarded-For; from anyone else the header is ignored (a forgery).
+for trusted, cases in (
+        ("127.0.0.1", [("203.0.113.9", "203.0.113.9"),
+                       ("198.51.100.7, 203.0.113.9", "203.0.113.9"),
+                       ("203.0.113.5, 127.0.0.1", "203.0.113.5"),
+                       ("2001:db8::7", "2001:db8::7"),
+                       ("not-an-address", "127.0.0.1")]),
+        ("", [("203.0.113.9", "127.0.0.1")])):
+    env = {"CREDANCHOR_NODE_PUBLIC_URL": ORIGIN, "CREDANCHOR_NODE_TRUSTED_PROXIES": trusted}
+    with ca.Node(roles=["admin"], env=env) as node:
+        node.start()
+        for i, (xff, _) in enumerate(cases):
+            r = node.request("POST", "/v1/users", token=node.tokens["admin"],
+                             headers={"X-Forwarded-For": xff},
+                             body={"email": f"p{i}@example.com", "name": f"P{i}",
+                                   "roles": ["auditor"]})
+            c.eq(r.status, 201, f"invite with X-Forwarded-For {xff!r}")
+        node.stop()
+        got = audit_clients(node)
+        for (xff, want), client in zip(cases, got):
+            c.eq(client, want, f"trusted_proxies={trusted!r}, X-Forwarded-For {xff!r}: "
+                 f"the audit names {want}")
+
+with ca.Node() as node:
+    p = ca.run_cli("check", data_dir=node.data_dir, check=False,
+                   env={**node.env, "CREDANCHOR_NODE_TRUSTED_PROXIES": "127.0.0.1, localhost"})
+    c.ok(p.returncode == 2 and "node.trusted_proxies" in p.stderr,
+         f"a host name in node.trusted_proxies is refused ({p.stderr.strip()})")
 
 c.finish()

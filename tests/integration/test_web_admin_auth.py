@@ -97,6 +97,9 @@ def account_path(node):
     r = node.get("/admin?lang=en")
     c.ok(r.status == 308 and r.headers.get("location") == "/admin/?lang=en",
          f"GET /admin: 308 to /admin/?lang=en ({r.status} {r.headers.get('location')})")
+    r = node.get("/admin?lang=%22%3E%3Cscript%3E")
+    c.ok(r.status == 308 and r.headers.get("location") in ("/admin/?lang=en", "/admin/?lang=ko"),
+         f"GET /admin?lang=<junk>: a known language in Location ({r.headers.get('location')})")
     return "/admin/"
 
 
