@@ -81,6 +81,33 @@ static bool role_valid(int role)
     return role >= CA_ROLE_ADMIN && role <= CA_ROLE_AUDITOR;
 }
 
+const char *ca_token_status(const ca_token_info *t, int64_t now)
+{
+    if (t->revoked_at)
+        return "revoked";
+    if (t->expires_at && now >= t->expires_at)
+        return "expired";
+    return "active";
+}
+
+json_t *ca_json_time(int64_t t)
+{
+    char s[CA_DATETIME_MAX];
+    if (t <= 0)
+        return json_null();
+    ca_datetime_format(s, t);
+    return json_string(s);
+}
+
+json_t *ca_token_json(const ca_token_info *t, int64_t now)
+{
+    return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:s}", "id", t->id, "role",
+                     ca_role_name(t->role), "name", t->name[0] ? t->name : NULL, "createdAt",
+                     ca_json_time(t->created_at), "expiresAt", ca_json_time(t->expires_at),
+                     "revokedAt", ca_json_time(t->revoked_at), "status",
+                     ca_token_status(t, now));
+}
+
 const char *ca_role_name(ca_role role)
 {
     return role_valid((int)role) ? role_names[role] : "unknown";

@@ -70,6 +70,17 @@ ca_err ca_token_create(ca_store *store, char *token_out, ca_token_info *info, ca
 /* Every token (revoked and expired included), oldest first; *list is malloc'd. */
 ca_err ca_token_list(ca_store *store, ca_token_info **list, size_t *count, ca_errbuf *eb);
 
+/* t (Unix seconds) as RFC 3339 UTC text, or JSON null for 0 or less (never happened). */
+json_t *ca_json_time(int64_t t);
+
+/* "active", "expired" or "revoked" at time now. */
+const char *ca_token_status(const ca_token_info *t, int64_t now);
+
+/* A token as `token list --json` and GET /v1/tokens show it: {"id","role","name" (null when
+ * none),"createdAt","expiresAt","revokedAt" (RFC 3339 or null),"status"}; never the secret.
+ * A new reference, NULL when out of memory. */
+json_t *ca_token_json(const ca_token_info *t, int64_t now);
+
 /* Marks a token revoked (it stays listed). CA_ERR_NOT_FOUND for an unknown id. */
 ca_err ca_token_revoke(ca_store *store, const char *id, ca_errbuf *eb);
 

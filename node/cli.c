@@ -64,15 +64,6 @@ int ca_cli_no_subcommand(int argc, char **argv, const char *sub, const char *cho
     return ca_cli_usage_error(verb, "give a subcommand (%s); see --help", choices);
 }
 
-json_t *ca_cli_time_json(int64_t t)
-{
-    if (!t)
-        return json_null();
-    char s[CA_DATETIME_MAX];
-    ca_datetime_format(s, t);
-    return json_string(s);
-}
-
 int ca_cli_error(const char *verb, ca_err err, const ca_errbuf *eb)
 {
     fprintf(stderr, "credanchor %s: %s\n", verb, ca_errmsg(eb, err));

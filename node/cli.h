@@ -54,9 +54,6 @@ const char *ca_cli_find_subcommand(int argc, char **argv, const char *const *val
  * error, or prints the verb's usage for --help. Returns the exit code. */
 int ca_cli_no_subcommand(int argc, char **argv, const char *sub, const char *choices);
 
-/* t (Unix seconds) as RFC 3339 UTC text, or JSON null for 0 (never happened). */
-json_t *ca_cli_time_json(int64_t t);
-
 /* The value of option name, or NULL when absent. */
 const char *ca_cli_value(const ca_cli_opt *opts, const char *name);
 bool ca_cli_flag(const ca_cli_opt *opts, const char *name);

@@ -14,6 +14,7 @@
 #include "node/issuer.h"
 #include "node/node.h"
 #include "node/resolver.h"
+#include "node/routes_admin.h"
 #include "node/routes_auth.h"
 #include "credanchor/rpc.h"
 #include "node/node_log.h"
@@ -96,6 +97,9 @@ static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, 
     /* People's sign-in, sessions and users (node/routes_auth.c, issue #16). */
     if (!err)
         err = ca_auth_routes_register(p->srv, node, eb);
+    /* The admin console's own API: tokens, the audit chain's check (issue #17). */
+    if (!err)
+        err = ca_admin_routes_register(p->srv, eb);
     /* Routes of later subsystems register here, before the server starts. */
     if (!err)
         err = ca_http_start(p->srv, url, cap, eb);

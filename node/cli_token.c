@@ -100,15 +100,6 @@ static int token_create(int argc, char **argv)
 
 /* ---- token list ------------------------------------------------------------------------------ */
 
-static const char *token_status(const ca_token_info *t, int64_t now)
-{
-    if (t->revoked_at)
-        return "revoked";
-    if (t->expires_at && now >= t->expires_at)
-        return "expired";
-    return "active";
-}
-
 static int token_list(int argc, char **argv)
 {
     ca_cli_opt opts[] = {CLI_NODE_OPTS, {"json", false, NULL, false}, OPTS_END};
@@ -129,17 +120,8 @@ static int token_list(int argc, char **argv)
     int64_t now = (int64_t)time(NULL);
     if (ca_cli_flag(opts, "json")) {
         json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++) {
-            const ca_token_info *t = &list[i];
-            json_t *name = json_string(t->name);
-            json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "id", t->id, "role",
-                               ca_role_name(t->role), "name", name ? name : json_null(),
-                               "createdAt", ca_cli_time_json(t->created_at), "expiresAt",
-                               ca_cli_time_json(t->expires_at), "revokedAt",
-                               ca_cli_time_json(t->revoked_at), "status",
-                               token_status(t, now)));
-        }
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, ca_token_json(&list[i], now));
         json_t *o = json_pack("{s:o}", "tokens", arr);
         char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(o);
@@ -161,7 +143,7 @@ static int token_list(int argc, char **argv)
             if (t->expires_at)
                 ca_datetime_format(expires, t->expires_at);
             printf("%-16s  %-7s  %-7s  %-20s  %-20s  %s\n", t->id, ca_role_name(t->role),
-                   token_status(t, now), created, expires, t->name);
+                   ca_token_status(t, now), created, expires, t->name);
         }
     }
     free(list);

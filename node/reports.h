@@ -29,6 +29,8 @@ typedef struct ca_report_filter {
     char status[16];          /* "" any, or active / revoked / suspended */
     char department[256];     /* "" any; exact match */
     char course[256];         /* "" any; the course or the achievement id */
+    char q[128];              /* "" any; else the issue number or email (whole, any case),
+                               * or a part of the recipient's name (ASCII in any case) */
     int64_t from, to;         /* issue time range, inclusive; 0 = open */
     int64_t completed_from, completed_to; /* completion time range, inclusive; 0 = open (a
                                            * credential without a completion date never

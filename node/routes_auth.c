@@ -133,22 +133,13 @@ static bool ceremony_take(auth_routes *a, ceremony *out, const char *id, ceremon
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-static json_t *time_json(int64_t t)
-{
-    char s[CA_DATETIME_MAX];
-    if (t <= 0)
-        return json_null();
-    ca_datetime_format(s, t);
-    return json_string(s);
-}
-
 static json_t *passkey_json(const ca_passkey *p)
 {
     char id[CA_PASSKEY_ID_MAX * 4 / 3 + 4];
     ca_base64url_encode(id, p->cred_id, p->id_len);
     return json_pack("{s:s, s:s, s:i, s:o, s:o}", "id", id, "name", p->name, "alg",
-                     (json_int_t)p->alg, "createdAt", time_json(p->created_at), "lastUsedAt",
-                     time_json(p->last_used_at));
+                     (json_int_t)p->alg, "createdAt", ca_json_time(p->created_at), "lastUsedAt",
+                     ca_json_time(p->last_used_at));
 }
 
 /* A base64url string member of obj decoded into out (cap bytes). False when absent, not a
@@ -705,10 +696,10 @@ static json_t *session_json(const ca_session *s, const ca_config *cfg, const cha
     int64_t abs_end = s->created_at + (int64_t)cfg->auth_absolute_timeout;
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:b}", "id", s->id,
                      "userId", s->user_id, "method", s->method, "client", s->client,
-                     "createdAt", time_json(s->created_at), "lastSeenAt",
-                     time_json(s->last_seen_at), "revokedAt", time_json(s->revoked_at),
-                     "expiresAt", time_json(abs_end), "idleExpiresAt",
-                     time_json(idle < abs_end ? idle : abs_end), "current",
+                     "createdAt", ca_json_time(s->created_at), "lastSeenAt",
+                     ca_json_time(s->last_seen_at), "revokedAt", ca_json_time(s->revoked_at),
+                     "expiresAt", ca_json_time(abs_end), "idleExpiresAt",
+                     ca_json_time(idle < abs_end ? idle : abs_end), "current",
                      current && strcmp(current, s->id) == 0);
 }
 
@@ -1032,7 +1023,7 @@ static void h_users_create(ca_http_request *req, ca_http_response *resp)
     ca_wipe(secret, sizeof secret);
     ca_http_reply_json(resp, 201, json_pack("{s:o, s:s, s:o}", "user", ca_user_json(&u),
                                             "enrollUrl", url, "expiresAt",
-                                            time_json(now + ttl)));
+                                            ca_json_time(now + ttl)));
     ca_wipe(url, sizeof url);
     snprintf(resp->detail, sizeof resp->detail, "invited user %s", u.id);
 out:

@@ -614,11 +614,12 @@ static ca_err time_bound(ca_http_request *req, const char *name, bool end, int64
     return CA_OK;
 }
 
-static const char *const list_params[] = {"status", "department", "course", "from", "to",
+static const char *const list_params[] = {"q", "status", "department", "course", "from", "to",
                                           "completedFrom", "completedTo", "after", "offset",
                                           "limit", "format", "bom", NULL};
 
-/* Query filters of GET /v1/credentials: status, department, course, from/to (issue date),
+/* Query filters of GET /v1/credentials: q (search: issue number, email or part of the name),
+ * status, department, course, from/to (issue date),
  * completedFrom/completedTo (completion date; each a date or dateTime), after (the cursor: a
  * credential id), offset, limit (default 100 for JSON; every row for CSV unless given). Any
  * other parameter is a 400, never an unfiltered answer. */
@@ -641,6 +642,9 @@ static ca_err filter_from(ca_report_filter *f, ca_http_request *req, bool csv, c
     if ((err = ca_http_query(req, "course", f->course, sizeof f->course, NULL)) &&
         err != CA_ERR_NOT_FOUND)
         return ca_fail(eb, CA_ERR_INVALID, "course: too long or badly escaped");
+    if ((err = ca_http_query(req, "q", f->q, sizeof f->q, NULL)) && err != CA_ERR_NOT_FOUND)
+        return ca_fail(eb, CA_ERR_INVALID, "q: at most %zu bytes, percent-encoded",
+                       sizeof f->q - 1);
     if ((err = time_bound(req, "from", false, &f->from, eb)) ||
         (err = time_bound(req, "to", true, &f->to, eb)) ||
         (err = time_bound(req, "completedFrom", false, &f->completed_from, eb)) ||

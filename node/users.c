@@ -177,15 +177,6 @@ const char *ca_user_state_name(ca_user_state state)
     return "unknown";
 }
 
-static json_t *time_or_null(int64_t t)
-{
-    char s[CA_DATETIME_MAX];
-    if (t <= 0)
-        return json_null();
-    ca_datetime_format(s, t);
-    return json_string(s);
-}
-
 json_t *ca_user_json(const ca_user *u)
 {
     json_t *roles = json_array();
@@ -194,10 +185,10 @@ json_t *ca_user_json(const ca_user *u)
             json_array_append_new(roles, json_string(ca_role_name((ca_role)r)));
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s?}", "id", u->id,
                      "name", u->name, "email", u->email, "roles", roles, "state",
-                     ca_user_state_name(u->state), "createdAt", time_or_null(u->created_at),
-                     "activatedAt", time_or_null(u->activated_at), "lastSignInAt",
-                     time_or_null(u->last_sign_in_at), "disabledAt",
-                     time_or_null(u->disabled_at), "disabledReason",
+                     ca_user_state_name(u->state), "createdAt", ca_json_time(u->created_at),
+                     "activatedAt", ca_json_time(u->activated_at), "lastSignInAt",
+                     ca_json_time(u->last_sign_in_at), "disabledAt",
+                     ca_json_time(u->disabled_at), "disabledReason",
                      u->disabled_reason[0] ? u->disabled_reason : NULL);
 }
 

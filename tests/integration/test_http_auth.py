@@ -49,6 +49,10 @@ def role_matrix(node):
             "email": f"u{next(counter)}@matrix.example", "name": "Matrix", "roles": ["auditor"]})
         return json.loads(r.body)["user"]["id"]
 
+    def fresh_token_id():
+        r = node.request("POST", "/v1/tokens", token=admin, body={"role": "auditor"})
+        return json.loads(r.body)["id"]
+
     def disabled_user():
         uid = invited_user()
         node.request("POST", f"/v1/users/{uid}/disable", token=admin, body={})
@@ -109,6 +113,15 @@ def role_matrix(node):
         ("POST /v1/users/{id}/enable", {"admin"}, 200,
          lambda tok: node.request("POST", f"/v1/users/{disabled_user()}/enable", token=tok,
                                   body={})),
+        ("GET /v1/tokens", {"admin"}, 200, lambda tok: node.get("/v1/tokens", token=tok)),
+        ("POST /v1/tokens", {"admin"}, 201,
+         lambda tok: node.request("POST", "/v1/tokens", token=tok, body={"role": "auditor"})),
+        ("POST /v1/tokens/{id}/revoke", {"admin"}, 200,
+         lambda tok: node.request("POST", f"/v1/tokens/{fresh_token_id()}/revoke", token=tok)),
+        ("GET /v1/audit/verify", {"admin", "auditor"}, 200,
+         lambda tok: node.get("/v1/audit/verify", token=tok)),
+        ("GET /v1/audit", {"admin", "auditor"}, 200,
+         lambda tok: node.get("/v1/audit?limit=1", token=tok)),
         ("PUT /v1/users/{id}/roles", {"admin"}, 200,
          lambda tok: node.request("PUT", f"/v1/users/{invited_user()}/roles", token=tok,
                                   body={"roles": ["revoker"]})),

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""The admin console's own API (issue #17), server side:
+
+- POST /v1/tokens (admin): 201 with the token once (never again in GET /v1/tokens), the
+  default expiry 90 days, a name; the token works at once; POST /v1/tokens/{id}/revoke
+  stops it on the next request; bad role, name, expiry and id are clear 400/404s; both
+  writes are in the audit log naming the admin, and no token secret is in the log or the
+  server's output;
+- GET /v1/audit/verify: intact with the entry count (a broken chain is
+  tests/unit/test_auth.c's; the route answers it {"intact":false,"entries":null,"detail"});
+- GET /v1/credentials?q=: a whole issue number (any case), part of a name, no match, an
+  over-long q; combined with a filter; total counts the matches.
+"""
+import datetime
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ca_node as ca  # noqa: E402
+
+c = ca.Checks("admin_api")
+ROSTER = os.path.join(ca.SRC, "tests", "data", "participants-166.csv")
+
+
+def js(r):
+    try:
+        return json.loads(r.body)
+    except ValueError:
+        return {}
+
+
+with ca.Node(roles=["admin", "issuer", "auditor"]) as node:
+    node.start()
+    admin, auditor = node.tokens["admin"], node.tokens["auditor"]
+
+    # Tokens over HTTP.
+    r = node.request("POST", "/v1/tokens", token=admin, body={"role": "issuer", "name": "LMS"})
+    c.eq(r.status, 201, "POST /v1/tokens: 201")
+    t = js(r)
+    c.ok(t.get("token", "").startswith(f"ca_{t.get('id')}_"), "the token is shown, with its id")
+    c.eq(r.headers.get("cache-control"), "no-store", "the answer with the token is no-store")
+    exp = datetime.datetime.fromisoformat(t["expiresAt"].replace("Z", "+00:00"))
+    made = datetime.datetime.fromisoformat(t["createdAt"].replace("Z", "+00:00"))
+    c.eq((exp - made).days, 90, "the default expiry is 90 days")
+    c.eq((t.get("role"), t.get("name"), t.get("status")), ("issuer", "LMS", "active"),
+         "role, name and status")
+    r = node.append(ca.random_digests(1), token=t["token"])
+    c.eq(r.status, 200, "the new token appends at once")
+    listed = js(node.get("/v1/tokens", token=admin)).get("tokens", [])
+    c.ok(any(x["id"] == t["id"] for x in listed) and all("token" not in x for x in listed),
+         "GET /v1/tokens lists it, never a secret")
+    r = node.request("POST", "/v1/tokens", token=admin,
+                     body={"role": "auditor", "expires": "12h"})
+    c.eq(r.status, 201, "a 12 h auditor token")
+    r = node.request("POST", f"/v1/tokens/{t['id']}/revoke", token=admin)
+    c.ok(r.status == 200 and js(r)["token"]["status"] == "revoked", "revoke: 200, revoked")
+    c.eq(node.append(ca.random_digests(1), token=t["token"]).status, 401,
+         "the revoked token is refused on the next request")
+    for what, body, want in (("an unknown role", {"role": "root"}, 400),
+                             ("no role", {"name": "x"}, 400),
+                             ("a name that is not a string", {"role": "issuer", "name": 5}, 400),
+                             ("a 200-byte name", {"role": "issuer", "name": "n" * 200}, 400),
+                             ("an expiry that is not a duration",
+                              {"role": "issuer", "expires": "soon"}, 400),
+                             ("an expiry past ten years", {"role": "issuer", "expires": "4000d"},
+                              400)):
+        r = node.request("POST", "/v1/tokens", token=admin, body=body)
+        c.ok(r.status == want and r.is_problem(want), f"{what}: {want} ({js(r).get('detail')})")
+    r = node.request("POST", "/v1/tokens/0123456789abcdef/revoke", token=admin)
+    c.ok(r.status == 404 and r.is_problem(404), "revoking an unknown token: 404")
+    r = node.request("POST", "/v1/tokens/..%2F/revoke", token=admin)
+    c.eq(r.status, 404, "revoking a malformed id: 404")
+
+    # The audit chain's check.
+    r = node.get("/v1/audit/verify", token=auditor)
+    v = js(r)
+    c.ok(r.status == 200 and v.get("intact") is True and v.get("entries", 0) >= 5,
+         f"GET /v1/audit/verify: intact ({v})")
+    ents = js(node.get("/v1/audit?limit=1000", token=auditor)).get("entries", [])
+    made = [e for e in ents if (e.get("detail") or "").startswith(f"created token {t['id']}")]
+    c.ok(len(made) == 1 and made[0].get("status") == 201 and made[0].get("role") == "admin",
+         "the creation is audited with the admin token")
+    c.ok(any(e.get("detail") == f"revoked token {t['id']}" for e in ents),
+         "the revocation is audited")
+
+    # Search.
+    r = node.request("POST", "/v1/credentials/batch", token=node.tokens["issuer"],
+                     headers={"Content-Type": "text/csv"}, body=open(ROSTER, "rb").read())
+    c.eq(r.status, 200, "the 166-row roster is issued")
+    rows = js(node.get("/v1/credentials?limit=1000", token=auditor)).get("credentials", [])
+    c.eq(len(rows), 166, "166 listed")
+    one = rows[37]
+    r = js(node.get(f"/v1/credentials?q={one['issueNumber'].lower()}", token=auditor))
+    c.ok(r.get("total") == 1 and r["credentials"][0]["id"] == one["id"],
+         f"q = the issue number in lower case finds it ({r.get('total')})")
+    part = one["name"].split()[0][1:4].upper()
+    want = sum(1 for x in rows if part.lower() in x["name"].lower())
+    r = js(node.get(f"/v1/credentials?q={part}", token=auditor))
+    c.ok(r.get("total") == want and want >= 1,
+         f"q = part of a name ({part!r}) in another case: {r.get('total')} of {want}")
+    dept = one["department"]
+    want = sum(1 for x in rows if part.lower() in x["name"].lower() and x["department"] == dept)
+    r = js(node.get(f"/v1/credentials?q={part}&department={dept}", token=auditor))
+    c.eq(r.get("total"), want, "q with a department filter")
+    r = js(node.get("/v1/credentials?q=nobody-at-all", token=auditor))
+    c.eq(r.get("total"), 0, "no match: total 0")
+    r = node.get("/v1/credentials?q=" + "x" * 200, token=auditor)
+    c.ok(r.status == 400 and r.is_problem(400), "an over-long q: 400")
+
+    node.stop()
+    log = open(node.log_path, errors="replace").read()
+    c.ok(t["token"][20:] not in log, "no token secret in the server's output")
+
+c.finish()
