@@ -10,6 +10,7 @@
 #include "node/certificate.h"
 
 #include "credanchor/jws.h"
+#include "node/node_log.h"
 #include "node/web_assets.h"
 
 #include <archive.h>
@@ -395,7 +396,11 @@ ca_err ca_certificate_pdf_layout(char **pdf, size_t *len, const ca_credential_vi
     return CA_OK;
 }
 
-/* ---- many certificates as one ZIP ---------------------------------------------------------- */
+/* ---- many certificates as one ZIP, streamed ------------------------------------------------
+ * issue #17: the bulk download is produced while the client reads, never built whole: each
+ * read renders the next batch of certificates (one per thread, on the cores) and hands them
+ * to libarchive, whose output goes to a buffer the reads drain. Memory stays at one batch of
+ * PDFs plus the ZIP's central directory, whatever the number of certificates. */
 
 typedef struct zip_job {
     const ca_credential_view *views;
@@ -416,6 +421,24 @@ static void *render_worker(void *arg)
     return NULL;
 }
 
+#define ZIP_THREADS_MAX 8
+
+struct ca_zip_stream {
+    ca_credential_view *views; /* owned */
+    size_t n, next;            /* certificates; the next one to render */
+    char *dir;
+    unsigned threads;
+    struct archive *a;
+    growbuf out;               /* ZIP bytes not yet read: out.p[off..len) */
+    size_t off;
+    bool closed;               /* the central directory is written */
+    /* One batch: a PDF per thread. */
+    char *pdf[ZIP_THREADS_MAX + 1];
+    size_t len[ZIP_THREADS_MAX + 1];
+    ca_err err[ZIP_THREADS_MAX + 1];
+    ca_errbuf ebs[ZIP_THREADS_MAX + 1];
+};
+
 static la_ssize_t zip_write(struct archive *a, void *closure, const void *data, size_t n)
 {
     (void)a;
@@ -423,84 +446,156 @@ static la_ssize_t zip_write(struct archive *a, void *closure, const void *data, 
     return write_mem(b, data, (unsigned int)n) == CAIRO_STATUS_SUCCESS ? (la_ssize_t)n : -1;
 }
 
-/* Writes the rendered PDFs as stored ZIP entries into out. */
-static ca_err write_zip(growbuf *out, const ca_credential_view *views, char **pdf, size_t *len,
-                        size_t n, ca_errbuf *eb)
+/* Renders views[next..next+batch) on the threads and writes them as stored ZIP entries. */
+static ca_err zip_next_batch(ca_zip_stream *z, ca_errbuf *eb)
 {
-    struct archive *a = archive_write_new();
-    if (!a)
-        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-    ca_err err = CA_OK;
-    if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
-        archive_write_set_options(a, "zip:compression=store") != ARCHIVE_OK ||
-        archive_write_open(a, out, NULL, zip_write, NULL) != ARCHIVE_OK)
-        err = ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(a));
-    for (size_t i = 0; !err && i < n; i++) {
-        char name[96];
-        if (views[i].issue_number[0])
-            snprintf(name, sizeof name, "%s.pdf", views[i].issue_number);
-        else
-            snprintf(name, sizeof name, "certificate-%zu.pdf", i + 1);
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_size(e, (la_int64_t)len[i]);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        if (archive_write_header(a, e) != ARCHIVE_OK ||
-            archive_write_data(a, pdf[i], len[i]) != (la_ssize_t)len[i])
-            err = ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(a));
-        archive_entry_free(e);
-    }
-    if (archive_write_close(a) != ARCHIVE_OK && !err)
-        err = ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(a));
-    archive_write_free(a);
-    if (!err && out->failed)
-        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory writing the ZIP");
-    return err;
-}
-
-ca_err ca_certificates_zip(char **zip, size_t *len, const ca_credential_view *views, size_t n,
-                           const char *certificates_dir, unsigned threads, ca_errbuf *eb)
-{
-    zip_job j = {.views = views, .n = n, .dir = certificates_dir};
-    j.pdf = calloc(n ? n : 1, sizeof *j.pdf);
-    j.len = calloc(n ? n : 1, sizeof *j.len);
-    j.err = calloc(n ? n : 1, sizeof *j.err);
-    j.ebs = calloc(n ? n : 1, sizeof *j.ebs);
-    ca_err err = CA_OK;
-    if (!j.pdf || !j.len || !j.err || !j.ebs) {
-        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
-        goto done;
-    }
+    size_t batch = z->n - z->next;
+    if (batch > z->threads + 1u)
+        batch = z->threads + 1u;
+    zip_job j = {.views = z->views + z->next, .n = batch, .dir = z->dir, .pdf = z->pdf,
+                 .len = z->len, .err = z->err, .ebs = z->ebs};
     atomic_init(&j.next, 0);
-    pthread_t tid[8];
+    memset(z->pdf, 0, sizeof z->pdf);
+    pthread_t tid[ZIP_THREADS_MAX];
     unsigned started = 0;
-    for (; started < threads && started < 8 && started + 1 < n; started++)
+    for (; started < z->threads && started + 1 < batch; started++)
         if (pthread_create(&tid[started], NULL, render_worker, &j))
             break;
     render_worker(&j); /* this thread works too */
     for (unsigned t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
-    for (size_t i = 0; i < n && !err; i++)
-        if (j.err[i]) {
-            err = j.err[i];
-            ca_fail(eb, err, "%s: %s", views[i].issue_number, j.ebs[i].msg);
+    ca_err err = CA_OK;
+    for (size_t i = 0; i < batch; i++) {
+        const ca_credential_view *v = &z->views[z->next + i];
+        if (!err && z->err[i])
+            err = ca_fail(eb, z->err[i], "%s: %s", v->issue_number, z->ebs[i].msg);
+        if (!err) {
+            char name[96];
+            if (v->issue_number[0])
+                snprintf(name, sizeof name, "%s.pdf", v->issue_number);
+            else
+                snprintf(name, sizeof name, "certificate-%zu.pdf", z->next + i + 1);
+            struct archive_entry *e = archive_entry_new();
+            archive_entry_set_pathname(e, name);
+            archive_entry_set_size(e, (la_int64_t)z->len[i]);
+            archive_entry_set_filetype(e, AE_IFREG);
+            archive_entry_set_perm(e, 0644);
+            if (archive_write_header(z->a, e) != ARCHIVE_OK ||
+                archive_write_data(z->a, z->pdf[i], z->len[i]) != (la_ssize_t)z->len[i])
+                err = ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(z->a));
+            archive_entry_free(e);
         }
-    growbuf out = {0};
-    if (!err)
-        err = write_zip(&out, views, j.pdf, j.len, n, eb);
-    if (err) {
-        free(out.p);
-    } else {
-        *zip = out.p;
-        *len = out.len;
+        free(z->pdf[i]);
+        z->pdf[i] = NULL;
     }
-done:
-    for (size_t i = 0; j.pdf && i < n; i++)
-        free(j.pdf[i]);
-    free(j.pdf);
-    free(j.len);
-    free(j.err);
-    free(j.ebs);
+    z->next += batch;
+    if (!err && z->out.failed)
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory writing the ZIP");
     return err;
+}
+
+/* Makes more ZIP bytes: the next batch, or the central directory after the last. */
+static ca_err zip_fill(ca_zip_stream *z, ca_errbuf *eb)
+{
+    z->out.len = z->off = 0;
+    if (z->next < z->n)
+        return zip_next_batch(z, eb);
+    z->closed = true;
+    if (archive_write_close(z->a) != ARCHIVE_OK)
+        return ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(z->a));
+    return z->out.failed ? ca_fail(eb, CA_ERR_NOMEM, "out of memory writing the ZIP") : CA_OK;
+}
+
+ca_err ca_zip_stream_open(ca_zip_stream **out, ca_credential_view *views, size_t n,
+                          const char *certificates_dir, unsigned threads, ca_errbuf *eb)
+{
+    *out = NULL;
+    ca_zip_stream *z = calloc(1, sizeof *z);
+    if (!z) {
+        free(views);
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    }
+    z->views = views;
+    z->n = n;
+    z->threads = threads < ZIP_THREADS_MAX ? threads : ZIP_THREADS_MAX;
+    z->dir = strdup(certificates_dir ? certificates_dir : "");
+    z->a = archive_write_new();
+    ca_err err = CA_OK;
+    if (!z->dir || !z->a)
+        err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    /* No blocking: every byte libarchive writes reaches the buffer at once. */
+    else if (archive_write_set_format_zip(z->a) != ARCHIVE_OK ||
+             archive_write_set_options(z->a, "zip:compression=store") != ARCHIVE_OK ||
+             archive_write_set_bytes_per_block(z->a, 0) != ARCHIVE_OK ||
+             archive_write_open(z->a, &z->out, NULL, zip_write, NULL) != ARCHIVE_OK)
+        err = ca_fail(eb, CA_ERR_IO, "zip: %s", archive_error_string(z->a));
+    /* The first batch now, so a broken layout is an error before any byte is sent. */
+    if (!err)
+        err = zip_fill(z, eb);
+    if (err) {
+        ca_zip_stream_free(z);
+        return err;
+    }
+    *out = z;
+    return CA_OK;
+}
+
+ssize_t ca_zip_stream_read(ca_zip_stream *z, char *buf, size_t max)
+{
+    while (z->off == z->out.len) {
+        if (z->closed)
+            return 0;
+        ca_errbuf eb = {{0}};
+        if (zip_fill(z, &eb) != CA_OK) {
+            ca_node_log(CA_NODE_LOG_ERROR, NULL, "certificates.zip: %s", eb.msg);
+            return -1;
+        }
+    }
+    size_t n = z->out.len - z->off;
+    if (n > max)
+        n = max;
+    memcpy(buf, z->out.p + z->off, n);
+    z->off += n;
+    return (ssize_t)n;
+}
+
+void ca_zip_stream_free(ca_zip_stream *z)
+{
+    if (!z)
+        return;
+    if (z->a)
+        archive_write_free(z->a);
+    for (size_t i = 0; i < sizeof z->pdf / sizeof z->pdf[0]; i++)
+        free(z->pdf[i]);
+    free(z->out.p);
+    free(z->views);
+    free(z->dir);
+    free(z);
+}
+
+ca_err ca_certificates_zip(char **zip, size_t *len, const ca_credential_view *views, size_t n,
+                           const char *certificates_dir, unsigned threads, ca_errbuf *eb)
+{
+    ca_credential_view *copy = malloc((n ? n : 1) * sizeof *copy);
+    if (!copy)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    memcpy(copy, views, n * sizeof *copy);
+    ca_zip_stream *z;
+    ca_err err = ca_zip_stream_open(&z, copy, n, certificates_dir, threads, eb);
+    if (err)
+        return err;
+    growbuf all = {0};
+    char buf[65536];
+    ssize_t got;
+    while ((got = ca_zip_stream_read(z, buf, sizeof buf)) > 0)
+        if (write_mem(&all, (const unsigned char *)buf, (unsigned int)got) != CAIRO_STATUS_SUCCESS)
+            break;
+    ca_zip_stream_free(z);
+    if (got != 0 || all.failed) {
+        free(all.p);
+        return ca_fail(eb, all.failed ? CA_ERR_NOMEM : CA_ERR_IO, "the ZIP could not be made");
+    }
+    *zip = all.p;
+    *len = all.len;
+    return CA_OK;
 }

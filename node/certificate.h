@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The facts a person reads, taken from the signed credential (never from the node's records,
  * so the certificate says exactly what the credential does). Empty strings when absent. */
@@ -53,6 +54,18 @@ ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
  * the first certificate that fails (eb names it). */
 ca_err ca_certificates_zip(char **zip, size_t *len, const ca_credential_view *views, size_t n,
                            const char *certificates_dir, unsigned threads, ca_errbuf *eb);
+
+/* The same ZIP streamed (issue #17: the bulk download is never built whole): open renders
+ * the first batch (so a broken layout is an error before any byte) and takes views (malloc'd,
+ * n of them; freed by ca_zip_stream_free, also on error). read copies up to max bytes of the
+ * ZIP into buf, rendering the next batch (up to threads + 1 certificates at once) when the
+ * bytes made so far are read: > 0 bytes, 0 at the end, -1 on a failure (logged; the caller
+ * cuts the connection). Memory: one batch of PDFs and the central directory. */
+typedef struct ca_zip_stream ca_zip_stream;
+ca_err ca_zip_stream_open(ca_zip_stream **z, ca_credential_view *views, size_t n,
+                          const char *certificates_dir, unsigned threads, ca_errbuf *eb);
+ssize_t ca_zip_stream_read(ca_zip_stream *z, char *buf, size_t max);
+void ca_zip_stream_free(ca_zip_stream *z);
 
 /* The same with a layout already parsed (the fuzz target's entry; layout is borrowed). */
 ca_err ca_certificate_pdf_layout(char **pdf, size_t *len, const ca_credential_view *v,

@@ -47,7 +47,8 @@ typedef struct cred_routes {
 #define LOOKUP_BURST 10
 #define LOOKUPS_ALL_PER_S 20
 #define EMAIL_MAX 320 /* RFC 5321 §4.5.3.1: 64 + 1 + 255 */
-#define CERTIFICATES_ZIP_MAX 2000 /* certificates in one ZIP (about 50 MB in memory) */
+#define CERTIFICATES_ZIP_MAX 2000 /* certificates in one ZIP (streamed; the list of them and
+                                   * their views are held while it is read) */
 
 #define REF_MAX 256
 
@@ -874,9 +875,20 @@ static ca_credential_view *views_of(ca_http_request *req, ca_http_response *resp
     return views;
 }
 
+static ssize_t zip_stream_read(void *ctx, char *buf, size_t max)
+{
+    return ca_zip_stream_read(ctx, buf, max);
+}
+
+static void zip_stream_free(void *ctx)
+{
+    ca_zip_stream_free(ctx);
+}
+
 /* GET /v1/reports/certificates.zip: the certificate PDFs of every credential the list
  * filters select (status, department, course, issue and completion dates; the admin view's
- * bulk download), at most CERTIFICATES_ZIP_MAX, rendered on the cores. */
+ * bulk download), at most CERTIFICATES_ZIP_MAX, streamed: rendered on the cores while the
+ * client reads (node/certificate.h ca_zip_stream). */
 static void h_certificates_zip(ca_http_request *req, ca_http_response *resp)
 {
     cred_routes *c = req->ctx;
@@ -909,18 +921,16 @@ static void h_certificates_zip(ca_http_request *req, ca_http_response *resp)
     json_decref(doc);
     if (!views)
         return;
-    char *zip = NULL;
-    size_t zip_len = 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    err = ca_certificates_zip(&zip, &zip_len, views, n, c->certificates_dir,
-                              cores > 1 ? (unsigned)(cores - 1) : 0, &eb);
-    free(views);
+    ca_zip_stream *z;
+    err = ca_zip_stream_open(&z, views, n, c->certificates_dir,
+                             cores > 1 ? (unsigned)(cores - 1) : 0, &eb);
     if (err) {
         ca_node_log(CA_NODE_LOG_ERROR, NULL, "certificates.zip: %s", eb.msg);
         ca_http_problem(resp, 500, "the certificates cannot be made now (%s)", ca_strerror(err));
         return;
     }
-    ca_http_reply_owned(resp, 200, "application/zip", zip, zip_len);
+    ca_http_reply_stream(resp, 200, "application/zip", zip_stream_read, zip_stream_free, z);
     snprintf(resp->content_disposition, sizeof resp->content_disposition,
              "attachment; filename=\"certificates.zip\"");
     resp->audit_read = true; /* every selected person's certificate leaves the node */

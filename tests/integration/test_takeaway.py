@@ -256,6 +256,8 @@ def certificates_zip(node):
     if not c.ok(r.status == 200 and r.ctype == "application/zip",
                 f"certificates.zip: 200 application/zip ({r.status} {r.body[:200]!r})"):
         return
+    c.eq(r.headers.get("transfer-encoding"), "chunked",
+         "certificates.zip is streamed while rendered (chunked, no Content-Length; issue #17)")
     z = zipfile.ZipFile(io.BytesIO(r.body))
     names = sorted(z.namelist())
     listed = node.get("/v1/credentials?limit=100", token=node.tokens["auditor"]).json()["credentials"]
