@@ -130,6 +130,52 @@ static ca_err walk_records(ca_store *store, walk *w, ca_errbuf *eb)
                : CA_OK;
 }
 
+/* ca_report_each: every record the filter matches, in one read transaction. */
+typedef struct each_arg {
+    const ca_report_filter *f;
+    ca_report_row_fn fn;
+    void *arg;
+    uint64_t skipped, emitted;
+    bool stopped_by_fn;
+} each_arg;
+
+static bool each_visit(void *arg, const uint8_t key[16], const json_t *rec)
+{
+    (void)key;
+    each_arg *e = arg;
+    if (!matches(e->f, rec))
+        return true;
+    if (e->skipped < e->f->offset) {
+        e->skipped++;
+        return true;
+    }
+    if (e->f->limit && e->emitted == e->f->limit)
+        return false;
+    e->emitted++;
+    if (!e->fn(e->arg, rec)) {
+        e->stopped_by_fn = true;
+        return false;
+    }
+    return true;
+}
+
+ca_err ca_report_each(ca_store *store, const ca_report_filter *f, ca_report_row_fn fn,
+                      void *arg, ca_errbuf *eb)
+{
+    each_arg e = {.f = f, .fn = fn, .arg = arg};
+    walk w = {.after = f->has_after ? f->after : NULL, .fn = each_visit, .arg = &e};
+    ca_err err = walk_records(store, &w, eb);
+    if (!err && e.stopped_by_fn)
+        return ca_fail(eb, CA_ERR_IO, "the export was stopped");
+    return err;
+}
+
+
+const char *ca_report_field(const json_t *rec, const char *member)
+{
+    return str(rec, member);
+}
+
 /* ---- counters ------------------------------------------------------------------------------- */
 
 enum { C_ISSUED, C_ACTIVE, C_REVOKED, C_SUSPENDED, C_ENROLLED, C_COMPLETED, C_N };
@@ -463,6 +509,12 @@ static const char *const csv_members[] = {
     "department", "course", "achievementId", "id", "completedAt", "statusChangedAt",
     "statusReason"};
 #define CSV_NCOLS (sizeof csv_members / sizeof csv_members[0])
+
+const char *const *ca_report_members(size_t *n)
+{
+    *n = CSV_NCOLS;
+    return csv_members;
+}
 
 static bool csv_row(ca_capbuf *b, const json_t *rec)
 {

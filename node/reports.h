@@ -67,6 +67,17 @@ ca_err ca_report_csv_open(ca_report_stream **s, ca_store *store, const ca_report
 ssize_t ca_report_csv_read(ca_report_stream *s, char *buf, size_t max);
 void ca_report_csv_close(ca_report_stream *s);
 
+/* Calls fn(arg, record) for every credential record the filter matches (offset and limit
+ * apply; 0 = every one), in issue order, in one read transaction: for exports that need the
+ * fields themselves (node/report_xlsx.c). fn returning false stops the walk with CA_ERR_IO. */
+typedef bool (*ca_report_row_fn)(void *arg, const json_t *rec);
+ca_err ca_report_each(ca_store *store, const ca_report_filter *f, ca_report_row_fn fn,
+                      void *arg, ca_errbuf *eb);
+/* The record members of the export's columns, in CA_REPORT_CSV_HEADER's order. */
+const char *const *ca_report_members(size_t *n);
+/* A record's member as the CSV writes it: the string, or "" when absent. */
+const char *ca_report_field(const json_t *rec, const char *member);
+
 /* GET /v1/reports/summary: {"totals":{issued,active,revoked,suspended},
  * "byDepartment":[{"department",issued,active,revoked,suspended,enrolled,completed,
  * "completionRate"}], "byCourse":[{"course",...}]}; completionRate = completed / enrolled

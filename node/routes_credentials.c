@@ -14,6 +14,7 @@
 #include "credanchor/encoding.h"
 #include "node/http.h"
 #include "node/issuer.h"
+#include "node/report_xlsx.h"
 #include "node/reports.h"
 #include "node/resolver.h"
 #include "credanchor/json_fields.h"
@@ -24,7 +25,9 @@
 #include "node/rate_limit.h"
 #include "node/certificate.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,7 +564,7 @@ static bool report_format(ca_http_request *req, ca_http_response *resp, bool *cs
         return true;
     }
     if (err != CA_ERR_NOT_FOUND) {
-        ca_http_problem(resp, 400, "format: csv or json");
+        ca_http_problem(resp, 400, "format: csv or json (the issuance list also xlsx)");
         return false;
     }
     const char *accept = ca_http_header(req, "Accept");
@@ -583,13 +586,14 @@ static bool report_bom(ca_http_request *req, ca_http_response *resp, bool *bom)
 }
 
 /* A CSV download: Content-Disposition names a dated file (RFC 6266). */
-static void csv_disposition(ca_http_response *resp, const char *what)
+/* attachment; filename="credanchor-<what>-<today>.<ext>" */
+static void export_disposition(ca_http_response *resp, const char *what, const char *ext)
 {
     char day[CA_DATETIME_MAX];
     ca_datetime_format(day, (int64_t)time(NULL));
     day[10] = '\0';
     snprintf(resp->content_disposition, sizeof resp->content_disposition,
-             "attachment; filename=\"credanchor-%s-%s.csv\"", what, day);
+             "attachment; filename=\"credanchor-%s-%s.%s\"", what, day, ext);
 }
 
 static void reply_report(ca_http_response *resp, ca_err err, const ca_errbuf *eb, char *text,
@@ -695,8 +699,53 @@ static void csv_stream_free(void *ctx)
     ca_report_csv_close(ctx);
 }
 
+static ssize_t fd_stream_read(void *ctx, char *buf, size_t max)
+{
+    int fd = (int)(intptr_t)ctx;
+    for (;;) {
+        ssize_t n = read(fd, buf, max);
+        if (n >= 0 || errno != EINTR)
+            return n < 0 ? -1 : n;
+    }
+}
+
+static void fd_stream_close(void *ctx)
+{
+    close((int)(intptr_t)ctx);
+}
+
+/* GET /v1/credentials?format=xlsx (issue #17): the workbook of every match
+ * (node/report_xlsx.h), written to an unlinked file in the data dir, then streamed. */
+static void list_xlsx(ca_http_request *req, ca_http_response *resp)
+{
+    ca_report_filter f;
+    ca_errbuf eb = {{0}};
+    ca_err err = filter_from(&f, req, true, &eb);
+    int fd = -1;
+    if (!err)
+        err = ca_report_xlsx(&fd, req->node->store, &f, req->node->cfg.node_data_dir, &eb);
+    if (err) {
+        if (err == CA_ERR_IO)
+            ca_node_log(CA_NODE_LOG_ERROR, NULL, "XLSX export: %s", eb.msg);
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    export_disposition(resp, "credentials", "xlsx");
+    resp->audit_read = true; /* names and issue numbers leave the node */
+    snprintf(resp->detail, sizeof resp->detail, "export: credentials.xlsx");
+    ca_http_reply_stream(resp, 200,
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         fd_stream_read, fd_stream_close, (void *)(intptr_t)fd);
+}
+
 static void h_list(ca_http_request *req, ca_http_response *resp)
 {
+    char format[8];
+    if (ca_http_query(req, "format", format, sizeof format, NULL) == CA_OK &&
+        strcmp(format, "xlsx") == 0) {
+        list_xlsx(req, resp);
+        return;
+    }
     bool csv, bom;
     if (!report_format(req, resp, &csv) || !report_bom(req, resp, &bom))
         return;
@@ -713,7 +762,7 @@ static void h_list(ca_http_request *req, ca_http_response *resp)
             ca_http_problem_err(resp, err, &eb);
             return;
         }
-        csv_disposition(resp, "credentials");
+        export_disposition(resp, "credentials", "csv");
         resp->audit_read = true; /* names and issue numbers leave the node */
         snprintf(resp->detail, sizeof resp->detail, "export: credentials.csv");
         ca_http_reply_stream(resp, 200, "text/csv; charset=utf-8", csv_stream_read,
@@ -749,7 +798,7 @@ static void h_summary(ca_http_request *req, ca_http_response *resp)
     size_t len = 0;
     err = ca_report_summary(&text, &len, req->node->store, csv, bom, &eb);
     if (csv)
-        csv_disposition(resp, "summary");
+        export_disposition(resp, "summary", "csv");
     reply_report(resp, err, &eb, text, len, csv);
 }
 

@@ -8,6 +8,8 @@
   server's output;
 - GET /v1/audit/verify: intact with the entry count (a broken chain is
   tests/unit/test_auth.c's; the route answers it {"intact":false,"entries":null,"detail"});
+- GET /v1/credentials?format=xlsx: the workbook (openpyxl reads it), a formula-like name as a
+  text cell, dates as dates, a Summary sheet; audited; no file left behind;
 - GET /v1/credentials?q=: a whole issue number (any case), part of a name, no match, an
   over-long q; combined with a filter; total counts the matches.
 """
@@ -107,6 +109,45 @@ with ca.Node(roles=["admin", "issuer", "auditor"]) as node:
     c.eq(r.get("total"), 0, "no match: total 0")
     r = node.get("/v1/credentials?q=" + "x" * 200, token=auditor)
     c.ok(r.status == 400 and r.is_problem(400), "an over-long q: 400")
+
+    # Exports (issue #17): XLSX through libxlsxwriter, read back with openpyxl; a name that
+    # looks like a formula stays text in the XLSX and is neutralised in the CSV.
+    evil = "=HYPERLINK(\"http://evil.example\",\"x\")"
+    roster = ("externalId,name,email,department,course,completedAt\n"
+              f"X-1,\"{evil.replace(chr(34), chr(34) * 2)}\",x1@example.com,Sales,"
+              "security-awareness-2026,2026-06-03\n")
+    r = node.request("POST", "/v1/credentials/batch", token=node.tokens["issuer"],
+                     headers={"Content-Type": "text/csv"}, body=roster.encode())
+    c.eq(r.status, 200, "a row whose name is a formula is issued")
+    r = node.get("/v1/credentials?format=xlsx", token=auditor)
+    c.ok(r.status == 200 and r.ctype.startswith("application/vnd.openxmlformats"),
+         f"format=xlsx: 200 ({r.status} {r.ctype})")
+    c.ok(".xlsx" in r.headers.get("content-disposition", ""), "... as an .xlsx attachment")
+    import io
+    import openpyxl
+    wb = openpyxl.load_workbook(io.BytesIO(r.body))
+    ws = wb["Credentials"]
+    rows = list(ws.iter_rows(values_only=True))
+    c.eq(len(rows), 168, "the Credentials sheet: a header and 167 rows")
+    c.eq(rows[0][:3], ("issueNumber", "name", "type"), "its header is the CSV's")
+    cell = next(x for x in ws.iter_rows(min_row=2) if x[1].value == evil)[1]
+    c.eq(cell.data_type, "s", "the formula-like name is a text cell, not a formula")
+    c.ok(isinstance(rows[1][4], datetime.datetime), f"issueDate is an Excel date ({rows[1][4]!r})")
+    summary = [r for r in wb["Summary"].iter_rows(values_only=True)]
+    c.ok(summary[0][:2] == ("total", "issued") and summary[1][1] == 167,
+         f"the Summary sheet's total ({summary[:2]})")
+    r = node.get("/v1/credentials?format=csv&bom=true", token=auditor)
+    line = next(x for x in r.body.decode("utf-8-sig").splitlines() if "HYPERLINK" in x)
+    c.ok("\"'=HYPERLINK" in line, f"the CSV neutralises it ({line[:60]})")
+    r = node.get("/v1/credentials?format=xlsx&status=bogus", token=auditor)
+    c.ok(r.status == 400 and r.is_problem(400), "format=xlsx with a bad filter: 400")
+    r = node.get("/v1/credentials?format=pdf", token=auditor)
+    c.ok(r.status == 400 and "xlsx" in js(r).get("detail", ""), "an unknown format: 400 naming xlsx")
+    ents = js(node.get("/v1/audit?limit=1000", token=auditor)).get("entries", [])
+    c.ok(any(e.get("detail") == "export: credentials.xlsx" and e.get("method") == "GET"
+             for e in ents), "the XLSX export is audited")
+    c.eq([f for f in os.listdir(node.data_dir) if f.startswith("export-")], [],
+         "no export file is left in the data dir")
 
     node.stop()
     log = open(node.log_path, errors="replace").read()
