@@ -7,17 +7,18 @@ CSRF and Origin rules from Python (urllib only).
 Run 1, http://localhost:<port> (the development cookie):
   1. `credanchor user invite --email admin@example.com --role admin` prints one URL
      (<public_url>/admin/enroll#<secret>); the page enrolls a passkey, removes the fragment
-     from the address bar, shows ten distinct recovery codes once, and the account page then
-     shows the user (id, name, email, roles), one passkey and this session. The cookie is
+     from the address bar, shows ten distinct recovery codes once, and continues to the
+     console's home (/admin/, issue #17); the account page (/admin/account) then shows the
+     user (id, name, email, roles), one passkey and this session. The cookie is
      credanchor_session: HttpOnly, SameSite=Strict, not Secure. The used invite, opened again,
      and an enroll URL without a fragment both say so on the page (data-error).
   2. Sign out (the session answers 401 after), sign in with the passkey (discoverable: the
-     assertion names the enrolled credential): the account page again.
+     assertion names the enrolled credential): the console's home again.
   3. A second passkey from a second authenticator (the first removed): the options exclude
      the first, the page lists two, and signing in uses the new one.
   4. The authenticator's credentials cleared: passkey sign-in fails on the page; email + a
-     recovery code signs in to "add a passkey" only (other routes 403); adding one opens the
-     account; the same code a second time is refused.
+     recovery code signs in to the account page's "add a passkey" only (other routes 403);
+     adding one opens the account; the same code a second time is refused.
   5. A second user whose first ceremony fails user verification (the page says it was
      cancelled; a retry works), then `credanchor user disable <id>`: at once the open
      session's API calls are 401, the page goes to sign-in, and the passkey sign-in is refused;
@@ -93,20 +94,21 @@ def cookie(cookies, name):
 
 
 def account_path(node):
-    """The account page is "/admin/" (issue #16); "/admin" answers 308 to it, keeping ?lang=."""
+    """The account page is "/admin/account" (issue #17 moved it from "/admin/", now the
+    console's home); "/admin" answers 308 to "/admin/", keeping ?lang=."""
     r = node.get("/admin?lang=en")
     c.ok(r.status == 308 and r.headers.get("location") == "/admin/?lang=en",
          f"GET /admin: 308 to /admin/?lang=en ({r.status} {r.headers.get('location')})")
     r = node.get("/admin?lang=%22%3E%3Cscript%3E")
     c.ok(r.status == 308 and r.headers.get("location") in ("/admin/?lang=en", "/admin/?lang=ko"),
          f"GET /admin?lang=<junk>: a known language in Location ({r.headers.get('location')})")
-    return "/admin/"
+    return "/admin/account"
 
 
 # ---- headers (case 8) -------------------------------------------------------------------------
 
 def header_checks(node):
-    for path in PAGES + (account_path(node),):
+    for path in PAGES + ("/admin/", account_path(node)):
         r = node.request("GET", path, headers={"Accept": "text/html"})
         c.ok(r.status == 200 and r.ctype.startswith("text/html"), f"GET {path}: HTML ({r.status} {r.ctype})")
         csp = r.headers.get("content-security-policy", "")
@@ -208,8 +210,11 @@ def judge_main(got, base):
     c.eq(after.get("state"), "done", "1: the enroll page is done")
     creds = s1.get("credentials", [])
     c.ok(len(creds) == 1 and creds[0]["resident"], f"1: one resident credential made ({creds})")
+    home = s1.get("home", {})
+    c.ok(home.get("path") == "/admin/" and home.get("page") == "admin-credentials",
+         f"1: enrolled, the console's home next ({home.get('path')}, {home.get('page')})")
     acc = s1.get("account", {})
-    c.eq(acc.get("page"), "admin-account", "1: the account page next")
+    c.eq(acc.get("page"), "admin-account", "1: the account page")
     c.ok(acc.get("userId"), f"1: the account page names the user ({acc.get('userId')})")
     c.eq((acc.get("name"), acc.get("email")), ("Ada Admin", "admin@example.com"), "1: name and email")
     c.ok("administrator" in (acc.get("roles") or ""), f"1: the admin role ({acc.get('roles')})")
@@ -250,8 +255,8 @@ def judge_main(got, base):
     c.eq(s2.get("signinEn", {}).get("h1"), "Sign in", "2: the English sign-in page")
     c.ok(s2.get("signinKo", {}).get("h1") == "로그인", f"2: the Korean sign-in page ({s2.get('signinKo', {}).get('h1')})")
     si = s2.get("signedIn", {})
-    c.ok(si.get("page") == "admin-account" and si.get("userId") == acc.get("userId"),
-         f"2: signed in with the passkey, the account page again ({si.get('page')}, {si.get('error')})")
+    c.ok(si.get("page") == "admin-credentials" and si.get("userId") == acc.get("userId"),
+         f"2: signed in with the passkey, the console's home ({si.get('page')}, {si.get('error')})")
     c.eq(s2.get("usedCredential"), (creds or [{}])[0].get("id"), "2: the assertion used the enrolled passkey")
     c.ok(s2.get("credentials", [{}])[0].get("signCount", 0) >= 1, "2: the authenticator counted a signature")
 
@@ -265,7 +270,7 @@ def judge_main(got, base):
          if creds and second else None, "3: my passkeys lists both")
     c.ok((s3.get("optionsBody") or {}).get("sentCsrf"), f"3: the page sent X-CSRF-Token ({s3.get('optionsBody')})")
     c.eq((s3.get("optionsBody") or {}).get("origin"), base, "3: the page's POST carried its Origin")
-    c.eq(s3.get("signedIn", {}).get("page"), "admin-account", "3: signed in again")
+    c.eq(s3.get("signedIn", {}).get("page"), "admin-credentials", "3: signed in again")
     c.eq(s3.get("usedCredential"), second[0]["id"] if second else None, "3: with the second passkey")
 
     s4 = got.get("4 a recovery code", {})
@@ -287,7 +292,7 @@ def judge_main(got, base):
     again = s4.get("codeAgain", {})
     c.ok(again.get("page") == "admin-signin" and again.get("error"),
          f"4: the same recovery code a second time is refused ({again.get('error')})")
-    c.eq(s4.get("signedIn", {}).get("page"), "admin-account", "4: the new passkey signs in")
+    c.eq(s4.get("signedIn", {}).get("page"), "admin-credentials", "4: the new passkey signs in")
 
     s5 = got.get("5 a disabled user", {})
     if not s5 or "error" in s5:
@@ -297,6 +302,8 @@ def judge_main(got, base):
     c.ok(s5.get("cancelled", {}).get("error", "").lower().find("cancel") >= 0,
          "5: ... as cancelled")
     c.eq(len(s5.get("enrolled", {}).get("codes", [])), 10, "5: the retry enrolls")
+    c.ok(s5.get("home", {}).get("needsRole") == "auditor",
+         f"5: an issuer's console home says the list needs the auditor role ({s5.get('home')})")
     c.ok(s5.get("account", {}).get("userId") and s5["account"].get("email") == "bob@example.com",
          "5: Bob's account page")
     c.eq(s5.get("sessionApi"), 401, "5: disabled: the open session's GET /v1/auth/session is 401 at once")
@@ -368,11 +375,21 @@ def run_idle(tmp):
     conf = "[auth]\n# issue #16 test: sessions end after 3 s without a request\nidle_timeout = 3s\n"
     with ConfiguredNode(conf, env={"CREDANCHOR_NODE_PUBLIC_URL": base}) as node:
         node.start(port=port)
-        c.ok(re.search(r"idle_timeout\W+3", node.log_text()),
-             f"6: serve runs with auth.idle_timeout 3 s from the file ({node.log_text()[-800:]})")
+        # The effective config is at the log's start (node.log_text() is only its tail), and
+        # stderr reaches the file within serve's 100 ms flush.
+        deadline = time.time() + ca.scaled(5)
+        while True:
+            with open(node.log_path, errors="replace") as f:
+                head = f.read()
+            if re.search(r"idle_timeout\W+3", head) or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        c.ok(re.search(r"idle_timeout\W+3", head),
+             f"6: serve runs with auth.idle_timeout 3 s from the file ({head[:800]})")
         got = run_peer(tmp, "idle", node, base, idleWaitMs=int(ca.scaled(5) * 1000))
         e = got.get("6 enroll", {})
-        c.eq(e.get("account", {}).get("page"), "admin-account", "6: enrolled, on the account page")
+        c.eq(e.get("home", {}).get("page"), "admin-credentials", "6: enrolled, on the console's home")
+        c.eq(e.get("account", {}).get("page"), "admin-account", "6: on the account page")
         i = got.get("6 idle", {})
         c.eq(i.get("path"), "/admin/signin", f"6: after {i.get('waitedMs')} ms idle the account page went "
              "to sign-in by itself")
@@ -404,6 +421,7 @@ def run_https(tmp):
             c.ok(e.get("url", "").startswith(front.public_url + "/admin/enroll#"),
                  f"7: the invite names the https public URL ({e.get('url')})")
             c.eq(len(e.get("after", {}).get("codes", [])), 10, "7: enrolled through nginx (RP ID localhost)")
+            c.eq(e.get("home", {}).get("page"), "admin-credentials", "7: the console's home")
             c.eq(e.get("account", {}).get("page"), "admin-account", "7: the account page")
             for when, jar in (("enroll", e.get("cookies")), ("sign-in", got.get("7 sign out, sign in", {}).get("cookies"))):
                 k = cookie(jar, "__Host-credanchor")
