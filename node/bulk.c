@@ -489,6 +489,63 @@ static void record_item(bulk_run *run, ca_issue_item *it, const ca_bulk_row *row
     ca_issue_item_clear(it);
 }
 
+/* One row of ca_bulk_preview into run's tallies and results. */
+static ca_err preview_row(bulk_run *run, const ca_bulk_row *row, ca_errbuf *eb)
+{
+    const char *terr = NULL;
+    if (row->error[0]) {
+        row_failed(run, row, row->error);
+        return CA_OK;
+    }
+    const json_t *tmpl = template_for(&run->cache, &run->ncache, run->o, &row->p, &terr);
+    if (!tmpl) {
+        row_failed(run, row, terr);
+        return CA_OK;
+    }
+    if (!row->p.completed_at) { /* enrolled only: counts toward completion rates */
+        json_array_append_new(run->results, row_result(row, "enrolled"));
+        run->enrolled++;
+        return CA_OK;
+    }
+    json_t *cred = apply_template(tmpl, &row->p);
+    if (!cred)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    char id[CA_CREDENTIAL_ID_MAX];
+    bool found = false;
+    ca_err err = ca_issuer_issued_before(run->is, cred, &row->p, id, &found);
+    json_decref(cred);
+    if (err)
+        return ca_fail(eb, err, "cannot read the earlier issuances");
+    json_t *r = row_result(row, found ? "existing" : "new");
+    if (found)
+        json_object_set_new(r, "id", json_string(id));
+    json_array_append_new(run->results, r);
+    if (found)
+        run->existing++;
+    else
+        run->issued++;
+    return CA_OK;
+}
+
+ca_err ca_bulk_preview(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t **report,
+                       ca_errbuf *eb)
+{
+    bulk_run run = {.is = is, .o = o, .results = json_array()};
+    ca_err err = run.results ? CA_OK : ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < b->n && !err; i++)
+        err = preview_row(&run, &b->rows[i], eb);
+    *report = err ? NULL
+                  : json_pack("{s:b, s:I, s:I, s:I, s:I, s:O}", "dryRun", 1, "new",
+                              (json_int_t)run.issued, "existing", (json_int_t)run.existing,
+                              "enrolled", (json_int_t)run.enrolled, "failed",
+                              (json_int_t)run.failed, "results", run.results);
+    json_decref(run.results);
+    for (size_t i = 0; i < run.ncache; i++)
+        json_decref(run.cache[i].tmpl);
+    free(run.cache);
+    return err;
+}
+
 ca_err ca_bulk_issue(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t **report,
                      ca_errbuf *eb)
 {

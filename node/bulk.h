@@ -80,6 +80,14 @@ typedef struct ca_bulk_options {
 ca_err ca_bulk_issue(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t **report,
                      ca_errbuf *eb);
 
+/* The dry run of ca_bulk_issue (issue #17's roster upload): what each row would become,
+ * nothing written. *report gets {"dryRun":true,"new","existing","enrolled","failed",
+ * "results":[{"row","externalId","status":"new"|"existing"|"enrolled"|"error","id"? |
+ * "error"}]} with the row errors ca_bulk_issue would give (parse, template, course), so a
+ * roster can be fixed before anything is issued. */
+ca_err ca_bulk_preview(ca_issuer *is, ca_bulk *b, const ca_bulk_options *o, json_t **report,
+                       ca_errbuf *eb);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1139,6 +1139,17 @@ static ca_err find_idempotent(ca_issuer *is, const ca_issue_item *it, uint8_t uu
     return CA_OK;
 }
 
+ca_err ca_issuer_issued_before(ca_issuer *is, const json_t *credential, const ca_participant *p,
+                               char *id_out, bool *found)
+{
+    ca_issue_item it = {.credential = (json_t *)credential, .participant = p};
+    uint8_t uuid[16];
+    ca_err err = find_idempotent(is, &it, uuid, found);
+    if (!err && *found)
+        ca_credential_id_format(id_out, uuid);
+    return err;
+}
+
 /* The (achievement id, external id) pairs of one batch, for repeats within it: open
  * addressing over 2n slots, so a 10,000-row batch costs no quadratic scan. */
 typedef struct pair_set {

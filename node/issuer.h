@@ -87,6 +87,12 @@ typedef struct ca_issue_item {
  * Returns an error only when nothing could be committed: CA_ERR_FULL (store full: nothing
  * acknowledged is lost), CA_ERR_INCONSISTENT (appends refused), ... with eb. */
 ca_err ca_issuer_issue(ca_issuer *is, ca_issue_item *items, size_t n, ca_errbuf *eb);
+
+/* Whether the participant p already has a credential for the achievement of credential (the
+ * idempotency key a bulk re-run uses); its id into id_out (CA_CREDENTIAL_ID_MAX bytes) when
+ * so. For a roster's dry run (issue #17): nothing is written. */
+ca_err ca_issuer_issued_before(ca_issuer *is, const json_t *credential, const ca_participant *p,
+                               char *id_out, bool *found);
 /* Frees what an item's outcome holds. */
 /* The SPEC §5 answer for an issued item: {"id","issueNumber","credential","digest",
  * "leafIndex","page"} (the credential as signed: a JWT string or a JSON object; page as

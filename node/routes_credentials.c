@@ -209,6 +209,26 @@ static void h_batch(ca_http_request *req, ca_http_response *resp)
         ca_http_problem_err(resp, err, &eb);
         goto out;
     }
+    char dry[8] = "";
+    if (ca_http_query(req, "dryRun", dry, sizeof dry, NULL) == CA_OK && strcmp(dry, "true") &&
+        strcmp(dry, "false")) {
+        ca_http_problem(resp, 400, "dryRun: true or false");
+        goto out;
+    }
+    if (strcmp(dry, "true") == 0) { /* the roster upload's preview (issue #17) */
+        if ((err = ca_bulk_preview(c->issuer, &b, &o, &report, &eb))) {
+            ca_http_problem_err(resp, err, &eb);
+            goto out;
+        }
+        snprintf(resp->detail, sizeof resp->detail,
+                 "batch dry run: %lld new, %lld existing, %lld failed",
+                 (long long)json_integer_value(json_object_get(report, "new")),
+                 (long long)json_integer_value(json_object_get(report, "existing")),
+                 (long long)json_integer_value(json_object_get(report, "failed")));
+        ca_http_reply_json(resp, 200, report);
+        report = NULL;
+        goto out;
+    }
     err = ca_bulk_issue(c->issuer, &b, &o, &report, &eb);
     if (err && !report) {
         ca_http_problem_err(resp, err, &eb);

@@ -10,6 +10,8 @@
   tests/unit/test_auth.c's; the route answers it {"intact":false,"entries":null,"detail"});
 - GET /v1/credentials?format=xlsx: the workbook (openpyxl reads it), a formula-like name as a
   text cell, dates as dates, a Summary sheet; audited; no file left behind;
+- POST /v1/credentials/batch?dryRun=true: per-row errors (bad email, unknown course, bad
+  date) by line, nothing issued; after issuing, the same roster is all "existing";
 - GET /v1/credentials?q=: a whole issue number (any case), part of a name, no match, an
   over-long q; combined with a filter; total counts the matches.
 """
@@ -86,10 +88,35 @@ with ca.Node(roles=["admin", "issuer", "auditor"]) as node:
     c.ok(any(e.get("detail") == f"revoked token {t['id']}" for e in ents),
          "the revocation is audited")
 
+    # The roster's dry run (the console's upload preview): 3 bad rows named, nothing issued;
+    # after the fix the real run issues 166; the same roster again is all "existing".
+    roster = open(ROSTER, "rb").read().decode()
+    lines = roster.splitlines()
+    bad = list(lines)
+    bad[5] = bad[5].replace("@", " at ")                       # an email that is not one
+    bad[9] = ",".join(bad[9].split(",")[:4] + ["no-such-course"] + bad[9].split(",")[5:])
+    bad[12] = ",".join(bad[12].split(",")[:5] + ["not-a-date"])
+    dry = node.request("POST", "/v1/credentials/batch?dryRun=true", token=node.tokens["issuer"],
+                       headers={"Content-Type": "text/csv"}, body="\n".join(bad).encode())
+    d = js(dry)
+    c.ok(dry.status == 200 and d.get("dryRun") is True and d.get("failed") == 3 and
+         d.get("new") == 163, f"dry run: 3 bad rows, 163 new ({ {k: d.get(k) for k in ('new', 'existing', 'failed')} })")
+    errs = sorted(x["row"] for x in d.get("results", []) if x["status"] == "error")
+    c.eq(errs, [6, 10, 13], "... the bad rows by line number, each with its reason")
+    c.eq(js(node.get("/v1/credentials?limit=1", token=auditor)).get("total"), 0,
+         "a dry run issues nothing")
+    r = node.request("POST", "/v1/credentials/batch?dryRun=maybe", token=node.tokens["issuer"],
+                     headers={"Content-Type": "text/csv"}, body=roster.encode())
+    c.eq(r.status, 400, "dryRun=maybe: 400")
+
     # Search.
     r = node.request("POST", "/v1/credentials/batch", token=node.tokens["issuer"],
                      headers={"Content-Type": "text/csv"}, body=open(ROSTER, "rb").read())
     c.eq(r.status, 200, "the 166-row roster is issued")
+    d = js(node.request("POST", "/v1/credentials/batch?dryRun=true", token=node.tokens["issuer"],
+                        headers={"Content-Type": "text/csv"}, body=roster.encode()))
+    c.ok(d.get("existing") == 166 and d.get("new") == 0,
+         "the same roster's dry run afterwards: 166 existing, 0 new")
     rows = js(node.get("/v1/credentials?limit=1000", token=auditor)).get("credentials", [])
     c.eq(len(rows), 166, "166 listed")
     one = rows[37]
