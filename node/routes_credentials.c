@@ -14,6 +14,10 @@
 #include "credanchor/encoding.h"
 #include "node/http.h"
 #include "node/issuer.h"
+#include "node/auth.h"
+#include "node/log.h"
+#include "node/pages.h"
+#include "node/report_pdf.h"
 #include "node/report_xlsx.h"
 #include "node/reports.h"
 #include "node/resolver.h"
@@ -822,6 +826,56 @@ static void h_summary(ca_http_request *req, ca_http_response *resp)
     reply_report(resp, err, &eb, text, len, csv);
 }
 
+/* GET /v1/reports/summary.pdf?lang=ko|en (auditor; issue #17): the summary as a printable
+ * report (node/report_pdf.h) with the audit chain's state and the log size; audited as an
+ * export. Without ?lang=, Accept-Language chooses (Korean or English). */
+static void h_summary_pdf(ca_http_request *req, ca_http_response *resp)
+{
+    static const char *const params[] = {"lang", NULL};
+    ca_errbuf eb = {{0}};
+    ca_err err = ca_http_query_only(req, params, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    char lang[8] = "";
+    ca_http_query(req, "lang", lang, sizeof lang, NULL);
+    if (lang[0] && strcmp(lang, "ko") && strcmp(lang, "en")) {
+        ca_http_problem(resp, 400, "lang: ko or en");
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if ((err = ca_report_summary(&text, &len, req->node->store, false, false, &eb))) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    json_t *summary = json_loadb(text, len, 0, NULL);
+    free(text);
+    uint64_t entries = 0;
+    ca_errbuf aeb = {{0}};
+    ca_report_pdf_meta meta = {
+        .issuer_name = req->node->cfg.credentials_issuer_name,
+        .lang = lang[0] ? lang
+                        : ca_page_lang_from_header(ca_http_header(req, "Accept-Language")),
+        .generated_at = (int64_t)time(NULL),
+        .log_size = ca_log_size(req->node->log),
+        .audit_intact = ca_audit_verify(req->node->store, &entries, &aeb) == CA_OK,
+        .audit_entries = entries};
+    char *pdf = NULL;
+    err = summary ? ca_report_summary_pdf(&pdf, &len, summary, &meta, &eb)
+                  : ca_fail(&eb, CA_ERR_NOMEM, "out of memory");
+    json_decref(summary);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    ca_http_reply_owned(resp, 200, "application/pdf", pdf, len);
+    export_disposition(resp, "summary", "pdf");
+    resp->audit_read = true;
+    snprintf(resp->detail, sizeof resp->detail, "export: summary.pdf");
+}
+
 /* GET /v1/audit (auditor; issue #12 item 7): the audit log oldest first, ?since= ?until=
  * (a date or dateTime), ?tokenId= (a token id or "cli"), ?after= (a sequence number: the
  * cursor), ?limit= (1..1000, default 100). {"entries":[...],"next":N|null} and a Link header
@@ -1023,6 +1077,7 @@ static const ca_http_route credential_routes[] = {
      verification_may_wait},
     {"GET", "/v1/credentials", CA_ROLE_AUDITOR, NULL, h_list, NULL},
     {"GET", "/v1/reports/summary", CA_ROLE_AUDITOR, NULL, h_summary, NULL},
+    {"GET", "/v1/reports/summary.pdf", CA_ROLE_AUDITOR, NULL, h_summary_pdf, NULL},
     {"GET", "/v1/reports/certificates.zip", CA_ROLE_AUDITOR, NULL, h_certificates_zip, NULL},
     {"GET", "/v1/audit", CA_ROLE_AUDITOR, NULL, h_audit, NULL},
     {"GET", "/v1/status/{listId}", 0, NULL, h_status, NULL},

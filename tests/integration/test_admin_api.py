@@ -12,6 +12,8 @@
   text cell, dates as dates, a Summary sheet; audited; no file left behind;
 - POST /v1/credentials/batch?dryRun=true: per-row errors (bad email, unknown course, bad
   date) by line, nothing issued; after issuing, the same roster is all "existing";
+- GET /v1/reports/summary.pdf?lang=en|ko: a printable PDF (pdftotext reads the title, totals,
+  departments and the audit chain's state), audited;
 - GET /v1/credentials?q=: a whole issue number (any case), part of a name, no match, an
   over-long q; combined with a filter; total counts the matches.
 """
@@ -25,6 +27,8 @@ import ca_node as ca  # noqa: E402
 
 c = ca.Checks("admin_api")
 ROSTER = os.path.join(ca.SRC, "tests", "data", "participants-166.csv")
+ARTEFACTS = os.path.join(os.environ.get("CA_BUILD_DIR", "/tmp"), "admin_api_artefacts")
+os.makedirs(ARTEFACTS, exist_ok=True)
 
 
 def js(r):
@@ -170,7 +174,29 @@ with ca.Node(roles=["admin", "issuer", "auditor"]) as node:
     c.ok(r.status == 400 and r.is_problem(400), "format=xlsx with a bad filter: 400")
     r = node.get("/v1/credentials?format=pdf", token=auditor)
     c.ok(r.status == 400 and "xlsx" in js(r).get("detail", ""), "an unknown format: 400 naming xlsx")
+    # The summary as a printable PDF, read back with pdftotext (poppler-utils).
+    import subprocess
+    for lang, title in (("en", "Credential completion report"), ("ko", "자격증명 이수 보고서")):
+        r = node.get(f"/v1/reports/summary.pdf?lang={lang}", token=auditor)
+        c.ok(r.status == 200 and r.ctype == "application/pdf" and r.body[:5] == b"%PDF-",
+             f"summary.pdf?lang={lang}: a PDF ({r.status} {r.ctype})")
+        pdf_path = os.path.join(node.tmp, f"summary-{lang}.pdf")
+        with open(pdf_path, "wb") as f:
+            f.write(r.body)
+        txt = subprocess.run(["pdftotext", "-layout", pdf_path, "-"], capture_output=True,
+                             text=True).stdout
+        c.ok(title in txt and "167" in txt and dept in txt,
+             f"summary.pdf ({lang}): the title, the total 167 and the departments ({txt[:160]!r})")
+        if lang == "en":
+            c.ok("hash chain intact" in txt, "summary.pdf: the audit chain's state")
+            subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", pdf_path,
+                            os.path.join(ARTEFACTS, "summary-en")], check=False)
+    r = node.get("/v1/reports/summary.pdf?lang=fr", token=auditor)
+    c.ok(r.status == 400 and r.is_problem(400), "summary.pdf?lang=fr: 400")
+    c.eq(node.get("/v1/reports/summary.pdf", token=node.tokens["issuer"]).status, 403,
+         "summary.pdf with an issuer token: 403")
     ents = js(node.get("/v1/audit?limit=1000", token=auditor)).get("entries", [])
+    c.ok(any(e.get("detail") == "export: summary.pdf" for e in ents), "the PDF export is audited")
     c.ok(any(e.get("detail") == "export: credentials.xlsx" and e.get("method") == "GET"
              for e in ents), "the XLSX export is audited")
     c.eq([f for f in os.listdir(node.data_dir) if f.startswith("export-")], [],
