@@ -38,7 +38,9 @@ def js(r):
         return {}
 
 
-with ca.Node(roles=["admin", "issuer", "auditor"]) as node:
+with ca.Node(roles=["admin", "issuer", "auditor"],
+             env={"CREDANCHOR_CREDENTIALS_TEMPLATES_DIR":
+                  os.path.join(ca.SRC, "config", "templates")}) as node:
     node.start()
     admin, auditor = node.tokens["admin"], node.tokens["auditor"]
 
