@@ -574,16 +574,44 @@ static bool parse_address(const char *s, size_t n, uint8_t key[16], char *text, 
         key[10] = key[11] = 0xff;
         return inet_ntop(AF_INET, key + 12, text, (socklen_t)cap) != NULL;
     }
-    return inet_pton(AF_INET6, buf, key) == 1 &&
-           inet_ntop(AF_INET6, key, text, (socklen_t)cap) != NULL;
+    if (inet_pton(AF_INET6, buf, key) != 1)
+        return false;
+    /* ::ffff:a.b.c.d is the IPv4 client it maps: the same key, written as IPv4. */
+    static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(key, v4_mapped, 12) == 0)
+        return inet_ntop(AF_INET, key + 12, text, (socklen_t)cap) != NULL;
+    return inet_ntop(AF_INET6, key, text, (socklen_t)cap) != NULL;
 }
 
-static bool trusted_proxy(const ca_http_server *srv, const uint8_t key[16])
+static bool trusted_proxy(const uint8_t (*trusted)[16], size_t n, const uint8_t key[16])
 {
-    for (size_t i = 0; i < srv->ntrusted; i++)
-        if (memcmp(srv->trusted[i], key, 16) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(trusted[i], key, 16) == 0)
             return true;
     return false;
+}
+
+void ca_http_forwarded_client(uint8_t key[16], char *text, size_t cap, const char *xff,
+                              const uint8_t (*trusted)[16], size_t ntrusted)
+{
+    const char *end = xff + strlen(xff);
+    while (trusted_proxy(trusted, ntrusted, key) && end > xff) {
+        const char *start = end;
+        while (start > xff && start[-1] != ',')
+            start--;
+        const char *a = start, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        uint8_t hop[16];
+        char hop_text[INET6_ADDRSTRLEN];
+        if (!parse_address(a, (size_t)(b - a), hop, hop_text, sizeof hop_text))
+            return;
+        memcpy(key, hop, 16);
+        snprintf(text, cap, "%s", hop_text);
+        end = start > xff ? start - 1 : xff;
+    }
 }
 
 /* The client address as 16 bytes (IPv4 mapped into ::ffff:0:0/96) and as text: the socket's
@@ -613,26 +641,9 @@ static void client_address(const ca_http_server *srv, struct MHD_Connection *c, 
         inet_ntop(AF_INET6, &in6->sin6_addr, text, (socklen_t)cap);
     }
     const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (!xff)
-        return;
-    const char *end = xff + strlen(xff);
-    while (trusted_proxy(srv, key) && end > xff) {
-        const char *start = end;
-        while (start > xff && start[-1] != ',')
-            start--;
-        const char *a = start, *b = end;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        uint8_t hop[16];
-        char hop_text[INET6_ADDRSTRLEN];
-        if (!parse_address(a, (size_t)(b - a), hop, hop_text, sizeof hop_text))
-            return;
-        memcpy(key, hop, 16);
-        snprintf(text, cap, "%s", hop_text);
-        end = start > xff ? start - 1 : xff;
-    }
+    if (xff)
+        ca_http_forwarded_client(key, text, cap, xff, (const uint8_t(*)[16])srv->trusted,
+                                 srv->ntrusted);
 }
 
 void ca_http_client_key(const ca_http_request *req, uint8_t key[16])

@@ -247,6 +247,14 @@ void ca_http_problem_err(ca_http_response *resp, ca_err err, const ca_errbuf *eb
  * response is unchanged on error. */
 ca_err ca_http_response_add_header(ca_http_response *resp, const char *name, const char *value);
 
+/* The client behind reverse proxies (node.trusted_proxies): key (16 bytes, IPv4 mapped into
+ * ::ffff:0:0/96) and text (cap bytes) hold the socket's peer; while that address is one of
+ * trusted[ntrusted], they become the next address of X-Forwarded-For xff read from the right
+ * (the entries to its left are the client's own claims). An entry that is not an IPv4 or
+ * IPv6 address stops the walk at the last trusted hop. */
+void ca_http_forwarded_client(uint8_t key[16], char *text, size_t cap, const char *xff,
+                              const uint8_t (*trusted)[16], size_t ntrusted);
+
 /* The reason phrase of an HTTP status ("Not Found"); "Unknown" for others. */
 const char *ca_http_reason(int status);
 

@@ -206,7 +206,7 @@ bool ca_http_session_authenticate(ca_http_request *req, ca_http_response *resp,
         return false;
     if (hs.user.must_enroll_passkey) {
         ca_http_problem(resp, 403, "this session came from a recovery code: add a new passkey "
-                                   "first (/admin/)");
+                                   "first (/admin/account)");
         return false;
     }
     role_mask |= 1u << CA_ROLE_ADMIN;

@@ -5,10 +5,17 @@
  *                           its percent-encoded id; ?lang=ko|en overrides Accept-Language
  *     GET /c/{ref}/qr.svg   the page's URL as a QR code
  *     GET /lookup           the form finding a page by issue number and email (SPEC §8)
- *     GET /admin/, /admin/signin, /admin/enroll (/admin: 308 to /admin/)
+ *     GET /admin/account, /admin/signin, /admin/enroll
  *                           the people's sign-in pages (issue #16): the account page, passkey
  *                           or recovery-code sign-in, and enrollment from an invite link
  *                           (/admin/enroll#<secret>); shells whose scripts call /v1/auth/
+ *     GET /admin/ (/admin: 308 to it), /admin/credential?id=, /admin/dashboard,
+ *         /admin/audit, /admin/people
+ *                           the admin console (issue #17): the credentials list (its filters
+ *                           in the URL's fragment), one credential with revoke/suspend/
+ *                           reinstate, completion by department and course, the audit log,
+ *                           people and tokens; shells whose scripts call the role routes
+ *                           with the session cookie
  *     GET /assets/{path..}  web/<path>, with its SRI hash as ETag
  * The page proves the credential in the visitor's browser (web/verify/); the node only
  * hands out the HTML shell, which names no verdict. Conventions: common.h.

@@ -782,7 +782,7 @@ static bool not_recovering(const ca_http_session *hs, ca_http_response *resp)
     if (!hs->user.must_enroll_passkey)
         return true;
     ca_http_problem(resp, 403, "this session came from a recovery code: add a new passkey "
-                               "first (/admin/)");
+                               "first (/admin/account)");
     return false;
 }
 

@@ -11,9 +11,11 @@
  * inject markup, and nothing the server says can stand in for the browser's checks.
  *
  * The people's sign-in pages (issue #16: /admin/signin, /admin/enroll, the account page at
- * ADMIN_ACCOUNT_PATH) are shells of the same kind, with their strings in
- * web/admin/strings.json, a CSP whose connect-src is the node alone, and no-store: their
- * scripts call /v1/auth/ with the session cookie, and the HTML holds nothing of a person.
+ * ADMIN_ACCOUNT_PATH) and the admin console (issue #17: the credentials list at
+ * ADMIN_HOME_PATH, one credential, the dashboard, the audit log, people and tokens) are
+ * shells of the same kind, with their strings in web/admin/strings.json, a CSP whose
+ * connect-src is the node alone, and no-store: their scripts call /v1/ with the session
+ * cookie, and the HTML holds nothing of a person or a credential.
  */
 #include "node/pages.h"
 
@@ -35,8 +37,10 @@
 #define REF_MAX 256
 #define SRI_MAX 72         /* "sha384-" + 64 base64 characters + NUL */
 #define ACCEPT_LANG_SCAN 512 /* bytes of Accept-Language looked at; the rest is ignored */
-/* The account page's path (issue #16 names it "/admin/"); "/admin" redirects to it. */
-#define ADMIN_ACCOUNT_PATH "/admin/"
+/* The console's home, the credentials list (issue #17); "/admin" redirects to it. */
+#define ADMIN_HOME_PATH "/admin/"
+/* The signed-in person's account page (issue #16 had it at "/admin/"; issue #17 moved it). */
+#define ADMIN_ACCOUNT_PATH "/admin/account"
 
 typedef struct asset_meta {
     char sri[SRI_MAX];
@@ -184,8 +188,12 @@ typedef struct page_vars {
     const json_t *data;    /* the page's JSON data block, or NULL */
 } page_vars;
 
-/* One {{name}}: "lang", "root", "importmap", "data", "sri:<asset>" or "t:<string key>". */
-static void put_var(buf *b, const page_vars *v, const char *name, size_t n)
+static bool render_into(buf *b, const char *path, const page_vars *v, int depth);
+
+/* One {{name}}: "lang", "root", "importmap", "data", "sri:<asset>", "t:<string key>" or
+ * "include:<template>" (a part several pages share, such as the admin pages' <head> and
+ * header, rendered with the same variables; parts do not include parts). */
+static void put_var(buf *b, const page_vars *v, const char *name, size_t n, int depth)
 {
     char key[128];
     if (n >= sizeof key) {
@@ -207,34 +215,43 @@ static void put_var(buf *b, const page_vars *v, const char *name, size_t n)
         put(b, v->pg->meta[idx].sri, strlen(v->pg->meta[idx].sri));
     else if (strncmp(key, "t:", 2) == 0 && json_string_value(json_object_get(v->strings, key + 2)))
         put_escaped(b, json_string_value(json_object_get(v->strings, key + 2)));
+    else if (strncmp(key, "include:", 8) == 0 && depth == 0)
+        b->failed |= !render_into(b, key + 8, v, depth + 1);
     else
         b->failed = true; /* a template names something that does not exist: a build bug */
 }
 
-/* The template web/<path> with every {{name}} replaced; NULL when out of memory or when
- * the template is broken (the tests render every template, so that cannot ship). */
-static char *render(const char *path, const page_vars *v, size_t *len)
+/* Appends the template web/<path> with every {{name}} replaced; false when it is missing or
+ * broken. */
+static bool render_into(buf *b, const char *path, const page_vars *v, int depth)
 {
     const ca_web_asset *t = asset_find(path, NULL);
     if (!t)
-        return NULL;
-    buf b = {0};
+        return false;
     const char *p = (const char *)t->data, *end = p + t->len;
-    while (p < end) {
+    while (p < end && !b->failed) {
         const char *open = strstr(p, "{{");
-        if (!open) {
-            put(&b, p, (size_t)(end - p));
+        if (!open || open >= end) {
+            put(b, p, (size_t)(end - p));
             break;
         }
         const char *close = strstr(open + 2, "}}");
-        if (!close) {
-            b.failed = true;
-            break;
-        }
-        put(&b, p, (size_t)(open - p));
-        put_var(&b, v, open + 2, (size_t)(close - open - 2));
+        if (!close || close >= end)
+            return false;
+        put(b, p, (size_t)(open - p));
+        put_var(b, v, open + 2, (size_t)(close - open - 2), depth);
         p = close + 2;
     }
+    return !b->failed;
+}
+
+/* The template web/<path> rendered; NULL when out of memory or when the template is broken
+ * (the tests render every template, so that cannot ship). */
+static char *render(const char *path, const page_vars *v, size_t *len)
+{
+    buf b = {0};
+    if (!render_into(&b, path, v, 0))
+        b.failed = true;
     if (b.failed) {
         free(b.p);
         return NULL;
@@ -487,34 +504,43 @@ static void h_lookup_page(ca_http_request *req, ca_http_response *resp)
                pg->csp);
 }
 
-/* GET /admin/signin, /admin/enroll and the account page (issue #16): the template the
- * route names, in the visitor's language, with the strings and the paths its script needs.
- * The enrollment secret travels in the URL's fragment, which never reaches the server. */
+/* GET /admin/signin, /admin/enroll, the account page (issue #16) and the console's pages
+ * (issue #17): the template the route names, in the visitor's language, with the strings and
+ * the paths its script needs. The enrollment secret travels in the URL's fragment, which
+ * never reaches the server; so do the credentials list's filters. The one credential's page
+ * takes ?id= (its script reads it; the HTML does not show it). */
 static void h_admin_page(ca_http_request *req, ca_http_response *resp)
 {
+    static const char *const lang_only[] = {"lang", NULL};
+    static const char *const with_id[] = {"lang", "id", NULL};
     static const struct {
         const char *route, *page, *tmpl;
+        const char *const *allowed; /* the query parameters the page takes */
     } admin_pages[] = {
-        {ADMIN_ACCOUNT_PATH, "admin-account", "admin/account.html"},
-        {"/admin/signin", "admin-signin", "admin/signin.html"},
-        {"/admin/enroll", "admin-enroll", "admin/enroll.html"},
+        {ADMIN_HOME_PATH, "admin-credentials", "admin/credentials.html", lang_only},
+        {ADMIN_ACCOUNT_PATH, "admin-account", "admin/account.html", lang_only},
+        {"/admin/credential", "admin-credential", "admin/credential.html", with_id},
+        {"/admin/dashboard", "admin-dashboard", "admin/dashboard.html", lang_only},
+        {"/admin/audit", "admin-audit", "admin/audit.html", lang_only},
+        {"/admin/people", "admin-people", "admin/people.html", lang_only},
+        {"/admin/signin", "admin-signin", "admin/signin.html", lang_only},
+        {"/admin/enroll", "admin-enroll", "admin/enroll.html", lang_only},
     };
     pages *pg = req->ctx;
     const char *lang = page_lang(req);
-    static const char *const allowed[] = {"lang", NULL};
-    ca_errbuf eb = {{0}};
-    if (ca_http_query_only(req, allowed, &eb)) {
-        ca_http_problem(resp, 400, "%s", eb.msg);
-        return;
-    }
     size_t i = 0;
     while (i < sizeof admin_pages / sizeof admin_pages[0] && strcmp(req->route, admin_pages[i].route))
         i++;
     CA_ASSERT(i < sizeof admin_pages / sizeof admin_pages[0]);
-    json_t *data = json_pack("{s:o, s:{s:s, s:s, s:s, s:s}}", "strings",
+    ca_errbuf eb = {{0}};
+    if (ca_http_query_only(req, admin_pages[i].allowed, &eb)) {
+        ca_http_problem(resp, 400, "%s", eb.msg);
+        return;
+    }
+    json_t *data = json_pack("{s:o, s:{s:s, s:s, s:s, s:s, s:s}}", "strings",
                              json_deep_copy(json_object_get(pg->admin_strings, lang)), "config",
                              "root", pg->root, "lang", lang, "page", admin_pages[i].page,
-                             "account", ADMIN_ACCOUNT_PATH);
+                             "home", ADMIN_HOME_PATH, "account", ADMIN_ACCOUNT_PATH);
     if (!data) {
         ca_http_problem(resp, 500, "out of memory");
         return;
@@ -526,7 +552,7 @@ static void h_admin_page(ca_http_request *req, ca_http_response *resp)
                admin_pages[i].tmpl, data, pg->admin_csp);
 }
 
-/* GET /admin: 308 to the account page "/admin/" under the public path, as any web server
+/* GET /admin: 308 to the console's home "/admin/" under the public path, as any web server
  * answers a directory's URL without its slash; a ?lang= the pages know is kept (any other
  * value is dropped, never copied into Location). */
 static void h_admin_redirect(ca_http_request *req, ca_http_response *resp)
@@ -541,7 +567,7 @@ static void h_admin_redirect(ca_http_request *req, ca_http_response *resp)
     bool asked = ca_http_query_raw(req, "lang") != NULL;
     const char *lang = page_lang(req);
     char where[sizeof pg->root + 32];
-    snprintf(where, sizeof where, "%s%s%s%s", pg->root, ADMIN_ACCOUNT_PATH,
+    snprintf(where, sizeof where, "%s%s%s%s", pg->root, ADMIN_HOME_PATH,
              asked ? "?lang=" : "", asked ? lang : "");
     if (ca_http_response_add_header(resp, "Location", where) != CA_OK) {
         ca_http_problem(resp, 500, "node.public_url's path is too long to redirect to");
@@ -658,8 +684,8 @@ static ca_err build_csp(pages *pg, ca_errbuf *eb)
                      b64, rpc);
     if (n < 0 || (size_t)n >= sizeof pg->csp)
         return ca_fail(eb, CA_ERR_CONFIG, "config: page.rpc_urls: too long for a header");
-    /* The sign-in pages talk to the node only; their forms are never submitted by the
-     * browser itself (a recovery code must not end up in a URL when a script failed). */
+    /* The sign-in and console pages talk to the node only; their forms are never submitted
+     * by the browser itself (a recovery code must not end up in a URL when a script failed). */
     snprintf(pg->admin_csp, sizeof pg->admin_csp,
              "default-src 'self'; script-src 'self' 'sha256-%s'; style-src 'self'; "
              "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -704,8 +730,13 @@ static const ca_http_route page_routes[] = {
     {"GET", "/c/{ref}", 0, NULL, h_page, NULL},
     {"GET", "/c/{ref}/qr.svg", 0, NULL, h_page_qr, NULL},
     {"GET", "/lookup", 0, NULL, h_lookup_page, NULL},
-    {"GET", ADMIN_ACCOUNT_PATH, 0, NULL, h_admin_page, NULL},
+    {"GET", ADMIN_HOME_PATH, 0, NULL, h_admin_page, NULL},
     {"GET", "/admin", 0, NULL, h_admin_redirect, NULL},
+    {"GET", ADMIN_ACCOUNT_PATH, 0, NULL, h_admin_page, NULL},
+    {"GET", "/admin/credential", 0, NULL, h_admin_page, NULL},
+    {"GET", "/admin/dashboard", 0, NULL, h_admin_page, NULL},
+    {"GET", "/admin/audit", 0, NULL, h_admin_page, NULL},
+    {"GET", "/admin/people", 0, NULL, h_admin_page, NULL},
     {"GET", "/admin/signin", 0, NULL, h_admin_page, NULL},
     {"GET", "/admin/enroll", 0, NULL, h_admin_page, NULL},
     {"GET", "/assets/{a}", 0, NULL, h_asset, NULL},

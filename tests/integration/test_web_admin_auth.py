@@ -430,7 +430,7 @@ def run_https(tmp):
                      f"HttpOnly, SameSite=Strict, Path=/ ({jar})")
                 c.ok(cookie(jar, "credanchor_session") is None, f"7: {when}: no development cookie")
             s = got.get("7 sign out, sign in", {})
-            c.eq(s.get("signedIn", {}).get("page"), "admin-account", "7: signed in with the passkey over TLS")
+            c.eq(s.get("signedIn", {}).get("page"), "admin-credentials", "7: signed in with the passkey over TLS")
             c.ok(s.get("origins") and all(o == front.public_url for o in s["origins"]),
                  f"7: every POST carried the page's Origin ({s.get('origins')})")
             csp = [x for x in s.get("console") or [] if "Content Security Policy" in x or "CSP violation" in x]

@@ -99,6 +99,7 @@ async function look(page) {
       mustEnroll: shown('#must-enroll'), whoShown: shown('#who'), sessionsShown: shown('#sessions'),
       addShown: shown('#add-form') && shown('#passkeys'),
       invitee: q('#invitee-name')?.textContent ?? null,
+      needsRole: q('[data-needs-role]')?.dataset.needsRole ?? null,
     };
   });
 }
@@ -138,6 +139,13 @@ async function enroll(p, url, {passkeyName = '', fail} = {}) {
     throw new Error(`enroll: ${after.state}: ${after.error} (sent ${sent?.slice(0, 400)})`);
   }
   return {before, after};
+}
+
+// The account page (/admin/account since issue #17 made /admin/ the console's list).
+async function toAccount(p) {
+  await p.page.goto(`${base}/admin/account`, {waitUntil: 'load', timeout: WAIT});
+  await state(p.page, 'ready');
+  return look(p.page);
 }
 
 async function signinWithPasskey(p) {
@@ -186,7 +194,8 @@ async function mainScenario(browser, step) {
     await admin.page.waitForURL((u) => u.pathname.startsWith('/admin') && !u.pathname.endsWith('enroll'),
       {timeout: WAIT});
     await state(admin.page, 'ready');
-    o.account = await look(admin.page);
+    o.home = await look(admin.page);
+    o.account = await toAccount(admin);
     adminId = o.account.userId;
     o.cookies = await cookies(admin);
     o.axeAccount = await axe(admin.page);
@@ -235,6 +244,7 @@ async function mainScenario(browser, step) {
   await step('3 a second passkey', async () => {
     // The first authenticator goes; a second, empty one takes its place.
     const first = await credentialsOf(admin);
+    await toAccount(admin);
     await admin.cdp.send('WebAuthn.removeVirtualAuthenticator', {authenticatorId: admin.auth});
     admin.auth = await addAuthenticator(admin);
     await admin.page.fill('#passkey-name', 'phone');
@@ -294,7 +304,8 @@ async function mainScenario(browser, step) {
     await bob.page.click('#continue');
     await bob.page.waitForURL((u) => !u.pathname.endsWith('enroll'), {timeout: WAIT});
     await state(bob.page, 'ready');
-    o.account = await look(bob.page);
+    o.home = await look(bob.page);
+    o.account = await toAccount(bob);
     o.disableOutput = cli('disable', o.account.userId, '--reason', 'left the company');
     o.sessionApi = await fetchStatus(bob.page, '/v1/auth/session');
     o.sessionsApi = await fetchStatus(bob.page, '/v1/sessions');
@@ -326,7 +337,7 @@ async function idleScenario(browser, step) {
     await p.page.click('#continue');
     await p.page.waitForURL((u) => !u.pathname.endsWith('enroll'), {timeout: WAIT});
     await state(p.page, 'ready');
-    return {after, account: await look(p.page)};
+    return {after, home: await look(p.page), account: await toAccount(p)};
   });
   await step('6 idle', async () => {
     const t0 = Date.now();
@@ -346,7 +357,7 @@ async function httpsScenario(browser, step) {
     await p.page.click('#continue');
     await p.page.waitForURL((u) => !u.pathname.endsWith('enroll'), {timeout: WAIT});
     await state(p.page, 'ready');
-    return {url, after, account: await look(p.page), cookies: await cookies(p)};
+    return {url, after, home: await look(p.page), account: await toAccount(p), cookies: await cookies(p)};
   });
   await step('7 sign out, sign in', async () => {
     const o = {signedOut: await signOut(p), cookiesAfterSignout: await cookies(p)};
@@ -354,7 +365,7 @@ async function httpsScenario(browser, step) {
     o.cookies = await cookies(p);
     o.origins = p.requests.filter((r) => r.method === 'POST').map((r) => r.headers.origin ?? null);
     o.console = p.console;
-    await shot(p.page, 'account-https.png');
+    await shot(p.page, 'console-https.png');
     return o;
   });
   await p.context.close();

@@ -1,55 +1,12 @@
-// /admin/ (issue #16): the signed-in person's account: who they are and their roles, their
-// passkeys (and adding one), their sessions (and revoking one), and signing out. Without a
-// session (401) the page goes to /admin/signin. A session opened with a recovery code may
-// only add a passkey (mustEnrollPasskey), so then that is all the page shows.
-//
-// The page asks GET /v1/auth/session again when its idle expiry has passed (so the check
-// itself never keeps an idle session alive) and when the tab becomes visible; any 401 from
-// the node (expired, revoked, signed out elsewhere, user disabled) goes to the sign-in page.
-import {$, api, ApiError, busy, creationOptions, dateText, errorText, fill, goTo,
-  registrationJSON, setCsrf, setState, showError, t, webauthnAvailable} from './common.mjs';
-
-let me = null;          // the GET /v1/auth/session answer
-let expiryTimer = 0;
-
-function toSignin() {
-  clearTimeout(expiryTimer);
-  goTo('/admin/signin');
-}
-
-// api() that goes to the sign-in page on 401.
-async function call(method, path, body) {
-  try {
-    return await api(method, path, body);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
-      toSignin();
-      return new Promise(() => {}); // the page is going away
-    }
-    throw err;
-  }
-}
-
-function notice(text) {
-  $('notice').textContent = text || '';
-}
-
-function scheduleExpiryCheck(idleExpiresAt) {
-  clearTimeout(expiryTimer);
-  const at = Date.parse(idleExpiresAt);
-  if (Number.isNaN(at)) {
-    return;
-  }
-  const wait = Math.min(Math.max(at - Date.now() + 1000, 1000), 2 ** 31 - 1);
-  expiryTimer = setTimeout(() => loadSession().catch((err) => showError(errorText(err))), wait);
-}
-
-async function loadSession() {
-  me = await call('GET', '/v1/auth/session');
-  setCsrf(me.csrf);
-  scheduleExpiryCheck(me.session?.idleExpiresAt);
-  return me;
-}
+// /admin/account (issue #16; moved there by issue #17): the signed-in person's account: who
+// they are and their roles, their passkeys (and adding one), their sessions (and revoking
+// one). The console's frame (console.mjs) signs the page in, shows the header with sign-out,
+// goes to /admin/signin on any 401 (expired, revoked, signed out elsewhere, user disabled)
+// and re-checks the session when its idle expiry has passed. A session opened with a recovery
+// code may only add a passkey (mustEnrollPasskey), so then that is all the page shows.
+import {$, dateText, errorText, fill, setState, showError, t, webauthnAvailable, creationOptions,
+  registrationJSON} from './common.mjs';
+import {busy, call, me, notice, refreshSession, showNav, startConsole, toSignin} from './console.mjs';
 
 function showWho() {
   const u = me.user || {};
@@ -138,14 +95,18 @@ async function addPasskey() {
   }
   await call('POST', '/v1/auth/passkeys', body);
   $('passkey-name').value = '';
-  await render();
+  await render(true);
   notice(t.passkeyAdded);
 }
 
-async function render() {
-  await loadSession();
+// Shows the account from the session; fresh: asks the node for it again first (after adding
+// a passkey, which ends a recovery session's restriction).
+async function render(fresh) {
+  if (fresh) {
+    await refreshSession();
+    showNav();
+  }
   const must = !!me.mustEnrollPasskey;
-  $('signout').hidden = false;
   $('must-enroll').hidden = !must;
   $('who').hidden = must;
   $('sessions').hidden = must;
@@ -158,35 +119,17 @@ async function render() {
   setState('ready');
 }
 
-async function signOut() {
-  showError('');
-  try {
-    await api('POST', '/v1/auth/signout', {});
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 401) {
-      throw err;
-    }
-  }
-  toSignin();
-}
-
 async function main() {
-  document.querySelector('main').removeAttribute('aria-busy');
   $('add-form').addEventListener('submit', (e) => {
     e.preventDefault();
     busy($('add-passkey'), addPasskey).catch((err) => showError(errorText(err)));
   });
-  $('signout').addEventListener('click', () => busy($('signout'), signOut).catch((err) => showError(errorText(err))));
   if (!webauthnAvailable()) {
     $('add-passkey').disabled = true;
   }
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible' && me) {
-      loadSession().catch((err) => showError(errorText(err)));
-    }
-  });
   try {
-    await render();
+    await startConsole();
+    await render(false);
   } catch (err) {
     showError(errorText(err));
   }

@@ -1,5 +1,7 @@
-// What the people's sign-in pages share (issue #16; node/routes_pages.c serves them):
-// the page's data block, calls to the node's /v1/auth API, and the WebAuthn JSON shapes.
+// What the people's sign-in pages (issue #16) and the admin console (issue #17; console.mjs)
+// share (node/routes_pages.c serves them): the page's data block (strings, and config: root,
+// lang, page, home = the console's "/admin/", account = "/admin/account"), calls to the
+// node's API, and the WebAuthn JSON shapes.
 //
 // WebAuthn options arrive as the JSON of WebAuthn L3 (binary fields base64url without
 // padding) and credentials go back in the shape of PublicKeyCredential.toJSON(). The

@@ -51,7 +51,7 @@ function showCodes(codes) {
     await navigator.clipboard?.writeText(codes.join('\n')).catch(() => {});
     $('copied').textContent = t.copied;
   });
-  $('continue').href = pageUrl(config.account);
+  $('continue').href = pageUrl(config.home);
   $('enroll-step').hidden = true;
   $('codes-step').hidden = false;
   $('codes-title').focus();

@@ -1,6 +1,7 @@
 // /admin/signin (issue #16): "Sign in with a passkey" (a discoverable credential: the node
 // asks for no email and lists no credentials), or an email and a recovery code, which signs
-// in only far enough to add a new passkey. Either way the account page comes next.
+// in only far enough to add a new passkey. A passkey leads to the console's home (/admin/), a
+// recovery code to the account page, where the new passkey is added.
 import {$, api, ApiError, assertionJSON, busy, config, errorText, goTo, requestOptions, setState,
   showError, t, webauthnAvailable} from './common.mjs';
 
@@ -10,7 +11,7 @@ async function signinWithPasskey() {
   const cred = await navigator.credentials.get({publicKey: requestOptions(publicKey)});
   await api('POST', '/v1/auth/signin', {ceremony, credential: assertionJSON(cred)});
   setState('done');
-  goTo(config.account);
+  goTo(config.home);
 }
 
 async function recover(form) {
@@ -37,10 +38,11 @@ async function main() {
       form.code.value = '';
     });
   });
-  // Already signed in (another tab, the back button): straight to the account.
+  // Already signed in (another tab, the back button): straight to the console (a recovery
+  // session to its account page).
   try {
-    await api('GET', '/v1/auth/session');
-    goTo(config.account);
+    const me = await api('GET', '/v1/auth/session');
+    goTo(me?.mustEnrollPasskey ? config.account : config.home);
     return;
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) {

@@ -1,0 +1,169 @@
+// /admin/ (issue #17): the console's home, every issued credential. A search box (a whole
+// issue number, a whole email or part of a name) and filters (status, department, course,
+// issue and completion dates) go to GET /v1/credentials, a page of LIMIT rows at a time (the
+// node counts the total); the filters and the page live in the URL's fragment, so a reload,
+// the back button and a bookmark keep them, and nothing of them reaches a server log. The
+// CSV export and the certificates ZIP are links to the node's (audited) downloads with the
+// same filters. Needs the auditor role (or admin).
+import {$, fill, setState, showError, t, url} from './common.mjs';
+import {call, dateOnly, el, hasRole, langLinks, needsRole, numberText, pageHref, run, startConsole,
+  statusText} from './console.mjs';
+
+const LIMIT = 50;
+const ZIP_MAX = 2000; // the node's limit on one certificates.zip
+const FILTERS = ['q', 'status', 'department', 'course', 'from', 'to', 'completedFrom', 'completedTo'];
+
+function fromHash() {
+  const h = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const filters = {};
+  for (const k of FILTERS) {
+    const v = (h.get(k) || '').trim();
+    if (v) {
+      filters[k] = v;
+    }
+  }
+  const offset = Math.max(0, Number.parseInt(h.get('offset') || '0', 10) || 0);
+  return {filters, offset};
+}
+
+// Shows the state (filters, page) in the address: a new history entry, then load() runs
+// from the hashchange (directly when the address does not change).
+function go(filters, offset) {
+  const h = new URLSearchParams(filters);
+  if (offset) {
+    h.set('offset', String(offset));
+  }
+  const next = h.toString();
+  setState('loading'); // the tests' hook: "ready" again once the rows are in
+  if (next === location.hash.replace(/^#/, '')) {
+    run(load);
+  } else {
+    location.hash = next;
+  }
+}
+
+function formFilters() {
+  const form = $('filters');
+  const filters = {};
+  for (const k of FILTERS) {
+    const v = form.elements[k].value.trim();
+    if (v) {
+      filters[k] = v;
+    }
+  }
+  return filters;
+}
+
+function fillForm(filters) {
+  const form = $('filters');
+  for (const k of FILTERS) {
+    const input = form.elements[k];
+    const v = filters[k] || '';
+    if (input.tagName === 'SELECT' && v && ![...input.options].some((o) => o.value === v)) {
+      input.append(el('option', {value: v, text: v})); // a value the summary did not list
+    }
+    input.value = v;
+  }
+}
+
+function options(select, values) {
+  const keep = select.value;
+  select.replaceChildren(el('option', {value: '', text: t.any}),
+    ...values.filter(Boolean).map((v) => el('option', {value: v, text: v})));
+  select.value = keep;
+}
+
+// The departments and courses to filter by, from the report counters.
+async function loadChoices() {
+  const s = await call('GET', '/v1/reports/summary');
+  options($('f-department'), (s.byDepartment || []).map((d) => d.department));
+  options($('f-course'), (s.byCourse || []).map((c) => c.course));
+}
+
+function cell(text, cls) {
+  return el('td', {text: text || '', class: cls});
+}
+
+function row(c) {
+  return el('tr', {data: {id: c.id, issueNumber: c.issueNumber || ''}},
+    el('th', {attrs: {scope: 'row'}}, el('a', {href: pageHref('/admin/credential', {id: c.id}),
+      text: c.issueNumber || c.id})),
+    cell(c.name),
+    el('td', {}, el('span', {class: 'what', text: c.achievementName || c.achievementId || ''}),
+      c.type ? el('span', {class: 'meta', text: c.type}) : null),
+    cell(c.department), cell(c.course),
+    cell(dateOnly(c.completedAt), 'nowrap'), cell(dateOnly(c.issuedAt), 'nowrap'),
+    el('td', {}, el('span', {class: 'status', data: {status: c.status}, text: statusText(c.status)})));
+}
+
+function render(ans, filters, offset) {
+  const list = ans.credentials || [];
+  const total = ans.total ?? list.length;
+  $('total').textContent = fill(t.totalCount, {n: numberText(total)});
+  $('total').dataset.total = String(total);
+  $('rows').replaceChildren(...(list.length ? list.map(row)
+    : [el('tr', {}, el('td', {colSpan: 8, class: 'empty', text: t.noMatches}))]));
+  $('page-info').textContent = list.length
+    ? fill(t.pageRange, {from: numberText(offset + 1), to: numberText(offset + list.length), total: numberText(total)}) : '';
+  $('prev').disabled = offset === 0;
+  $('next').disabled = offset + list.length >= total;
+  const q = new URLSearchParams(filters);
+  const csv = new URLSearchParams(q);
+  csv.set('format', 'csv');
+  csv.set('bom', 'true');
+  $('export-csv').href = url(`/v1/credentials?${csv}`);
+  const zip = $('export-zip');
+  const tooMany = total > ZIP_MAX;
+  zip.href = url(`/v1/reports/certificates.zip${q.toString() ? `?${q}` : ''}`);
+  zip.hidden = tooMany || total === 0;
+  $('zip-too-many').hidden = !tooMany;
+  $('zip-too-many').textContent = tooMany ? fill(t.zipTooMany, {max: numberText(ZIP_MAX)}) : '';
+}
+
+async function load() {
+  showError('');
+  const {filters, offset} = fromHash();
+  fillForm(filters);
+  langLinks();
+  sessionStorage.setItem('credanchor.listHash', location.hash); // the detail page's way back
+  const q = new URLSearchParams(filters);
+  q.set('limit', String(LIMIT));
+  if (offset) {
+    q.set('offset', String(offset));
+  }
+  document.querySelector('main').setAttribute('aria-busy', 'true');
+  try {
+    render(await call('GET', `/v1/credentials?${q}`), filters, offset);
+  } finally {
+    document.querySelector('main').removeAttribute('aria-busy');
+  }
+}
+
+async function main() {
+  await startConsole();
+  if (!hasRole('auditor')) {
+    needsRole('auditor', 'filters-card', 'list-card');
+    return;
+  }
+  $('filters').addEventListener('submit', (e) => {
+    e.preventDefault();
+    go(formFilters(), 0);
+  });
+  $('clear').addEventListener('click', () => {
+    $('filters').reset();
+    go({}, 0);
+  });
+  $('prev').addEventListener('click', () => {
+    const {filters, offset} = fromHash();
+    go(filters, Math.max(0, offset - LIMIT));
+  });
+  $('next').addEventListener('click', () => {
+    const {filters, offset} = fromHash();
+    go(filters, offset + LIMIT);
+  });
+  window.addEventListener('hashchange', () => run(load));
+  await loadChoices();
+  await load();
+}
+
+run(main);
