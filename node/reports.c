@@ -48,11 +48,13 @@ static bool in_range(const char *when, int64_t from, int64_t to)
 }
 
 /* The search box of the admin console (issue #17): q is the whole issue number, the whole
- * email (kept only with credentials.store_email), or a part of the name; ASCII letters
- * compared without case (Hangul and other scripts as written). */
+ * email (kept only with credentials.store_email), the credential id (the console's detail
+ * page), or a part of the name; ASCII letters compared without case (Hangul and other
+ * scripts as written). */
 static bool search_matches(const char *q, const json_t *rec)
 {
-    if (strcasecmp(str(rec, "issueNumber"), q) == 0 || strcasecmp(str(rec, "email"), q) == 0)
+    if (strcasecmp(str(rec, "issueNumber"), q) == 0 || strcasecmp(str(rec, "email"), q) == 0 ||
+        strcmp(str(rec, "id"), q) == 0)
         return true;
     const char *name = str(rec, "name");
     size_t qn = strlen(q);

@@ -7,6 +7,7 @@
  *                                            token shown once
  *     POST /v1/tokens/{id}/revoke   admin    refused on the next request
  *     GET  /v1/audit/verify         auditor  {"intact","entries","detail"?}
+ *     GET  /v1/templates            issuer   the achievement templates (the upload's picker)
  * Writes are audited by the server (node/http.c), with the token or person who made them.
  */
 #ifndef CREDANCHOR_NODE_ROUTES_ADMIN_H

@@ -82,6 +82,14 @@ with ca.Node(roles=["admin", "issuer", "auditor"],
     r = node.request("POST", "/v1/tokens/..%2F/revoke", token=admin)
     c.eq(r.status, 404, "revoking a malformed id: 404")
 
+    # The achievement templates (the upload's course picker).
+    r = node.get("/v1/templates", token=node.tokens["issuer"])
+    t0 = js(r).get("templates", [{}])[0]
+    c.ok(r.status == 200 and t0.get("name") == "security-awareness-2026" and
+         t0.get("achievementId", "").startswith("urn:credanchor:achievement:"),
+         f"GET /v1/templates: the course names and achievements ({t0})")
+    c.eq(node.get("/v1/templates", token=auditor).status, 403, "GET /v1/templates as an auditor")
+
     # The audit chain's check.
     r = node.get("/v1/audit/verify", token=auditor)
     v = js(r)
@@ -138,6 +146,9 @@ with ca.Node(roles=["admin", "issuer", "auditor"],
     want = sum(1 for x in rows if part.lower() in x["name"].lower() and x["department"] == dept)
     r = js(node.get(f"/v1/credentials?q={part}&department={dept}", token=auditor))
     c.eq(r.get("total"), want, "q with a department filter")
+    r = js(node.get(f"/v1/credentials?q={one['id']}", token=auditor))
+    c.ok(r.get("total") == 1 and r["credentials"][0]["id"] == one["id"],
+         "q = the credential id finds it (the console's detail page)")
     r = js(node.get("/v1/credentials?q=nobody-at-all", token=auditor))
     c.eq(r.get("total"), 0, "no match: total 0")
     r = node.get("/v1/credentials?q=" + "x" * 200, token=auditor)

@@ -122,6 +122,8 @@ def role_matrix(node):
          lambda tok: node.request("POST", "/v1/tokens", token=tok, body={"role": "auditor"})),
         ("POST /v1/tokens/{id}/revoke", {"admin"}, 200,
          lambda tok: node.request("POST", f"/v1/tokens/{fresh_token_id()}/revoke", token=tok)),
+        ("GET /v1/templates", {"admin", "issuer"}, 200,
+         lambda tok: node.get("/v1/templates", token=tok)),
         ("GET /v1/audit/verify", {"admin", "auditor"}, 200,
          lambda tok: node.get("/v1/audit/verify", token=tok)),
         ("GET /v1/audit", {"admin", "auditor"}, 200,
