@@ -795,31 +795,37 @@ static const char *allow_host_problem(const char *item)
     return check_hostport(item, strlen(item), false, true);
 }
 
+bool ca_config_list_next(const char **p, const char **item, size_t *len)
+{
+    if (!*p)
+        return false;
+    size_t n = strcspn(*p, ",");
+    const char *s = *p, *end = *p + n;
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    *item = s;
+    *len = (size_t)(end - s);
+    *p = (*p)[n] == ',' ? *p + n + 1 : NULL;
+    return true;
+}
+
 /* 9. did.web_allow_hosts: host[:port] entries, comma-separated, no schemes or paths. */
 static ca_err validate_allow_hosts(const ca_config *cfg, ca_errbuf *eb)
 {
-    if (!cfg->did_web_allow_hosts[0])
-        return CA_OK;
-    const char *p = cfg->did_web_allow_hosts;
-    for (;;) {
-        size_t n = strcspn(p, ",");
-        const char *s = p, *end = p + n;
-        while (s < end && (*s == ' ' || *s == '\t'))
-            s++;
-        while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
+    const char *p = cfg->did_web_allow_hosts[0] ? cfg->did_web_allow_hosts : NULL, *s;
+    size_t n;
+    while (ca_config_list_next(&p, &s, &n)) {
         char item[CA_CONFIG_STR_MAX];
-        memcpy(item, s, (size_t)(end - s));
-        item[end - s] = '\0';
+        memcpy(item, s, n);
+        item[n] = '\0';
         const char *why = allow_host_problem(item);
         if (why) {
             char q[96], msg[300];
             snprintf(msg, sizeof msg, "entry %s: %s", quote(q, sizeof q, item), why);
             return invalid(eb, "did.web_allow_hosts", cfg->did_web_allow_hosts, msg);
         }
-        if (!p[n])
-            break;
-        p += n + 1;
     }
     return CA_OK;
 }
@@ -828,20 +834,15 @@ static ca_err validate_allow_hosts(const ca_config *cfg, ca_errbuf *eb)
  * (no names, no ranges: a proxy is one known host). */
 static ca_err validate_trusted_proxies(const ca_config *cfg, ca_errbuf *eb)
 {
-    const char *p = cfg->node_trusted_proxies;
-    for (size_t count = 0; *p; count++) {
-        size_t n = strcspn(p, ",");
-        const char *a = p, *b = p + n;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
+    const char *p = cfg->node_trusted_proxies[0] ? cfg->node_trusted_proxies : NULL, *a;
+    size_t n;
+    for (size_t count = 0; ca_config_list_next(&p, &a, &n); count++) {
         char item[INET6_ADDRSTRLEN];
         uint8_t bin[16];
-        bool ok = b > a && (size_t)(b - a) < sizeof item;
+        bool ok = n > 0 && n < sizeof item;
         if (ok) {
-            memcpy(item, a, (size_t)(b - a));
-            item[b - a] = '\0';
+            memcpy(item, a, n);
+            item[n] = '\0';
             ok = inet_pton(AF_INET, item, bin) == 1 || inet_pton(AF_INET6, item, bin) == 1;
         }
         if (!ok)
@@ -850,7 +851,6 @@ static ca_err validate_trusted_proxies(const ca_config *cfg, ca_errbuf *eb)
         if (count == CA_CONFIG_TRUSTED_PROXIES_MAX)
             return invalid(eb, "node.trusted_proxies", cfg->node_trusted_proxies,
                            "lists too many proxies");
-        p += n + (p[n] == ',');
     }
     return CA_OK;
 }

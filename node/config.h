@@ -18,6 +18,12 @@ extern "C" {
 
 #define CA_CONFIG_TRUSTED_PROXIES_MAX 16 /* node.trusted_proxies entries */
 
+/* The entries of a comma-separated config list (did.web_allow_hosts, node.trusted_proxies):
+ * the next entry at *p, blanks around it trimmed, as (*item, *len), and *p moved past its
+ * comma, or NULL after the last entry; false once *p is NULL. Start with *p NULL for an empty
+ * text (no entries); an empty entry (",," or a trailing ",") comes back with *len 0. */
+bool ca_config_list_next(const char **p, const char **item, size_t *len);
+
 typedef struct ca_config {
     /* [node] */
     char node_listen[CA_CONFIG_STR_MAX];      /* HOST:PORT, default 127.0.0.1:8080 */

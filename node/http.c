@@ -662,18 +662,12 @@ const char *ca_http_client_text(const ca_http_request *req, char *text, size_t c
 /* node.trusted_proxies (checked by node/config.c) into srv->trusted. */
 static void load_trusted_proxies(ca_http_server *srv)
 {
-    const char *p = srv->cfg->node_trusted_proxies;
-    while (*p && srv->ntrusted < CA_CONFIG_TRUSTED_PROXIES_MAX) {
-        size_t n = strcspn(p, ",");
-        const char *a = p, *b = p + n;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
+    const char *p = srv->cfg->node_trusted_proxies[0] ? srv->cfg->node_trusted_proxies : NULL, *a;
+    size_t n;
+    while (srv->ntrusted < CA_CONFIG_TRUSTED_PROXIES_MAX && ca_config_list_next(&p, &a, &n)) {
         char text[INET6_ADDRSTRLEN];
-        if (parse_address(a, (size_t)(b - a), srv->trusted[srv->ntrusted], text, sizeof text))
+        if (parse_address(a, n, srv->trusted[srv->ntrusted], text, sizeof text))
             srv->ntrusted++;
-        p += n + (p[n] == ',');
     }
 }
 
