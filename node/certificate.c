@@ -422,6 +422,7 @@ static void *render_worker(void *arg)
 }
 
 #define ZIP_THREADS_MAX 8
+#define ZIP_BATCH 16 /* certificates rendered per batch (about 400 KB of PDFs) */
 
 struct ca_zip_stream {
     ca_credential_view *views; /* owned */
@@ -432,11 +433,11 @@ struct ca_zip_stream {
     growbuf out;               /* ZIP bytes not yet read: out.p[off..len) */
     size_t off;
     bool closed;               /* the central directory is written */
-    /* One batch: a PDF per thread. */
-    char *pdf[ZIP_THREADS_MAX + 1];
-    size_t len[ZIP_THREADS_MAX + 1];
-    ca_err err[ZIP_THREADS_MAX + 1];
-    ca_errbuf ebs[ZIP_THREADS_MAX + 1];
+    /* One batch, rendered by up to threads + 1 threads. */
+    char *pdf[ZIP_BATCH];
+    size_t len[ZIP_BATCH];
+    ca_err err[ZIP_BATCH];
+    ca_errbuf ebs[ZIP_BATCH];
 };
 
 static la_ssize_t zip_write(struct archive *a, void *closure, const void *data, size_t n)
@@ -449,9 +450,10 @@ static la_ssize_t zip_write(struct archive *a, void *closure, const void *data, 
 /* Renders views[next..next+batch) on the threads and writes them as stored ZIP entries. */
 static ca_err zip_next_batch(ca_zip_stream *z, ca_errbuf *eb)
 {
+    /* A batch of ZIP_BATCH whatever the threads: fewer joins, a few PDFs held at once. */
     size_t batch = z->n - z->next;
-    if (batch > z->threads + 1u)
-        batch = z->threads + 1u;
+    if (batch > ZIP_BATCH)
+        batch = ZIP_BATCH;
     zip_job j = {.views = z->views + z->next, .n = batch, .dir = z->dir, .pdf = z->pdf,
                  .len = z->len, .err = z->err, .ebs = z->ebs};
     atomic_init(&j.next, 0);

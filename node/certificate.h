@@ -58,9 +58,9 @@ ca_err ca_certificates_zip(char **zip, size_t *len, const ca_credential_view *vi
 /* The same ZIP streamed (issue #17: the bulk download is never built whole): open renders
  * the first batch (so a broken layout is an error before any byte) and takes views (malloc'd,
  * n of them; freed by ca_zip_stream_free, also on error). read copies up to max bytes of the
- * ZIP into buf, rendering the next batch (up to threads + 1 certificates at once) when the
- * bytes made so far are read: > 0 bytes, 0 at the end, -1 on a failure (logged; the caller
- * cuts the connection). Memory: one batch of PDFs and the central directory. */
+ * ZIP into buf, rendering the next batch (16 certificates on up to threads + 1 threads) once
+ * the bytes made so far are read: > 0 bytes, 0 at the end, -1 on a failure (logged; the
+ * caller cuts the connection). Memory: one batch of PDFs and the central directory. */
 typedef struct ca_zip_stream ca_zip_stream;
 ca_err ca_zip_stream_open(ca_zip_stream **z, ca_credential_view *views, size_t n,
                           const char *certificates_dir, unsigned threads, ca_errbuf *eb);
