@@ -9,13 +9,14 @@
  *                           the people's sign-in pages (issue #16): the account page, passkey
  *                           or recovery-code sign-in, and enrollment from an invite link
  *                           (/admin/enroll#<secret>); shells whose scripts call /v1/auth/
- *     GET /admin/ (/admin: 308 to it), /admin/credential?id=, /admin/dashboard,
- *         /admin/audit, /admin/people
+ *     GET /admin/ (/admin: 308 to it), /admin/credential?id=, /admin/upload,
+ *         /admin/dashboard, /admin/audit, /admin/people
  *                           the admin console (issue #17): the credentials list (its filters
  *                           in the URL's fragment), one credential with revoke/suspend/
- *                           reinstate, completion by department and course, the audit log,
- *                           people and tokens; shells whose scripts call the role routes
- *                           with the session cookie
+ *                           reinstate, the roster upload (check, then issue in chunks),
+ *                           completion by department and course with anchoring and health,
+ *                           the audit log, people and tokens; shells whose scripts call the
+ *                           role routes with the session cookie
  *     GET /assets/{path..}  web/<path>, with its SRI hash as ETag
  * The page proves the credential in the visitor's browser (web/verify/); the node only
  * hands out the HTML shell, which names no verdict. Conventions: common.h.

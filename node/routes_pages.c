@@ -12,10 +12,10 @@
  *
  * The people's sign-in pages (issue #16: /admin/signin, /admin/enroll, the account page at
  * ADMIN_ACCOUNT_PATH) and the admin console (issue #17: the credentials list at
- * ADMIN_HOME_PATH, one credential, the dashboard, the audit log, people and tokens) are
- * shells of the same kind, with their strings in web/admin/strings.json, a CSP whose
- * connect-src is the node alone, and no-store: their scripts call /v1/ with the session
- * cookie, and the HTML holds nothing of a person or a credential.
+ * ADMIN_HOME_PATH, one credential, the roster upload, the dashboard, the audit log, people
+ * and tokens) are shells of the same kind, with their strings in web/admin/strings.json, a
+ * CSP whose connect-src is the node alone, and no-store: their scripts call /v1/ with the
+ * session cookie, and the HTML holds nothing of a person or a credential.
  */
 #include "node/pages.h"
 
@@ -523,6 +523,7 @@ static void h_admin_page(ca_http_request *req, ca_http_response *resp)
         {"/admin/dashboard", "admin-dashboard", "admin/dashboard.html", lang_only},
         {"/admin/audit", "admin-audit", "admin/audit.html", lang_only},
         {"/admin/people", "admin-people", "admin/people.html", lang_only},
+        {"/admin/upload", "admin-upload", "admin/upload.html", lang_only},
         {"/admin/signin", "admin-signin", "admin/signin.html", lang_only},
         {"/admin/enroll", "admin-enroll", "admin/enroll.html", lang_only},
     };
@@ -737,6 +738,7 @@ static const ca_http_route page_routes[] = {
     {"GET", "/admin/dashboard", 0, NULL, h_admin_page, NULL},
     {"GET", "/admin/audit", 0, NULL, h_admin_page, NULL},
     {"GET", "/admin/people", 0, NULL, h_admin_page, NULL},
+    {"GET", "/admin/upload", 0, NULL, h_admin_page, NULL},
     {"GET", "/admin/signin", 0, NULL, h_admin_page, NULL},
     {"GET", "/admin/enroll", 0, NULL, h_admin_page, NULL},
     {"GET", "/assets/{a}", 0, NULL, h_asset, NULL},

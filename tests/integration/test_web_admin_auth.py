@@ -302,8 +302,9 @@ def judge_main(got, base):
     c.ok(s5.get("cancelled", {}).get("error", "").lower().find("cancel") >= 0,
          "5: ... as cancelled")
     c.eq(len(s5.get("enrolled", {}).get("codes", [])), 10, "5: the retry enrolls")
-    c.ok(s5.get("home", {}).get("needsRole") == "auditor",
-         f"5: an issuer's console home says the list needs the auditor role ({s5.get('home')})")
+    c.ok(s5.get("home", {}).get("page") == "admin-upload" and s5["home"].get("path") == "/admin/upload",
+         f"5: an issuer's console home is the roster upload, the list needing the auditor role "
+         f"({s5.get('home')})")
     c.ok(s5.get("account", {}).get("userId") and s5["account"].get("email") == "bob@example.com",
          "5: Bob's account page")
     c.eq(s5.get("sessionApi"), 401, "5: disabled: the open session's GET /v1/auth/session is 401 at once")

@@ -1,14 +1,16 @@
 // Peer for tests/integration/test_web_admin_console.py: the admin console of issue #17
-// (web/admin/: the credentials list, one credential, the dashboard, the audit log, people and
-// tokens, the account page) in Debian's Chromium, driven by playwright-core (executablePath; no
-// browser download), signed in with passkeys made by CDP virtual authenticators. The peer
-// observes; the Python test judges.
+// (web/admin/: the roster upload, the credentials list, one credential, the dashboard, the
+// audit log, people and tokens, the account page) in Debian's Chromium, driven by
+// playwright-core (executablePath; no browser download), signed in with passkeys made by CDP
+// virtual authenticators. The peer observes; the Python test judges.
 //
 // Input (CA_PLAN, a JSON file):
-//   {"base": the node's public URL, "artefacts": dir,
-//    "adminInvite", "auditorInvite": enrollment URLs,
-//    "target": {"id", "issueNumber"}: the credential the admin revokes,
-//    "other": {"id", "issueNumber"}: an active one the auditor opens}
+//   {"base": the node's public URL, "artefacts": dir, "tmp": a dir for downloads,
+//    "adminInvite", "auditorInvite", "issuerInvite": enrollment URLs,
+//    "upload": {"bad", "fixed", "big", "png", "noHeader": files to upload, "template": a
+//               template name, "targetName", "otherName": two participants of the roster}}
+// The roster is issued through the upload page; then "target" (the credential the admin
+// revokes) and "other" (an active one the auditor opens) are found by their names.
 // Output: one JSON line per step, {"step": name, ...observations} or {"step", "error"}.
 // A step that throws ends the run (the later steps depend on it).
 import {readFileSync} from 'node:fs';
@@ -136,10 +138,14 @@ function detailLook(page) {
   });
 }
 
-// A download the click starts: its name, size, first bytes (hex) and, for text, its lines.
-async function download(page, selector) {
-  const [d] = await Promise.all([page.waitForEvent('download', {timeout: WAIT}), page.click(selector)]);
+// A download the click starts: its name, size, first bytes (hex) and, for text, its lines;
+// kept at saveTo when given.
+async function download(page, selector, saveTo) {
+  const [d] = await Promise.all([page.waitForEvent('download', {timeout: 60000}), page.click(selector)]);
   const path = await d.path();
+  if (saveTo) {
+    await d.saveAs(saveTo);
+  }
   const bytes = readFileSync(path);
   const text = bytes.toString('utf8');
   return {name: d.suggestedFilename(), size: bytes.length, head: bytes.subarray(0, 4).toString('hex'),
@@ -161,6 +167,84 @@ async function confirmDialog(page, reason) {
   return o;
 }
 
+// ---- the roster upload ----------------------------------------------------------------------
+
+function uploadLook(page) {
+  return page.evaluate(() => {
+    const q = (s) => document.querySelector(s);
+    const shown = (s) => !!q(s) && !q(s).hidden;
+    const counts = (ids) => Object.fromEntries(ids.map((id) => [id, q(`#${id}`)?.dataset.count ?? null]));
+    const rows = (s) => [...document.querySelectorAll(`${s} tr[data-line]`)].map((r) => ({
+      line: Number(r.dataset.line), externalId: r.dataset.externalId, cells: [...r.cells].map((c) => c.textContent.trim())}));
+    const card = q('#summary-card');
+    return {
+      fileInfo: q('#file-info')?.textContent ?? null, fileRows: q('#file-info')?.dataset.rows ?? null,
+      checkDisabled: q('#check')?.disabled ?? null,
+      templates: [...document.querySelectorAll('#template option')].map((o) => ({value: o.value,
+        text: o.textContent, disabled: o.disabled})),
+      check: shown('#check-card') ? {...counts(['c-rows', 'c-new', 'c-existing', 'c-enrolled', 'c-failed']),
+        errors: rows('#check-error-rows'), next: q('#check-next').textContent, issueShown: shown('#issue')} : null,
+      summary: shown('#summary-card') ? {...counts(['s-issued', 's-existing', 's-enrolled', 's-failed']),
+        errors: rows('#summary-error-rows'), stopped: card.dataset.stopped, stoppedText: q('#summary-stopped').textContent,
+        done: Number(card.dataset.done), total: Number(card.dataset.total),
+        listHref: shown('#to-list') ? q('#to-list').getAttribute('href') : null} : null,
+    };
+  });
+}
+
+// A file chosen in the page's file input: what the page made of it.
+async function chooseFile(page, path) {
+  await page.setInputFiles('#roster', path);
+  await page.waitForFunction(() => document.querySelector('#file-info')?.dataset.rows ||
+    document.querySelector('[data-error]:not([hidden])'), null, {timeout: WAIT});
+  return {look: await look(page), upload: await uploadLook(page)};
+}
+
+// Check (the dry run): the check's card or the error.
+async function checkFile(page) {
+  await page.click('#check');
+  await page.waitForFunction(() => !document.querySelector('#check-card').hidden ||
+    document.querySelector('[data-error]:not([hidden])'), null, {timeout: 60000});
+  return {look: await look(page), upload: await uploadLook(page)};
+}
+
+// Issue: every value the progress bar showed, and the summary. With cancel, Cancel is pressed
+// once the bar shows (the test holds each request back, so the first is still in flight).
+async function issueAll(page, {cancel = false} = {}) {
+  await page.evaluate(() => {
+    window.progressSeen = [];
+    if (!window.progressWatched) {
+      window.progressWatched = true;
+      const bar = document.querySelector('#issue-progress');
+      new MutationObserver(() => window.progressSeen.push({value: bar.value, max: bar.max,
+        role: bar.getAttribute('role') || bar.tagName.toLowerCase(), shown: !document.querySelector('#progress-card').hidden,
+        text: document.querySelector('#progress-text').textContent}))
+        .observe(bar, {attributes: true, attributeFilter: ['value', 'max']});
+    }
+  });
+  const t0 = Date.now();
+  await page.click('#issue');
+  const o = {};
+  if (cancel) {
+    await page.waitForSelector('#progress-card:not([hidden])', {timeout: WAIT});
+    o.progressAxe = await axe(page);
+    await shot(page, 'upload-progress-en.png');
+    await page.click('#cancel-issue');
+  }
+  await page.waitForSelector('#summary-card:not([hidden])', {timeout: 120000});
+  o.ms = Date.now() - t0;
+  return {...o, look: await look(page), upload: await uploadLook(page),
+    progress: await page.evaluate(() => window.progressSeen)};
+}
+
+// A credential found through the admin's session by its recipient's name (the node keeps no
+// email unless credentials.store_email).
+const findByName = (page, name) => page.evaluate(async (n) => {
+  const r = await fetch(`/v1/credentials?q=${encodeURIComponent(n)}`, {credentials: 'same-origin'});
+  const c = r.ok ? (await r.json()).credentials?.find((x) => x.name === n) : null;
+  return c ? {id: c.id, issueNumber: c.issueNumber} : null;
+}, name);
+
 // A bearer call from the peer (not the browser): the status.
 async function bearer(token, method, path, body) {
   const r = await fetch(`${base}${path}`, {method, headers: {authorization: `Bearer ${token}`,
@@ -171,8 +255,77 @@ async function bearer(token, method, path, body) {
 async function run(browser, step) {
   const admin = await person(browser);
   const auditor = await person(browser);
+  const issuer = await person(browser);
   await step('1 enroll', async () => ({admin: await enroll(admin, plan.adminInvite),
-    auditor: await enroll(auditor, plan.auditorInvite)}));
+    auditor: await enroll(auditor, plan.auditorInvite), issuer: await enroll(issuer, plan.issuerInvite)}));
+
+  await step('1b upload', async () => {
+    const page = admin.page;
+    const up = plan.upload;
+    const o = {views: await bothLanguages(page, '/admin/upload', 'upload')};
+    // The roster with three bad rows, in Korean: the errors named, nothing issued.
+    await open(page, '/admin/upload?lang=ko');
+    o.badFile = await chooseFile(page, up.bad);
+    o.bad = await checkFile(page);
+    o.badAxe = await axe(page);
+    await shot(page, 'upload-check-ko.png');
+    // One template for every row (?template=): the unknown course names another achievement.
+    await page.selectOption('#template', up.template);
+    o.badForced = await checkFile(page);
+    // The fixed roster, in English: 166 new, issued CHUNK rows at a time.
+    await open(page, '/admin/upload?lang=en');
+    o.fixedFile = await chooseFile(page, up.fixed);
+    o.fixed = await checkFile(page);
+    await shot(page, 'upload-check-en.png');
+    o.issued = await issueAll(page);
+    o.summaryAxe = await axe(page);
+    await shot(page, 'upload-summary-en.png');
+    // The same file again: all already issued. First Cancel (each request held back 1.5 s),
+    // then the whole file.
+    await page.click('#again');
+    o.againFile = await chooseFile(page, up.fixed);
+    o.again = await checkFile(page);
+    const batch = (u) => u.pathname === '/v1/credentials/batch';
+    await page.route(batch, async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    o.cancelled = await issueAll(page, {cancel: true});
+    await page.unroute(batch);
+    await page.click('#again');
+    await chooseFile(page, up.fixed);
+    o.again2 = await checkFile(page);
+    o.reissued = await issueAll(page);
+    plan.target = await findByName(page, up.targetName);
+    plan.other = await findByName(page, up.otherName);
+    o.target = plan.target;
+    o.other = plan.other;
+    if (!plan.target || !plan.other) {
+      throw new Error(`the roster's credentials were not found (${JSON.stringify(o.reissued.upload)})`);
+    }
+    return o;
+  });
+
+  await step('1c issuer', async () => {
+    const page = issuer.page;
+    const o = {home: await look(page)};
+    await open(page, '/admin/upload?lang=en');
+    o.templates = (await uploadLook(page)).templates;
+    o.big = await chooseFile(page, plan.upload.big);
+    await shot(page, 'upload-too-big-en.png');
+    o.png = await chooseFile(page, plan.upload.png);
+    o.pngAxe = await axe(page);
+    await shot(page, 'upload-not-text-en.png');
+    o.noHeaderFile = await chooseFile(page, plan.upload.noHeader);
+    o.noHeader = await checkFile(page);
+    await open(page, '/admin/?lang=en'); // the console's home sends an issuer to the upload
+    await page.waitForURL((u) => u.pathname === '/admin/upload', {timeout: WAIT});
+    await ready(page);
+    o.homeAgain = await look(page);
+    await open(page, '/admin/dashboard?lang=en');
+    o.dashboard = await look(page);
+    return o;
+  });
 
   await step('2 list', async () => {
     const page = admin.page;
@@ -250,7 +403,19 @@ async function run(browser, step) {
   await step('5 dashboard', async () => {
     const page = admin.page;
     const o = {views: await bothLanguages(page, '/admin/dashboard', 'dashboard')};
+    o.pdfHrefKo = await page.getAttribute('#report-pdf', 'href');
     await open(page, '/admin/dashboard?lang=en');
+    o.anchor = await page.evaluate(() => {
+      const q = (s) => document.querySelector(s);
+      return {shown: !q('#anchor-card').hidden, state: q('#anchor-card').dataset.anchorState,
+        stateText: q('#h-anchor-state').textContent, logSize: q('#h-log-size').dataset.treeSize,
+        logSizeText: q('#h-log-size').textContent, treeSize: q('#h-anchor-size').textContent,
+        tx: q('#h-anchor-tx').textContent, warning: q('#anchor-warning').dataset.warning,
+        warningShown: !q('#anchor-warning').hidden, warningText: q('#anchor-warning').textContent};
+    });
+    o.health = await page.evaluate(async () => (await fetch('/v1/health')).json());
+    o.pdfHref = await page.getAttribute('#report-pdf', 'href');
+    o.pdf = await download(page, '#report-pdf');
     o.look = await look(page);
     o.departments = await page.evaluate(() => [...document.querySelectorAll('#departments tbody tr')].map((r) => ({
       group: r.dataset.group, rate: r.dataset.rate, cells: [...r.cells].map((c) => c.textContent.trim()),
@@ -264,7 +429,10 @@ async function run(browser, step) {
   await step('6 export', async () => {
     const page = admin.page;
     await open(page, '/admin/?lang=en');
-    return {csv: await download(page, '#export-csv'), href: await page.getAttribute('#export-csv', 'href')};
+    return {csv: await download(page, '#export-csv'), href: await page.getAttribute('#export-csv', 'href'),
+      xlsx: await download(page, '#export-xlsx', `${plan.tmp}/credentials.xlsx`),
+      xlsxHref: await page.getAttribute('#export-xlsx', 'href'),
+      zip: await download(page, '#export-zip', `${plan.tmp}/certificates.zip`)};
   });
 
   await step('7 audit', async () => {
@@ -274,14 +442,21 @@ async function run(browser, step) {
     await page.waitForSelector('#audit-intact[data-audit-intact="true"], #audit-intact[data-audit-intact="false"]', {timeout: WAIT});
     o.intact = await page.getAttribute('#audit-intact', 'data-audit-intact');
     o.intactText = await page.textContent('#audit-intact');
-    // To the last page, then the entries shown.
-    for (let i = 0; i < 20 && !(await page.isDisabled('#audit-next')); i++) {
-      await page.click('#audit-next');
-      await ready(page);
-    }
-    o.entries = await page.evaluate(() => [...document.querySelectorAll('#audit-rows tr[data-seq]')].map((r) => ({
+    const entries = () => page.evaluate(() => [...document.querySelectorAll('#audit-rows tr[data-seq]')].map((r) => ({
       seq: Number(r.dataset.seq), userId: r.dataset.userId, detail: r.dataset.detail,
       cells: [...r.cells].map((c) => c.textContent.trim())})));
+    // The page opens on the newest entries; Previous goes back, Next returns.
+    o.entries = await entries();
+    o.nextDisabled = await page.isDisabled('#audit-next');
+    o.prevDisabled = await page.isDisabled('#audit-prev');
+    if (!o.prevDisabled) {
+      await page.click('#audit-prev');
+      await ready(page);
+      o.previous = (await entries()).map((e) => e.seq);
+      await page.click('#audit-next');
+      await ready(page);
+      o.nextAgain = (await entries()).map((e) => e.seq);
+    }
     await page.fill('#a-until', '2000-01-01');
     await page.click('#audit-apply');
     await ready(page);
@@ -372,9 +547,10 @@ async function run(browser, step) {
     return o;
   });
 
-  await step('11 console', async () => ({admin: admin.console, auditor: auditor.console}));
+  await step('11 console', async () => ({admin: admin.console, auditor: auditor.console, issuer: issuer.console}));
   await admin.context.close();
   await auditor.context.close();
+  await issuer.context.close();
 }
 
 const browser = await chromium.launch({executablePath: process.env.CA_CHROMIUM || '/usr/bin/chromium',

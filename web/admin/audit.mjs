@@ -1,12 +1,17 @@
 // /admin/audit (issue #17): whether the audit log's hash chain is intact (GET /v1/audit/verify,
-// shown in #audit-intact[data-audit-intact]), and its entries, oldest first (GET /v1/audit),
-// from/to a day, a page of LIMIT at a time: Next follows the node's cursor ("next", a sequence
-// number), Previous goes back through the cursors already seen. Needs the auditor role.
+// shown in #audit-intact[data-audit-intact]), and its entries (GET /v1/audit), a page of LIMIT
+// at a time, oldest first within a page. Unfiltered, the page opens on the newest entries: the
+// chain check counts N entries, numbered 1..N, so the last page starts after N - LIMIT, and
+// Previous steps back LIMIT at a time. With a from/to day the pages start at the oldest match:
+// Next follows the node's cursor ("next", a sequence number), Previous goes back through the
+// cursors already seen. Needs the auditor role.
 import {$, config, fill, setState, showError, t} from './common.mjs';
 import {call, el, hasRole, needsRole, numberText, roleText, run, startConsole} from './console.mjs';
 
 const LIMIT = 50;
-let cursors = [0]; // the "after" of each page shown so far; the last is this page's
+let entriesCount = 0; // N of the chain check
+let after = 0;        // this page's "after"
+let seen = [];        // with a filter: the "after" of each page before this one
 let next = null;
 
 const timeText = (iso) => {
@@ -18,6 +23,7 @@ const timeText = (iso) => {
 async function verify() {
   const v = await call('GET', '/v1/audit/verify');
   const p = $('audit-intact');
+  entriesCount = typeof v.entries === 'number' ? v.entries : 0;
   p.dataset.auditIntact = v.intact ? 'true' : 'false';
   p.textContent = v.intact ? fill(t.auditIntact, {n: numberText(v.entries)})
     : fill(t.auditBroken, {detail: v.detail || ''});
@@ -41,6 +47,14 @@ function entryRow(e) {
     el('td', {class: 'nowrap', text: e.client || ''}));
 }
 
+const filtered = () => !!($('a-since').value || $('a-until').value);
+
+// The first page: the newest entries, or the oldest matches of a filter.
+function firstPage() {
+  seen = [];
+  after = filtered() ? 0 : Math.max(0, entriesCount - LIMIT);
+}
+
 async function load() {
   showError('');
   const form = $('audit-filters');
@@ -50,7 +64,6 @@ async function load() {
       q.set(k, form.elements[k].value);
     }
   }
-  const after = cursors[cursors.length - 1];
   if (after) {
     q.set('after', String(after));
   }
@@ -61,8 +74,16 @@ async function load() {
     : [el('tr', {}, el('td', {colSpan: 7, class: 'empty', text: t.auditEmpty}))]));
   $('audit-page').textContent = entries.length
     ? fill(t.auditRange, {first: String(entries[0].seq), last: String(entries[entries.length - 1].seq)}) : '';
-  $('audit-prev').disabled = cursors.length < 2;
+  $('audit-prev').disabled = filtered() ? !seen.length : after === 0;
   $('audit-next').disabled = !next;
+}
+
+function previous() {
+  if (filtered()) {
+    after = seen.pop() ?? 0;
+  } else {
+    after = Math.max(0, after - LIMIT);
+  }
 }
 
 function reload(fn) {
@@ -81,17 +102,20 @@ async function main() {
   $('entries-card').hidden = false;
   $('audit-filters').addEventListener('submit', (e) => {
     e.preventDefault();
-    reload(() => {
-      cursors = [0];
-    });
+    reload(firstPage);
   });
   $('audit-clear').addEventListener('click', () => reload(() => {
     $('audit-filters').reset();
-    cursors = [0];
+    firstPage();
   }));
-  $('audit-next').addEventListener('click', () => reload(() => cursors.push(next)));
-  $('audit-prev').addEventListener('click', () => reload(() => cursors.pop()));
-  await Promise.all([verify(), load()]);
+  $('audit-next').addEventListener('click', () => reload(() => {
+    seen.push(after);
+    after = next;
+  }));
+  $('audit-prev').addEventListener('click', () => reload(previous));
+  await verify();
+  firstPage();
+  await load();
 }
 
 run(main);

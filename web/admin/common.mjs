@@ -81,11 +81,13 @@ export const webauthnAvailable = () =>
 // ---- the node's API -----------------------------------------------------------------------
 
 // An answer that is not 2xx. status 0: the node could not be reached.
+// body: the parsed JSON of the answer, when it was JSON (a batch's partial report).
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, body = null) {
     super(detail || `HTTP ${status}`);
     this.status = status;
     this.detail = detail || '';
+    this.body = body;
   }
 }
 
@@ -94,18 +96,20 @@ export const setCsrf = (value) => {
   csrf = value || '';
 };
 
-// One JSON call; returns the parsed body (null for 204) or throws ApiError.
-export async function api(method, path, body) {
+// One JSON call; returns the parsed body (null for 204) or throws ApiError. With type (a
+// media type such as "text/csv") the body is sent as it is, a string, with that Content-Type.
+export async function api(method, path, body, type) {
   const headers = {accept: 'application/json'};
   if (method !== 'GET') {
-    headers['content-type'] = 'application/json';
+    headers['content-type'] = type || 'application/json';
     if (csrf) {
       headers['x-csrf-token'] = csrf;
     }
   }
+  const payload = method === 'GET' ? undefined : type ? body : JSON.stringify(body ?? {});
   let r;
   try {
-    r = await fetch(url(path), {method, headers, body: method === 'GET' ? undefined : JSON.stringify(body ?? {}),
+    r = await fetch(url(path), {method, headers, body: payload,
       credentials: 'same-origin', cache: 'no-store', referrerPolicy: 'strict-origin', redirect: 'error'});
   } catch {
     throw new ApiError(0, '');
@@ -118,7 +122,7 @@ export async function api(method, path, body) {
     json = null;
   }
   if (!r.ok) {
-    throw new ApiError(r.status, json?.detail || json?.title || '');
+    throw new ApiError(r.status, json?.detail || json?.title || json?.error || '', json);
   }
   return json;
 }

@@ -25,9 +25,9 @@ export function toSignin() {
 }
 
 // api() that goes to the sign-in page on 401.
-export async function call(method, path, body) {
+export async function call(method, path, body, type) {
   try {
-    return await api(method, path, body);
+    return await api(method, path, body, type);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       toSignin();
@@ -173,13 +173,22 @@ export function needsRole(role, ...hide) {
 
 // ---- the header -------------------------------------------------------------------------------
 
+export const UPLOAD_PATH = '/admin/upload';
+
+// The views, each shown in the navigation to the people whose roles allow it (an admin sees
+// them all).
 const views = [
-  {page: 'admin-credentials', path: () => config.home, label: 'navCredentials'},
-  {page: 'admin-dashboard', path: () => '/admin/dashboard', label: 'navDashboard'},
-  {page: 'admin-audit', path: () => '/admin/audit', label: 'navAudit'},
+  {page: 'admin-credentials', path: () => config.home, label: 'navCredentials', role: 'auditor'},
+  {page: 'admin-upload', path: () => UPLOAD_PATH, label: 'navUpload', role: 'issuer'},
+  {page: 'admin-dashboard', path: () => '/admin/dashboard', label: 'navDashboard', role: 'auditor'},
+  {page: 'admin-audit', path: () => '/admin/audit', label: 'navAudit', role: 'auditor'},
   {page: 'admin-people', path: () => '/admin/people', label: 'navPeople', role: 'admin'},
   {page: 'admin-account', path: () => config.account, label: 'navAccount'},
 ];
+
+// Where a person's console starts: the list for an auditor (or admin), the roster upload for
+// an issuer who cannot read the list; the list (which says what it needs) for anyone else.
+export const homeFor = () => (!hasRole('auditor') && hasRole('issuer') ? UPLOAD_PATH : config.home);
 
 // The header's navigation and the person's name (again after the session changed).
 export function showNav() {

@@ -2,10 +2,10 @@
 // reason of its last change), links to its public page and PDF, and for a revoker or an
 // admin Revoke / Suspend / Reinstate, each confirmed with a required reason.
 //
-// The credential as signed is public (GET /v1/credentials/{id}); its issue number
-// (credentialSubject.licenseNumber) then finds its row in GET /v1/credentials?q= (auditor),
-// which has the status, the reason, the department and the course. Without the auditor role
-// the page shows what the signed credential says and no status.
+// The credential as signed is public (GET /v1/credentials/{id}); its id then finds its row in
+// GET /v1/credentials?q=<id> (auditor), which has the status, the reason, the department and
+// the course. Without the auditor role the page shows what the signed credential says and no
+// status.
 import {$, ApiError, config, errorText, fill, setState, showError, t, url} from './common.mjs';
 import {askReason, busy, call, callText, dateOnly, hasRole, langLinks, notice, pageHref, run,
   startConsole, statusText} from './console.mjs';
@@ -83,19 +83,20 @@ function showStatus() {
   $('reinstate').hidden = s === 'active' || s === 'revoked';
 }
 
-async function loadRow(number) {
-  if (!hasRole('auditor') || !number) {
+// The list's row of this credential: ?q= matches a credential id exactly.
+async function loadRow() {
+  if (!hasRole('auditor')) {
     row = null;
     return;
   }
-  const ans = await call('GET', `/v1/credentials?${new URLSearchParams({q: number, limit: '100'})}`);
+  const ans = await call('GET', `/v1/credentials?${new URLSearchParams({q: id, limit: '10'})}`);
   row = (ans.credentials || []).find((c) => c.id === id) || null;
 }
 
 async function load() {
-  vc = decode(await callText(`/v1/credentials/${encodeURIComponent(id)}`));
+  const [text] = await Promise.all([callText(`/v1/credentials/${encodeURIComponent(id)}`), loadRow()]);
+  vc = decode(text);
   subject = vc.credentialSubject && typeof vc.credentialSubject === 'object' ? vc.credentialSubject : {};
-  await loadRow(row?.issueNumber || str(subject.licenseNumber));
   showFacts();
   showStatus();
 }

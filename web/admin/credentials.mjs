@@ -3,11 +3,12 @@
 // issue and completion dates) go to GET /v1/credentials, a page of LIMIT rows at a time (the
 // node counts the total); the filters and the page live in the URL's fragment, so a reload,
 // the back button and a bookmark keep them, and nothing of them reaches a server log. The
-// CSV export and the certificates ZIP are links to the node's (audited) downloads with the
-// same filters. Needs the auditor role (or admin).
-import {$, fill, setState, showError, t, url} from './common.mjs';
-import {call, dateOnly, el, hasRole, langLinks, needsRole, numberText, pageHref, run, startConsole,
-  statusText} from './console.mjs';
+// CSV and XLSX exports and the certificates ZIP are links to the node's (audited) downloads
+// with the same filters. Needs the auditor role (or admin); an issuer without it goes to the
+// roster upload instead.
+import {$, config, fill, setState, showError, t, url} from './common.mjs';
+import {call, dateOnly, el, hasRole, homeFor, langLinks, needsRole, numberText, pageHref, run,
+  startConsole, statusText} from './console.mjs';
 
 const LIMIT = 50;
 const ZIP_MAX = 2000; // the node's limit on one certificates.zip
@@ -112,6 +113,9 @@ function render(ans, filters, offset) {
   csv.set('format', 'csv');
   csv.set('bom', 'true');
   $('export-csv').href = url(`/v1/credentials?${csv}`);
+  const xlsx = new URLSearchParams(q);
+  xlsx.set('format', 'xlsx');
+  $('export-xlsx').href = url(`/v1/credentials?${xlsx}`);
   const zip = $('export-zip');
   const tooMany = total > ZIP_MAX;
   zip.href = url(`/v1/reports/certificates.zip${q.toString() ? `?${q}` : ''}`);
@@ -141,6 +145,10 @@ async function load() {
 
 async function main() {
   await startConsole();
+  if (homeFor() !== config.home) { // an issuer who cannot read the list: the roster upload
+    location.replace(pageHref(homeFor()));
+    return new Promise(() => {});
+  }
   if (!hasRole('auditor')) {
     needsRole('auditor', 'filters-card', 'list-card');
     return;

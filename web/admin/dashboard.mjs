@@ -1,9 +1,20 @@
 // /admin/dashboard (issue #17): completion by department and by course, from the node's report
 // counters (GET /v1/reports/summary, auditor): issued, completed of enrolled, the completion
 // rate as a plain horizontal bar (a width set through the CSSOM, which the page's CSP allows;
-// the number beside it is what a screen reader reads), revoked and suspended.
-import {$, fill, t} from './common.mjs';
+// the number beside it is what a screen reader reads), revoked and suspended; the printable
+// summary (GET /v1/reports/summary.pdf in the page's language).
+//
+// "Anchoring and health" (public routes): the log's size (GET /v1/health treeSize) and the
+// latest anchor (GET /v1/anchors/latest: its state pending, submitted, confirmed or final, the
+// tree size it covers, its transaction). A warning line when there is no anchor yet, when the
+// routes fail, or when an anchor has not become final after ANCHOR_SLOW_MS: the public record
+// has no time of its own, so the age is counted from when this browser first saw that anchor
+// (localStorage), or from its createdAt/updatedAt should the node add them (seconds).
+import {$, ApiError, config, fill, t, url} from './common.mjs';
 import {call, el, hasRole, needsRole, numberText, percentText, run, startConsole} from './console.mjs';
+
+const ANCHOR_SLOW_MS = 60 * 60 * 1000;
+const SEEN_KEY = 'credanchor.anchorSeen';
 
 function bar(rate) {
   const fill_ = el('span', {class: 'bar-fill'});
@@ -30,12 +41,106 @@ function table(idName, groups, key) {
     : [el('tr', {}, el('td', {colSpan: 6, class: 'empty', text: t.noData}))]));
 }
 
+// A public GET: the parsed JSON, or ApiError (status 0: unreachable).
+async function publicJson(path) {
+  let r;
+  try {
+    r = await fetch(url(path), {headers: {accept: 'application/json'}, cache: 'no-store',
+      credentials: 'same-origin', referrerPolicy: 'strict-origin', redirect: 'error'});
+  } catch {
+    throw new ApiError(0, '');
+  }
+  let json = null;
+  try {
+    json = await r.json();
+  } catch {
+    json = null;
+  }
+  if (!r.ok) {
+    throw new ApiError(r.status, json?.detail || json?.title || '', json);
+  }
+  return json;
+}
+
+// How long the anchor has been waiting to become final, in ms (0: not known yet).
+function anchorAge(a) {
+  const stamp = Number(a.updatedAt || a.createdAt || 0);
+  if (stamp > 0) {
+    return Date.now() - stamp * 1000;
+  }
+  const key = `${a.chain}|${a.treeSize}|${a.rootHash}|${a.txHash || ''}`;
+  let seen = null;
+  try {
+    seen = JSON.parse(localStorage.getItem(SEEN_KEY) || 'null');
+  } catch {
+    seen = null;
+  }
+  if (seen?.key === key && typeof seen.at === 'number') {
+    return Date.now() - seen.at;
+  }
+  try {
+    localStorage.setItem(SEEN_KEY, JSON.stringify({key, at: Date.now()}));
+  } catch {
+    // no storage: no age
+  }
+  return 0;
+}
+
+// What went wrong with a public GET, in a few words.
+const why = (err) => (err instanceof ApiError && err.status === 0 ? t.network
+  : err instanceof ApiError ? err.detail || `HTTP ${err.status}` : String(err?.message || err));
+
+function warn(kind, text) {
+  const w = $('anchor-warning');
+  w.dataset.warning = kind;
+  w.textContent = text;
+  w.hidden = !text;
+}
+
+async function anchoring() {
+  const card = $('anchor-card');
+  card.hidden = false;
+  const [health, latest] = await Promise.allSettled([publicJson('/v1/health'), publicJson('/v1/anchors/latest')]);
+  const size = health.status === 'fulfilled' ? health.value?.treeSize : null;
+  $('h-log-size').textContent = typeof size === 'number' ? numberText(size) : t.none;
+  $('h-log-size').dataset.treeSize = typeof size === 'number' ? String(size) : '';
+  const state = $('h-anchor-state');
+  const a = latest.status === 'fulfilled' ? latest.value : null;
+  const status = a?.status || 'none';
+  card.dataset.anchorState = status;
+  state.dataset.state = status;
+  state.textContent = a ? t[`anchorStatus.${status}`] || status : t.anchorNone;
+  $('h-anchor-size').textContent = typeof a?.treeSize === 'number' ? numberText(a.treeSize) : t.none;
+  $('h-anchor-chain').textContent = a ? [a.chain, typeof a.blockNumber === 'number'
+    ? fill(t.anchorBlock, {n: numberText(a.blockNumber)}) : ''].filter(Boolean).join(' · ') : t.none;
+  $('h-anchor-tx').textContent = a?.txHash || t.none;
+  const behind = typeof size === 'number' && typeof a?.treeSize === 'number' ? size - a.treeSize : 0;
+  $('anchor-behind').hidden = behind <= 0;
+  $('anchor-behind').textContent = behind > 0 ? fill(t.anchorBehind, {n: numberText(behind)}) : '';
+  if (health.status === 'rejected') {
+    warn('health-failed', fill(t.healthFailed, {detail: why(health.reason)}));
+  } else if (latest.status === 'rejected' && latest.reason instanceof ApiError && latest.reason.status === 404) {
+    warn('no-anchor', t.anchorNoneYet);
+  } else if (latest.status === 'rejected') {
+    warn('anchor-failed', fill(t.anchorFailed, {detail: why(latest.reason)}));
+  } else if (status !== 'final') {
+    const age = anchorAge(a);
+    const slow = age > ANCHOR_SLOW_MS;
+    warn(slow ? 'not-final' : '', slow
+      ? fill(t.anchorNotFinal, {state: state.textContent, minutes: numberText(Math.floor(age / 60000))}) : '');
+  } else {
+    warn('', '');
+  }
+}
+
 async function main() {
   await startConsole();
   if (!hasRole('auditor')) {
     needsRole('auditor');
     return;
   }
+  $('report-pdf').href = url(`/v1/reports/summary.pdf?lang=${config.lang === 'ko' ? 'ko' : 'en'}`);
+  const anchored = anchoring();
   const s = await call('GET', '/v1/reports/summary');
   const total = s.totals || {};
   $('t-issued').textContent = numberText(total.issued ?? 0);
@@ -49,6 +154,7 @@ async function main() {
   for (const c of ['totals-card', 'departments-card', 'courses-card']) {
     $(c).hidden = false;
   }
+  await anchored;
 }
 
 run(main);
