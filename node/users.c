@@ -523,19 +523,29 @@ typedef struct user_acc {
     ca_err err;
 } user_acc;
 
+/* The array v of n size-byte elements with room for one more (doubling *cap from 16 when
+ * full), or NULL when out of memory (v still valid). The list scans' one way to grow their
+ * results. */
+static void *grow_for_one(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t grown = *cap ? *cap * 2 : 16;
+    void *p = realloc(v, grown * size);
+    if (p)
+        *cap = grown;
+    return p;
+}
+
 static bool user_acc_fn(void *arg, const ca_store_val *key, const ca_store_val *val)
 {
     user_acc *a = arg;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        user_rec *v = realloc(a->v, cap * sizeof *v);
-        if (!v) {
-            a->err = CA_ERR_NOMEM;
-            return false;
-        }
-        a->v = v;
-        a->cap = cap;
+    void *grown = grow_for_one(a->v, &a->cap, a->n, sizeof *a->v);
+    if (!grown) {
+        a->err = CA_ERR_NOMEM;
+        return false;
     }
+    a->v = grown;
     char id[CA_USER_ID_MAX] = {0};
     if (key->len != ID_HEX || !user_decode(&a->v[a->n], memcpy(id, key->data, ID_HEX), val)) {
         a->err = CA_ERR_STORE;
@@ -722,16 +732,12 @@ static bool session_pick_fn(void *arg, const ca_store_val *key, const ca_store_v
     }
     if (!p->pred(&r, p->ctx))
         return true;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        char(*ids)[CA_USER_ID_MAX] = realloc(p->ids, cap * sizeof *ids);
-        if (!ids) {
-            p->err = CA_ERR_NOMEM;
-            return false;
-        }
-        p->ids = ids;
-        p->cap = cap;
+    void *grown = grow_for_one(p->ids, &p->cap, p->n, sizeof *p->ids);
+    if (!grown) {
+        p->err = CA_ERR_NOMEM;
+        return false;
     }
+    p->ids = grown;
     memcpy(p->ids[p->n++], r.s.id, CA_USER_ID_MAX);
     return true;
 }
@@ -2038,16 +2044,12 @@ static bool session_acc_fn(void *arg, const ca_store_val *key, const ca_store_va
     }
     if (a->user_id && strcmp(a->user_id, r.s.user_id) != 0)
         return true;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        ca_session *v = realloc(a->v, cap * sizeof *v);
-        if (!v) {
-            a->err = CA_ERR_NOMEM;
-            return false;
-        }
-        a->v = v;
-        a->cap = cap;
+    void *grown = grow_for_one(a->v, &a->cap, a->n, sizeof *a->v);
+    if (!grown) {
+        a->err = CA_ERR_NOMEM;
+        return false;
     }
+    a->v = grown;
     a->v[a->n++] = r.s;
     return true;
 }
