@@ -262,7 +262,13 @@ def raised_base_fee(anvil):
             if not s2:
                 print(n.log_text())
                 return
-            t2 = rpc(url, "eth_getTransactionByHash", [s2["txHash"]])
+            # The node persists the replacement before it broadcasts it (write-ahead, so a
+            # crash between the two re-sends the same bytes): wait for anvil to hold it.
+            t2 = wait_for(lambda: rpc(url, "eth_getTransactionByHash", [s2["txHash"]]), 10,
+                          "C: replacement broadcast")
+            if not t2:
+                print(n.log_text())
+                return
             c.eq(t2["nonce"], t1["nonce"], "C: replacement at the same nonce")
             c.ok(int(t2["maxFeePerGas"], 16) >= raised, "C: new maxFeePerGas >= raised base fee")
             c.ok(int(t2["maxFeePerGas"], 16) * 8 >= m1 * 9 and
