@@ -6,7 +6,7 @@
  *     environment cannot route the request, and the address checked is the server's.
  *  2. Certificate and host-name verification always on: VERIFYPEER/VERIFYHOST are never set,
  *     so libcurl's defaults (on) hold; TLS 1.2 or newer. ca_file ADDS its certificates to the
- *     system trust store (CURLOPT_SSL_CTX_FUNCTION puts them in the X509_STORE libcurl already
+ *     system trust store (curl_tls.h puts them in the X509_STORE libcurl already
  *     filled; the CA cache is off so that store is this handle's own). Nothing turns it off.
  *  3. No IP literals in the URL's host (nor hosts whose last label starts with a digit,
  *     which URL parsers and inet_aton read as IPv4: "127.1", "0x7f.1", "2130706433").
@@ -29,14 +29,11 @@
 #include "credanchor/did_resolve.h"
 
 #include "credanchor/capbuf.h"
+#include "credanchor/curl_tls.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +57,7 @@ typedef struct fetch_state {
     /* address guard */
     bool guard_refused;
     char guard_msg[512];
-    STACK_OF(X509) *extra_cas;
+    ca_curl_cas *extra_cas; /* did.web_ca_file (curl_tls.h) */
 } fetch_state;
 
 /* ---- address guard ---- */
@@ -318,39 +315,6 @@ static size_t header_cb(char *data, size_t size, size_t nitems, void *userp)
     return n;
 }
 
-static CURLcode ssl_ctx_cb(CURL *curl, void *sslctx, void *parm)
-{
-    (void)curl;
-    fetch_state *st = parm;
-    X509_STORE *store = SSL_CTX_get_cert_store((SSL_CTX *)sslctx);
-    if (!store)
-        return CURLE_SSL_CERTPROBLEM;
-    for (int i = 0; i < sk_X509_num(st->extra_cas); i++)
-        X509_STORE_add_cert(store, sk_X509_value(st->extra_cas, i)); /* duplicates are fine */
-    ERR_clear_error();
-    return CURLE_OK;
-}
-
-static ca_err load_ca_file(fetch_state *st, const char *file, ca_errbuf *eb)
-{
-    BIO *bio = BIO_new_file(file, "r");
-    if (!bio)
-        return ca_fail(eb, CA_ERR_IO, "did.web_ca_file %s cannot be read", file);
-    st->extra_cas = sk_X509_new_null();
-    X509 *x;
-    while (st->extra_cas && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_push(st->extra_cas, x)) {
-            X509_free(x);
-            break;
-        }
-    }
-    BIO_free(bio);
-    ERR_clear_error();
-    if (!st->extra_cas || sk_X509_num(st->extra_cas) == 0)
-        return ca_fail(eb, CA_ERR_CONFIG, "did.web_ca_file %s holds no PEM certificate", file);
-    return CA_OK;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -394,11 +358,8 @@ static CURLcode apply_guards(CURL *c, fetch_state *st, long timeout, char *cerr,
     SET(CURLOPT_ERRORBUFFER, cerr);
     SET(CURLOPT_USERAGENT, "credanchor did:web resolver");
     SET(CURLOPT_HTTPHEADER, hdrs);
-    if (st->extra_cas) {
-        SET(CURLOPT_CA_CACHE_TIMEOUT, 0L);
-        SET(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-        SET(CURLOPT_SSL_CTX_DATA, st);
-    }
+    if (st->extra_cas && rc == CURLE_OK)
+        rc = ca_curl_cas_apply(c, st->extra_cas);
 #undef SET
     return rc;
 }
@@ -526,7 +487,7 @@ ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *bo
         return err;
     st.allowed = host_allowed(cfg->allow_hosts, st.host, st.port);
     if (cfg->ca_file[0]) {
-        err = load_ca_file(&st, cfg->ca_file, eb);
+        err = ca_curl_cas_load(&st.extra_cas, cfg->ca_file, "did.web_ca_file", eb);
         if (err)
             goto out;
     }
@@ -551,7 +512,6 @@ cleanup:
     curl_easy_cleanup(c);
 out:
     ca_capbuf_free(&st.body);
-    if (st.extra_cas)
-        sk_X509_pop_free(st.extra_cas, X509_free);
+    ca_curl_cas_free(st.extra_cas);
     return err;
 }

@@ -32,12 +32,14 @@
 static const ca_audit_event cli_issue_audit = {.method = "issue", .route = "issue",
                                                 .status = CA_EXIT_OK};
 
-/* Opens node + resolver + issuer for issue/revoke. Returns an exit code. */
+/* Opens node + resolver + issuer for issue/revoke. Returns an exit code. The data key seals
+ * recipients' emails into the outbox (node/outbox.h), which the serving node then sends. */
 static int open_issuer(const char *verb, const ca_cli_opt *opts, ca_node **node,
                        ca_resolver **resolver, ca_issuer **is)
 {
     int rc = ca_cli_open_node(node, verb, opts,
-                              CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS);
+                              CA_NODE_WRITE | CA_NODE_ISSUER_KEY | CA_NODE_ANCHOR_ADDRESS |
+                                  CA_NODE_DATA_KEY);
     if (rc)
         return rc;
     ca_errbuf eb = {{0}};

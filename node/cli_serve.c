@@ -12,6 +12,8 @@
 #include "node/http.h"
 #include "node/pages.h"
 #include "node/issuer.h"
+#include "node/outbox.h"
+#include "node/routes_delivery.h"
 #include "node/node.h"
 #include "node/resolver.h"
 #include "node/routes_admin.h"
@@ -57,6 +59,7 @@ typedef struct serve_parts {
     ca_resolver *resolver;
     ca_anchor_engine *anchor;
     ca_issuer *issuer;
+    ca_outbox *outbox;
     ca_anchor_check_cache *anchor_checks;
 } serve_parts;
 
@@ -91,6 +94,14 @@ static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, 
         err = ca_issuer_open(&p->issuer, node, p->resolver, eb);
     if (!err)
         err = ca_credential_routes_register(p->srv, &node->cfg, p->issuer, p->resolver, eb);
+    /* Recipients' email (node/outbox.c, issue #18) when mail.smtp_url is set: the issuer
+     * queues in its commits, the post-commit hook wakes the senders. */
+    if (!err)
+        err = ca_outbox_start(&p->outbox, node, eb);
+    if (!err && p->outbox)
+        err = ca_issuer_on_committed(p->issuer, ca_outbox_committed, p->outbox, eb);
+    if (!err)
+        err = ca_delivery_routes_register(p->srv, eb);
     /* The credential's public page and its assets (node/routes_pages.c, issue #15). */
     if (!err)
         err = ca_page_routes_register(p->srv, &node->cfg, eb);
@@ -112,6 +123,7 @@ static void serve_free(serve_parts *p, ca_node *node)
 {
     ca_http_destroy(p->srv);
     ca_auth_routes_free();
+    ca_outbox_stop(p->outbox);
     ca_anchor_engine_free(p->anchor);
     ca_issuer_close(p->issuer);
     ca_resolver_free(p->resolver);

@@ -177,6 +177,29 @@ static const cfg_entry entries[] = {
       "a person with no sign-in for this many days is disabled (and the audit log says so)"),
     U("auth", "invite_ttl", CFG_DURATION, auth_invite_ttl, "30m", 60, 7 * DAY,
       "how long an enrollment link stays valid"),
+    /* [mail] recipients' notifications (SPEC §8, issue #18) */
+    S("mail", "smtp_url", mail_smtp_url, "",
+      "smtp://host:port of the outgoing mail server (STARTTLS required, certificate "
+      "verified); empty = no email"),
+    S("mail", "from", mail_from, "", "the From address: addr or \"Name <addr>\""),
+    S("mail", "ca_file", mail_ca_file, "", "extra CA bundle for the SMTP server's TLS"),
+    S("mail", "username", mail_username, "", "SMTP AUTH user; empty = no AUTH"),
+    S("mail", "password_file", mail_password_file, "",
+      "file holding the SMTP AUTH password (mode 0600, like the key passphrase)"),
+    S("mail", "languages", mail_languages, "ko,en",
+      "the message's languages in order: ko, en, ko,en or en,ko"),
+    B("mail", "attach_pdf", mail_attach_pdf, "false", "attach the certificate PDF"),
+    U("mail", "timeout", CFG_DURATION, mail_timeout, "60", 1, 3600,
+      "seconds per SMTP exchange (connect to the end of DATA)"),
+    U("mail", "connections", CFG_UINT, mail_connections, "4", 1, 64,
+      "messages sent at once (SMTP connections to the server)"),
+    /* [delivery] the outbox (node/outbox.c, issue #18) */
+    U("delivery", "retry_base", CFG_DURATION, delivery_retry_base, "60", 1, DAY,
+      "the first retry's delay; each next one doubles it (with jitter), up to an hour"),
+    U("delivery", "deadline", CFG_DURATION, delivery_deadline, "3d", 60, 30 * DAY,
+      "a message still failing this long after it was queued is given up"),
+    U("delivery", "retention_days", CFG_UINT, delivery_retention_days, "30", 0, 3650,
+      "days a recipient's sealed email is kept after its last delivery, then erased"),
 };
 
 #undef S
@@ -856,6 +879,25 @@ static ca_err validate_trusted_proxies(const ca_config *cfg, ca_errbuf *eb)
 }
 
 /* 10. credentials.issue_prefix: 1-16 letters, digits or '_' (issue numbers split on '-'). */
+/* mail.*: an smtp:// URL (SPEC §8: STARTTLS on plain SMTP, never cleartext; smtps:// is not
+ * offered, so there is one way in), and with it a From address and a language list. */
+static ca_err validate_mail(const ca_config *cfg, ca_errbuf *eb)
+{
+    const char *l = cfg->mail_languages;
+    if (strcmp(l, "ko") && strcmp(l, "en") && strcmp(l, "ko,en") && strcmp(l, "en,ko"))
+        return invalid(eb, "mail.languages", l, "must be ko, en, ko,en or en,ko");
+    if (!cfg->mail_smtp_url[0])
+        return CA_OK;
+    if (strncmp(cfg->mail_smtp_url, "smtp://", 7) != 0 || !cfg->mail_smtp_url[7])
+        return invalid(eb, "mail.smtp_url", cfg->mail_smtp_url,
+                       "must be smtp://host[:port] (STARTTLS is required on it)");
+    if (!cfg->mail_from[0])
+        return invalid(eb, "mail.from", cfg->mail_from, "is required with mail.smtp_url");
+    if (cfg->mail_username[0] && !cfg->mail_password_file[0])
+        return invalid(eb, "mail.password_file", "", "is required with mail.username");
+    return CA_OK;
+}
+
 static ca_err validate_issue_prefix(const ca_config *cfg, ca_errbuf *eb)
 {
     const char *s = cfg->credentials_issue_prefix;
@@ -886,6 +928,8 @@ ca_err ca_config_validate(const ca_config *cfg, ca_errbuf *eb)
         return err;
 
     /* 10a. did.issuer_method: web or key. */
+    if ((err = validate_mail(cfg, eb)))
+        return err;
     if (strcmp(cfg->did_issuer_method, "web") != 0 && strcmp(cfg->did_issuer_method, "key") != 0)
         return invalid(eb, "did.issuer_method", cfg->did_issuer_method, "must be web or key");
 

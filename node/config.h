@@ -80,6 +80,20 @@ typedef struct ca_config {
     uint64_t auth_absolute_timeout;           /* seconds, default 43200 */
     uint64_t auth_inactive_days;              /* default 90 */
     uint64_t auth_invite_ttl;                 /* seconds, default 1800 */
+    /* [mail] (SPEC §8, issue #18) */
+    char mail_smtp_url[CA_CONFIG_STR_MAX];    /* smtp://host:port; empty = no email */
+    char mail_from[CA_CONFIG_STR_MAX];
+    char mail_ca_file[CA_CONFIG_STR_MAX];
+    char mail_username[CA_CONFIG_STR_MAX];
+    char mail_password_file[CA_CONFIG_STR_MAX];
+    char mail_languages[CA_CONFIG_STR_MAX];   /* default "ko,en" */
+    bool mail_attach_pdf;                     /* default false */
+    uint64_t mail_timeout;                    /* seconds, default 60 */
+    uint64_t mail_connections;                /* default 4 */
+    /* [delivery] the outbox (node/outbox.c) */
+    uint64_t delivery_retry_base;             /* seconds, default 60 */
+    uint64_t delivery_deadline;               /* seconds, default 3 days */
+    uint64_t delivery_retention_days;         /* default 30 */
 } ca_config;
 
 /* Fills every key with its default. */

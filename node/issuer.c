@@ -16,6 +16,8 @@
  * the commit fails, so memory never runs ahead of the store.
  */
 #include "node/issuer.h"
+
+#include "node/outbox.h"
 #include "node/pages.h"
 #include "node/reports.h"
 
@@ -677,7 +679,8 @@ static ca_err write_participant(ca_store_txn *t, const ca_issue_item *it, ca_err
 
 /* One issued credential: its record (with its leaf index), the summary counters, its signed
  * bytes, its issue number and idempotency keys, and its audit entry. */
-static ca_err write_credential(ca_store_txn *t, item_plan *p, uint64_t leaf, ca_errbuf *eb)
+static ca_err write_credential(ca_store_txn *t, const ca_node *node, item_plan *p, uint64_t leaf,
+                               ca_errbuf *eb)
 {
     ca_issue_item *it = p->item;
     char key[2 * 1024 + 8];
@@ -706,6 +709,12 @@ static ca_err write_credential(ca_store_txn *t, item_plan *p, uint64_t leaf, ca_
         else
             err = ca_store_put(t, CA_TABLE_CREDENTIAL_KEYS, key, klen, p->uuid, 16);
     }
+    /* The recipient's notification, in this same commit (issue #18: never lost, never sent
+     * for a credential that was not committed). */
+    const char *email = it->participant ? it->participant->email : it->recipient_email;
+    if (!err && (err = ca_outbox_enqueue_issued(t, node, p->uuid, email,
+                                                (int64_t)time(NULL), eb)))
+        return err;
     if (!err && it->audit) { /* the route then writes none */
         char detail[160];
         snprintf(detail, sizeof detail, "issued %s %s", it->issue_number, it->id);
@@ -768,7 +777,7 @@ static ca_err issue_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries,
         item_plan *p = &b->plans[i];
         if (p->item->participant && (err = write_participant(t, p->item, eb)))
             return err;
-        if (p->issue && (err = write_credential(t, p, entries[p->entry].index, eb)))
+        if (p->issue && (err = write_credential(t, b->is->node, p, entries[p->entry].index, eb)))
             return err;
     }
     if ((err = write_batch_state(t, b, eb)))
@@ -1489,6 +1498,7 @@ typedef struct bit_undo {
 } bit_undo;
 
 typedef struct status_round {
+    const ca_node *node;
     status_req *reqs;          /* for the audit entries of HTTP changes */
     int64_t now;
     round_cred *creds;
@@ -1510,6 +1520,15 @@ static status_list *record_slot(ca_issuer *is, const json_t *rec, int s, uint32_
     return is->lists[list - 1];
 }
 
+/* The recipient's notification of a record's new status (outbox.h). */
+static ca_outbox_event status_event(const char *status)
+{
+    return !status ? CA_OUTBOX_REINSTATED
+           : strcmp(status, "revoked") == 0 ? CA_OUTBOX_REVOKED
+           : strcmp(status, "suspended") == 0 ? CA_OUTBOX_SUSPENDED
+                                               : CA_OUTBOX_REINSTATED;
+}
+
 static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries, size_t n,
                          ca_errbuf *eb)
 {
@@ -1523,9 +1542,12 @@ static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries
             return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
         err = ca_store_put(t, CA_TABLE_CREDENTIALS, r->creds[i].uuid, 16, text, strlen(text));
         free(text);
+        const char *now_status = json_string_value(json_object_get(rec, "status"));
         if (!err) /* the summary counters move with the record (issue #13 item 6) */
-            err = ca_report_count_credential(t, rec, r->creds[i].old_status,
-                                             json_string_value(json_object_get(rec, "status")));
+            err = ca_report_count_credential(t, rec, r->creds[i].old_status, now_status);
+        if (!err) /* the recipient's notification, in this commit (issue #18) */
+            err = ca_outbox_enqueue_status(t, r->node, r->creds[i].uuid,
+                                           status_event(now_status), r->now, eb);
     }
     /* Each touched list's slots with the bits as published in this round (status_entries,
      * node/store.c): open rebuilds the lists from them. */
@@ -1751,7 +1773,7 @@ static ca_err publish_round(ca_issuer *is, status_req *reqs, round_work *w, ca_e
     }
     if (!w->npv)
         return CA_OK;
-    status_round round = {.reqs = reqs, .now = w->now, .creds = w->creds, .ncreds = w->ncreds,
+    status_round round = {.node = is->node, .reqs = reqs, .now = w->now, .creds = w->creds, .ncreds = w->ncreds,
                           .vb = {.versions = w->pv, .nversions = w->npv, .first_entry = 0}};
     if ((err = ca_log_append_with(is->log, w->entries, w->npv, status_txn, &round, NULL, eb)))
         return err;

@@ -58,6 +58,9 @@ typedef struct ca_issue_item {
                                            * external id); NULL for a single issuance */
     const char *recipient_name;           /* reports: a single issuance's optional metadata */
     const char *department, *course;
+    /* A single issuance's recipient email for its notification (issue #18; may be NULL):
+     * sealed into the outbox, never kept in clear. Bulk rows give theirs in participant. */
+    const char *recipient_email;
     /* A single issuance's completion date (unix seconds; 0: none). It becomes the
      * credential's awardedDate, which must then be absent. Bulk rows give theirs in
      * participant. The issue number's YYYYMM is the completion month: completed_at, the

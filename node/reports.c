@@ -10,6 +10,8 @@
  */
 #include "node/reports.h"
 
+#include "node/outbox.h"
+
 #include "credanchor/capbuf.h"
 #include "credanchor/credential.h"
 #include "credanchor/csv.h"
@@ -472,6 +474,31 @@ static ca_err total_from_counts(ca_store *store, const ca_report_filter *f, uint
     return err == CA_ERR_NOT_FOUND ? CA_OK : err;
 }
 
+/* Each row's "delivery": the channel and state of its latest notification (node/outbox.h),
+ * null when it has none: the console's "alert channel" column (issue #17, #18). A page is at
+ * most CA_REPORT_LIMIT_MAX rows, each one short prefix scan. */
+static void add_delivery_states(ca_store *store, json_t *rows)
+{
+    ca_store_txn *t;
+    ca_errbuf eb = {{0}};
+    if (ca_store_begin(store, &t, false, &eb))
+        return;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        uint8_t uuid[16];
+        char channel[16], state[16];
+        if (ca_credential_id_parse(uuid, str(row, "id")))
+            continue;
+        ca_outbox_summary(t, uuid, channel, state);
+        json_object_set_new(row, "delivery",
+                            channel[0] ? json_pack("{s:s, s:s}", "channel", channel, "state",
+                                                   state)
+                                       : json_null());
+    }
+    ca_store_abort(t);
+}
+
 ca_err ca_report_list(char **out, size_t *len, ca_store *store, const ca_report_filter *f,
                       ca_errbuf *eb)
 {
@@ -495,6 +522,7 @@ ca_err ca_report_list(char **out, size_t *len, ca_store *store, const ca_report_
         err = ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     if (err)
         goto out;
+    add_delivery_states(store, c.rows);
     char next[CA_CREDENTIAL_ID_MAX];
     if (c.more)
         ca_credential_id_format(next, c.last);

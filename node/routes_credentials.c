@@ -123,11 +123,12 @@ static void h_issue(ca_http_request *req, ca_http_response *resp)
      * its issue number (issue #12 item 8). */
     const json_t *rcp = json_object_get(body, "recipient");
     if (rcp && !json_is_object(rcp)) {
-        ca_http_problem(resp, 400, "recipient: must be an object {name, department, course, "
-                        "completedAt}");
+        ca_http_problem(resp, 400, "recipient: must be an object {name, email, department, "
+                        "course, completedAt}");
         goto out;
     }
     it.recipient_name = ca_json_str(rcp, "name");
+    it.recipient_email = ca_json_str(rcp, "email"); /* for its notification only (outbox.h) */
     it.department = ca_json_str(rcp, "department");
     it.course = ca_json_str(rcp, "course");
     const json_t *done = json_object_get(rcp, "completedAt");

@@ -67,6 +67,11 @@
  *                    alg, signature counter, times, name
  *   sessions         key: 16-char hex session id  value: user id, SHA-256 of the cookie
  *                    secret, method, times, client address
+ * Deliveries (issue #18, node/outbox.c):
+ *   outbox           key: credential uuid (16) || event (1) || channel (1) || sequence (8 BE)
+ *                    value: JSON delivery record (state, attempts, the sealed address)
+ *   outbox_due       key: due unix time (8 BE) || action ('s' send, 'e' erase) || outbox key
+ *                    value: empty; the one place that says what is still to do
  * A data dir from before a table existed opens as before: a writer creates the missing tables
  * (MDB_CREATE), a read-only open reads them as empty.
  *
@@ -134,6 +139,8 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_INVITES] = "invites",
     [CA_TABLE_PASSKEYS] = "passkeys",
     [CA_TABLE_SESSIONS] = "sessions",
+    [CA_TABLE_OUTBOX] = "outbox",
+    [CA_TABLE_OUTBOX_DUE] = "outbox_due",
 };
 
 #define STORE_MAX_CACHED_READERS 256

@@ -43,6 +43,8 @@ typedef enum ca_table {
     CA_TABLE_INVITES,          /* SHA-256 of an invite secret -> user id, expiry, use */
     CA_TABLE_PASSKEYS,         /* SHA-256 of a credential id -> user id, passkey record */
     CA_TABLE_SESSIONS,         /* session id -> session record */
+    CA_TABLE_OUTBOX,           /* credential uuid || event || channel || seq -> delivery */
+    CA_TABLE_OUTBOX_DUE,       /* due time || action || outbox key -> "" (node/outbox.c) */
     CA_TABLE__COUNT
 } ca_table;
 
