@@ -49,163 +49,15 @@ typedef struct fetch_state {
     const ca_did_web_curl *cfg;
     char host[256];
     long port;
-    bool allowed; /* host[:port] is in allow_hosts */
     ca_capbuf body; /* capped at max_body */
     /* headers */
     long max_age;
     bool no_cache;
-    /* address guard */
-    bool guard_refused;
-    char guard_msg[512];
+    ca_curl_guard guard; /* the address guard (curl_tls.h) */
     ca_curl_cas *extra_cas; /* did.web_ca_file (curl_tls.h) */
 } fetch_state;
 
-/* ---- address guard ---- */
-
-static const char *v4_forbidden(uint32_t a /* host order */)
-{
-    if ((a >> 24) == 0)
-        return "an unspecified (0.0.0.0/8) address";
-    if ((a >> 24) == 127)
-        return "a loopback address";
-    if ((a >> 24) == 10 || (a >> 20) == 0xac1 || (a >> 16) == 0xc0a8)
-        return "a private address";
-    if ((a >> 22) == (100u << 2 | 1)) /* 100.64.0.0/10 */
-        return "a shared (CGNAT) address";
-    if ((a >> 16) == 0xa9fe)
-        return "a link-local address";
-    if ((a >> 8) == 0xc00000 || (a >> 17) == (0xc612u >> 1))
-        return "a reserved address";
-    if ((a >> 28) == 0xe)
-        return "a multicast address";
-    if ((a >> 28) == 0xf)
-        return "a reserved or broadcast address";
-    return NULL;
-}
-
-static const char *v6_forbidden(const uint8_t b[16])
-{
-    static const uint8_t zero[16] = {0};
-    if (memcmp(b, zero, 16) == 0)
-        return "the unspecified address";
-    if (memcmp(b, zero, 15) == 0 && b[15] == 1)
-        return "a loopback address";
-    if ((b[0] & 0xfe) == 0xfc)
-        return "a unique-local (private) address";
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
-        return "a link-local address";
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
-        return "a site-local address";
-    if (b[0] == 0xff)
-        return "a multicast address";
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-    if (memcmp(b, mapped, 12) == 0 || memcmp(b, zero, 12) == 0 || memcmp(b, nat64, 12) == 0) {
-        uint32_t a = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
-        return v4_forbidden(a);
-    }
-    if (b[0] == 0x20 && b[1] == 0x02) {
-        uint32_t a = (uint32_t)b[2] << 24 | (uint32_t)b[3] << 16 | (uint32_t)b[4] << 8 | b[5];
-        return v4_forbidden(a);
-    }
-    return NULL;
-}
-
-/* Why the address may not be connected to, or NULL. The reason stays inside this file: the
- * message a refusal gives (guard_refuse) names neither the address nor its kind. */
-static const char *sockaddr_forbidden(const struct sockaddr *sa)
-{
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        return v4_forbidden(ntohl(in->sin_addr.s_addr));
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        return v6_forbidden(in6->sin6_addr.s6_addr);
-    }
-    return "not an internet address";
-}
-
-/* A refused connection's message (issue #13 item 17): the host the DID names, never the
- * address it resolved to nor which private range that is, so a public resolver cannot be used
- * as an oracle for the internal DNS names and addresses behind it. */
-static void guard_refuse(fetch_state *st)
-{
-    if (!st->guard_refused)
-        snprintf(st->guard_msg, sizeof st->guard_msg,
-                 "connection refused: the host resolves to a private or loopback address "
-                 "(%.255s:%ld is not in did.web_allow_hosts)", st->host, st->port);
-    st->guard_refused = true;
-}
-
-static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
-                                    struct curl_sockaddr *address)
-{
-    fetch_state *st = clientp;
-    if (purpose != CURLSOCKTYPE_IPCXN)
-        return CURL_SOCKET_BAD;
-    if (!st->allowed && sockaddr_forbidden(&address->addr)) {
-        guard_refuse(st);
-        return CURL_SOCKET_BAD;
-    }
-    return socket(address->family, address->socktype, address->protocol);
-}
-
-static int prereq_cb(void *clientp, char *primary_ip, char *local_ip, int primary_port,
-                     int local_port)
-{
-    (void)local_ip;
-    (void)primary_port;
-    (void)local_port;
-    fetch_state *st = clientp;
-    if (st->allowed)
-        return CURL_PREREQFUNC_OK;
-    union {
-        struct sockaddr sa;
-        struct sockaddr_in in;
-        struct sockaddr_in6 in6;
-    } u;
-    memset(&u, 0, sizeof u);
-    if (inet_pton(AF_INET, primary_ip, &u.in.sin_addr) == 1)
-        u.in.sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, primary_ip, &u.in6.sin6_addr) == 1)
-        u.in6.sin6_family = AF_INET6;
-    else
-        u.sa.sa_family = AF_UNSPEC;
-    if (sockaddr_forbidden(&u.sa)) {
-        guard_refuse(st);
-        return CURL_PREREQFUNC_ABORT;
-    }
-    return CURL_PREREQFUNC_OK;
-}
-
 /* ---- allow list, URL checks ---- */
-
-static bool host_allowed(const char *allow, const char *host, long port)
-{
-    const char *p = allow;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        const char *e = p + len;
-        while (p < e && (*p == ' ' || *p == '\t'))
-            p++;
-        const char *end = e;
-        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-            end--;
-        const char *colon = memchr(p, ':', (size_t)(end - p));
-        size_t hlen = colon ? (size_t)(colon - p) : (size_t)(end - p);
-        if (hlen > 0 && hlen == strlen(host) && strncasecmp(p, host, hlen) == 0) {
-            if (!colon)
-                return true;
-            char *stop;
-            long v = strtol(colon + 1, &stop, 10);
-            if (stop == end && v == port)
-                return true;
-        }
-        p = *e ? e + 1 : e;
-    }
-    return false;
-}
 
 static bool host_is_ip_like(const char *host)
 {
@@ -351,13 +203,11 @@ static CURLcode apply_guards(CURL *c, fetch_state *st, long timeout, char *cerr,
     SET(CURLOPT_WRITEDATA, &st->body);
     SET(CURLOPT_HEADERFUNCTION, header_cb);
     SET(CURLOPT_HEADERDATA, st);
-    SET(CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
-    SET(CURLOPT_OPENSOCKETDATA, st);
-    SET(CURLOPT_PREREQFUNCTION, prereq_cb);
-    SET(CURLOPT_PREREQDATA, st);
     SET(CURLOPT_ERRORBUFFER, cerr);
     SET(CURLOPT_USERAGENT, "credanchor did:web resolver");
     SET(CURLOPT_HTTPHEADER, hdrs);
+    if (rc == CURLE_OK)
+        rc = ca_curl_guard_apply(c, &st->guard);
     if (st->extra_cas && rc == CURLE_OK)
         rc = ca_curl_cas_apply(c, st->extra_cas);
 #undef SET
@@ -372,9 +222,9 @@ static ca_err hop_error(const fetch_state *st, CURLcode rc, const char *cur, cha
         return ca_fail(eb, CA_ERR_TOO_LARGE,
                        "did:web fetch of %s failed: the response is larger than %zu bytes",
                        cur, st->body.max);
-    if (st->guard_refused && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_ABORTED_BY_CALLBACK))
+    if (st->guard.refused && (rc == CURLE_COULDNT_CONNECT || rc == CURLE_ABORTED_BY_CALLBACK))
         return ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s", cur,
-                       st->guard_msg);
+                       st->guard.msg);
     one_line(cerr);
     return ca_fail(eb, CA_ERR_NETWORK, "did:web fetch of %s failed: %s%s%s%s", cur,
                    curl_easy_strerror(rc), cerr[0] ? " (" : "", cerr, cerr[0] ? ")" : "");
@@ -485,7 +335,7 @@ ca_err ca_did_web_curl_fetch(void *ctx, const char *url, char **body, size_t *bo
     ca_err err = url_parts(url, st.host, sizeof st.host, &st.port, eb);
     if (err)
         return err;
-    st.allowed = host_allowed(cfg->allow_hosts, st.host, st.port);
+    ca_curl_guard_init(&st.guard, cfg->allow_hosts, "did.web_allow_hosts", st.host, st.port);
     if (cfg->ca_file[0]) {
         err = ca_curl_cas_load(&st.extra_cas, cfg->ca_file, "did.web_ca_file", eb);
         if (err)
