@@ -60,6 +60,8 @@
  * appends held and says why; an unreachable endpoint keeps them held until it answers.
  */
 #include "node/anchor_engine.h"
+
+#include "node/webhooks.h"
 #include "credanchor/anchor_check.h"
 
 #include "credanchor/encoding.h"
@@ -483,6 +485,30 @@ typedef struct put_arg {
     size_t note_len;
 } put_arg;
 
+/* The anchor.final webhook (SPEC §8, webhooks.h), queued in the transaction that first
+ * stores rec as final: once per tree size, whatever the engine's restarts. */
+static ca_err final_event(ca_store_txn *t, const ca_anchor_record *rec, const uint8_t k[8],
+                          ca_errbuf *eb)
+{
+    if (rec->status != CA_ANCHOR_FINAL || !rec->has_tx)
+        return CA_OK;
+    ca_store_val v;
+    ca_anchor_record old;
+    ca_errbuf ignored = {{0}};
+    if (ca_store_get(t, CA_TABLE_ANCHORS, k, 8, &v) == CA_OK &&
+        ca_anchor_record_decode(&old, v.data, v.len, &ignored) == CA_OK &&
+        old.status == CA_ANCHOR_FINAL)
+        return CA_OK;
+    char tx[67];
+    hex0x(tx, rec->tx_hash, 32);
+    json_t *data = json_pack("{s:I, s:s}", "treeSize", (json_int_t)rec->tree_size, "txHash", tx);
+    if (!data)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_err err = ca_webhooks_enqueue(t, "anchor.final", data, (int64_t)now_s(), eb);
+    json_decref(data);
+    return err;
+}
+
 static ca_err put_fn(ca_store_txn *t, void *arg, ca_errbuf *eb)
 {
     put_arg *a = arg;
@@ -497,6 +523,8 @@ static ca_err put_fn(ca_store_txn *t, void *arg, ca_errbuf *eb)
         if (err)
             return ca_fail(eb, err, "anchors: cannot store checkpoint");
     }
+    if ((err = final_event(t, a->rec, k, eb)))
+        return err;
     err = ca_store_put(t, CA_TABLE_ANCHORS, k, 8, a->text, strlen(a->text));
     return err ? ca_fail(eb, err, "anchors: cannot store anchor record") : CA_OK;
 }

@@ -14,6 +14,8 @@
 #include "node/issuer.h"
 #include "node/outbox.h"
 #include "node/routes_delivery.h"
+#include "node/routes_webhooks.h"
+#include "node/webhooks.h"
 #include "node/node.h"
 #include "node/resolver.h"
 #include "node/routes_admin.h"
@@ -60,8 +62,17 @@ typedef struct serve_parts {
     ca_anchor_engine *anchor;
     ca_issuer *issuer;
     ca_outbox *outbox;
+    ca_webhooks *webhooks;
     ca_anchor_check_cache *anchor_checks;
 } serve_parts;
+
+/* A post-commit hook (ca_issuer_on_committed): what was just committed may owe webhooks. */
+static void wake_webhooks(void *w, const ca_issuer_event *events, size_t n)
+{
+    (void)events;
+    (void)n;
+    ca_webhooks_wake(w);
+}
 
 /* Creates the server and every subsystem with its routes, then starts listening (url). */
 static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, ca_errbuf *eb)
@@ -102,6 +113,14 @@ static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, 
         err = ca_issuer_on_committed(p->issuer, ca_outbox_committed, p->outbox, eb);
     if (!err)
         err = ca_delivery_routes_register(p->srv, eb);
+    /* Webhooks (node/webhooks.c, issue #18): queued in the issuer's and the anchoring
+     * engine's commits; the senders wake after each issuer commit and poll for the rest. */
+    if (!err)
+        err = ca_webhooks_start(&p->webhooks, node, eb);
+    if (!err)
+        err = ca_issuer_on_committed(p->issuer, wake_webhooks, p->webhooks, eb);
+    if (!err)
+        err = ca_webhook_routes_register(p->srv, eb);
     /* The credential's public page and its assets (node/routes_pages.c, issue #15). */
     if (!err)
         err = ca_page_routes_register(p->srv, &node->cfg, eb);
@@ -124,6 +143,7 @@ static void serve_free(serve_parts *p, ca_node *node)
     ca_http_destroy(p->srv);
     ca_auth_routes_free();
     ca_outbox_stop(p->outbox);
+    ca_webhooks_stop(p->webhooks);
     ca_anchor_engine_free(p->anchor);
     ca_issuer_close(p->issuer);
     ca_resolver_free(p->resolver);

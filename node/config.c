@@ -193,6 +193,17 @@ static const cfg_entry entries[] = {
       "seconds per SMTP exchange (connect to the end of DATA)"),
     U("mail", "connections", CFG_UINT, mail_connections, "4", 1, 64,
       "messages sent at once (SMTP connections to the server)"),
+    /* [webhooks] signed event deliveries (SPEC §8, node/webhooks.c, issue #18) */
+    S("webhooks", "allow_hosts", webhooks_allow_hosts, "",
+      "comma-separated host[:port] exempt from the private-address guard (and allowed over "
+      "http://)"),
+    S("webhooks", "ca_file", webhooks_ca_file, "", "extra CA bundle for webhook TLS"),
+    U("webhooks", "timeout", CFG_DURATION, webhooks_timeout, "10", 1, 300,
+      "seconds per delivery attempt (connect to the end of the answer)"),
+    U("webhooks", "connections", CFG_UINT, webhooks_connections, "8", 1, 64,
+      "deliveries in flight at once, over all endpoints"),
+    U("webhooks", "per_endpoint", CFG_UINT, webhooks_per_endpoint, "4", 1, 64,
+      "deliveries in flight at once to one endpoint"),
     /* [delivery] the outbox (node/outbox.c, issue #18) */
     U("delivery", "retry_base", CFG_DURATION, delivery_retry_base, "60", 1, DAY,
       "the first retry's delay; each next one doubles it (with jitter), up to an hour"),

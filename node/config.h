@@ -90,6 +90,12 @@ typedef struct ca_config {
     bool mail_attach_pdf;                     /* default false */
     uint64_t mail_timeout;                    /* seconds, default 60 */
     uint64_t mail_connections;                /* default 4 */
+    /* [webhooks] (SPEC §8, node/webhooks.c) */
+    char webhooks_allow_hosts[CA_CONFIG_STR_MAX];
+    char webhooks_ca_file[CA_CONFIG_STR_MAX];
+    uint64_t webhooks_timeout;                /* seconds, default 10 */
+    uint64_t webhooks_connections;            /* default 8 */
+    uint64_t webhooks_per_endpoint;           /* default 4 */
     /* [delivery] the outbox (node/outbox.c) */
     uint64_t delivery_retry_base;             /* seconds, default 60 */
     uint64_t delivery_deadline;               /* seconds, default 3 days */

@@ -18,6 +18,7 @@
 #include "node/issuer.h"
 
 #include "node/outbox.h"
+#include "node/webhooks.h"
 #include "node/pages.h"
 #include "node/reports.h"
 
@@ -25,6 +26,7 @@
 #include "credanchor/data_integrity.h"
 #include "credanchor/encoding.h"
 #include "credanchor/group_commit.h"
+#include "credanchor/json_fields.h"
 #include "credanchor/jws.h"
 #include "node/log.h"
 #include "node/resolver.h"
@@ -677,6 +679,20 @@ static ca_err write_participant(ca_store_txn *t, const ca_issue_item *it, ca_err
     return err ? store_failed(eb, err) : CA_OK;
 }
 
+/* A credential event for the webhook endpoints (webhooks.h), in the writer's transaction:
+ * data names the credential (SPEC §8). */
+static ca_err webhook_event(ca_store_txn *t, const char *event, const char *id,
+                            const char *issue_number, ca_errbuf *eb)
+{
+    json_t *data = json_pack("{s:s, s:s}", "id", id ? id : "", "issueNumber",
+                             issue_number ? issue_number : "");
+    if (!data)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    ca_err err = ca_webhooks_enqueue(t, event, data, (int64_t)time(NULL), eb);
+    json_decref(data);
+    return err;
+}
+
 /* One issued credential: its record (with its leaf index), the summary counters, its signed
  * bytes, its issue number and idempotency keys, and its audit entry. */
 static ca_err write_credential(ca_store_txn *t, const ca_node *node, item_plan *p, uint64_t leaf,
@@ -714,6 +730,8 @@ static ca_err write_credential(ca_store_txn *t, const ca_node *node, item_plan *
     const char *email = it->participant ? it->participant->email : it->recipient_email;
     if (!err && (err = ca_outbox_enqueue_issued(t, node, p->uuid, email,
                                                 (int64_t)time(NULL), eb)))
+        return err;
+    if (!err && (err = webhook_event(t, "credential.issued", it->id, it->issue_number, eb)))
         return err;
     if (!err && it->audit) { /* the route then writes none */
         char detail[160];
@@ -1520,6 +1538,15 @@ static status_list *record_slot(ca_issuer *is, const json_t *rec, int s, uint32_
     return is->lists[list - 1];
 }
 
+/* The webhook event of a record's new status (SPEC §8). */
+static const char *status_webhook(const char *status)
+{
+    return !status ? "credential.reinstated"
+           : strcmp(status, "revoked") == 0 ? "credential.revoked"
+           : strcmp(status, "suspended") == 0 ? "credential.suspended"
+                                               : "credential.reinstated";
+}
+
 /* The recipient's notification of a record's new status (outbox.h). */
 static ca_outbox_event status_event(const char *status)
 {
@@ -1548,6 +1575,9 @@ static ca_err status_txn(ca_store_txn *t, void *arg, const ca_log_entry *entries
         if (!err) /* the recipient's notification, in this commit (issue #18) */
             err = ca_outbox_enqueue_status(t, r->node, r->creds[i].uuid,
                                            status_event(now_status), r->now, eb);
+        if (!err)
+            err = webhook_event(t, status_webhook(now_status), ca_json_str(rec, "id"),
+                                ca_json_str(rec, "issueNumber"), eb);
     }
     /* Each touched list's slots with the bits as published in this round (status_entries,
      * node/store.c): open rebuilds the lists from them. */

@@ -271,7 +271,7 @@ typedef struct outcome {
     int64_t now;
 } outcome;
 
-static int64_t retry_delay(const ca_config *cfg, int64_t attempts)
+int64_t ca_outbox_retry_delay(const ca_config *cfg, int64_t attempts)
 {
     int64_t d = (int64_t)cfg->delivery_retry_base;
     for (int64_t i = 1; i < attempts && d < RETRY_MAX_DELAY; i++)
@@ -330,7 +330,7 @@ static ca_err apply_outcome(ca_store_txn *t, const outcome *o, json_t *rec,
         return schedule_erase(t, o, rec, key);
     }
     json_int_t queued = json_integer_value(json_object_get(rec, "queuedAt"));
-    int64_t at = o->now + retry_delay(o->cfg, attempts);
+    int64_t at = o->now + ca_outbox_retry_delay(o->cfg, attempts);
     bool give_up = at > queued + (json_int_t)o->cfg->delivery_deadline;
     if (o->r.outcome == CA_SMTP_PERMANENT || give_up) {
         const char *st = o->r.outcome == CA_SMTP_PERMANENT ? "failed" : "gave_up";

@@ -72,6 +72,11 @@
  *                    value: JSON delivery record (state, attempts, the sealed address)
  *   outbox_due       key: due unix time (8 BE) || action ('s' send, 'e' erase) || outbox key
  *                    value: empty; the one place that says what is still to do
+ *   webhooks         key: 16-char hex endpoint id  value: JSON endpoint (url, events, sealed
+ *                    secrets, the next delivery's sequence)
+ *   webhook_deliveries  key: endpoint id (16) || sequence (8 BE)  value: JSON delivery (the
+ *                    body as sent, state, attempts)
+ *   webhook_due      key: due unix time (8 BE) || endpoint id (16) || sequence (8 BE)
  * A data dir from before a table existed opens as before: a writer creates the missing tables
  * (MDB_CREATE), a read-only open reads them as empty.
  *
@@ -141,6 +146,9 @@ static const char *const table_names[CA_TABLE__COUNT] = {
     [CA_TABLE_SESSIONS] = "sessions",
     [CA_TABLE_OUTBOX] = "outbox",
     [CA_TABLE_OUTBOX_DUE] = "outbox_due",
+    [CA_TABLE_WEBHOOKS] = "webhooks",
+    [CA_TABLE_WEBHOOK_DELIVERIES] = "webhook_deliveries",
+    [CA_TABLE_WEBHOOK_DUE] = "webhook_due",
 };
 
 #define STORE_MAX_CACHED_READERS 256

@@ -45,6 +45,9 @@ typedef enum ca_table {
     CA_TABLE_SESSIONS,         /* session id -> session record */
     CA_TABLE_OUTBOX,           /* credential uuid || event || channel || seq -> delivery */
     CA_TABLE_OUTBOX_DUE,       /* due time || action || outbox key -> "" (node/outbox.c) */
+    CA_TABLE_WEBHOOKS,         /* endpoint id -> endpoint record (node/webhooks.c) */
+    CA_TABLE_WEBHOOK_DELIVERIES, /* endpoint id || sequence -> delivery record */
+    CA_TABLE_WEBHOOK_DUE,      /* due time || endpoint id || sequence -> "" */
     CA_TABLE__COUNT
 } ca_table;
 

@@ -214,7 +214,7 @@ static void test_example_lists_every_key(void **state)
             fail_msg("example config lacks %s.%s", section, key);
         keys++;
     }
-    assert_int_equal(keys, 58);
+    assert_int_equal(keys, 63);
     free(out);
 }
 
