@@ -130,6 +130,13 @@ export const percentText = (rate) => (typeof rate === 'number'
 
 export const roleText = (r) => t[`role.${r}`] || r;
 export const statusText = (s) => t[`status.${s}`] || s || '';
+// A notification's channel ("email") and delivery state (queued, sent, failed, gave_up).
+export const channelText = (c) => t[`channel.${c}`] || c || '';
+export const deliveryText = (s) => t[`delivery.${s}`] || s || '';
+
+// A badge of a delivery's state (data-delivery for the styles and the tests).
+export const deliveryState = (state) => el('span', {class: 'delivery', data: {delivery: state},
+  text: deliveryText(state)});
 
 // A console page's URL with query parameters, keeping ?lang= when the page was opened with it.
 export function pageHref(path, params = {}) {

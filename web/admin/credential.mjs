@@ -1,6 +1,8 @@
 // /admin/credential?id=<urn:uuid:...> (issue #17): one credential, its status (and the
 // reason of its last change), links to its public page and PDF, and for a revoker or an
-// admin Revoke / Suspend / Reinstate, each confirmed with a required reason.
+// admin Revoke / Suspend / Reinstate, each confirmed with a required reason; then its
+// deliveries (issue #18, deliveries.mjs): a timeline of its issue, status change and emails,
+// and Resend email for an issuer.
 //
 // The credential as signed is public (GET /v1/credentials/{id}); its id then finds its row in
 // GET /v1/credentials?q=<id> (auditor), which has the status, the reason, the department and
@@ -9,6 +11,7 @@
 import {$, ApiError, config, errorText, fill, setState, showError, t, url} from './common.mjs';
 import {askReason, busy, call, callText, dateOnly, hasRole, langLinks, notice, pageHref, run,
   startConsole, statusText} from './console.mjs';
+import {showDeliveries} from './deliveries.mjs';
 
 const id = new URLSearchParams(location.search).get('id') || '';
 const ID_RE = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -99,6 +102,9 @@ async function load() {
   subject = vc.credentialSubject && typeof vc.credentialSubject === 'object' ? vc.credentialSubject : {};
   showFacts();
   showStatus();
+  await showDeliveries(id, {number: row?.issueNumber || str(subject.licenseNumber),
+    issuedAt: row?.issuedAt || str(vc.validFrom), status: row?.status, changedAt: row?.statusChangedAt,
+    reason: row?.statusReason});
 }
 
 const confirmKeys = {

@@ -4,11 +4,12 @@
 // node counts the total); the filters and the page live in the URL's fragment, so a reload,
 // the back button and a bookmark keep them, and nothing of them reaches a server log. The
 // CSV and XLSX exports and the certificates ZIP are links to the node's (audited) downloads
-// with the same filters. Needs the auditor role (or admin); an issuer without it goes to the
+// with the same filters. Each row shows its alert channel and the state of its latest email
+// (issue #18). Needs the auditor role (or admin); an issuer without it goes to the
 // roster upload instead.
 import {$, config, fill, setState, showError, t, url} from './common.mjs';
-import {call, dateOnly, el, hasRole, homeFor, langLinks, needsRole, numberText, pageHref, run,
-  startConsole, statusText} from './console.mjs';
+import {call, channelText, dateOnly, deliveryState, el, hasRole, homeFor, langLinks, needsRole, numberText, pageHref,
+  run, startConsole, statusText} from './console.mjs';
 
 const LIMIT = 50;
 const ZIP_MAX = 2000; // the node's limit on one certificates.zip
@@ -85,6 +86,12 @@ function cell(text, cls) {
   return el('td', {text: text || '', class: cls});
 }
 
+// The alert channel and the state of the credential's latest notification (— when none).
+function deliveryCell(d) {
+  return d ? el('td', {class: 'nowrap', data: {delivery: d.state}},
+    el('span', {class: 'channel', text: channelText(d.channel)}), ' ', deliveryState(d.state)) : cell(t.none);
+}
+
 function row(c) {
   return el('tr', {data: {id: c.id, issueNumber: c.issueNumber || ''}},
     el('th', {attrs: {scope: 'row'}}, el('a', {href: pageHref('/admin/credential', {id: c.id}),
@@ -93,7 +100,7 @@ function row(c) {
     el('td', {}, el('span', {class: 'what', text: c.achievementName || c.achievementId || ''}),
       c.type ? el('span', {class: 'meta', text: c.type}) : null),
     cell(c.department), cell(c.course),
-    cell(dateOnly(c.completedAt), 'nowrap'), cell(dateOnly(c.issuedAt), 'nowrap'),
+    cell(dateOnly(c.completedAt), 'nowrap'), cell(dateOnly(c.issuedAt), 'nowrap'), deliveryCell(c.delivery),
     el('td', {}, el('span', {class: 'status', data: {status: c.status}, text: statusText(c.status)})));
 }
 
@@ -103,7 +110,7 @@ function render(ans, filters, offset) {
   $('total').textContent = fill(t.totalCount, {n: numberText(total)});
   $('total').dataset.total = String(total);
   $('rows').replaceChildren(...(list.length ? list.map(row)
-    : [el('tr', {}, el('td', {colSpan: 8, class: 'empty', text: t.noMatches}))]));
+    : [el('tr', {}, el('td', {colSpan: 9, class: 'empty', text: t.noMatches}))]));
   $('page-info').textContent = list.length
     ? fill(t.pageRange, {from: numberText(offset + 1), to: numberText(offset + list.length), total: numberText(total)}) : '';
   $('prev').disabled = offset === 0;
