@@ -5,13 +5,13 @@
 #include "credanchor/encoding.h"
 #include "node/certificate.h"
 #include "node/data_key.h"
+#include "node/due_pool.h"
 #include "node/mail_message.h"
 #include "node/node_log.h"
 #include "node/pages.h"
 #include "node/smtp.h"
 
 #include <openssl/rand.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +28,7 @@
 #define ACTION_ERASE 'e'
 #define LOG_MAX 20            /* attempts kept per delivery (the count is kept whole) */
 #define RETRY_MAX_DELAY 3600  /* seconds: the backoff's ceiling */
-#define POLL_SECONDS 1        /* how often an idle worker looks for due work (retries, CLI) */
 #define EMAIL_MAX 254         /* RFC 5321 §4.5.3.1.3 path limit */
-#define MAX_WORKERS 64
 
 static void make_key(uint8_t key[KEY_LEN], const uint8_t uuid[16], char event, char channel,
                      uint64_t seq)
@@ -193,13 +191,7 @@ ca_err ca_outbox_enqueue_status(ca_store_txn *t, const ca_node *node, const uint
 
 struct ca_outbox {
     ca_node *node;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
-    pthread_t threads[MAX_WORKERS];
-    size_t nthreads;
-    uint8_t inflight[MAX_WORKERS][DUE_LEN]; /* due keys a worker is on (under mu) */
-    bool busy[MAX_WORKERS];
+    ca_due_pool *pool;
     char from_addr[CA_CONFIG_STR_MAX];
     char domain[256];                       /* Message-ID's right side: public_url's host */
 };
@@ -207,58 +199,6 @@ struct ca_outbox {
 static int64_t now_s(void)
 {
     return (int64_t)time(NULL);
-}
-
-typedef struct pick_arg {
-    ca_outbox *ob;
-    int64_t now;
-    uint8_t due[DUE_LEN];
-    bool found;
-    int64_t next;   /* the earliest future due time seen, 0 when none */
-} pick_arg;
-
-static bool claimed(const ca_outbox *ob, const void *due)
-{
-    for (size_t i = 0; i < ob->nthreads; i++)
-        if (ob->busy[i] && memcmp(ob->inflight[i], due, DUE_LEN) == 0)
-            return true;
-    return false;
-}
-
-static bool pick_visit(void *arg, const ca_store_val *k, const ca_store_val *v)
-{
-    (void)v;
-    pick_arg *p = arg;
-    if (k->len != DUE_LEN)
-        return true;
-    int64_t at = (int64_t)ca_store_u64_from(k->data);
-    if (at > p->now) {
-        p->next = at;
-        return false;
-    }
-    if (claimed(p->ob, k->data))
-        return true;
-    memcpy(p->due, k->data, DUE_LEN);
-    p->found = true;
-    return false;
-}
-
-/* Under ob->mu: the first due entry no other worker is on, claimed for worker w. */
-static bool pick(ca_outbox *ob, size_t w, int64_t *next)
-{
-    pick_arg p = {.ob = ob, .now = now_s()};
-    ca_store_txn *t;
-    ca_errbuf eb = {{0}};
-    if (ca_store_begin(ob->node->store, &t, false, &eb))
-        return false;
-    ca_store_scan(t, CA_TABLE_OUTBOX_DUE, NULL, 0, pick_visit, &p);
-    ca_store_abort(t);
-    *next = p.next;
-    if (p.found) {
-        memcpy(ob->inflight[w], p.due, DUE_LEN);
-        ob->busy[w] = true;
-    }
-    return p.found;
 }
 
 /* ---- one delivery's outcome, written back ---------------------------------------------------- */
@@ -497,8 +437,11 @@ static void send_one(ca_outbox *ob, ca_smtp_sender **sender, const uint8_t *due,
     free(msg);
 }
 
-static void work(ca_outbox *ob, ca_smtp_sender **sender, const uint8_t *due)
+/* A pool worker's turn (due_pool.h): the thread state is its SMTP sender. */
+static void work(void *ctx, void **state, const uint8_t *due)
 {
+    ca_outbox *ob = ctx;
+    ca_smtp_sender **sender = (ca_smtp_sender **)state;
     char mid[320];
     outcome o = {.due = due, .cfg = &ob->node->cfg, .message_id = mid};
     message_id(ob, due + 9, mid, sizeof mid);
@@ -518,38 +461,9 @@ static void work(ca_outbox *ob, ca_smtp_sender **sender, const uint8_t *due)
                     o.r.detail);
 }
 
-typedef struct worker_arg {
-    ca_outbox *ob;
-    size_t index;
-} worker_arg;
-
-static void *worker(void *arg)
+static void sender_done(void *state)
 {
-    worker_arg *wa = arg;
-    ca_outbox *ob = wa->ob;
-    size_t w = wa->index;
-    free(wa);
-    ca_smtp_sender *sender = NULL;
-    pthread_mutex_lock(&ob->mu);
-    while (!ob->stop) {
-        int64_t next = 0;
-        if (!pick(ob, w, &next)) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += POLL_SECONDS;
-            pthread_cond_timedwait(&ob->cv, &ob->mu, &ts);
-            continue;
-        }
-        uint8_t due[DUE_LEN];
-        memcpy(due, ob->inflight[w], DUE_LEN);
-        pthread_mutex_unlock(&ob->mu);
-        work(ob, &sender, due);
-        pthread_mutex_lock(&ob->mu);
-        ob->busy[w] = false;
-    }
-    pthread_mutex_unlock(&ob->mu);
-    ca_smtp_sender_free(sender);
-    return NULL;
+    ca_smtp_sender_free(state);
 }
 
 /* The host of public_url, for Message-IDs. */
@@ -582,23 +496,13 @@ ca_err ca_outbox_start(ca_outbox **out, ca_node *node, ca_errbuf *eb)
         return ca_fail(eb, CA_ERR_CONFIG, "config: mail.from: %s", why);
     }
     url_host(node->cfg.node_public_url, ob->domain, sizeof ob->domain);
-    pthread_mutex_init(&ob->mu, NULL);
-    pthread_cond_init(&ob->cv, NULL);
-    size_t n = node->cfg.mail_connections;
-    for (size_t i = 0; i < n && i < MAX_WORKERS; i++) {
-        worker_arg *wa = malloc(sizeof *wa);
-        if (!wa)
-            break;
-        *wa = (worker_arg){ob, i};
-        if (pthread_create(&ob->threads[ob->nthreads], NULL, worker, wa) != 0) {
-            free(wa);
-            break;
-        }
-        ob->nthreads++;
-    }
-    if (ob->nthreads == 0) {
-        ca_outbox_stop(ob);
-        return ca_fail(eb, CA_ERR_NOMEM, "outbox: cannot start a worker thread");
+    ca_due_pool_options po = {.store = node->store, .table = CA_TABLE_OUTBOX_DUE,
+                              .key_len = DUE_LEN, .workers = node->cfg.mail_connections,
+                              .name = "outbox", .work = work, .thread_done = sender_done,
+                              .ctx = ob};
+    if ((err = ca_due_pool_start(&ob->pool, &po, eb))) {
+        free(ob);
+        return err;
     }
     *out = ob;
     return CA_OK;
@@ -608,14 +512,7 @@ void ca_outbox_stop(ca_outbox *ob)
 {
     if (!ob)
         return;
-    pthread_mutex_lock(&ob->mu);
-    ob->stop = true;
-    pthread_cond_broadcast(&ob->cv);
-    pthread_mutex_unlock(&ob->mu);
-    for (size_t i = 0; i < ob->nthreads; i++)
-        pthread_join(ob->threads[i], NULL);
-    pthread_cond_destroy(&ob->cv);
-    pthread_mutex_destroy(&ob->mu);
+    ca_due_pool_stop(ob->pool);
     free(ob);
 }
 
@@ -623,10 +520,7 @@ void ca_outbox_committed(void *arg, const ca_issuer_event *events, size_t n)
 {
     (void)events;
     (void)n;
-    ca_outbox *ob = arg;
-    pthread_mutex_lock(&ob->mu);
-    pthread_cond_broadcast(&ob->cv);
-    pthread_mutex_unlock(&ob->mu);
+    ca_due_pool_wake(((ca_outbox *)arg)->pool);
 }
 
 /* ---- reading and acting ------------------------------------------------------------------ */
@@ -731,14 +625,21 @@ typedef struct resend_arg {
     int64_t now;
 } resend_arg;
 
+typedef struct queued_arg {
+    uint8_t prefix[18];
+    bool busy;
+} queued_arg;
+
+/* Whether a delivery of the prefix's (credential, event, channel) is still queued; the scan
+ * stops at the first key of another prefix. */
 static bool queued_visit(void *arg, const ca_store_val *k, const ca_store_val *v)
 {
-    bool *busy = arg;
-    if (k->len != KEY_LEN)
+    queued_arg *q = arg;
+    if (k->len != KEY_LEN || memcmp(k->data, q->prefix, 18) != 0)
         return false;
     json_t *rec = json_loadb(v->data, v->len, 0, NULL);
     const char *st = json_string_value(json_object_get(rec, "state"));
-    *busy = *busy || (st && strcmp(st, "queued") == 0);
+    q->busy = q->busy || (st && strcmp(st, "queued") == 0);
     json_decref(rec);
     return true;
 }
@@ -750,15 +651,16 @@ static ca_err resend_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
     memcpy(prefix, r->uuid, 16);
     prefix[16] = CA_OUTBOX_ISSUED;
     prefix[17] = CHANNEL_EMAIL;
-    bool busy = false;
     count_arg c = {.n = 0};
     memcpy(c.prefix, prefix, 18);
     ca_store_scan(t, CA_TABLE_OUTBOX, prefix, 18, count_prefix, &c);
     if (c.n == 0)
         return ca_fail(eb, CA_ERR_NOT_FOUND, "this credential was never emailed (no recipient "
                        "email, or mail was not configured when it was issued)");
-    ca_store_scan(t, CA_TABLE_OUTBOX, prefix, 18, queued_visit, &busy);
-    if (busy)
+    queued_arg q = {.busy = false};
+    memcpy(q.prefix, prefix, 18);
+    ca_store_scan(t, CA_TABLE_OUTBOX, prefix, 18, queued_visit, &q);
+    if (q.busy)
         return ca_fail(eb, CA_ERR_CONFLICT, "an email of this credential is still queued");
     bool queued;
     ca_err err = queue_again(t, r->uuid, CA_OUTBOX_ISSUED, r->now, &queued);

@@ -6,13 +6,13 @@
 #include "credanchor/curl_tls.h"
 #include "credanchor/encoding.h"
 #include "node/data_key.h"
+#include "node/due_pool.h"
 #include "node/node_log.h"
 #include "node/outbox.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +27,6 @@
 #define ANSWER_MAX (64 * 1024)       /* the most of an answer read */
 #define URL_MAX 1024
 #define LOG_MAX 20
-#define MAX_WORKERS 64
-#define POLL_SECONDS 1
 
 static const char *const event_names[] = {"credential.issued", "credential.revoked",
                                           "credential.suspended", "credential.reinstated",
@@ -493,13 +491,7 @@ ca_err ca_webhook_replay(ca_store *store, const char *id, uint64_t seq, ca_errbu
 
 struct ca_webhooks {
     ca_node *node;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
-    pthread_t threads[MAX_WORKERS];
-    size_t nthreads;
-    uint8_t inflight[MAX_WORKERS][DUE_LEN];
-    bool busy[MAX_WORKERS];
+    ca_due_pool *pool;
     ca_curl_cas *cas; /* webhooks.ca_file */
 };
 
@@ -706,8 +698,11 @@ static ca_err write_outcome(ca_store_txn *t, void *arg, ca_errbuf *eb)
     return err ? ca_fail(eb, err, "webhooks: %s", ca_strerror(err)) : CA_OK;
 }
 
-static void work(ca_webhooks *w, const uint8_t *due)
+/* A pool worker's turn (due_pool.h). */
+static void work(void *ctx, void **state, const uint8_t *due)
 {
+    (void)state;
+    ca_webhooks *w = ctx;
     attempt a = {0};
     result r = {0};
     ca_errbuf eb = {{0}};
@@ -727,87 +722,15 @@ static void work(ca_webhooks *w, const uint8_t *due)
     free(a.body);
 }
 
-typedef struct pick_arg {
-    ca_webhooks *w;
-    int64_t now;
-    uint8_t due[DUE_LEN];
-    bool found;
-} pick_arg;
-
-/* Whether due is taken, or its endpoint has webhooks.per_endpoint deliveries in flight. */
-static bool blocked(const ca_webhooks *w, const uint8_t *due)
+/* Per-destination limit: at most webhooks.per_endpoint deliveries in flight to one endpoint. */
+static bool may_take(void *ctx, const uint8_t *due, const uint8_t (*inflight)[CA_DUE_KEY_MAX],
+                     size_t n)
 {
+    const ca_webhooks *w = ctx;
     size_t same = 0;
-    for (size_t i = 0; i < w->nthreads; i++) {
-        if (!w->busy[i])
-            continue;
-        if (memcmp(w->inflight[i], due, DUE_LEN) == 0)
-            return true;
-        same += memcmp(w->inflight[i] + 8, due + 8, ID_LEN) == 0;
-    }
-    return same >= w->node->cfg.webhooks_per_endpoint;
-}
-
-static bool pick_visit(void *arg, const ca_store_val *k, const ca_store_val *v)
-{
-    (void)v;
-    pick_arg *p = arg;
-    if (k->len != DUE_LEN)
-        return true;
-    if ((int64_t)ca_store_u64_from(k->data) > p->now)
-        return false;
-    if (blocked(p->w, k->data))
-        return true;
-    memcpy(p->due, k->data, DUE_LEN);
-    p->found = true;
-    return false;
-}
-
-static bool pick(ca_webhooks *w, size_t slot)
-{
-    pick_arg p = {.w = w, .now = now_s()};
-    ca_store_txn *t;
-    ca_errbuf eb = {{0}};
-    if (ca_store_begin(w->node->store, &t, false, &eb))
-        return false;
-    ca_store_scan(t, CA_TABLE_WEBHOOK_DUE, NULL, 0, pick_visit, &p);
-    ca_store_abort(t);
-    if (p.found) {
-        memcpy(w->inflight[slot], p.due, DUE_LEN);
-        w->busy[slot] = true;
-    }
-    return p.found;
-}
-
-typedef struct worker_arg {
-    ca_webhooks *w;
-    size_t slot;
-} worker_arg;
-
-static void *worker(void *arg)
-{
-    worker_arg wa = *(worker_arg *)arg;
-    free(arg);
-    ca_webhooks *w = wa.w;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop) {
-        if (!pick(w, wa.slot)) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += POLL_SECONDS;
-            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-            continue;
-        }
-        uint8_t due[DUE_LEN];
-        memcpy(due, w->inflight[wa.slot], DUE_LEN);
-        pthread_mutex_unlock(&w->mu);
-        work(w, due);
-        pthread_mutex_lock(&w->mu);
-        w->busy[wa.slot] = false;
-        pthread_cond_broadcast(&w->cv); /* an endpoint's slot is free again */
-    }
-    pthread_mutex_unlock(&w->mu);
-    return NULL;
+    for (size_t i = 0; i < n; i++)
+        same += memcmp(inflight[i] + 8, due + 8, ID_LEN) == 0;
+    return same < w->node->cfg.webhooks_per_endpoint;
 }
 
 ca_err ca_webhooks_start(ca_webhooks **out, ca_node *node, ca_errbuf *eb)
@@ -824,22 +747,13 @@ ca_err ca_webhooks_start(ca_webhooks **out, ca_node *node, ca_errbuf *eb)
         free(w);
         return err;
     }
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    for (size_t i = 0; i < node->cfg.webhooks_connections && i < MAX_WORKERS; i++) {
-        worker_arg *wa = malloc(sizeof *wa);
-        if (!wa)
-            break;
-        *wa = (worker_arg){w, i};
-        if (pthread_create(&w->threads[w->nthreads], NULL, worker, wa) != 0) {
-            free(wa);
-            break;
-        }
-        w->nthreads++;
-    }
-    if (w->nthreads == 0) {
-        ca_webhooks_stop(w);
-        return ca_fail(eb, CA_ERR_NOMEM, "webhooks: cannot start a worker thread");
+    ca_due_pool_options po = {.store = node->store, .table = CA_TABLE_WEBHOOK_DUE,
+                              .key_len = DUE_LEN, .workers = node->cfg.webhooks_connections,
+                              .name = "webhooks", .may_take = may_take, .work = work, .ctx = w};
+    if ((err = ca_due_pool_start(&w->pool, &po, eb))) {
+        ca_curl_cas_free(w->cas);
+        free(w);
+        return err;
     }
     *out = w;
     return CA_OK;
@@ -849,14 +763,7 @@ void ca_webhooks_stop(ca_webhooks *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    for (size_t i = 0; i < w->nthreads; i++)
-        pthread_join(w->threads[i], NULL);
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
+    ca_due_pool_stop(w->pool);
     ca_curl_cas_free(w->cas);
     free(w);
 }
@@ -864,9 +771,6 @@ void ca_webhooks_stop(ca_webhooks *w)
 void ca_webhooks_wake(void *arg)
 {
     ca_webhooks *w = arg;
-    if (!w)
-        return;
-    pthread_mutex_lock(&w->mu);
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
+    if (w)
+        ca_due_pool_wake(w->pool);
 }

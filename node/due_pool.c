@@ -1,0 +1,155 @@
+/* Worker threads over a due table (due_pool.h). */
+#include "node/due_pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POLL_SECONDS 1
+
+struct ca_due_pool {
+    ca_due_pool_options o;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    pthread_t threads[CA_DUE_POOL_MAX_WORKERS];
+    size_t nthreads;
+    /* the keys being worked on (under mu), packed: inflight[0..ninflight) */
+    uint8_t inflight[CA_DUE_POOL_MAX_WORKERS][CA_DUE_KEY_MAX];
+    size_t ninflight;
+};
+
+typedef struct pick_arg {
+    ca_due_pool *p;
+    int64_t now;
+    uint8_t key[CA_DUE_KEY_MAX];
+    bool found;
+} pick_arg;
+
+static bool taken(const ca_due_pool *p, const void *key)
+{
+    for (size_t i = 0; i < p->ninflight; i++)
+        if (memcmp(p->inflight[i], key, p->o.key_len) == 0)
+            return true;
+    return false;
+}
+
+static bool pick_visit(void *arg, const ca_store_val *k, const ca_store_val *v)
+{
+    (void)v;
+    pick_arg *a = arg;
+    ca_due_pool *p = a->p;
+    if (k->len != p->o.key_len)
+        return true;
+    if ((int64_t)ca_store_u64_from(k->data) > a->now)
+        return false; /* keys ascend by due time: nothing later is due */
+    if (taken(p, k->data) ||
+        (p->o.may_take && !p->o.may_take(p->o.ctx, k->data,
+                                         (const uint8_t(*)[CA_DUE_KEY_MAX])p->inflight,
+                                         p->ninflight)))
+        return true;
+    memcpy(a->key, k->data, p->o.key_len);
+    a->found = true;
+    return false;
+}
+
+/* Under mu: claims the first due key that may be taken into key. */
+static bool pick(ca_due_pool *p, uint8_t *key)
+{
+    pick_arg a = {.p = p, .now = (int64_t)time(NULL)};
+    ca_store_txn *t;
+    ca_errbuf eb = {{0}};
+    if (ca_store_begin(p->o.store, &t, false, &eb))
+        return false;
+    ca_store_scan(t, p->o.table, NULL, 0, pick_visit, &a);
+    ca_store_abort(t);
+    if (a.found) {
+        memcpy(p->inflight[p->ninflight++], a.key, p->o.key_len);
+        memcpy(key, a.key, p->o.key_len);
+    }
+    return a.found;
+}
+
+static void release(ca_due_pool *p, const uint8_t *key)
+{
+    for (size_t i = 0; i < p->ninflight; i++)
+        if (memcmp(p->inflight[i], key, p->o.key_len) == 0) {
+            memmove(p->inflight[i], p->inflight[p->ninflight - 1], CA_DUE_KEY_MAX);
+            p->ninflight--;
+            return;
+        }
+}
+
+static void *worker(void *arg)
+{
+    ca_due_pool *p = arg;
+    void *state = NULL;
+    uint8_t key[CA_DUE_KEY_MAX];
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop) {
+        if (!pick(p, key)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += POLL_SECONDS;
+            pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+            continue;
+        }
+        pthread_mutex_unlock(&p->mu);
+        p->o.work(p->o.ctx, &state, key);
+        pthread_mutex_lock(&p->mu);
+        release(p, key);
+        pthread_cond_broadcast(&p->cv); /* a limit may have room again */
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (p->o.thread_done && state)
+        p->o.thread_done(state);
+    return NULL;
+}
+
+ca_err ca_due_pool_start(ca_due_pool **out, const ca_due_pool_options *o, ca_errbuf *eb)
+{
+    CA_ASSERT(o->key_len >= 8 && o->key_len <= CA_DUE_KEY_MAX && o->work);
+    *out = NULL;
+    ca_due_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
+    p->o = *o;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    for (size_t i = 0; i < o->workers && i < CA_DUE_POOL_MAX_WORKERS; i++) {
+        if (pthread_create(&p->threads[p->nthreads], NULL, worker, p) != 0)
+            break;
+        p->nthreads++;
+    }
+    if (p->nthreads == 0) {
+        ca_due_pool_stop(p);
+        return ca_fail(eb, CA_ERR_NOMEM, "%s: cannot start a worker thread", o->name);
+    }
+    *out = p;
+    return CA_OK;
+}
+
+void ca_due_pool_wake(ca_due_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void ca_due_pool_stop(ca_due_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
