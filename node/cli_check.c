@@ -16,6 +16,8 @@
  *               stored with it (so each revocation's time is provable against an anchor);
  *   credentials every issued credential's stored bytes hash to its record's digest, which is
  *               the leaf at its leafIndex;
+ *   contact data  how many recipients' addresses the outbox still holds, sealed (issue #18),
+ *               and how many emails are queued: counts only;
  *   audit       the audit hash chain is intact (ca_audit_verify);
  *   store       every page of every table and of LMDB's free-page list reads (a damaged
  *               free list fails every append but no read; issue #13 item 11);
@@ -33,6 +35,7 @@
 #include "node/auth.h"
 #include "credanchor/encoding.h"
 #include "node/issuer.h"
+#include "node/outbox.h"
 #include "credanchor/json_fields.h"
 #include "credanchor/merkle.h"
 #include "node/node.h"
@@ -575,6 +578,28 @@ static void check_issuer_records(report *r, ca_node *node)
         bad ? ia.first_credential_problem : "hash to their digests, each in the log");
 }
 
+/* The "contact data" line (issue #18, ISO 27701): how many recipients' addresses the outbox
+ * still holds (sealed, until delivery.retention_days after their delivery ended) and how
+ * many deliveries wait. A count, never an address. */
+static void check_contact_data(report *r, ca_node *node)
+{
+    ca_store_txn *t;
+    ca_errbuf eb = {{0}};
+    uint64_t held = 0, queued = 0;
+    ca_err err = ca_store_begin(node->store, &t, false, &eb);
+    if (!err) {
+        err = ca_outbox_counts(t, &held, &queued);
+        ca_store_abort(t);
+    }
+    if (err)
+        add(r, "contact data", R_ERROR, "cannot read the outbox: %s", ca_strerror(err));
+    else
+        add(r, "contact data", R_OK, "%llu delivery record(s) hold a sealed recipient address; "
+            "%llu email(s) queued; addresses are erased %llu day(s) after delivery ends",
+            (unsigned long long)held, (unsigned long long)queued,
+            (unsigned long long)node->cfg.delivery_retention_days);
+}
+
 /* The "audit", "store" and "keys" checks. */
 static void check_audit_store_keys(report *r, ca_node *node)
 {
@@ -652,6 +677,7 @@ static ca_err run_checks(report *r, ca_node *node, const chain_opts *chain, ca_e
     report_tiles(r, &sc);
     check_anchors(r, node, &v, items, n_items);
     check_issuer_records(r, node);
+    check_contact_data(r, node);
     check_audit_store_keys(r, node);
     if (chain->rpc_url)
         check_on_chain(r, items, n_items, chain->rpc_url, chain->from, chain->min_conf);

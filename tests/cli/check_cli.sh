@@ -25,7 +25,7 @@ python3 -c "
 import json,sys
 o=json.loads(sys.argv[1])
 assert o['ok'] is True, o
-assert [c['name'] for c in o['checks']] == ['checkpoint','root','tiles','anchors','status lists','credentials','audit','store','keys'], o
+assert [c['name'] for c in o['checks']] == ['checkpoint','root','tiles','anchors','status lists','credentials','contact data','audit','store','keys'], o
 assert all(set(c) == {'name','result','detail'} for c in o['checks'])
 assert {c['result'] for c in o['checks']} <= {'ok','skip'}
 " "$json" && ok || fail "--json shape: $json"

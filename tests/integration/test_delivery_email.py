@@ -185,6 +185,9 @@ def scenario_166_with_kill(work):
             c.ok(target["issueNumber"] in t and "issued in error" in t,
                  "D: it names the credential and the reason")
         c.eq(node.stop(), 0, "A: serve stops cleanly")
+        out = ca.run_cli("check", data_dir=node.data_dir, env=node.env).stdout
+        c.ok("contact data: 167 delivery record(s) hold a sealed recipient address; 0 email(s) "
+             "queued" in out, "A: check counts what is still held (166 issued + 1 revoked email)")
 
 
 def scenario_faults(work):
@@ -282,6 +285,9 @@ def scenario_retention(work):
         c.ok(r.status == 409 and "erased" in js(r).get("detail", ""),
              f"F: resend after erasure: 409, says erased ({r.status})")
         no_plaintext(node, ["min.lee@bizm.example"], "F")
+        out = ca.run_cli("check", data_dir=node.data_dir, env=node.env).stdout
+        c.ok("contact data: 0 delivery record(s) hold" in out,
+             "F: check: no address held after the window")
         c.eq(node.stop(), 0, "F: serve stops cleanly")
 
 
