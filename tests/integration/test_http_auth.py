@@ -58,6 +58,13 @@ def role_matrix(node):
         node.request("POST", f"/v1/users/{uid}/disable", token=admin, body={})
         return uid
 
+    def fresh_hook():
+        # On loopback and not allow-listed: the address guard refuses every delivery before a
+        # packet leaves (the matrix issues credentials, which these endpoints subscribe to).
+        r = node.request("POST", "/v1/webhooks", token=admin, body={
+            "url": f"https://localhost:9/{next(counter)}", "events": ["credential.issued"]})
+        return json.loads(r.body)["id"]
+
     def fresh_credential():
         r = node.request("POST", "/v1/credentials", token=node.tokens["issuer"],
                          body={"credential": unsigned(f"did:example:m{next(counter)}")})
@@ -128,6 +135,25 @@ def role_matrix(node):
          lambda tok: node.get("/v1/audit/verify", token=tok)),
         ("GET /v1/audit", {"admin", "auditor"}, 200,
          lambda tok: node.get("/v1/audit?limit=1", token=tok)),
+        # Issue #18: deliveries and webhooks.
+        ("GET /v1/credentials/{id}/deliveries", {"admin", "auditor"}, 200,
+         lambda tok: node.get(f"/v1/credentials/{by_number}/deliveries", token=tok)),
+        ("POST /v1/credentials/{id}/deliveries/resend", {"admin", "issuer"}, 404,
+         lambda tok: node.request("POST", f"/v1/credentials/{by_number}/deliveries/resend",
+                                  token=tok)),
+        ("GET /v1/webhooks", {"admin"}, 200, lambda tok: node.get("/v1/webhooks", token=tok)),
+        ("POST /v1/webhooks", {"admin"}, 201,
+         lambda tok: node.request("POST", "/v1/webhooks", token=tok, body={
+             "url": "https://localhost:9/m", "events": ["credential.issued"]})),
+        ("POST /v1/webhooks/{id}/rotate", {"admin"}, 200,
+         lambda tok: node.request("POST", f"/v1/webhooks/{fresh_hook()}/rotate", token=tok)),
+        ("GET /v1/webhooks/{id}/deliveries", {"admin"}, 200,
+         lambda tok: node.get(f"/v1/webhooks/{fresh_hook()}/deliveries", token=tok)),
+        ("POST /v1/webhooks/{id}/deliveries/{seq}/replay", {"admin"}, 404,
+         lambda tok: node.request("POST", f"/v1/webhooks/{fresh_hook()}/deliveries/7/replay",
+                                  token=tok)),
+        ("DELETE /v1/webhooks/{id}", {"admin"}, 200,
+         lambda tok: node.request("DELETE", f"/v1/webhooks/{fresh_hook()}", token=tok)),
         ("PUT /v1/users/{id}/roles", {"admin"}, 200,
          lambda tok: node.request("PUT", f"/v1/users/{invited_user()}/roles", token=tok,
                                   body={"roles": ["revoker"]})),
