@@ -15,6 +15,9 @@ D. Rotation: for 24 hours both secrets sign (the peer verifies the next delivery
 E. The delivery log per endpoint, and a manual replay (same webhook-id again).
 F. anchor.final from a real anvil anchor: {"treeSize","txHash"}, once.
 G. A deleted endpoint gets nothing more.
+H. The deployed shape: an https:// endpoint behind real nginx with TLS from a test CA
+   (webhooks.ca_file): delivered and verified; the same server named by an address its
+   certificate does not cover is refused (TLS is verified).
 """
 import csv
 import json
@@ -121,10 +124,22 @@ def main():
 
 
 def run(work, rcv, anvil):
+    front = ca.NginxFront(work)
+    front.start(rcv.port)
+    try:
+        run_with(work, rcv, anvil, front)
+    finally:
+        front.stop()
+
+
+def run_with(work, rcv, anvil, front):
     base = f"http://127.0.0.1:{rcv.port}"
+    tls_base = f"https://localhost:{front.port}"
     env = {"CREDANCHOR_CREDENTIALS_TEMPLATES_DIR": TEMPLATES,
            "CREDANCHOR_NODE_PUBLIC_URL": "https://credentials.bizm.example",
-           "CREDANCHOR_WEBHOOKS_ALLOW_HOSTS": f"127.0.0.1:{rcv.port}",
+           "CREDANCHOR_WEBHOOKS_ALLOW_HOSTS": f"127.0.0.1:{rcv.port},localhost:{front.port},"
+                                              f"127.0.0.1:{front.port}",
+           "CREDANCHOR_WEBHOOKS_CA_FILE": front.ca,
            "CREDANCHOR_WEBHOOKS_TIMEOUT": "2",
            "CREDANCHOR_DELIVERY_RETRY_BASE": "1",
            "CREDANCHOR_ANCHOR_RPC_URL": anvil.url, "CREDANCHOR_ANCHOR_CHAIN_ID": "31337",
@@ -149,12 +164,17 @@ def run(work, rcv, anvil):
         guarded = js(add_hook(node, "https://127.0.0.1:9/hook-g", ["credential.issued"]))
         b = js(add_hook(node, f"{base}/hook-b", ["credential.issued"]))
         h = js(add_hook(node, f"{base}/hook-h", ["credential.issued"]))
+        tls = js(add_hook(node, f"{tls_base}/hook-tls", ["credential.revoked"]))
+        by_ip = js(add_hook(node, f"https://127.0.0.1:{front.port}/hook-ip",
+                            ["credential.revoked"]))
         listed = js(node.get("/v1/webhooks", token=admin)).get("webhooks", [])
-        c.ok(len(listed) == 4 and not any("secret" in x for x in listed),
-             "A: GET /v1/webhooks lists 4, never a secret")
+        c.ok(len(listed) == 6 and not any("secret" in x for x in listed),
+             "A: GET /v1/webhooks lists 6, never a secret")
         rcv.set_control({"paths": {"/hook-a": {"secrets": [a["secret"]]},
                                    "/hook-b": {"secrets": [b["secret"]], "fail_first": 2},
-                                   "/hook-h": {"secrets": [h["secret"]], "hang": True}}})
+                                   "/hook-h": {"secrets": [h["secret"]], "hang": True},
+                                   "/hook-tls": {"secrets": [tls["secret"]]},
+                                   "/hook-ip": {"secrets": [by_ip["secret"]]}}})
         # B. Five issued, one revoked.
         issue(node, 5)
         rows = js(node.get("/v1/credentials?limit=10", token=node.tokens["auditor"]))["credentials"]
@@ -177,6 +197,21 @@ def run(work, rcv, anvil):
             c.eq(rev["data"]["id"], rows[2]["id"], "B: the revocation names the credential")
             c.eq(len({x["id"] for x in got}), 6, "B: six distinct webhook-ids")
             c.ok(all(x["contentType"] == "application/json" for x in got), "B: application/json")
+        # H. Through nginx with TLS.
+        got = c.wait_for(lambda: rcv.received("/hook-tls") or None, 20,
+                         "H: the https:// endpoint behind nginx gets the revocation")
+        if got:
+            c.ok(got[0]["verified"] == [True] and
+                 json.loads(got[0]["body"])["type"] == "credential.revoked",
+                 "H: ... verified by standardwebhooks after nginx")
+        d = c.wait_for(lambda: (lambda x: x if x and x[-1].get("lastError") else None)(
+            log_of(node, by_ip["id"])), 20, "H: the address-named endpoint's attempt is logged")
+        if d:
+            c.ok(d[-1]["state"] == "queued" and not rcv.received("/hook-ip") and
+                 re.search(r"SSL|certificate|subject", d[-1]["lastError"]),
+                 f"H: a certificate that does not name 127.0.0.1 is refused "
+                 f"({d[-1]['lastError']})")
+        node.request("DELETE", f"/v1/webhooks/{by_ip['id']}", token=admin)
         # C. 500 twice then 200; never answers; the guard.
         got = c.wait_for(lambda: (lambda x: x if len([y for y in x if y["status"] == 200]) >= 5
                                   else None)(rcv.received("/hook-b")), 30,
