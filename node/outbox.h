@@ -78,7 +78,8 @@ void ca_outbox_committed(void *ob, const ca_issuer_event *events, size_t n);
 
 /* The deliveries of credential uuid, oldest first, as JSON objects {"event","channel",
  * "state","attempts","queuedAt","nextAttemptAt","sentAt","lastError","messageId",
- * "addressHeld","log":[{"at","outcome","code","detail"}]} (never the address). */
+ * "addressHeld","erasedAt","log":[{"at","outcome","code","detail"}]} (never the address),
+ * grouped by event (issued, revoked, suspended, reinstated), oldest first in each. */
 ca_err ca_outbox_deliveries(ca_store_txn *t, const uint8_t uuid[16], json_t **out);
 
 /* The latest delivery's channel and state ("email", "sent") for the issuance list; "" and ""

@@ -1,7 +1,9 @@
 /*
  * node/routes_delivery.h — a credential's deliveries (issue #18, node/outbox.h):
  *     GET  /v1/credentials/{id}/deliveries          auditor  {"id","issueNumber",
- *                                                            "deliveries":[...]} oldest first
+ *                                                            "deliveries":[...]} by event
+ *                                                            (issued, revoked, suspended,
+ *                                                            reinstated), oldest first in each
  *     POST /v1/credentials/{id}/deliveries/resend   issuer   202: the issued email once more
  *                                                            (409 while one is queued or when
  *                                                            the address was erased; 404 when

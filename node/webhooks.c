@@ -261,7 +261,8 @@ static ca_err create_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
     enqueue_arg ids = {.n = 0};
     ca_store_scan(t, CA_TABLE_WEBHOOKS, NULL, 0, collect_ids, &ids);
     if (ids.n >= CA_WEBHOOKS_MAX)
-        return ca_fail(eb, CA_ERR_FULL, "at most %d webhook endpoints", CA_WEBHOOKS_MAX);
+        return ca_fail(eb, CA_ERR_CONFLICT, "at most %d webhook endpoints: delete one first",
+                       CA_WEBHOOKS_MAX);
     const char *id = json_string_value(json_object_get(a->ep, "id"));
     ca_err err = put_json(t, CA_TABLE_WEBHOOKS, id, ID_LEN, a->ep);
     return err ? ca_fail(eb, err, "cannot store the endpoint: %s", ca_strerror(err)) : CA_OK;
@@ -456,6 +457,9 @@ typedef struct replay_arg {
 static ca_err replay_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
 {
     replay_arg *a = arg;
+    ca_store_val ep;
+    if (ca_store_get(t, CA_TABLE_WEBHOOKS, a->dkey, ID_LEN, &ep))
+        return ca_fail(eb, CA_ERR_NOT_FOUND, "no webhook endpoint has this id");
     json_t *d = load_json(t, CA_TABLE_WEBHOOK_DELIVERIES, a->dkey, DKEY_LEN);
     if (!d)
         return ca_fail(eb, CA_ERR_NOT_FOUND, "no such delivery");
