@@ -4,7 +4,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define POLL_SECONDS 1
 
@@ -18,7 +21,17 @@ struct ca_due_pool {
     /* the keys being worked on (under mu), packed: inflight[0..ninflight) */
     uint8_t inflight[CA_DUE_POOL_MAX_WORKERS][CA_DUE_KEY_MAX];
     size_t ninflight;
+    struct outcome *queue;   /* sent, waiting to be recorded (under mu) */
+    bool committing;         /* a worker is recording a batch */
 };
+
+/* One sent delivery on its way into the store; lives on its worker's stack. */
+typedef struct outcome {
+    const uint8_t *key;
+    void *value;
+    bool done;
+    struct outcome *next;
+} outcome;
 
 typedef struct pick_arg {
     ca_due_pool *p;
@@ -81,11 +94,57 @@ static void release(ca_due_pool *p, const uint8_t *key)
         }
 }
 
+static ca_err record_batch(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    const ca_due_pool *p = ((void **)arg)[0];
+    ca_err err = CA_OK;
+    for (const outcome *o = ((void **)arg)[1]; o && !err; o = o->next)
+        err = p->o.record(p->o.ctx, t, o->key, o->value, eb);
+    return err;
+}
+
+/* Under mu: records the queued outcomes in one transaction (the caller leads the commit while
+ * mu is released), then marks them done and frees their keys. */
+static void lead_commit(ca_due_pool *p)
+{
+    outcome *batch = p->queue;
+    p->queue = NULL;
+    p->committing = true;
+    pthread_mutex_unlock(&p->mu);
+    ca_errbuf eb = {{0}};
+    void *arg[2] = {p, batch};
+    ca_err err = ca_store_write(p->o.store, record_batch, arg, &eb);
+    for (outcome *o = batch; o; o = o->next)
+        p->o.finish(p->o.ctx, o->key, o->value, err, eb.msg);
+    pthread_mutex_lock(&p->mu);
+    for (outcome *o = batch; o; o = o->next) {
+        release(p, o->key);
+        o->done = true;
+    }
+    p->committing = false;
+    pthread_cond_broadcast(&p->cv);
+}
+
+/* Under mu: queues the outcome of key and returns once a commit recorded it. */
+static void record_and_wait(ca_due_pool *p, const uint8_t *key, void *value)
+{
+    outcome me = {.key = key, .value = value, .next = p->queue};
+    p->queue = &me;
+    while (!me.done) {
+        if (!p->committing)
+            lead_commit(p);
+        else
+            pthread_cond_wait(&p->cv, &p->mu);
+    }
+}
+
 static void *worker(void *arg)
 {
     ca_due_pool *p = arg;
     void *state = NULL;
     uint8_t key[CA_DUE_KEY_MAX];
+    if (p->o.nice) /* per thread on Linux: setpriority on the thread id */
+        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), p->o.nice);
     pthread_mutex_lock(&p->mu);
     while (!p->stop) {
         if (!pick(p, key)) {
@@ -96,10 +155,12 @@ static void *worker(void *arg)
             continue;
         }
         pthread_mutex_unlock(&p->mu);
-        p->o.work(p->o.ctx, &state, key);
+        void *value = p->o.send(p->o.ctx, &state, key);
         pthread_mutex_lock(&p->mu);
-        release(p, key);
-        pthread_cond_broadcast(&p->cv); /* a limit may have room again */
+        if (value)
+            record_and_wait(p, key, value);
+        else
+            release(p, key); /* nothing was sent (out of memory): taken again later */
     }
     pthread_mutex_unlock(&p->mu);
     if (p->o.thread_done && state)
@@ -109,7 +170,8 @@ static void *worker(void *arg)
 
 ca_err ca_due_pool_start(ca_due_pool **out, const ca_due_pool_options *o, ca_errbuf *eb)
 {
-    CA_ASSERT(o->key_len >= 8 && o->key_len <= CA_DUE_KEY_MAX && o->work);
+    CA_ASSERT(o->key_len >= 8 && o->key_len <= CA_DUE_KEY_MAX && o->send && o->record &&
+              o->finish);
     *out = NULL;
     ca_due_pool *p = calloc(1, sizeof *p);
     if (!p)

@@ -28,6 +28,7 @@
 #define ACTION_ERASE 'e'
 #define LOG_MAX 20            /* attempts kept per delivery (the count is kept whole) */
 #define RETRY_MAX_DELAY 3600  /* seconds: the backoff's ceiling */
+#define DELIVERY_NICE 10      /* senders yield the CPU to issuance (due_pool.h) */
 #define EMAIL_MAX 254         /* RFC 5321 §4.5.3.1.3 path limit */
 
 static void make_key(uint8_t key[KEY_LEN], const uint8_t uuid[16], char event, char channel,
@@ -204,9 +205,9 @@ static int64_t now_s(void)
 /* ---- one delivery's outcome, written back ---------------------------------------------------- */
 
 typedef struct outcome {
-    const uint8_t *due;      /* the due key worked on */
+    uint8_t due[DUE_LEN];    /* the due key worked on */
     ca_smtp_result r;
-    const char *message_id;
+    char message_id[320];
     const ca_config *cfg;
     int64_t now;
 } outcome;
@@ -285,8 +286,12 @@ static ca_err apply_outcome(ca_store_txn *t, const outcome *o, json_t *rec,
     return ca_store_put(t, CA_TABLE_OUTBOX_DUE, due, DUE_LEN, "", 0);
 }
 
-static ca_err write_outcome(ca_store_txn *t, void *arg, ca_errbuf *eb)
+/* Records one outcome (a due_pool record callback): the due entry goes, the record moves on. */
+static ca_err record(void *ctx, ca_store_txn *t, const uint8_t *due, const void *arg,
+                     ca_errbuf *eb)
 {
+    (void)ctx;
+    (void)due;
     const outcome *o = arg;
     const uint8_t *key = o->due + 9;
     ca_err err = ca_store_del(t, CA_TABLE_OUTBOX_DUE, o->due, DUE_LEN);
@@ -438,27 +443,37 @@ static void send_one(ca_outbox *ob, ca_smtp_sender **sender, const uint8_t *due,
 }
 
 /* A pool worker's turn (due_pool.h): the thread state is its SMTP sender. */
-static void work(void *ctx, void **state, const uint8_t *due)
+/* A pool worker's turn (due_pool.h): sends, or for an erase does nothing but record. The
+ * thread state is the worker's SMTP sender, which keeps its connection between messages. */
+static void *send_turn(void *ctx, void **state, const uint8_t *due)
 {
     ca_outbox *ob = ctx;
-    ca_smtp_sender **sender = (ca_smtp_sender **)state;
-    char mid[320];
-    outcome o = {.due = due, .cfg = &ob->node->cfg, .message_id = mid};
-    message_id(ob, due + 9, mid, sizeof mid);
+    outcome *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL; /* nothing sent: the pool leaves the key for a later turn */
+    memcpy(o->due, due, DUE_LEN);
+    o->cfg = &ob->node->cfg;
+    message_id(ob, due + 9, o->message_id, sizeof o->message_id);
     if (due[8] == ACTION_SEND)
-        send_one(ob, sender, due, &o);
-    o.now = now_s();
-    ca_errbuf eb = {{0}};
-    ca_err err = ca_store_write(ob->node->store, write_outcome, &o, &eb);
+        send_one(ob, (ca_smtp_sender **)state, due, o);
+    o->now = now_s();
+    return o;
+}
+
+static void finish(void *ctx, const uint8_t *due, void *arg, ca_err err, const char *why)
+{
+    (void)ctx;
+    outcome *o = arg;
     char hex[33];
     ca_hex_encode(hex, due + 9, 16);
     if (err)
         ca_node_log(CA_NODE_LOG_ERROR, "outbox", "credential %s: cannot record the delivery: %s",
-                    hex, eb.msg);
-    else if (due[8] == ACTION_SEND && strcmp(o.r.detail, "not queued") != 0)
-        ca_node_log(o.r.outcome == CA_SMTP_SENT ? CA_NODE_LOG_INFO : CA_NODE_LOG_WARNING,
+                    hex, why);
+    else if (due[8] == ACTION_SEND && strcmp(o->r.detail, "not queued") != 0)
+        ca_node_log(o->r.outcome == CA_SMTP_SENT ? CA_NODE_LOG_INFO : CA_NODE_LOG_WARNING,
                     "outbox", "credential %s %s email: %s", hex, event_name((char)due[9 + 16]),
-                    o.r.detail);
+                    o->r.detail);
+    free(o);
 }
 
 static void sender_done(void *state)
@@ -498,8 +513,9 @@ ca_err ca_outbox_start(ca_outbox **out, ca_node *node, ca_errbuf *eb)
     url_host(node->cfg.node_public_url, ob->domain, sizeof ob->domain);
     ca_due_pool_options po = {.store = node->store, .table = CA_TABLE_OUTBOX_DUE,
                               .key_len = DUE_LEN, .workers = node->cfg.mail_connections,
-                              .name = "outbox", .work = work, .thread_done = sender_done,
-                              .ctx = ob};
+                              .name = "outbox", .send = send_turn, .record = record,
+                              .finish = finish, .thread_done = sender_done,
+                              .nice = DELIVERY_NICE, .ctx = ob};
     if ((err = ca_due_pool_start(&ob->pool, &po, eb))) {
         free(ob);
         return err;

@@ -27,6 +27,7 @@
 #define ANSWER_MAX (64 * 1024)       /* the most of an answer read */
 #define URL_MAX 1024
 #define LOG_MAX 20
+#define DELIVERY_NICE 10             /* senders yield the CPU to issuance (due_pool.h) */
 
 static const char *const event_names[] = {"credential.issued", "credential.revoked",
                                           "credential.suspended", "credential.reinstated",
@@ -650,11 +651,12 @@ static void post(ca_webhooks *w, const attempt *a, result *r)
 }
 
 typedef struct outcome {
-    const uint8_t *due;
-    const result *r;
+    uint8_t due[DUE_LEN];
+    result r;
     const ca_config *cfg;
     int64_t now;
-    bool gone;
+    bool gone;              /* the endpoint or delivery is gone, or not queued */
+    char webhook_id[64];
 } outcome;
 
 static void log_attempt(json_t *d, const outcome *o, const char *what)
@@ -663,14 +665,18 @@ static void log_attempt(json_t *d, const outcome *o, const char *what)
     if (!json_is_array(log))
         json_object_set_new(d, "log", log = json_array());
     json_array_append_new(log, json_pack("{s:I, s:s, s:I, s:s}", "at", (json_int_t)o->now,
-                                         "outcome", what, "code", (json_int_t)o->r->code,
-                                         "detail", o->r->detail));
+                                         "outcome", what, "code", (json_int_t)o->r.code,
+                                         "detail", o->r.detail));
     while (json_array_size(log) > LOG_MAX)
         json_array_remove(log, 0);
 }
 
-static ca_err write_outcome(ca_store_txn *t, void *arg, ca_errbuf *eb)
+/* Records one outcome (a due_pool record callback). */
+static ca_err record(void *ctx, ca_store_txn *t, const uint8_t *due, const void *arg,
+                     ca_errbuf *eb)
 {
+    (void)ctx;
+    (void)due;
     const outcome *o = arg;
     const uint8_t *dkey = o->due + 8;
     ca_err err = ca_store_del(t, CA_TABLE_WEBHOOK_DUE, o->due, DUE_LEN);
@@ -682,17 +688,17 @@ static ca_err write_outcome(ca_store_txn *t, void *arg, ca_errbuf *eb)
     json_object_set_new(d, "attempts", json_integer(attempts));
     int64_t at = o->now + ca_outbox_retry_delay(o->cfg, attempts);
     json_int_t queued = json_integer_value(json_object_get(d, "queuedAt"));
-    if (o->r->ok) {
+    if (o->r.ok) {
         json_object_set_new(d, "state", json_string("delivered"));
         json_object_set_new(d, "deliveredAt", json_integer(o->now));
         log_attempt(d, o, "delivered");
     } else if (at > queued + (json_int_t)o->cfg->delivery_deadline) {
         json_object_set_new(d, "state", json_string("gave_up"));
-        json_object_set_new(d, "lastError", json_string(o->r->detail));
+        json_object_set_new(d, "lastError", json_string(o->r.detail));
         log_attempt(d, o, "gave_up");
     } else {
         json_object_set_new(d, "nextAt", json_integer(at));
-        json_object_set_new(d, "lastError", json_string(o->r->detail));
+        json_object_set_new(d, "lastError", json_string(o->r.detail));
         log_attempt(d, o, "retry");
         err = put_due(t, at, dkey);
     }
@@ -702,28 +708,42 @@ static ca_err write_outcome(ca_store_txn *t, void *arg, ca_errbuf *eb)
     return err ? ca_fail(eb, err, "webhooks: %s", ca_strerror(err)) : CA_OK;
 }
 
-/* A pool worker's turn (due_pool.h). */
-static void work(void *ctx, void **state, const uint8_t *due)
+/* A pool worker's turn (due_pool.h): one signed POST. */
+static void *send_turn(void *ctx, void **state, const uint8_t *due)
 {
     (void)state;
     ca_webhooks *w = ctx;
+    outcome *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL; /* nothing sent: the pool leaves the key for a later turn */
     attempt a = {0};
-    result r = {0};
     ca_errbuf eb = {{0}};
     ca_err err = read_attempt(w->node, due + 8, &a, &eb);
-    if (err) {
-        snprintf(r.detail, sizeof r.detail, "%.300s", eb.msg);
-    } else if (!a.gone) {
-        post(w, &a, &r);
-    }
-    outcome o = {.due = due, .r = &r, .cfg = &w->node->cfg, .now = now_s(), .gone = a.gone};
-    if (ca_store_write(w->node->store, write_outcome, &o, &eb))
-        ca_node_log(CA_NODE_LOG_ERROR, "webhooks", "cannot record a delivery: %s", eb.msg);
+    if (err)
+        snprintf(o->r.detail, sizeof o->r.detail, "%.300s", eb.msg);
     else if (!a.gone)
-        ca_node_log(r.ok ? CA_NODE_LOG_INFO : CA_NODE_LOG_WARNING, "webhooks",
-                    "%s to endpoint %.16s: %s", a.webhook_id, (const char *)(due + 8), r.detail);
+        post(w, &a, &o->r);
+    memcpy(o->due, due, DUE_LEN);
+    memcpy(o->webhook_id, a.webhook_id, sizeof o->webhook_id);
+    o->cfg = &w->node->cfg;
+    o->now = now_s();
+    o->gone = a.gone;
     ca_wipe(a.secrets, sizeof a.secrets);
     free(a.body);
+    return o;
+}
+
+static void finish(void *ctx, const uint8_t *due, void *arg, ca_err err, const char *why)
+{
+    (void)ctx;
+    outcome *o = arg;
+    if (err)
+        ca_node_log(CA_NODE_LOG_ERROR, "webhooks", "cannot record a delivery: %s", why);
+    else if (!o->gone)
+        ca_node_log(o->r.ok ? CA_NODE_LOG_INFO : CA_NODE_LOG_WARNING, "webhooks",
+                    "%s to endpoint %.16s: %s", o->webhook_id, (const char *)(due + 8),
+                    o->r.detail);
+    free(o);
 }
 
 /* Per-destination limit: at most webhooks.per_endpoint deliveries in flight to one endpoint. */
@@ -753,7 +773,9 @@ ca_err ca_webhooks_start(ca_webhooks **out, ca_node *node, ca_errbuf *eb)
     }
     ca_due_pool_options po = {.store = node->store, .table = CA_TABLE_WEBHOOK_DUE,
                               .key_len = DUE_LEN, .workers = node->cfg.webhooks_connections,
-                              .name = "webhooks", .may_take = may_take, .work = work, .ctx = w};
+                              .name = "webhooks", .may_take = may_take, .send = send_turn,
+                              .record = record, .finish = finish, .nice = DELIVERY_NICE,
+                              .ctx = w};
     if ((err = ca_due_pool_start(&w->pool, &po, eb))) {
         ca_curl_cas_free(w->cas);
         free(w);
