@@ -2,6 +2,7 @@
 #include "node/due_pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -22,6 +23,7 @@ struct ca_due_pool {
     uint8_t inflight[CA_DUE_POOL_MAX_WORKERS][CA_DUE_KEY_MAX];
     size_t ninflight;
     struct outcome *queue;   /* sent, waiting to be recorded (under mu) */
+    atomic_int_fast64_t busy_at_ms; /* CLOCK_MONOTONIC ms of the last note_busy */
     bool committing;         /* a worker is recording a batch */
 };
 
@@ -138,11 +140,32 @@ static void record_and_wait(ca_due_pool *p, const uint8_t *key, void *value)
     }
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Outside mu: while the node is busy, waits until yield_gap_ms have passed since this
+ * worker's last send (due_pool.h). */
+static void pace(ca_due_pool *p, int64_t *last_send)
+{
+    int64_t gap = p->o.yield_gap_ms, now = now_ms();
+    if (gap && now - atomic_load(&p->busy_at_ms) < CA_DUE_BUSY_MS && now - *last_send < gap) {
+        int64_t wait = gap - (now - *last_send);
+        struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    *last_send = now_ms();
+}
+
 static void *worker(void *arg)
 {
     ca_due_pool *p = arg;
     void *state = NULL;
     uint8_t key[CA_DUE_KEY_MAX];
+    int64_t last_send = 0;
     if (p->o.nice) /* per thread on Linux: setpriority on the thread id */
         setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), p->o.nice);
     pthread_mutex_lock(&p->mu);
@@ -155,6 +178,7 @@ static void *worker(void *arg)
             continue;
         }
         pthread_mutex_unlock(&p->mu);
+        pace(p, &last_send);
         void *value = p->o.send(p->o.ctx, &state, key);
         pthread_mutex_lock(&p->mu);
         if (value)
@@ -177,6 +201,7 @@ ca_err ca_due_pool_start(ca_due_pool **out, const ca_due_pool_options *o, ca_err
     if (!p)
         return ca_fail(eb, CA_ERR_NOMEM, "out of memory");
     p->o = *o;
+    atomic_init(&p->busy_at_ms, INT64_MIN / 2);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     for (size_t i = 0; i < o->workers && i < CA_DUE_POOL_MAX_WORKERS; i++) {
@@ -199,6 +224,12 @@ void ca_due_pool_wake(ca_due_pool *p)
     pthread_mutex_lock(&p->mu);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+void ca_due_pool_note_busy(ca_due_pool *p)
+{
+    if (p)
+        atomic_store(&p->busy_at_ms, now_ms());
 }
 
 void ca_due_pool_stop(ca_due_pool *p)

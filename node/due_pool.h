@@ -52,12 +52,21 @@ typedef struct ca_due_pool_options {
     /* Added to the workers' nice value, so that under CPU contention the request threads
      * (issuance) go first: deliveries are never urgent to the millisecond. */
     int nice;
+    /* While the node is busy (ca_due_pool_note_busy within the last CA_DUE_BUSY_MS), each
+     * worker leaves at least this many milliseconds between two sends (0: no pacing): the
+     * deliveries go on at a floor rate (workers x 1000 / yield_gap_ms per second) and the
+     * CPU and LMDB's writer lock go to the busy work (issue #18: issuance unchanged within
+     * 10% while deliveries run). */
+    unsigned yield_gap_ms;
     void *ctx;
 } ca_due_pool_options;
 
 ca_err ca_due_pool_start(ca_due_pool **pool, const ca_due_pool_options *o, ca_errbuf *eb);
 /* Wakes the idle workers (something was just queued). NULL is ignored. */
 void ca_due_pool_wake(ca_due_pool *pool);
+#define CA_DUE_BUSY_MS 250
+/* Notes that the node is busy now (an issuance just committed): see yield_gap_ms. */
+void ca_due_pool_note_busy(ca_due_pool *pool);
 /* Stops the workers, each after the key it is on. NULL is ignored. */
 void ca_due_pool_stop(ca_due_pool *pool);
 

@@ -69,7 +69,8 @@ typedef struct ca_webhooks ca_webhooks; /* opaque */
 /* Starts webhooks.connections worker threads (node borrowed, opened with its data key). */
 ca_err ca_webhooks_start(ca_webhooks **w, ca_node *node, ca_errbuf *eb);
 void ca_webhooks_stop(ca_webhooks *w);
-/* Wakes the workers (a post-commit hook, ca_issuer_on_committed, and the anchor engine). */
+/* Wakes the workers after an issuer commit (ca_issuer_on_committed), and notes the node busy
+ * so the senders pace themselves while issuance runs (due_pool.h). */
 void ca_webhooks_wake(void *w);
 
 #ifdef __cplusplus
