@@ -111,6 +111,7 @@ static const mail_words words_en = {
 /* The validated, cleaned inputs (each string malloc'd, controls already spaces). */
 typedef struct mail_fields {
     char *name, *achievement, *issuer, *number, *reason, *url, *signature;
+    char *custom_subject[2], *custom_message[2]; /* [0] ko, [1] en; "" when none */
     char *to_name, *from_name, *att_name;
     char from_addr[CA_MAIL_ADDR_MAX + 1];
     int event;
@@ -451,6 +452,24 @@ ca_err ca_mail_from_parse(const char *from, char *addr, size_t addr_cap, char *n
 
 /* ---- templates and bodies ---- */
 
+static const char *const template_keys[] = {"name", "issuer", "achievement", "number", "url"};
+
+ca_err ca_mail_template_check(const char *t, const char *what, ca_errbuf *eb)
+{
+    for (const char *p = t; (p = strchr(p, '{')) != NULL;) {
+        const char *close = strchr(p, '}');
+        size_t n = close ? (size_t)(close - p - 1) : 0;
+        bool known = false;
+        for (size_t i = 0; close && i < sizeof template_keys / sizeof template_keys[0]; i++)
+            known = known || (strlen(template_keys[i]) == n && !memcmp(template_keys[i], p + 1, n));
+        if (!known)
+            return ca_fail(eb, CA_ERR_INVALID, "mail: %s: only {name} {issuer} {achievement} "
+                           "{number} {url} may be named", what);
+        p = close + 1;
+    }
+    return CA_OK; /* a '}' outside a field is text */
+}
+
 static const char *field_value(const mail_fields *f, const char *key, size_t n)
 {
     static const struct { const char *key; size_t off; } keys[] = {
@@ -467,19 +486,20 @@ static const char *field_value(const mail_fields *f, const char *key, size_t n)
     return "";
 }
 
-/* Writes a template with its {fields} filled in; html escapes the values (the templates are
- * ours and hold no markup). */
+/* Writes a template with its {fields} filled in; html escapes the values and the template's
+ * own text alike (an achievement's templates are the admin's text, not markup). */
 static void expand(obuf *o, const char *tmpl, const mail_fields *f, bool html)
 {
+    void (*put)(obuf *, const char *, size_t) = html ? oput_html : oput;
     for (const char *p = tmpl; *p;) {
         const char *open = strchr(p, '{');
         if (!open) {
-            oputs(o, p);
+            put(o, p, strlen(p));
             return;
         }
         const char *close = strchr(open, '}');
         CA_ASSERT(close);
-        oput(o, p, (size_t)(open - p));
+        put(o, p, (size_t)(open - p));
         const char *v = field_value(f, open + 1, (size_t)(close - open - 1));
         if (html)
             oput_html(o, v, strlen(v));
@@ -497,6 +517,13 @@ static void text_line(obuf *o, const char *tmpl, const mail_fields *f)
 
 static bool has_reason(const mail_fields *f) { return f->event != EV_ISSUED && *f->reason; }
 
+/* The achievement's own text for language w (custom_subject / custom_message), or NULL. */
+static const char *custom_for(char *const custom[2], const mail_fields *f, const mail_words *w)
+{
+    const char *c = custom[strcmp(w->lang, "ko") == 0 ? 0 : 1];
+    return f->event == EV_ISSUED && c && *c ? c : NULL;
+}
+
 /* One language's section of the text part: greeting, what happened, the number (and reason),
  * the link alone on its line (so clients make it clickable whole), how to verify. */
 static void text_section(obuf *o, const mail_fields *f, const mail_words *w)
@@ -504,6 +531,19 @@ static void text_section(obuf *o, const mail_fields *f, const mail_words *w)
     text_line(o, *f->name ? w->hello_named : w->hello, f);
     oputs(o, "\r\n");
     text_line(o, w->what[f->event], f);
+    const char *custom = custom_for(f->custom_message, f, w);
+    if (custom) {
+        oputs(o, "\r\n");
+        for (const char *p = custom; *p;) { /* its line breaks as CRLF (RFC 2046 §4.1.1) */
+            size_t k = strcspn(p, "\n");
+            char *line = strndup(p, k);
+            if (line)
+                text_line(o, line, f);
+            free(line);
+            p += k + (p[k] == '\n');
+        }
+        oputs(o, "\r\n");
+    }
     text_line(o, w->number, f);
     if (has_reason(f))
         text_line(o, w->reason, f);
@@ -543,7 +583,23 @@ static void html_section(obuf *o, const mail_fields *f, const mail_words *w)
     expand(o, *f->name ? w->hello_named : w->hello, f, true);
     oputs(o, "</p>\r\n" P_STYLE);
     expand(o, w->what[f->event], f, true);
-    oputs(o, "<br>\r\n");
+    const char *custom = custom_for(f->custom_message, f, w);
+    if (custom) {
+        oputs(o, "</p>\r\n" P_STYLE);
+        for (const char *p = custom; *p;) {
+            size_t k = strcspn(p, "\n");
+            char *line = strndup(p, k);
+            if (line)
+                expand(o, line, f, true);
+            free(line);
+            p += k + (p[k] == '\n');
+            if (*p)
+                oputs(o, "<br>\r\n");
+        }
+        oputs(o, "</p>\r\n" P_STYLE);
+    } else {
+        oputs(o, "<br>\r\n");
+    }
     expand(o, w->number, f, true);
     if (has_reason(f)) {
         oputs(o, "<br>\r\n");
@@ -923,7 +979,9 @@ static void write_message(obuf *o, const mail_fields *f, const ca_mail_envelope 
 static void fields_free(mail_fields *f)
 {
     char **all[] = {&f->name, &f->achievement, &f->issuer, &f->number, &f->reason,
-                    &f->url, &f->signature, &f->to_name, &f->from_name, &f->att_name};
+                    &f->url, &f->signature, &f->to_name, &f->from_name, &f->att_name,
+                    &f->custom_subject[0], &f->custom_subject[1], &f->custom_message[0],
+                    &f->custom_message[1]};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         free(*all[i]);
         *all[i] = NULL;
@@ -969,6 +1027,17 @@ static ca_err content_load(mail_fields *f, const ca_mail_content *c, ca_errbuf *
         (rc = clean_text(&f->signature, c->signature, true, false, "the signature", eb)) !=
             CA_OK)
         return rc;
+    for (int i = 0; i < 2; i++) {
+        static const char *const what[2][2] = {{"the Korean subject", "the English subject"},
+                                               {"the Korean message", "the English message"}};
+        if ((rc = clean_text(&f->custom_subject[i], c->custom_subject[i], false, false,
+                             what[0][i], eb)) != CA_OK ||
+            (rc = ca_mail_template_check(f->custom_subject[i], what[0][i], eb)) != CA_OK ||
+            (rc = clean_text(&f->custom_message[i], c->custom_message[i], true, false,
+                             what[1][i], eb)) != CA_OK ||
+            (rc = ca_mail_template_check(f->custom_message[i], what[1][i], eb)) != CA_OK)
+            return rc;
+    }
     return *f->signature ? CA_OK : default_signature(f, eb);
 }
 
@@ -1005,7 +1074,8 @@ static ca_err envelope_load(mail_fields *f, const ca_mail_envelope *env, ca_errb
 static ca_err parts_build(mail_parts *p, const mail_fields *f, ca_errbuf *eb)
 {
     const mail_words *w = f->langs[0];
-    expand(&p->subject, w->subject[f->event], f, false);
+    const char *custom = custom_for(f->custom_subject, f, w);
+    expand(&p->subject, custom ? custom : w->subject[f->event], f, false);
     if (has_reason(f))
         expand(&p->subject, w->subject_reason, f, false);
     ca_err rc = buf_status(&p->subject.b, p->subject.want, eb);

@@ -38,6 +38,14 @@ typedef struct ca_mail_content {
     const char *event;            /* "credential.issued" | "credential.revoked" | "credential.suspended" | "credential.reinstated" */
     const char *reason;           /* status changes: may be NULL/"" */
     const char *signature;        /* the signature block lines (issuer contact, "\n" separated); may be NULL: then issuer_name + public site */
+    /* An achievement's own wording for its issued message (issue #18 "templates per
+     * achievement"; node/outbox.c reads them from <templates_dir>/<course>.mail.json), per
+     * language: [0] Korean, [1] English. subject replaces the built-in subject; message is a
+     * paragraph after "what happened" (line breaks kept). Both may name the fields {name}
+     * {issuer} {achievement} {number} {url}; any other {field} is CA_ERR_INVALID. NULL or "":
+     * the built-in wording. Status-change messages always use the built-in wording. */
+    const char *custom_subject[2];
+    const char *custom_message[2];
 } ca_mail_content;
 
 /* Who it goes to and the message's own identity. */
@@ -65,6 +73,11 @@ typedef struct ca_mail_envelope {
  * or the Message-ID is itself that long (they cannot be folded; 998 is never passed). */
 ca_err ca_mail_compose(char **out, size_t *out_len, const ca_mail_envelope *env,
                        const ca_mail_content *c, ca_errbuf *eb);
+
+/* Whether t may be an achievement's subject or message (ca_mail_content.custom_*): every
+ * {field} is one of {name} {issuer} {achievement} {number} {url} ({reason} is for status
+ * changes, which keep the built-in wording). CA_ERR_INVALID naming `what` otherwise. */
+ca_err ca_mail_template_check(const char *t, const char *what, ca_errbuf *eb);
 
 /* Whether addr is a plain addr-spec we will send to: ASCII local@domain (a dot-atom local part
  * of at most 64 bytes; a domain of letters, digits, '-' and dots, with a dot or "localhost"),

@@ -385,6 +385,50 @@ static void message_id(const ca_outbox *ob, const uint8_t key[KEY_LEN], char *ou
     snprintf(out, cap, "%s.%s@%.255s", hex, event_name((char)key[16]) + 11, ob->domain);
 }
 
+#define MAIL_TEMPLATE_MAX (64 * 1024)
+
+/* The achievement's own wording, <templates_dir>/<achievement>.mail.json (docs/delivery.md):
+ * {"ko": {"subject", "message"}, "en": {...}, "signature"}; *out NULL when there is none.
+ * A file that is there but unreadable or malformed is an error, so a typo is seen (on the
+ * delivery and in the log) instead of silently sending the built-in wording. */
+static ca_err mail_template(const ca_config *cfg, const char *achievement, json_t **out,
+                            ca_errbuf *eb)
+{
+    char path[CA_CONFIG_STR_MAX + 192];
+    *out = NULL;
+    if (!achievement[0])
+        return CA_OK;
+    snprintf(path, sizeof path, "%s/%s.mail.json", cfg->credentials_templates_dir, achievement);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return CA_OK;
+    json_error_t je;
+    bool big = fseek(fp, 0, SEEK_END) != 0 || ftell(fp) > MAIL_TEMPLATE_MAX;
+    rewind(fp);
+    json_t *t = big ? NULL : json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
+    fclose(fp);
+    if (!t || !json_is_object(t)) {
+        json_decref(t);
+        return ca_fail(eb, CA_ERR_CONFIG, "%s: %s", path,
+                       big ? "over 64 KiB" : t ? "not a JSON object" : je.text);
+    }
+    static const char *const keys[4][2] = {{"ko", "subject"}, {"ko", "message"},
+                                           {"en", "subject"}, {"en", "message"}};
+    for (int i = 0; i < 4; i++) {
+        const json_t *v = json_object_get(json_object_get(t, keys[i][0]), keys[i][1]);
+        char what[32];
+        snprintf(what, sizeof what, "%s.%s", keys[i][0], keys[i][1]);
+        if (v && (!json_is_string(v) ||
+                  ca_mail_template_check(json_string_value(v), what, eb) != CA_OK)) {
+            json_decref(t);
+            return ca_fail(eb, CA_ERR_CONFIG, "%s: %s: a text naming only {name} {issuer} "
+                           "{achievement} {number} {url}", path, what);
+        }
+    }
+    *out = t;
+    return CA_OK;
+}
+
 static ca_err compose(const ca_outbox *ob, const uint8_t key[KEY_LEN], const message_facts *f,
                       const char *mid, char **msg, size_t *len, ca_errbuf *eb)
 {
@@ -404,11 +448,22 @@ static ca_err compose(const ca_outbox *ob, const uint8_t key[KEY_LEN], const mes
                          .page_url = f->view.page_url,
                          .event = event_name((char)key[16]),
                          .reason = f->reason};
+    json_t *t = NULL;
+    if (!err)
+        err = mail_template(cfg, f->view.achievement_key, &t, eb);
+    static const char *const langs[2] = {"ko", "en"};
+    for (int i = 0; i < 2; i++) {
+        const json_t *l = json_object_get(t, langs[i]);
+        c.custom_subject[i] = json_string_value(json_object_get(l, "subject"));
+        c.custom_message[i] = json_string_value(json_object_get(l, "message"));
+    }
+    c.signature = json_string_value(json_object_get(t, "signature"));
     ca_mail_envelope e = {.from = cfg->mail_from, .to = f->to, .to_name = f->view.recipient,
                           .message_id = mid, .date = now_s(), .attachment = (uint8_t *)pdf,
                           .attachment_len = pdf_len, .attachment_name = name};
     if (!err)
         err = ca_mail_compose(msg, len, &e, &c, eb);
+    json_decref(t);
     free(pdf);
     return err;
 }

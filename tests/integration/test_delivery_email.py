@@ -16,7 +16,12 @@ E. The server's certificate comes from a CA the node does not trust: nothing is 
    delivery says why, and so does the node's log.
 F. delivery.retention_days = 0: the sealed address is erased once delivered; a resend then
    answers 409.
+G. An achievement's own wording (<templates_dir>/<course>.mail.json): its subject, paragraph
+   and signature are used; a template naming an unknown field keeps the message queued with
+   the file named as the reason, and once fixed the message goes out.
 """
+import json
+import shutil
 import csv
 import io
 import os
@@ -49,15 +54,19 @@ def roster_rows():
         return list(csv.DictReader(f))
 
 
-def node_env(smtp, ca_file=None, **extra):
-    env = {"CREDANCHOR_CREDENTIALS_TEMPLATES_DIR": TEMPLATES,
+def smtp_env(smtp, ca_file=None):
+    return {"CREDANCHOR_MAIL_SMTP_URL": smtp.url, "CREDANCHOR_MAIL_FROM": FROM,
+            "CREDANCHOR_MAIL_CA_FILE": ca_file or smtp.ca}
+
+
+def node_env(smtp, ca_file=None, templates_dir=TEMPLATES, **extra):
+    env = {"CREDANCHOR_CREDENTIALS_TEMPLATES_DIR": templates_dir,
            "CREDANCHOR_NODE_PUBLIC_URL": PUBLIC,
            "CREDANCHOR_CREDENTIALS_ISSUER_NAME": "BizMarket",
            "CREDANCHOR_CREDENTIALS_ISSUE_PREFIX": "BIZM",
-           "CREDANCHOR_MAIL_SMTP_URL": smtp.url,
-           "CREDANCHOR_MAIL_FROM": FROM,
-           "CREDANCHOR_MAIL_CA_FILE": ca_file or smtp.ca,
            "CREDANCHOR_DELIVERY_RETRY_BASE": "1"}
+    if smtp:
+        env.update(smtp_env(smtp, ca_file))
     env.update({"CREDANCHOR_" + k.upper(): v for k, v in extra.items()})
     return env
 
@@ -293,9 +302,65 @@ def scenario_retention(work):
         c.eq(node.stop(), 0, "F: serve stops cleanly")
 
 
+def scenario_template(work):
+    templates = os.path.join(work, "templates")
+    shutil.copytree(TEMPLATES, templates)
+    custom = os.path.join(templates, "security-awareness-2026.mail.json")
+
+    def write(obj):
+        with open(custom + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(obj, f, ensure_ascii=False)
+        os.replace(custom + ".tmp", custom)
+
+    write({"ko": {"subject": "{name}님, {achievement} 수료를 축하합니다",
+                  "message": "보안 교육을 마치셨습니다.\n문의: 교육팀 <내선 1234>"},
+           "en": {"message": "Well done, {name}."},
+           "signature": "BizMarket 교육팀\ntraining@bizm.example"})
+    env = node_env(None, templates_dir=templates)
+    with SmtpPeer(work) as smtp, ca.Node(roles=["issuer", "auditor"],
+                                         env=dict(env, **smtp_env(smtp))) as node:
+        node.start()
+        row = "E-3,Yuna Cho,yuna.cho@bizm.example,IT,security-awareness-2026,2026-06-03\n"
+        r = node.request("POST", "/v1/credentials/batch", token=node.tokens["issuer"],
+                         headers={"Content-Type": "text/csv"},
+                         body=("externalId,name,email,department,course,completedAt\n" +
+                               row).encode())
+        c.eq(r.status, 200, "G: issued")
+        got = c.wait_for(lambda: smtp.messages() or None, 20, "G: delivered")
+        if got:
+            e = got[0].email()
+            text, html = parts(e)
+            c.eq(str(e["Subject"]), "Yuna Cho님, Security Awareness Training 2026 수료를 "
+                 "축하합니다", "G: the achievement's subject, its fields filled in")
+            c.ok("보안 교육을 마치셨습니다." in text and "Well done, Yuna Cho." in text and
+                 "교육팀 &lt;내선 1234&gt;" in html,
+                 "G: the paragraph in both languages, escaped in HTML")
+            c.ok(text.replace("\r\n", "\n").rstrip().endswith(
+                "-- \nBizMarket 교육팀\ntraining@bizm.example"), "G: the achievement's signature")
+        write({"en": {"message": "Because {reason}"}})
+        row = "E-4,Jae Kim,jae.kim@bizm.example,IT,security-awareness-2026,2026-06-03\n"
+        node.request("POST", "/v1/credentials/batch", token=node.tokens["issuer"],
+                     headers={"Content-Type": "text/csv"},
+                     body=("externalId,name,email,department,course,completedAt\n" +
+                           row).encode())
+        num = next(x["issueNumber"] for x in all_rows(node) if x["name"] == "Jae Kim")
+        d = c.wait_for(lambda: (lambda x: x if x and x[0].get("lastError") else None)(
+            deliveries(node, num).get("deliveries")), 20, "G: the broken template is reported")
+        if d:
+            c.ok(d[0]["state"] == "queued" and "security-awareness-2026.mail.json" in
+                 d[0]["lastError"], f"G: still queued, the file named ({d[0]['lastError']})")
+        write({"en": {"message": "Fixed, {name}."}})
+        got = c.wait_for(lambda: [m for m in smtp.messages() if "jae.kim@bizm.example" in
+                                  m.rcpt_tos] or None, 30, "G: sent once the template is fixed")
+        if got:
+            c.ok("Fixed, Jae Kim." in parts(got[0].email())[0], "G: with the fixed wording")
+        c.eq(node.stop(), 0, "G: serve stops cleanly")
+
+
 work = tempfile.mkdtemp(prefix="ca-mail-")
 for name, fn in (("a", scenario_166_with_kill), ("c", scenario_faults),
-                 ("e", scenario_untrusted), ("f", scenario_retention)):
+                 ("e", scenario_untrusted), ("f", scenario_retention),
+                 ("g", scenario_template)):
     d = os.path.join(work, name)
     os.makedirs(d)
     fn(d)

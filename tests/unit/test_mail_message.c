@@ -753,6 +753,47 @@ static void test_html_escaping(void **state)
     free(msg);
 }
 
+/* An achievement's own wording (issue #18 "templates per achievement"): its subject and
+ * paragraph, fields filled in and escaped in HTML, only for the issued event, per language;
+ * a template naming another field is refused. */
+static void test_custom_wording(void **state)
+{
+    (void)state;
+    ca_mail_envelope env = envelope();
+    ca_mail_content c = content("ko,en", "credential.issued");
+    c.custom_subject[0] = "{name}님, {achievement} 수료를 축하합니다";
+    c.custom_message[0] = "보안 교육을 마치셨습니다.\n문의: <교육팀>";
+    c.custom_message[1] = "Well done, {name} & co.";
+    size_t len;
+    char *msg = compose(&env, &c, &len);
+    decoded d;
+    decode_message(&d, msg, len);
+    assert_string_equal(d.subject, KO_NAME "님, " KO_TITLE " 수료를 축하합니다");
+    assert_non_null(strstr(d.text, "\r\n보안 교육을 마치셨습니다.\r\n문의: <교육팀>\r\n"));
+    assert_non_null(strstr(d.text, "\r\nWell done, " KO_NAME " & co.\r\n"));
+    assert_non_null(strstr(d.html, "보안 교육을 마치셨습니다.<br>\r\n문의: &lt;교육팀&gt;"));
+    assert_non_null(strstr(d.html, "Well done, " KO_NAME " &amp; co."));
+    decoded_free(&d);
+    free(msg);
+    /* A status change keeps the built-in wording. */
+    c.event = "credential.revoked";
+    msg = compose(&env, &c, &len);
+    decode_message(&d, msg, len);
+    assert_string_equal(d.subject, "[취소] " KO_TITLE " 인증서가 취소되었습니다 (" NUMBER ")");
+    assert_null(strstr(d.text, "Well done"));
+    decoded_free(&d);
+    free(msg);
+    /* Only the five fields may be named. */
+    c.event = "credential.issued";
+    c.custom_message[1] = "Because {reason}";
+    assert_int_equal(compose_rc(&env, &c), CA_ERR_INVALID);
+    c.custom_message[1] = "{unclosed";
+    assert_int_equal(compose_rc(&env, &c), CA_ERR_INVALID);
+    ca_errbuf eb = {{0}};
+    assert_int_equal(ca_mail_template_check("{url} } {number}", "x", &eb), CA_OK);
+    assert_int_equal(ca_mail_template_check("{Name}", "x", &eb), CA_ERR_INVALID);
+}
+
 static void test_page_url_refused(void **state)
 {
     (void)state;
@@ -1050,6 +1091,7 @@ int main(void)
         cmocka_unit_test(test_bad_message_id_and_from_refused),
         cmocka_unit_test(test_from_parse),
         cmocka_unit_test(test_html_escaping),
+        cmocka_unit_test(test_custom_wording),
         cmocka_unit_test(test_page_url_refused),
         cmocka_unit_test(test_attachment),
         cmocka_unit_test(test_caps),
