@@ -97,6 +97,10 @@ typedef struct walk {
     const char *prefilter;
     bool stopped;              /* fn or max_records ended the walk before the table's end */
     ca_err err;
+    /* Exports: each record gets "alertChannel" and "deliveryState", its latest notification
+     * (node/outbox.h), read in the walk's own transaction t. */
+    bool deliveries;
+    ca_store_txn *t;
 } walk;
 
 static unsigned char ascii_lower(unsigned char c)
@@ -128,6 +132,15 @@ static const char *prefilter_of(const ca_report_filter *f)
     return f->q[0] ? f->q : NULL;
 }
 
+/* The record's latest notification as two export members ("" when it has none). */
+static void add_delivery(ca_store_txn *t, const uint8_t uuid[16], json_t *rec)
+{
+    char channel[16], state[16];
+    ca_outbox_summary(t, uuid, channel, state);
+    json_object_set_new(rec, "alertChannel", json_string(channel));
+    json_object_set_new(rec, "deliveryState", json_string(state));
+}
+
 static bool walk_visit(void *arg, const ca_store_val *key, const ca_store_val *val)
 {
     walk *w = arg;
@@ -148,6 +161,8 @@ static bool walk_visit(void *arg, const ca_store_val *key, const ca_store_val *v
         w->err = CA_ERR_STORE;
         return false;
     }
+    if (w->deliveries)
+        add_delivery(w->t, key->data, rec);
     bool more = w->fn(w->arg, key->data, rec);
     json_decref(rec);
     if (!more)
@@ -162,6 +177,7 @@ static ca_err walk_records(ca_store *store, walk *w, ca_errbuf *eb)
     ca_err err = ca_store_begin(store, &t, false, eb);
     if (err)
         return err;
+    w->t = t;
     err = ca_store_scan(t, CA_TABLE_CREDENTIALS, w->after, w->after ? 16 : 0, walk_visit, w);
     ca_store_abort(t);
     if (!err)
@@ -204,7 +220,7 @@ ca_err ca_report_each(ca_store *store, const ca_report_filter *f, ca_report_row_
 {
     each_arg e = {.f = f, .fn = fn, .arg = arg};
     walk w = {.after = f->has_after ? f->after : NULL, .fn = each_visit, .arg = &e,
-              .prefilter = prefilter_of(f)};
+              .prefilter = prefilter_of(f), .deliveries = true};
     ca_err err = walk_records(store, &w, eb);
     if (!err && e.stopped_by_fn)
         return ca_fail(eb, CA_ERR_IO, "the export was stopped");
@@ -569,13 +585,13 @@ static bool csv_field(ca_capbuf *b, const char *s, bool last)
     return ok;
 }
 
-/* The CSV columns after the header's order (CA_REPORT_CSV_HEADER): record members. Delivery
- * columns (issue #12 item 6: e-mail sent / bounced) go at the end of both when delivery is
- * recorded in the issuance record. */
+/* The CSV columns after the header's order (CA_REPORT_CSV_HEADER): record members; the last
+ * two, the delivery columns (issue #12 item 6, #18: the alert channel and whether it was
+ * sent), come from the outbox during the walk (add_delivery). */
 static const char *const csv_members[] = {
     "issueNumber", "name", "achievementType", "achievementName", "issuedAt", "status",
     "department", "course", "achievementId", "id", "completedAt", "statusChangedAt",
-    "statusReason"};
+    "statusReason", "alertChannel", "deliveryState"};
 #define CSV_NCOLS (sizeof csv_members / sizeof csv_members[0])
 
 const char *const *ca_report_members(size_t *n)
@@ -645,6 +661,7 @@ ssize_t ca_report_csv_read(ca_report_stream *s, char *buf, size_t max)
         ca_capbuf_reset(&s->chunk);
         s->chunk_off = 0;
         walk w = {.after = s->has_last ? s->last : NULL, .fn = csv_visit, .arg = s,
+                  .deliveries = true,
                   .max_records = CSV_CHUNK_RECORDS};
         ca_errbuf eb = {{0}};
         if (walk_records(s->store, &w, &eb)) {

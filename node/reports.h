@@ -57,7 +57,7 @@ ca_err ca_report_list(char **out, size_t *len, ca_store *store, const ca_report_
  * Columns: CA_REPORT_CSV_HEADER. bom: start with U+FEFF so Excel reads UTF-8 (Hangul names). */
 #define CA_REPORT_CSV_HEADER                                                                  \
     "issueNumber,name,type,achievement,issueDate,status,department,course,achievementId,id," \
-    "completionDate,statusChangedAt,statusReason"
+    "completionDate,statusChangedAt,statusReason,alertChannel,deliveryState"
 typedef struct ca_report_stream ca_report_stream;
 ca_err ca_report_csv_open(ca_report_stream **s, ca_store *store, const ca_report_filter *f,
                           bool bom, ca_errbuf *eb);

@@ -967,7 +967,8 @@ def part_reports(a):
         rows = list(csv.reader(io.StringIO(text)))
         t.eq(rows[0], ["issueNumber", "name", "type", "achievement", "issueDate", "status",
                        "department", "course", "achievementId", "id", "completionDate",
-                       "statusChangedAt", "statusReason"], f"CSV header ({how})")
+                       "statusChangedAt", "statusReason", "alertChannel", "deliveryState"],
+             f"CSV header ({how})")
         t.eq(len(rows) - 1, total, f"CSV rows ({how})")
         evil = [x for x in rows[1:] if x[0] == ISSUED["eddsa-jcs-2022/None"]["issueNumber"]]
         if t.ok(len(evil) == 1, "CSV row of the '=' name"):

@@ -173,6 +173,11 @@ def scenario_166_with_kill(work):
         rows = all_rows(node)
         c.eq({(x.get("delivery") or {}).get("channel") for x in rows}, {"email"},
              "A: the list's alert channel is email")
+        r = node.get("/v1/credentials?format=csv", token=node.tokens["auditor"])
+        exp = list(csv.reader(io.StringIO(r.body.decode("utf-8-sig"))))
+        c.ok(exp[0][-2:] == ["alertChannel", "deliveryState"] and len(exp) == 167 and
+             all(x[-2:] == ["email", "sent"] for x in exp[1:]),
+             "A: the CSV export's last two columns: email, sent (166 rows)")
         d = deliveries(node, rows[5]["issueNumber"])
         dl = d.get("deliveries", [])
         c.ok(len(dl) == 1 and dl[0]["state"] == "sent" and dl[0]["event"] == "credential.issued"
