@@ -185,6 +185,13 @@ def scenario_166_with_kill(work):
              f"A: /deliveries: one issued email, sent, address still held ({dl})")
         c.ok(not [e for e in emails if e in str(d)], "A: /deliveries never answers the address")
         no_plaintext(node, emails, "A: after sending")
+        backup = os.path.join(work, "backup")
+        ca.run_cli("backup", backup, data_dir=node.data_dir, env=node.env)
+        blob = b"".join(open(os.path.join(root, n), "rb").read()
+                        for root, _, names in os.walk(backup) for n in names).lower()
+        c.ok(os.path.exists(os.path.join(backup, "keys", "data.key")) and
+             not [e for e in emails if e.lower().encode() in blob],
+             "A: a backup holds the addresses sealed (no plaintext email; data.key with it)")
 
         # D: a revocation emails the recipient.
         target = rows[7]
