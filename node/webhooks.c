@@ -587,8 +587,10 @@ typedef struct result {
     char detail[320];
 } result;
 
-/* One POST with the guards (webhooks.h). */
-static void post(ca_webhooks *w, const attempt *a, result *r)
+/* One POST with the guards (webhooks.h), on the sender's kept handle c: consecutive POSTs to
+ * one endpoint reuse its connection (HTTP keep-alive), which libcurl only does for the same
+ * scheme, host and port, so a reused connection passed this same guard when it was opened. */
+static void post(ca_webhooks *w, CURL *c, const attempt *a, result *r)
 {
     char scheme[16], host[256], ts[24], sig[256], cerr[CURL_ERROR_SIZE] = "";
     long port = 0;
@@ -609,8 +611,8 @@ static void post(ca_webhooks *w, const attempt *a, result *r)
     hd = curl_slist_append(hd, "User-Agent: credanchor-webhooks");
     ca_capbuf answer;
     ca_capbuf_init(&answer, ANSWER_MAX);
-    CURL *c = curl_easy_init();
-    CURLcode rc = c ? CURLE_OK : CURLE_OUT_OF_MEMORY;
+    curl_easy_reset(c); /* the options of the last POST go; its connections stay */
+    CURLcode rc = CURLE_OK;
     long timeout = (long)w->node->cfg.webhooks_timeout;
 #define SET(opt, val) \
     do { if (rc == CURLE_OK) rc = curl_easy_setopt(c, opt, val); } while (0)
@@ -636,8 +638,7 @@ static void post(ca_webhooks *w, const attempt *a, result *r)
     if (rc == CURLE_OK)
         rc = curl_easy_perform(c);
     r->code = 0;
-    if (c)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
     r->ok = rc == CURLE_OK && r->code >= 200 && r->code < 300;
     if (guard.refused)
         snprintf(r->detail, sizeof r->detail, "%.300s", guard.msg);
@@ -648,8 +649,6 @@ static void post(ca_webhooks *w, const attempt *a, result *r)
                  answer.overflow ? " (answer over 64 KiB, cut)" : "");
     ca_capbuf_free(&answer);
     curl_slist_free_all(hd);
-    if (c)
-        curl_easy_cleanup(c);
 }
 
 typedef struct outcome {
@@ -713,9 +712,10 @@ static ca_err record(void *ctx, ca_store_txn *t, const uint8_t *due, const void 
 /* A pool worker's turn (due_pool.h): one signed POST. */
 static void *send_turn(void *ctx, void **state, const uint8_t *due)
 {
-    (void)state;
     ca_webhooks *w = ctx;
-    outcome *o = calloc(1, sizeof *o);
+    if (!*state)
+        *state = curl_easy_init(); /* the sender's own handle (post) */
+    outcome *o = *state ? calloc(1, sizeof *o) : NULL;
     if (!o)
         return NULL; /* nothing sent: the pool leaves the key for a later turn */
     attempt a = {0};
@@ -724,7 +724,7 @@ static void *send_turn(void *ctx, void **state, const uint8_t *due)
     if (err)
         snprintf(o->r.detail, sizeof o->r.detail, "%.300s", eb.msg);
     else if (!a.gone)
-        post(w, &a, &o->r);
+        post(w, *state, &a, &o->r);
     memcpy(o->due, due, DUE_LEN);
     memcpy(o->webhook_id, a.webhook_id, sizeof o->webhook_id);
     o->cfg = &w->node->cfg;
@@ -746,6 +746,11 @@ static void finish(void *ctx, const uint8_t *due, void *arg, ca_err err, const c
                     "%s to endpoint %.16s: %s", o->webhook_id, (const char *)(due + 8),
                     o->r.detail);
     free(o);
+}
+
+static void handle_done(void *state)
+{
+    curl_easy_cleanup(state);
 }
 
 /* Per-destination limit: at most webhooks.per_endpoint deliveries in flight to one endpoint. */
@@ -776,7 +781,8 @@ ca_err ca_webhooks_start(ca_webhooks **out, ca_node *node, ca_errbuf *eb)
     ca_due_pool_options po = {.store = node->store, .table = CA_TABLE_WEBHOOK_DUE,
                               .key_len = DUE_LEN, .workers = node->cfg.webhooks_connections,
                               .name = "webhooks", .may_take = may_take, .send = send_turn,
-                              .record = record, .finish = finish, .nice = DELIVERY_NICE,
+                              .record = record, .finish = finish, .thread_done = handle_done,
+                              .nice = DELIVERY_NICE,
                               .yield_gap_ms = WEBHOOK_YIELD_GAP_MS, .ctx = w};
     if ((err = ca_due_pool_start(&w->pool, &po, eb))) {
         ca_curl_cas_free(w->cas);
