@@ -19,7 +19,11 @@ F. delivery.retention_days = 0: the sealed address is erased once delivered; a r
 G. An achievement's own wording (<templates_dir>/<course>.mail.json): its subject, paragraph
    and signature are used; a template naming an unknown field keeps the message queued with
    the file named as the reason, and once fixed the message goes out.
+H. SMTP AUTH (mail.username, the password from a 0600 file) and mail.attach_pdf: a wrong
+   password keeps the message queued with "AUTH refused"; the right one delivers it, as the
+   authenticated user, with the certificate PDF attached (pdftotext reads its issue number).
 """
+import subprocess
 import json
 import shutil
 import csv
@@ -369,10 +373,55 @@ def scenario_template(work):
         c.eq(node.stop(), 0, "G: serve stops cleanly")
 
 
+def scenario_auth_pdf(work):
+    pw = os.path.join(work, "smtp-password")
+    with open(pw, "w") as f:
+        f.write("wrong-password\n")
+    os.chmod(pw, 0o600)
+    with SmtpPeer(work, control={"auth": {"user": "credanchor", "password": "s3cret"}}) as smtp, \
+            ca.Node(roles=["issuer", "auditor"],
+                    env=node_env(smtp, mail_username="credanchor", mail_password_file=pw,
+                                 mail_attach_pdf="true")) as node:
+        node.start()
+        row = "E-5,Bo Ram,bo.ram@bizm.example,IT,security-awareness-2026,2026-06-04\n"
+        r = node.request("POST", "/v1/credentials/batch", token=node.tokens["issuer"],
+                         headers={"Content-Type": "text/csv"},
+                         body=("externalId,name,email,department,course,completedAt\n" +
+                               row).encode())
+        c.eq(r.status, 200, "H: issued")
+        num = all_rows(node)[0]["issueNumber"]
+        d = c.wait_for(lambda: (lambda x: x if x and x[0].get("lastError") else None)(
+            deliveries(node, num).get("deliveries")), 20, "H: the refused AUTH is recorded")
+        if d:
+            c.ok(d[0]["state"] == "queued" and "AUTH refused" in d[0]["lastError"],
+                 f"H: wrong password: still queued, says AUTH refused ({d[0]['lastError']})")
+        c.eq(len(smtp.messages()), 0, "H: nothing accepted without AUTH")
+        c.eq(node.stop(), 0, "H: serve stops")
+        with open(pw, "w") as f:
+            f.write("s3cret\n")
+        node.start()
+        got = c.wait_for(lambda: smtp.messages() or None, 30, "H: delivered with AUTH")
+        if got:
+            m = got[0]
+            c.eq(m.auth_user, "credanchor", "H: as the authenticated user")
+            e = m.email()
+            pdfs = [p for p in e.iter_attachments() if p.get_content_type() == "application/pdf"]
+            c.ok(len(pdfs) == 1 and pdfs[0].get_filename() == f"{num}.pdf",
+                 f"H: the certificate PDF attached as {num}.pdf")
+            if pdfs:
+                path = os.path.join(work, "attached.pdf")
+                with open(path, "wb") as f:
+                    f.write(pdfs[0].get_content())
+                text = subprocess.run(["pdftotext", path, "-"], capture_output=True,
+                                      text=True).stdout
+                c.ok(num in text, "H: pdftotext reads the issue number in the attachment")
+        c.eq(node.stop(), 0, "H: serve stops cleanly")
+
+
 work = tempfile.mkdtemp(prefix="ca-mail-")
 for name, fn in (("a", scenario_166_with_kill), ("c", scenario_faults),
                  ("e", scenario_untrusted), ("f", scenario_retention),
-                 ("g", scenario_template)):
+                 ("g", scenario_template), ("h", scenario_auth_pdf)):
     d = os.path.join(work, name)
     os.makedirs(d)
     fn(d)
