@@ -636,6 +636,31 @@ static void test_validate_anchor(void **state)
     expect_invalid("anchor", "address", "0X00000000000000000000000000000000000000aa", "40 hex");
 }
 
+/* [mail] (issue #18): smtp:// only (STARTTLS on it), a From with it, AUTH with its file, the
+ * language list; each a one-line error naming the key. */
+static void test_validate_mail(void **state)
+{
+    (void)state;
+    ca_config cfg;
+    ca_errbuf eb;
+    expect_invalid("mail", "smtp_url", "smtps://mail.example:465", "must be smtp://host[:port]");
+    expect_invalid("mail", "smtp_url", "mail.example:25", "must be smtp://host[:port]");
+    expect_invalid("mail", "smtp_url", "smtp://mail.example:587",
+                   "mail.from: \"\": is required with mail.smtp_url");
+    expect_invalid("mail", "languages", "ja", "must be ko, en, ko,en or en,ko");
+    expect_valid("mail", "languages", "en,ko");
+    ca_config_defaults(&cfg);
+    assert_int_equal(ca_config_set(&cfg, "mail", "smtp_url", "smtp://mail.example:587", &eb),
+                     CA_OK);
+    assert_int_equal(ca_config_set(&cfg, "mail", "from", "Training <t@bizm.example>", &eb),
+                     CA_OK);
+    assert_int_equal(ca_config_validate(&cfg, &eb), CA_OK);
+    assert_int_equal(ca_config_set(&cfg, "mail", "username", "credanchor", &eb), CA_OK);
+    assert_int_equal(ca_config_validate(&cfg, &eb), CA_ERR_CONFIG);
+    assert_non_null(strstr(eb.msg, "mail.password_file"));
+    assert_null(strchr(eb.msg, '\n'));
+}
+
 static void test_validate_other(void **state)
 {
     (void)state;
@@ -791,6 +816,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validate_listen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_public_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_anchor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_mail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print, setup, teardown),
