@@ -26,7 +26,7 @@ for line in open(os.path.join(vendor, "MANIFEST")):
         pin = lock.get(f"node_modules/{pkg}", {})
         check((pin.get("version"), pin.get("integrity")) == (version, integrity),
               f"{pkg} {version} is the version and integrity the lock pins")
-        d = f"noble-{pkg.split('/')[1]}-{version}"
+        d = f"{pkg.lstrip('@').replace('/', '-')}-{version}"  # scripts/vendor-web target_dir
         check(os.path.isfile(os.path.join(vendor, d, "LICENSE")), f"{d}/LICENSE")
         listed.add(os.path.join(d, "LICENSE"))
     elif f[:1] == ["file"]:
