@@ -15,83 +15,16 @@
 // Output: one JSON line per step, {"step": name, ...observations} or {"step", "error"}.
 // A step that throws ends the run (the later steps depend on it).
 import {readFileSync} from 'node:fs';
-import {chromium} from 'playwright-core';
-import AxeBuilder from '@axe-core/playwright';
+import * as lib from './console_lib.mjs';
 
+const {WAIT, emit, person, settled, look, enroll} = lib;
 const plan = JSON.parse(readFileSync(process.env.CA_PLAN, 'utf8'));
 const base = plan.base;
 const rows = plan.rows;
-const args = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--metrics-recording-only',
-  '--disable-domain-reliability'];
-const WAIT = 20000;
-const emit = (o) => console.log(JSON.stringify(o));
-
-async function person(browser) {
-  const context = await browser.newContext({locale: 'en-US', viewport: {width: 1280, height: 900}});
-  const page = await context.newPage();
-  const p = {context, page, console: []};
-  page.on('console', (m) => ['error', 'warning'].includes(m.type()) && p.console.push(m.text()));
-  page.on('pageerror', (e) => p.console.push(`pageerror: ${e.message}`));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {options: {protocol: 'ctap2', transport: 'internal',
-    hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true}});
-  return p;
-}
-
-const ready = (page) => page.waitForSelector('main[data-state="ready"]', {timeout: WAIT});
-const settled = (page) => page.waitForSelector('main[data-state="ready"], main[data-state="error"]', {timeout: WAIT});
-
-async function open(page, path) {
-  await page.goto(`${base}${path}`, {waitUntil: 'load', timeout: WAIT});
-  await settled(page);
-}
-
-async function axe(page) {
-  const r = await new AxeBuilder({page}).analyze();
-  return r.violations.map((x) => ({id: x.id, impact: x.impact, nodes: x.nodes.length, help: x.help,
-    targets: x.nodes.slice(0, 3).map((n) => n.target.join(' '))}));
-}
-
-const shot = (page, name) => page.screenshot({path: `${plan.artefacts}/${name}`, fullPage: true});
-
-function look(page) {
-  return page.evaluate(() => {
-    const q = (s) => document.querySelector(s);
-    const err = q('#error');
-    return {path: location.pathname, page: document.body.dataset.page, state: q('main')?.dataset.state ?? null,
-      lang: document.documentElement.lang, error: err && !err.hidden ? err.textContent : '',
-      notice: q('#notice')?.textContent ?? ''};
-  });
-}
-
-// Both languages of a view: axe and a full-page screenshot of each.
-async function bothLanguages(page, path, name) {
-  const out = {};
-  for (const lang of ['en', 'ko']) {
-    await open(page, `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
-    out[lang] = {look: await look(page), axe: await axe(page)};
-    await shot(page, `${name}-${lang}.png`);
-  }
-  return out;
-}
-
-async function enroll(p, inviteUrl) {
-  await p.page.goto(inviteUrl, {waitUntil: 'load', timeout: WAIT});
-  await ready(p.page);
-  await p.page.click('#enroll-button');
-  await p.page.waitForSelector('main[data-state="done"]', {timeout: WAIT});
-  await p.page.click('#continue');
-  await p.page.waitForURL((u) => !u.pathname.endsWith('/enroll'), {timeout: WAIT});
-  await settled(p.page);
-  return look(p.page);
-}
+const open = (page, path) => lib.open(page, base, path);
+const shot = (page, name) => lib.shot(page, plan.artefacts, name);
+const axe = lib.axe;
+const bothLanguages = (page, path, name) => lib.bothLanguages(page, base, path, plan.artefacts, name);
 
 function listLook(page) {
   return page.evaluate(() => ({
@@ -274,24 +207,4 @@ async function run(browser, step) {
   }
 }
 
-const browser = await chromium.launch({executablePath: process.env.CA_CHROMIUM || '/usr/bin/chromium',
-  args, timeout: 60000});
-try {
-  let stopped = false;
-  const step = async (name, fn) => {
-    if (stopped) {
-      emit({step: name, error: 'skipped: an earlier step failed'});
-      return;
-    }
-    const t0 = Date.now();
-    try {
-      emit({step: name, ...(await fn()), ms: Date.now() - t0});
-    } catch (err) {
-      stopped = true;
-      emit({step: name, error: String(err.stack || err)});
-    }
-  };
-  await run(browser, step);
-} finally {
-  await browser.close();
-}
+await lib.runSteps(run);
