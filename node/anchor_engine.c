@@ -61,6 +61,7 @@
  */
 #include "node/anchor_engine.h"
 
+#include "node/anchor_account.h"
 #include "node/webhooks.h"
 #include "credanchor/anchor_check.h"
 
@@ -451,6 +452,8 @@ struct ca_anchor_engine {
     uint64_t watch_from;          /* records below this tree size are settled (engine thread) */
     atomic_uint_fast64_t final_reorgs; /* final records a reorg sent back, since start */
     char last_msg[512];  /* the last logged problem, so each is logged once */
+    ca_anchor_account account;    /* funds and reachability (issue #17, node/anchor_account.h) */
+    uint64_t account_next;        /* when the next account check is due (engine thread) */
 };
 
 /* One log line per distinct problem until the engine makes progress again. */
@@ -947,6 +950,7 @@ static ca_err do_confirmed(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf
         rec->status = CA_ANCHOR_FINAL;
         if ((err = persist(e, rec, eb)))
             return err;
+        e->account_next = 0; /* its receipt's gasUsed and the new balance: check now */
         info(e, "tree size %llu final (%llu confirmations)", (unsigned long long)rec->tree_size,
              (unsigned long long)(head - rec->block_number + 1));
     }
@@ -1269,6 +1273,17 @@ out:
     return err;
 }
 
+/* The account check (node/anchor_account.h) when due: every anchor.account_check_interval
+ * seconds and after each final anchor; in this thread, never in a request handler. */
+static void account_upkeep(ca_anchor_engine *e)
+{
+    uint64_t now = now_s();
+    if (now < e->account_next)
+        return;
+    ca_anchor_account_check(&e->account, &e->rpc, e->node->store, &e->cancel);
+    e->account_next = now_s() + e->node->cfg.anchor_account_check_interval;
+}
+
 static void *engine_main(void *arg)
 {
     ca_anchor_engine *e = arg;
@@ -1290,6 +1305,7 @@ static void *engine_main(void *arg)
         }
         if (err)
             note(e, "%s", ca_errmsg(&eb, err));
+        account_upkeep(e);
         unsigned ms = err ? (e->poll_ms > ERROR_RETRY_MS ? e->poll_ms : ERROR_RETRY_MS)
                           : active ? e->poll_ms : 1000u;
         pthread_mutex_lock(&e->mu);
@@ -1361,6 +1377,8 @@ ca_err ca_anchor_engine_create(ca_anchor_engine **out, const ca_anchor_engine_op
     pthread_cond_init(&e->gate_cv, &ca);
     pthread_condattr_destroy(&ca);
     e->next_auto = now_s() + cfg->anchor_interval;
+    ca_anchor_account_init(&e->account, e->from, cfg->anchor_chain_id,
+                           cfg->anchor_low_funds_anchors, cfg->anchor_max_fee_gwei);
     *out = e;
     return CA_OK;
 }
@@ -1415,7 +1433,13 @@ void ca_anchor_engine_free(ca_anchor_engine *e)
     pthread_cond_destroy(&e->cv);
     pthread_cond_destroy(&e->gate_cv);
     pthread_mutex_destroy(&e->mu);
+    ca_anchor_account_destroy(&e->account);
     free(e);
+}
+
+json_t *ca_anchor_engine_account_json(ca_anchor_engine *e)
+{
+    return ca_anchor_account_json(&e->account);
 }
 
 ca_err ca_anchor_engine_request(ca_anchor_engine *e, ca_anchor_record *rec, bool *accepted,
@@ -1522,6 +1546,7 @@ void ca_anchor_engine_metrics(void *engine, FILE *f)
             (unsigned long long)c.last_final,
             (unsigned long long)(c.has_active && now > active->created_at
                                      ? now - active->created_at : 0));
+    ca_anchor_account_metrics(&e->account, f);
     free(rec);
     free(active);
 }

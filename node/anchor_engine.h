@@ -130,8 +130,13 @@ ca_err ca_anchor_engine_request(ca_anchor_engine *e, ca_anchor_record *rec, bool
  * not while the thread runs. *status gets the status of the newest record afterwards. */
 ca_err ca_anchor_engine_step(ca_anchor_engine *e, ca_anchor_status *status, ca_errbuf *eb);
 
+/* The anchor account's last funds and reachability check as GET /v1/anchors/account's object
+ * (node/anchor_account.h; the engine thread runs the checks). New reference. */
+json_t *ca_anchor_engine_account_json(ca_anchor_engine *e);
+
 /* Prometheus lines (anchors by state, final ones still watched, reorgs that undid a final
- * anchor, last anchored size, pending age, whether the start-up gate passed); a metrics hook. */
+ * anchor, last anchored size, pending age, whether the start-up gate passed, and the anchor
+ * account's balance, anchors left and reachability); a metrics hook. */
 void ca_anchor_engine_metrics(void *engine, FILE *f);
 
 /* Registers GET /v1/anchors, GET /v1/anchors/latest and POST /v1/anchors (node/routes_anchor.c)

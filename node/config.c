@@ -132,6 +132,12 @@ static const cfg_entry entries[] = {
       "cap on maxFeePerGas in gwei"),
     U("anchor", "bump_after", CFG_DURATION, anchor_bump_after, "180", 1, DAY,
       "seconds before a stuck transaction is re-priced"),
+    U("anchor", "low_funds_anchors", CFG_UINT, anchor_low_funds_anchors, "100", 0, 1000000000,
+      "warn (log, console, metrics) when the anchor account pays for fewer anchors than this; "
+      "0 = never"),
+    U("anchor", "account_check_interval", CFG_DURATION, anchor_account_check_interval, "60", 1,
+      DAY, "seconds between checks of the anchor account's balance and the chain's "
+      "reachability (also after each final anchor)"),
     /* [did] */
     S("did", "web_allow_hosts", did_web_allow_hosts, "",
       "comma-separated host[:port] exempt from the did:web private-address guard"),

@@ -58,6 +58,8 @@ typedef struct ca_config {
     char anchor_address[CA_CONFIG_STR_MAX];   /* 0x..; empty = the node's own address */
     uint64_t anchor_max_fee_gwei;             /* cap on maxFeePerGas, default 500 */
     uint64_t anchor_bump_after;               /* seconds before a stuck tx is re-priced, 180 */
+    uint64_t anchor_low_funds_anchors;        /* warn below this many anchors left, 100 */
+    uint64_t anchor_account_check_interval;   /* seconds between funds checks, 60 */
     /* [did] */
     char did_web_allow_hosts[CA_CONFIG_STR_MAX]; /* comma-separated host[:port] */
     char did_web_ca_file[CA_CONFIG_STR_MAX];

@@ -6,11 +6,16 @@
  *   POST /v1/anchors               admin: anchor the latest checkpoint now. 202 with the record
  *                                  in progress, 200 with the existing anchor when the latest
  *                                  checkpoint is already anchored, 503 when anchoring is off.
+ *   GET  /v1/anchors/account       auditor: the anchor account's funds and the chain's
+ *                                  reachability as the engine last checked them (issue #17,
+ *                                  node/anchor_account.h); {"configured":false} (200) when
+ *                                  anchoring is off, so a dashboard shows that, not an error.
  * The GET routes read the records from the store, so they work with anchoring disabled.
  */
 #include "node/anchor_engine.h"
 #include "node/http.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,9 +81,22 @@ static void h_post(ca_http_request *req, ca_http_response *resp)
     free(rec);
 }
 
+static void h_account(ca_http_request *req, ca_http_response *resp)
+{
+    ca_anchor_engine *e = req->ctx;
+    if (!e) {
+        json_t *o = json_object();
+        json_object_set_new(o, "configured", json_false());
+        ca_http_reply_json(resp, 200, o);
+        return;
+    }
+    ca_http_reply_json(resp, 200, ca_anchor_engine_account_json(e));
+}
+
 static const ca_http_route anchor_routes[] = {
     {"GET", "/v1/anchors", 0, NULL, h_list, NULL},
     {"GET", "/v1/anchors/latest", 0, NULL, h_latest, NULL},
+    {"GET", "/v1/anchors/account", CA_ROLE_AUDITOR, NULL, h_account, NULL},
     {"POST", "/v1/anchors", CA_ROLE_ADMIN, NULL, h_post, NULL},
 };
 

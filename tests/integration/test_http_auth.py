@@ -114,6 +114,8 @@ def role_matrix(node):
          lambda tok: node.get(f"/v1/credentials/{by_number}/verification", token=tok)),
         ("POST /v1/anchors", {"admin"}, 503,
          lambda tok: node.request("POST", "/v1/anchors", token=tok)),
+        ("GET /v1/anchors/account", {"admin", "auditor"}, 200,
+         lambda tok: node.get("/v1/anchors/account", token=tok)),
         ("GET /v1/users", {"admin"}, 200, lambda tok: node.get("/v1/users", token=tok)),
         ("POST /v1/users", {"admin"}, 201,
          lambda tok: node.request("POST", "/v1/users", token=tok, body={

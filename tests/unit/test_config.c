@@ -157,6 +157,8 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.anchor_address, "");
     assert_int_equal(cfg.anchor_max_fee_gwei, 500);
     assert_int_equal(cfg.anchor_bump_after, 180);
+    assert_int_equal(cfg.anchor_low_funds_anchors, 100);
+    assert_int_equal(cfg.anchor_account_check_interval, 60);
     assert_string_equal(cfg.did_web_allow_hosts, "");
     assert_string_equal(cfg.did_web_ca_file, "");
     assert_int_equal(cfg.did_web_timeout, 10);
@@ -214,7 +216,7 @@ static void test_example_lists_every_key(void **state)
             fail_msg("example config lacks %s.%s", section, key);
         keys++;
     }
-    assert_int_equal(keys, 63);
+    assert_int_equal(keys, 65);
     free(out);
 }
 
