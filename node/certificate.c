@@ -43,6 +43,12 @@ static void copy_date(char out[16], const json_t *v)
 }
 
 /* The id's last ':' or '/' segment, keeping only [A-Za-z0-9_-] (it names a file). */
+static void achievement_key(char *out, size_t cap, const char *id);
+void ca_certificate_layout_key(char *out, size_t cap, const char *id)
+{
+    achievement_key(out, cap, id);
+}
+
 static void achievement_key(char *out, size_t cap, const char *id)
 {
     const char *seg = id;
@@ -220,36 +226,47 @@ static void set_color(cairo_t *cr, const json_t *c)
     cairo_set_source_rgb(cr, r / 255.0, g / 255.0, b / 255.0);
 }
 
+/* The fields a block's text may name as {name} (docs/operations.md "Certificates"). */
+static const struct {
+    const char *name;
+    size_t off;
+} view_fields[] = {
+    {"issuerName", offsetof(ca_credential_view, issuer_name)},
+    {"achievementName", offsetof(ca_credential_view, achievement_name)},
+    {"achievementType", offsetof(ca_credential_view, achievement_type)},
+    {"description", offsetof(ca_credential_view, description)},
+    {"criteria", offsetof(ca_credential_view, criteria)},
+    {"recipient", offsetof(ca_credential_view, recipient)},
+    {"issueNumber", offsetof(ca_credential_view, issue_number)},
+    {"issuedOn", offsetof(ca_credential_view, issued_on)},
+    {"completedOn", offsetof(ca_credential_view, completed_on)},
+    {"validUntil", offsetof(ca_credential_view, valid_until)},
+    {"pageUrl", offsetof(ca_credential_view, page_url)},
+};
+#define NFIELDS (sizeof view_fields / sizeof view_fields[0])
+
+bool ca_certificate_field_known(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (strlen(view_fields[i].name) == len && strncmp(name, view_fields[i].name, len) == 0)
+            return true;
+    return false;
+}
+
 /* The block's text with {issuerName}, {recipient}, ... replaced. */
 static void substitute(char *out, size_t cap, const char *tmpl, const ca_credential_view *v)
 {
-    static const struct {
-        const char *name;
-        size_t off;
-    } fields[] = {
-        {"issuerName", offsetof(ca_credential_view, issuer_name)},
-        {"achievementName", offsetof(ca_credential_view, achievement_name)},
-        {"achievementType", offsetof(ca_credential_view, achievement_type)},
-        {"description", offsetof(ca_credential_view, description)},
-        {"criteria", offsetof(ca_credential_view, criteria)},
-        {"recipient", offsetof(ca_credential_view, recipient)},
-        {"issueNumber", offsetof(ca_credential_view, issue_number)},
-        {"issuedOn", offsetof(ca_credential_view, issued_on)},
-        {"completedOn", offsetof(ca_credential_view, completed_on)},
-        {"validUntil", offsetof(ca_credential_view, valid_until)},
-        {"pageUrl", offsetof(ca_credential_view, page_url)},
-    };
     size_t n = 0;
     out[0] = 0;
     for (const char *p = tmpl; *p && n + 1 < cap;) {
         const char *close = p[0] == '{' ? strchr(p, '}') : NULL;
         size_t i = 0;
-        for (; close && i < sizeof fields / sizeof fields[0]; i++)
-            if (strlen(fields[i].name) == (size_t)(close - p - 1) &&
-                strncmp(p + 1, fields[i].name, (size_t)(close - p - 1)) == 0)
+        for (; close && i < NFIELDS; i++)
+            if (strlen(view_fields[i].name) == (size_t)(close - p - 1) &&
+                strncmp(p + 1, view_fields[i].name, (size_t)(close - p - 1)) == 0)
                 break;
-        if (close && i < sizeof fields / sizeof fields[0]) {
-            const char *val = (const char *)v + fields[i].off;
+        if (close && i < NFIELDS) {
+            const char *val = (const char *)v + view_fields[i].off;
             int w = snprintf(out + n, cap - n, "%s", val);
             n = w < 0 ? n : (size_t)w >= cap - n ? cap - 1 : n + (size_t)w;
             p = close + 1;

@@ -67,6 +67,13 @@ ca_err ca_zip_stream_open(ca_zip_stream **z, ca_credential_view *views, size_t n
 ssize_t ca_zip_stream_read(ca_zip_stream *z, char *buf, size_t max);
 void ca_zip_stream_free(ca_zip_stream *z);
 
+/* The layout file's stem for an achievement id: its last ':' or '/' segment, keeping only
+ * [A-Za-z0-9_-] (cap bytes with the NUL; the view's achievement_key). */
+void ca_certificate_layout_key(char *out, size_t cap, const char *id);
+
+/* True when {name} (len bytes, without the braces) is a field a layout's text may name. */
+bool ca_certificate_field_known(const char *name, size_t len);
+
 /* The same with a layout already parsed (the fuzz target's entry; layout is borrowed). */
 ca_err ca_certificate_pdf_layout(char **pdf, size_t *len, const ca_credential_view *v,
                                  const json_t *layout, ca_errbuf *eb);

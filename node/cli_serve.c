@@ -19,6 +19,7 @@
 #include "node/node.h"
 #include "node/resolver.h"
 #include "node/routes_admin.h"
+#include "node/routes_templates.h"
 #include "node/routes_auth.h"
 #include "credanchor/rpc.h"
 #include "node/node_log.h"
@@ -130,6 +131,9 @@ static ca_err serve_start(serve_parts *p, ca_node *node, char *url, size_t cap, 
     /* The admin console's own API: tokens, the audit chain's check (issue #17). */
     if (!err)
         err = ca_admin_routes_register(p->srv, eb);
+    /* Achievement templates and certificate layouts, read and edited (issue #17). */
+    if (!err)
+        err = ca_template_routes_register(p->srv, eb);
     /* Routes of later subsystems register here, before the server starts. */
     if (!err)
         err = ca_http_start(p->srv, url, cap, eb);

@@ -74,6 +74,7 @@ typedef struct registered_route {
     char *segs[16]; /* the pattern split at '/', "{...}" kept as is */
     size_t nsegs;
     bool no_store;  /* ca_http_add_private_routes */
+    size_t max_body; /* 0: node.max_body (ca_http_set_body_max) */
 } registered_route;
 
 /* One request handed to the offload threads. */
@@ -152,6 +153,8 @@ typedef struct conn_req {
     ca_token_info token;
     size_t reserved;  /* bytes of node.max_buffered_bodies this body holds */
     int late_status;  /* 413 or 503 decided in the middle of a body, answered at its end */
+    uint64_t max_body; /* the body cap: node.max_body, or the route's smaller max_body once
+                        * step 1 routed it */
 } conn_req;
 
 
@@ -521,6 +524,19 @@ static ca_err add_routes(ca_http_server *srv, const ca_http_route *routes, size_
         srv->nroutes++;
     }
     return CA_OK;
+}
+
+ca_err ca_http_set_body_max(ca_http_server *srv, const char *method, const char *pattern,
+                            size_t max_body, ca_errbuf *eb)
+{
+    CA_ASSERT(srv->daemon == NULL);
+    for (size_t j = 0; j < srv->nroutes; j++)
+        if (!strcmp(srv->routes[j].r->method, method) &&
+            !strcmp(srv->routes[j].r->pattern, pattern)) {
+            srv->routes[j].max_body = max_body;
+            return CA_OK;
+        }
+    return ca_fail(eb, CA_ERR_NOT_FOUND, "no route %s %s", method, pattern);
 }
 
 ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size_t n, void *ctx,
@@ -1006,6 +1022,8 @@ static int dispatch(ca_http_server *srv, struct MHD_Connection *c, const char *u
             return metric_idx;
     }
     if (cr->routing_only) { /* step 1: the body may come (resp->status stays 0) */
+        if (found->max_body && found->max_body < cr->max_body)
+            cr->max_body = found->max_body;
         if (found->r->role) {
             cr->token = info;
             cr->authenticated = true;
@@ -1335,7 +1353,7 @@ static void body_budget_full(ca_http_response *resp)
 static int check_request_head(ca_http_server *srv, struct MHD_Connection *c, const char *url,
                               const char *method, conn_req *cr, ca_http_response *resp)
 {
-    uint64_t max_body = srv->cfg->node_max_body;
+    uint64_t max_body = cr->max_body = srv->cfg->node_max_body;
     bool has_body;
     check_framing(c, resp, &has_body);
     if (resp->status)
@@ -1366,6 +1384,9 @@ static int check_request_head(ca_http_server *srv, struct MHD_Connection *c, con
     cr->routing_only = true;
     int idx = dispatch(srv, c, url, method, cr, resp, key, true, &offload);
     cr->routing_only = false;
+    if (!resp->status && v > cr->max_body) /* the route's own, smaller cap */
+        ca_http_problem(resp, 413, "the request body is over %llu bytes",
+                        (unsigned long long)cr->max_body);
     if (resp->status || v == 0)
         return idx;
     if (!body_budget_take(srv, cr, (size_t)v)) {
@@ -1411,7 +1432,7 @@ static enum MHD_Result on_headers(ca_http_server *srv, struct MHD_Connection *c,
 static enum MHD_Result on_body(ca_http_server *srv, conn_req *cr, const char *upload_data,
                                size_t n)
 {
-    uint64_t max_body = srv->cfg->node_max_body;
+    uint64_t max_body = cr->max_body;
     if (cr->answered || cr->late_status)
         return MHD_YES;
     if (cr->len + n > max_body) {
@@ -1453,7 +1474,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     ca_http_server *srv = cls;
     conn_req *cr = *con_cls;
-    uint64_t max_body = srv->cfg->node_max_body;
     if (!cr)
         return on_headers(srv, c, url, method, con_cls); /* step 1 */
     if (*upload_data_size) { /* step 2: collect the body */
@@ -1473,7 +1493,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             body_budget_full(&resp);
         else
             ca_http_problem(&resp, 413, "the request body is over %llu bytes",
-                            (unsigned long long)max_body);
+                            (unsigned long long)cr->max_body);
         return queue(srv, c, cr, &resp, UNMATCHED_ROUTE, method, client, false);
     }
     if (cr->offload_done) { /* called again after the resume: answer what the job made */

@@ -145,6 +145,13 @@ ca_err ca_http_add_routes(ca_http_server *srv, const ca_http_route *routes, size
 ca_err ca_http_add_private_routes(ca_http_server *srv, const ca_http_route *routes, size_t n,
                                   void *ctx, ca_errbuf *eb);
 
+/* Gives the registered route (method, pattern) a smaller body cap than node.max_body: a
+ * Content-Length over it gets 413 on the headers alone, a chunked body past it 413 at its end
+ * (issue #17: the template editor's 2 MiB). CA_ERR_NOT_FOUND when no such route. Only before
+ * ca_http_start. */
+ca_err ca_http_set_body_max(ca_http_server *srv, const char *method, const char *pattern,
+                            size_t max_body, ca_errbuf *eb);
+
 /* Adds lines to /metrics (anchor state, issuance): fn writes Prometheus text to f. At most
  * CA_HTTP_METRICS_HOOKS_MAX hooks (a caller bug beyond). Only before ca_http_start. */
 #define CA_HTTP_METRICS_HOOKS_MAX 4

@@ -9,7 +9,6 @@
 #include "node/node.h"
 #include "node/node_log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -139,60 +138,6 @@ static void h_token_revoke(ca_http_request *req, ca_http_response *resp)
     ca_http_reply_json(resp, 200, json_pack("{s:o*}", "token", o));
 }
 
-#define TEMPLATES_MAX 1000 /* templates listed: a directory of course files, not a store */
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
-                   json_string_value(json_object_get(*(json_t *const *)b, "name")));
-}
-
-/* GET /v1/templates (issuer): the achievement templates in credentials.templates_dir, the
- * roster upload's course picker: {"templates":[{"name" (the file stem a roster's course
- * column names),"achievementId","achievementName","achievementType"}]} by name; a template
- * file that does not load is listed with "error" instead. */
-static void h_templates(ca_http_request *req, ca_http_response *resp)
-{
-    const char *dir = req->node->cfg.credentials_templates_dir;
-    DIR *d = opendir(dir);
-    if (!d) {
-        ca_node_log(CA_NODE_LOG_ERROR, NULL, "templates: %s: %s", dir, strerror(errno));
-        ca_http_problem(resp, 500, "the templates directory cannot be read");
-        return;
-    }
-    json_t *items[TEMPLATES_MAX];
-    size_t n = 0;
-    for (struct dirent *e; n < TEMPLATES_MAX && (e = readdir(d));) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json"))
-            continue;
-        char path[CA_CONFIG_STR_MAX + 300], name[256];
-        snprintf(name, sizeof name, "%.*s", (int)(len - 5), e->d_name);
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        json_t *tmpl = NULL;
-        ca_errbuf eb = {{0}};
-        json_t *item = json_pack("{s:s}", "name", name);
-        if (item && ca_template_load(&tmpl, path, &eb) == CA_OK) {
-            const json_t *ach = json_object_get(json_object_get(tmpl, "credentialSubject"),
-                                                "achievement");
-            json_object_set(item, "achievementId", json_object_get(ach, "id"));
-            json_object_set(item, "achievementName", json_object_get(ach, "name"));
-            json_object_set(item, "achievementType", json_object_get(ach, "achievementType"));
-        } else if (item) {
-            json_object_set_new(item, "error", json_string(eb.msg));
-        }
-        json_decref(tmpl);
-        if (item)
-            items[n++] = item;
-    }
-    closedir(d);
-    qsort(items, n, sizeof items[0], by_name);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, items[i]);
-    ca_http_reply_json(resp, 200, json_pack("{s:o}", "templates", arr));
-}
-
 /* GET /v1/audit/verify: walks the hash chain; {"intact":true,"entries":N} or {"intact":false,
  * "entries":null,"detail":"<the first broken entry>"}. */
 static void h_audit_verify(ca_http_request *req, ca_http_response *resp)
@@ -215,7 +160,6 @@ static const ca_http_route admin_routes[] = {
     {"POST", "/v1/tokens", CA_ROLE_ADMIN, JSON_BODY, h_token_create, NULL},
     {"POST", "/v1/tokens/{id}/revoke", CA_ROLE_ADMIN, NULL, h_token_revoke, NULL},
     {"GET", "/v1/audit/verify", CA_ROLE_AUDITOR, NULL, h_audit_verify, NULL},
-    {"GET", "/v1/templates", CA_ROLE_ISSUER, NULL, h_templates, NULL},
 };
 
 ca_err ca_admin_routes_register(struct ca_http_server *srv, ca_errbuf *eb)
