@@ -1,7 +1,9 @@
 /*
  * node/routes_credentials.c — the credential routes of SPEC §3 / §5:
  *   POST /v1/credentials                         issuer   issue one credential
- *   POST /v1/credentials/batch                   issuer   bulk issuance (JSON array or CSV)
+ *   POST /v1/credentials/batch                   issuer   bulk issuance (JSON array, CSV or XLSX)
+ *   POST /v1/rosters/csv                         issuer   an XLSX roster as the CSV the batch
+ *                                                takes (issue #17: the upload page's preview)
  *   POST /v1/credentials/{id}/revoke|suspend|reinstate  revoker  status change
  *   GET  /v1/credentials/{id}/verification       public (auditor/revoker token for an issue
  *                                                number)  the four checks, third-party path
@@ -21,6 +23,7 @@
 #include "node/report_xlsx.h"
 #include "node/reports.h"
 #include "node/resolver.h"
+#include "node/roster_xlsx.h"
 #include "credanchor/json_fields.h"
 #include "credanchor/verify.h"
 #include "node/verify_env.h"
@@ -159,6 +162,78 @@ out:
     json_decref(body);
 }
 
+/* An XLSX roster's sheet (?sheet=, else the first visible one) as CSV (node/roster_xlsx.h). */
+static ca_err roster_xlsx_csv(const ca_http_request *req, ca_xlsx_csv *x, size_t max_rows,
+                              ca_errbuf *eb)
+{
+    char sheet[CA_XLSX_SHEET_NAME_MAX] = "";
+    ca_err err = ca_http_query(req, "sheet", sheet, sizeof sheet, NULL);
+    if (err == CA_ERR_TOO_LARGE)
+        return ca_fail(eb, CA_ERR_INVALID, "sheet: at most %d bytes", CA_XLSX_SHEET_NAME_MAX - 1);
+    if (err && err != CA_ERR_NOT_FOUND)
+        return ca_fail(eb, CA_ERR_INVALID, "sheet: not a valid percent-encoded name");
+    ca_xlsx_options o = {.sheet = sheet, .max_rows = max_rows};
+    return ca_xlsx_to_csv(x, req->body, req->body_len, &o, eb);
+}
+
+/* The batch's participant list from its body: a JSON array, a CSV, or an XLSX workbook read as
+ * the CSV it holds (issue #17), whose rows then carry their sheet row numbers. false when the
+ * problem is answered. */
+static bool parse_roster(ca_http_request *req, ca_http_response *resp, ca_bulk *b)
+{
+    const char *ctype = ca_http_header(req, "Content-Type");
+    ca_errbuf eb = {{0}};
+    ca_err err;
+    if (ctype && strncasecmp(ctype, "text/csv", 8) == 0) {
+        err = ca_bulk_parse_csv(b, req->body, req->body_len, CA_ISSUE_BATCH_MAX, &eb);
+    } else if (ctype && strncasecmp(ctype, CA_XLSX_MEDIA_TYPE, strlen(CA_XLSX_MEDIA_TYPE)) == 0) {
+        ca_xlsx_csv x;
+        if (!(err = roster_xlsx_csv(req, &x, CA_ISSUE_BATCH_MAX, &eb)) &&
+            !(err = ca_bulk_parse_csv(b, x.csv, x.len, CA_ISSUE_BATCH_MAX, &eb)))
+            for (size_t i = 0; i < b->n; i++)
+                b->rows[i].line = ca_xlsx_sheet_row(&x, b->rows[i].line);
+        ca_xlsx_csv_free(&x);
+    } else {
+        json_t *arr = ca_http_body_json(req, resp);
+        if (!arr)
+            return false;
+        err = ca_bulk_parse_json(b, arr, CA_ISSUE_BATCH_MAX, &eb);
+        json_decref(arr);
+    }
+    if (err)
+        ca_http_problem_err(resp, err, &eb);
+    return !err;
+}
+
+/* POST /v1/rosters/csv (issue #17): the upload page sends an XLSX roster here and gets back the
+ * CSV it then checks and issues in chunks as it does a CSV file, so both take one path. Writes
+ * nothing; the server's audit entry says which sheet and how many rows. Roster-Sheet names the
+ * sheet read (percent-encoded UTF-8). */
+static void h_roster_csv(ca_http_request *req, ca_http_response *resp)
+{
+    ca_xlsx_csv x;
+    ca_errbuf eb = {{0}};
+    ca_err err = roster_xlsx_csv(req, &x, CA_BULK_MAX_ROWS, &eb);
+    if (err) {
+        ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    char sheet[3 * CA_XLSX_SHEET_NAME_MAX];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)x.sheet; *p && o + 4 < sizeof sheet; p++)
+        o += (size_t)snprintf(sheet + o, sizeof sheet - o,
+                              (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                              (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'
+                                  ? "%c" : "%%%02X", *p);
+    if (o < CA_HTTP_HEADER_VALUE_MAX)
+        ca_http_response_add_header(resp, "Roster-Sheet", sheet);
+    snprintf(resp->detail, sizeof resp->detail, "roster read: sheet \"%.60s\", %zu rows",
+             x.sheet, x.rows);
+    ca_http_reply_owned(resp, 200, "text/csv; charset=utf-8", x.csv, x.len);
+    x.csv = NULL;
+    ca_xlsx_csv_free(&x);
+}
+
 static void h_batch(ca_http_request *req, ca_http_response *resp)
 {
     cred_routes *c = req->ctx;
@@ -200,20 +275,8 @@ static void h_batch(ca_http_request *req, ca_http_response *resp)
         o.template_fixed = tmpl;
         o.template_name = tname;
     }
-    const char *ctype = ca_http_header(req, "Content-Type");
-    if (ctype && strncasecmp(ctype, "text/csv", 8) == 0) {
-        err = ca_bulk_parse_csv(&b, req->body, req->body_len, CA_ISSUE_BATCH_MAX, &eb);
-    } else {
-        json_t *arr = ca_http_body_json(req, resp);
-        if (!arr)
-            goto out;
-        err = ca_bulk_parse_json(&b, arr, CA_ISSUE_BATCH_MAX, &eb);
-        json_decref(arr);
-    }
-    if (err) {
-        ca_http_problem_err(resp, err, &eb);
+    if (!parse_roster(req, resp, &b))
         goto out;
-    }
     char dry[8] = "";
     if (ca_http_query(req, "dryRun", dry, sizeof dry, NULL) == CA_OK && strcmp(dry, "true") &&
         strcmp(dry, "false")) {
@@ -809,10 +872,14 @@ static void h_list(ca_http_request *req, ca_http_response *resp)
 
 static void h_summary(ca_http_request *req, ca_http_response *resp)
 {
-    static const char *const params[] = {"format", "bom", NULL};
+    static const char *const params[] = {"format", "bom", "from", "to", NULL};
     bool csv, bom;
     ca_errbuf eb = {{0}};
+    int64_t from = 0, to = 0; /* the issue date range (issue #17: the dashboard's from/to) */
     ca_err err = ca_http_query_only(req, params, &eb);
+    if (!err && !(err = time_bound(req, "from", false, &from, &eb)) &&
+        !(err = time_bound(req, "to", true, &to, &eb)) && from && to && from > to)
+        err = ca_fail(&eb, CA_ERR_INVALID, "from: after to");
     if (err) {
         ca_http_problem_err(resp, err, &eb);
         return;
@@ -821,7 +888,7 @@ static void h_summary(ca_http_request *req, ca_http_response *resp)
         return;
     char *text = NULL;
     size_t len = 0;
-    err = ca_report_summary(&text, &len, req->node->store, csv, bom, &eb);
+    err = ca_report_summary_range(&text, &len, req->node->store, from, to, csv, bom, &eb);
     if (csv)
         export_disposition(resp, "summary", "csv");
     reply_report(resp, err, &eb, text, len, csv);
@@ -1064,8 +1131,9 @@ static void h_certificates_zip(ca_http_request *req, ca_http_response *resp)
 
 static const ca_http_route credential_routes[] = {
     {"POST", "/v1/credentials", CA_ROLE_ISSUER, "application/json", h_issue, NULL},
-    {"POST", "/v1/credentials/batch", CA_ROLE_ISSUER, "application/json,text/csv", h_batch,
-     NULL},
+    {"POST", "/v1/credentials/batch", CA_ROLE_ISSUER, "application/json,text/csv,"
+     CA_XLSX_MEDIA_TYPE, h_batch, NULL},
+    {"POST", "/v1/rosters/csv", CA_ROLE_ISSUER, CA_XLSX_MEDIA_TYPE, h_roster_csv, NULL},
     {"POST", "/v1/credentials/{id}/revoke", CA_ROLE_REVOKER, NULL, h_revoke, NULL},
     {"POST", "/v1/credentials/{id}/suspend", CA_ROLE_REVOKER, NULL, h_suspend, NULL},
     {"POST", "/v1/credentials/{id}/reinstate", CA_ROLE_REVOKER, NULL, h_reinstate, NULL},

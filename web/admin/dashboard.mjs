@@ -2,7 +2,10 @@
 // counters (GET /v1/reports/summary, auditor): issued, completed of enrolled, the completion
 // rate as a plain horizontal bar (a width set through the CSSOM, which the page's CSP allows;
 // the number beside it is what a screen reader reads), revoked and suspended; the printable
-// summary (GET /v1/reports/summary.pdf in the page's language).
+// summary (GET /v1/reports/summary.pdf in the page's language). Above the tables, a chart per
+// card (dashboard_charts.mjs, Chart.js); the date range (from/to, kept in the address's #hash
+// like the list's filters) re-queries the summary with ?from=&to= (credentials issued in the
+// range, completions dated in it).
 //
 // "Anchoring and health" (public routes): the log's size (GET /v1/health treeSize) and the
 // latest anchor (GET /v1/anchors/latest: its state pending, submitted, confirmed or final, the
@@ -11,7 +14,8 @@
 // has no time of its own, so the age is counted from when this browser first saw that anchor
 // (localStorage), or from its createdAt/updatedAt should the node add them (seconds).
 import {$, ApiError, config, fill, t, url} from './common.mjs';
-import {call, el, hasRole, needsRole, numberText, percentText, run, startConsole} from './console.mjs';
+import {call, dateOnly, el, hasRole, needsRole, numberText, percentText, run, startConsole} from './console.mjs';
+import {drawChart} from './dashboard_charts.mjs';
 
 const ANCHOR_SLOW_MS = 60 * 60 * 1000;
 const SEEN_KEY = 'credanchor.anchorSeen';
@@ -35,10 +39,105 @@ function groupRow(g, key) {
     el('td', {class: 'num', text: numberText(g.suspended)}));
 }
 
-function table(idName, groups, key) {
+function table(idName, groups, key, empty = t.noData) {
   const body = $(idName).tBodies[0];
   body.replaceChildren(...(groups.length ? groups.map((g) => groupRow(g, key))
-    : [el('tr', {}, el('td', {colSpan: 6, class: 'empty', text: t.noData}))]));
+    : [el('tr', {}, el('td', {colSpan: 6, class: 'empty', text: empty}))]));
+}
+
+// ---- the date range (issue #17: "A date range") -----------------------------------------------
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+// The range in the address (#from=YYYY-MM-DD&to=YYYY-MM-DD); anything else is ignored.
+function rangeOfHash() {
+  const h = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const day = (k) => (DAY.test(h.get(k) || '') ? h.get(k) : '');
+  return {from: day('from'), to: day('to')};
+}
+
+function rangeQuery({from, to}) {
+  const q = new URLSearchParams();
+  if (from) {
+    q.set('from', from);
+  }
+  if (to) {
+    q.set('to', to);
+  }
+  return q.toString();
+}
+
+// Shows the range's form; submitting puts the range in the address, which re-queries.
+function rangeForm() {
+  const form = $('range');
+  const range = rangeOfHash();
+  $('r-from').value = range.from;
+  $('r-to').value = range.to;
+  $('range-card').hidden = false;
+  const go = (next) => {
+    const q = rangeQuery(next);
+    if (q === location.hash.replace(/^#/, '')) {
+      run(summary);
+    } else {
+      location.hash = q;
+    }
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const next = {from: $('r-from').value, to: $('r-to').value};
+    const bad = next.from && next.to && next.from > next.to;
+    $('range-error').hidden = !bad;
+    $('range-error').textContent = bad ? t.rangeBad : '';
+    if (!bad) {
+      go(next);
+    }
+  });
+  $('range-clear').addEventListener('click', () => {
+    $('r-from').value = '';
+    $('r-to').value = '';
+    $('range-error').hidden = true;
+    go({from: '', to: ''});
+  });
+  window.addEventListener('hashchange', () => {
+    const r = rangeOfHash();
+    $('r-from').value = r.from;
+    $('r-to').value = r.to;
+    run(summary);
+  });
+}
+
+// The totals, the two cards' charts and tables, for the range in the address.
+async function summary() {
+  const range = rangeOfHash();
+  const q = rangeQuery(range);
+  const main_ = document.querySelector('main');
+  main_.dataset.range = q;
+  main_.setAttribute('aria-busy', 'true');
+  let s;
+  try {
+    s = await call('GET', `/v1/reports/summary${q ? `?${q}` : ''}`);
+  } finally {
+    main_.removeAttribute('aria-busy');
+  }
+  const total = s.totals || {};
+  $('totals-title').textContent = q ? fill(t.totalsInRange, {from: range.from ? dateOnly(range.from) : t.rangeOpen,
+    to: range.to ? dateOnly(range.to) : t.rangeOpen}) : t.totalsTitle;
+  $('t-issued').textContent = numberText(total.issued ?? 0);
+  $('t-active').textContent = numberText(total.active ?? 0);
+  $('t-revoked').textContent = numberText(total.revoked ?? 0);
+  $('t-suspended').textContent = numberText(total.suspended ?? 0);
+  $('t-completed').textContent = completedText({completed: total.completed ?? 0, enrolled: total.enrolled ?? 0});
+  $('t-rate').textContent = percentText(total.completionRate);
+  const empty = q ? t.noDataRange : t.noData;
+  table('departments', s.byDepartment || [], 'department', empty);
+  table('courses', s.byCourse || [], 'course', empty);
+  for (const c of ['totals-card', 'departments-card', 'courses-card']) {
+    $(c).hidden = false;
+  }
+  // Drawn once the cards show: Chart.js sizes the canvas from its box.
+  const lang = config.lang === 'ko' ? 'ko' : 'en';
+  drawChart('departments-chart', 'departments-shown', t.byDepartmentTitle, s.byDepartment || [], 'department', lang);
+  drawChart('courses-chart', 'courses-shown', t.byCourseTitle, s.byCourse || [], 'course', lang);
 }
 
 // A public GET: the parsed JSON, or ApiError (status 0: unreachable).
@@ -140,20 +239,8 @@ async function main() {
     return;
   }
   $('report-pdf').href = url(`/v1/reports/summary.pdf?lang=${config.lang === 'ko' ? 'ko' : 'en'}`);
-  const anchored = anchoring();
-  const s = await call('GET', '/v1/reports/summary');
-  const total = s.totals || {};
-  $('t-issued').textContent = numberText(total.issued ?? 0);
-  $('t-active').textContent = numberText(total.active ?? 0);
-  $('t-revoked').textContent = numberText(total.revoked ?? 0);
-  $('t-suspended').textContent = numberText(total.suspended ?? 0);
-  $('t-completed').textContent = completedText({completed: total.completed ?? 0, enrolled: total.enrolled ?? 0});
-  $('t-rate').textContent = percentText(total.completionRate);
-  table('departments', s.byDepartment || [], 'department');
-  table('courses', s.byCourse || [], 'course');
-  for (const c of ['totals-card', 'departments-card', 'courses-card']) {
-    $(c).hidden = false;
-  }
+  rangeForm();
+  await summary();
   await anchored;
 }
 
