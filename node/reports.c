@@ -783,8 +783,152 @@ static ca_err summary_csv(char **out, size_t *len, const summary_ctx *c, bool bo
     return *out ? CA_OK : ca_fail(eb, CA_ERR_NOMEM, "out of memory");
 }
 
+/* ---- the summary over a date range (issue #17: the dashboard's from/to) ---------------------
+ * No counter answers a range, so the records are walked in one read transaction: groups are
+ * found through a small open-addressing index (a hostile number of departments stays linear)
+ * and sorted by name at the end, bytewise like the counters' keys. */
+
+typedef struct range_set {
+    group_set set;
+    size_t *slot;              /* index + 1 into set.g, 0 = free; slots is a power of two */
+    size_t slots;
+} range_set;
+
+typedef struct range_ctx {
+    summary_ctx *c;
+    range_set dept, course;
+    int64_t from, to;
+    bool participants;
+    ca_err err;
+} range_ctx;
+
+static size_t name_hash(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static bool range_grow(range_set *r)
+{
+    size_t slots = r->slots ? 2 * r->slots : 64;
+    size_t *slot = calloc(slots, sizeof *slot);
+    if (!slot)
+        return false;
+    for (size_t i = 0; i < r->set.n; i++) {
+        size_t at = name_hash(r->set.g[i].key) & (slots - 1);
+        while (slot[at])
+            at = (at + 1) & (slots - 1);
+        slot[at] = i + 1;
+    }
+    free(r->slot);
+    r->slot = slot;
+    r->slots = slots;
+    return true;
+}
+
+/* The group named name (at most 255 bytes of it, as counts_get keeps), made when new. */
+static group *range_group(range_set *r, const char *name)
+{
+    char key[sizeof ((group *)0)->key];
+    snprintf(key, sizeof key, "%s", name);
+    if ((r->set.n + 1) * 2 > r->slots && !range_grow(r))
+        return NULL;
+    size_t at = name_hash(key) & (r->slots - 1);
+    for (; r->slot[at]; at = (at + 1) & (r->slots - 1))
+        if (strcmp(r->set.g[r->slot[at] - 1].key, key) == 0)
+            return &r->set.g[r->slot[at] - 1];
+    group_set *s = &r->set;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        group *ng = realloc(s->g, cap * sizeof *ng);
+        if (!ng)
+            return NULL;
+        s->g = ng;
+        s->cap = cap;
+    }
+    group *g = &s->g[s->n];
+    memset(g, 0, sizeof *g);
+    memcpy(g->key, key, sizeof key);
+    r->slot[at] = ++s->n;
+    return g;
+}
+
+static bool range_add(range_ctx *r, const char *dept, const char *course, const int d[C_N])
+{
+    group *gd = range_group(&r->dept, dept), *gc = gd ? range_group(&r->course, course) : NULL;
+    if (!gc)
+        return false;
+    for (int i = 0; i < C_N; i++) {
+        r->c->totals.n[i] += (uint64_t)d[i];
+        gd->n[i] += (uint64_t)d[i];
+        gc->n[i] += (uint64_t)d[i];
+    }
+    return true;
+}
+
+/* A credential counts when it was issued in the range; a participant row is enrolled
+ * whatever its date (rows carry none) and completed when its completedAt is in the range. */
+static bool range_visit(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    range_ctx *r = arg;
+    (void)key;
+    json_t *rec = json_loadb(val->data, val->len, 0, NULL);
+    int d[C_N] = {0};
+    bool counted = true;
+    if (!json_is_object(rec)) {
+        r->err = CA_ERR_STORE;
+    } else if (r->participants) {
+        int64_t at = json_integer_value(json_object_get(rec, "completedAt"));
+        d[C_ENROLLED] = 1;
+        d[C_COMPLETED] = at > 0 && (!r->from || at >= r->from) && (!r->to || at <= r->to);
+        counted = range_add(r, str(rec, "department"), str(rec, "course"), d);
+    } else if (in_range(str(rec, "issuedAt"), r->from, r->to)) {
+        d[C_ISSUED] = 1;
+        d[status_counter(str(rec, "status"))] = 1;
+        counted = range_add(r, str(rec, "department"), course_group(rec), d);
+    }
+    if (!counted)
+        r->err = CA_ERR_NOMEM;
+    json_decref(rec);
+    return r->err == CA_OK;
+}
+
+static int group_order(const void *a, const void *b)
+{
+    return strcmp(((const group *)a)->key, ((const group *)b)->key);
+}
+
+static ca_err range_read(ca_store_txn *t, summary_ctx *c, int64_t from, int64_t to)
+{
+    range_ctx r = {.c = c, .from = from, .to = to};
+    ca_err err = ca_store_scan(t, CA_TABLE_CREDENTIALS, NULL, 0, range_visit, &r);
+    if (!err && !(err = r.err)) {
+        r.participants = true;
+        if (!(err = ca_store_scan(t, CA_TABLE_PARTICIPANTS, NULL, 0, range_visit, &r)))
+            err = r.err;
+    }
+    free(r.dept.slot);
+    free(r.course.slot);
+    c->dept = r.dept.set;
+    c->course = r.course.set;
+    if (c->dept.n)
+        qsort(c->dept.g, c->dept.n, sizeof *c->dept.g, group_order);
+    if (c->course.n)
+        qsort(c->course.g, c->course.n, sizeof *c->course.g, group_order);
+    c->oom = err == CA_ERR_NOMEM;
+    return err == CA_ERR_NOMEM ? CA_OK : err;
+}
+
 ca_err ca_report_summary(char **out, size_t *len, ca_store *store, bool csv, bool bom,
                          ca_errbuf *eb)
+{
+    return ca_report_summary_range(out, len, store, 0, 0, csv, bom, eb);
+}
+
+ca_err ca_report_summary_range(char **out, size_t *len, ca_store *store, int64_t from,
+                               int64_t to, bool csv, bool bom, ca_errbuf *eb)
 {
     *out = NULL;
     summary_ctx c;
@@ -795,8 +939,10 @@ ca_err ca_report_summary(char **out, size_t *len, ca_store *store, bool csv, boo
     if (err)
         return err;
     ca_store_val v;
-    err = ca_store_get(t, CA_TABLE_META, COUNTS_META, strlen(COUNTS_META), &v);
-    if (err == CA_OK) /* keys sort bytewise: groups come sorted by name */
+    if (from || to)
+        err = range_read(t, &c, from, to);
+    else if ((err = ca_store_get(t, CA_TABLE_META, COUNTS_META, strlen(COUNTS_META), &v)) ==
+             CA_OK) /* keys sort bytewise: groups come sorted by name */
         err = ca_store_scan(t, CA_TABLE_REPORT_COUNTS, NULL, 0, sum_visit, &c);
     else if (err == CA_ERR_NOT_FOUND)
         err = CA_OK; /* a data dir that never issued from a writer open: nothing to count */

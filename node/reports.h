@@ -86,6 +86,14 @@ const char *ca_report_field(const json_t *rec, const char *member);
  * cost does not grow with the number of credentials. */
 ca_err ca_report_summary(char **out, size_t *len, ca_store *store, bool csv, bool bom,
                          ca_errbuf *eb);
+/* The same over the credentials issued from..to (inclusive; 0 = open, both 0 = everything,
+ * from the counters): issued/active/revoked/suspended count the credentials issued in the
+ * range (with their status now); enrolled counts every participant row (a row has no date of
+ * its own) and completed those whose completedAt is in the range, so completionRate is the
+ * share of the enrolled who completed within the range (issue #17: the dashboard's date
+ * range). A range walks the records, so its cost grows with the table. */
+ca_err ca_report_summary_range(char **out, size_t *len, ca_store *store, int64_t from,
+                               int64_t to, bool csv, bool bom, ca_errbuf *eb);
 
 /* ---- summary counters (table report_counts, node/store.c) ---------------------------------
  * Kept by the issuer inside the commits that write the records they count, so they are

@@ -127,6 +127,63 @@ static long long member(const json_t *arr, const char *name_key, const char *nam
     return -1;
 }
 
+static json_t *summary_range(fixture *f, int64_t from, int64_t to)
+{
+    char *out;
+    size_t len;
+    ca_errbuf eb = {{0}};
+    assert_int_equal(ca_report_summary_range(&out, &len, f->store, from, to, false, false, &eb),
+                     CA_OK);
+    json_t *j = json_loadb(out, len, 0, NULL);
+    free(out);
+    assert_non_null(j);
+    return j;
+}
+
+/* The dashboard's date range (issue #17): credentials issued in the range, with their status
+ * now; every participant row enrolled, completed when completedAt is in the range; groups
+ * sorted by name like the counters'. Read from the records, so no counters are needed. */
+static void test_summary_range(void **state)
+{
+    fixture *f = *state;
+    seed s;
+    seed_store(f, &s);
+    int64_t june1 = 0, june2 = 0, day1 = 0;
+    assert_int_equal(ca_datetime_parse(&june1, "2026-06-01T00:00:00Z"), CA_OK);
+    assert_int_equal(ca_datetime_parse(&june2, "2026-06-02T00:00:00Z"), CA_OK);
+    assert_int_equal(ca_datetime_parse(&day1, "1970-01-02T00:00:00Z"), CA_OK);
+    json_t *j = summary_range(f, june1, june2); /* every record: issued 2026-06-01 09:00 */
+    json_t *tot = json_object_get(j, "totals");
+    assert_int_equal(json_integer_value(json_object_get(tot, "issued")), NREC);
+    assert_int_equal(json_integer_value(json_object_get(tot, "revoked")), 6);
+    assert_int_equal(json_integer_value(json_object_get(tot, "active")), NREC - 6);
+    assert_int_equal(json_integer_value(json_object_get(tot, "enrolled")), 2);
+    assert_int_equal(json_integer_value(json_object_get(tot, "completed")), 0); /* 1970 */
+    json_t *depts = json_object_get(j, "byDepartment");
+    assert_int_equal(json_array_size(depts), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(depts, 0),
+                                                          "department")), "D0");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(depts, 2),
+                                                          "department")), "D2");
+    assert_int_equal(member(depts, "department", "D0", "issued"), 10);
+    assert_int_equal(member(depts, "department", "D0", "enrolled"), 2);
+    assert_int_equal(member(json_object_get(j, "byCourse"), "course", "c1", "issued"), 15);
+    json_decref(j);
+    j = summary_range(f, june2, 0); /* after every issue: nothing issued, rows still enrolled */
+    tot = json_object_get(j, "totals");
+    assert_int_equal(json_integer_value(json_object_get(tot, "issued")), 0);
+    assert_int_equal(json_integer_value(json_object_get(tot, "enrolled")), 2);
+    assert_true(json_is_real(json_object_get(tot, "completionRate")));
+    json_decref(j);
+    j = summary_range(f, 0, day1); /* the row completed at t=1 is in; no credential is */
+    tot = json_object_get(j, "totals");
+    assert_int_equal(json_integer_value(json_object_get(tot, "issued")), 0);
+    assert_int_equal(json_integer_value(json_object_get(tot, "completed")), 1);
+    assert_true(json_real_value(json_object_get(tot, "completionRate")) == 0.5);
+    assert_int_equal(member(json_object_get(j, "byCourse"), "course", "c0", "completed"), 1);
+    json_decref(j);
+}
+
 static void test_migration_builds_counters_once(void **state)
 {
     fixture *f = *state;
@@ -317,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters_follow_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_summary_range, setup, teardown),
     };
     return ca_run_tests("reports", tests, NULL, NULL);
 }
