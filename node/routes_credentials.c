@@ -208,7 +208,8 @@ static bool parse_roster(ca_http_request *req, ca_http_response *resp, ca_bulk *
 /* POST /v1/rosters/csv (issue #17): the upload page sends an XLSX roster here and gets back the
  * CSV it then checks and issues in chunks as it does a CSV file, so both take one path. Writes
  * nothing; the server's audit entry says which sheet and how many rows. Roster-Sheet names the
- * sheet read (percent-encoded UTF-8). */
+ * sheet read (percent-encoded UTF-8). A client that accepts JSON and not text/csv (the console's
+ * fetch helper) gets {"csv", "sheet", "rows"} instead. */
 static void h_roster_csv(ca_http_request *req, ca_http_response *resp)
 {
     ca_xlsx_csv x;
@@ -229,8 +230,18 @@ static void h_roster_csv(ca_http_request *req, ca_http_response *resp)
         ca_http_response_add_header(resp, "Roster-Sheet", sheet);
     snprintf(resp->detail, sizeof resp->detail, "roster read: sheet \"%.60s\", %zu rows",
              x.sheet, x.rows);
-    ca_http_reply_owned(resp, 200, "text/csv; charset=utf-8", x.csv, x.len);
-    x.csv = NULL;
+    const char *accept = ca_http_header(req, "Accept");
+    if (accept && strstr(accept, "application/json") && !strstr(accept, "text/csv")) {
+        json_t *j = json_pack("{s:s%,s:s,s:I}", "csv", x.csv, x.len, "sheet", x.sheet, "rows",
+                              (json_int_t)x.rows);
+        if (j)
+            ca_http_reply_json(resp, 200, j);
+        else
+            ca_http_problem(resp, 500, "out of memory");
+    } else {
+        ca_http_reply_owned(resp, 200, "text/csv; charset=utf-8", x.csv, x.len);
+        x.csv = NULL;
+    }
     ca_xlsx_csv_free(&x);
 }
 

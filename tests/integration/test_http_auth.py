@@ -14,10 +14,12 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ca_node as ca  # noqa: E402
 from softauthn import Session, enroll_person  # noqa: E402
+import xlsx_fixture  # noqa: E402
 
 t = ca.Checks("http_auth")
 
 TEMPLATE = os.path.join(ca.SRC, "config", "templates", "security-awareness-2026.json")
+ROSTER_XLSX = xlsx_fixture.workbook([["externalId", "email"], ["M-1", "m@bizm.example"]])
 
 
 def unsigned(subject_id):
@@ -89,6 +91,9 @@ def role_matrix(node):
          lambda tok: node.request("POST", "/v1/credentials/batch", token=tok, body=[
              {"externalId": f"M-{next(counter)}", "email": "m@bizm.example",
               "course": "security-awareness-2026", "completedAt": "2026-06-01"}])),
+        ("POST /v1/rosters/csv", {"admin", "issuer"}, 200,
+         lambda tok: node.request("POST", "/v1/rosters/csv", token=tok, body=ROSTER_XLSX,
+                                  headers={"Content-Type": xlsx_fixture.XLSX})),
         ("POST /v1/credentials/{id}/revoke", {"admin", "revoker"}, 200, change("revoke")),
         ("POST /v1/credentials/{id}/suspend", {"admin", "revoker"}, 409, change("suspend")),
         ("POST /v1/credentials/{id}/reinstate", {"admin", "revoker"}, 409, change("reinstate")),

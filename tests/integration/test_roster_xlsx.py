@@ -85,6 +85,11 @@ def part_convert(a):
     t.eq(r.headers.get("roster-sheet"), "Roster", "Roster-Sheet names the sheet read")
     print(f"figure: 166-row roster ({len(ROSTER_BYTES)} bytes of XLSX) converted in "
           f"{took * 1000:.0f} ms")
+    r = a.request("POST", "/v1/rosters/csv", body=ROSTER_BYTES, token=a.tokens["issuer"],
+                  headers={"Content-Type": XLSX, "Accept": "application/json"})
+    t.eq(r.ctype, "application/json", "Accept: application/json gets JSON (the console's fetch)")
+    t.eq(r.json() if r.status == 200 else None, {"csv": ROSTER_CSV, "sheet": "Roster", "rows": 166},
+         "the JSON answer: csv, sheet, rows")
     r = post(a, "/v1/rosters/csv?sheet=notes", ROSTER_BYTES)
     t.eq((r.status, r.body), (200, b"this sheet is not the roster\r\n"), "?sheet= picks Notes")
     with open(BAD_XLSX, "rb") as f:
