@@ -190,6 +190,7 @@ const views = [
   {page: 'admin-dashboard', path: () => '/admin/dashboard', label: 'navDashboard', role: 'auditor'},
   {page: 'admin-audit', path: () => '/admin/audit', label: 'navAudit', role: 'auditor'},
   {page: 'admin-people', path: () => '/admin/people', label: 'navPeople', role: 'admin'},
+  {page: 'admin-templates', path: () => '/admin/templates', label: 'navTemplates', role: 'issuer'},
   {page: 'admin-account', path: () => config.account, label: 'navAccount'},
 ];
 
