@@ -99,6 +99,12 @@ json_t *ca_json_time(int64_t t)
     return json_string(s);
 }
 
+json_t *ca_json_time_of(const json_t *record, const char *k)
+{
+    const json_t *v = json_object_get(record, k);
+    return json_is_integer(v) ? ca_json_time((int64_t)json_integer_value(v)) : json_null();
+}
+
 json_t *ca_token_json(const ca_token_info *t, int64_t now)
 {
     return json_pack("{s:s, s:s, s:s?, s:o, s:o, s:o, s:s}", "id", t->id, "role",

@@ -73,6 +73,9 @@ ca_err ca_token_list(ca_store *store, ca_token_info **list, size_t *count, ca_er
 /* t (Unix seconds) as RFC 3339 UTC text, or JSON null for 0 or less (never happened). */
 json_t *ca_json_time(int64_t t);
 
+/* ca_json_time of the integer member k of a stored record, or JSON null when it is absent. */
+json_t *ca_json_time_of(const json_t *record, const char *k);
+
 /* "active", "expired" or "revoked" at time now. */
 const char *ca_token_status(const ca_token_info *t, int64_t now);
 

@@ -3,9 +3,12 @@
 
 #include "credanchor/crypto.h"
 #include "credanchor/encoding.h"
+#include "node/auth.h"
 #include "node/certificate.h"
 #include "node/data_key.h"
+#include "node/delivery_attempt.h"
 #include "node/due_pool.h"
+#include "node/http_session.h"
 #include "node/mail_message.h"
 #include "node/node_log.h"
 #include "node/pages.h"
@@ -26,8 +29,6 @@
 #define CHANNEL_EMAIL 'm'
 #define ACTION_SEND 's'
 #define ACTION_ERASE 'e'
-#define LOG_MAX 20            /* attempts kept per delivery (the count is kept whole) */
-#define RETRY_MAX_DELAY 3600  /* seconds: the backoff's ceiling */
 #define DELIVERY_NICE 10      /* senders yield the CPU to issuance (due_pool.h) */
 /* While issuing, each sender leaves 100 ms between messages: 4 connections still send
  * 2,400 a minute (the issue's floor is 2,000) and issuance keeps the CPU (bench/delivery.sh). */
@@ -133,31 +134,21 @@ ca_err ca_outbox_enqueue_issued(ca_store_txn *t, const ca_node *node, const uint
     return CA_OK;
 }
 
-typedef struct count_arg {
-    uint8_t prefix[18];
-    uint64_t n;
-} count_arg;
-
-static bool count_prefix(void *arg, const ca_store_val *k, const ca_store_val *v)
-{
-    (void)v;
-    count_arg *c = arg;
-    if (k->len != KEY_LEN || memcmp(k->data, c->prefix, 18) != 0)
-        return false;
-    c->n++;
-    return true;
-}
-
-/* The number of deliveries of (uuid, event, channel): the next one's sequence. */
+/* One past the last delivery of (uuid, event, channel): the next one's sequence. */
 static ca_err next_sequence(ca_store_txn *t, const uint8_t uuid[16], char event, uint64_t *seq)
 {
-    count_arg c = {.n = 0};
-    memcpy(c.prefix, uuid, 16);
-    c.prefix[16] = (uint8_t)event;
-    c.prefix[17] = CHANNEL_EMAIL;
-    ca_err err = ca_store_scan(t, CA_TABLE_OUTBOX, c.prefix, 18, count_prefix, &c);
-    *seq = c.n;
-    return err == CA_ERR_NOT_FOUND ? CA_OK : err;
+    uint8_t prefix[18];
+    memcpy(prefix, uuid, 16);
+    prefix[16] = (uint8_t)event;
+    prefix[17] = CHANNEL_EMAIL;
+    ca_store_val k;
+    ca_err err = ca_store_last_under(t, CA_TABLE_OUTBOX, prefix, sizeof prefix, &k, NULL);
+    *seq = 0;
+    if (err == CA_ERR_NOT_FOUND)
+        return CA_OK;
+    if (!err && k.len == KEY_LEN)
+        *seq = ca_store_u64_from((const uint8_t *)k.data + 18) + 1;
+    return err;
 }
 
 /* A new delivery of (uuid, event) to the address the first issued email holds; *queued false
@@ -197,7 +188,7 @@ struct ca_outbox {
     ca_node *node;
     ca_due_pool *pool;
     char from_addr[CA_CONFIG_STR_MAX];
-    char domain[256];                       /* Message-ID's right side: public_url's host */
+    char domain[CA_WEB_ORIGIN_MAX];         /* Message-ID's right side: public_url's host */
 };
 
 static int64_t now_s(void)
@@ -214,33 +205,6 @@ typedef struct outcome {
     const ca_config *cfg;
     int64_t now;
 } outcome;
-
-int64_t ca_outbox_retry_delay(const ca_config *cfg, int64_t attempts)
-{
-    int64_t d = (int64_t)cfg->delivery_retry_base;
-    for (int64_t i = 1; i < attempts && d < RETRY_MAX_DELAY; i++)
-        d *= 2;
-    if (d > RETRY_MAX_DELAY)
-        d = RETRY_MAX_DELAY;
-    uint8_t j = 128;
-    RAND_bytes(&j, 1); /* jitter: +-20%, so retries of one outage do not arrive together */
-    d += d * ((int64_t)j - 128) / 640;
-    return d < 1 ? 1 : d;
-}
-
-static void log_attempt(json_t *rec, const outcome *o, const char *what)
-{
-    json_t *log = json_object_get(rec, "log");
-    if (!json_is_array(log)) {
-        log = json_array();
-        json_object_set_new(rec, "log", log);
-    }
-    json_array_append_new(log, json_pack("{s:I, s:s, s:I, s:s}", "at", (json_int_t)o->now,
-                                         "outcome", what, "code", (json_int_t)o->r.code,
-                                         "detail", o->r.detail));
-    while (json_array_size(log) > LOG_MAX)
-        json_array_remove(log, 0);
-}
 
 /* A delivery that ended: its address is erased now (retention 0) or after the window. */
 static ca_err schedule_erase(ca_store_txn *t, const outcome *o, json_t *rec,
@@ -262,28 +226,13 @@ static ca_err schedule_erase(ca_store_txn *t, const outcome *o, json_t *rec,
 static ca_err apply_outcome(ca_store_txn *t, const outcome *o, json_t *rec,
                             const uint8_t key[KEY_LEN])
 {
-    json_int_t attempts = json_integer_value(json_object_get(rec, "attempts")) + 1;
-    json_object_set_new(rec, "attempts", json_integer(attempts));
     json_object_set_new(rec, "messageId", json_string(o->message_id));
-    if (o->r.outcome != CA_SMTP_SENT)
-        json_object_set_new(rec, "lastError", json_string(o->r.detail));
-    if (o->r.outcome == CA_SMTP_SENT) {
-        json_object_set_new(rec, "state", json_string("sent"));
-        json_object_set_new(rec, "sentAt", json_integer(o->now));
-        log_attempt(rec, o, "sent");
+    ca_delivery_attempt a = {.ok = o->r.outcome == CA_SMTP_SENT,
+                             .permanent = o->r.outcome == CA_SMTP_PERMANENT,
+                             .code = o->r.code, .detail = o->r.detail};
+    int64_t at = ca_delivery_record_attempt(rec, o->cfg, o->now, &a, "sent", "sentAt");
+    if (!at)
         return schedule_erase(t, o, rec, key);
-    }
-    json_int_t queued = json_integer_value(json_object_get(rec, "queuedAt"));
-    int64_t at = o->now + ca_outbox_retry_delay(o->cfg, attempts);
-    bool give_up = at > queued + (json_int_t)o->cfg->delivery_deadline;
-    if (o->r.outcome == CA_SMTP_PERMANENT || give_up) {
-        const char *st = o->r.outcome == CA_SMTP_PERMANENT ? "failed" : "gave_up";
-        json_object_set_new(rec, "state", json_string(st));
-        log_attempt(rec, o, st);
-        return schedule_erase(t, o, rec, key);
-    }
-    log_attempt(rec, o, "retry");
-    json_object_set_new(rec, "nextAt", json_integer(at));
     uint8_t due[DUE_LEN];
     make_due(due, at, ACTION_SEND, key);
     return ca_store_put(t, CA_TABLE_OUTBOX_DUE, due, DUE_LEN, "", 0);
@@ -539,17 +488,6 @@ static void sender_done(void *state)
     ca_smtp_sender_free(state);
 }
 
-/* The host of public_url, for Message-IDs. */
-static void url_host(const char *url, char *out, size_t cap)
-{
-    const char *h = strstr(url, "://");
-    h = h ? h + 3 : url;
-    size_t n = strcspn(h, ":/?#");
-    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), h);
-    if (!out[0])
-        snprintf(out, cap, "localhost");
-}
-
 ca_err ca_outbox_start(ca_outbox **out, ca_node *node, ca_errbuf *eb)
 {
     *out = NULL;
@@ -568,7 +506,9 @@ ca_err ca_outbox_start(ca_outbox **out, ca_node *node, ca_errbuf *eb)
         free(ob);
         return ca_fail(eb, CA_ERR_CONFIG, "config: mail.from: %s", why);
     }
-    url_host(node->cfg.node_public_url, ob->domain, sizeof ob->domain);
+    ca_public_rp_id(&node->cfg, ob->domain); /* the host the pages are served under */
+    if (!ob->domain[0])
+        snprintf(ob->domain, sizeof ob->domain, "localhost");
     ca_due_pool_options po = {.store = node->store, .table = CA_TABLE_OUTBOX_DUE,
                               .key_len = DUE_LEN, .workers = node->cfg.mail_connections,
                               .name = "outbox", .send = send_turn, .record = record,
@@ -607,16 +547,6 @@ typedef struct list_arg {
     json_t *arr;
 } list_arg;
 
-static json_t *time_or_null(const json_t *rec, const char *k)
-{
-    const json_t *v = json_object_get(rec, k);
-    char buf[CA_DATETIME_MAX];
-    if (!json_is_integer(v))
-        return json_null();
-    ca_datetime_format(buf, (int64_t)json_integer_value(v));
-    return json_string(buf);
-}
-
 static json_t *public_record(const json_t *rec)
 {
     json_t *log = json_array();
@@ -624,20 +554,20 @@ static json_t *public_record(const json_t *rec)
     const json_t *a;
     json_array_foreach(json_object_get(rec, "log"), i, a) {
         json_t *e = json_deep_copy(a);
-        json_object_set_new(e, "at", time_or_null(a, "at"));
+        json_object_set_new(e, "at", ca_json_time_of(a, "at"));
         json_array_append_new(log, e);
     }
     const char *state = json_string_value(json_object_get(rec, "state"));
     return json_pack("{s:O, s:O, s:O, s:O, s:o, s:o, s:o, s:O?, s:O?, s:b, s:o, s:o}", "event",
                      json_object_get(rec, "event"), "channel", json_object_get(rec, "channel"),
                      "state", json_object_get(rec, "state"), "attempts",
-                     json_object_get(rec, "attempts"), "queuedAt", time_or_null(rec, "queuedAt"),
+                     json_object_get(rec, "attempts"), "queuedAt", ca_json_time_of(rec, "queuedAt"),
                      "nextAttemptAt",
-                     state && !strcmp(state, "queued") ? time_or_null(rec, "nextAt") : json_null(),
-                     "sentAt", time_or_null(rec, "sentAt"), "lastError",
+                     state && !strcmp(state, "queued") ? ca_json_time_of(rec, "nextAt") : json_null(),
+                     "sentAt", ca_json_time_of(rec, "sentAt"), "lastError",
                      json_object_get(rec, "lastError"), "messageId",
                      json_object_get(rec, "messageId"), "addressHeld",
-                     json_object_get(rec, "to") != NULL, "erasedAt", time_or_null(rec, "erasedAt"),
+                     json_object_get(rec, "to") != NULL, "erasedAt", ca_json_time_of(rec, "erasedAt"),
                      "log", log);
 }
 
@@ -728,10 +658,8 @@ static ca_err resend_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
     memcpy(prefix, r->uuid, 16);
     prefix[16] = CA_OUTBOX_ISSUED;
     prefix[17] = CHANNEL_EMAIL;
-    count_arg c = {.n = 0};
-    memcpy(c.prefix, prefix, 18);
-    ca_store_scan(t, CA_TABLE_OUTBOX, prefix, 18, count_prefix, &c);
-    if (c.n == 0)
+    if (ca_store_last_under(t, CA_TABLE_OUTBOX, prefix, sizeof prefix, NULL, NULL) ==
+        CA_ERR_NOT_FOUND)
         return ca_fail(eb, CA_ERR_NOT_FOUND, "this credential was never emailed (no recipient "
                        "email, or mail was not configured when it was issued)");
     queued_arg q = {.busy = false};

@@ -58,10 +58,6 @@ ca_err ca_outbox_enqueue_issued(ca_store_txn *t, const ca_node *node, const uint
 ca_err ca_outbox_enqueue_status(ca_store_txn *t, const ca_node *node, const uint8_t uuid[16],
                                 ca_outbox_event event, int64_t now, ca_errbuf *eb);
 
-/* The delay before retry number `attempts` (1 = the first retry): delivery.retry_base doubled
- * per attempt, at most an hour, +-20% jitter. Email and webhooks share it. */
-int64_t ca_outbox_retry_delay(const ca_config *cfg, int64_t attempts);
-
 /* ---- serving ----------------------------------------------------------------------------- */
 
 typedef struct ca_outbox ca_outbox; /* opaque */

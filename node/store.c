@@ -700,6 +700,43 @@ ca_err ca_store_last(ca_store_txn *t, ca_table table, ca_store_val *key, ca_stor
     return txn_result(rc);
 }
 
+ca_err ca_store_last_under(ca_store_txn *t, ca_table table, const void *prefix,
+                           size_t prefix_len, ca_store_val *key, ca_store_val *val)
+{
+    uint8_t next[511]; /* LMDB's longest key (MDB_MAXKEYSIZE's default) */
+    if (prefix_len == 0 || prefix_len > sizeof next)
+        return CA_ERR_INVALID;
+    if (t->store->missing[table])
+        return CA_ERR_NOT_FOUND;
+    /* The first key after every key under prefix: prefix + 1 as a big-endian number (all
+     * 0xff: none, so the table's last key is the candidate). */
+    memcpy(next, prefix, prefix_len);
+    size_t i = prefix_len;
+    while (i > 0 && next[i - 1] == 0xff)
+        next[--i] = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
+    if (rc)
+        return txn_result(rc);
+    MDB_val k = {.mv_size = prefix_len, .mv_data = next}, v;
+    if (i > 0) {
+        next[i - 1]++;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV)
+                     : rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST) : rc;
+    } else {
+        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    }
+    if (rc == 0 && (k.mv_size < prefix_len || memcmp(k.mv_data, prefix, prefix_len) != 0))
+        rc = MDB_NOTFOUND;
+    if (rc == 0 && key)
+        *key = (ca_store_val){.data = k.mv_data, .len = k.mv_size};
+    if (rc == 0 && val)
+        *val = (ca_store_val){.data = v.mv_data, .len = v.mv_size};
+    mdb_cursor_close(c);
+    return txn_result(rc);
+}
+
 ca_err ca_store_copy(ca_store *s, const char *dir, ca_errbuf *eb)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)

@@ -110,6 +110,11 @@ ca_err ca_store_get_all(ca_store_txn *txn, ca_table table, const void *key, size
 /* The last key/value of a table (CA_ERR_NOT_FOUND when empty). */
 ca_err ca_store_last(ca_store_txn *txn, ca_table table, ca_store_val *key, ca_store_val *val);
 
+/* The last key/value whose key starts with prefix (CA_ERR_NOT_FOUND when none): one cursor
+ * seek, so a sequence numbered under a prefix can be continued without a counter record. */
+ca_err ca_store_last_under(ca_store_txn *txn, ca_table table, const void *prefix,
+                           size_t prefix_len, ca_store_val *key, ca_store_val *val);
+
 /* A consistent hot copy of the environment into dir, compacting (mdb_env_copy2 MDB_CP_COMPACT). */
 ca_err ca_store_copy(ca_store *store, const char *dir, ca_errbuf *eb);
 

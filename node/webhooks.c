@@ -5,7 +5,9 @@
 #include "credanchor/crypto.h"
 #include "credanchor/curl_tls.h"
 #include "credanchor/encoding.h"
+#include "node/auth.h"
 #include "node/data_key.h"
+#include "node/delivery_attempt.h"
 #include "node/due_pool.h"
 #include "node/node_log.h"
 #include "node/outbox.h"
@@ -26,7 +28,6 @@
 #define ROTATION_OVERLAP (24 * 3600) /* the old secret keeps signing this long (issue #18) */
 #define ANSWER_MAX (64 * 1024)       /* the most of an answer read */
 #define URL_MAX 1024
-#define LOG_MAX 20
 #define DELIVERY_NICE 10             /* senders yield the CPU to issuance (due_pool.h) */
 /* While issuing, each sender leaves 20 ms between deliveries (8 senders: 400/s). */
 #define WEBHOOK_YIELD_GAP_MS 20
@@ -93,12 +94,28 @@ static bool subscribed(const json_t *ep, const char *event)
     return false;
 }
 
-/* One delivery of body to endpoint ep (whose record moves to its next sequence). */
-static ca_err queue_one(ca_store_txn *t, const char *id, json_t *ep, const char *event,
-                        const char *body, int64_t now)
+/* The endpoint's next delivery sequence: one past its last delivery's (deliveries are kept
+ * while the endpoint is, so a number, and the webhook-id made from it, is never reused). */
+static ca_err next_sequence(ca_store_txn *t, const char *id, uint64_t *seq)
 {
-    uint64_t seq = (uint64_t)json_integer_value(json_object_get(ep, "nextSeq"));
-    json_object_set_new(ep, "nextSeq", json_integer((json_int_t)seq + 1));
+    ca_store_val k;
+    ca_err err = ca_store_last_under(t, CA_TABLE_WEBHOOK_DELIVERIES, id, ID_LEN, &k, NULL);
+    *seq = 0;
+    if (err == CA_ERR_NOT_FOUND)
+        return CA_OK;
+    if (!err && k.len == DKEY_LEN)
+        *seq = ca_store_u64_from((const uint8_t *)k.data + ID_LEN) + 1;
+    return err;
+}
+
+/* One delivery of body to endpoint id, under its next sequence. */
+static ca_err queue_one(ca_store_txn *t, const char *id, const char *event, const char *body,
+                        int64_t now)
+{
+    uint64_t seq;
+    ca_err err = next_sequence(t, id, &seq);
+    if (err)
+        return err;
     char wid[64];
     snprintf(wid, sizeof wid, "msg_%.16s_%llu", id, (unsigned long long)seq);
     json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:[]}", "seq",
@@ -107,10 +124,8 @@ static ca_err queue_one(ca_store_txn *t, const char *id, json_t *ep, const char 
                           (json_int_t)now, "attempts", 0, "log");
     uint8_t dkey[DKEY_LEN];
     make_dkey(dkey, id, seq);
-    ca_err err = d ? put_json(t, CA_TABLE_WEBHOOK_DELIVERIES, dkey, DKEY_LEN, d) : CA_ERR_NOMEM;
+    err = d ? put_json(t, CA_TABLE_WEBHOOK_DELIVERIES, dkey, DKEY_LEN, d) : CA_ERR_NOMEM;
     json_decref(d);
-    if (!err)
-        err = put_json(t, CA_TABLE_WEBHOOKS, id, ID_LEN, ep);
     return err ? err : put_due(t, now, dkey);
 }
 
@@ -152,7 +167,7 @@ ca_err ca_webhooks_enqueue(ca_store_txn *t, const char *event, const json_t *dat
     for (size_t i = 0; i < a.n && !err; i++) {
         json_t *ep = load_json(t, CA_TABLE_WEBHOOKS, a.ids[i], ID_LEN);
         if (ep && subscribed(ep, event))
-            err = queue_one(t, a.ids[i], ep, event, body, now);
+            err = queue_one(t, a.ids[i], event, body, now);
         json_decref(ep);
     }
     free(body);
@@ -287,9 +302,8 @@ ca_err ca_webhook_create(ca_node *node, const char *url, const json_t *events,
     }
     if (err)
         return err;
-    json_t *ep = json_pack("{s:s, s:s, s:O, s:s, s:I, s:i}", "id", id, "url", url, "events",
-                           events, "secret", sealed, "createdAt", (json_int_t)now_s(), "nextSeq",
-                           0);
+    json_t *ep = json_pack("{s:s, s:s, s:O, s:s, s:I}", "id", id, "url", url, "events", events,
+                           "secret", sealed, "createdAt", (json_int_t)now_s());
     create_arg a = {ep};
     err = ep ? ca_store_write(node->store, create_txn, &a, eb)
              : ca_fail(eb, CA_ERR_NOMEM, "out of memory");
@@ -383,16 +397,6 @@ ca_err ca_webhook_rotate(ca_node *node, const char *id, char secret_out[CA_WEBHO
     return err;
 }
 
-static json_t *time_json(const json_t *o, const char *k)
-{
-    const json_t *v = json_object_get(o, k);
-    char ts[CA_DATETIME_MAX];
-    if (!json_is_integer(v))
-        return json_null();
-    ca_datetime_format(ts, (int64_t)json_integer_value(v));
-    return json_string(ts);
-}
-
 static json_t *public_delivery(const json_t *d)
 {
     json_t *log = json_array();
@@ -400,14 +404,14 @@ static json_t *public_delivery(const json_t *d)
     const json_t *a;
     json_array_foreach(json_object_get(d, "log"), i, a) {
         json_t *e = json_deep_copy(a);
-        json_object_set_new(e, "at", time_json(a, "at"));
+        json_object_set_new(e, "at", ca_json_time_of(a, "at"));
         json_array_append_new(log, e);
     }
     return json_pack("{s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:O?, s:o}", "seq",
                      json_object_get(d, "seq"), "webhookId", json_object_get(d, "webhookId"),
                      "type", json_object_get(d, "type"), "state", json_object_get(d, "state"),
                      "attempts", json_object_get(d, "attempts"), "queuedAt",
-                     time_json(d, "queuedAt"), "deliveredAt", time_json(d, "deliveredAt"),
+                     ca_json_time_of(d, "queuedAt"), "deliveredAt", ca_json_time_of(d, "deliveredAt"),
                      "lastError", json_object_get(d, "lastError"), "log", log);
 }
 
@@ -660,18 +664,6 @@ typedef struct outcome {
     char webhook_id[64];
 } outcome;
 
-static void log_attempt(json_t *d, const outcome *o, const char *what)
-{
-    json_t *log = json_object_get(d, "log");
-    if (!json_is_array(log))
-        json_object_set_new(d, "log", log = json_array());
-    json_array_append_new(log, json_pack("{s:I, s:s, s:I, s:s}", "at", (json_int_t)o->now,
-                                         "outcome", what, "code", (json_int_t)o->r.code,
-                                         "detail", o->r.detail));
-    while (json_array_size(log) > LOG_MAX)
-        json_array_remove(log, 0);
-}
-
 /* Records one outcome (a due_pool record callback). */
 static ca_err record(void *ctx, ca_store_txn *t, const uint8_t *due, const void *arg,
                      ca_errbuf *eb)
@@ -685,24 +677,10 @@ static ca_err record(void *ctx, ca_store_txn *t, const uint8_t *due, const void 
     if (!d)
         return err && err != CA_ERR_NOT_FOUND ? ca_fail(eb, err, "webhooks: %s", ca_strerror(err))
                                               : CA_OK;
-    json_int_t attempts = json_integer_value(json_object_get(d, "attempts")) + 1;
-    json_object_set_new(d, "attempts", json_integer(attempts));
-    int64_t at = o->now + ca_outbox_retry_delay(o->cfg, attempts);
-    json_int_t queued = json_integer_value(json_object_get(d, "queuedAt"));
-    if (o->r.ok) {
-        json_object_set_new(d, "state", json_string("delivered"));
-        json_object_set_new(d, "deliveredAt", json_integer(o->now));
-        log_attempt(d, o, "delivered");
-    } else if (at > queued + (json_int_t)o->cfg->delivery_deadline) {
-        json_object_set_new(d, "state", json_string("gave_up"));
-        json_object_set_new(d, "lastError", json_string(o->r.detail));
-        log_attempt(d, o, "gave_up");
-    } else {
-        json_object_set_new(d, "nextAt", json_integer(at));
-        json_object_set_new(d, "lastError", json_string(o->r.detail));
-        log_attempt(d, o, "retry");
+    ca_delivery_attempt a = {.ok = o->r.ok, .code = o->r.code, .detail = o->r.detail};
+    int64_t at = ca_delivery_record_attempt(d, o->cfg, o->now, &a, "delivered", "deliveredAt");
+    if (at)
         err = put_due(t, at, dkey);
-    }
     if (!err || err == CA_ERR_NOT_FOUND)
         err = put_json(t, CA_TABLE_WEBHOOK_DELIVERIES, dkey, DKEY_LEN, d);
     json_decref(d);

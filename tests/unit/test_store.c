@@ -1,7 +1,8 @@
 /* Unit tests for node/store.c's defences against a damaged or abandoned environment
  * (issue #13): a truncated data.mdb is refused at open with a message instead of SIGBUS
  * (item 9), and reader slots left by processes killed inside a read transaction are freed at
- * the next open (item 10). Appends, growth and the full map: test_log.c. */
+ * the next open (item 10); ca_store_last_under, which numbers deliveries (issue #18). Appends,
+ * growth and the full map: test_log.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,11 +160,87 @@ static void stale_reader_is_cleared_at_open(void **state)
     ca_store_close(s);
 }
 
+static ca_err put_keys_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    (void)arg;
+    (void)eb;
+    /* Keys around the prefixes probed below: 01 00*, 01 ff*, 02 .., ff ff ... */
+    static const uint8_t keys[][3] = {{0x01, 0x00, 0x05}, {0x01, 0x00, 0x07}, {0x01, 0xff, 0x01},
+                                      {0x01, 0xff, 0xff}, {0x02, 0x00, 0x00}, {0xff, 0xff, 0x03}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        uint8_t v = (uint8_t)i;
+        ca_err err = ca_store_put(t, CA_TABLE_OUTBOX, keys[i], 3, &v, 1);
+        if (err)
+            return err;
+    }
+    return CA_OK;
+}
+
+typedef struct probe {
+    uint8_t prefix[2];
+    size_t len;
+    ca_err want;
+    int value; /* the index put_keys_txn stored, when found */
+} probe;
+
+static ca_err probe_txn_empty(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    (void)arg;
+    (void)eb;
+    const uint8_t p[1] = {0x01};
+    assert_int_equal(ca_store_last_under(t, CA_TABLE_OUTBOX, p, 1, NULL, NULL), CA_ERR_NOT_FOUND);
+    assert_int_equal(ca_store_last_under(t, CA_TABLE_OUTBOX, p, 0, NULL, NULL), CA_ERR_INVALID);
+    return CA_OK;
+}
+
+static ca_err probe_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    (void)arg;
+    (void)eb;
+    static const probe probes[] = {
+        {{0x01, 0x00}, 2, CA_OK, 1},            /* a key follows the prefix's range */
+        {{0x01, 0xff}, 2, CA_OK, 3},            /* the prefix + 1 carries into byte 0 */
+        {{0x01}, 1, CA_OK, 3},
+        {{0x02}, 1, CA_OK, 4},
+        {{0xff, 0xff}, 2, CA_OK, 5},            /* all 0xff: the table's last key */
+        {{0x01, 0x80}, 2, CA_ERR_NOT_FOUND, 0}, /* nothing under it, keys on both sides */
+        {{0x00}, 1, CA_ERR_NOT_FOUND, 0},       /* before every key */
+        {{0x03}, 1, CA_ERR_NOT_FOUND, 0},       /* between keys, the next one not under it */
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        ca_store_val k = {0}, v = {0};
+        ca_err err = ca_store_last_under(t, CA_TABLE_OUTBOX, probes[i].prefix, probes[i].len,
+                                         &k, &v);
+        assert_int_equal(err, probes[i].want);
+        if (!err) {
+            assert_int_equal(v.len, 1);
+            assert_int_equal(*(const uint8_t *)v.data, probes[i].value);
+            assert_memory_equal(k.data, probes[i].prefix, probes[i].len);
+        }
+    }
+    return CA_OK;
+}
+
+/* ca_store_last_under: the last key under a prefix in one seek, whatever lies around it. */
+static void last_under_finds_the_last_key_of_a_prefix(void **state)
+{
+    fixture *f = *state;
+    ca_store *s = NULL;
+    ca_errbuf eb = {{0}};
+    assert_int_equal(open_store(&s, f, false, &eb), CA_OK);
+    assert_int_equal(ca_store_write(s, probe_txn_empty, NULL, &eb), CA_OK);
+    assert_int_equal(ca_store_write(s, put_keys_txn, NULL, &eb), CA_OK);
+    assert_int_equal(ca_store_write(s, probe_txn, NULL, &eb), CA_OK);
+    ca_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(truncated_file_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(stale_reader_is_cleared_at_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(last_under_finds_the_last_key_of_a_prefix, setup,
+                                        teardown),
     };
     return ca_run_tests("store", tests, NULL, NULL);
 }
