@@ -20,11 +20,11 @@ Then the 550 rule is dropped (the failed delivery is never retried by itself) an
   3. Resend email (admin): a confirmation dialog (axe with it open); Cancel sends nothing;
      Confirm says the email is queued, the timeline shows a second email that turns "sent"
      while the page reads it again, and the SMTP server has a new message to that recipient.
-  4. (the peer, by bearer token) "queued": one more credential, whose recipient the server
-     answers 451 every time: still queued, retried. It is issued only now because of a node
-     bug found here: ca_outbox_resend's queued_visit (node/outbox.c) does not stop at the
-     credential's own keys, so while ANY credential whose outbox key sorts after the resent
-     one's has a queued email, the resend answers 409 "still queued".
+  4. (the peer, by bearer token, BEFORE step 3) "queued": one more credential, whose recipient
+     the server answers 451 every time: still queued, retried. So the resend of step 3 is
+     asked while another credential's email is queued, which it must not count (this test
+     found the resend's scan running on into other credentials' keys and answering 409
+     "still queued"; fixed in 8e23700: node/outbox.c resend_txn looks at its own keys only).
   5. The list has an "Alert channel" (채널) column: "Email" and a badge of the latest
      delivery's state, sent / queued as GET /v1/credentials says (the resent one now
      "sent"), "—" without one.

@@ -10,8 +10,8 @@
 //    "nomail": {"id", "issueNumber"}}, "issuerToken", "auditorToken": bearer tokens,
 //    "queued": {"csv": a roster of one, "name": its recipient}}
 // The "queued" credential (its recipient deferred with 451 every time) is issued by step
-// "4 queue", after the resend: while any email of a credential whose outbox key sorts after
-// the resent one's is queued, the node answers the resend 409 (see the test's docstring).
+// "4 queue", which runs before "3 resend": the resend must not be refused because another
+// credential's email is queued (see the test's docstring).
 // Output: one JSON line per step, {"step": name, ...observations} or {"step", "error"}.
 // A step that throws ends the run (the later steps depend on it).
 import {readFileSync} from 'node:fs';
@@ -125,6 +125,10 @@ async function run(browser, step) {
     return o;
   });
 
+  // Issued before the resend, so the resend is asked while another credential's email is
+  // queued: only the resent credential's own emails may block it (node/outbox.c resend_txn).
+  await step('4 queue', issueQueued);
+
   await step('3 resend', async () => {
     const page = admin.page;
     const o = {};
@@ -149,8 +153,6 @@ async function run(browser, step) {
     await shot(page, 'delivery-resent-en.png');
     return o;
   });
-
-  await step('4 queue', issueQueued);
 
   await step('5 list', async () => {
     const page = admin.page;
