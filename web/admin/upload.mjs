@@ -2,7 +2,10 @@
 // roster is a CSV with a header row (externalId, name, email, department, course, completedAt,
 // as tests/data/participants-166.csv), in steps:
 //   1. the file, read here: at most MAX_BYTES (node.max_body) and UTF-8 text without NUL
-//      bytes, or the page says why before anything is sent; and the template: each row's
+//      bytes, or the page says why before anything is sent; an Excel workbook (.xlsx) goes to
+//      POST /v1/rosters/csv instead, which answers the CSV its first visible sheet holds (or
+//      the node's one-line reason it cannot be read), and that CSV takes the steps below as a
+//      CSV file does, its rows numbered by their sheet rows; and the template: each row's
 //      course column names its own (the default), or one template for every row (?template=,
 //      from GET /v1/templates);
 //   2. Check: POST /v1/credentials/batch?dryRun=true, which writes nothing: how many rows are
@@ -23,10 +26,11 @@ import {busy, call, el, hasRole, needsRole, notice, numberText, pageHref, run, s
   from './console.mjs';
 
 const MAX_BYTES = 10 * 1024 * 1024; // node.max_body: 10 MiB
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const CHUNK = 25;                   // data rows per issuing request
 const CHECK_CHUNK = 5000;           // data rows per dry run (the node takes up to 10000)
 
-let roster = null;   // {name, size, header: {text, line}, rows: [{text, line}]}
+let roster = null;   // {name, size, sheet (null for a CSV), header: {text, line}, rows: [{text, line}]}
 let checked = null;  // {template}: the dry run of the current file and template went through
 let issuing = false;
 let cancelling = false;
@@ -105,21 +109,57 @@ function sizeText(bytes) {
   return bytes >= 1024 ? `${num(bytes / 1024)} KiB` : `${num(bytes)} B`;
 }
 
+// A ZIP (.xlsx) or an OLE file (an encrypted workbook, an old .xls) is for the node to read or
+// refuse with its reason.
+function isWorkbook(name, bytes) {
+  const starts = (...b) => b.every((x, i) => bytes[i] === x);
+  return starts(0x50, 0x4b, 0x03, 0x04) || starts(0xd0, 0xcf, 0x11, 0xe0) || /\.xls[xmb]?$/i.test(name);
+}
+
+// The workbook's sheet as CSV text (node/roster_xlsx.c), and the sheet's name.
+async function workbookText(bytes) {
+  try {
+    const r = await call('POST', '/v1/rosters/csv', bytes, XLSX_TYPE);
+    return {text: r.csv, sheet: r.sheet};
+  } catch (err) {
+    if (err instanceof ApiError && [400, 413, 415].includes(err.status)) {
+      throw new Refusal(fill(t.workbookRefused, {detail: err.detail || `HTTP ${err.status}`}));
+    }
+    throw err;
+  }
+}
+
+// The node writes sheet row r at CSV line r plus the line breaks inside the cells above it
+// (blank lines for empty rows): take those breaks off, so a row's line is its sheet row.
+function toSheetRows(recs) {
+  let breaks = 0;
+  for (const r of recs) {
+    r.line -= breaks;
+    breaks += lineEnds(r.text);
+  }
+  return recs;
+}
+
 async function readRoster(file) {
   if (file.size > MAX_BYTES) {
     throw new Refusal(fill(t.fileTooBig, {size: sizeText(file.size), max: sizeText(MAX_BYTES)}));
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  if (bytes.includes(0)) {
-    throw new Refusal(t.fileNotText);
-  }
   let text;
-  try {
-    text = new TextDecoder('utf-8', {fatal: true}).decode(bytes); // drops a BOM
-  } catch {
-    throw new Refusal(t.fileNotText);
+  let sheet = null;
+  if (isWorkbook(file.name, bytes)) {
+    ({text, sheet} = await workbookText(bytes));
+  } else {
+    if (bytes.includes(0)) {
+      throw new Refusal(t.fileNotText);
+    }
+    try {
+      text = new TextDecoder('utf-8', {fatal: true}).decode(bytes); // drops a BOM
+    } catch {
+      throw new Refusal(t.fileNotText);
+    }
   }
-  const recs = records(text);
+  const recs = sheet === null ? records(text) : toSheetRows(records(text));
   if (!recs.length) {
     throw new Refusal(t.fileEmpty);
   }
@@ -127,7 +167,7 @@ async function readRoster(file) {
   if (!rows.length) {
     throw new Refusal(t.fileNoRows);
   }
-  return {name: file.name, size: file.size, header, rows};
+  return {name: file.name, size: file.size, sheet, header, rows};
 }
 
 // ---- talking to the node ------------------------------------------------------------------------
@@ -222,6 +262,7 @@ function fileChanged() {
   const info = $('file-info');
   info.textContent = '';
   info.dataset.rows = '';
+  info.dataset.sheet = '';
   const file = $('roster').files[0];
   if (!file) {
     return;
@@ -229,8 +270,10 @@ function fileChanged() {
   setState('loading');
   readRoster(file).then((r) => {
     roster = r;
-    info.textContent = fill(t.fileInfo, {name: r.name, size: sizeText(r.size), rows: numberText(r.rows.length)});
+    info.textContent = fill(r.sheet === null ? t.fileInfo : t.fileInfoSheet,
+      {name: r.name, size: sizeText(r.size), rows: numberText(r.rows.length), sheet: r.sheet});
     info.dataset.rows = String(r.rows.length);
+    info.dataset.sheet = r.sheet ?? '';
     $('check').disabled = false;
     setState('ready');
   }).catch((err) => showError(uploadError(err)));
