@@ -9,6 +9,7 @@
  */
 #include "node/certificate.h"
 
+#include "credanchor/credential.h"
 #include "credanchor/jws.h"
 #include "node/node_log.h"
 #include "node/web_assets.h"
@@ -16,6 +17,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cairo-pdf.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <time.h>
 #include <stddef.h>
 #include <pango/pangocairo.h>
 #include <pthread.h>
@@ -135,6 +139,9 @@ ca_err ca_credential_view_load(ca_credential_view *v, json_t **cred_out, const c
     recipient_name(v->recipient, sizeof v->recipient, subject);
     copy_str(v->issue_number, sizeof v->issue_number, json_object_get(subject, "licenseNumber"));
     copy_date(v->issued_on, json_object_get(cred, "validFrom"));
+    const char *from = json_string_value(json_object_get(cred, "validFrom"));
+    if (!from || ca_datetime_parse(&v->issued_at, from) != CA_OK)
+        v->issued_at = 0;
     copy_date(v->completed_on, json_object_get(cred, "awardedDate"));
     if (!v->completed_on[0])
         memcpy(v->completed_on, v->issued_on, sizeof v->issued_on);
@@ -167,9 +174,50 @@ static json_t *load_layout_file(const char *path, bool *missing, ca_errbuf *eb)
     return j;
 }
 
-/* The layout for key: <dir>/<key>.json, <dir>/default.json, the built-in one. */
-static json_t *find_layout(const char *dir, const char *key, ca_errbuf *eb)
+/* "YYYYMMDDTHHMMSSZ-..." -> unix seconds; -1 when the name does not start so. */
+static int64_t history_time(const char *name)
 {
+    struct tm tm = {0};
+    const char *end = strptime(name, "%Y%m%dT%H%M%SZ-", &tm);
+    return end ? (int64_t)timegm(&tm) : -1;
+}
+
+/* The layout that was replaced first after issued_at (certificate.h): <dir>/.history/<key>/
+ * <time>-<sha256>.json with the smallest time > issued_at; NULL (and *missing) when none. */
+static json_t *layout_as_of(const char *dir, const char *key, int64_t issued_at, bool *missing,
+                            ca_errbuf *eb)
+{
+    char hist[4096], best[256] = "";
+    int64_t best_t = INT64_MAX;
+    *missing = true;
+    snprintf(hist, sizeof hist, "%s/.history/%s", dir, key);
+    DIR *d = issued_at > 0 && key[0] ? opendir(hist) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        int64_t t = history_time(e->d_name);
+        size_t n = strlen(e->d_name);
+        if (t > issued_at && t < best_t && n < sizeof best && n > 5 &&
+            strcmp(e->d_name + n - 5, ".json") == 0) {
+            best_t = t;
+            memcpy(best, e->d_name, n + 1);
+        }
+    }
+    if (d)
+        closedir(d);
+    if (!best[0])
+        return NULL;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", hist, best);
+    return load_layout_file(path, missing, eb);
+}
+
+/* The layout for key at issued_at: the one replaced after it (layout_as_of), else
+ * <dir>/<key>.json, <dir>/default.json, the built-in one. */
+static json_t *find_layout(const char *dir, const char *key, int64_t issued_at, ca_errbuf *eb)
+{
+    bool was_missing = true;
+    json_t *then = dir && dir[0] ? layout_as_of(dir, key, issued_at, &was_missing, eb) : NULL;
+    if (then || !was_missing)
+        return then;
     const char *names[] = {key, "default"};
     for (size_t i = 0; i < 2 && dir && dir[0]; i++) {
         if (!names[i][0])
@@ -360,7 +408,7 @@ static void draw_frame(cairo_t *cr, const json_t *layout, double w, double h)
 ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
                           const char *certificates_dir, ca_errbuf *eb)
 {
-    json_t *layout = find_layout(certificates_dir, v->achievement_key, eb);
+    json_t *layout = find_layout(certificates_dir, v->achievement_key, v->issued_at, eb);
     if (!layout)
         return CA_ERR_INVALID;
     ca_err err = ca_certificate_pdf_layout(pdf, len, v, layout, eb);

@@ -7,7 +7,10 @@
  * (docs/operations.md "Certificates"): <credentials.certificates_dir>/<key>.json where key is
  * the achievement id's last segment ("urn:credanchor:achievement:security-awareness-2026"
  * -> security-awareness-2026.json), else default.json there, else the built-in
- * web/certificate/default.json. Conventions: common.h.
+ * web/certificate/default.json. A layout the console's template editor replaced
+ * (node/routes_templates.c) is kept as <dir>/.history/<key>/<UTC time>-<sha256>.json, named
+ * by when it stopped applying; a credential issued before that time is drawn with it, so a
+ * design edit applies to new credentials only. Conventions: common.h.
  */
 #ifndef CREDANCHOR_CERTIFICATE_H
 #define CREDANCHOR_CERTIFICATE_H
@@ -34,6 +37,8 @@ typedef struct ca_credential_view {
     char completed_on[16];      /* YYYY-MM-DD of awardedDate, else validFrom */
     char valid_until[16];
     char page_url[CA_PAGE_URL_MAX];
+    int64_t issued_at;          /* validFrom in unix seconds (0: unknown): picks the layout
+                                 * in effect at issuance (issue #17 "Templates") */
 } ca_credential_view;
 
 /* Fills v from the credential as stored (a compact VC-JWT or a Data Integrity JSON document)

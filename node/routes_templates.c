@@ -554,8 +554,20 @@ static ca_err write_edit(const ca_config *cfg, const char *name, const tstate *o
         return err;
     char lfile[160];
     snprintf(lfile, sizeof lfile, "%s.json", e->key);
-    if (old && old->lbytes && !strcmp(old->key, e->key))
+    if (old && old->lbytes && !strcmp(old->key, e->key)) {
         err = keep_history(cdir, e->key, old->lbytes, old->llen, eb);
+    } else {
+        /* The achievement's first layout of its own: keep the default or built-in one that
+         * applied until now, so earlier credentials are still drawn with it (certificate.h). */
+        const char *source;
+        json_t *before = layout_for(cfg, e->key, &source);
+        size_t blen = 0;
+        char *bbytes = json_is_object(before) ? file_bytes(before, &blen) : NULL;
+        if (bbytes)
+            err = keep_history(cdir, e->key, bbytes, blen, eb);
+        free(bbytes);
+        json_decref(before);
+    }
     if (!err)
         err = write_atomic(cdir, lfile, e->lbytes, e->llen, false, eb);
     return err;

@@ -12,8 +12,9 @@
 - a good PUT writes both files, keeps the old bytes under .history/<name>/<time>-<sha>.json,
   answers the new version, and is one audit entry naming both versions (never image bytes);
 - "applies to new credentials only": a credential issued before the edit still verifies and
-  still says the old name; one issued after says the new name and the issuer profile's name
-  under the node's own did:web, and its certificate PDF (pdftotext) shows the new design;
+  still says the old name, and its certificate is still drawn in the old design (the layout
+  in effect at its validFrom, from .history); one issued after says the new name and the
+  issuer profile's name under the node's own did:web, and its PDF shows the new design;
 - POST makes a new template (201; 409 for an existing name or achievement id; 400 for a bad
   name); preview.pdf draws an unsaved layout and writes nothing;
 - two admins saving from the same version at once: one 200, one 412.
@@ -342,6 +343,8 @@ try:
                                  "/certificate.pdf").body, "before.pdf")
         c.ok("Training 2026" in text and "Training 2027" not in text,
              "the earlier credential's PDF still names the old achievement")
+        c.ok("SECURITY TRAINING CERTIFICATE" in text and "NEW DESIGN 2027" not in text,
+             "... and is drawn in the design of its issuance (the layout kept in .history)")
 
         # ---- two saves at once ---------------------------------------------------------------
         results = []
