@@ -189,6 +189,7 @@ const views = [
   {page: 'admin-upload', path: () => UPLOAD_PATH, label: 'navUpload', role: 'issuer'},
   {page: 'admin-dashboard', path: () => '/admin/dashboard', label: 'navDashboard', role: 'auditor'},
   {page: 'admin-audit', path: () => '/admin/audit', label: 'navAudit', role: 'auditor'},
+  {page: 'admin-webhooks', path: () => '/admin/webhooks', label: 'navWebhooks', role: 'admin'},
   {page: 'admin-people', path: () => '/admin/people', label: 'navPeople', role: 'admin'},
   {page: 'admin-templates', path: () => '/admin/templates', label: 'navTemplates', role: 'issuer'},
   {page: 'admin-account', path: () => config.account, label: 'navAccount'},

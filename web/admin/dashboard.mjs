@@ -12,8 +12,10 @@
 // tree size it covers, its transaction). A warning line when there is no anchor yet, when the
 // routes fail, or when an anchor has not become final after ANCHOR_SLOW_MS: the public record
 // has no time of its own, so the age is counted from when this browser first saw that anchor
-// (localStorage), or from its createdAt/updatedAt should the node add them (seconds).
-import {$, ApiError, config, fill, t, url} from './common.mjs';
+// (localStorage), or from its createdAt/updatedAt should the node add them (seconds). The
+// anchoring account (GET /v1/anchors/account, auditor): address, balance in ETH, anchors
+// left, and a role=alert warning when low on funds or when the chain is unreachable.
+import {$, ApiError, config, dateText, fill, t, url} from './common.mjs';
 import {call, dateOnly, el, hasRole, needsRole, numberText, percentText, run, startConsole} from './console.mjs';
 import {drawChart} from './dashboard_charts.mjs';
 
@@ -196,9 +198,61 @@ function warn(kind, text) {
   w.hidden = !text;
 }
 
+// A balance in wei (a decimal string) as ETH, to the millionth (BigInt: wei overflow Number).
+function ethText(wei) {
+  const micro = Number(BigInt(wei) / 10n ** 12n);
+  return fill(t.accountBalanceEth, {n: (micro / 1e6).toLocaleString(config.lang === 'ko' ? 'ko-KR' : 'en-GB',
+    {maximumFractionDigits: 6})});
+}
+
+function accountWarn(kind, text) {
+  const w = $('account-warning');
+  w.dataset.warning = kind;
+  w.textContent = text;
+  w.hidden = !text;
+}
+
+// The anchoring account (GET /v1/anchors/account, auditor; issue #17): its address, balance
+// and the anchors it pays for as the node last checked them, a warning (role=alert) when it
+// is low on funds or the chain cannot be reached (with the node's reason).
+async function anchorAccount() {
+  let a;
+  try {
+    a = await call('GET', '/v1/anchors/account');
+  } catch (err) {
+    accountWarn('account-failed', fill(t.accountFailed, {detail: why(err)}));
+    return;
+  }
+  const card = $('anchor-card');
+  $('account-off').hidden = a.configured !== false;
+  $('account-facts').hidden = a.configured === false;
+  card.dataset.accountReachable = a.configured === false ? '' : String(!!a.reachable);
+  card.dataset.accountLow = a.configured === false ? '' : String(!!a.low);
+  if (a.configured === false) {
+    accountWarn('', '');
+    return;
+  }
+  $('a-address').textContent = a.address;
+  $('a-balance').textContent = typeof a.balanceWei === 'string' ? ethText(a.balanceWei) : t.none;
+  $('a-balance').dataset.wei = a.balanceWei || '';
+  $('a-left').textContent = typeof a.anchorsLeft === 'number'
+    ? fill(t.accountAnchorsLeftValue, {n: numberText(a.anchorsLeft)}) : t.none;
+  $('a-left').dataset.anchorsLeft = typeof a.anchorsLeft === 'number' ? String(a.anchorsLeft) : '';
+  $('a-checked').textContent = a.checkedAt ? dateText(a.checkedAt) : t.accountNotChecked;
+  if (a.checkedAt && !a.reachable) {
+    accountWarn('unreachable', fill(t.accountUnreachable, {detail: a.error || t.network}));
+  } else if (a.low) {
+    accountWarn('low-funds', fill(t.accountLow, {n: numberText(a.anchorsLeft), threshold: numberText(a.threshold),
+      address: a.address}));
+  } else {
+    accountWarn('', '');
+  }
+}
+
 async function anchoring() {
   const card = $('anchor-card');
   card.hidden = false;
+  const account = anchorAccount();
   const [health, latest] = await Promise.allSettled([publicJson('/v1/health'), publicJson('/v1/anchors/latest')]);
   const size = health.status === 'fulfilled' ? health.value?.treeSize : null;
   $('h-log-size').textContent = typeof size === 'number' ? numberText(size) : t.none;
@@ -230,6 +284,7 @@ async function anchoring() {
   } else {
     warn('', '');
   }
+  await account;
 }
 
 async function main() {
@@ -239,6 +294,7 @@ async function main() {
     return;
   }
   $('report-pdf').href = url(`/v1/reports/summary.pdf?lang=${config.lang === 'ko' ? 'ko' : 'en'}`);
+  const anchored = anchoring();
   rangeForm();
   await summary();
   await anchored;
