@@ -201,7 +201,7 @@ def judge_list(got, admin_name):
          f"1: after enrolling, the console's home ({a.get('path')}, {a.get('page')})")
     c.eq(a.get("user"), admin_name, "1: the header names the admin")
     c.eq([n["page"] for n in a.get("nav", [])], ["admin-credentials", "admin-upload", "admin-dashboard",
-                                                 "admin-audit", "admin-people", "admin-account"],
+                                                 "admin-audit", "admin-webhooks", "admin-people", "admin-account"],
          "1: the admin's navigation")
     c.eq([n["current"] for n in a.get("nav", [])][0], "page", "1: the list is the current page")
     c.eq([n["page"] for n in au.get("nav", [])], ["admin-credentials", "admin-dashboard", "admin-audit",
