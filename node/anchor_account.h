@@ -71,7 +71,7 @@ void ca_anchor_account_init(ca_anchor_account *a, const uint8_t address[20], uin
 void ca_anchor_account_destroy(ca_anchor_account *a);
 
 /* One check over rpc (the engine's client; engine thread only). store gives the newest
- * anchor for its receipt. When *cancel becomes true during the calls (the engine stops),
+ * anchor for its receipt (NULL: gas per anchor stays the default). When *cancel becomes true during the calls (the engine stops),
  * the result is dropped and nothing is logged. */
 void ca_anchor_account_check(ca_anchor_account *a, ca_rpc *rpc, ca_store *store,
                              const atomic_bool *cancel);
