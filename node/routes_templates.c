@@ -623,6 +623,15 @@ static void commit_edit(ca_http_request *req, ca_http_response *resp, const char
         return;
     }
     if (err) {
+        /* The template may be written and the layout not: put the template back too, so a
+         * failed save changes nothing (each file was replaced atomically or not at all). */
+        if (old) {
+            undo_edit(cfg, old, e);
+        } else {
+            char path[PATH_CAP];
+            snprintf(path, sizeof path, "%s/%s.json", cfg->credentials_templates_dir, name);
+            unlink(path);
+        }
         ca_node_log(CA_NODE_LOG_ERROR, NULL, "templates: %s", eb.msg);
         ca_http_problem(resp, 500, "the template could not be written (the node's log says "
                         "why); nothing changed");
