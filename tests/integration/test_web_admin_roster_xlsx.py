@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The roster upload page with Excel workbooks (issue #17; web/admin/upload.mjs over
 POST /v1/rosters/csv), in Debian's Chromium (tests/interop/web_admin_roster_xlsx_peer.mjs over
-console_lib.mjs), judged here with the node's API:
+console_lib.mjs), behind real nginx with TLS and an https public_url (ca_node.NginxFront; the
+browser trusts exactly the test certificate's key), judged here with the node's API:
 
 - an issuer, enrolled with a passkey, picks a workbook (openpyxl, sheet "명단", 10 rows, 3 bad):
   the page reads it through the node, names the sheet and counts 10 rows; the check shows 7 new
@@ -13,6 +14,8 @@ console_lib.mjs), judged here with the node's API:
   these screens; no console error or CSP violation. Screenshots (en and ko) are kept in
   $CA_BUILD_DIR/web_admin_roster_xlsx_artefacts.
 """
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -54,6 +57,14 @@ def run_peer(tmp, node, plan):
     with open(os.path.join(ARTEFACTS, "peer.json"), "w") as f:
         json.dump(out, f, indent=1, ensure_ascii=False)
     return out
+
+
+def spki_of(cert):
+    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"], check=True,
+                         capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, check=True,
+                         capture_output=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 def no_violations(v, what):
@@ -103,7 +114,8 @@ def judge(got, node, bad_rows):
     no_violations(bad.get("axe"), "en: the refusal")
     # Chromium logs the refused upload's 400 itself; anything else is a fault.
     logged = [m for m in (got.get("console") or {}).get("console", [None])
-              if m != "Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+              if not str(m).startswith("Failed to load resource: the server responded with a "
+                                       "status of 400 (")]
     c.eq(logged, [], "no console error or CSP violation (but the refused upload's 400)")
     for name in ("upload-xlsx-check-en.png", "upload-xlsx-summary-en.png",
                  "upload-xlsx-check-ko.png", "upload-xlsx-refused-en.png"):
@@ -117,15 +129,14 @@ def main():
     subprocess.run([os.path.join(SRC, "tests", "interop", "install-peers")], check=True)
     shutil.rmtree(ARTEFACTS, ignore_errors=True)
     os.makedirs(ARTEFACTS)
-    port = ca.free_port()
-    base = f"http://localhost:{port}"
     t0 = time.time()
-    with tempfile.TemporaryDirectory() as tmp, \
+    with tempfile.TemporaryDirectory() as tmp, ca.NginxFront(tmp) as front, \
             ca.Node(roles=("admin", "auditor"), env={
-                "CREDANCHOR_NODE_PUBLIC_URL": base,
+                "CREDANCHOR_NODE_PUBLIC_URL": front.public_url,
                 "CREDANCHOR_CREDENTIALS_TEMPLATES_DIR": os.path.join(SRC, "config", "templates"),
             }) as node:
-        node.start(port=port)
+        node.start()
+        front.start(node.port)
         bad_xlsx, bad_rows = files.make_bad_3(tmp)
         encrypted = os.path.join(tmp, "locked.xlsx")
         cfb = bytearray(4096)
@@ -137,7 +148,8 @@ def main():
         r = node.request("POST", "/v1/users", token=node.tokens["admin"], body={
             "email": "isaac@example.com", "name": "이삭 Issuer", "roles": ["issuer"]})
         c.eq(r.status, 201, "the issuer is invited")
-        got = run_peer(tmp, node, {"base": base, "artefacts": ARTEFACTS,
+        got = run_peer(tmp, node, {"base": front.public_url, "spki": spki_of(front.cert),
+                                   "artefacts": ARTEFACTS,
                                    "issuerInvite": r.json().get("enrollUrl", ""),
                                    "badXlsx": bad_xlsx, "encryptedXlsx": encrypted})
         judge(got, node, bad_rows)

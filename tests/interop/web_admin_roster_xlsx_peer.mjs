@@ -5,7 +5,8 @@
 // and uploads a password-protected workbook, which the page refuses with the node's reason.
 // The peer acts and observes; the Python test judges.
 //
-// Input (CA_PLAN, a JSON file): {"base", "artefacts", "issuerInvite", "badXlsx",
+// Input (CA_PLAN, a JSON file): {"base" (nginx's https public URL), "spki" (the test
+// certificate's key, which Chromium is told to trust), "artefacts", "issuerInvite", "badXlsx",
 // "encryptedXlsx"}. Output: one JSON line per step, {"step": name, ...observations} or
 // {"step", "error"}.
 import {readFileSync} from 'node:fs';
@@ -79,4 +80,4 @@ await runSteps(async (browser, step) => {
       await en.page.evaluate(() => document.querySelector('#check').disabled)};
   });
   await step('console', async () => ({console: en.console}));
-});
+}, plan.spki ? [`--ignore-certificate-errors-spki-list=${plan.spki}`] : []);
