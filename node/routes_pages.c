@@ -12,10 +12,11 @@
  *
  * The people's sign-in pages (issue #16: /admin/signin, /admin/enroll, the account page at
  * ADMIN_ACCOUNT_PATH) and the admin console (issue #17: the credentials list at
- * ADMIN_HOME_PATH, one credential, the roster upload, the dashboard, the audit log, people
- * and tokens) are shells of the same kind, with their strings in web/admin/strings.json, a
- * CSP whose connect-src is the node alone, and no-store: their scripts call /v1/ with the
- * session cookie, and the HTML holds nothing of a person or a credential.
+ * ADMIN_HOME_PATH, one credential, the roster upload, the dashboard, the audit log, the
+ * webhooks, people and tokens) are shells of the same kind, with their strings in
+ * web/admin/strings.json, a CSP whose connect-src is the node alone, and no-store: their
+ * scripts call /v1/ with the session cookie, and the HTML holds nothing of a person or a
+ * credential.
  */
 #include "node/pages.h"
 
