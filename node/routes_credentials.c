@@ -34,6 +34,7 @@
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,18 +163,43 @@ out:
     json_decref(body);
 }
 
-/* An XLSX roster's sheet (?sheet=, else the first visible one) as CSV (node/roster_xlsx.h). */
+/* XLSX conversions running at once. One may hold about three times CA_XLSX_MAX_UNPACKED
+ * (shared strings, the CSV, its padded copy: ~200 MiB) however small its upload, so a burst of
+ * workbooks waits (503 + Retry-After) instead of taking the node's memory (issue #17). */
+#define ROSTER_XLSX_CONCURRENT 2
+static atomic_int roster_xlsx_running;
+
+/* An XLSX roster's sheet (?sheet=, else the first visible one) as CSV (node/roster_xlsx.h).
+ * CA_ERR_LOCKED when ROSTER_XLSX_CONCURRENT conversions are running. */
 static ca_err roster_xlsx_csv(const ca_http_request *req, ca_xlsx_csv *x, size_t max_rows,
                               ca_errbuf *eb)
 {
+    memset(x, 0, sizeof *x);
     char sheet[CA_XLSX_SHEET_NAME_MAX] = "";
     ca_err err = ca_http_query(req, "sheet", sheet, sizeof sheet, NULL);
     if (err == CA_ERR_TOO_LARGE)
         return ca_fail(eb, CA_ERR_INVALID, "sheet: at most %d bytes", CA_XLSX_SHEET_NAME_MAX - 1);
     if (err && err != CA_ERR_NOT_FOUND)
         return ca_fail(eb, CA_ERR_INVALID, "sheet: not a valid percent-encoded name");
+    if (atomic_fetch_add(&roster_xlsx_running, 1) >= ROSTER_XLSX_CONCURRENT) {
+        atomic_fetch_sub(&roster_xlsx_running, 1);
+        return ca_fail(eb, CA_ERR_LOCKED, "%d workbooks are being read; try again shortly",
+                       ROSTER_XLSX_CONCURRENT);
+    }
     ca_xlsx_options o = {.sheet = sheet, .max_rows = max_rows};
-    return ca_xlsx_to_csv(x, req->body, req->body_len, &o, eb);
+    err = ca_xlsx_to_csv(x, req->body, req->body_len, &o, eb);
+    atomic_fetch_sub(&roster_xlsx_running, 1);
+    return err;
+}
+
+static void roster_problem(ca_http_response *resp, ca_err err, const ca_errbuf *eb)
+{
+    if (err == CA_ERR_LOCKED) {
+        resp->retry_after = 1;
+        ca_http_problem(resp, 503, "%s", eb->msg);
+    } else {
+        ca_http_problem_err(resp, err, eb);
+    }
 }
 
 /* The batch's participant list from its body: a JSON array, a CSV, or an XLSX workbook read as
@@ -193,6 +219,10 @@ static bool parse_roster(ca_http_request *req, ca_http_response *resp, ca_bulk *
             for (size_t i = 0; i < b->n; i++)
                 b->rows[i].line = ca_xlsx_sheet_row(&x, b->rows[i].line);
         ca_xlsx_csv_free(&x);
+        if (err) {
+            roster_problem(resp, err, &eb);
+            return false;
+        }
     } else {
         json_t *arr = ca_http_body_json(req, resp);
         if (!arr)
@@ -216,7 +246,7 @@ static void h_roster_csv(ca_http_request *req, ca_http_response *resp)
     ca_errbuf eb = {{0}};
     ca_err err = roster_xlsx_csv(req, &x, CA_BULK_MAX_ROWS, &eb);
     if (err) {
-        ca_http_problem_err(resp, err, &eb);
+        roster_problem(resp, err, &eb);
         return;
     }
     char sheet[3 * CA_XLSX_SHEET_NAME_MAX];

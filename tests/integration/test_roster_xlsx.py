@@ -21,6 +21,7 @@ import socket
 import struct
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import zipfile
@@ -212,6 +213,28 @@ def body_of_50mb(node):
     return data.decode("utf-8", "replace")
 
 
+def part_concurrency(a, slow):
+    """Six slow workbooks at once (each inflates 64 MiB before its 413): at most two are read
+    at a time, the others get 503 with Retry-After, and none is lost or crashes the node."""
+    answers = []
+
+    def one():
+        r = post(a, "/v1/rosters/csv", slow)
+        answers.append((r.status, r.headers.get("retry-after"), detail(r)))
+
+    threads = [threading.Thread(target=one) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    statuses = sorted(s for s, _, _ in answers)
+    t.ok(len(answers) == 6 and set(statuses) <= {413, 503} and 503 in statuses and
+         statuses.count(413) >= 2, f"six at once: 413s and 503s ({statuses})")
+    busy = [x for x in answers if x[0] == 503]
+    t.ok(all(ra == "1" and "workbooks are being read" in d for _, ra, d in busy),
+         f"503s carry Retry-After and say why ({busy[:1]})")
+
+
 def part_refusals(a):
     refused(a, os.urandom(4096), 400, "not an XLSX file (it is not a ZIP archive)", "random bytes")
     png = b"\x89PNG\r\n\x1a\n" + os.urandom(2048)
@@ -255,6 +278,13 @@ def part_refusals(a):
     refused(a, ROSTER_BYTES, 415, "", "text/csv Content-Type on the XLSX route", ctype="text/csv")
     refused(a, os.urandom(512), 400, "not an XLSX file", "the batch route refuses a non-XLSX too",
             path="/v1/credentials/batch")
+    refused(a, ROSTER_BYTES, 400, "sheet: not a valid percent-encoded name", "?sheet=%ZZ",
+            path="/v1/rosters/csv?sheet=%ZZ")
+    refused(a, ROSTER_BYTES, 400, "sheet: not a valid percent-encoded name", "batch ?sheet=%ZZ",
+            path="/v1/credentials/batch?sheet=%ZZ")
+    refused(a, ROSTER_BYTES, 400, "sheet: at most 255 bytes", "a 300-byte sheet name",
+            path="/v1/rosters/csv?sheet=" + "x" * 300)
+    part_concurrency(a, lie_about_sizes(spaces, "xl/worksheets/sheet1.xml"))
     r = a.get("/v1/health")
     t.eq(r.status, 200, "the node is healthy after every refusal")
 
