@@ -50,7 +50,9 @@
 extern "C" {
 #endif
 
-#define CA_HTTP_MAX_PARAMS 5   /* {param} segments per pattern (/assets/ has five) */
+/* {param} segments per pattern: /tlog/tile/ has six (node/routes_log.c: the level, four
+ * index elements for the 2^32 level-0 tiles of the log's 2^40 leaves, and a partial width) */
+#define CA_HTTP_MAX_PARAMS 6
 #define CA_HTTP_MAX_ROUTES 127 /* every registered route, built-in ones included */
 #define CA_HTTP_JSON_DEPTH 32  /* deepest JSON nesting ca_http_body_json accepts */
 #define CA_HTTP_EXTRA_HEADERS_MAX 4    /* ca_http_response_add_header per response */

@@ -1389,6 +1389,100 @@ ca_err ca_log_consistency(ca_log *log, ca_hash *path, size_t *path_len, uint64_t
     return err ? ca_fail(eb, err, "log: cannot build the proof: %s", ca_strerror(err)) : CA_OK;
 }
 
+/* Tiles (C2SP tlog-tiles, SPEC §8 "Static tiles"). A level-0 tile of a complete block is
+ * the first 256 slots of the stored block (never rehashed from the leaves); the rightmost,
+ * partial level-0 tile hashes its few leaves; a tile at level L >= 1 holds the subtree hashes
+ * at tree level 8L, which the log keeps in memory (`upper`; cached_reader falls back to the
+ * `hashes` table when they could not be reserved). */
+static ca_err tile_hashes(log_read *rd, unsigned level, uint64_t index, unsigned width,
+                          uint8_t *out)
+{
+    uint64_t first = index * CA_TILE_WIDTH;
+    if (level == 0 && ca_tile_block_complete(index, rd->size)) {
+        ca_hash h;
+        ca_err err = cached_reader(rd, 0, first, &h); /* loads the block's stored tile */
+        if (err)
+            return err;
+        memcpy(out, rd->tile, (size_t)width * CA_HASH_SIZE); /* slots 0..255 are level 0 */
+        return CA_OK;
+    }
+    for (unsigned i = 0; i < width; i++) {
+        ca_hash h;
+        ca_err err = cached_reader(rd, level * CA_TILE_HEIGHT, first + i, &h);
+        if (err)
+            return err;
+        memcpy(out + (size_t)i * CA_HASH_SIZE, h.b, CA_HASH_SIZE);
+    }
+    return CA_OK;
+}
+
+/* Opens a read transaction for tile (level, index) of `width` and checks that the current
+ * tree has it at least that wide (ca_tile_width: none at level >= 8 in a 64-bit tree);
+ * rd->size gets the size read. */
+static ca_err begin_tile_read(ca_log *log, log_read *rd, unsigned level, uint64_t index,
+                              unsigned width, ca_errbuf *eb)
+{
+    if (width == 0 || width > CA_TILE_WIDTH)
+        return ca_fail(eb, CA_ERR_INVALID, "no tile has width %u", width);
+    ca_store_txn *t;
+    ca_err err = ca_store_begin(log->store, &t, false, eb);
+    if (err)
+        return err;
+    uint64_t size = ca_log_size(log); /* read after begin: the snapshot holds at least this */
+    unsigned have = ca_tile_width(size, level, index);
+    if (have < width) {
+        ca_store_abort(t);
+        return ca_fail(eb, CA_ERR_NOT_FOUND,
+                       "tree size %llu has %u hashes in tile %u/%llu, not %u",
+                       (unsigned long long)size, have, level, (unsigned long long)index,
+                       width);
+    }
+    *rd = (log_read){.log = log, .txn = t, .size = size};
+    return CA_OK;
+}
+
+ca_err ca_log_tile(ca_log *log, uint8_t out[CA_LOG_TILE_MAX], unsigned level, uint64_t index,
+                   unsigned width, ca_errbuf *eb)
+{
+    log_read rd = {.log = log}; /* begin_tile_read fills it; GCC cannot see that */
+    ca_err err = begin_tile_read(log, &rd, level, index, width, eb);
+    if (err)
+        return err;
+    err = tile_hashes(&rd, level, index, width, out);
+    ca_store_abort(rd.txn);
+    return err ? ca_fail(eb, err, "log: cannot read tile %u/%llu: %s", level,
+                         (unsigned long long)index, ca_strerror(err))
+               : CA_OK;
+}
+
+ca_err ca_log_entry_bundle(ca_log *log, uint8_t out[CA_LOG_BUNDLE_MAX], uint64_t index,
+                           unsigned width, ca_errbuf *eb)
+{
+    log_read rd = {.log = log}; /* begin_tile_read fills it; GCC cannot see that */
+    ca_err err = begin_tile_read(log, &rd, 0, index, width, eb);
+    if (err)
+        return err;
+    for (unsigned i = 0; i < width && !err; i++) {
+        uint8_t key[8];
+        ca_store_val val;
+        ca_store_u64_key(key, index * CA_TILE_WIDTH + i);
+        err = ca_store_get(rd.txn, CA_TABLE_LEAVES, key, 8, &val);
+        if (!err && val.len != CA_HASH_SIZE)
+            err = CA_ERR_STORE;
+        if (!err) { /* tlog-tiles: a big-endian uint16 length, then the entry (the digest) */
+            uint8_t *at = out + (size_t)i * CA_LOG_BUNDLE_ENTRY;
+            at[0] = 0;
+            at[1] = CA_HASH_SIZE;
+            memcpy(at + 2, val.data, CA_HASH_SIZE);
+        }
+    }
+    ca_store_abort(rd.txn);
+    return err ? ca_fail(eb, err == CA_ERR_NOT_FOUND ? CA_ERR_STORE : err,
+                         "log: cannot read entry bundle %llu: %s", (unsigned long long)index,
+                         ca_strerror(err))
+               : CA_OK;
+}
+
 /* Copies the latest note when it is for `size`; false otherwise. */
 static bool latest_note_for(ca_log *log, char *note, size_t *note_len, uint64_t size)
 {

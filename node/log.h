@@ -119,6 +119,20 @@ ca_err ca_log_inclusion(ca_log *log, ca_hash *path, size_t *path_len, ca_hash *r
 ca_err ca_log_consistency(ca_log *log, ca_hash *path, size_t *path_len, uint64_t m, uint64_t n,
                           ca_errbuf *eb);
 
+/* C2SP tlog-tiles (SPEC §8 "Static tiles"): the hashes of tile (level, index) of `width`
+ * (1..256; 256 = full) in the current tree, width * 32 bytes into out. A width the tree has
+ * passed is served too (its first `width` hashes never change); one the tree does not have
+ * yet (any at level >= 8) is CA_ERR_NOT_FOUND; a width outside 1..256 is CA_ERR_INVALID. */
+#define CA_LOG_TILE_MAX (256 * CA_HASH_SIZE)            /* a full tile: 8,192 bytes */
+#define CA_LOG_BUNDLE_ENTRY (2 + CA_HASH_SIZE)          /* uint16 length + the digest */
+#define CA_LOG_BUNDLE_MAX (256 * CA_LOG_BUNDLE_ENTRY)   /* a full entry bundle: 8,704 bytes */
+ca_err ca_log_tile(ca_log *log, uint8_t out[CA_LOG_TILE_MAX], unsigned level, uint64_t index,
+                   unsigned width, ca_errbuf *eb);
+/* The entry bundle `index` of `width` (as ca_log_tile for level 0): each entry is a
+ * big-endian uint16 32 and the 32-byte digest, width * 34 bytes into out. */
+ca_err ca_log_entry_bundle(ca_log *log, uint8_t out[CA_LOG_BUNDLE_MAX], uint64_t index,
+                           unsigned width, ca_errbuf *eb);
+
 /* The latest signed checkpoint note (it covers every acknowledged append).
  * note holds CA_NOTE_MAX bytes; the text is NUL-terminated. */
 ca_err ca_log_checkpoint(ca_log *log, char *note, size_t *note_len, ca_errbuf *eb);

@@ -8,6 +8,9 @@
  *   GET  /v1/log/proof         public: the inclusion proof of ?digest=[&treeSize=]
  *   GET  /v1/log/consistency   public: the consistency proof ?from=&to=
  *   POST /v1/log/entries       issuer: appends {"digests":[HEX,...]} in one group commit
+ *   GET  /tlog/checkpoint      public: the same note, at C2SP tlog-tiles' path (SPEC §8)
+ *   GET  /tlog/tile/<L>/<N>[.p/<W>], /tlog/tile/entries/<N>[.p/<W>]
+ *                              public: the log's hash tiles and entry bundles (SPEC §8)
  * Moved out of node/http.c (issue #14).
  */
 #include "node/routes_log.h"
@@ -16,6 +19,7 @@
 #include "credanchor/encoding.h"
 #include "node/log.h"
 #include "credanchor/proof.h"
+#include "credanchor/tile.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -270,6 +274,59 @@ static void h_append(ca_http_request *req, ca_http_response *resp)
     json_decref(o);
 }
 
+/* ---- C2SP tlog-tiles (SPEC §8 "Static tiles") ---------------------------------------------
+ * The router matches segment counts, so /tlog/tile/ is registered once per count (2..6
+ * segments after it: the level or "entries", 1..4 index elements, ".p" on the last, a width);
+ * the handler joins the segments and ca_tile_parse_path reads them strictly. A tile path names
+ * fixed bytes (the hashes of fixed subtrees; a partial tile is the first W of them), so every
+ * tile and bundle served is immutable, partial ones included (tlog-tiles: "This endpoint is
+ * immutable, so its caching headers SHOULD be long-lived"); a tile the tree does not have yet
+ * is a 404, which the server marks no-store, so no cache keeps it past the tree's growth. */
+#define TLOG_IMMUTABLE "public, max-age=31536000, immutable"
+
+static void h_tlog_tile(ca_http_request *req, ca_http_response *resp)
+{
+    char path[CA_TILE_PATH_TEXT_MAX + 1] = "tile";
+    size_t len = 4;
+    for (size_t i = 0; i < req->nparams; i++) {
+        size_t n = strlen(req->params[i]);
+        if (len + 1 + n >= sizeof path) {
+            ca_http_problem(resp, 404, "not a tlog-tiles path");
+            return;
+        }
+        path[len++] = '/';
+        memcpy(path + len, req->params[i], n + 1);
+        len += n;
+    }
+    unsigned level, width;
+    uint64_t index;
+    bool entries;
+    if (ca_tile_parse_path(path, len, &level, &index, &width, &entries) != CA_OK) {
+        ca_http_problem(resp, 404, "not a tlog-tiles path: tile/<L>/<N>[.p/<W>] or "
+                        "tile/entries/<N>[.p/<W>] (C2SP tlog-tiles)");
+        return;
+    }
+    size_t size = entries ? (size_t)width * CA_LOG_BUNDLE_ENTRY : (size_t)width * CA_HASH_SIZE;
+    uint8_t *buf = malloc(entries ? CA_LOG_BUNDLE_MAX : CA_LOG_TILE_MAX);
+    if (!buf) {
+        ca_http_problem_err(resp, CA_ERR_NOMEM, NULL);
+        return;
+    }
+    ca_errbuf eb = {{0}};
+    ca_err err = entries ? ca_log_entry_bundle(req->node->log, buf, index, width, &eb)
+                         : ca_log_tile(req->node->log, buf, level, index, width, &eb);
+    if (err) {
+        free(buf);
+        if (err == CA_ERR_NOT_FOUND || err == CA_ERR_INVALID)
+            ca_http_problem(resp, 404, "%s", eb.msg[0] ? eb.msg : "no such tile");
+        else
+            ca_http_problem_err(resp, err, &eb);
+        return;
+    }
+    ca_http_reply_owned(resp, 200, "application/octet-stream", (char *)buf, size);
+    resp->cache_control = TLOG_IMMUTABLE;
+}
+
 static const ca_http_route log_routes[] = {
     {"GET", "/v1/health", 0, NULL, h_health, NULL},
     {"GET", "/v1/checkpoint", 0, NULL, h_checkpoint, NULL},
@@ -278,6 +335,12 @@ static const ca_http_route log_routes[] = {
     {"GET", "/v1/log/proof", 0, NULL, h_proof, NULL},
     {"GET", "/v1/log/consistency", 0, NULL, h_consistency, NULL},
     {"POST", "/v1/log/entries", CA_ROLE_ISSUER, "application/json", h_append, NULL},
+    {"GET", "/tlog/checkpoint", 0, NULL, h_checkpoint, NULL},
+    {"GET", "/tlog/tile/{s1}/{s2}", 0, NULL, h_tlog_tile, NULL},
+    {"GET", "/tlog/tile/{s1}/{s2}/{s3}", 0, NULL, h_tlog_tile, NULL},
+    {"GET", "/tlog/tile/{s1}/{s2}/{s3}/{s4}", 0, NULL, h_tlog_tile, NULL},
+    {"GET", "/tlog/tile/{s1}/{s2}/{s3}/{s4}/{s5}", 0, NULL, h_tlog_tile, NULL},
+    {"GET", "/tlog/tile/{s1}/{s2}/{s3}/{s4}/{s5}/{s6}", 0, NULL, h_tlog_tile, NULL},
 };
 
 ca_err ca_log_routes_register(ca_http_server *srv, ca_errbuf *eb)

@@ -39,6 +39,20 @@ unsigned ca_tile_width(uint64_t size, unsigned level, uint64_t index);
 ca_err ca_tile_path(char *out, size_t cap, unsigned level, uint64_t index, unsigned width,
                     bool entries);
 
+/* The longest tile path ca_tile_parse_path considers, in bytes: a longer text is no path. */
+#define CA_TILE_PATH_TEXT_MAX (CA_TILE_PATH_MAX - 1)
+
+/* Parses a tile path as ca_tile_path writes it, "tile/<L>/<N>[.p/<W>]" or
+ * "tile/entries/<N>[.p/<W>]" (len bytes, no NUL needed), strictly as C2SP tlog-tiles says:
+ * <L> decimal 0..63 and <W> decimal 1..255, both with no leading zero; <N> in 3-digit
+ * elements, all but the last beginning with "x", with no leading all-zero element (so each
+ * index has one path) and at most UINT64_MAX. *width gets 256 for a full tile, *entries
+ * whether it is an entry bundle (then *level is 0). Every accepted path is exactly what
+ * ca_tile_path writes for the result (tests/fuzz/fuzz_tile_path.c checks it both ways).
+ * CA_ERR_INVALID for anything else; the outputs are then unspecified. */
+ca_err ca_tile_parse_path(const char *path, size_t len, unsigned *level, uint64_t *index,
+                          unsigned *width, bool *entries);
+
 /* ---- the store's block layout (levels 0..7 of a 256-leaf block) -------------------------- */
 
 /* Inline: the log's proof reader calls these for every hash it reads. */

@@ -251,7 +251,8 @@ with ca.Node(roles=["admin", "issuer", "revoker", "auditor"],
 
     # Public routes need no token, and a token does not hurt them.
     for path in ("/v1/health", "/v1/checkpoint", "/v1/log/key", "/v1/log/keys", "/metrics",
-                 f"/v1/log/proof?digest={d[0]}", "/v1/log/consistency?from=1&to=1"):
+                 f"/v1/log/proof?digest={d[0]}", "/v1/log/consistency?from=1&to=1",
+                 "/tlog/checkpoint", "/tlog/tile/0/000.p/1", "/tlog/tile/entries/000.p/1"):
         r = node.get(path)
         t.eq(r.status, 200, f"public {path} without a token")
     r = node.get("/v1/health", token=node.tokens["auditor"])
