@@ -7,7 +7,7 @@ here with the node's API, the receiver's record and anvil.
 One node anchoring on the pinned anvil (started and always stopped here), webhooks allowed to
 one loopback receiver (tests/interop/webhook_receiver.mjs: it checks every signature with the
 npm `standardwebhooks` library, with the secrets the peer gives it), an admin and an auditor
-enrolled with passkeys:
+enrolled with passkeys (the auditor also holds the issuer role: every role but admin):
   1. the empty page in both languages (axe, screenshots);
   2. Add with http://hooks.example.org/x: the node's refusal (https only) on the page;
   3. Add the receiver's URL: the whsec_ secret shown once with "you will not see it again",
@@ -20,7 +20,8 @@ enrolled with passkeys:
      signed so that the old secret and the new one each verify it; the log shows 2 attempts;
   7. Delete (a confirmation): gone from the page and the API;
   8. at 64 endpoints (made by the API) Add shows the node's 409 (Korean page);
-  9. the auditor: no Webhooks in the navigation, the page says the admin role is needed;
+  9. the auditor and issuer: no Webhooks in the navigation, the page says the admin role is
+     needed;
  10. the dashboard (auditor): anvil_setBalance to ten anchors' worth -> the low-funds warning
      (role=alert) with the address, about ten anchors; anvil stopped -> the unreachable
      warning with the node's reason; both languages;
@@ -259,7 +260,9 @@ def judge_auditor(got):
         look = (((got.get("10 auditor") or {}).get("views") or {}).get(lang) or {}).get("look", {})
         c.eq(look.get("needsRole"), "admin", f"9 ({lang}): the page says the admin role is needed")
         c.ok(look.get("nav") and not any(n["page"] == "admin-webhooks" for n in look["nav"]),
-             f"9 ({lang}): no Webhooks in the auditor's navigation ({look.get('nav')})")
+             f"9 ({lang}): no Webhooks in the auditor-and-issuer's navigation ({look.get('nav')})")
+        c.ok(any(n["page"] == "admin-upload" for n in look.get("nav") or []),
+             f"9 ({lang}): ... who does hold the issuer role (Upload is there)")
     admin_nav = ((got.get("4 add") or {}).get("page") or {}).get("nav") or []
     c.ok(any(n["page"] == "admin-webhooks" and n["text"] == "Webhooks" and n["current"] == "page"
              for n in admin_nav), f"9: the admin's navigation has Webhooks, current ({admin_nav})")
@@ -312,7 +315,7 @@ def main():
                 plan = {"base": front.public_url, "direct": f"http://127.0.0.1:{node.port}",
                         "spki": spki_of(front.cert), "artefacts": ARTEFACTS, "work": work,
                         "adminInvite": invite(node, "ada@bizm.example", "Ada Admin", ["admin"]),
-                        "auditorInvite": invite(node, "aud@bizm.example", "Audrey Auditor", ["auditor"]),
+                        "auditorInvite": invite(node, "aud@bizm.example", "Audrey Auditor", ["auditor", "issuer"]),
                         "adminToken": node.tokens["admin"], "issuerToken": node.tokens["issuer"],
                         "auditorToken": node.tokens["auditor"], "hookUrl": hook_url,
                         "receiverControl": rcv.control, "receiverOut": rcv.out,
