@@ -201,7 +201,8 @@ def judge_list(got, admin_name):
          f"1: after enrolling, the console's home ({a.get('path')}, {a.get('page')})")
     c.eq(a.get("user"), admin_name, "1: the header names the admin")
     c.eq([n["page"] for n in a.get("nav", [])], ["admin-credentials", "admin-upload", "admin-dashboard",
-                                                 "admin-audit", "admin-webhooks", "admin-people", "admin-account"],
+                                                 "admin-audit", "admin-webhooks", "admin-people", "admin-templates",
+                                                 "admin-account"],
          "1: the admin's navigation")
     c.eq([n["current"] for n in a.get("nav", [])][0], "page", "1: the list is the current page")
     c.eq([n["page"] for n in au.get("nav", [])], ["admin-credentials", "admin-dashboard", "admin-audit",
@@ -210,8 +211,8 @@ def judge_list(got, admin_name):
     i = s1.get("issuer", {})
     c.ok(i.get("page") == "admin-upload" and i.get("path") == "/admin/upload",
          f"1: an issuer without the auditor role lands on the upload ({i.get('path')}, {i.get('page')})")
-    c.eq([n["page"] for n in i.get("nav", [])], ["admin-upload", "admin-account"],
-         "1: the issuer's navigation: Upload and My account")
+    c.eq([n["page"] for n in i.get("nav", [])], ["admin-upload", "admin-templates", "admin-account"],
+         "1: the issuer's navigation: Upload, Templates (read-only) and My account")
     s2 = got.get("2 list", {})
     first, second, back = s2.get("first", {}), s2.get("second", {}), s2.get("back", {})
     c.eq(first.get("total"), "166", "2: the list's total")
