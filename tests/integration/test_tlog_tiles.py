@@ -282,7 +282,8 @@ def behind_nginx(peer, tmp):
             judge(rep, 700, root, leaves, digests, 300, "nginx")
             # Without the test CA, Go refuses the proxy's certificate: the peer really used TLS.
             rep = run_peer(peer, front.public_url, [0],
-                           env=dict(os.environ, SSL_CERT_FILE="/dev/null", SSL_CERT_DIR="/nonexistent"))
+                           env=dict(os.environ, SSL_CERT_FILE="/dev/null",
+                                    SSL_CERT_DIR="/nonexistent"))
             t.ok(rep and rep["errors"] and "certificate" in rep["errors"][0],
                  f"nginx: an untrusted certificate is refused: {rep and rep['errors']}")
             stopped_cleanly(node, "the node behind nginx")

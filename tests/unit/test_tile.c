@@ -164,7 +164,8 @@ static void test_parse_malformed(void **state)
         "tile/0/000.p/-1",
         /* entry bundles */
         "tile/entries/", "tile/entries", "tile/entries/0", "tile/entries/x000/001",
-        "tile/entries/000.p/0", "tile/entries/000.p/256", "tile/entry/000", "tile/entries/entries/000",
+        "tile/entries/000.p/0", "tile/entries/000.p/256", "tile/entry/000",
+        "tile/entries/entries/000",
         "tile/0/entries/000",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
