@@ -15,6 +15,7 @@ node's. The node checks every anchor.account_check_interval = 1 s here (default 
   6. anchoring not configured: {"configured":false}.
 """
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -124,7 +125,17 @@ def unreachable_and_back(n, anvil, url, addr):
 
 
 def main():
-    state = os.path.join(tempfile.mkdtemp(prefix="ca-funds-"), "anvil.json")
+    work = tempfile.mkdtemp(prefix="ca-funds-")
+    state = os.path.join(work, "anvil.json")
+    try:
+        scenario(state)
+    finally:
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+    c.finish()
+
+
+def scenario(state):
     with Anvil(state=state) as anvil:
         url = anvil.url
         with Node(roles=("admin", "issuer", "auditor"), env=node_env(url)) as n:
@@ -140,7 +151,6 @@ def main():
     with Node(roles=("auditor",)) as n:
         n.start()
         c.eq(account(n), {"configured": False}, "anchoring off: {\"configured\":false}")
-    c.finish()
 
 
 main()

@@ -32,6 +32,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -333,6 +334,8 @@ def main():
     finally:
         rcv.stop()
         anvil.stop()
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
     c.finish()
 
 
