@@ -315,6 +315,41 @@ static void test_list_cursor(void **state)
     json_decref(j);
 }
 
+static long long search_total(fixture *f, const char *q)
+{
+    ca_report_filter flt = {.limit = 1};
+    snprintf(flt.q, sizeof flt.q, "%s", q);
+    char *out;
+    size_t len;
+    ca_errbuf eb = {{0}};
+    assert_int_equal(ca_report_list(&out, &len, f->store, &flt, &eb), CA_OK);
+    json_t *j = json_loadb(out, len, 0, NULL);
+    free(out);
+    long long n = json_integer_value(json_object_get(j, "total"));
+    json_decref(j);
+    return n;
+}
+
+/* The search box's prefilter (memchr on one byte of the needle, then a comparison without
+ * ASCII case; bench/console_list.sh) finds what the plain comparison found: a needle of
+ * letters only in either case, one anchored on a punctuation byte, on a digit, on a
+ * non-ASCII byte, at the very start and end of a name, and nothing for a near miss. */
+static void test_search_prefilter(void **state)
+{
+    fixture *f = *state;
+    seed s;
+    seed_store(f, &s);
+    assert_int_equal(search_total(f, "hyperlink"), 1);      /* "=HYPERLINK(1)", letters only */
+    assert_int_equal(search_total(f, "HyPeRlInK"), 1);
+    assert_int_equal(search_total(f, "link(1)"), 1);         /* anchored on '(' */
+    assert_int_equal(search_total(f, "=h"), 1);              /* the name's first bytes */
+    assert_int_equal(search_total(f, "K(1)"), 1);            /* ... and its last */
+    assert_int_equal(search_total(f, "t-202606-0008"), 1);   /* the issue number, any case */
+    assert_int_equal(search_total(f, "철수"), NREC - 1);     /* anchored on a UTF-8 byte */
+    assert_int_equal(search_total(f, "hyperlinks"), 0);
+    assert_int_equal(search_total(f, "link(2)"), 0);
+}
+
 static void test_csv_stream(void **state)
 {
     fixture *f = *state;
@@ -375,6 +410,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csv_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_prefilter, setup, teardown),
     };
     return ca_run_tests("reports", tests, NULL, NULL);
 }

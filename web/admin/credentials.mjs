@@ -70,8 +70,11 @@ function fillForm(filters) {
 
 function options(select, values) {
   const keep = select.value;
-  select.replaceChildren(el('option', {value: '', text: t.any}),
-    ...values.filter(Boolean).map((v) => el('option', {value: v, text: v})));
+  const all = values.filter(Boolean);
+  if (keep && !all.includes(keep)) {
+    all.push(keep); // the address's filter, put in by fillForm while the summary was on its way
+  }
+  select.replaceChildren(el('option', {value: '', text: t.any}), ...all.map((v) => el('option', {value: v, text: v})));
   select.value = keep;
 }
 
@@ -177,8 +180,9 @@ async function main() {
     go(filters, offset + LIMIT);
   });
   window.addEventListener('hashchange', () => run(load));
-  await loadChoices();
-  await load();
+  // The rows and the filters' choices at once: the first page does not wait for the summary
+  // (bench/console_list.sh).
+  await Promise.all([load(), loadChoices()]);
 }
 
 run(main);
