@@ -186,8 +186,9 @@ def judge_views(got):
             p = os.path.join(ARTEFACTS, f"{v}-{lang}.png")
             c.ok(os.path.exists(p) and os.path.getsize(p) > 5000, f"screenshot {p}")
     ko = ((got.get("2 list") or {}).get("views") or {}).get("ko", {}).get("look", {})
-    c.ok([n.get("text") for n in ko.get("nav", [])] == ["자격 증명", "업로드", "대시보드", "감사 로그", "사용자",
-                                                        "내 계정"], f"the Korean navigation ({ko.get('nav')})")
+    c.ok([n.get("text") for n in ko.get("nav", [])] == ["자격 증명", "업로드", "대시보드", "감사 로그", "웹훅",
+                                                        "사용자", "템플릿", "내 계정"],
+         f"the Korean navigation ({ko.get('nav')})")
     for shot in ("upload-check-ko", "upload-check-en", "upload-summary-en", "upload-progress-en",
                  "upload-too-big-en", "upload-not-text-en"):
         p = os.path.join(ARTEFACTS, f"{shot}.png")
