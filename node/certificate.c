@@ -205,7 +205,7 @@ static json_t *layout_as_of(const char *dir, const char *key, int64_t issued_at,
         closedir(d);
     if (!best[0])
         return NULL;
-    char path[4200];
+    char path[sizeof hist + 1 + sizeof best]; /* both whole: no truncated name is opened */
     snprintf(path, sizeof path, "%s/%s", hist, best);
     return load_layout_file(path, missing, eb);
 }
