@@ -62,6 +62,16 @@ echo "first page (limit 100):          $(ms '/v1/credentials?limit=100')"
 echo "first page, status=active:       $(ms '/v1/credentials?limit=100&status=active')"
 echo "page after a cursor (?after=):   $(ms "/v1/credentials?limit=100&after=$deep")"
 echo "summary:                         $(ms '/v1/reports/summary')"
+# Newest first (?sort=-issued, issue #17): the same cursor walk down the table.
+deep_desc=$(curl -s -H "Authorization: Bearer $AUD" \
+  "$base/v1/credentials?sort=-issued&limit=$((N / 2 < 10000 ? N / 2 : 10000))" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["next"])')
+echo "first page, sort=-issued:        $(ms '/v1/credentials?limit=100&sort=-issued')"
+echo "sort=-issued after a cursor:     $(ms "/v1/credentials?limit=100&sort=-issued&after=$deep_desc")"
+# A walk that parses every record and counts (a completion-date filter matching all): the
+# least that a sort by name or completion date would cost, which must read every match's
+# value before it can give the first row.
+echo "every record parsed (completedFrom): $(ms '/v1/credentials?limit=100&completedFrom=2000-01-01')"
 # The console's search box (issue #17): a whole issue number, and a part of a name that 1 in
 # 1,000 rows has ("ant 12345" is in "Participant 12345".."Participant 123459": ~11 rows at 1M);
 # both walk every record to count the total.

@@ -86,6 +86,7 @@ typedef bool (*record_fn)(void *arg, const uint8_t key[16], const json_t *rec);
 
 typedef struct walk {
     const uint8_t *after;      /* NULL: from the first record */
+    bool reverse;              /* newest first: down the table from after (or its end) */
     record_fn fn;
     void *arg;
     size_t max_records;        /* 0: no limit */
@@ -205,11 +206,14 @@ static bool walk_visit(void *arg, const ca_store_val *key, const ca_store_val *v
     return more;
 }
 
-/* Walks the credential records after w->after in the read transaction t. */
+/* Walks the credential records after w->after (in w's order) in the read transaction t. */
 static ca_err walk_in(ca_store_txn *t, walk *w, ca_errbuf *eb)
 {
     w->t = t;
-    ca_err err = ca_store_scan(t, CA_TABLE_CREDENTIALS, w->after, w->after ? 16 : 0, walk_visit, w);
+    ca_err err = w->reverse ? ca_store_scan_reverse(t, CA_TABLE_CREDENTIALS, w->after,
+                                                    w->after ? 16 : 0, walk_visit, w)
+                            : ca_store_scan(t, CA_TABLE_CREDENTIALS, w->after,
+                                            w->after ? 16 : 0, walk_visit, w);
     if (!err)
         err = w->err;
     return err ? ca_fail(eb, err, "cannot read the issuance records: %s", ca_strerror(err))
@@ -261,8 +265,8 @@ ca_err ca_report_each(ca_store *store, const ca_report_filter *f, ca_report_row_
                       void *arg, ca_errbuf *eb)
 {
     each_arg e = {.f = f, .fn = fn, .arg = arg};
-    walk w = {.after = f->has_after ? f->after : NULL, .fn = each_visit, .arg = &e,
-              .prefilter = prefilter_of(f), .deliveries = true};
+    walk w = {.after = f->has_after ? f->after : NULL, .reverse = f->newest_first,
+              .fn = each_visit, .arg = &e, .prefilter = prefilter_of(f), .deliveries = true};
     ca_err err = walk_records(store, &w, eb);
     if (!err && e.stopped_by_fn)
         return ca_fail(eb, CA_ERR_IO, "the export was stopped");
@@ -484,8 +488,9 @@ static bool list_visit(void *arg, const uint8_t key[16], const json_t *rec)
 {
     list_ctx *c = arg;
     const ca_report_filter *f = c->f;
-    if (!c->past_cursor && f->has_after && memcmp(key, f->after, 16) > 0)
-        c->past_cursor = true;
+    if (!c->past_cursor && f->has_after &&
+        (f->newest_first ? memcmp(key, f->after, 16) < 0 : memcmp(key, f->after, 16) > 0))
+        c->past_cursor = true; /* after the cursor in the list's order */
     if (!matches(f, rec))
         return true;
     if (c->count_all)
@@ -567,8 +572,8 @@ ca_err ca_report_list(char **out, size_t *len, ca_store *store, const ca_report_
     /* With counters, the walk starts at the cursor and stops after the page; otherwise it
      * counts every match from the start (past the page, it parses but keeps nothing). */
     c.count_all = !known;
-    walk w = {.after = known && f->has_after ? f->after : NULL, .fn = list_visit, .arg = &c,
-              .prefilter = prefilter_of(f)};
+    walk w = {.after = known && f->has_after ? f->after : NULL, .reverse = f->newest_first,
+              .fn = list_visit, .arg = &c, .prefilter = prefilter_of(f)};
     if (known)
         c.past_cursor = true;
     err = walk_in(t, &w, eb);
@@ -702,8 +707,8 @@ ssize_t ca_report_csv_read(ca_report_stream *s, char *buf, size_t max)
     while (s->chunk_off == s->chunk.len && !s->end && !s->failed) {
         ca_capbuf_reset(&s->chunk);
         s->chunk_off = 0;
-        walk w = {.after = s->has_last ? s->last : NULL, .fn = csv_visit, .arg = s,
-                  .deliveries = true,
+        walk w = {.after = s->has_last ? s->last : NULL, .reverse = s->f.newest_first,
+                  .fn = csv_visit, .arg = s, .deliveries = true,
                   .max_records = CSV_CHUNK_RECORDS};
         ca_errbuf eb = {{0}};
         if (walk_records(s->store, &w, &eb)) {

@@ -8,7 +8,8 @@
  * Order: credentials are keyed by their UUIDv7 id, whose first 48 bits are the issue time in
  * milliseconds and whose next 12 a per-process counter (ob3.h), so key order is issue order
  * and every list is a cursor walk over the table: no request loads the table (issue #13
- * item 6).
+ * item 6). Newest first (?sort=-issued, issue #17) is the same walk downwards
+ * (ca_store_scan_reverse), the cursor then meaning "older than".
  */
 #ifndef CREDANCHOR_REPORTS_H
 #define CREDANCHOR_REPORTS_H
@@ -35,8 +36,10 @@ typedef struct ca_report_filter {
     int64_t completed_from, completed_to; /* completion time range, inclusive; 0 = open (a
                                            * credential without a completion date never
                                            * matches a completion bound) */
-    uint8_t after[16];        /* with has_after: only credentials after this id (cursor) */
+    uint8_t after[16];        /* with has_after: only credentials after this id (cursor), in
+                               * the list's order */
     bool has_after;
+    bool newest_first;        /* ?sort=-issued: the walk goes down the table (issue #17) */
     uint64_t offset;          /* matching rows skipped (after the cursor) */
     uint64_t limit;           /* rows at most; 0 = every matching row (the CSV export) */
 } ca_report_filter;

@@ -750,13 +750,14 @@ static ca_err time_bound(ca_http_request *req, const char *name, bool end, int64
 
 static const char *const list_params[] = {"q", "status", "department", "course", "from", "to",
                                           "completedFrom", "completedTo", "after", "offset",
-                                          "limit", "format", "bom", NULL};
+                                          "limit", "format", "bom", "sort", NULL};
 
 /* Query filters of GET /v1/credentials: q (search: issue number, email or part of the name),
  * status, department, course, from/to (issue date),
  * completedFrom/completedTo (completion date; each a date or dateTime), after (the cursor: a
- * credential id), offset, limit (default 100 for JSON; every row for CSV unless given). Any
- * other parameter is a 400, never an unfiltered answer. */
+ * credential id), offset, limit (default 100 for JSON; every row for CSV unless given), sort
+ * (issued: oldest first, the default; -issued: newest first, issue #17). Any other parameter
+ * is a 400, never an unfiltered answer. */
 static ca_err filter_from(ca_report_filter *f, ca_http_request *req, bool csv, ca_errbuf *eb)
 {
     memset(f, 0, sizeof *f);
@@ -789,6 +790,12 @@ static ca_err filter_from(ca_report_filter *f, ca_http_request *req, bool csv, c
         if (err || ca_credential_id_parse(f->after, after))
             return ca_fail(eb, CA_ERR_INVALID, "after: a credential id (urn:uuid:...)");
         f->has_after = true;
+    }
+    char sort[16];
+    if ((err = ca_http_query(req, "sort", sort, sizeof sort, NULL)) != CA_ERR_NOT_FOUND) {
+        if (err || (strcmp(sort, "issued") && strcmp(sort, "-issued")))
+            return ca_fail(eb, CA_ERR_INVALID, "sort: issued (oldest first) or -issued");
+        f->newest_first = sort[0] == '-';
     }
     if ((err = ca_http_query_u64(req, "offset", &f->offset, eb)) && err != CA_ERR_NOT_FOUND)
         return err;

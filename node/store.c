@@ -664,6 +664,45 @@ ca_err ca_store_scan(ca_store_txn *t, ca_table table, const void *start, size_t 
                                   MDB_NEXT, fn, arg, &found));
 }
 
+/* Positions c on the greatest key <= start (the last key when start is NULL). */
+static int cursor_at_or_before(MDB_cursor *c, const void *start, size_t start_len, MDB_val *k,
+                               MDB_val *v)
+{
+    if (!start)
+        return mdb_cursor_get(c, k, v, MDB_LAST);
+    *k = (MDB_val){start_len, (void *)start};
+    int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE); /* the least key >= start */
+    if (rc == MDB_NOTFOUND)
+        return mdb_cursor_get(c, k, v, MDB_LAST); /* every key is below start */
+    if (rc)
+        return rc;
+    MDB_val want = {start_len, (void *)start};
+    if (mdb_cmp(mdb_cursor_txn(c), mdb_cursor_dbi(c), k, &want) > 0)
+        return mdb_cursor_get(c, k, v, MDB_PREV);
+    return 0;
+}
+
+ca_err ca_store_scan_reverse(ca_store_txn *t, ca_table table, const void *start,
+                             size_t start_len, ca_store_iter_fn fn, void *arg)
+{
+    if (t->store->missing[table])
+        return CA_OK;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c);
+    if (rc)
+        return txn_result(rc);
+    MDB_val k, v;
+    rc = cursor_at_or_before(c, start, start_len, &k, &v);
+    while (rc == 0) {
+        ca_store_val kv = {k.mv_data, k.mv_size}, vv = {v.mv_data, v.mv_size};
+        if (!fn(arg, &kv, &vv))
+            break;
+        rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+    }
+    mdb_cursor_close(c);
+    return txn_result(rc == MDB_NOTFOUND ? 0 : rc);
+}
+
 ca_err ca_store_get_all(ca_store_txn *t, ca_table table, const void *key, size_t key_len,
                         ca_store_iter_fn fn, void *arg)
 {

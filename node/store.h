@@ -101,6 +101,10 @@ ca_err ca_store_del(ca_store_txn *txn, ca_table table, const void *key, size_t k
 typedef bool (*ca_store_iter_fn)(void *arg, const ca_store_val *key, const ca_store_val *val);
 ca_err ca_store_scan(ca_store_txn *txn, ca_table table, const void *start, size_t start_len,
                      ca_store_iter_fn fn, void *arg);
+/* The same downwards: keys <= start (all keys when start is NULL), greatest first (issue #17:
+ * the issuance list newest first, a reverse cursor walk). */
+ca_err ca_store_scan_reverse(ca_store_txn *txn, ca_table table, const void *start,
+                             size_t start_len, ca_store_iter_fn fn, void *arg);
 
 /* Calls fn for every value stored under key in a table with several values per key
  * (CA_TABLE_DIGEST_INDEX), in order, until fn returns false. CA_ERR_NOT_FOUND when none. */

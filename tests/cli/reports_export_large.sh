@@ -2,7 +2,8 @@
 # Issue #12 item 6 / #13 item 6: the auditor's CSV export of 100,000 credentials holds every
 # row (it once stopped at 100) and is streamed in bounded memory: the serving node's peak
 # heap (anonymous RSS) grows by less than REPORT_RSS_MAX_MIB while it sends them. Also: the first
-# JSON page and the summary stay fast at that size. Kept out of the valgrind subset of
+# JSON page and the summary stay fast at that size; the export newest first (?sort=-issued)
+# likewise. Kept out of the valgrind subset of
 # scripts/test (heavy); CA_EXPORT_N scales it (default 100000). Credentials are bulk-issued by
 # `credanchor issue`.
 source "$(dirname "$0")/lib.bash"
@@ -95,6 +96,31 @@ grow=$(( (peak - base) / 1024 ))
 echo "serve heap (anonymous RSS less ASan shadow) before the export ${base} KiB, peak ${peak} KiB: +${grow} MiB for" \
   "$N rows ($(stat -c %s "$WORK/export.csv") bytes sent)" >&2
 [ "$grow" -lt "$RSS_MAX_MIB" ] && ok || fail "export heap grew by $grow MiB (max $RSS_MAX_MIB)"
+
+# Newest first (?sort=-issued, issue #17): the same stream down the table, every row once in
+# the reverse order, in the same bounded memory.
+base=$(heap_kib)
+get -o "$WORK/export-desc.csv" "http://127.0.0.1:$port/v1/credentials?format=csv&sort=-issued" &
+cpid=$!
+peak=$base
+while kill -0 "$cpid" 2>/dev/null; do
+  cur=$(heap_kib)
+  [ "$cur" -gt "$peak" ] && peak=$cur
+  sleep 0.02
+done
+wait "$cpid"
+same=$(python3 - "$WORK/export.csv" "$WORK/export-desc.csv" <<'PY'
+import csv, sys
+ids = [[r[9] for r in list(csv.reader(open(p, encoding="utf-8-sig", newline="")))[1:]]
+       for p in sys.argv[1:]]
+print("yes" if ids[1] == ids[0][::-1] and len(set(ids[1])) == len(ids[1]) else
+      f"no: {len(ids[1])} rows, {len(set(ids[1]))} distinct")
+PY
+)
+[ "$same" = "yes" ] && ok || fail "CSV export sort=-issued: not the rows reversed ($same)"
+grow=$(( (peak - base) / 1024 ))
+echo "export sort=-issued: +${grow} MiB heap" >&2
+[ "$grow" -lt "$RSS_MAX_MIB" ] && ok || fail "sort=-issued export heap grew by $grow MiB"
 
 # The first page and the summary do not read the whole table (counters, cursor).
 for path in "/v1/credentials?limit=100" "/v1/reports/summary"; do

@@ -15,7 +15,11 @@
 - GET /v1/reports/summary.pdf?lang=en|ko: a printable PDF (pdftotext reads the title, totals,
   departments and the audit chain's state), audited;
 - GET /v1/credentials?q=: a whole issue number (any case), part of a name, no match, an
-  over-long q; combined with a filter; total counts the matches.
+  over-long q; combined with a filter; total counts the matches;
+- GET /v1/credentials?sort=-issued (a reverse cursor walk): the same rows as issue order,
+  reversed; paging by `after` (the body's next, the Link header) covers every row once in
+  both orders, with the counters' total and with a search's counted total; offset; a filter;
+  the CSV and XLSX exports in that order; a bad sort is a 400 naming issued and -issued.
 """
 import datetime
 import json
@@ -36,6 +40,84 @@ def js(r):
         return json.loads(r.body)
     except ValueError:
         return {}
+
+
+def ids(listing):
+    return [x["id"] for x in listing.get("credentials", [])]
+
+
+def walk_pages(node, token, query, limit):
+    """Every page of /v1/credentials?query by the `after` cursor; also the Link headers."""
+    got, links, after = [], [], None
+    for _ in range(1000):
+        q = f"{query}&limit={limit}" + (f"&after={after}" if after else "")
+        r = node.get(f"/v1/credentials?{q}", token=token)
+        page = js(r)
+        got += ids(page)
+        links.append(r.headers.get("link", ""))
+        after = page.get("next")
+        if not after:
+            break
+    return got, links
+
+
+def csv_ids(body):
+    import csv
+    import io
+    lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    return [x[9] for x in lines[1:]]
+
+
+def sort_checks(node, auditor, rows, part, dept):
+    asc = [x["id"] for x in rows]
+    r = js(node.get("/v1/credentials?limit=1000&sort=-issued", token=auditor))
+    desc = ids(r)
+    c.ok(r.get("total") == 166 and desc == asc[::-1],
+         f"sort=-issued: the same 166 rows, reversed ({r.get('total')}, {len(desc)})")
+    c.eq(ids(js(node.get("/v1/credentials?limit=1000&sort=issued", token=auditor))), asc,
+         "sort=issued is the default order")
+    c.ok([x["issuedAt"] for x in r["credentials"]] ==
+         sorted((x["issuedAt"] for x in r["credentials"]), reverse=True),
+         "... issuedAt never rises down the newest-first list")
+    for order, want in (("issued", asc), ("-issued", asc[::-1])):
+        got, links = walk_pages(node, auditor, f"sort={order}", 7)
+        c.ok(got == want and len(set(got)) == 166,
+             f"sort={order}: paging by after, 7 a page, gives every row once in order "
+             f"({len(got)} rows, {len(set(got))} distinct)")
+        c.ok(all(f"sort={order}" in x for x in links[:-1]) and links[-1] == "",
+             f"sort={order}: each Link rel=next keeps the sort ({links[0][:90]})")
+    c.eq(ids(js(node.get("/v1/credentials?sort=-issued&offset=5&limit=3", token=auditor))),
+         asc[::-1][5:8], "sort=-issued with offset=5: rows 6-8 newest first")
+    in_dept = [x["id"] for x in rows if x["department"] == dept]
+    r = js(node.get(f"/v1/credentials?department={dept}&sort=-issued&limit=1000",
+                    token=auditor))
+    c.ok(ids(r) == in_dept[::-1] and r.get("total") == len(in_dept),
+         f"department={dept} with sort=-issued: its {len(in_dept)} rows reversed")
+    named = [x["id"] for x in rows if part.lower() in x["name"].lower()]
+    got, _ = walk_pages(node, auditor, f"q={part}&sort=-issued", 2)
+    c.ok(got == named[::-1],
+         f"q={part} (a counted total) with sort=-issued, 2 a page: {len(got)} of {len(named)}")
+    if named[1:]:
+        r = js(node.get(f"/v1/credentials?q={part}&sort=-issued&limit=1&after={named[-1]}",
+                        token=auditor))
+        c.ok(ids(r) == [named[-2]] and r.get("total") == len(named),
+             "... after the newest match comes the one before it; total counts them all")
+    r = node.get("/v1/credentials?format=csv&sort=-issued", token=auditor)
+    c.ok(r.status == 200 and csv_ids(r.body) == asc[::-1],
+         f"the CSV export with sort=-issued streams newest first ({r.status})")
+    r = node.get(f"/v1/credentials?format=csv&sort=-issued&after={asc[100]}", token=auditor)
+    c.eq(csv_ids(r.body), asc[:100][::-1], "... and after= in it means older than")
+    import io
+    import openpyxl
+    r = node.get("/v1/credentials?format=xlsx&sort=-issued", token=auditor)
+    sheet = list(openpyxl.load_workbook(io.BytesIO(r.body))["Credentials"].iter_rows(
+        values_only=True))
+    c.eq([x[9] for x in sheet[1:]], asc[::-1], "the XLSX export with sort=-issued: newest first")
+    for bad in ("name", "", "ISSUED", "-", "issued,-issued", "x" * 40):
+        r = node.get(f"/v1/credentials?sort={bad}", token=auditor)
+        d = js(r).get("detail", "")
+        c.ok(r.status == 400 and r.is_problem(400) and "issued" in d and "-issued" in d,
+             f"sort={bad[:12]!r}: 400 naming issued and -issued ({d})")
 
 
 with ca.Node(roles=["admin", "issuer", "auditor"],
@@ -153,6 +235,9 @@ with ca.Node(roles=["admin", "issuer", "auditor"],
     c.eq(r.get("total"), 0, "no match: total 0")
     r = node.get("/v1/credentials?q=" + "x" * 200, token=auditor)
     c.ok(r.status == 400 and r.is_problem(400), "an over-long q: 400")
+
+    # Sorting (issue #17): newest first is the same walk down the table.
+    sort_checks(node, auditor, rows, part, dept)
 
     # Exports (issue #17): XLSX through libxlsxwriter, read back with openpyxl; a name that
     # looks like a formula stays text in the XLSX and is neutralised in the CSV.

@@ -1,7 +1,8 @@
 /* Unit tests for node/store.c's defences against a damaged or abandoned environment
  * (issue #13): a truncated data.mdb is refused at open with a message instead of SIGBUS
  * (item 9), and reader slots left by processes killed inside a read transaction are freed at
- * the next open (item 10); ca_store_last_under, which numbers deliveries (issue #18). Appends,
+ * the next open (item 10); ca_store_last_under, which numbers deliveries (issue #18);
+ * ca_store_scan_reverse, the issuance list newest first (issue #17). Appends,
  * growth and the full map: test_log.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -234,6 +235,83 @@ static void last_under_finds_the_last_key_of_a_prefix(void **state)
     ca_store_close(s);
 }
 
+typedef struct collected {
+    int values[8];
+    size_t n, stop_after; /* stop_after 0: to the end */
+} collected;
+
+static bool collect_value(void *arg, const ca_store_val *key, const ca_store_val *val)
+{
+    (void)key;
+    collected *c = arg;
+    assert_true(c->n < 8);
+    c->values[c->n++] = *(const uint8_t *)val->data;
+    return c->stop_after == 0 || c->n < c->stop_after;
+}
+
+typedef struct reverse_probe {
+    uint8_t start[3];
+    size_t len;       /* 0: from the table's end */
+    size_t stop_after;
+    int want[8];      /* the values put_keys_txn stored, greatest key first; -1 ends */
+} reverse_probe;
+
+static ca_err reverse_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    (void)arg;
+    (void)eb;
+    static const reverse_probe probes[] = {
+        {{0}, 0, 0, {5, 4, 3, 2, 1, 0, -1}},                /* every key, greatest first */
+        {{0x01, 0xff, 0x01}, 3, 0, {2, 1, 0, -1}},          /* a stored key: it comes first */
+        {{0x01, 0x80}, 2, 0, {1, 0, -1}},                   /* between keys: the one below */
+        {{0x01, 0xff, 0x00}, 3, 0, {1, 0, -1}},             /* just below a stored key */
+        {{0xff, 0xff, 0xff}, 3, 0, {5, 4, 3, 2, 1, 0, -1}}, /* past the last key */
+        {{0x00}, 1, 0, {-1}},                               /* below every key: nothing */
+        {{0}, 0, 2, {5, 4, -1}},                            /* fn's false stops the walk */
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        collected c = {.stop_after = probes[i].stop_after};
+        assert_int_equal(ca_store_scan_reverse(t, CA_TABLE_OUTBOX,
+                                               probes[i].len ? probes[i].start : NULL,
+                                               probes[i].len, collect_value, &c),
+                         CA_OK);
+        size_t want_n = 0;
+        while (probes[i].want[want_n] >= 0)
+            want_n++;
+        assert_int_equal(c.n, want_n);
+        for (size_t j = 0; j < want_n; j++)
+            assert_int_equal(c.values[j], probes[i].want[j]);
+    }
+    return CA_OK;
+}
+
+static ca_err reverse_empty_txn(ca_store_txn *t, void *arg, ca_errbuf *eb)
+{
+    (void)arg;
+    (void)eb;
+    collected c = {0};
+    const uint8_t start[1] = {0x01};
+    assert_int_equal(ca_store_scan_reverse(t, CA_TABLE_OUTBOX, NULL, 0, collect_value, &c), CA_OK);
+    assert_int_equal(ca_store_scan_reverse(t, CA_TABLE_OUTBOX, start, 1, collect_value, &c),
+                     CA_OK);
+    assert_int_equal(c.n, 0);
+    return CA_OK;
+}
+
+/* ca_store_scan_reverse (issue #17: the issuance list newest first): keys <= start, greatest
+ * first, from a stored key, from between keys, past either end, and on an empty table. */
+static void scan_reverse_walks_down_from_start(void **state)
+{
+    fixture *f = *state;
+    ca_store *s = NULL;
+    ca_errbuf eb = {{0}};
+    assert_int_equal(open_store(&s, f, false, &eb), CA_OK);
+    assert_int_equal(ca_store_write(s, reverse_empty_txn, NULL, &eb), CA_OK);
+    assert_int_equal(ca_store_write(s, put_keys_txn, NULL, &eb), CA_OK);
+    assert_int_equal(ca_store_write(s, reverse_txn, NULL, &eb), CA_OK);
+    ca_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(stale_reader_is_cleared_at_open, setup, teardown),
         cmocka_unit_test_setup_teardown(last_under_finds_the_last_key_of_a_prefix, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(scan_reverse_walks_down_from_start, setup, teardown),
     };
     return ca_run_tests("store", tests, NULL, NULL);
 }
