@@ -236,7 +236,33 @@ def judge_list(got, admin_name):
          "2: a reload keeps the filter")
     c.ok("department=Legal" in (legal.get("csvHref") or "") and "format=csv" in (legal.get("csvHref") or ""),
          f"2: Export CSV carries the filters ({legal.get('csvHref')})")
+    judge_sort(s2, legal)
     return legal.get("total")
+
+
+def judge_sort(s2, legal):
+    """The Issued header sorts (issue #17, WAI-ARIA sortable table): newest first on a click,
+    aria-sort says so, the address keeps it with the filter, a reload keeps it, back again."""
+    ids = lambda v: [r["id"] for r in (v or {}).get("rows", [])]  # noqa: E731
+    before, newest, sort = s2.get("sortBefore", {}), s2.get("newest", {}), s2.get("newestSort", {})
+    c.eq((before.get("ariaSort"), before.get("sorted"), before.get("button")),
+         ("ascending", 1, "Issued ▲"), "2: the Issued header is sorted ascending, a button")
+    c.ok(ids(legal) and len(ids(legal)) == int(legal.get("total") or 0) and
+         ids(newest) == ids(legal)[::-1],
+         f"2: Issued clicked: the Legal rows newest first ({len(ids(newest))} of {legal.get('total')})")
+    c.eq((sort.get("ariaSort"), sort.get("mark")), ("descending", "▼"), "2: aria-sort=descending")
+    h = s2.get("newestHash", "")
+    c.ok("sort=-issued" in h and "department=Legal" in h and "offset" not in h,
+         f"2: the address keeps the sort with the filter, from page 1 ({h})")
+    c.ok("sort=-issued" in (newest.get("csvHref") or ""), "2: Export CSV in the list's order")
+    no_violations(s2.get("newestAxe"), "2 list, sorted newest first")
+    rl = s2.get("newestReloaded", {})
+    c.eq((ids(rl.get("list")), (rl.get("sort") or {}).get("ariaSort")), (ids(newest), "descending"),
+         "2: a reload keeps the order")
+    c.ok(ids(s2.get("oldest")) == ids(legal) and
+         (s2.get("oldestSort") or {}).get("ariaSort") == "ascending" and
+         "sort" not in s2.get("oldestHash", "x"),
+         f"2: a second click: oldest first again ({s2.get('oldestHash')})")
 
 
 def counts(section, *keys):

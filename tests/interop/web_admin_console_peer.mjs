@@ -38,6 +38,16 @@ function listLook(page) {
   }));
 }
 
+// The sortable Issued header (issue #17): its aria-sort, its arrow and its button's name.
+function sortLook(page) {
+  return page.evaluate(() => ({
+    ariaSort: document.querySelector('#th-issued')?.getAttribute('aria-sort') ?? null,
+    sorted: [...document.querySelectorAll('th[aria-sort]')].length,
+    mark: document.querySelector('#th-issued .sort-mark')?.textContent.trim() ?? null,
+    button: document.querySelector('#th-issued button')?.textContent.trim() ?? null,
+  }));
+}
+
 function detailLook(page) {
   return page.evaluate(() => {
     const q = (s) => document.querySelector(s);
@@ -263,6 +273,22 @@ async function run(browser, step) {
     await ready(page);
     o.legalReloaded = await listLook(page);
     o.legalSelect = await page.inputValue('#f-department');
+    // Sorting (issue #17): the Issued header's button turns the filtered list newest first.
+    o.sortBefore = await sortLook(page);
+    await page.click('#sort-issued');
+    await ready(page);
+    o.newest = await listLook(page);
+    o.newestSort = await sortLook(page);
+    o.newestHash = (await look(page)).hash;
+    o.newestAxe = await axe(page);
+    await page.reload({waitUntil: 'load'});
+    await ready(page);
+    o.newestReloaded = {list: await listLook(page), sort: await sortLook(page)};
+    await page.click('#sort-issued');
+    await ready(page);
+    o.oldest = await listLook(page);
+    o.oldestSort = await sortLook(page);
+    o.oldestHash = (await look(page)).hash;
     o.views = await bothLanguages(page, '/admin/', 'credentials');
     return o;
   });

@@ -5,7 +5,9 @@
 // the back button and a bookmark keep them, and nothing of them reaches a server log. The
 // CSV and XLSX exports and the certificates ZIP are links to the node's (audited) downloads
 // with the same filters. Each row shows its alert channel and the state of its latest email
-// (issue #18). Needs the auditor role (or admin); an issuer without it goes to the
+// (issue #18). The Issued column's header sorts oldest first (the node's default) or newest
+// first (#sort=-issued, a reverse walk on the node), paging from the start on each change.
+// Needs the auditor role (or admin); an issuer without it goes to the
 // roster upload instead.
 import {$, config, fill, setState, showError, t, url} from './common.mjs';
 import {call, channelText, dateOnly, deliveryState, el, hasRole, homeFor, langLinks, needsRole, numberText, pageHref,
@@ -25,13 +27,17 @@ function fromHash() {
     }
   }
   const offset = Math.max(0, Number.parseInt(h.get('offset') || '0', 10) || 0);
-  return {filters, offset};
+  const sort = h.get('sort') === '-issued' ? '-issued' : ''; // '' = issued, oldest first
+  return {filters, offset, sort};
 }
 
-// Shows the state (filters, page) in the address: a new history entry, then load() runs
-// from the hashchange (directly when the address does not change).
-function go(filters, offset) {
+// Shows the state (filters, sort, page) in the address: a new history entry, then load()
+// runs from the hashchange (directly when the address does not change).
+function go(filters, offset, sort = fromHash().sort) {
   const h = new URLSearchParams(filters);
+  if (sort) {
+    h.set('sort', sort);
+  }
   if (offset) {
     h.set('offset', String(offset));
   }
@@ -107,7 +113,14 @@ function row(c) {
     el('td', {}, el('span', {class: 'status', data: {status: c.status}, text: statusText(c.status)})));
 }
 
-function render(ans, filters, offset) {
+// The Issued header as the sortable-table pattern has it: aria-sort on the th, an arrow
+// (hidden from screen readers, which hear aria-sort) in its button.
+function showSort(sort) {
+  $('th-issued').setAttribute('aria-sort', sort ? 'descending' : 'ascending');
+  $('th-issued').querySelector('.sort-mark').textContent = sort ? ' ▼' : ' ▲';
+}
+
+function render(ans, filters, offset, sort) {
   const list = ans.credentials || [];
   const total = ans.total ?? list.length;
   $('total').textContent = fill(t.totalCount, {n: numberText(total)});
@@ -119,6 +132,9 @@ function render(ans, filters, offset) {
   $('prev').disabled = offset === 0;
   $('next').disabled = offset + list.length >= total;
   const q = new URLSearchParams(filters);
+  if (sort) {
+    q.set('sort', sort); // the exports in the list's order
+  }
   const csv = new URLSearchParams(q);
   csv.set('format', 'csv');
   csv.set('bom', 'true');
@@ -136,18 +152,22 @@ function render(ans, filters, offset) {
 
 async function load() {
   showError('');
-  const {filters, offset} = fromHash();
+  const {filters, offset, sort} = fromHash();
   fillForm(filters);
+  showSort(sort);
   langLinks();
   sessionStorage.setItem('credanchor.listHash', location.hash); // the detail page's way back
   const q = new URLSearchParams(filters);
   q.set('limit', String(LIMIT));
+  if (sort) {
+    q.set('sort', sort);
+  }
   if (offset) {
     q.set('offset', String(offset));
   }
   document.querySelector('main').setAttribute('aria-busy', 'true');
   try {
-    render(await call('GET', `/v1/credentials?${q}`), filters, offset);
+    render(await call('GET', `/v1/credentials?${q}`), filters, offset, sort);
   } finally {
     document.querySelector('main').removeAttribute('aria-busy');
   }
@@ -169,7 +189,11 @@ async function main() {
   });
   $('clear').addEventListener('click', () => {
     $('filters').reset();
-    go({}, 0);
+    go({}, 0, '');
+  });
+  $('sort-issued').addEventListener('click', () => {
+    const {filters, sort} = fromHash();
+    go(filters, 0, sort ? '' : '-issued'); // a new order starts at its first page
   });
   $('prev').addEventListener('click', () => {
     const {filters, offset} = fromHash();
