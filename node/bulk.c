@@ -375,8 +375,9 @@ static const json_t *template_for(tmpl_entry **cache, size_t *n, const ca_bulk_o
     ca_errbuf eb = {{0}};
     ca_err err = ca_template_load(&e->tmpl, path, &eb);
     if (err == CA_ERR_NOT_FOUND)
-        snprintf(e->error, sizeof e->error, "course: no template %s.json in %s", p->course,
-                 o->templates_dir);
+        snprintf(e->error, sizeof e->error, /* names the key, not the server's path */
+                 "course: no template named \"%s\" (%s.json in credentials.templates_dir)",
+                 p->course, p->course);
     else if (err)
         snprintf(e->error, sizeof e->error, "%.250s", eb.msg);
     *error = e->tmpl ? NULL : e->error;
