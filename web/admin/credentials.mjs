@@ -85,8 +85,8 @@ function options(select, values) {
 }
 
 // The departments and courses to filter by, from the report counters.
-async function loadChoices() {
-  const s = await call('GET', '/v1/reports/summary');
+async function loadChoices(answer) {
+  const s = await (answer || call('GET', '/v1/reports/summary'));
   options($('f-department'), (s.byDepartment || []).map((d) => d.department));
   options($('f-course'), (s.byCourse || []).map((c) => c.course));
 }
@@ -150,13 +150,9 @@ function render(ans, filters, offset, sort) {
   $('zip-too-many').textContent = tooMany ? fill(t.zipTooMany, {max: numberText(ZIP_MAX)}) : '';
 }
 
-async function load() {
-  showError('');
+// The list request for the address's filters, order and page.
+function listPath() {
   const {filters, offset, sort} = fromHash();
-  fillForm(filters);
-  showSort(sort);
-  langLinks();
-  sessionStorage.setItem('credanchor.listHash', location.hash); // the detail page's way back
   const q = new URLSearchParams(filters);
   q.set('limit', String(LIMIT));
   if (sort) {
@@ -165,16 +161,48 @@ async function load() {
   if (offset) {
     q.set('offset', String(offset));
   }
+  return `/v1/credentials?${q}`;
+}
+
+// Shows the page the address asks for; answer: that page's request already under way (the
+// first load), else it is asked now.
+async function load(answer) {
+  showError('');
+  const {filters, offset, sort} = fromHash();
+  fillForm(filters);
+  showSort(sort);
+  langLinks();
+  sessionStorage.setItem('credanchor.listHash', location.hash); // the detail page's way back
   document.querySelector('main').setAttribute('aria-busy', 'true');
   try {
-    render(await call('GET', `/v1/credentials?${q}`), filters, offset, sort);
+    render(await (answer || call('GET', listPath())), filters, offset, sort);
   } finally {
     document.querySelector('main').removeAttribute('aria-busy');
   }
 }
 
+// Set in this tab once a session showed whether its person may read the list: "1" or "0".
+const READER_HINT = 'credanchor.listReader';
+
 async function main() {
+  // When this tab's person could read the list before (a reload, a way back from a
+  // credential), the first page and the filters' choices are asked at once with the session,
+  // not after it (bench/console_list.sh: one round trip and the session's handling less
+  // before the rows); their answers are read only once the session allows it. A 401 goes to
+  // sign-in (call) as the session's own would. Without the hint nothing is asked early, so a
+  // person without the auditor role never makes a refused request.
+  const early = (path) => {
+    if (sessionStorage.getItem(READER_HINT) !== '1') {
+      return null;
+    }
+    const p = call('GET', path);
+    p.catch(() => {}); // read (and judged) below, or never when the page goes elsewhere
+    return p;
+  };
+  const firstPage = early(listPath());
+  const summary = early('/v1/reports/summary');
   await startConsole();
+  sessionStorage.setItem(READER_HINT, hasRole('auditor') ? '1' : '0');
   if (homeFor() !== config.home) { // an issuer who cannot read the list: the roster upload
     location.replace(pageHref(homeFor()));
     return new Promise(() => {});
@@ -204,9 +232,8 @@ async function main() {
     go(filters, offset + LIMIT);
   });
   window.addEventListener('hashchange', () => run(load));
-  // The rows and the filters' choices at once: the first page does not wait for the summary
-  // (bench/console_list.sh).
-  await Promise.all([load(), loadChoices()]);
+  // The rows and the filters' choices at once: the first page does not wait for the summary.
+  await Promise.all([load(firstPage), loadChoices(summary)]);
 }
 
 run(main);
