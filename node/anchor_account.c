@@ -14,28 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef unsigned __int128 u128;
-
-/* 32-byte big-endian -> u128, saturating (2^128 wei is 3.4e20 ETH: never a real balance). */
-static u128 be_to_u128(const uint8_t be[32])
-{
-    for (int i = 0; i < 16; i++)
-        if (be[i])
-            return ~(u128)0;
-    u128 v = 0;
-    for (int i = 16; i < 32; i++)
-        v = v << 8 | be[i];
-    return v;
-}
-
-static void u128_to_be(uint8_t be[32], u128 v)
-{
-    memset(be, 0, 32);
-    for (int i = 31; i >= 16; i--) {
-        be[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
+typedef ca_u128 u128;
 
 /* Decimal text of a 32-byte big-endian number (up to 78 digits), by repeated division. */
 static void be_decimal(char out[80], const uint8_t be[32])
@@ -65,10 +44,10 @@ static void be_decimal(char out[80], const uint8_t be[32])
 uint64_t ca_anchor_account_estimate(const uint8_t balance[32], uint64_t gas,
                                     const uint8_t price[32])
 {
-    u128 p = be_to_u128(price);
+    u128 p = ca_u256_to_u128(price);
     if (!gas || !p)
         return UINT64_MAX;
-    u128 bal = be_to_u128(balance);
+    u128 bal = ca_u256_to_u128(balance);
     /* cost = gas x price, saturating: a cost past 2^128 leaves 0 anchors */
     u128 cost = p > (~(u128)0) / gas ? ~(u128)0 : p * gas;
     u128 left = bal / cost;
@@ -129,8 +108,8 @@ static void ask_chain(ca_anchor_account *a, ca_rpc *rpc, ca_anchor_account_state
         return;
     }
     /* The fee the engine would sign with: the suggestion capped by anchor.max_fee_gwei. */
-    u128 cap = (u128)a->max_fee_gwei * 1000000000u, m = be_to_u128(max);
-    u128_to_be(st->gas_price, m > cap ? cap : m);
+    u128 cap = (u128)a->max_fee_gwei * 1000000000u, m = ca_u256_to_u128(max);
+    ca_u128_to_u256(st->gas_price, m > cap ? cap : m);
     st->reachable = true;
     st->have_funds = true;
     st->error[0] = '\0';

@@ -86,7 +86,7 @@
 #define WATCH_MAX 32             /* unsettled records looked at per pass */
 #define NO_FINALIZED_TAG_DEPTH 64 /* SPEC §2: "or 64 blocks deep on a chain without that tag" */
 
-typedef unsigned __int128 u128;
+typedef ca_u128 u128;
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -138,8 +138,7 @@ static json_t *json_hash(const ca_hash *h)
     return json_string(buf);
 }
 
-/* 32-byte big-endian -> u128, saturating. */
-static u128 u256_to_u128(const uint8_t be[32])
+ca_u128 ca_u256_to_u128(const uint8_t be[32])
 {
     for (int i = 0; i < 16; i++)
         if (be[i])
@@ -150,7 +149,7 @@ static u128 u256_to_u128(const uint8_t be[32])
     return v;
 }
 
-static void u128_to_u256(uint8_t be[32], u128 v)
+void ca_u128_to_u256(uint8_t be[32], ca_u128 v)
 {
     memset(be, 0, 32);
     for (int i = 31; i >= 16; i--) {
@@ -621,7 +620,7 @@ static ca_err check_funds(ca_anchor_engine *e, uint64_t gas_limit, const uint8_t
     ca_err err = ca_rpc_balance(&e->rpc, bal, e->from, "pending", eb);
     if (err)
         return err;
-    u128 have = u256_to_u128(bal), fee = u256_to_u128(max_fee);
+    u128 have = ca_u256_to_u128(bal), fee = ca_u256_to_u128(max_fee);
     u128 need = fee > (~(u128)0) / (gas_limit ? gas_limit : 1) ? ~(u128)0 : fee * gas_limit;
     if (have >= need)
         return CA_OK;
@@ -701,13 +700,13 @@ static ca_err do_pending(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf *
         uint8_t prio[32], max[32];
         if ((err = ca_rpc_fee_suggestion(&e->rpc, prio, max, eb)))
             return err;
-        u128 cap = fee_cap(e), p = u256_to_u128(prio), m = u256_to_u128(max);
+        u128 cap = fee_cap(e), p = ca_u256_to_u128(prio), m = ca_u256_to_u128(max);
         if (m > cap)
             m = cap;
         if (p > m)
             p = m;
-        u128_to_u256(rec->max_fee, m);
-        u128_to_u256(rec->max_priority_fee, p);
+        ca_u128_to_u256(rec->max_fee, m);
+        ca_u128_to_u256(rec->max_priority_fee, p);
         uint8_t data[CA_ANCHOR_CALLDATA_SIZE];
         ca_anchor_calldata(data, rec->tree_size, &rec->root);
         uint64_t gas;
@@ -777,8 +776,8 @@ static ca_err replace(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf *eb)
     if ((err = ca_rpc_fee_suggestion(&e->rpc, prio, max, eb)))
         return err;
     u128 cap = fee_cap(e);
-    u128 old_m = u256_to_u128(rec->max_fee), old_p = u256_to_u128(rec->max_priority_fee);
-    u128 m = bump(old_m), p = bump(old_p), sm = u256_to_u128(max), sp = u256_to_u128(prio);
+    u128 old_m = ca_u256_to_u128(rec->max_fee), old_p = ca_u256_to_u128(rec->max_priority_fee);
+    u128 m = bump(old_m), p = bump(old_p), sm = ca_u256_to_u128(max), sp = ca_u256_to_u128(prio);
     if (sm > cap)
         sm = cap;
     if (sm > m)
@@ -796,8 +795,8 @@ static ca_err replace(ca_anchor_engine *e, ca_anchor_record *rec, ca_errbuf *eb)
                        (unsigned long long)rec->tree_size, u128_dec(c, cap));
     }
     ca_anchor_record next = *rec;
-    u128_to_u256(next.max_fee, m);
-    u128_to_u256(next.max_priority_fee, p);
+    ca_u128_to_u256(next.max_fee, m);
+    ca_u128_to_u256(next.max_priority_fee, p);
     if ((err = check_funds(e, next.gas_limit, next.max_fee, next.tree_size, eb)))
         return err;
     if (next.n_old == CA_ANCHOR_MAX_HASHES) {

@@ -26,6 +26,14 @@
 extern "C" {
 #endif
 
+/* Wei amounts (fees, balances) in 128 bits, for the engine and the account check
+ * (node/anchor_account.c): JSON-RPC quantities arrive as 32-byte big-endian numbers. */
+typedef unsigned __int128 ca_u128;
+/* A 32-byte big-endian number as ca_u128, saturating at its maximum (2^128 wei is 3.4e20
+ * ETH: never a real balance or fee). */
+ca_u128 ca_u256_to_u128(const uint8_t be[32]);
+void ca_u128_to_u256(uint8_t be[32], ca_u128 v);
+
 typedef enum ca_anchor_status {
     CA_ANCHOR_PENDING = 0,   /* checkpoint chosen, no transaction broadcast yet */
     CA_ANCHOR_SUBMITTED = 1, /* transaction broadcast, not (or no longer) in a block */

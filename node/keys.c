@@ -49,19 +49,6 @@
  * Each is absent until the first issuer rotation that had the key (then the key in the file,
  * valid since init, is written as 0); line n is the method "#key-n" / "#es256k-n" / .... */
 
-static ca_err sync_dir(const char *dir, ca_errbuf *eb)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return ca_fail(eb, CA_ERR_IO, "cannot sync %s: %s", dir, strerror(e));
-    }
-    close(fd);
-    return CA_OK;
-}
-
 /* Steps 3 and 4 above. A resumed swap may find the archive already linked to the current
  * file (a crash between 3 and 4) or the current file already moved (by a rotation from before
  * step 3 linked instead of renaming). */
@@ -88,7 +75,7 @@ static ca_err swap_key_files(const char *keys_dir, const char *name, const char 
     }
     if (rename(next, cur) != 0)
         return ca_fail(eb, CA_ERR_IO, "cannot move %s to %s: %s", next, cur, strerror(errno));
-    if ((err = sync_dir(arch_dir, eb)) || (err = sync_dir(keys_dir, eb)))
+    if ((err = ca_fsync_dir(arch_dir, eb)) || (err = ca_fsync_dir(keys_dir, eb)))
         return err;
     return CA_OK;
 }

@@ -120,6 +120,19 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+ca_err ca_fsync_dir(const char *dir, ca_errbuf *eb)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return ca_fail(eb, CA_ERR_IO, "%s: cannot open the directory: %s", dir, strerror(errno));
+    int rc = fsync(dfd);
+    int err = errno;
+    close(dfd);
+    if (rc != 0)
+        return ca_fail(eb, CA_ERR_IO, "%s: cannot fsync the directory: %s", dir, strerror(err));
+    return CA_OK;
+}
+
 /* fsyncs the directory holding path so a create or rename in it is durable. */
 static ca_err fsync_parent(const char *path, ca_errbuf *eb)
 {
@@ -127,18 +140,7 @@ static ca_err fsync_parent(const char *path, ca_errbuf *eb)
     if (strlen(path) >= sizeof copy)
         return ca_fail(eb, CA_ERR_INVALID, "%s: path too long", path);
     strcpy(copy, path);
-    const char *dir = dirname(copy);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return ca_fail(eb, CA_ERR_IO, "%s: cannot open its directory: %s", path,
-                       strerror(errno));
-    int rc = fsync(dfd);
-    int err = errno;
-    close(dfd);
-    if (rc != 0)
-        return ca_fail(eb, CA_ERR_IO, "%s: cannot fsync its directory: %s", path,
-                       strerror(err));
-    return CA_OK;
+    return ca_fsync_dir(dirname(copy), eb);
 }
 
 /* Opens path for reading and refuses it unless it is a regular file with no group/other

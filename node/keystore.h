@@ -34,6 +34,11 @@ ca_err ca_passphrase_create(const char *path, ca_errbuf *eb);
  * CA_ERR_INVALID when it is empty, CA_ERR_TOO_LARGE over the cap. Caller wipes pass. */
 ca_err ca_passphrase_load(char *pass, size_t *pass_len, const char *path, ca_errbuf *eb);
 
+/* fsyncs directory dir, so that a file created, renamed or removed in it stays so after a
+ * crash (every durable file the node writes: key files here, key rotation's archive in
+ * node/keys.c, edited templates in node/routes_templates.c). */
+ca_err ca_fsync_dir(const char *dir, ca_errbuf *eb);
+
 /* Encrypts secret under the passphrase and writes path atomically (temp file, fsync, rename,
  * fsync of the directory), mode 0600. Fails with CA_ERR_EXISTS rather than replace a file. */
 ca_err ca_keyfile_write(const char *path, ca_key_kind kind, const uint8_t *secret,
