@@ -10,6 +10,7 @@
 #include "node/certificate.h"
 
 #include "credanchor/credential.h"
+#include "credanchor/encoding.h"
 #include "credanchor/jws.h"
 #include "node/node_log.h"
 #include "node/web_assets.h"
@@ -17,6 +18,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cairo-pdf.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <stdint.h>
 #include <time.h>
@@ -101,6 +103,29 @@ static void recipient_name(char *out, size_t cap, const json_t *subject)
     copy_str(out, cap, json_object_get(subject, "name"));
 }
 
+/* When the credential was issued, in unix ms: the 48-bit time of its UUIDv7 id (RFC 9562
+ * §5.7; the node's ids, node/issuer.c), else its validFrom (whole seconds), else 0. */
+static int64_t issued_ms(const json_t *cred)
+{
+    const char *id = json_string_value(json_object_get(cred, "id"));
+    const char *u = id && strncmp(id, "urn:uuid:", 9) == 0 ? id + 9 : NULL;
+    if (u && strlen(u) == 36 && u[8] == '-' && u[14] == '7') {
+        int64_t ms = 0;
+        for (int i = 0; i < 13; i++) {
+            if (i == 8)
+                continue;
+            int d = ca_hex_digit_value(u[i]);
+            if (d < 0)
+                return 0;
+            ms = ms << 4 | d;
+        }
+        return ms;
+    }
+    const char *from = json_string_value(json_object_get(cred, "validFrom"));
+    int64_t t;
+    return from && ca_datetime_parse(&t, from) == CA_OK ? t * 1000 : 0;
+}
+
 ca_err ca_credential_view_load(ca_credential_view *v, json_t **cred_out, const char *doc,
                                size_t len, const char *page_url, ca_errbuf *eb)
 {
@@ -139,9 +164,7 @@ ca_err ca_credential_view_load(ca_credential_view *v, json_t **cred_out, const c
     recipient_name(v->recipient, sizeof v->recipient, subject);
     copy_str(v->issue_number, sizeof v->issue_number, json_object_get(subject, "licenseNumber"));
     copy_date(v->issued_on, json_object_get(cred, "validFrom"));
-    const char *from = json_string_value(json_object_get(cred, "validFrom"));
-    if (!from || ca_datetime_parse(&v->issued_at, from) != CA_OK)
-        v->issued_at = 0;
+    v->issued_at_ms = issued_ms(cred);
     copy_date(v->completed_on, json_object_get(cred, "awardedDate"));
     if (!v->completed_on[0])
         memcpy(v->completed_on, v->issued_on, sizeof v->issued_on);
@@ -175,27 +198,38 @@ static json_t *load_layout_file(const char *path, bool *missing, ca_errbuf *eb)
 }
 
 /* "YYYYMMDDTHHMMSSZ-..." -> unix seconds; -1 when the name does not start so. */
+/* The unix ms of a history file's name, "<YYYYmmddTHHMMSS>[.mmm]Z-<sha256>.json" (node/
+ * routes_templates.c keep_history; names without milliseconds came first), or -1. */
 static int64_t history_time(const char *name)
 {
     struct tm tm = {0};
-    const char *end = strptime(name, "%Y%m%dT%H%M%SZ-", &tm);
-    return end ? (int64_t)timegm(&tm) : -1;
+    const char *end = strptime(name, "%Y%m%dT%H%M%S", &tm);
+    int64_t ms = 0;
+    if (end && end[0] == '.' && isdigit((unsigned char)end[1]) &&
+        isdigit((unsigned char)end[2]) && isdigit((unsigned char)end[3])) {
+        ms = (end[1] - '0') * 100 + (end[2] - '0') * 10 + (end[3] - '0');
+        end += 4;
+    }
+    return end && end[0] == 'Z' && end[1] == '-' ? (int64_t)timegm(&tm) * 1000 + ms : -1;
 }
 
-/* The layout that was replaced first after issued_at (certificate.h): <dir>/.history/<key>/
- * <time>-<sha256>.json with the smallest time > issued_at; NULL (and *missing) when none. */
-static json_t *layout_as_of(const char *dir, const char *key, int64_t issued_at, bool *missing,
+/* The layout that was replaced first after issued_ms (certificate.h): <dir>/.history/<key>/
+ * <time>-<sha256>.json with the smallest time > issued_ms; NULL (and *missing) when none.
+ * Both times are in ms, so only an edit in the very millisecond of an issuance is ambiguous
+ * (validFrom's whole seconds were not enough: an edit in the second of an issuance redrew
+ * that credential in the new design). */
+static json_t *layout_as_of(const char *dir, const char *key, int64_t issued_ms, bool *missing,
                             ca_errbuf *eb)
 {
     char hist[4096], best[256] = "";
     int64_t best_t = INT64_MAX;
     *missing = true;
     snprintf(hist, sizeof hist, "%s/.history/%s", dir, key);
-    DIR *d = issued_at > 0 && key[0] ? opendir(hist) : NULL;
+    DIR *d = issued_ms > 0 && key[0] ? opendir(hist) : NULL;
     for (struct dirent *e; d && (e = readdir(d));) {
         int64_t t = history_time(e->d_name);
         size_t n = strlen(e->d_name);
-        if (t > issued_at && t < best_t && n < sizeof best && n > 5 &&
+        if (t > issued_ms && t < best_t && n < sizeof best && n > 5 &&
             strcmp(e->d_name + n - 5, ".json") == 0) {
             best_t = t;
             memcpy(best, e->d_name, n + 1);
@@ -210,12 +244,12 @@ static json_t *layout_as_of(const char *dir, const char *key, int64_t issued_at,
     return load_layout_file(path, missing, eb);
 }
 
-/* The layout for key at issued_at: the one replaced after it (layout_as_of), else
+/* The layout for key at issued_ms: the one replaced after it (layout_as_of), else
  * <dir>/<key>.json, <dir>/default.json, the built-in one. */
-static json_t *find_layout(const char *dir, const char *key, int64_t issued_at, ca_errbuf *eb)
+static json_t *find_layout(const char *dir, const char *key, int64_t issued_ms, ca_errbuf *eb)
 {
     bool was_missing = true;
-    json_t *then = dir && dir[0] ? layout_as_of(dir, key, issued_at, &was_missing, eb) : NULL;
+    json_t *then = dir && dir[0] ? layout_as_of(dir, key, issued_ms, &was_missing, eb) : NULL;
     if (then || !was_missing)
         return then;
     const char *names[] = {key, "default"};
@@ -408,7 +442,7 @@ static void draw_frame(cairo_t *cr, const json_t *layout, double w, double h)
 ca_err ca_certificate_pdf(char **pdf, size_t *len, const ca_credential_view *v,
                           const char *certificates_dir, ca_errbuf *eb)
 {
-    json_t *layout = find_layout(certificates_dir, v->achievement_key, v->issued_at, eb);
+    json_t *layout = find_layout(certificates_dir, v->achievement_key, v->issued_at_ms, eb);
     if (!layout)
         return CA_ERR_INVALID;
     ca_err err = ca_certificate_pdf_layout(pdf, len, v, layout, eb);

@@ -37,8 +37,9 @@ typedef struct ca_credential_view {
     char completed_on[16];      /* YYYY-MM-DD of awardedDate, else validFrom */
     char valid_until[16];
     char page_url[CA_PAGE_URL_MAX];
-    int64_t issued_at;          /* validFrom in unix seconds (0: unknown): picks the layout
-                                 * in effect at issuance (issue #17 "Templates") */
+    int64_t issued_at_ms;       /* when it was issued, unix ms (0: unknown): the time in its
+                                 * UUIDv7 id, else validFrom; picks the layout in effect at
+                                 * issuance (issue #17 "Templates") */
 } ca_credential_view;
 
 /* Fills v from the credential as stored (a compact VC-JWT or a Data Integrity JSON document)

@@ -18,6 +18,7 @@
 #include "node/bulk.h"
 #include "node/certificate.h"
 #include "node/http.h"
+#include "node/keystore.h"
 #include "node/node.h"
 #include "node/node_log.h"
 #include "node/template_edit.h"
@@ -78,19 +79,6 @@ static void sha_hex(char out[SHA_HEX], const void *p, size_t n)
     ca_hash_to_hex(out, &h);
 }
 
-static ca_err sync_dir(const char *dir, ca_errbuf *eb)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return ca_fail(eb, CA_ERR_IO, "%s: cannot sync: %s", dir, strerror(e));
-    }
-    close(fd);
-    return CA_OK;
-}
-
 /* Writes len bytes as <dir>/<file> atomically: a temp file in dir, fsync, then rename (or,
  * with no_replace, link: CA_ERR_EXISTS when the file is there), then an fsync of dir. */
 static ca_err write_atomic(const char *dir, const char *file, const char *bytes, size_t len,
@@ -126,20 +114,20 @@ static ca_err write_atomic(const char *dir, const char *file, const char *bytes,
         err = ca_fail(eb, CA_ERR_IO, "%s: cannot rename: %s", path, strerror(errno));
     if (err || no_replace)
         unlink(tmp);
-    return err ? err : sync_dir(dir, eb);
+    return err ? err : ca_fsync_dir(dir, eb);
 }
 
 /* mkdir that syncs the parent when it made the directory. */
 static ca_err make_dir(const char *parent, const char *path, ca_errbuf *eb)
 {
     if (mkdir(path, 0755) == 0)
-        return sync_dir(parent, eb);
+        return ca_fsync_dir(parent, eb);
     if (errno == EEXIST)
         return CA_OK;
     return ca_fail(eb, CA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
 }
 
-/* Keeps bytes (what a write replaces) as <dir>/.history/<stem>/<UTC time>-<sha256>.json. */
+/* Keeps bytes (what a write replaces) as <dir>/.history/<stem>/<UTC time, ms>-<sha256>.json. */
 static ca_err keep_history(const char *dir, const char *stem, const char *bytes, size_t len,
                            ca_errbuf *eb)
 {
@@ -151,14 +139,19 @@ static ca_err keep_history(const char *dir, const char *stem, const char *bytes,
         err = make_dir(hist, sub, eb);
     if (err)
         return err;
-    time_t now = time(NULL);
+    /* In ms, as certificates compare it with the UUIDv7 time of their credential's id
+     * (node/certificate.c layout_as_of). */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
+    gmtime_r(&now.tv_sec, &tm);
+    char secs[24];
+    strftime(secs, sizeof secs, "%Y%m%dT%H%M%S", &tm);
+    snprintf(when, sizeof when, "%.15s.%03dZ", secs, (int)(now.tv_nsec / 1000000) % 1000);
     sha_hex(sha, bytes, len);
     snprintf(file, sizeof file, "%s-%s.json", when, sha);
     err = write_atomic(sub, file, bytes, len, true, eb);
-    return err == CA_ERR_EXISTS ? CA_OK : err; /* the same bytes in the same second */
+    return err == CA_ERR_EXISTS ? CA_OK : err; /* the same bytes in the same millisecond */
 }
 
 /* ---- a template's state on disk ----------------------------------------------------------- */
