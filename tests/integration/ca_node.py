@@ -629,3 +629,39 @@ http {{
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+def run_browser_peer(checks, peer, work, plan, *, timeout, node=None, artefacts=None):
+    """Runs a browser peer (tests/interop/*_peer.mjs, on tests/interop/console_lib.mjs) with
+    plan as CA_PLAN and returns {step: observations} from its JSON lines. Checks that it
+    exited 0 (what it printed before a timeout is still judged) and that no step reported an
+    error (with the node's log tail when one did); prints each step's time; keeps what the
+    browser saw in <artefacts>/peer.json for a failure's post-mortem."""
+    interop = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "interop")
+    path = os.path.join(work, "plan.json")
+    with open(path, "w") as f:
+        json.dump(plan, f)
+    env = dict(os.environ, CA_PLAN=path, NODE_PATH=os.path.join(interop, "node_modules"))
+    try:
+        p = subprocess.run(["node", peer], capture_output=True, text=True, env=env,
+                           timeout=scaled(timeout), cwd=interop)
+    except subprocess.TimeoutExpired as e:
+        p = subprocess.CompletedProcess(e.cmd, -9, (e.stdout or b"").decode(errors="replace"),
+                                        (e.stderr or b"").decode(errors="replace") + " (timed out)")
+    out = {}
+    for line in p.stdout.splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        out[o["step"]] = o
+    checks.eq(p.returncode, 0, f"the browser peer ran: {p.stderr[-2000:]}")
+    for name, o in out.items():
+        log = node.log_text()[-1500:] if node and "error" in o else ""
+        checks.ok("error" not in o, f"step {name!r} ran ({o.get('error', '')[:1500]})\nnode log: {log}")
+        views = {lang: v.get("ms") for lang, v in (o.get("views") or {}).items()}
+        print(f"{checks.name}: step {name}: {o.get('ms', 0) / 1000:.1f} s {views or ''}", flush=True)
+    if artefacts:
+        with open(os.path.join(artefacts, "peer.json"), "w") as f:
+            json.dump(out, f, indent=1, ensure_ascii=False)
+    return out

@@ -147,27 +147,7 @@ def settle(node, smtp, rows):
 # ---- the browser -----------------------------------------------------------------------------------
 
 def run_peer(tmp, node, plan):
-    path = os.path.join(tmp, "plan.json")
-    with open(path, "w") as f:
-        json.dump(plan, f)
-    env = dict(os.environ, CA_PLAN=path, NODE_PATH=os.path.join(SRC, "tests", "interop", "node_modules"))
-    p = subprocess.run(["node", PEER], capture_output=True, text=True, env=env,
-                       timeout=ca.scaled(300), cwd=os.path.join(SRC, "tests", "interop"))
-    out = {}
-    for line in p.stdout.splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        out[o["step"]] = o
-    c.eq(p.returncode, 0, f"the browser peer ran: {p.stderr[-2000:]}")
-    for name, o in out.items():
-        c.ok("error" not in o, f"step {name!r} ran ({o.get('error', '')[:1500]})\n"
-             f"node log: {node.log_text()[-1500:] if 'error' in o else ''}")
-        print(f"web_admin_delivery: step {name}: {o.get('ms', 0) / 1000:.1f} s", flush=True)
-    with open(os.path.join(ARTEFACTS, "peer.json"), "w") as f:  # what the browser saw, for a failure
-        json.dump(out, f, indent=1, ensure_ascii=False)
-    return out
+    return ca.run_browser_peer(c, PEER, tmp, plan, timeout=300, node=node, artefacts=ARTEFACTS)
 
 
 def invite(node, email, name, roles):

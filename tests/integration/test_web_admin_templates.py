@@ -60,31 +60,8 @@ def tiny_png(w=4, h=4, rgb=(10, 74, 138)):
 
 
 def run_peer(tmp, node, plan):
-    path = os.path.join(tmp, "plan.json")
-    with open(path, "w") as f:
-        json.dump(plan, f)
-    env = dict(os.environ, CA_PLAN=path, NODE_PATH=os.path.join(SRC, "tests", "interop", "node_modules"))
-    try:
-        p = subprocess.run(["node", PEER], capture_output=True, text=True, env=env,
-                           timeout=ca.scaled(150), cwd=os.path.join(SRC, "tests", "interop"))
-    except subprocess.TimeoutExpired as e:  # judge what it said before it was stopped
-        p = subprocess.CompletedProcess(e.cmd, -9, (e.stdout or b"").decode(errors="replace"),
-                                        (e.stderr or b"").decode(errors="replace") + " (timed out)")
-    out = {}
-    for line in p.stdout.splitlines():
-        try:
-            o = json.loads(line)
-        except ValueError:
-            continue
-        out[o["step"]] = o
-    c.eq(p.returncode, 0, f"the browser peer ran: {p.stderr[-2000:]}")
+    out = ca.run_browser_peer(c, PEER, tmp, plan, timeout=150, node=node, artefacts=ARTEFACTS)
     c.ok(len(out) == 7, f"every step reported ({sorted(out)})")
-    for name, o in out.items():
-        c.ok("error" not in o, f"step {name!r} ran ({o.get('error', '')[:1500]})\n"
-             f"node log: {node.log_text()[-1500:] if 'error' in o else ''}")
-        print(f"web_admin_templates: step {name}: {o.get('ms', 0) / 1000:.1f} s", flush=True)
-    with open(os.path.join(ARTEFACTS, "peer.json"), "w") as f:
-        json.dump(out, f, indent=1, ensure_ascii=False)
     return out
 
 
