@@ -36,22 +36,7 @@ export CREDANCHOR_NODE_PUBLIC_URL=http://localhost:$port
 D=$W/data
 print_bench_setting "$BIN" "$CONF"
 
-python3 - "$W/list.csv" "$N" <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w") as f:
-    f.write("externalId,name,email,department,course,completedAt\n")
-    for i in range(n):
-        f.write(f"R-{i:07d},Participant {i},p{i}@example.org,Department {i % 23},"
-                f"security-awareness-2026,2026-03-{1 + i % 28:02d}\n")
-PY
-"$BIN" init --config "$CONF" --data-dir "$D" >/dev/null 2>&1
-t0=$(date +%s.%N)
-"$BIN" issue --csv "$W/list.csv" --chunk 10000 --config "$CONF" --data-dir "$D" \
-  >/dev/null 2>"$W/issue.err" || { tail -3 "$W/issue.err" >&2; exit 1; }
-t1=$(date +%s.%N)
-python3 -c "print(f'populate: {$N} credentials by issue --csv in {$t1 - $t0:.1f} s')"
-rm -f "$W/list.csv"
+populate_credentials "$N"
 AUD=$("$BIN" token create --role auditor --config "$CONF" --data-dir "$D")
 
 CREDANCHOR_NODE_LISTEN=127.0.0.1:$port "$BIN" serve --config "$CONF" --data-dir "$D" \
@@ -64,39 +49,14 @@ invite=$("$BIN" user invite --email bench-auditor@example.org --role auditor --n
 
 # The nginx peer: a directory (the snapshot is written into it by the browser peer once the
 # list is drawn) with the stylesheets at the node's own paths.
-NG_PORT=$(free_port)
 www=$W/nginx/www
-mkdir -p "$www/admin" "$W/nginx/logs" "$W/nginx/tmp"
+mkdir -p "$www/admin"
 for css in page/credential.css admin/admin.css; do
   mkdir -p "$www/assets/$(dirname "$css")"
   curl -sf -o "$www/assets/$css" "$base/assets/$css"
 done
-chmod 0755 "$W" "$W/nginx"
-find "$www" -type d -exec chmod 0755 {} +
-cat > "$W/nginx/nginx.conf" <<NGINX
-daemon off;
-master_process on;
-worker_processes 2;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $W/nginx/tmp/body;
-  proxy_temp_path $W/nginx/tmp/proxy;
-  fastcgi_temp_path $W/nginx/tmp/fastcgi;
-  uwsgi_temp_path $W/nginx/tmp/uwsgi;
-  scgi_temp_path $W/nginx/tmp/scgi;
-  types { text/html html; text/css css; }
-  server {
-    listen 127.0.0.1:$NG_PORT;
-    location / { root $www; index index.html; etag on; }
-  }
-}
-NGINX
-nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" 2>>"$W/nginx/logs/error.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$NG_PORT/assets/admin/admin.css"
+start_nginx_dir "$www" /assets/admin/admin.css \
+  "index index.html; etag on; types { text/html html; text/css css; }"
 
 # "ant 1234" is in "Participant 1234" and "Participant 12340".."12349" (and 123400.. at 1M):
 # 11 rows at 100,000 -- fewer than a page, so the search view waits for all it has (counted).

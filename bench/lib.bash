@@ -19,18 +19,16 @@ wait_http() {
   echo "no answer from $1" >&2; exit 2
 }
 
-# nginx serving FILE at URL path PATH (e.g. /proof.json) on a free port: its own prefix in
-# $W/nginx, not daemonised, 2 workers, no access log, long keep-alive. Sets NG_PORT.
-start_static_nginx() { # FILE PATH
+# nginx serving directory WWW on a free port: its own prefix in $W/nginx, not daemonised, 2
+# workers, no access log, long keep-alive; LOCATION adds directives to "location /" (types,
+# index, etag). Waits until CHECK_PATH answers. Sets NG_PORT.
+start_nginx_dir() { # WWW CHECK_PATH LOCATION
   NG_PORT=$(free_port)
-  local www=$W/nginx/www dest=$W/nginx/www$2
-  mkdir -p "$(dirname "$dest")" "$W/nginx/logs" "$W/nginx/tmp"
-  cp "$1" "$dest"
-  # Run as root, nginx's workers run as nobody: let them read the static file (the data dir
-  # inside $W stays 0700).
+  mkdir -p "$W/nginx/logs" "$W/nginx/tmp"
+  # Run as root, nginx's workers run as nobody: let them read the files (the data dir inside
+  # $W stays 0700).
   chmod 0755 "$W" "$W/nginx"
-  find "$www" -type d -exec chmod 0755 {} +
-  chmod 0644 "$dest"
+  chmod -R a+rX "$1"
   cat > "$W/nginx/nginx.conf" <<NGINX
 daemon off;
 master_process on;
@@ -48,13 +46,44 @@ http {
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$NG_PORT;
-    location / { root $www; default_type application/json; }
+    location / { root $1; $3 }
   }
 }
 NGINX
   nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" 2>>"$W/nginx/logs/error.log" &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$NG_PORT$2"
+}
+
+# nginx serving FILE at URL path PATH (e.g. /proof.json) as JSON (start_nginx_dir).
+start_static_nginx() { # FILE PATH
+  local www=$W/nginx/www
+  mkdir -p "$(dirname "$www$2")"
+  cp "$1" "$www$2"
+  start_nginx_dir "$www" "$2" "default_type application/json;"
+}
+
+# N credentials of the security-awareness-2026 template issued by `issue --csv` (the real
+# issuance path, 10,000 rows per synced commit) into a new data dir $D; prints the time.
+populate_credentials() { # N
+  python3 - "$W/list.csv" "$1" <<'PY'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as f:
+    f.write("externalId,name,email,department,course,completedAt\n")
+    for i in range(n):
+        f.write(f"R-{i:07d},Participant {i},p{i}@example.org,Department {i % 23},"
+                f"security-awareness-2026,2026-03-{1 + i % 28:02d}\n")
+PY
+  "$BIN" init --config "$CONF" --data-dir "$D" >/dev/null 2>&1
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$BIN" issue --csv "$W/list.csv" --chunk 10000 --config "$CONF" --data-dir "$D" \
+    >/dev/null 2>"$W/issue.err" || { tail -3 "$W/issue.err" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  python3 -c "print(f'populate: {$1} credentials by issue --csv in {$t1 - $t0:.1f} s "\
+"({$1 / ($t1 - $t0):.0f}/s)')"
+  rm -f "$W/list.csv"
 }
 
 run_wrk() { wrk -t2 -c64 -d"$DURATION" --latency "$@"; }

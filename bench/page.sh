@@ -64,33 +64,7 @@ for name, first in (("ca", page), ("nginx", page + "/")):
                 "request = function()\n  i = i % n + 1\n  return wrk.format('GET', paths[i])\nend\n")
 print(f"{len(paths)} paths, {total} bytes in all (the page: {len(html)} bytes)")
 PY
-chmod 0755 "$W" "$W/nginx"
-chmod -R a+rX "$WWW"
-NG_PORT=$(free_port)
-cat >"$W/nginx/nginx.conf" <<NGINX
-daemon off;
-master_process on;
-worker_processes 2;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $W/nginx/tmp/body;
-  proxy_temp_path $W/nginx/tmp/proxy;
-  fastcgi_temp_path $W/nginx/tmp/fastcgi;
-  uwsgi_temp_path $W/nginx/tmp/uwsgi;
-  scgi_temp_path $W/nginx/tmp/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$NG_PORT;
-    location / { root $WWW; index index.html; default_type application/octet-stream; }
-  }
-}
-NGINX
-nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" 2>>"$W/nginx/logs/error.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$NG_PORT$PAGE_PATH/"
+start_nginx_dir "$WWW" "$PAGE_PATH/" "index index.html; default_type application/octet-stream;"
 
 echo "== the public page and its assets: credanchor vs nginx serving the same bytes"
 print_bench_setting "$BIN" "$CONF"

@@ -23,23 +23,7 @@ export CREDANCHOR_ANCHOR_RPC_URL=""
 D=$W/data
 print_bench_setting "$BIN" "$CONF"
 
-python3 - "$W/list.csv" "$N" <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w") as f:
-    f.write("externalId,name,email,department,course,completedAt\n")
-    for i in range(n):
-        f.write(f"R-{i:07d},Participant {i},p{i}@example.org,Department {i % 23},"
-                f"security-awareness-2026,2026-03-{1 + i % 28:02d}\n")
-PY
-"$BIN" init --config "$CONF" --data-dir "$D" >/dev/null 2>&1
-t0=$(date +%s.%N)
-"$BIN" issue --csv "$W/list.csv" --chunk 10000 --config "$CONF" --data-dir "$D" \
-  >/dev/null 2>"$W/issue.err" || { tail -3 "$W/issue.err" >&2; exit 1; }
-t1=$(date +%s.%N)
-python3 -c "print(f'populate: {$N} credentials by issue --csv in {$t1 - $t0:.1f} s "\
-"({$N / ($t1 - $t0):.0f}/s)')"
-rm -f "$W/list.csv"
+populate_credentials "$N"
 
 port=$(free_port)
 CREDANCHOR_NODE_LISTEN=127.0.0.1:$port "$BIN" serve --config "$CONF" --data-dir "$D" \
