@@ -248,7 +248,10 @@ def run_with(work, rcv, anvil, front):
             rcv.received("/hook-a")), 90, "C: delivered after the receiver is back")
         if got:
             c.ok(got[-1]["verified"] == [True], "C: ... and verified")
-        d = log_of(node, a["id"])
+        # The receiver has it before the node commits the outcome (due_pool records it after
+        # the answer): wait for the log to say so.
+        d = ca.wait_for(lambda: (lambda x: x if x and x[0]["state"] == "delivered" else None)(
+            log_of(node, a["id"])), 10) or log_of(node, a["id"])
         c.ok(d and d[0]["state"] == "delivered" and d[0]["attempts"] >= 3,
              f"C: the log shows the retries over the outage ({d[0]['attempts'] if d else None})")
         # D. Rotation.
